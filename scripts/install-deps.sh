@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install everything xfr needs to build, test and benchmark on Debian 12.
+# Idempotent: calls apt only when a package is missing. Needs root (or sudo) for that.
+set -euo pipefail
+
+# Build: compiler, pkg-config, libraries (user space and, later, BPF).
+build_pkgs=(build-essential pkg-config libjansson-dev libssl-dev clang-format)
+# Tests: unit framework, peers we compare against, network tools, schema validator.
+test_pkgs=(libcmocka-dev iperf3 jq iproute2 nftables bats python3 python3-jsonschema
+	   procps ethtool libcap2-bin util-linux)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#want[@]} packages present"
+	exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "install-deps: need root to install: ${missing[*]}" >&2
+		exit 1
+	}
+	sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# iperf3's package asks whether to start a daemon: answer no.
+echo "iperf3 iperf3/start_daemon boolean false" | $sudo debconf-set-selections 2>/dev/null || true
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xfr HOST, set-up half: resolve, connect the control connection, hello,
+ * test_start / test_ack, and connect the data streams (single port with
+ * data_hello, or the per-stream ports of an older server).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "clnt.h"
+#include "log.h"
+#include "report.h"
+#include "timeutil.h"
+
+void clnt_error(struct clnt *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->error, sizeof(c->error), fmt, ap);
+	va_end(ap);
+	pr_err("%s", c->error);
+	if (c->res && !c->res->error[0])
+		snprintf(c->res->error, sizeof(c->res->error), "%s", c->error);
+}
+
+static const char *conn_error(int err)
+{
+	return err == -EINTR ? "interrupted" : strerror(-err);
+}
+
+/* Local address for our sockets from --bind (port handled by the caller). */
+static int bind_addr(const struct clnt *c, struct net_addr *src, uint16_t *port)
+{
+	if (!c->cfg->bind[0]) {
+		*port = 0;
+		return 0;
+	}
+	if (net_parse_bind(c->cfg->bind, src, port))
+		return -EINVAL;
+	return 1;
+}
+
+int clnt_connect(struct clnt *c)
+{
+	const struct xfr_config *cfg = c->cfg;
+	struct net_addr src;
+	uint16_t bport;
+	int fd, hb, one = 1;
+	char addr[80];
+
+	fd = net_resolve(cfg->host, cfg->port, cfg->family, &c->server);
+	if (fd) {
+		clnt_error(c, "cannot resolve %s: %s", cfg->host,
+			   fd == -EHOSTUNREACH ? "unknown host" : strerror(-fd));
+		return fd;
+	}
+	hb = bind_addr(c, &src, &bport);
+	if (hb > 0 && net_family(&src) != net_family(&c->server)) {
+		clnt_error(c, "--bind %s: address family differs from %s", cfg->bind, cfg->host);
+		return -EINVAL;
+	}
+	if (hb > 0)
+		net_set_port(&src, 0); /* the control connection always uses an ephemeral port */
+	fd = net_connect(&c->server, hb > 0 ? &src : NULL, false, NULL, cfg->connect_timeout_ms,
+			 c->sigfd);
+	if (fd < 0) {
+		clnt_error(c, "cannot connect to %s: %s",
+			   net_addr_str(&c->server, addr, sizeof(addr)), conn_error(fd));
+		return fd;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	net_set_nonblock(fd, true);
+	return ctrl_init(&c->ctrl, fd);
+}
+
+/* Wait for one message of type want; an error message or anything else fails. */
+static int expect(struct clnt *c, struct proto_msg *m, enum proto_type want)
+{
+	char err[PROTO_TEXT_MAX], text[PROTO_TEXT_MAX];
+	int rc = ctrl_recv_wait(&c->ctrl, m, CLNT_HANDSHAKE_MS, c->sigfd, err, sizeof(err));
+
+	if (rc == -EINTR) {
+		c->signals++;
+		clnt_error(c, "interrupted");
+		return rc;
+	}
+	if (rc) {
+		clnt_error(c, "server: %s", err);
+		return rc;
+	}
+	if (m->type == MSG_ERROR) {
+		report_sanitize(text, sizeof(text), m->text.text);
+		clnt_error(c, "server error: %s", text);
+		proto_msg_free(m);
+		return -EPROTO;
+	}
+	if (m->type != want) {
+		clnt_error(c, "server sent %s, expected %s", proto_type_name(m->type),
+			   proto_type_name(want));
+		proto_msg_free(m);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int send_hello(struct clnt *c)
+{
+	struct proto_msg m;
+	int err;
+
+	proto_msg_init(&m, MSG_HELLO);
+	snprintf(m.hello.version, sizeof(m.hello.version), "%s", PROTO_VERSION);
+	snprintf(m.hello.software, sizeof(m.hello.software), "xfr/%s", XFR_VERSION);
+	m.hello.caps = PROTO_CAPS_SUPPORTED;
+	m.hello.has_caps = true;
+	err = ctrl_send(&c->ctrl, &m);
+	proto_msg_free(&m);
+	return err ? err : ctrl_flush_wait(&c->ctrl, CLNT_HANDSHAKE_MS);
+}
+
+/* What the server must support for what we ask. */
+static int check_server(struct clnt *c, const struct proto_hello *h)
+{
+	const struct xfr_config *cfg = c->cfg;
+
+	report_sanitize(c->res->server_version, 33, h->software[0] ? h->software : "unknown");
+	if (!proto_version_compatible(h->version)) {
+		char v[40];
+
+		report_sanitize(v, sizeof(v), h->version);
+		clnt_error(c, "incompatible protocol version: server %s, client %s", v,
+			   PROTO_VERSION);
+		return -EPROTO;
+	}
+	c->server_caps = h->caps;
+	if (h->auth_nonce[0]) {
+		clnt_error(c, "the server requires a PSK, which this client does not support yet");
+		return -EPROTO;
+	}
+	if (cfg->bytes && !(h->caps & CAP_BYTE_BUDGET_V1)) {
+		clnt_error(c, "-n: the server (%s) does not support byte budgets",
+			   c->res->server_version);
+		return -EPROTO;
+	}
+	if (cfg->get_server_output && !(h->caps & CAP_SERVER_OUTPUT_V1))
+		pr_warn("--get-server-output: the server (%s) does not support it",
+			c->res->server_version);
+	c->interval_ms = cfg->interval_ms ? cfg->interval_ms : 1000;
+	if (!(h->caps & CAP_INTERVAL_MS_V1) && c->interval_ms != 1000) {
+		pr_warn("-i: the server (%s) reports every 1 s; using 1 s", c->res->server_version);
+		c->interval_ms = 1000;
+	}
+	return 0;
+}
+
+static void fill_start(struct clnt *c, struct proto_test_start *r)
+{
+	const struct xfr_config *cfg = c->cfg;
+	char id[37];
+
+	proto_uuid(id);
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	r->proto = cfg->proto;
+	r->streams = cfg->streams;
+	r->duration_secs = cfg->duration_s;
+	r->dir = cfg->dir;
+	r->has_bitrate = cfg->bitrate_set;
+	r->bitrate = cfg->bitrate;
+	snprintf(r->congestion, sizeof(r->congestion), "%s", cfg->congestion);
+	r->mptcp = cfg->mptcp;
+	r->dscp = cfg->tos;
+	r->has_window = cfg->window > 0;
+	r->window = cfg->window;
+	r->zerocopy = cfg->zerocopy != XFR_ZC_OFF;
+	r->tcp_nodelay = cfg->nodelay;
+	r->has_byte_budget = cfg->bytes > 0;
+	r->byte_budget = cfg->bytes;
+	if (c->server_caps & CAP_INTERVAL_MS_V1)
+		r->interval_ms = c->interval_ms;
+	r->server_output = cfg->get_server_output && (c->server_caps & CAP_SERVER_OUTPUT_V1);
+	r->length = cfg->length;
+}
+
+int clnt_handshake(struct clnt *c)
+{
+	struct proto_msg *m = malloc(sizeof(*m));
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	err = send_hello(c);
+	if (err) {
+		clnt_error(c, "cannot send hello: %s", strerror(-err));
+		goto out;
+	}
+	err = expect(c, m, MSG_HELLO);
+	if (err)
+		goto out;
+	err = check_server(c, &m->hello);
+	proto_msg_free(m);
+	if (err)
+		goto out;
+	proto_msg_init(m, MSG_TEST_START);
+	fill_start(c, &m->start);
+	c->req = m->start;
+	err = ctrl_send(&c->ctrl, m);
+	proto_msg_free(m);
+	if (!err)
+		err = expect(c, m, MSG_TEST_ACK);
+	if (err)
+		goto out;
+	c->ack = m->ack;
+	proto_msg_free(m);
+	if (!(c->server_caps & CAP_SINGLE_PORT_TCP) && c->ack.nports != c->req.streams) {
+		clnt_error(c, "server sent %u data ports for %u streams", c->ack.nports,
+			   c->req.streams);
+		err = -EPROTO;
+	}
+out:
+	free(m);
+	return err;
+}
+
+static int send_data_hello(struct clnt *c, int fd, uint32_t idx)
+{
+	struct proto_msg m;
+	size_t len, off = 0;
+	ssize_t n;
+	char *line;
+
+	proto_msg_init(&m, MSG_DATA_HELLO);
+	snprintf(m.data_hello.test_id, sizeof(m.data_hello.test_id), "%s", c->req.id);
+	m.data_hello.stream_index = (uint16_t)idx;
+	line = proto_encode(&m, &len);
+	proto_msg_free(&m);
+	if (!line)
+		return -errno;
+	while (off < len) {
+		n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno != EINTR) {
+			free(line);
+			return -errno;
+		}
+		off += n > 0 ? (size_t)n : 0;
+	}
+	free(line);
+	return 0;
+}
+
+static int open_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
+{
+	const struct xfr_config *cfg = c->cfg;
+	bool single = c->server_caps & CAP_SINGLE_PORT_TCP;
+	struct net_addr dst = c->server, src = { 0 };
+	uint16_t bport = 0;
+	int hb = bind_addr(c, &src, &bport), fd, err;
+	char addr[80];
+
+	net_set_port(&dst, single ? cfg->port : c->ack.data_ports[i]);
+	if (hb <= 0 && cfg->cport) { /* --cport alone: wildcard address of the server's family */
+		src = (struct net_addr){ .len = dst.len };
+		src.ss.ss_family = dst.ss.ss_family;
+		hb = 1;
+	}
+	if (cfg->cport)
+		bport = (uint16_t)(cfg->cport + i);
+	if (hb > 0)
+		net_set_port(&src, bport);
+	fd = net_connect(&dst, hb > 0 ? &src : NULL, cfg->mptcp, o, cfg->connect_timeout_ms,
+			 c->sigfd);
+	if (fd < 0) {
+		clnt_error(c, "data stream %u: cannot connect to %s: %s", i,
+			   net_addr_str(&dst, addr, sizeof(addr)), conn_error(fd));
+		return fd;
+	}
+	if (single && (err = send_data_hello(c, fd, i))) {
+		close(fd);
+		clnt_error(c, "data stream %u: %s", i, strerror(-err));
+		return err;
+	}
+	return fd;
+}
+
+int clnt_open_streams(struct clnt *c, int *fds)
+{
+	const struct xfr_config *cfg = c->cfg;
+	struct net_opts o = { .window = cfg->window, .tos = cfg->tos, .nodelay = cfg->nodelay };
+
+	snprintf(o.congestion, sizeof(o.congestion), "%s", cfg->congestion);
+	for (uint32_t i = 0; i < cfg->streams; i++) {
+		fds[i] = open_stream(c, i, &o);
+		if (fds[i] < 0)
+			return fds[i];
+	}
+	return 0;
+}
+
+static void fill_identity(struct clnt *c)
+{
+	const struct xfr_config *cfg = c->cfg;
+	struct xfr_result *r = c->res;
+
+	snprintf(r->client_version, sizeof(r->client_version), "xfr/%s", XFR_VERSION);
+	snprintf(r->host, sizeof(r->host), "%s", cfg->host);
+	snprintf(r->engine, sizeof(r->engine), "socket");
+	r->port = cfg->port;
+	r->proto = cfg->proto;
+	r->dir = cfg->dir;
+	r->streams = cfg->streams;
+	r->duration_req_s = cfg->duration_s;
+	r->bytes_req = cfg->bytes;
+	r->bitrate_req = cfg->bitrate;
+	r->length = cfg->length ? cfg->length : XFR_DEFAULT_TCP_LEN;
+}
+
+static int setup_signals(struct clnt *c)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return c->sigfd < 0 ? -errno : 0;
+}
+
+static int run(struct clnt *c)
+{
+	int fds[XFR_MAX_STREAMS], err;
+
+	for (uint32_t i = 0; i < XFR_MAX_STREAMS; i++)
+		fds[i] = -1;
+	err = clnt_connect(c);
+	if (!err)
+		err = clnt_handshake(c);
+	if (!err)
+		err = clnt_open_streams(c, fds);
+	if (!err)
+		return clnt_run_test(c, fds); /* owns fds */
+	for (uint32_t i = 0; i < XFR_MAX_STREAMS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return err;
+}
+
+int client_run(const struct xfr_config *cfg)
+{
+	struct output_opts oo = { .quiet = cfg->quiet, .ts_format = cfg->ts_format,
+				  .per_stream = cfg->streams > 1 };
+	struct clnt c = { .cfg = cfg, .sigfd = -1, .done_fd = -1, .tick_fd = -1 };
+	int err;
+
+	c.ctrl.fd = -1;
+	c.res = calloc(1, sizeof(*c.res));
+	c.out = output_new(cfg->format, stdout, &oo);
+	if (!c.res || !c.out || setup_signals(&c)) {
+		pr_err("cannot start: %s", strerror(errno));
+		return 1;
+	}
+	fill_identity(&c);
+	err = run(&c);
+	if (err && !c.exit_code) {
+		c.exit_code = c.signals ? 130 : 1;
+		if (c.out->ops->error(c.out, c.error) < 0 || fflush(stdout)) {
+			pr_err("cannot write results: %s", strerror(errno));
+			c.exit_code = 1;
+		}
+	}
+	ctrl_close(&c.ctrl);
+	output_free(c.out);
+	result_free(c.res);
+	free(c.res);
+	if (c.sigfd >= 0)
+		close(c.sigfd);
+	return c.exit_code;
+}

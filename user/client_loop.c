@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xfr HOST, run half. Our streams are sampled on a timerfd (never through the
+ * control socket); each interval is printed once our sample and the server's
+ * interval message for the same period are both in, or when the server is a
+ * whole interval late (then with our side only). The final result folds the
+ * server's result into our own totals.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "clnt.h"
+#include "log.h"
+#include "report.h"
+#include "stats.h"
+#include "timeutil.h"
+
+static bool sends(const struct clnt *c)
+{
+	return c->cfg->dir != XFR_DIR_DOWNLOAD;
+}
+
+static int engine_setup(struct clnt *c, int *fds)
+{
+	const struct xfr_config *cfg = c->cfg;
+	bool recv = cfg->dir != XFR_DIR_UPLOAD;
+	struct engine_params p = {
+		.proto = cfg->proto,
+		.streams = cfg->streams,
+		.length = cfg->length,
+		.bitrate = sends(c) ? cfg->bitrate : 0,
+		.byte_budget = sends(c) ? cfg->bytes : 0,
+		.payload = cfg->payload,
+		.zerocopy = cfg->zerocopy,
+		.done_fd = c->done_fd,
+	};
+	int err;
+
+	c->eng = engine_new(&engine_sock_ops);
+	if (!c->eng)
+		return -ENOMEM;
+	err = c->eng->ops->init(c->eng, &p);
+	for (uint32_t i = 0; i < cfg->streams; i++) {
+		if (!err)
+			err = c->eng->ops->add_stream(c->eng, i, fds[i], sends(c), recv,
+						      XFR_FLOW_UP);
+		else
+			close(fds[i]);
+		fds[i] = -1;
+	}
+	return err ? err : c->eng->ops->start(c->eng);
+}
+
+static double secs_since_start(const struct clnt *c, uint64_t t_ns)
+{
+	return t_ns > c->start_ns ? (double)(t_ns - c->start_ns) / 1e9 : 0.0;
+}
+
+static void emit(struct clnt *c, struct clnt_slot *s)
+{
+	struct xfr_interval *iv = &s->iv;
+	int err;
+
+	iv->omitted = iv->end_s <= (double)c->cfg->omit_ms / 1000.0 + 1e-6;
+	iv->wall_end_us = c->res->start_wall_us + (uint64_t)(iv->end_s * 1e6);
+	if (result_add_interval(c->res, iv))
+		pr_warn("out of memory: interval %u not kept for the JSON document", s->k);
+	if (c->cfg->interval_ms && !iv->omitted && !c->write_failed) {
+		err = c->out->ops->interval(c->out, c->res, iv);
+		if (err < 0) {
+			pr_err("cannot write results: %s", strerror(-err));
+			c->write_failed = true;
+		}
+	}
+	if (s->k >= c->next_emit)
+		c->next_emit = s->k + 1;
+	s->k = 0;
+}
+
+static struct clnt_slot *slot_for(struct clnt *c, uint32_t k)
+{
+	struct clnt_slot *s = &c->slots[k % CLNT_SLOTS];
+
+	if (s->k == k)
+		return s;
+	if (s->k)
+		emit(c, s); /* an older interval still waiting: print it as it is */
+	memset(s, 0, sizeof(*s));
+	s->k = k;
+	return s;
+}
+
+/* Print every interval that is complete, in order. */
+static void try_emit(struct clnt *c, bool flush)
+{
+	struct clnt_slot *s, *next;
+
+	for (;;) {
+		s = &c->slots[c->next_emit % CLNT_SLOTS];
+		if (s->k != c->next_emit) {
+			if (!flush)
+				return;
+			/* nothing for this number: skip to the lowest waiting one */
+			uint32_t low = 0;
+			for (int i = 0; i < CLNT_SLOTS; i++)
+				if (c->slots[i].k && (!low || c->slots[i].k < low))
+					low = c->slots[i].k;
+			if (!low)
+				return;
+			c->next_emit = low;
+			continue;
+		}
+		next = &c->slots[(c->next_emit + 1) % CLNT_SLOTS];
+		if (flush || (s->has_local && s->has_remote) ||
+		    (s->has_local && next->k == c->next_emit + 1 && next->has_local))
+			emit(c, s);
+		else
+			return;
+	}
+}
+
+static void local_interval(struct clnt *c)
+{
+	struct clnt_slot *s = slot_for(c, ++c->ticks);
+	struct engine_sample *tmp;
+
+	c->eng->ops->sample(c->eng, c->cur);
+	stats_side_delta(c->prev, c->cur, s->iv.flows, &s->iv.nflows);
+	s->iv.start_s = secs_since_start(c, c->prev->t_ns);
+	s->iv.end_s = secs_since_start(c, c->cur->t_ns);
+	s->has_local = true;
+	tmp = c->prev;
+	c->prev = c->cur;
+	c->cur = tmp;
+}
+
+static void on_tick(struct clnt *c)
+{
+	uint64_t exp;
+
+	if (read(c->tick_fd, &exp, sizeof(exp)) < 0 || c->got_result)
+		return;
+	local_interval(c);
+	try_emit(c, false);
+}
+
+static void on_remote_interval(struct clnt *c, const struct proto_interval *iv)
+{
+	uint32_t k = (uint32_t)((iv->elapsed_ms + c->interval_ms / 2) / c->interval_ms);
+	struct clnt_slot *s;
+
+	if (k == 0)
+		k = 1;
+	if (k < c->next_emit)
+		return; /* that row is printed already */
+	s = slot_for(c, k);
+	report_from_wire(iv->streams, iv->nstreams, c->cfg->dir, s->iv.flows, &s->iv.nflows);
+	if (!s->has_local) {
+		s->iv.end_s = (double)iv->elapsed_ms / 1000.0;
+		s->iv.start_s = s->iv.end_s - c->interval_ms / 1000.0;
+		if (s->iv.start_s < 0)
+			s->iv.start_s = 0;
+	}
+	s->has_remote = true;
+	try_emit(c, false);
+}
+
+static int send_simple(struct clnt *c, enum proto_type type, const char *text)
+{
+	struct proto_msg m;
+	int err;
+
+	proto_msg_init(&m, type);
+	snprintf(m.text.id, sizeof(m.text.id), "%s", c->req.id);
+	if (text)
+		snprintf(m.text.text, sizeof(m.text.text), "%s", text);
+	err = ctrl_send(&c->ctrl, &m);
+	proto_msg_free(&m);
+	return err;
+}
+
+static void on_signal(struct clnt *c)
+{
+	struct signalfd_siginfo si;
+
+	if (read(c->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	c->signals++;
+	c->exit_code = si.ssi_signo == SIGTERM ? 143 : 130;
+	c->res->interrupted = true;
+	if (c->signals > 1)
+		return;
+	pr_info("interrupted: asking the server for the result (Ctrl+C again to quit now)");
+	send_simple(c, MSG_CANCEL, "User requested cancellation");
+	c->give_up_ns = time_mono_ns() + CLNT_CANCEL_WAIT_MS * NSEC_PER_MSEC;
+}
+
+static void on_done(struct clnt *c)
+{
+	uint64_t v;
+
+	if (read(c->done_fd, &v, sizeof(v)) < 0)
+		return;
+	/* Our flows have all ended. With a byte budget that is the normal end. */
+	if (c->cfg->bytes && sends(c) && !c->finish_sent) {
+		c->finish_sent = true;
+		send_simple(c, MSG_FINISH, NULL);
+	}
+}
+
+/* One message from the server: 1 = the test is over, 0 = go on, < 0 = error. */
+static int on_msg(struct clnt *c, struct proto_msg *m)
+{
+	char text[PROTO_TEXT_MAX];
+
+	switch (m->type) {
+	case MSG_INTERVAL:
+		on_remote_interval(c, &m->interval);
+		return 0;
+	case MSG_CANCELLED:
+		return 0;
+	case MSG_RESULT:
+		c->result_msg = malloc(sizeof(*m));
+		if (!c->result_msg)
+			return -ENOMEM;
+		*c->result_msg = *m;
+		m->result.server_output = NULL; /* moved */
+		c->got_result = true;
+		return 1;
+	case MSG_ERROR:
+		report_sanitize(text, sizeof(text), m->text.text);
+		clnt_error(c, "server error: %s", text);
+		return -EPROTO;
+	default:
+		clnt_error(c, "server sent an unexpected %s message", proto_type_name(m->type));
+		return -EPROTO;
+	}
+}
+
+static int on_ctrl(struct clnt *c)
+{
+	struct proto_msg *m = malloc(sizeof(*m));
+	char err[PROTO_TEXT_MAX];
+	int rc, done = 0;
+
+	if (!m)
+		return -ENOMEM;
+	ctrl_flush(&c->ctrl);
+	rc = ctrl_fill(&c->ctrl);
+	while (!done && (rc = ctrl_next_msg(&c->ctrl, m, err, sizeof(err))) == 1) {
+		done = on_msg(c, m);
+		proto_msg_free(m);
+	}
+	free(m);
+	if (done)
+		return done < 0 ? done : 1;
+	if (rc < 0) {
+		clnt_error(c, "server: %s", err);
+		return rc;
+	}
+	if (c->ctrl.eof) {
+		clnt_error(c, "server closed the control connection before the result");
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
+static int poll_timeout(const struct clnt *c)
+{
+	uint64_t now = time_mono_ns();
+
+	if (!c->give_up_ns)
+		return -1;
+	return now >= c->give_up_ns ? 0 : (int)((c->give_up_ns - now) / NSEC_PER_MSEC) + 1;
+}
+
+/* Until the result, a fatal error, a second Ctrl+C or the server's silence. */
+static int loop(struct clnt *c)
+{
+	struct pollfd p[4] = {
+		{ .fd = c->ctrl.fd, .events = POLLIN },
+		{ .fd = c->sigfd, .events = POLLIN },
+		{ .fd = c->tick_fd, .events = POLLIN },
+		{ .fd = c->done_fd, .events = POLLIN },
+	};
+	int n, rc;
+
+	for (;;) {
+		p[0].events = POLLIN | (ctrl_pending(&c->ctrl) ? POLLOUT : 0);
+		n = poll(p, 4, poll_timeout(c));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n == 0 && c->give_up_ns && time_mono_ns() >= c->give_up_ns) {
+			clnt_error(c, "no result from the server: giving up");
+			return -ETIMEDOUT;
+		}
+		if (n > 0 && (p[1].revents & POLLIN)) {
+			on_signal(c);
+			if (c->signals > 1)
+				return -EINTR;
+		}
+		if (n > 0 && (p[2].revents & POLLIN))
+			on_tick(c);
+		if (n > 0 && (p[3].revents & POLLIN))
+			on_done(c);
+		if (n > 0 && p[0].revents) {
+			rc = on_ctrl(c);
+			if (rc)
+				return rc < 0 ? rc : 0;
+		}
+	}
+}
+
+/* Our totals and the server's, into the result model. */
+static void build_result(struct clnt *c)
+{
+	struct xfr_result *r = c->res;
+	const struct proto_result *pr = c->result_msg ? &c->result_msg->result : NULL;
+
+	r->nflows = 0;
+	stats_side_total(c->cur, r->flows, &r->nflows);
+	if (pr) {
+		report_from_wire(pr->streams, pr->nstreams, c->cfg->dir, r->flows, &r->nflows);
+		r->duration_s = (double)pr->duration_ms / 1000.0;
+		if (pr->server_output) {
+			r->server_output = pr->server_output;
+			c->result_msg->result.server_output = NULL;
+		}
+	} else {
+		r->duration_s = secs_since_start(c, c->cur->t_ns);
+		r->interrupted = true;
+	}
+}
+
+/* Stop our streams, take the last sample, print what is left. */
+static void wind_down(struct clnt *c)
+{
+	struct engine_sample *last = c->prev;
+
+	c->eng->ops->stop(c->eng, !c->cfg->bytes);
+	c->eng->ops->sample(c->eng, c->cur);
+	/* a last partial interval, if it is long enough to mean something */
+	if (c->cur->t_ns - last->t_ns >= (uint64_t)c->interval_ms * NSEC_PER_MSEC / 2 &&
+	    !c->signals) {
+		struct clnt_slot *s = slot_for(c, ++c->ticks);
+
+		stats_side_delta(last, c->cur, s->iv.flows, &s->iv.nflows);
+		s->iv.start_s = secs_since_start(c, last->t_ns);
+		s->iv.end_s = secs_since_start(c, c->cur->t_ns);
+		s->has_local = true;
+	}
+	try_emit(c, true);
+	build_result(c);
+}
+
+static int write_outputs(struct clnt *c)
+{
+	const char *file = c->cfg->output_file;
+	FILE *f;
+	int err = c->write_failed ? -EIO : 0;
+
+	if (!err && (err = c->out->ops->end(c->out, c->res)) < 0)
+		pr_err("cannot write results: %s", strerror(-err));
+	if (!err && fflush(stdout)) {
+		err = -errno;
+		pr_err("cannot write results: %s", strerror(errno));
+	}
+	if (!file[0])
+		return err;
+	f = fopen(file, "w");
+	if (!f || output_json_document(f, c->res) < 0 || fclose(f)) {
+		pr_err("cannot write %s: %s", file, strerror(errno));
+		if (f && errno)
+			fclose(f);
+		return -EIO;
+	}
+	return err;
+}
+
+static int start_timers(struct clnt *c)
+{
+	uint64_t ms = c->interval_ms;
+	struct itimerspec its = {
+		.it_value = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L },
+		.it_interval = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L },
+	};
+
+	c->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (c->tick_fd < 0 || timerfd_settime(c->tick_fd, 0, &its, NULL))
+		return -errno;
+	if (c->req.duration_secs)
+		c->give_up_ns = c->start_ns + (uint64_t)c->req.duration_secs * NSEC_PER_SEC +
+				CLNT_RESULT_GRACE_MS * NSEC_PER_MSEC;
+	return 0;
+}
+
+static int begin(struct clnt *c, int *fds)
+{
+	int err;
+
+	c->prev = calloc(1, sizeof(*c->prev));
+	c->cur = calloc(1, sizeof(*c->cur));
+	c->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!c->prev || !c->cur || c->done_fd < 0)
+		return -ENOMEM;
+	err = engine_setup(c, fds);
+	if (err) {
+		clnt_error(c, "cannot start the data streams: %s", strerror(-err));
+		return err;
+	}
+	c->start_ns = time_mono_ns();
+	c->res->start_wall_us = time_real_us();
+	snprintf(c->res->id, sizeof(c->res->id), "%s", c->req.id);
+	c->eng->ops->sample(c->eng, c->prev);
+	c->next_emit = 1;
+	err = start_timers(c);
+	if (!err && (err = c->out->ops->start(c->out, c->res)) < 0) {
+		pr_err("cannot write results: %s", strerror(-err));
+		c->write_failed = true;
+	}
+	return err;
+}
+
+static void end(struct clnt *c)
+{
+	if (c->eng) {
+		c->eng->ops->stop(c->eng, true);
+		c->eng->ops->destroy(c->eng);
+	}
+	if (c->result_msg) {
+		proto_msg_free(c->result_msg);
+		free(c->result_msg);
+	}
+	free(c->prev);
+	free(c->cur);
+	if (c->tick_fd >= 0)
+		close(c->tick_fd);
+	if (c->done_fd >= 0)
+		close(c->done_fd);
+}
+
+int clnt_run_test(struct clnt *c, int *fds)
+{
+	int err = begin(c, fds);
+
+	if (!err)
+		err = loop(c);
+	if (c->signals > 1) { /* second Ctrl+C: leave at once */
+		end(c);
+		return err;
+	}
+	if (c->eng && c->prev) {
+		wind_down(c);
+		if (err && !c->signals)
+			c->res->interrupted = true;
+		if (write_outputs(c) && !c->exit_code)
+			c->exit_code = 1;
+	}
+	if (!c->exit_code && (err || c->write_failed))
+		c->exit_code = 1;
+	end(c);
+	return c->exit_code ? c->exit_code : 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* Client internals shared by client.c (set-up) and client_loop.c (the run). */
+#ifndef XFR_CLNT_H
+#define XFR_CLNT_H
+
+#include "config.h"
+#include "ctrl.h"
+#include "engine.h"
+#include "net.h"
+#include "output.h"
+#include "proto.h"
+#include "result.h"
+
+#define CLNT_HANDSHAKE_MS  30000 /* each handshake reply */
+#define CLNT_RESULT_GRACE_MS 10000 /* after the requested duration */
+#define CLNT_CANCEL_WAIT_MS 5000 /* after Ctrl+C, for the server's result */
+#define CLNT_SLOTS 4             /* intervals waiting for their other half */
+
+/* One interval being assembled from our sample and the server's message. */
+struct clnt_slot {
+	uint32_t k;              /* 1-based interval number; 0 = free */
+	bool has_local;
+	bool has_remote;
+	struct xfr_interval iv;
+};
+
+struct clnt {
+	const struct xfr_config *cfg;
+	int sigfd;
+	int exit_code;
+	struct ctrl_conn ctrl;
+	struct net_addr server;
+	uint32_t server_caps;
+	struct proto_test_start req;
+	struct proto_test_ack ack;
+	uint32_t interval_ms;    /* sampling cadence (what the server reports at) */
+
+	struct engine *eng;
+	int done_fd;
+	int tick_fd;
+	uint64_t start_ns;
+	uint32_t ticks;
+	struct engine_sample *prev, *cur;
+	struct clnt_slot slots[CLNT_SLOTS];
+	uint32_t next_emit;      /* next interval number to print */
+
+	struct output *out;
+	struct xfr_result *res;
+	bool got_result;
+	struct proto_msg *result_msg; /* the server's result, when it came */
+	bool write_failed;
+	bool finish_sent;
+	int signals;             /* Ctrl+C count */
+	uint64_t give_up_ns;     /* no result by then: server lost; 0 = never */
+	char error[256];
+};
+
+/* client.c */
+int clnt_connect(struct clnt *c);
+int clnt_handshake(struct clnt *c);
+int clnt_open_streams(struct clnt *c, int *fds);
+
+/* client_loop.c */
+int clnt_run_test(struct clnt *c, int *fds);
+
+/* A fatal error: log it, record it in the result, tell the JSON printers. */
+void clnt_error(struct clnt *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

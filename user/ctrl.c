@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+/* Control channel framing: bounded NDJSON reader, bounded write queue. */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "timeutil.h"
+#include "ctrl.h"
+
+int ctrl_init(struct ctrl_conn *c, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->rbuf = malloc(PROTO_MAX_LINE + 1);
+	return c->rbuf ? 0 : -ENOMEM;
+}
+
+void ctrl_close(struct ctrl_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->rbuf);
+	free(c->wbuf);
+	c->rbuf = c->wbuf = NULL;
+	c->rlen = c->rstart = c->wlen = c->woff = c->wcap = 0;
+}
+
+/* Move unconsumed bytes to the front so a full line always fits. */
+static void compact(struct ctrl_conn *c)
+{
+	if (!c->rstart)
+		return;
+	memmove(c->rbuf, c->rbuf + c->rstart, c->rlen - c->rstart);
+	c->rlen -= c->rstart;
+	c->rstart = 0;
+}
+
+int ctrl_fill(struct ctrl_conn *c)
+{
+	ssize_t n;
+
+	compact(c);
+	if (c->rlen >= PROTO_MAX_LINE)
+		return 0; /* full: ctrl_next_line reports the overlong line */
+	n = recv(c->fd, c->rbuf + c->rlen, PROTO_MAX_LINE - c->rlen, MSG_DONTWAIT);
+	if (n > 0) {
+		c->rlen += (size_t)n;
+		return (int)n;
+	}
+	if (n == 0) {
+		c->eof = true;
+		return -ECONNRESET;
+	}
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+}
+
+int ctrl_next_line(struct ctrl_conn *c, char **line, size_t *len)
+{
+	char *start = c->rbuf + c->rstart;
+	size_t avail = c->rlen - c->rstart;
+	char *nl = memchr(start, '\n', avail);
+
+	if (!nl)
+		return avail >= PROTO_MAX_LINE ? -EMSGSIZE : 0;
+	*nl = '\0';
+	*line = start;
+	*len = (size_t)(nl - start);
+	if (*len && start[*len - 1] == '\r') /* tolerate CRLF */
+		start[--*len] = '\0';
+	c->rstart += (size_t)(nl - start) + 1;
+	return 1;
+}
+
+int ctrl_next_msg(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t errlen)
+{
+	char *line;
+	size_t len;
+	int rc = ctrl_next_line(c, &line, &len);
+
+	if (rc == -EMSGSIZE) {
+		snprintf(err, errlen, "control line too long (limit %d bytes)", PROTO_MAX_LINE);
+		return rc;
+	}
+	if (rc <= 0)
+		return rc;
+	rc = proto_decode(line, len, m, err, errlen);
+	return rc ? rc : 1;
+}
+
+static int queue(struct ctrl_conn *c, const char *buf, size_t len)
+{
+	size_t need = c->wlen - c->woff + len;
+	char *nb;
+
+	if (need > CTRL_WQ_MAX)
+		return -ENOBUFS;
+	if (c->woff) {
+		memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+		c->wlen -= c->woff;
+		c->woff = 0;
+	}
+	if (need > c->wcap) {
+		nb = realloc(c->wbuf, need);
+		if (!nb)
+			return -ENOMEM;
+		c->wbuf = nb;
+		c->wcap = need;
+	}
+	memcpy(c->wbuf + c->wlen, buf, len);
+	c->wlen += len;
+	return 0;
+}
+
+int ctrl_flush(struct ctrl_conn *c)
+{
+	ssize_t n;
+
+	while (c->woff < c->wlen) {
+		n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		}
+		c->woff += (size_t)n;
+	}
+	c->woff = c->wlen = 0;
+	return 0;
+}
+
+bool ctrl_pending(const struct ctrl_conn *c)
+{
+	return c->woff < c->wlen;
+}
+
+int ctrl_send(struct ctrl_conn *c, const struct proto_msg *m)
+{
+	size_t len;
+	char *line = proto_encode(m, &len);
+	int err;
+
+	if (!line)
+		return -errno;
+	err = queue(c, line, len);
+	free(line);
+	if (err)
+		return err;
+	err = ctrl_flush(c);
+	return err == -EAGAIN ? 0 : err;
+}
+
+int ctrl_send_error(struct ctrl_conn *c, const char *fmt, ...)
+{
+	struct proto_msg m;
+	va_list ap;
+	int err;
+
+	proto_msg_init(&m, MSG_ERROR);
+	va_start(ap, fmt);
+	vsnprintf(m.text.text, sizeof(m.text.text), fmt, ap);
+	va_end(ap);
+	err = ctrl_send(c, &m);
+	proto_msg_free(&m);
+	return err;
+}
+
+static int remaining_ms(uint64_t deadline_ns)
+{
+	uint64_t now = time_mono_ns();
+
+	return now >= deadline_ns ? 0 : (int)((deadline_ns - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+}
+
+int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int stop_fd,
+		   char *err, size_t errlen)
+{
+	uint64_t deadline = time_mono_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * NSEC_PER_MSEC;
+	struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN }, { .fd = stop_fd, .events = POLLIN } };
+	int rc, n;
+
+	for (;;) {
+		rc = ctrl_next_msg(c, m, err, errlen);
+		if (rc)
+			return rc < 0 ? rc : 0;
+		if (c->eof) {
+			snprintf(err, errlen, "connection closed by peer");
+			return -ECONNRESET;
+		}
+		n = poll(p, stop_fd >= 0 ? 2 : 1, timeout_ms < 0 ? -1 : remaining_ms(deadline));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n == 0) {
+			snprintf(err, errlen, "timed out waiting for the peer");
+			return -ETIMEDOUT;
+		}
+		if (stop_fd >= 0 && (p[1].revents & POLLIN))
+			return -EINTR;
+		rc = ctrl_fill(c);
+		if (rc < 0 && rc != -ECONNRESET) {
+			snprintf(err, errlen, "control connection: %s", strerror(-rc));
+			return rc;
+		}
+	}
+}
+
+int ctrl_flush_wait(struct ctrl_conn *c, int timeout_ms)
+{
+	uint64_t deadline = time_mono_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+	int err;
+
+	while ((err = ctrl_flush(c)) == -EAGAIN) {
+		if (poll(&p, 1, remaining_ms(deadline)) == 0)
+			return -ETIMEDOUT;
+	}
+	return err;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control channel framing: newline-delimited JSON, lines capped at
+ * PROTO_MAX_LINE, a bounded write queue. Non-blocking; the caller's loop says
+ * when the fd is readable or writable.
+ */
+#ifndef XFR_CTRL_H
+#define XFR_CTRL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto.h"
+
+#define CTRL_WQ_MAX (1024 * 1024) /* a peer that never reads is dropped past this */
+
+struct ctrl_conn {
+	int fd;
+	char *rbuf;
+	size_t rlen;
+	size_t rstart;      /* first unconsumed byte */
+	char *wbuf;
+	size_t wlen;
+	size_t woff;
+	size_t wcap;
+	bool eof;
+};
+
+int ctrl_init(struct ctrl_conn *c, int fd);
+/* Closes the fd too. */
+void ctrl_close(struct ctrl_conn *c);
+
+/*
+ * Read what is available. Returns bytes read (> 0), 0 when nothing is there
+ * (EAGAIN), -ECONNRESET at EOF (sets eof), or -errno.
+ */
+int ctrl_fill(struct ctrl_conn *c);
+
+/*
+ * Next complete line (without '\n', NUL-terminated in place). Returns 1 and
+ * sets *line and *len, 0 when no complete line is buffered, -EMSGSIZE when the
+ * line exceeds PROTO_MAX_LINE.
+ */
+int ctrl_next_line(struct ctrl_conn *c, char **line, size_t *len);
+
+/* Next decoded message: 1 = *m filled, 0 = need more, < 0 error with err set. */
+int ctrl_next_msg(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t errlen);
+
+/* Queue a message and try to write it. 0, or -ENOBUFS when the queue is over
+ * CTRL_WQ_MAX, or -errno from the socket. */
+int ctrl_send(struct ctrl_conn *c, const struct proto_msg *m);
+int ctrl_send_error(struct ctrl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Write queued bytes: 0 when empty, -EAGAIN when some remain, -errno. */
+int ctrl_flush(struct ctrl_conn *c);
+bool ctrl_pending(const struct ctrl_conn *c);
+
+/* Blocking helpers for the client: wait up to timeout_ms (-1 = forever) for a
+ * message, returning -EINTR if stop_fd becomes readable, -ETIMEDOUT. */
+int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int stop_fd,
+		   char *err, size_t errlen);
+/* Flush everything, waiting up to timeout_ms. */
+int ctrl_flush_wait(struct ctrl_conn *c, int timeout_ms);
+
+#endif

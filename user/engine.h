@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Engine ops: the data plane behind one ops table. The control code (client.c,
+ * server.c) creates and connects data sockets, hands them to an engine, and
+ * samples it on its interval timer. It never branches on the transport beyond
+ * choosing the engine.
+ *
+ * Life cycle: engine_new(ops) -> init(params) -> add_stream() per stream ->
+ * start() -> sample() every interval / pause() / resume() -> stop() -> sample()
+ * once more for the final counters -> destroy().
+ *
+ * Threads: each flow runs on its own thread; its counters live in a
+ * cache-line-aligned struct written with relaxed atomics; sample() reads them
+ * with a monotonic timestamp taken at the read. Counters are never reset.
+ */
+#ifndef XFR_ENGINE_H
+#define XFR_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "result.h"
+#include "tcpinfo.h"
+
+struct engine_params {
+	enum xfr_proto proto;
+	uint32_t streams;
+	uint32_t length;          /* bytes per write; 0 = default (128 KiB TCP) */
+	uint64_t bitrate;         /* bits/s total across this side's sending flows; 0 = unlimited */
+	uint64_t byte_budget;     /* bytes to send in total across this side's sending flows; 0 = none */
+	enum xfr_payload payload;
+	enum xfr_zerocopy zerocopy;
+	int done_fd;              /* eventfd the engine writes 1 to when every flow has finished
+	                           * (budget sent, EOF received, or error); -1 = none */
+};
+
+struct engine_flow_sample {
+	uint32_t stream;
+	enum xfr_flow_dir dir;
+	bool sending;             /* this side sends this flow (else receives) */
+	uint64_t bytes;           /* cumulative bytes sent or received by this side */
+	uint64_t calls;           /* cumulative send/recv calls that moved data */
+	bool has_tcp;             /* sending TCP flows: TCP_INFO read at sample time */
+	struct xfr_tcpinfo tcp;
+	bool done;                /* the flow's thread has ended */
+	int err;                  /* 0, or the errno that ended it (ECONNRESET, ...) */
+};
+
+struct engine_sample {
+	uint64_t t_ns;            /* CLOCK_MONOTONIC at the read */
+	uint32_t nflows;
+	struct engine_flow_sample flows[XFR_MAX_FLOWS];
+};
+
+struct engine;
+
+struct engine_ops {
+	const char *name;         /* "socket" */
+	int (*init)(struct engine *e, const struct engine_params *p);
+	/*
+	 * Hand over a connected data socket for stream idx. send/recv say which
+	 * directions this side runs on it (both for --bidir). The engine owns fd
+	 * from here on, also on error. dir_send is the flow direction of what this
+	 * side sends (UP on the client, DOWN on the server).
+	 */
+	int (*add_stream)(struct engine *e, uint32_t idx, int fd, bool send, bool recv,
+			  enum xfr_flow_dir dir_send);
+	int (*start)(struct engine *e);
+	int (*sample)(struct engine *e, struct engine_sample *out);
+	int (*pause)(struct engine *e);
+	int (*resume)(struct engine *e);
+	/* Stop every flow and join the threads. abortive: RST the sockets (time-bounded
+	 * tests) instead of a graceful shutdown. Idempotent. */
+	int (*stop)(struct engine *e, bool abortive);
+	void (*destroy)(struct engine *e);
+};
+
+struct engine {
+	const struct engine_ops *ops;
+	void *priv;
+};
+
+extern const struct engine_ops engine_sock_ops;
+
+/* Allocate an engine for ops; NULL with errno. */
+struct engine *engine_new(const struct engine_ops *ops);
+
+#endif

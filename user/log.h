@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Logging to stderr: results never go through here. */
+#ifndef XFR_LOG_H
+#define XFR_LOG_H
+
+#include "config.h"
+
+void log_set_level(enum xfr_log_level level);
+enum xfr_log_level log_get_level(void);
+/* Prefix "xfr: " for errors, "xfr: warning: " for warnings, plain for info/debug. */
+void log_msg(enum xfr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define pr_err(...)   log_msg(XFR_LOG_ERROR, __VA_ARGS__)
+#define pr_warn(...)  log_msg(XFR_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  log_msg(XFR_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) log_msg(XFR_LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+/* xfr: parse the command line, then run the server or one client test. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "client.h"
+#include "log.h"
+#include "server.h"
+
+int main(int argc, char **argv)
+{
+	static struct xfr_config cfg;
+
+	switch (cli_parse(argc, argv, &cfg, stdout, stderr)) {
+	case CLI_EXIT_OK:
+		return fflush(stdout) ? 1 : 0;
+	case CLI_EXIT_USAGE:
+		return 2;
+	case CLI_RUN:
+		break;
+	}
+	log_set_level(cfg.log_level);
+	if (cfg.mode == XFR_MODE_SERVE)
+		return server_run(&cfg);
+	/* Rows must reach a pipe as they happen, not when a buffer fills. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return client_run(&cfg);
+}

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: MIT
+/*
+ * xfr serve: listening sockets, the first line of every connection (a control
+ * hello or a data_hello), connection limits, signals, and the epoll loop that
+ * drives every test's control connection (srv_test.c).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "report.h"
+#include "server.h"
+#include "srv.h"
+#include "timeutil.h"
+
+#define TICK_MS 100
+
+/* A connection whose first line has not arrived yet. */
+struct pending {
+	struct ep_item item;
+	struct net_addr peer;
+	uint64_t deadline_ns;
+	struct pending *next;
+};
+
+static struct pending *pending_list;
+static char peek_buf[PROTO_MAX_LINE];
+
+int srv_ep_add(struct srv *s, struct ep_item *it, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = it };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, it->fd, &ev) ? -errno : 0;
+}
+
+int srv_ep_mod(struct srv *s, struct ep_item *it, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = it };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, it->fd, &ev) ? -errno : 0;
+}
+
+void srv_ep_del(struct srv *s, struct ep_item *it)
+{
+	if (it->fd >= 0)
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, it->fd, NULL);
+}
+
+static int open_listener(struct srv *s, const struct net_addr *a, bool v6only)
+{
+	char buf[80];
+	int fd = net_listen(a, v6only, 1024);
+
+	if (fd < 0) {
+		pr_err("cannot listen on %s: %s", net_addr_str(a, buf, sizeof(buf)), strerror(-fd));
+		return fd;
+	}
+	s->lfd[s->nlfd] = fd;
+	s->lfd_item[s->nlfd] = (struct ep_item){ .kind = EP_LISTEN, .fd = fd };
+	pr_info("xfr %s listening on %s (protocol %s)", XFR_VERSION,
+		net_addr_str(a, buf, sizeof(buf)), PROTO_VERSION);
+	return srv_ep_add(s, &s->lfd_item[s->nlfd++], EPOLLIN);
+}
+
+static int open_listeners(struct srv *s)
+{
+	const struct xfr_config *cfg = s->cfg;
+	struct net_addr a = { 0 };
+	uint16_t port;
+	int err;
+
+	if (cfg->bind[0]) {
+		if (net_parse_bind(cfg->bind, &a, &port))
+			return -EINVAL;
+		net_set_port(&a, cfg->port);
+		return open_listener(s, &a, net_family(&a) == AF_INET6);
+	}
+	if (cfg->family == XFR_AF_INET) {
+		net_parse_bind("0.0.0.0", &a, &port);
+		net_set_port(&a, cfg->port);
+		return open_listener(s, &a, false);
+	}
+	net_parse_bind("::", &a, &port);
+	net_set_port(&a, cfg->port);
+	err = open_listener(s, &a, cfg->family == XFR_AF_INET6);
+	if (err && cfg->family == XFR_AF_ANY && (err == -EAFNOSUPPORT || err == -EADDRNOTAVAIL)) {
+		pr_warn("IPv6 unavailable: listening on IPv4 only");
+		net_parse_bind("0.0.0.0", &a, &port);
+		net_set_port(&a, cfg->port);
+		return open_listener(s, &a, false);
+	}
+	return err;
+}
+
+static void pending_free(struct srv *s, struct pending *p, bool close_fd)
+{
+	struct pending **pp;
+
+	for (pp = &pending_list; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	srv_ep_del(s, &p->item);
+	if (close_fd)
+		close(p->item.fd);
+	s->npending--;
+	free(p);
+}
+
+/* Best effort: a one-line error to a peer we are about to drop. */
+static void send_error_line(int fd, const char *msg)
+{
+	struct proto_msg m;
+	size_t len;
+	char *line;
+
+	proto_msg_init(&m, MSG_ERROR);
+	snprintf(m.text.text, sizeof(m.text.text), "%s", msg);
+	line = proto_encode(&m, &len);
+	if (line && send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		pr_debug("error reply not sent: %s", strerror(errno));
+	free(line);
+	proto_msg_free(&m);
+}
+
+static void control_keepalive(int fd)
+{
+	int one = 1, idle = 5, intvl = 1, cnt = 3, user_to = 10000;
+
+	/* A client that vanishes (no FIN/RST) is noticed in ~10 s, whatever it asked for. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_to, sizeof(user_to));
+}
+
+static void route_hello(struct srv *s, struct pending *p, struct proto_msg *m, const char *who)
+{
+	int fd = p->item.fd;
+	char msg[160];
+
+	if (!proto_version_compatible(m->hello.version)) {
+		char v[40];
+
+		report_sanitize(v, sizeof(v), m->hello.version);
+		snprintf(msg, sizeof(msg), "incompatible protocol version: %s (server %s)", v,
+			 PROTO_VERSION);
+		goto reject;
+	}
+	if (s->ntests >= s->cfg->max_tests) {
+		snprintf(msg, sizeof(msg), "server busy (%u tests running)", s->ntests);
+		goto reject;
+	}
+	struct net_addr peer = p->peer;
+
+	pending_free(s, p, false);
+	control_keepalive(fd);
+	if (!srv_test_new(s, fd, &peer, &m->hello)) {
+		send_error_line(fd, "server error: out of memory");
+		close(fd);
+	}
+	return;
+reject:
+	pr_warn("%s: %s", who, msg);
+	send_error_line(fd, msg);
+	pending_free(s, p, true);
+}
+
+static void route_data(struct srv *s, struct pending *p, struct proto_msg *m, const char *who)
+{
+	struct srv_test *t = srv_test_find(s, m->data_hello.test_id);
+	int fd = p->item.fd;
+	struct net_addr peer = p->peer;
+
+	if (!t || t->state != TS_STREAMS || !net_same_host(&peer, &t->peer)) {
+		pr_debug("%s: data connection for %s test dropped", who, t ? "another's" : "an unknown");
+		pending_free(s, p, true);
+		return;
+	}
+	pending_free(s, p, false);
+	srv_test_data_conn(t, fd, &peer, m->data_hello.stream_index);
+}
+
+static void classify(struct srv *s, struct pending *p, const char *line, size_t len)
+{
+	struct proto_msg *m = malloc(sizeof(*m));
+	char who[64], err[PROTO_TEXT_MAX];
+
+	net_addr_str(&p->peer, who, sizeof(who));
+	if (!m) {
+		pending_free(s, p, true);
+		return;
+	}
+	if (proto_decode(line, len, m, err, sizeof(err))) {
+		pr_warn("%s: %s", who, err);
+		send_error_line(p->item.fd, err);
+		pending_free(s, p, true);
+	} else if (m->type == MSG_HELLO) {
+		route_hello(s, p, m, who);
+	} else if (m->type == MSG_DATA_HELLO) {
+		route_data(s, p, m, who);
+	} else {
+		snprintf(err, sizeof(err), "unexpected message %s in state new",
+			 proto_type_name(m->type));
+		pr_warn("%s: %s", who, err);
+		send_error_line(p->item.fd, err);
+		pending_free(s, p, true);
+	}
+	if (m)
+		proto_msg_free(m);
+	free(m);
+}
+
+/*
+ * The first line is peeked and only consumed up to its '\n', so data that a
+ * client sends right after its data_hello stays in the socket for the engine.
+ * Edge-triggered: a partial line waits for the next arrival, not a busy loop.
+ */
+static void pending_read(struct srv *s, struct pending *p)
+{
+	ssize_t n = recv(p->item.fd, peek_buf, sizeof(peek_buf), MSG_PEEK | MSG_DONTWAIT);
+	char who[64], *nl;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		pr_debug("%s: closed before its first line", net_addr_str(&p->peer, who, sizeof(who)));
+		pending_free(s, p, true);
+		return;
+	}
+	nl = memchr(peek_buf, '\n', (size_t)n);
+	if (!nl) {
+		if (n < (ssize_t)sizeof(peek_buf))
+			return;
+		pr_warn("%s: control line too long (limit %d bytes)",
+			net_addr_str(&p->peer, who, sizeof(who)), PROTO_MAX_LINE);
+		send_error_line(p->item.fd, "control line too long");
+		pending_free(s, p, true);
+		return;
+	}
+	n = recv(p->item.fd, peek_buf, (size_t)(nl - peek_buf) + 1, MSG_DONTWAIT);
+	if (n <= 0 || peek_buf[n - 1] != '\n') {
+		pending_free(s, p, true);
+		return;
+	}
+	n--;
+	if (n && peek_buf[n - 1] == '\r')
+		n--;
+	classify(s, p, peek_buf, (size_t)n);
+}
+
+static void accept_one(struct srv *s, int cfd, const struct net_addr *peer)
+{
+	struct pending *p;
+	char who[64];
+
+	if (s->npending >= s->cfg->max_tests * SRV_PENDING_FACTOR || !(p = calloc(1, sizeof(*p)))) {
+		pr_debug("%s: too many unidentified connections, closed",
+			 net_addr_str(peer, who, sizeof(who)));
+		close(cfd);
+		return;
+	}
+	p->item = (struct ep_item){ .kind = EP_PENDING, .fd = cfd, .owner = p };
+	p->peer = *peer;
+	p->deadline_ns = time_mono_ns() + SRV_FIRST_LINE_MS * NSEC_PER_MSEC;
+	p->next = pending_list;
+	pending_list = p;
+	s->npending++;
+	if (srv_ep_add(s, &p->item, EPOLLIN | EPOLLET | EPOLLRDHUP))
+		pending_free(s, p, true);
+	else
+		pending_read(s, p); /* data may already be there */
+}
+
+static void pause_accept(struct srv *s, int err)
+{
+	uint64_t now = time_mono_ns();
+
+	if (now - s->last_emfile_log >= NSEC_PER_SEC) {
+		pr_warn("accept: %s: pausing new connections briefly", strerror(err));
+		s->last_emfile_log = now;
+	}
+	s->accept_paused_until = now + 100 * NSEC_PER_MSEC;
+	for (int i = 0; i < s->nlfd; i++)
+		srv_ep_mod(s, &s->lfd_item[i], 0);
+}
+
+static void on_listen(struct srv *s, struct ep_item *it)
+{
+	struct net_addr peer;
+	int cfd;
+
+	for (;;) {
+		peer.len = sizeof(peer.ss);
+		cfd = accept4(it->fd, (struct sockaddr *)&peer.ss, &peer.len,
+			      SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd >= 0) {
+			accept_one(s, cfd, &peer);
+			continue;
+		}
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			pause_accept(s, errno);
+		else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			pr_warn("accept: %s", strerror(errno));
+		if (errno != EINTR && errno != ECONNABORTED)
+			return;
+	}
+}
+
+static void on_tick(struct srv *s)
+{
+	uint64_t now = time_mono_ns(), expirations;
+	struct pending *p, *next;
+	struct srv_test *t, *tn;
+	char who[64];
+
+	if (read(s->tickfd, &expirations, sizeof(expirations)) < 0)
+		pr_debug("tick: %s", strerror(errno));
+	if (s->accept_paused_until && now >= s->accept_paused_until) {
+		s->accept_paused_until = 0;
+		for (int i = 0; i < s->nlfd; i++)
+			srv_ep_mod(s, &s->lfd_item[i], EPOLLIN);
+	}
+	for (p = pending_list; p; p = next) {
+		next = p->next;
+		if (now < p->deadline_ns)
+			continue;
+		pr_warn("%s: timeout waiting for the first line (%d s)",
+			net_addr_str(&p->peer, who, sizeof(who)), SRV_FIRST_LINE_MS / 1000);
+		send_error_line(p->item.fd, "timeout waiting for the first message");
+		pending_free(s, p, true);
+	}
+	for (t = s->tests; t; t = tn) {
+		tn = t->next;
+		srv_test_tick(t, now);
+	}
+}
+
+static void on_signal(struct srv *s)
+{
+	struct signalfd_siginfo si;
+
+	if (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
+		pr_info("signal %d: shutting down", (int)si.ssi_signo);
+	s->stop = true;
+}
+
+static void dispatch(struct srv *s, struct ep_item *it, uint32_t events)
+{
+	switch (it->kind) {
+	case EP_LISTEN:
+		on_listen(s, it);
+		break;
+	case EP_SIGNAL:
+		on_signal(s);
+		break;
+	case EP_TICK:
+		on_tick(s);
+		break;
+	case EP_PENDING:
+		pending_read(s, it->owner);
+		break;
+	default:
+		srv_test_event(it->owner, it, events);
+		break;
+	}
+}
+
+static int setup(struct srv *s)
+{
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, TICK_MS * 1000000L } };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	s->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->epfd < 0 || s->sigfd < 0 || s->tickfd < 0 || timerfd_settime(s->tickfd, 0, &its, NULL))
+		return -errno;
+	s->sig_item = (struct ep_item){ .kind = EP_SIGNAL, .fd = s->sigfd };
+	s->tick_item = (struct ep_item){ .kind = EP_TICK, .fd = s->tickfd };
+	if (srv_ep_add(s, &s->sig_item, EPOLLIN) || srv_ep_add(s, &s->tick_item, EPOLLIN))
+		return -errno;
+	return open_listeners(s);
+}
+
+static void teardown(struct srv *s)
+{
+	while (s->tests)
+		srv_test_abort(s->tests, "server shutting down");
+	srv_test_reap(s);
+	while (pending_list)
+		pending_free(s, pending_list, true);
+	for (int i = 0; i < s->nlfd; i++)
+		close(s->lfd[i]);
+	if (s->tickfd >= 0)
+		close(s->tickfd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+}
+
+int server_run(const struct xfr_config *cfg)
+{
+	struct srv s = { .cfg = cfg, .epfd = -1, .sigfd = -1, .tickfd = -1 };
+	struct epoll_event ev[64];
+	int n, err;
+
+	signal(SIGPIPE, SIG_IGN);
+	err = setup(&s);
+	while (!err && !s.stop) {
+		n = epoll_wait(s.epfd, ev, 64, -1);
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			pr_err("epoll_wait: %s", strerror(errno));
+		}
+		for (int i = 0; i < n; i++)
+			dispatch(&s, ev[i].data.ptr, ev[i].events);
+		srv_test_reap(&s);
+		if (cfg->one_off && s.completed && !s.tests)
+			s.stop = true;
+	}
+	teardown(&s);
+	return err ? 1 : 0;
+}

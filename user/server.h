@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* xfr serve: the multi-client server. */
+#ifndef XFR_SERVER_H
+#define XFR_SERVER_H
+
+#include "config.h"
+
+/* Runs until SIGINT/SIGTERM (or one test with --one-off). Returns the exit code. */
+int server_run(const struct xfr_config *cfg);
+
+#endif
