@@ -51,7 +51,7 @@ $(XFR): $(MAIN_OBJ) $(LIBXFR)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBXFR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBXFR) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -Itests/unit -o $@ $< $(LIBXFR) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 deps:
 	@scripts/install-deps.sh

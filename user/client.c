@@ -261,14 +261,14 @@ static int open_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
 {
 	const struct xfr_config *cfg = c->cfg;
 	bool single = c->server_caps & CAP_SINGLE_PORT_TCP;
-	struct net_addr dst = c->server, src = { 0 };
+	struct net_addr dst = c->server, src = {0};
 	uint16_t bport = 0;
 	int hb = bind_addr(c, &src, &bport), fd, err;
 	char addr[80];
 
 	net_set_port(&dst, single ? cfg->port : c->ack.data_ports[i]);
 	if (hb <= 0 && cfg->cport) { /* --cport alone: wildcard address of the server's family */
-		src = (struct net_addr){ .len = dst.len };
+		src = (struct net_addr){.len = dst.len};
 		src.ss.ss_family = dst.ss.ss_family;
 		hb = 1;
 	}
@@ -294,7 +294,7 @@ static int open_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
 int clnt_open_streams(struct clnt *c, int *fds)
 {
 	const struct xfr_config *cfg = c->cfg;
-	struct net_opts o = { .window = cfg->window, .tos = cfg->tos, .nodelay = cfg->nodelay };
+	struct net_opts o = {.window = cfg->window, .tos = cfg->tos, .nodelay = cfg->nodelay};
 
 	snprintf(o.congestion, sizeof(o.congestion), "%s", cfg->congestion);
 	for (uint32_t i = 0; i < cfg->streams; i++) {
@@ -357,9 +357,9 @@ static int run(struct clnt *c)
 
 int client_run(const struct xfr_config *cfg)
 {
-	struct output_opts oo = { .quiet = cfg->quiet, .ts_format = cfg->ts_format,
-				  .per_stream = cfg->streams > 1 };
-	struct clnt c = { .cfg = cfg, .sigfd = -1, .done_fd = -1, .tick_fd = -1 };
+	struct output_opts oo = {
+		.quiet = cfg->quiet, .ts_format = cfg->ts_format, .per_stream = cfg->streams > 1};
+	struct clnt c = {.cfg = cfg, .sigfd = -1, .done_fd = -1, .tick_fd = -1};
 	int err;
 
 	c.ctrl.fd = -1;

@@ -163,12 +163,12 @@ static void on_remote_interval(struct clnt *c, const struct proto_interval *iv)
 		return; /* that row is printed already */
 	s = slot_for(c, k);
 	report_from_wire(iv->streams, iv->nstreams, c->cfg->dir, s->iv.flows, &s->iv.nflows);
-	if (!s->has_local) {
+	if (!s->has_local) { /* the server's own span until our sample comes */
 		s->iv.end_s = (double)iv->elapsed_ms / 1000.0;
-		s->iv.start_s = s->iv.end_s - c->interval_ms / 1000.0;
-		if (s->iv.start_s < 0)
-			s->iv.start_s = 0;
+		s->iv.start_s = (double)c->last_remote_ms / 1000.0;
 	}
+	if (iv->elapsed_ms > c->last_remote_ms)
+		c->last_remote_ms = iv->elapsed_ms;
 	s->has_remote = true;
 	try_emit(c, false);
 }
@@ -286,10 +286,10 @@ static int poll_timeout(const struct clnt *c)
 static int loop(struct clnt *c)
 {
 	struct pollfd p[4] = {
-		{ .fd = c->ctrl.fd, .events = POLLIN },
-		{ .fd = c->sigfd, .events = POLLIN },
-		{ .fd = c->tick_fd, .events = POLLIN },
-		{ .fd = c->done_fd, .events = POLLIN },
+		{.fd = c->ctrl.fd, .events = POLLIN},
+		{.fd = c->sigfd, .events = POLLIN},
+		{.fd = c->tick_fd, .events = POLLIN},
+		{.fd = c->done_fd, .events = POLLIN},
 	};
 	int n, rc;
 
@@ -348,8 +348,7 @@ static void wind_down(struct clnt *c)
 	c->eng->ops->stop(c->eng, !c->cfg->bytes);
 	c->eng->ops->sample(c->eng, c->cur);
 	/* a last partial interval, if it is long enough to mean something */
-	if (c->cur->t_ns - last->t_ns >= (uint64_t)c->interval_ms * NSEC_PER_MSEC / 2 &&
-	    !c->signals) {
+	if (c->cur->t_ns - last->t_ns >= (uint64_t)c->interval_ms * NSEC_PER_MSEC / 2) {
 		struct clnt_slot *s = slot_for(c, ++c->ticks);
 
 		stats_side_delta(last, c->cur, s->iv.flows, &s->iv.nflows);
@@ -389,8 +388,8 @@ static int start_timers(struct clnt *c)
 {
 	uint64_t ms = c->interval_ms;
 	struct itimerspec its = {
-		.it_value = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L },
-		.it_interval = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L },
+		.it_value = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L},
+		.it_interval = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L},
 	};
 
 	c->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -11,14 +11,14 @@
 #include "proto.h"
 #include "result.h"
 
-#define CLNT_HANDSHAKE_MS  30000 /* each handshake reply */
+#define CLNT_HANDSHAKE_MS    30000 /* each handshake reply */
 #define CLNT_RESULT_GRACE_MS 10000 /* after the requested duration */
-#define CLNT_CANCEL_WAIT_MS 5000 /* after Ctrl+C, for the server's result */
-#define CLNT_SLOTS 4             /* intervals waiting for their other half */
+#define CLNT_CANCEL_WAIT_MS  5000  /* after Ctrl+C, for the server's result */
+#define CLNT_SLOTS	     4	   /* intervals waiting for their other half */
 
 /* One interval being assembled from our sample and the server's message. */
 struct clnt_slot {
-	uint32_t k;              /* 1-based interval number; 0 = free */
+	uint32_t k; /* 1-based interval number; 0 = free */
 	bool has_local;
 	bool has_remote;
 	struct xfr_interval iv;
@@ -33,7 +33,7 @@ struct clnt {
 	uint32_t server_caps;
 	struct proto_test_start req;
 	struct proto_test_ack ack;
-	uint32_t interval_ms;    /* sampling cadence (what the server reports at) */
+	uint32_t interval_ms; /* sampling cadence (what the server reports at) */
 
 	struct engine *eng;
 	int done_fd;
@@ -42,7 +42,8 @@ struct clnt {
 	uint32_t ticks;
 	struct engine_sample *prev, *cur;
 	struct clnt_slot slots[CLNT_SLOTS];
-	uint32_t next_emit;      /* next interval number to print */
+	uint32_t next_emit;	 /* next interval number to print */
+	uint64_t last_remote_ms; /* elapsed_ms of the server's previous interval */
 
 	struct output *out;
 	struct xfr_result *res;
@@ -50,8 +51,8 @@ struct clnt {
 	struct proto_msg *result_msg; /* the server's result, when it came */
 	bool write_failed;
 	bool finish_sent;
-	int signals;             /* Ctrl+C count */
-	uint64_t give_up_ns;     /* no result by then: server lost; 0 = never */
+	int signals;	     /* Ctrl+C count */
+	uint64_t give_up_ns; /* no result by then: server lost; 0 = never */
 	char error[256];
 };
 

@@ -9,16 +9,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define XFR_VERSION          "0.1.0"
-#define XFR_DEFAULT_PORT     5201
-#define XFR_MAX_STREAMS      128
-#define XFR_DEFAULT_DURATION 10     /* seconds */
-#define XFR_MAX_DURATION     3600   /* server hard cap, seconds */
+#define XFR_VERSION	      "0.1.0"
+#define XFR_DEFAULT_PORT      5201
+#define XFR_MAX_STREAMS	      128
+#define XFR_DEFAULT_DURATION  10   /* seconds */
+#define XFR_MAX_DURATION      3600 /* server hard cap, seconds */
 #define XFR_DEFAULT_MAX_TESTS 100
-#define XFR_DEFAULT_TCP_LEN  (128 * 1024)
-#define XFR_DEFAULT_UDP_LEN  1400
-#define XFR_DEFAULT_UDP_RATE 1000000000ULL
-#define XFR_MAX_WINDOW       (512ULL * 1024 * 1024)
+#define XFR_DEFAULT_TCP_LEN   (128 * 1024)
+#define XFR_DEFAULT_UDP_LEN   1400
+#define XFR_DEFAULT_UDP_RATE  1000000000ULL
+#define XFR_MAX_WINDOW	      (512ULL * 1024 * 1024)
 
 enum xfr_mode {
 	XFR_MODE_CLIENT,
@@ -32,7 +32,7 @@ enum xfr_proto {
 };
 
 enum xfr_dir {
-	XFR_DIR_UPLOAD,   /* client sends */
+	XFR_DIR_UPLOAD,	  /* client sends */
 	XFR_DIR_DOWNLOAD, /* -R: server sends */
 	XFR_DIR_BIDIR,
 };
@@ -46,8 +46,8 @@ enum xfr_format {
 
 enum xfr_ts_format {
 	XFR_TS_RELATIVE, /* seconds since the test started, "%.3f" */
-	XFR_TS_ISO8601,  /* UTC, 2026-11-26T23:40:01.123Z */
-	XFR_TS_UNIX,     /* epoch seconds, "%.3f" */
+	XFR_TS_ISO8601,	 /* UTC, 2026-11-26T23:40:01.123Z */
+	XFR_TS_UNIX,	 /* epoch seconds, "%.3f" */
 };
 
 enum xfr_family {
@@ -62,10 +62,10 @@ enum xfr_payload {
 };
 
 enum xfr_zerocopy {
-	XFR_ZC_AUTO,     /* sendfile for TCP senders, silently off where it cannot work */
-	XFR_ZC_OFF,      /* --no-zerocopy: plain send() */
+	XFR_ZC_AUTO,	 /* sendfile for TCP senders, silently off where it cannot work */
+	XFR_ZC_OFF,	 /* --no-zerocopy: plain send() */
 	XFR_ZC_SENDFILE, /* -Z / --zerocopy=sendfile: sendfile(2) from a memfd, warn if impossible */
-	XFR_ZC_MSG,      /* --zerocopy=msg: MSG_ZEROCOPY with completion reaping */
+	XFR_ZC_MSG,	 /* --zerocopy=msg: MSG_ZEROCOPY with completion reaping */
 };
 
 enum xfr_log_level {
@@ -79,45 +79,45 @@ struct xfr_config {
 	enum xfr_mode mode;
 
 	/* shared */
-	uint16_t port;            /* -p, XFR_PORT; default 5201 */
-	enum xfr_family family;   /* -4 / -6 */
-	char bind[128];           /* client --bind ADDR[:PORT] / server -B ADDR; "" = none */
+	uint16_t port;		/* -p, XFR_PORT; default 5201 */
+	enum xfr_family family; /* -4 / -6 */
+	char bind[128];		/* client --bind ADDR[:PORT] / server -B ADDR; "" = none */
 	enum xfr_log_level log_level;
 
 	/* client: what to run */
-	char host[256];           /* positional HOST */
-	uint32_t duration_s;      /* -t, XFR_DURATION; 0 = until stopped */
-	bool duration_set;        /* -t given (else default 10, or none with -n) */
-	uint64_t bytes;           /* -n, XFR_BYTES: total budget across streams; 0 = none */
-	enum xfr_proto proto;     /* -u / -Q later; TCP now */
-	enum xfr_dir dir;         /* -R / --bidir */
-	uint32_t streams;         /* -P 1..128 */
-	uint64_t bitrate;         /* -b bits/s total across streams; 0 = unlimited */
+	char host[256];	      /* positional HOST */
+	uint32_t duration_s;  /* -t, XFR_DURATION; 0 = until stopped */
+	bool duration_set;    /* -t given (else default 10, or none with -n) */
+	uint64_t bytes;	      /* -n, XFR_BYTES: total budget across streams; 0 = none */
+	enum xfr_proto proto; /* -u / -Q later; TCP now */
+	enum xfr_dir dir;     /* -R / --bidir */
+	uint32_t streams;     /* -P 1..128 */
+	uint64_t bitrate;     /* -b bits/s total across streams; 0 = unlimited */
 	bool bitrate_set;
-	uint32_t length;          /* -l write size (TCP) / datagram size (UDP); 0 = default */
-	uint64_t window;          /* -w SO_SNDBUF+SO_RCVBUF bytes; 0 = autotune */
-	char congestion[16];      /* --congestion; "" = system default */
-	int tos;                  /* --dscp as a TOS byte; -1 = unset */
-	bool nodelay;             /* --tcp-nodelay */
-	bool mptcp;               /* --mptcp */
-	uint16_t cport;           /* --cport: first data source port; 0 = ephemeral */
+	uint32_t length;	  /* -l write size (TCP) / datagram size (UDP); 0 = default */
+	uint64_t window;	  /* -w SO_SNDBUF+SO_RCVBUF bytes; 0 = autotune */
+	char congestion[16];	  /* --congestion; "" = system default */
+	int tos;		  /* --dscp as a TOS byte; -1 = unset */
+	bool nodelay;		  /* --tcp-nodelay */
+	bool mptcp;		  /* --mptcp */
+	uint16_t cport;		  /* --cport: first data source port; 0 = ephemeral */
 	enum xfr_payload payload; /* --random (default) / --zeros */
 	enum xfr_zerocopy zerocopy;
 	uint32_t connect_timeout_ms; /* --connect-timeout; 0 = kernel default */
 
 	/* client: how to report */
-	uint32_t interval_ms;     /* -i; default 1000; 0 = no interval rows */
-	uint32_t omit_ms;         /* --omit: hide rows ending at or before this */
+	uint32_t interval_ms;	      /* -i; default 1000; 0 = no interval rows */
+	uint32_t omit_ms;	      /* --omit: hide rows ending at or before this */
 	enum xfr_ts_format ts_format; /* --timestamp-format, XFR_TIMESTAMP_FORMAT */
-	enum xfr_format format;   /* --json / --json-stream / --csv / plain */
-	bool quiet;               /* -q: summary only */
-	char output_file[4096];   /* -o FILE: also write the JSON result there; "" = none */
-	bool get_server_output;   /* --get-server-output */
+	enum xfr_format format;	      /* --json / --json-stream / --csv / plain */
+	bool quiet;		      /* -q: summary only */
+	char output_file[4096];	      /* -o FILE: also write the JSON result there; "" = none */
+	bool get_server_output;	      /* --get-server-output */
 
 	/* server */
-	bool one_off;             /* --one-off */
-	uint32_t max_duration_s;  /* --max-duration; 0 = only the 3600 s hard cap */
-	uint32_t max_tests;       /* --max-tests; default 100 */
+	bool one_off;		 /* --one-off */
+	uint32_t max_duration_s; /* --max-duration; 0 = only the 3600 s hard cap */
+	uint32_t max_tests;	 /* --max-tests; default 100 */
 };
 
 #endif

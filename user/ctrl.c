@@ -174,14 +174,16 @@ static int remaining_ms(uint64_t deadline_ns)
 {
 	uint64_t now = time_mono_ns();
 
-	return now >= deadline_ns ? 0 : (int)((deadline_ns - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+	return now >= deadline_ns ? 0
+				  : (int)((deadline_ns - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
 }
 
-int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int stop_fd,
-		   char *err, size_t errlen)
+int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int stop_fd, char *err,
+		   size_t errlen)
 {
-	uint64_t deadline = time_mono_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * NSEC_PER_MSEC;
-	struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN }, { .fd = stop_fd, .events = POLLIN } };
+	uint64_t deadline =
+		time_mono_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * NSEC_PER_MSEC;
+	struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
 	int rc, n;
 
 	for (;;) {
@@ -212,7 +214,7 @@ int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int
 int ctrl_flush_wait(struct ctrl_conn *c, int timeout_ms)
 {
 	uint64_t deadline = time_mono_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
-	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
 	int err;
 
 	while ((err = ctrl_flush(c)) == -EAGAIN) {

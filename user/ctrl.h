@@ -18,7 +18,7 @@ struct ctrl_conn {
 	int fd;
 	char *rbuf;
 	size_t rlen;
-	size_t rstart;      /* first unconsumed byte */
+	size_t rstart; /* first unconsumed byte */
 	char *wbuf;
 	size_t wlen;
 	size_t woff;
@@ -49,7 +49,8 @@ int ctrl_next_msg(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t er
 /* Queue a message and try to write it. 0, or -ENOBUFS when the queue is over
  * CTRL_WQ_MAX, or -errno from the socket. */
 int ctrl_send(struct ctrl_conn *c, const struct proto_msg *m);
-int ctrl_send_error(struct ctrl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ctrl_send_error(struct ctrl_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Write queued bytes: 0 when empty, -EAGAIN when some remain, -errno. */
 int ctrl_flush(struct ctrl_conn *c);
@@ -57,8 +58,8 @@ bool ctrl_pending(const struct ctrl_conn *c);
 
 /* Blocking helpers for the client: wait up to timeout_ms (-1 = forever) for a
  * message, returning -EINTR if stop_fd becomes readable, -ETIMEDOUT. */
-int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int stop_fd,
-		   char *err, size_t errlen);
+int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int stop_fd, char *err,
+		   size_t errlen);
 /* Flush everything, waiting up to timeout_ms. */
 int ctrl_flush_wait(struct ctrl_conn *c, int timeout_ms);
 

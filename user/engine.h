@@ -26,29 +26,30 @@
 struct engine_params {
 	enum xfr_proto proto;
 	uint32_t streams;
-	uint32_t length;          /* bytes per write; 0 = default (128 KiB TCP) */
-	uint64_t bitrate;         /* bits/s total across this side's sending flows; 0 = unlimited */
-	uint64_t byte_budget;     /* bytes to send in total across this side's sending flows; 0 = none */
+	uint32_t length;  /* bytes per write; 0 = default (128 KiB TCP) */
+	uint64_t bitrate; /* bits/s total across this side's sending flows; 0 = unlimited */
+	uint64_t
+		byte_budget; /* bytes to send in total across this side's sending flows; 0 = none */
 	enum xfr_payload payload;
 	enum xfr_zerocopy zerocopy;
-	int done_fd;              /* eventfd the engine writes 1 to when every flow has finished
+	int done_fd; /* eventfd the engine writes 1 to when every flow has finished
 	                           * (budget sent, EOF received, or error); -1 = none */
 };
 
 struct engine_flow_sample {
 	uint32_t stream;
 	enum xfr_flow_dir dir;
-	bool sending;             /* this side sends this flow (else receives) */
-	uint64_t bytes;           /* cumulative bytes sent or received by this side */
-	uint64_t calls;           /* cumulative send/recv calls that moved data */
-	bool has_tcp;             /* sending TCP flows: TCP_INFO read at sample time */
+	bool sending;	/* this side sends this flow (else receives) */
+	uint64_t bytes; /* cumulative bytes sent or received by this side */
+	uint64_t calls; /* cumulative send/recv calls that moved data */
+	bool has_tcp;	/* sending TCP flows: TCP_INFO read at sample time */
 	struct xfr_tcpinfo tcp;
-	bool done;                /* the flow's thread has ended */
-	int err;                  /* 0, or the errno that ended it (ECONNRESET, ...) */
+	bool done; /* the flow's thread has ended */
+	int err;   /* 0, or the errno that ended it (ECONNRESET, ...) */
 };
 
 struct engine_sample {
-	uint64_t t_ns;            /* CLOCK_MONOTONIC at the read */
+	uint64_t t_ns; /* CLOCK_MONOTONIC at the read */
 	uint32_t nflows;
 	struct engine_flow_sample flows[XFR_MAX_FLOWS];
 };
@@ -56,7 +57,7 @@ struct engine_sample {
 struct engine;
 
 struct engine_ops {
-	const char *name;         /* "socket" */
+	const char *name; /* "socket" */
 	int (*init)(struct engine *e, const struct engine_params *p);
 	/*
 	 * Hand over a connected data socket for stream idx. send/recv say which

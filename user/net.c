@@ -21,13 +21,14 @@
 
 int net_resolve(const char *host, uint16_t port, enum xfr_family family, struct net_addr *out)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
 	struct addrinfo *res;
 	char svc[8];
 	int rc;
 
-	hints.ai_family = family == XFR_AF_INET ? AF_INET : family == XFR_AF_INET6 ? AF_INET6 :
-										      AF_UNSPEC;
+	hints.ai_family = family == XFR_AF_INET	   ? AF_INET
+			  : family == XFR_AF_INET6 ? AF_INET6
+						   : AF_UNSPEC;
 	snprintf(svc, sizeof(svc), "%u", port);
 	rc = getaddrinfo(host, svc, &hints, &res);
 	if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME || rc == EAI_NODATA) {
@@ -234,11 +235,12 @@ int net_apply_opts(int fd, int family, const struct net_opts *o)
 	return 0;
 }
 
-int net_listen(const struct net_addr *addr, bool v6only, int backlog)
+int net_listen(const struct net_addr *addr, bool v6only, bool mptcp, int backlog)
 {
 	int fd, err, one = 1, v6 = v6only;
 
-	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    mptcp ? IPPROTO_MPTCP : IPPROTO_TCP);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -257,7 +259,7 @@ fail:
 /* Wait for a non-blocking connect; -ETIMEDOUT, -EINTR (stop_fd readable) or the error. */
 static int wait_connected(int fd, uint32_t timeout_ms, int stop_fd)
 {
-	struct pollfd p[2] = { { .fd = fd, .events = POLLOUT }, { .fd = stop_fd, .events = POLLIN } };
+	struct pollfd p[2] = {{.fd = fd, .events = POLLOUT}, {.fd = stop_fd, .events = POLLIN}};
 	int n, soerr = 0;
 	socklen_t sl = sizeof(soerr);
 

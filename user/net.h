@@ -16,10 +16,10 @@ struct net_addr {
 
 /* Options applied to data sockets on both ends. */
 struct net_opts {
-	uint64_t window;      /* SO_SNDBUF + SO_RCVBUF; 0 = autotune */
-	int tos;              /* IP_TOS / IPV6_TCLASS; -1 = unset */
-	char congestion[16];  /* TCP_CONGESTION; "" = default */
-	bool nodelay;         /* TCP_NODELAY */
+	uint64_t window;     /* SO_SNDBUF + SO_RCVBUF; 0 = autotune */
+	int tos;	     /* IP_TOS / IPV6_TCLASS; -1 = unset */
+	char congestion[16]; /* TCP_CONGESTION; "" = default */
+	bool nodelay;	     /* TCP_NODELAY */
 };
 
 /* getaddrinfo for a TCP peer; family restricts it. 0 or -errno (-EHOSTUNREACH when
@@ -49,9 +49,10 @@ int net_apply_opts(int fd, int family, const struct net_opts *o);
 
 /*
  * Non-blocking listening TCP socket on addr (SO_REUSEADDR; V6ONLY off for a
- * dual-stack [::]). Returns fd or -errno.
+ * dual-stack [::]). With mptcp, an MPTCP listener (it accepts plain TCP
+ * clients as plain TCP sockets). Returns fd or -errno.
  */
-int net_listen(const struct net_addr *addr, bool v6only, int backlog);
+int net_listen(const struct net_addr *addr, bool v6only, bool mptcp, int backlog);
 
 /*
  * Connect a TCP (or MPTCP) socket to dst, optionally bound to src, with opts

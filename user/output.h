@@ -14,9 +14,9 @@
 #include "result.h"
 
 struct output_opts {
-	bool quiet;                   /* -q: no interval rows */
+	bool quiet;		      /* -q: no interval rows */
 	enum xfr_ts_format ts_format; /* interval timestamps */
-	bool per_stream;              /* print per-stream rows/lines (plain: when streams > 1) */
+	bool per_stream;	      /* print per-stream rows/lines (plain: when streams > 1) */
 };
 
 struct output;
@@ -26,7 +26,8 @@ struct output_ops {
 	/* The test is about to run: header line(s) / "start" event. */
 	int (*start)(struct output *o, const struct xfr_result *r);
 	/* One interval, already merged from both sides. Not called for omitted rows. */
-	int (*interval)(struct output *o, const struct xfr_result *r, const struct xfr_interval *iv);
+	int (*interval)(struct output *o, const struct xfr_result *r,
+			const struct xfr_interval *iv);
 	/* The final summary / document / "end" event. */
 	int (*end)(struct output *o, const struct xfr_result *r);
 	/* A fatal error before or during the test ("error" event in JSON formats). */
@@ -37,7 +38,7 @@ struct output {
 	const struct output_ops *ops;
 	FILE *f;
 	struct output_opts opts;
-	void *priv;                   /* printer state (e.g. CSV header printed) */
+	void *priv; /* printer state (e.g. CSV header printed) */
 };
 
 /* Printer for a format, writing to f. NULL with errno on failure. */

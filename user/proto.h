@@ -17,10 +17,10 @@
 
 #include "config.h"
 
-#define PROTO_VERSION    "1.1"
-#define PROTO_MAX_LINE   65536 /* bytes, including the '\n' */
-#define PROTO_ID_MAX     64    /* test ids: UUID v4 (36 chars); peers may send up to 63 */
-#define PROTO_TEXT_MAX   256   /* error messages, reasons, congestion names are capped */
+#define PROTO_VERSION  "1.1"
+#define PROTO_MAX_LINE 65536 /* bytes, including the '\n' */
+#define PROTO_ID_MAX   64    /* test ids: UUID v4 (36 chars); peers may send up to 63 */
+#define PROTO_TEXT_MAX 256   /* error messages, reasons, congestion names are capped */
 
 enum proto_type {
 	MSG_HELLO,
@@ -42,70 +42,70 @@ enum proto_type {
 
 /* Capabilities as bits; unknown capability strings from a peer are ignored. */
 enum proto_cap {
-	CAP_TCP                  = 1u << 0,
-	CAP_UDP                  = 1u << 1,
-	CAP_QUIC                 = 1u << 2,
-	CAP_MULTISTREAM          = 1u << 3,
-	CAP_SINGLE_PORT_TCP      = 1u << 4,
-	CAP_PAUSE_RESUME         = 1u << 5,
-	CAP_UDP_FEEDBACK_V1      = 1u << 6,
-	CAP_ZEROCOPY_V1          = 1u << 7,
-	CAP_MTU_PROBE_V1         = 1u << 8,
-	CAP_SINGLE_PORT_UDP_V1   = 1u << 9,
+	CAP_TCP = 1u << 0,
+	CAP_UDP = 1u << 1,
+	CAP_QUIC = 1u << 2,
+	CAP_MULTISTREAM = 1u << 3,
+	CAP_SINGLE_PORT_TCP = 1u << 4,
+	CAP_PAUSE_RESUME = 1u << 5,
+	CAP_UDP_FEEDBACK_V1 = 1u << 6,
+	CAP_ZEROCOPY_V1 = 1u << 7,
+	CAP_MTU_PROBE_V1 = 1u << 8,
+	CAP_SINGLE_PORT_UDP_V1 = 1u << 9,
 	CAP_PROTECTED_CONTROL_V1 = 1u << 10,
-	CAP_BYTE_BUDGET_V1       = 1u << 11,
-	CAP_XDP_V1               = 1u << 12, /* ext */
-	CAP_SERVER_OUTPUT_V1     = 1u << 13, /* ext: --get-server-output */
-	CAP_INTERVAL_MS_V1       = 1u << 14, /* ext: test_start.interval_ms honoured */
+	CAP_BYTE_BUDGET_V1 = 1u << 11,
+	CAP_XDP_V1 = 1u << 12,		 /* ext */
+	CAP_SERVER_OUTPUT_V1 = 1u << 13, /* ext: --get-server-output */
+	CAP_INTERVAL_MS_V1 = 1u << 14,	 /* ext: test_start.interval_ms honoured */
 };
 
 /* What this build supports today; advertised in hello. */
 #define PROTO_CAPS_SUPPORTED                                                                       \
-	(CAP_TCP | CAP_MULTISTREAM | CAP_SINGLE_PORT_TCP | CAP_PAUSE_RESUME | CAP_ZEROCOPY_V1 |      \
+	(CAP_TCP | CAP_MULTISTREAM | CAP_SINGLE_PORT_TCP | CAP_PAUSE_RESUME | CAP_ZEROCOPY_V1 |    \
 	 CAP_BYTE_BUDGET_V1 | CAP_SERVER_OUTPUT_V1 | CAP_INTERVAL_MS_V1)
 
 /* Name of a single capability bit ("single_port_tcp"), NULL if not one bit. */
 const char *proto_cap_name(uint32_t cap);
 
 struct proto_hello {
-	char version[32];     /* "1.1" */
-	char software[64];    /* "client" (c→s) or "server" (s→c): "xfr/0.9.25" */
-	bool from_server;     /* which of the two keys to write / was present */
-	uint32_t caps;        /* known capabilities; absent list = 0 */
-	bool has_caps;        /* the list was present */
-	char auth_nonce[65];  /* server: auth.nonce when PSK required; "" otherwise */
-	char client_nonce[65];/* client: with a PSK; "" otherwise */
+	char version[32];      /* "1.1" */
+	char software[64];     /* "client" (c→s) or "server" (s→c): "xfr/0.9.25" */
+	bool from_server;      /* which of the two keys to write / was present */
+	uint32_t caps;	       /* known capabilities; absent list = 0 */
+	bool has_caps;	       /* the list was present */
+	char auth_nonce[65];   /* server: auth.nonce when PSK required; "" otherwise */
+	char client_nonce[65]; /* client: with a PSK; "" otherwise */
 };
 
 struct proto_test_start {
 	char id[PROTO_ID_MAX];
 	enum xfr_proto proto;
-	uint32_t streams;        /* 1..128 */
-	uint32_t duration_secs;  /* 0 = until cancelled; capped by the server, not rejected */
+	uint32_t streams;	/* 1..128 */
+	uint32_t duration_secs; /* 0 = until cancelled; capped by the server, not rejected */
 	enum xfr_dir dir;
 	bool has_bitrate;
-	uint64_t bitrate;        /* bits/s, total across streams */
-	char congestion[16];     /* "" = absent; only [A-Za-z0-9_-], 1..15 chars */
+	uint64_t bitrate;    /* bits/s, total across streams */
+	char congestion[16]; /* "" = absent; only [A-Za-z0-9_-], 1..15 chars */
 	bool mptcp;
-	int dscp;                /* TOS byte 0..255; -1 = absent */
+	int dscp; /* TOS byte 0..255; -1 = absent */
 	bool has_window;
-	uint64_t window;         /* bytes, 1..512 MiB */
+	uint64_t window; /* bytes, 1..512 MiB */
 	bool zerocopy;
 	bool mtu_probe;
 	bool tcp_nodelay;
 	bool has_byte_budget;
-	uint64_t byte_budget;    /* > 0 */
+	uint64_t byte_budget; /* > 0 */
 	/* ext */
-	uint32_t interval_ms;    /* 0 = absent (server uses 1000); else 100..60000 */
-	bool server_output;      /* client wants the server's own report in the result */
-	uint32_t length;         /* 0 = absent; write size for the server's sending side, 1..16 MiB */
+	uint32_t interval_ms; /* 0 = absent (server uses 1000); else 100..60000 */
+	bool server_output;   /* client wants the server's own report in the result */
+	uint32_t length;      /* 0 = absent; write size for the server's sending side, 1..16 MiB */
 };
 
 struct proto_test_ack {
 	char id[PROTO_ID_MAX];
 	uint32_t nports;
 	uint16_t data_ports[XFR_MAX_STREAMS];
-	char udp_token[33];      /* "" = absent */
+	char udp_token[33]; /* "" = absent */
 };
 
 struct proto_data_hello {
@@ -126,8 +126,8 @@ struct proto_tcp {
 	uint32_t rtt_var_us;
 	bool has_cwnd;
 	uint32_t cwnd;
-	uint64_t cwnd_bytes;     /* ext, 0 = absent */
-	uint32_t pmtu;           /* ext, 0 = absent */
+	uint64_t cwnd_bytes;	    /* ext, 0 = absent */
+	uint32_t pmtu;		    /* ext, 0 = absent */
 	uint64_t delivery_rate_bps; /* ext, 0 = absent */
 	bool has_bytes_acked;
 	uint64_t bytes_acked;
@@ -142,19 +142,19 @@ struct proto_tcp {
 struct proto_stream {
 	uint32_t id;
 	uint64_t bytes;
-	double throughput_mbps;  /* results only */
-	bool has_split;          /* ext: bytes_sent / bytes_received present */
+	double throughput_mbps; /* results only */
+	bool has_split;		/* ext: bytes_sent / bytes_received present */
 	uint64_t bytes_sent;
 	uint64_t bytes_received;
-	struct proto_tcp tcp;    /* retransmits, rtt_us, cwnd (+ ext) when known */
+	struct proto_tcp tcp;	    /* retransmits, rtt_us, cwnd (+ ext) when known */
 	char error[PROTO_TEXT_MAX]; /* "" = none */
 };
 
 struct proto_aggregate {
 	uint64_t bytes;
 	double throughput_mbps;
-	struct proto_tcp tcp;    /* rtt mean over streams, cwnd sum, retransmits sum */
-	bool has_split;          /* bidir: bytes_sent/received, client view (sent = upload) */
+	struct proto_tcp tcp; /* rtt mean over streams, cwnd sum, retransmits sum */
+	bool has_split;	      /* bidir: bytes_sent/received, client view (sent = upload) */
 	uint64_t bytes_sent;
 	uint64_t bytes_received;
 	double throughput_send_mbps;
@@ -163,7 +163,7 @@ struct proto_aggregate {
 
 struct proto_interval {
 	char id[PROTO_ID_MAX];
-	uint64_t elapsed_ms;     /* test time at the end of this interval, pauses excluded */
+	uint64_t elapsed_ms; /* test time at the end of this interval, pauses excluded */
 	uint32_t nstreams;
 	struct proto_stream streams[XFR_MAX_STREAMS];
 	struct proto_aggregate aggregate;
@@ -178,7 +178,7 @@ struct proto_result {
 	struct proto_stream streams[XFR_MAX_STREAMS];
 	bool has_tcp_info;
 	struct proto_tcp tcp_info;
-	bool has_split;          /* bidir: client view */
+	bool has_split; /* bidir: client view */
 	uint64_t bytes_sent;
 	uint64_t bytes_received;
 	double throughput_send_mbps;
@@ -192,7 +192,7 @@ struct proto_result {
 };
 
 struct proto_text {
-	char id[PROTO_ID_MAX];   /* cancel/cancelled/finish/pause/resume: test id */
+	char id[PROTO_ID_MAX];	   /* cancel/cancelled/finish/pause/resume: test id */
 	char text[PROTO_TEXT_MAX]; /* cancel: reason; error: message; auth: response/proof */
 };
 

@@ -37,52 +37,52 @@ struct xfr_tcp_stats {
 };
 
 struct xfr_flow {
-	uint32_t stream;          /* 0..streams-1 */
+	uint32_t stream; /* 0..streams-1 */
 	enum xfr_flow_dir dir;
-	bool has_sent;            /* sender's count known */
-	bool has_recv;            /* receiver's count known */
+	bool has_sent; /* sender's count known */
+	bool has_recv; /* receiver's count known */
 	uint64_t sent_bytes;
 	uint64_t recv_bytes;
-	bool has_tcp;             /* sender's TCP_INFO known */
+	bool has_tcp; /* sender's TCP_INFO known */
 	struct xfr_tcp_stats tcp;
 };
 
 struct xfr_interval {
-	double start_s;           /* test time, pauses excluded */
+	double start_s; /* test time, pauses excluded */
 	double end_s;
-	uint64_t wall_end_us;     /* CLOCK_REALTIME at the end, for iso8601/unix stamps */
-	bool omitted;             /* end_s <= --omit: not printed, still kept */
+	uint64_t wall_end_us; /* CLOCK_REALTIME at the end, for iso8601/unix stamps */
+	bool omitted;	      /* end_s <= --omit: not printed, still kept */
 	uint32_t nflows;
 	struct xfr_flow flows[XFR_MAX_FLOWS];
 };
 
 struct xfr_result {
 	char id[64];
-	char client_version[32];  /* "xfr/0.1.0" */
-	char server_version[64];  /* from the server's hello, sanitized */
+	char client_version[32]; /* "xfr/0.1.0" */
+	char server_version[64]; /* from the server's hello, sanitized */
 	char host[256];
 	uint16_t port;
-	char engine[16];          /* "socket" */
+	char engine[16]; /* "socket" */
 	enum xfr_proto proto;
 	enum xfr_dir dir;
 	uint32_t streams;
-	uint32_t duration_req_s;  /* requested, 0 = until stopped */
-	uint64_t bytes_req;       /* -n, 0 = none */
-	uint64_t bitrate_req;     /* bits/s, 0 = unlimited */
-	uint32_t length;          /* write size */
-	uint64_t start_wall_us;   /* CLOCK_REALTIME at test start */
+	uint32_t duration_req_s; /* requested, 0 = until stopped */
+	uint64_t bytes_req;	 /* -n, 0 = none */
+	uint64_t bitrate_req;	 /* bits/s, 0 = unlimited */
+	uint32_t length;	 /* write size */
+	uint64_t start_wall_us;	 /* CLOCK_REALTIME at test start */
 
-	double duration_s;        /* measured, pauses excluded */
+	double duration_s; /* measured, pauses excluded */
 	uint32_t nflows;
 	struct xfr_flow flows[XFR_MAX_FLOWS]; /* whole test */
 
-	uint32_t nintervals;      /* kept for the JSON document */
+	uint32_t nintervals; /* kept for the JSON document */
 	uint32_t cap_intervals;
 	struct xfr_interval *intervals;
 
-	bool interrupted;         /* Ctrl+C or server lost: partial result */
-	char error[256];          /* "" = none; else why the test ended early */
-	char *server_output;      /* --get-server-output: JSON text from the server, or NULL */
+	bool interrupted;    /* Ctrl+C or server lost: partial result */
+	char error[256];     /* "" = none; else why the test ended early */
+	char *server_output; /* --get-server-output: JSON text from the server, or NULL */
 };
 
 /*
@@ -90,9 +90,9 @@ struct xfr_result {
  * (RESULT_DIR_ALL = 3). Bytes and retransmits add up; rtt is the mean over flows
  * with TCP data, cwnd the sum; has_* are true if any selected flow has them.
  */
-#define RESULT_DIR_UP   1u
+#define RESULT_DIR_UP	1u
 #define RESULT_DIR_DOWN 2u
-#define RESULT_DIR_ALL  3u
+#define RESULT_DIR_ALL	3u
 void result_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask, struct xfr_flow *sum);
 
 /* Bytes that count as delivered: the receiver's if known, else the sender's. */

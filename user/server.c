@@ -37,14 +37,14 @@ static char peek_buf[PROTO_MAX_LINE];
 
 int srv_ep_add(struct srv *s, struct ep_item *it, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = it };
+	struct epoll_event ev = {.events = events, .data.ptr = it};
 
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, it->fd, &ev) ? -errno : 0;
 }
 
 int srv_ep_mod(struct srv *s, struct ep_item *it, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = it };
+	struct epoll_event ev = {.events = events, .data.ptr = it};
 
 	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, it->fd, &ev) ? -errno : 0;
 }
@@ -58,14 +58,18 @@ void srv_ep_del(struct srv *s, struct ep_item *it)
 static int open_listener(struct srv *s, const struct net_addr *a, bool v6only)
 {
 	char buf[80];
-	int fd = net_listen(a, v6only, 1024);
+	/* MPTCP where the kernel has it (plain TCP clients still get plain TCP), else TCP. */
+	int fd = net_listen(a, v6only, true, 1024);
+
+	if (fd == -EPROTONOSUPPORT || fd == -EINVAL || fd == -ENOPROTOOPT)
+		fd = net_listen(a, v6only, false, 1024);
 
 	if (fd < 0) {
 		pr_err("cannot listen on %s: %s", net_addr_str(a, buf, sizeof(buf)), strerror(-fd));
 		return fd;
 	}
 	s->lfd[s->nlfd] = fd;
-	s->lfd_item[s->nlfd] = (struct ep_item){ .kind = EP_LISTEN, .fd = fd };
+	s->lfd_item[s->nlfd] = (struct ep_item){.kind = EP_LISTEN, .fd = fd};
 	pr_info("xfr %s listening on %s (protocol %s)", XFR_VERSION,
 		net_addr_str(a, buf, sizeof(buf)), PROTO_VERSION);
 	return srv_ep_add(s, &s->lfd_item[s->nlfd++], EPOLLIN);
@@ -74,7 +78,7 @@ static int open_listener(struct srv *s, const struct net_addr *a, bool v6only)
 static int open_listeners(struct srv *s)
 {
 	const struct xfr_config *cfg = s->cfg;
-	struct net_addr a = { 0 };
+	struct net_addr a = {0};
 	uint16_t port;
 	int err;
 
@@ -186,7 +190,8 @@ static void route_data(struct srv *s, struct pending *p, struct proto_msg *m, co
 	struct net_addr peer = p->peer;
 
 	if (!t || t->state != TS_STREAMS || !net_same_host(&peer, &t->peer)) {
-		pr_debug("%s: data connection for %s test dropped", who, t ? "another's" : "an unknown");
+		pr_debug("%s: data connection for %s test dropped", who,
+			 t ? "another's" : "an unknown");
 		pending_free(s, p, true);
 		return;
 	}
@@ -237,7 +242,8 @@ static void pending_read(struct srv *s, struct pending *p)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		pr_debug("%s: closed before its first line", net_addr_str(&p->peer, who, sizeof(who)));
+		pr_debug("%s: closed before its first line",
+			 net_addr_str(&p->peer, who, sizeof(who)));
 		pending_free(s, p, true);
 		return;
 	}
@@ -273,7 +279,7 @@ static void accept_one(struct srv *s, int cfd, const struct net_addr *peer)
 		close(cfd);
 		return;
 	}
-	p->item = (struct ep_item){ .kind = EP_PENDING, .fd = cfd, .owner = p };
+	p->item = (struct ep_item){.kind = EP_PENDING, .fd = cfd, .owner = p};
 	p->peer = *peer;
 	p->deadline_ns = time_mono_ns() + SRV_FIRST_LINE_MS * NSEC_PER_MSEC;
 	p->next = pending_list;
@@ -381,8 +387,8 @@ static void dispatch(struct srv *s, struct ep_item *it, uint32_t events)
 
 static int setup(struct srv *s)
 {
-	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
-				  .it_value = { 0, TICK_MS * 1000000L } };
+	struct itimerspec its = {.it_interval = {0, TICK_MS * 1000000L},
+				 .it_value = {0, TICK_MS * 1000000L}};
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -392,10 +398,11 @@ static int setup(struct srv *s)
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	s->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->epfd < 0 || s->sigfd < 0 || s->tickfd < 0 || timerfd_settime(s->tickfd, 0, &its, NULL))
+	if (s->epfd < 0 || s->sigfd < 0 || s->tickfd < 0 ||
+	    timerfd_settime(s->tickfd, 0, &its, NULL))
 		return -errno;
-	s->sig_item = (struct ep_item){ .kind = EP_SIGNAL, .fd = s->sigfd };
-	s->tick_item = (struct ep_item){ .kind = EP_TICK, .fd = s->tickfd };
+	s->sig_item = (struct ep_item){.kind = EP_SIGNAL, .fd = s->sigfd};
+	s->tick_item = (struct ep_item){.kind = EP_TICK, .fd = s->tickfd};
 	if (srv_ep_add(s, &s->sig_item, EPOLLIN) || srv_ep_add(s, &s->tick_item, EPOLLIN))
 		return -errno;
 	return open_listeners(s);
@@ -420,7 +427,7 @@ static void teardown(struct srv *s)
 
 int server_run(const struct xfr_config *cfg)
 {
-	struct srv s = { .cfg = cfg, .epfd = -1, .sigfd = -1, .tickfd = -1 };
+	struct srv s = {.cfg = cfg, .epfd = -1, .sigfd = -1, .tickfd = -1};
 	struct epoll_event ev[64];
 	int n, err;
 

@@ -16,11 +16,11 @@
 #include "net.h"
 #include "proto.h"
 
-#define SRV_FIRST_LINE_MS   5000  /* whole first line, slow-loris bound */
-#define SRV_HANDSHAKE_MS    30000 /* hello -> test_start */
-#define SRV_STREAMS_MS      30000 /* test_ack -> all data connections */
-#define SRV_CLOSING_MS      5000  /* result written -> close */
-#define SRV_PENDING_FACTOR  4     /* unclassified connections <= 4 x max tests */
+#define SRV_FIRST_LINE_MS  5000	 /* whole first line, slow-loris bound */
+#define SRV_HANDSHAKE_MS   30000 /* hello -> test_start */
+#define SRV_STREAMS_MS	   30000 /* test_ack -> all data connections */
+#define SRV_CLOSING_MS	   5000	 /* result written -> close */
+#define SRV_PENDING_FACTOR 4	 /* unclassified connections <= 4 x max tests */
 
 enum ep_kind {
 	EP_LISTEN,
@@ -59,12 +59,12 @@ struct srv_test {
 	struct net_addr peer;
 	char peer_str[64];
 	enum test_state state;
-	uint64_t deadline_ns;       /* state timeout; 0 = none */
+	uint64_t deadline_ns; /* state timeout; 0 = none */
 	uint32_t client_caps;
-	bool started;               /* test_start accepted */
+	bool started; /* test_start accepted */
 
 	struct proto_test_start req;
-	uint32_t duration_s;        /* after the server's caps */
+	uint32_t duration_s; /* after the server's caps */
 	uint32_t interval_ms;
 	int fds[XFR_MAX_STREAMS];
 	uint32_t nconnected;
@@ -75,13 +75,13 @@ struct srv_test {
 	int done_fd, interval_fd, end_fd;
 	struct ep_item done_item, interval_item, end_item;
 	uint64_t start_ns;
-	uint64_t paused_ns;         /* total paused time */
-	uint64_t pause_start_ns;    /* 0 = running */
-	uint64_t remaining_ms;      /* of the test, while paused */
+	uint64_t paused_ns;	 /* total paused time */
+	uint64_t pause_start_ns; /* 0 = running */
+	uint64_t remaining_ms;	 /* of the test, while paused */
 	struct engine_sample *prev, *cur;
-	json_t *server_output;      /* array of interval objects, when asked */
+	json_t *server_output; /* array of interval objects, when asked */
 	bool ended;
-	bool dead;                  /* closed; freed after the current epoll batch */
+	bool dead; /* closed; freed after the current epoll batch */
 	bool engine_started;
 };
 
@@ -96,12 +96,12 @@ struct srv {
 	struct ep_item sig_item, tick_item;
 	struct srv_test *tests;
 	struct srv_test *graveyard; /* closed tests, freed after the epoll batch */
-	uint32_t ntests;            /* control handlers in use */
+	uint32_t ntests;	    /* control handlers in use */
 	uint32_t npending;
 	uint64_t accept_paused_until; /* EMFILE back-off */
 	uint64_t last_emfile_log;
 	bool stop;
-	uint32_t completed;         /* successful tests */
+	uint32_t completed; /* successful tests */
 };
 
 /* epoll registration helpers (server.c). */

@@ -61,7 +61,7 @@ static void fail(struct srv_test *t, const char *fmt, ...)
 
 static const char *state_name(enum test_state s)
 {
-	static const char *const names[] = { "hello", "streams", "running", "closing" };
+	static const char *const names[] = {"hello", "streams", "running", "closing"};
 
 	return names[s];
 }
@@ -109,7 +109,7 @@ struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer
 	t->done_fd = t->interval_fd = t->end_fd = -1;
 	for (int i = 0; i < XFR_MAX_STREAMS; i++)
 		t->fds[i] = t->stream_lfd[i] = -1;
-	t->ctrl_item = (struct ep_item){ .kind = EP_CTRL, .fd = fd, .owner = t };
+	t->ctrl_item = (struct ep_item){.kind = EP_CTRL, .fd = fd, .owner = t};
 	t->next = s->tests;
 	s->tests = t;
 	s->ntests++;
@@ -221,22 +221,22 @@ static uint32_t capped_duration(const struct srv_test *t)
 /* Per-stream listeners for clients without single_port_tcp. */
 static int open_stream_listeners(struct srv_test *t, struct proto_test_ack *ack)
 {
-	struct net_addr local = { .len = sizeof(local.ss) };
+	struct net_addr local = {.len = sizeof(local.ss)};
 	int fd;
 
 	if (getsockname(t->ctrl.fd, (struct sockaddr *)&local.ss, &local.len))
 		return -errno;
 	net_set_port(&local, 0);
 	for (uint32_t i = 0; i < t->req.streams; i++) {
-		fd = net_listen(&local, false, 4);
+		fd = net_listen(&local, false, t->req.mptcp, 4);
 		if (fd < 0)
 			return fd;
 		t->stream_lfd[i] = fd;
-		t->stream_item[i] =
-			(struct ep_item){ .kind = EP_STREAM_LISTEN, .fd = fd, .owner = t, .index = i };
+		t->stream_item[i] = (struct ep_item){
+			.kind = EP_STREAM_LISTEN, .fd = fd, .owner = t, .index = i};
 		if (srv_ep_add(t->srv, &t->stream_item[i], EPOLLIN))
 			return -errno;
-		struct net_addr bound = { .len = sizeof(bound.ss) };
+		struct net_addr bound = {.len = sizeof(bound.ss)};
 		if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len))
 			return -errno;
 		ack->data_ports[ack->nports++] = net_port(&bound);
@@ -302,8 +302,8 @@ static uint64_t active_ns(const struct srv_test *t, uint64_t now)
 static int arm(int fd, uint64_t first_ms, uint64_t every_ms)
 {
 	struct itimerspec its = {
-		.it_value = { (time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000L },
-		.it_interval = { (time_t)(every_ms / 1000), (long)(every_ms % 1000) * 1000000L },
+		.it_value = {(time_t)(first_ms / 1000), (long)(first_ms % 1000) * 1000000L},
+		.it_interval = {(time_t)(every_ms / 1000), (long)(every_ms % 1000) * 1000000L},
 	};
 
 	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
@@ -314,7 +314,7 @@ static int add_timer(struct srv_test *t, int *fd, struct ep_item *it, enum ep_ki
 	*fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (*fd < 0)
 		return -errno;
-	*it = (struct ep_item){ .kind = kind, .fd = *fd, .owner = t };
+	*it = (struct ep_item){.kind = kind, .fd = *fd, .owner = t};
 	return srv_ep_add(t->srv, it, EPOLLIN);
 }
 
@@ -355,7 +355,7 @@ static void run_test(struct srv_test *t)
 		fail(t, "server error: out of memory");
 		return;
 	}
-	t->done_item = (struct ep_item){ .kind = EP_TEST_DONE, .fd = t->done_fd, .owner = t };
+	t->done_item = (struct ep_item){.kind = EP_TEST_DONE, .fd = t->done_fd, .owner = t};
 	err = srv_ep_add(t->srv, &t->done_item, EPOLLIN);
 	if (!err)
 		err = engine_setup(t);
@@ -382,9 +382,9 @@ static void run_test(struct srv_test *t)
 
 static void stream_connected(struct srv_test *t, int fd, uint32_t idx)
 {
-	struct net_opts o = { .window = t->req.has_window ? t->req.window : 0,
-			      .tos = t->req.dscp,
-			      .nodelay = t->req.tcp_nodelay };
+	struct net_opts o = {.window = t->req.has_window ? t->req.window : 0,
+			     .tos = t->req.dscp,
+			     .nodelay = t->req.tcp_nodelay};
 
 	snprintf(o.congestion, sizeof(o.congestion), "%s", t->req.congestion);
 	if (net_set_nonblock(fd, false) || net_apply_opts(fd, net_family(&t->peer), &o)) {
@@ -412,7 +412,7 @@ void srv_test_data_conn(struct srv_test *t, int fd, const struct net_addr *peer,
 
 static void on_stream_listen(struct srv_test *t, struct ep_item *it)
 {
-	struct net_addr peer = { .len = sizeof(peer.ss) };
+	struct net_addr peer = {.len = sizeof(peer.ss)};
 	uint32_t idx = it->index;
 	int fd = accept4(it->fd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_CLOEXEC);
 
@@ -501,6 +501,8 @@ static void last_interval(struct srv_test *t)
 	send_interval(t);
 }
 
+static char *server_output_text(json_t *intervals, bool truncated);
+
 static void fill_result(struct srv_test *t, struct proto_result *r, double secs)
 {
 	struct proto_aggregate agg;
@@ -518,13 +520,40 @@ static void fill_result(struct srv_test *t, struct proto_result *r, double secs)
 	r->bytes_received = agg.bytes_received;
 	r->throughput_send_mbps = agg.throughput_send_mbps;
 	r->throughput_recv_mbps = agg.throughput_recv_mbps;
-	if (t->server_output) {
-		json_t *o = json_pack("{s:s,s:O}", "version", "xfr/" XFR_VERSION, "intervals",
-				      t->server_output);
+	if (t->server_output)
+		r->server_output = server_output_text(t->server_output, false);
+}
 
-		r->server_output = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-		json_decref(o);
+static char *server_output_text(json_t *intervals, bool truncated)
+{
+	json_t *o = json_pack("{s:s,s:O,s:b}", "version", "xfr/" XFR_VERSION, "intervals",
+			      intervals, "truncated", truncated);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
+/*
+ * A result line must fit the 64 KiB control line cap. A long test's server
+ * output may not: keep its most recent half until it fits, and say so.
+ */
+static void fit_result(struct srv_test *t, struct proto_msg *m)
+{
+	size_t len, n;
+	char *line;
+
+	while ((line = proto_encode(m, &len)) == NULL && errno == EMSGSIZE && t->server_output) {
+		n = json_array_size(t->server_output);
+		free(m->result.server_output);
+		m->result.server_output = NULL;
+		if (n == 0)
+			return;
+		for (size_t i = 0; i < (n + 1) / 2; i++)
+			json_array_remove(t->server_output, 0);
+		m->result.server_output = server_output_text(t->server_output, true);
 	}
+	free(line);
 }
 
 /*
@@ -553,6 +582,7 @@ static void finish(struct srv_test *t, const char *why, bool abortive)
 	}
 	proto_msg_init(m, MSG_RESULT);
 	fill_result(t, &m->result, secs);
+	fit_result(t, m);
 	pr_info("%s: test %s %s: %s, %s in %.2f s", t->peer_str, t->req.id, why,
 		units_fmt_rate(m->result.throughput_mbps * 1e6, rate, sizeof(rate)),
 		units_fmt_bytes(m->result.bytes_total, size, sizeof(size)), secs);
@@ -587,7 +617,8 @@ static void set_paused(struct srv_test *t, bool pause)
 		timerfd_gettime(t->end_fd, &cur);
 		t->pause_start_ns = now;
 		arm(t->end_fd, 0, 0);
-		t->remaining_ms = (uint64_t)cur.it_value.tv_sec * 1000 + cur.it_value.tv_nsec / 1000000;
+		t->remaining_ms =
+			(uint64_t)cur.it_value.tv_sec * 1000 + cur.it_value.tv_nsec / 1000000;
 		return;
 	}
 	t->paused_ns += now - t->pause_start_ns;

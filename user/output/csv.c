@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/*
+ * --csv: the reference's columns (xfr-reference §3.3) plus sender_bytes and
+ * receiver_bytes (and engine in the summary). Interval header and rows first
+ * (none with -q), a blank line, then the summary header and one row. Unknown
+ * values are empty fields; the UDP-only columns are 0 for TCP, as the
+ * reference prints them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "printers.h"
+
+#define CSV_INTERVAL_HEADER                                                                        \
+	"timestamp,elapsed_secs,bytes,throughput_mbps,retransmits,jitter_ms,lost,rtt_us,cwnd,"     \
+	"bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,sender_bytes,"        \
+	"receiver_bytes"
+#define CSV_SUMMARY_HEADER                                                                         \
+	"test_id,duration_secs,transfer_bytes,throughput_mbps,retransmits,jitter_ms,lost,"         \
+	"lost_percent,bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,"        \
+	"sender_bytes,receiver_bytes,engine"
+
+struct csv_state {
+	bool header_printed; /* the summary is then set apart by a blank line */
+};
+
+/* An optional unsigned field: empty when unknown. */
+static const char *csv_u64(bool known, uint64_t v, char *buf, size_t len)
+{
+	if (!known)
+		return "";
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+/* bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps (bidir only). */
+static int csv_bidir(FILE *f, const struct xfr_result *r, const struct xfr_flow *flows, uint32_t n,
+		     double secs)
+{
+	uint64_t up, down;
+
+	if (r->dir != XFR_DIR_BIDIR)
+		return output_printf(f, ",,,,");
+	up = output_delivered(flows, n, RESULT_DIR_UP);
+	down = output_delivered(flows, n, RESULT_DIR_DOWN);
+	return output_printf(f, "%llu,%llu,%.2f,%.2f,", (unsigned long long)up,
+			     (unsigned long long)down, output_mbps(up, secs),
+			     output_mbps(down, secs));
+}
+
+/* sender_bytes,receiver_bytes then the rest of the line. */
+static int csv_sides(FILE *f, const struct xfr_flow *sum, const char *tail)
+{
+	char s[24], rcv[24];
+
+	return output_printf(f, "%s,%s%s\n", csv_u64(sum->has_sent, sum->sent_bytes, s, sizeof(s)),
+			     csv_u64(sum->has_recv, sum->recv_bytes, rcv, sizeof(rcv)), tail);
+}
+
+static int csv_start(struct output *o, const struct xfr_result *r)
+{
+	struct csv_state *st = calloc(1, sizeof(*st));
+	int ret;
+
+	(void)r;
+	if (!st)
+		return -ENOMEM;
+	free(o->priv);
+	o->priv = st;
+	if (o->opts.quiet)
+		return 0;
+	ret = output_printf(o->f, "%s\n", CSV_INTERVAL_HEADER);
+	if (ret)
+		return ret;
+	st->header_printed = true;
+	return output_flush(o->f);
+}
+
+static int csv_interval(struct output *o, const struct xfr_result *r, const struct xfr_interval *iv)
+{
+	double secs = iv->end_s - iv->start_s;
+	uint64_t bytes = output_delivered(iv->flows, iv->nflows, RESULT_DIR_ALL);
+	char ts[64], rtt[24], cwnd[24];
+	struct xfr_flow sum;
+	int ret;
+
+	if (o->opts.quiet)
+		return 0;
+	result_sum(iv->flows, iv->nflows, RESULT_DIR_ALL, &sum);
+	ret = output_printf(o->f, "%s,%.2f,%llu,%.2f,%llu,0.00,0,%s,%s,",
+			    output_timestamp(r, iv, o->opts.ts_format, ts, sizeof(ts)), iv->end_s,
+			    (unsigned long long)bytes, output_mbps(bytes, secs),
+			    (unsigned long long)(sum.has_tcp ? sum.tcp.retransmits : 0),
+			    csv_u64(sum.has_tcp, sum.tcp.rtt_us, rtt, sizeof(rtt)),
+			    csv_u64(sum.has_tcp, sum.tcp.cwnd_segments, cwnd, sizeof(cwnd)));
+	if (!ret)
+		ret = csv_bidir(o->f, r, iv->flows, iv->nflows, secs);
+	if (!ret)
+		ret = csv_sides(o->f, &sum, "");
+	return ret ? ret : output_flush(o->f);
+}
+
+static int csv_end(struct output *o, const struct xfr_result *r)
+{
+	struct csv_state *st = o->priv;
+	uint64_t bytes = output_delivered(r->flows, r->nflows, RESULT_DIR_ALL);
+	char tail[32];
+	struct xfr_flow sum;
+	int ret = 0;
+
+	result_sum(r->flows, r->nflows, RESULT_DIR_ALL, &sum);
+	if (st && st->header_printed)
+		ret = output_printf(o->f, "\n");
+	if (!ret)
+		ret = output_printf(o->f, "%s\n%s,%.2f,%llu,%.2f,%llu,0.00,0,0.00,",
+				    CSV_SUMMARY_HEADER, r->id, r->duration_s,
+				    (unsigned long long)bytes, output_mbps(bytes, r->duration_s),
+				    (unsigned long long)(sum.has_tcp ? sum.tcp.retransmits : 0));
+	if (!ret)
+		ret = csv_bidir(o->f, r, r->flows, r->nflows, r->duration_s);
+	snprintf(tail, sizeof(tail), ",%s", r->engine);
+	if (!ret)
+		ret = csv_sides(o->f, &sum, tail);
+	return ret ? ret : output_flush(o->f);
+}
+
+/* CSV has no error row: the caller's log line on stderr carries the message. */
+static int csv_error(struct output *o, const char *msg)
+{
+	(void)o;
+	(void)msg;
+	return 0;
+}
+
+const struct output_ops output_csv_ops = {
+	.name = "csv",
+	.start = csv_start,
+	.interval = csv_interval,
+	.end = csv_end,
+	.error = csv_error,
+};

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The printer registry and what every printer shares: checked writes (a full
+ * disk or a closed pipe must become an error, never a silent success),
+ * delivered-byte sums and timestamps.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "printers.h"
+
+static const struct output_ops *const output_registry[] = {
+	[XFR_FMT_PLAIN] = &output_plain_ops,
+	[XFR_FMT_JSON] = &output_json_ops,
+	[XFR_FMT_JSON_STREAM] = &output_jsonstream_ops,
+	[XFR_FMT_CSV] = &output_csv_ops,
+};
+
+struct output *output_new(enum xfr_format fmt, FILE *f, const struct output_opts *opts)
+{
+	struct output *o;
+
+	if ((unsigned)fmt >= sizeof(output_registry) / sizeof(output_registry[0]) || !f) {
+		errno = EINVAL;
+		return NULL;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->ops = output_registry[fmt];
+	o->f = f;
+	if (opts)
+		o->opts = *opts;
+	return o;
+}
+
+void output_free(struct output *o)
+{
+	if (!o)
+		return;
+	free(o->priv);
+	free(o);
+}
+
+static int output_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
+int output_printf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	errno = 0;
+	va_start(ap, fmt);
+	ret = vfprintf(f, fmt, ap);
+	va_end(ap);
+	if (ret < 0 || ferror(f))
+		return output_errno();
+	return 0;
+}
+
+int output_flush(FILE *f)
+{
+	errno = 0;
+	if (fflush(f) || ferror(f))
+		return output_errno();
+	return 0;
+}
+
+uint64_t output_delivered(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned bit = flows[i].dir == XFR_FLOW_DOWN ? RESULT_DIR_DOWN : RESULT_DIR_UP;
+
+		if (dir_mask & bit)
+			sum += result_flow_bytes(&flows[i]);
+	}
+	return sum;
+}
+
+unsigned output_dirs(const struct xfr_flow *flows, uint32_t n)
+{
+	unsigned mask = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		mask |= flows[i].dir == XFR_FLOW_DOWN ? RESULT_DIR_DOWN : RESULT_DIR_UP;
+	return mask;
+}
+
+double output_mbps(uint64_t bytes, double secs)
+{
+	if (!(secs > 0))
+		return 0;
+	return (double)bytes * 8 / 1e6 / secs;
+}
+
+char *output_iso8601(uint64_t wall_us, char *buf, size_t len)
+{
+	time_t sec = (time_t)(wall_us / 1000000);
+	unsigned ms = (unsigned)(wall_us / 1000 % 1000);
+	struct tm tm;
+	char day[32];
+
+	if (!gmtime_r(&sec, &tm) || !strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(buf, len, "invalid-time");
+		return buf;
+	}
+	snprintf(buf, len, "%s.%03uZ", day, ms);
+	return buf;
+}
+
+char *output_timestamp(const struct xfr_result *r, const struct xfr_interval *iv,
+		       enum xfr_ts_format fmt, char *buf, size_t len)
+{
+	(void)r;
+	switch (fmt) {
+	case XFR_TS_ISO8601:
+		return output_iso8601(iv->wall_end_us, buf, len);
+	case XFR_TS_UNIX:
+		/* Integer maths: the same truncated milliseconds as the ISO form. */
+		snprintf(buf, len, "%llu.%03llu", (unsigned long long)(iv->wall_end_us / 1000000),
+			 (unsigned long long)(iv->wall_end_us / 1000 % 1000));
+		return buf;
+	case XFR_TS_RELATIVE:
+		break;
+	}
+	snprintf(buf, len, "%.3f", iv->end_s);
+	return buf;
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Plain text, close to iperf3's habits: a header line, one row per flow (with
+ * -P N and per-stream on) and a [SUM] row per interval, then a summary with a
+ * sender and a receiver line per flow and per direction, and the sender's TCP
+ * figures. --bidir rows carry iperf3's role tags: [TX-C] the client sends
+ * (upload), [RX-C] the client receives (download).
+ *
+ * Interval rows show what was delivered (the receiver's count, the sender's when
+ * the receiver's is unknown); Retr is the interval's delta, Cwnd and RTT the
+ * sender's TCP_INFO at the end of the interval.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "units.h"
+#include "printers.h"
+
+#define PLAIN_SEP      "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -"
+#define PLAIN_LINE_MAX 512
+
+struct plain_state {
+	unsigned groups; /* interval groups printed so far */
+};
+
+/* Every line goes through here: formatted, trailing blanks (empty columns) cut. */
+static int plain_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int plain_line(FILE *f, const char *fmt, ...)
+{
+	char line[PLAIN_LINE_MAX];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	while (n && line[n - 1] == ' ')
+		line[--n] = '\0';
+	return output_printf(f, "%s\n", line);
+}
+
+static bool plain_bidir(const struct xfr_result *r)
+{
+	return r->dir == XFR_DIR_BIDIR;
+}
+
+/* "[  0]", "[SUM]"; with --bidir "[  0][TX-C]" / "[SUM][RX-C]". */
+static char *plain_tag(const struct xfr_result *r, const char *id, unsigned mask, char *buf,
+		       size_t len)
+{
+	if (plain_bidir(r))
+		snprintf(buf, len, "[%3s][%s]", id, mask == RESULT_DIR_DOWN ? "RX-C" : "TX-C");
+	else
+		snprintf(buf, len, "[%3s]", id);
+	return buf;
+}
+
+static unsigned flow_mask(const struct xfr_flow *f)
+{
+	return f->dir == XFR_FLOW_DOWN ? RESULT_DIR_DOWN : RESULT_DIR_UP;
+}
+
+/* Width of the timestamp column (0: relative stamps, the Interval column says it all). */
+static int plain_ts_width(enum xfr_ts_format fmt)
+{
+	switch (fmt) {
+	case XFR_TS_ISO8601:
+		return (int)strlen("2026-11-26T23:40:01.123Z");
+	case XFR_TS_UNIX:
+		return (int)strlen("1795736401.123");
+	case XFR_TS_RELATIVE:
+		break;
+	}
+	return 0;
+}
+
+static int plain_interval_header(struct output *o, const struct xfr_result *r)
+{
+	int w = plain_ts_width(o->opts.ts_format);
+
+	return plain_line(o->f, "%-*s%s%-*s %-15s  %10s  %12s  %5s  %10s  %9s", w, w ? "Time" : "",
+			  w ? " " : "", plain_bidir(r) ? 11 : 5,
+			  plain_bidir(r) ? "[ ID][Role]" : "[ ID]", "Interval", "Transfer",
+			  "Bitrate", "Retr", "Cwnd", "RTT");
+}
+
+/* One interval row: delivered bytes and rate; TCP columns when the sender's info is known. */
+static int plain_interval_row(struct output *o, const struct xfr_interval *iv, const char *ts,
+			      const char *tag, const struct xfr_flow *fl, uint64_t bytes)
+{
+	char size[32], rate[32], retr[24] = "", cwnd[32] = "", rtt[24] = "";
+	double secs = iv->end_s - iv->start_s;
+
+	if (fl->has_tcp) {
+		snprintf(retr, sizeof(retr), "%llu", (unsigned long long)fl->tcp.retransmits);
+		units_fmt_bytes(fl->tcp.cwnd_bytes, cwnd, sizeof(cwnd));
+		snprintf(rtt, sizeof(rtt), "%.2f ms", fl->tcp.rtt_us / 1000.0);
+	}
+	return plain_line(o->f, "%s%s%s %6.2f-%-6.2f s  %10s  %12s  %5s  %10s  %9s", ts,
+			  *ts ? " " : "", tag, iv->start_s, iv->end_s,
+			  units_fmt_bytes(bytes, size, sizeof(size)),
+			  units_fmt_rate(output_mbps(bytes, secs) * 1e6, rate, sizeof(rate)), retr,
+			  cwnd, rtt);
+}
+
+/* The rows of one direction: per flow (one stream, or per-stream on), then [SUM]. */
+static int plain_interval_dir(struct output *o, const struct xfr_result *r,
+			      const struct xfr_interval *iv, const char *ts, unsigned mask)
+{
+	bool multi = r->streams > 1;
+	struct xfr_flow sum;
+	char tag[32], id[16];
+	int ret = 0;
+
+	for (uint32_t i = 0; i < iv->nflows && !ret; i++) {
+		const struct xfr_flow *f = &iv->flows[i];
+
+		if (flow_mask(f) != mask || (multi && !o->opts.per_stream))
+			continue;
+		snprintf(id, sizeof(id), "%u", f->stream);
+		ret = plain_interval_row(o, iv, ts, plain_tag(r, id, mask, tag, sizeof(tag)), f,
+					 result_flow_bytes(f));
+	}
+	if (ret || !multi)
+		return ret;
+	result_sum(iv->flows, iv->nflows, mask, &sum);
+	return plain_interval_row(o, iv, ts, plain_tag(r, "SUM", mask, tag, sizeof(tag)), &sum,
+				  output_delivered(iv->flows, iv->nflows, mask));
+}
+
+static int plain_interval(struct output *o, const struct xfr_result *r,
+			  const struct xfr_interval *iv)
+{
+	struct plain_state *st = o->priv;
+	unsigned dirs = output_dirs(iv->flows, iv->nflows);
+	char ts[64] = "";
+	int ret = 0;
+
+	if (o->opts.quiet)
+		return 0;
+	/* iperf3 sets groups of per-stream rows apart; single rows need no fence. */
+	if (st && r->streams > 1 && o->opts.per_stream && st->groups++)
+		ret = plain_line(o->f, PLAIN_SEP);
+	if (plain_ts_width(o->opts.ts_format))
+		output_timestamp(r, iv, o->opts.ts_format, ts, sizeof(ts));
+	if (!ret && (dirs & RESULT_DIR_UP))
+		ret = plain_interval_dir(o, r, iv, ts, RESULT_DIR_UP);
+	if (!ret && (dirs & RESULT_DIR_DOWN))
+		ret = plain_interval_dir(o, r, iv, ts, RESULT_DIR_DOWN);
+	return ret ? ret : output_flush(o->f);
+}
+
+/* "10 s", "1.00 GB (at most 10 s)", "until stopped". */
+static void plain_amount(const struct xfr_result *r, char *buf, size_t len)
+{
+	char size[32];
+
+	if (r->bytes_req && r->duration_req_s)
+		snprintf(buf, len, "%s (at most %u s)",
+			 units_fmt_bytes(r->bytes_req, size, sizeof(size)), r->duration_req_s);
+	else if (r->bytes_req)
+		snprintf(buf, len, "%s", units_fmt_bytes(r->bytes_req, size, sizeof(size)));
+	else if (r->duration_req_s)
+		snprintf(buf, len, "%u s", r->duration_req_s);
+	else
+		snprintf(buf, len, "until stopped");
+}
+
+static int plain_start(struct output *o, const struct xfr_result *r)
+{
+	const char *ver =
+		strncmp(r->client_version, "xfr/", 4) ? r->client_version : r->client_version + 4;
+	bool v6 = strchr(r->host, ':');
+	char amount[64], limit[48] = "", rate[32], server[96] = "";
+	int ret;
+
+	free(o->priv);
+	o->priv = calloc(1, sizeof(struct plain_state));
+	if (!o->priv)
+		return -ENOMEM;
+	plain_amount(r, amount, sizeof(amount));
+	if (r->bitrate_req)
+		snprintf(limit, sizeof(limit), ", limit %s",
+			 units_fmt_rate((double)r->bitrate_req, rate, sizeof(rate)));
+	if (r->server_version[0])
+		snprintf(server, sizeof(server), ", server %s", r->server_version);
+	ret = plain_line(o->f, "xfr %s \u2192 %s%s%s:%u  %s %s, %u stream%s, %s%s, engine %s%s",
+			 ver, v6 ? "[" : "", r->host, v6 ? "]" : "", r->port,
+			 r->proto == XFR_PROTO_TCP ? "TCP" : result_proto_name(r->proto),
+			 result_dir_name(r->dir), r->streams, r->streams == 1 ? "" : "s", amount,
+			 limit, r->engine, server);
+	if (!ret && !o->opts.quiet)
+		ret = plain_interval_header(o, r);
+	return ret ? ret : output_flush(o->f);
+}
+
+/* A summary line: one side's count over the whole test; Retr on the sender line. */
+static int plain_summary_row(struct output *o, const struct xfr_result *r, const char *tag,
+			     uint64_t bytes, const char *retr, const char *role)
+{
+	char size[32], rate[32];
+
+	return plain_line(
+		o->f, "%s %6.2f-%-6.2f s  %10s  %12s  %5s  %s", tag, 0.0, r->duration_s,
+		units_fmt_bytes(bytes, size, sizeof(size)),
+		units_fmt_rate(output_mbps(bytes, r->duration_s) * 1e6, rate, sizeof(rate)), retr,
+		role);
+}
+
+static int plain_summary_flow(struct output *o, const struct xfr_result *r, const char *tag,
+			      const struct xfr_flow *f)
+{
+	char retr[24] = "";
+	int ret = 0;
+
+	if (f->has_tcp)
+		snprintf(retr, sizeof(retr), "%llu", (unsigned long long)f->tcp.retransmits);
+	if (f->has_sent)
+		ret = plain_summary_row(o, r, tag, f->sent_bytes, retr, "sender");
+	if (!ret && f->has_recv)
+		ret = plain_summary_row(o, r, tag, f->recv_bytes, "", "receiver");
+	return ret;
+}
+
+/* The sender's TCP figures of a direction (means for rtt, sums for cwnd). */
+static int plain_tcp_line(struct output *o, const struct xfr_tcp_stats *t)
+{
+	char cwnd[32], rate[32], pmtu[24] = "", dlv[48] = "";
+
+	if (t->pmtu)
+		snprintf(pmtu, sizeof(pmtu), ", pmtu %u", t->pmtu);
+	if (t->delivery_rate_bps)
+		snprintf(dlv, sizeof(dlv), ", delivery %s",
+			 units_fmt_rate((double)t->delivery_rate_bps, rate, sizeof(rate)));
+	return plain_line(o->f, "TCP: rtt %.2f ms (var %.2f ms), cwnd %u segments (%s)%s%s",
+			  t->rtt_us / 1000.0, t->rttvar_us / 1000.0, t->cwnd_segments,
+			  units_fmt_bytes(t->cwnd_bytes, cwnd, sizeof(cwnd)), pmtu, dlv);
+}
+
+static int plain_summary_dir(struct output *o, const struct xfr_result *r, unsigned mask)
+{
+	bool multi = r->streams > 1;
+	struct xfr_flow sum;
+	char tag[32], id[16];
+	int ret = 0;
+
+	if (plain_bidir(r))
+		ret = plain_line(o->f, "%s",
+				 mask == RESULT_DIR_UP ? "Upload (client \u2192 server)"
+						       : "Download (server \u2192 client)");
+	for (uint32_t i = 0; i < r->nflows && !ret; i++) {
+		const struct xfr_flow *f = &r->flows[i];
+
+		if (flow_mask(f) != mask || (multi && !o->opts.per_stream))
+			continue;
+		snprintf(id, sizeof(id), "%u", f->stream);
+		ret = plain_summary_flow(o, r, plain_tag(r, id, mask, tag, sizeof(tag)), f);
+	}
+	result_sum(r->flows, r->nflows, mask, &sum);
+	if (!ret && multi)
+		ret = plain_summary_flow(o, r, plain_tag(r, "SUM", mask, tag, sizeof(tag)), &sum);
+	if (!ret && sum.has_tcp)
+		ret = plain_tcp_line(o, &sum.tcp);
+	return ret;
+}
+
+static int plain_total(struct output *o, const struct xfr_result *r)
+{
+	uint64_t up = output_delivered(r->flows, r->nflows, RESULT_DIR_UP);
+	uint64_t down = output_delivered(r->flows, r->nflows, RESULT_DIR_DOWN);
+	char size[32], rate[32], urate[32], drate[32];
+
+	return plain_line(
+		o->f, "Total: %s, %s (upload %s, download %s)",
+		units_fmt_bytes(up + down, size, sizeof(size)),
+		units_fmt_rate(output_mbps(up + down, r->duration_s) * 1e6, rate, sizeof(rate)),
+		units_fmt_rate(output_mbps(up, r->duration_s) * 1e6, urate, sizeof(urate)),
+		units_fmt_rate(output_mbps(down, r->duration_s) * 1e6, drate, sizeof(drate)));
+}
+
+/* Print text line by line, indented; a line longer than a plain line is cut. */
+static int plain_indented(FILE *f, char *text)
+{
+	char *save = NULL;
+	int ret = 0;
+
+	for (char *l = strtok_r(text, "\n", &save); l && !ret; l = strtok_r(NULL, "\n", &save))
+		ret = plain_line(f, "  %s", l);
+	return ret;
+}
+
+/* --get-server-output: the server's report, pretty-printed when it is JSON. */
+static int plain_server_output(struct output *o, const struct xfr_result *r)
+{
+	json_t *j = json_loads(r->server_output, JSON_DECODE_ANY, NULL);
+	char *text;
+	int ret;
+
+	text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+		 : strdup(r->server_output);
+	json_decref(j);
+	if (!text)
+		return -ENOMEM;
+	ret = plain_line(o->f, "Server output:");
+	if (!ret)
+		ret = plain_indented(o->f, text);
+	free(text);
+	return ret;
+}
+
+static int plain_end_notes(struct output *o, const struct xfr_result *r)
+{
+	int ret = 0;
+
+	if (r->interrupted)
+		ret = plain_line(o->f, "(interrupted: partial result)");
+	if (!ret && r->error[0])
+		ret = plain_line(o->f, "error: %s", r->error);
+	if (!ret && r->server_output)
+		ret = plain_server_output(o, r);
+	return ret;
+}
+
+static int plain_end(struct output *o, const struct xfr_result *r)
+{
+	unsigned dirs = output_dirs(r->flows, r->nflows);
+	int ret;
+
+	/* With -q the summary follows the header line directly: nothing to set apart. */
+	ret = o->opts.quiet ? 0 : plain_line(o->f, PLAIN_SEP);
+	if (!ret)
+		ret = plain_line(o->f, "%-*s %-15s  %10s  %12s  %5s", plain_bidir(r) ? 11 : 5,
+				 plain_bidir(r) ? "[ ID][Role]" : "[ ID]", "Interval", "Transfer",
+				 "Bitrate", "Retr");
+	if (!ret && (dirs & RESULT_DIR_UP))
+		ret = plain_summary_dir(o, r, RESULT_DIR_UP);
+	if (!ret && (dirs & RESULT_DIR_DOWN))
+		ret = plain_summary_dir(o, r, RESULT_DIR_DOWN);
+	if (!ret && plain_bidir(r))
+		ret = plain_total(o, r);
+	if (!ret)
+		ret = plain_end_notes(o, r);
+	return ret ? ret : output_flush(o->f);
+}
+
+/* Plain text has no error block: the caller's log line on stderr says it. */
+static int plain_error(struct output *o, const char *msg)
+{
+	(void)o;
+	(void)msg;
+	return 0;
+}
+
+const struct output_ops output_plain_ops = {
+	.name = "plain",
+	.start = plain_start,
+	.interval = plain_interval,
+	.end = plain_end,
+	.error = plain_error,
+};

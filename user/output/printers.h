@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to user/output/: the printers' ops tables and the few helpers they
+ * share (checked writes, delivered bytes, the JSON builders the json-stream
+ * printer reuses). Nothing outside user/output/ includes this.
+ */
+#ifndef XFR_OUTPUT_PRINTERS_H
+#define XFR_OUTPUT_PRINTERS_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "output.h"
+
+extern const struct output_ops output_plain_ops;
+extern const struct output_ops output_json_ops;
+extern const struct output_ops output_jsonstream_ops;
+extern const struct output_ops output_csv_ops;
+
+/* fprintf / flush that return 0 or -errno (-EIO when the stream gave no errno). */
+int output_printf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int output_flush(FILE *f);
+
+/* Delivered bytes (receiver's count per flow, else sender's) of the flows in dir_mask. */
+uint64_t output_delivered(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask);
+/* RESULT_DIR_* bits of the directions present among flows. */
+unsigned output_dirs(const struct xfr_flow *flows, uint32_t n);
+/* Megabits (1e6 bits) per second; 0 when secs is not positive. */
+double output_mbps(uint64_t bytes, double secs);
+/* ISO 8601 UTC with milliseconds, "2026-11-26T23:40:01.123Z". */
+char *output_iso8601(uint64_t wall_us, char *buf, size_t len);
+
+/* JSON builders (json.c). NULL when out of memory. */
+json_t *output_json_result(const struct xfr_result *r, enum xfr_ts_format ts);
+/* A JSON string; bytes that are not UTF-8 become '?'. */
+json_t *output_json_string(const char *s);
+/* protocol, direction, engine, num_streams, version, server_version, host, port,
+ * start_time: the test's identity, added to obj. 0 or -ENOMEM. */
+int output_json_settings(json_t *obj, const struct xfr_result *r);
+/* The interval's figures (no start/end/timestamp keys), added to obj. 0 or -ENOMEM. */
+int output_json_interval_body(json_t *obj, const struct xfr_result *r,
+			      const struct xfr_interval *iv);
+/* Dump j to f (JSON_PRESERVE_ORDER and sane real precision added), then '\n' and flush. */
+int output_json_dump(FILE *f, const json_t *j, size_t flags);
+
+#endif

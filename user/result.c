@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The result model: sums over flows, the delivered-bytes rule, the interval
+ * list. Printers and the protocol glue read flows only through these, so the
+ * "receiver's count is the truth" rule lives in one place.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "result.h"
+
+static bool flow_selected(const struct xfr_flow *f, unsigned dir_mask)
+{
+	unsigned bit = f->dir == XFR_FLOW_DOWN ? RESULT_DIR_DOWN : RESULT_DIR_UP;
+
+	return dir_mask & bit;
+}
+
+/* TCP figures: counters and cwnd add up, pmtu is the smallest known one. */
+static void tcp_add(struct xfr_tcp_stats *acc, const struct xfr_tcp_stats *t)
+{
+	acc->retransmits += t->retransmits;
+	acc->cwnd_segments += t->cwnd_segments;
+	acc->cwnd_bytes += t->cwnd_bytes;
+	acc->delivery_rate_bps += t->delivery_rate_bps;
+	acc->bytes_acked += t->bytes_acked;
+	if (t->pmtu && (!acc->pmtu || t->pmtu < acc->pmtu))
+		acc->pmtu = t->pmtu;
+}
+
+void result_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask, struct xfr_flow *sum)
+{
+	uint64_t rtt = 0, rttvar = 0;
+	uint32_t ntcp = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	sum->dir = dir_mask == RESULT_DIR_DOWN ? XFR_FLOW_DOWN : XFR_FLOW_UP;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xfr_flow *f = &flows[i];
+
+		if (!flow_selected(f, dir_mask))
+			continue;
+		if (f->has_sent) {
+			sum->has_sent = true;
+			sum->sent_bytes += f->sent_bytes;
+		}
+		if (f->has_recv) {
+			sum->has_recv = true;
+			sum->recv_bytes += f->recv_bytes;
+		}
+		if (!f->has_tcp)
+			continue;
+		sum->has_tcp = true;
+		tcp_add(&sum->tcp, &f->tcp);
+		rtt += f->tcp.rtt_us;
+		rttvar += f->tcp.rttvar_us;
+		ntcp++;
+	}
+	/* rtt is a property of each path, so the aggregate is a mean, not a sum. */
+	if (ntcp) {
+		sum->tcp.rtt_us = (uint32_t)((rtt + ntcp / 2) / ntcp);
+		sum->tcp.rttvar_us = (uint32_t)((rttvar + ntcp / 2) / ntcp);
+	}
+}
+
+uint64_t result_flow_bytes(const struct xfr_flow *f)
+{
+	return f->has_recv ? f->recv_bytes : f->sent_bytes;
+}
+
+int result_add_interval(struct xfr_result *r, const struct xfr_interval *iv)
+{
+	if (r->nintervals == r->cap_intervals) {
+		uint32_t cap = r->cap_intervals ? r->cap_intervals * 2 : 16;
+		struct xfr_interval *p = reallocarray(r->intervals, cap, sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		r->intervals = p;
+		r->cap_intervals = cap;
+	}
+	r->intervals[r->nintervals++] = *iv;
+	return 0;
+}
+
+void result_free(struct xfr_result *r)
+{
+	free(r->intervals);
+	r->intervals = NULL;
+	r->nintervals = 0;
+	r->cap_intervals = 0;
+	free(r->server_output);
+	r->server_output = NULL;
+}
+
+const char *result_dir_name(enum xfr_dir d)
+{
+	switch (d) {
+	case XFR_DIR_UPLOAD:
+		return "upload";
+	case XFR_DIR_DOWNLOAD:
+		return "download";
+	case XFR_DIR_BIDIR:
+		return "bidir";
+	}
+	return "unknown";
+}
+
+const char *result_proto_name(enum xfr_proto p)
+{
+	switch (p) {
+	case XFR_PROTO_TCP:
+		return "tcp";
+	case XFR_PROTO_UDP:
+		return "udp";
+	case XFR_PROTO_QUIC:
+		return "quic";
+	}
+	return "unknown";
+}
