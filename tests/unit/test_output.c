@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The result model's arithmetic and every printer against golden files.
+ *
+ * Each scenario builds a fixed xfr_result, runs it through start / interval
+ * (omitted rows skipped, as the client does) / end of every format into an
+ * open_memstream buffer and compares byte for byte with
+ * tests/golden/<scenario>.{txt,json,jsonl,csv}.
+ * XFR_UPDATE_GOLDEN=1 rewrites the golden files instead (check them by eye and
+ * with tests/schema_check.py before committing). XFR_GOLDEN_DIR overrides the
+ * directory (default $XT_ROOT/tests/golden, else tests/golden from the cwd).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "result.h"
+
+#define T0_US	  1795736400250000ULL /* 2026-11-26T23:40:00.250Z */
+#define NINTERVAL 3
+#define MSS	  1448
+
+static const char *const fmt_ext[] = {
+	[XFR_FMT_PLAIN] = "txt",
+	[XFR_FMT_JSON] = "json",
+	[XFR_FMT_JSON_STREAM] = "jsonl",
+	[XFR_FMT_CSV] = "csv",
+};
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+/* Bytes one flow moved in interval k: distinct per stream, direction and second. */
+static uint64_t fx_sent(uint32_t s, enum xfr_flow_dir d, uint32_t k)
+{
+	return 117000000ULL + 1000000ULL * s + 250000ULL * k + (d == XFR_FLOW_DOWN ? 5000000 : 0);
+}
+
+static void fx_flow(struct xfr_flow *f, uint32_t s, enum xfr_flow_dir d, uint64_t sent,
+		    uint64_t recv, uint64_t retr, uint32_t k)
+{
+	memset(f, 0, sizeof(*f));
+	f->stream = s;
+	f->dir = d;
+	f->has_sent = true;
+	f->has_recv = true;
+	f->sent_bytes = sent;
+	f->recv_bytes = recv;
+	f->has_tcp = true;
+	f->tcp.retransmits = retr;
+	f->tcp.rtt_us = 1200 + 100 * s + 10 * k;
+	f->tcp.rttvar_us = 100 + 10 * s;
+	f->tcp.cwnd_segments = 40 + 2 * s + k;
+	f->tcp.cwnd_bytes = (uint64_t)f->tcp.cwnd_segments * MSS;
+	f->tcp.pmtu = d == XFR_FLOW_DOWN ? 1400 : 1500;
+	f->tcp.delivery_rate_bps = 900000000ULL + 1000000ULL * s;
+	f->tcp.bytes_acked = sent;
+}
+
+static void fx_interval(struct xfr_result *r, uint32_t k, const unsigned *dirs, uint32_t ndirs)
+{
+	struct xfr_interval *iv = calloc(1, sizeof(*iv));
+
+	assert_non_null(iv);
+	iv->start_s = k;
+	iv->end_s = k + 1;
+	iv->wall_end_us = T0_US + (k + 1) * 1000000ULL;
+	for (uint32_t s = 0; s < r->streams; s++) {
+		for (uint32_t d = 0; d < ndirs; d++) {
+			uint64_t sent = fx_sent(s, dirs[d], k);
+
+			fx_flow(&iv->flows[iv->nflows++], s, dirs[d], sent, sent - MSS * (s + 1),
+				(k + s) % 3, k);
+		}
+	}
+	assert_int_equal(result_add_interval(r, iv), 0);
+	free(iv);
+}
+
+/* Whole-test flows: the sums of the intervals, TCP state of the last one. */
+static void fx_totals(struct xfr_result *r)
+{
+	const struct xfr_interval *last = &r->intervals[r->nintervals - 1];
+
+	r->nflows = last->nflows;
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		struct xfr_flow *f = &r->flows[i];
+
+		*f = last->flows[i];
+		f->sent_bytes = f->recv_bytes = f->tcp.retransmits = 0;
+		for (uint32_t k = 0; k < r->nintervals; k++) {
+			const struct xfr_flow *g = &r->intervals[k].flows[i];
+
+			f->sent_bytes += g->sent_bytes;
+			f->recv_bytes += g->recv_bytes;
+			f->tcp.retransmits += g->tcp.retransmits;
+		}
+		f->has_sent = f->has_recv = true;
+		f->tcp.bytes_acked = f->sent_bytes;
+	}
+}
+
+static struct xfr_result *fx_result(enum xfr_dir dir, uint32_t streams)
+{
+	static const unsigned up[] = {XFR_FLOW_UP}, down[] = {XFR_FLOW_DOWN};
+	static const unsigned both[] = {XFR_FLOW_UP, XFR_FLOW_DOWN};
+	struct xfr_result *r = calloc(1, sizeof(*r));
+	const unsigned *dirs = dir == XFR_DIR_UPLOAD ? up : dir == XFR_DIR_DOWNLOAD ? down : both;
+
+	assert_non_null(r);
+	snprintf(r->id, sizeof(r->id), "3f2a9c1e-0b6d-4e8a-9a51-7c2d4e6f8a01");
+	snprintf(r->client_version, sizeof(r->client_version), "xfr/0.1.0");
+	snprintf(r->server_version, sizeof(r->server_version), "xfr/0.1.0");
+	snprintf(r->host, sizeof(r->host), "192.0.2.10");
+	snprintf(r->engine, sizeof(r->engine), "socket");
+	r->port = 5201;
+	r->proto = XFR_PROTO_TCP;
+	r->dir = dir;
+	r->streams = streams;
+	r->duration_req_s = NINTERVAL;
+	r->length = 131072;
+	r->start_wall_us = T0_US;
+	r->duration_s = NINTERVAL;
+	for (uint32_t k = 0; k < NINTERVAL; k++)
+		fx_interval(r, k, dirs, dir == XFR_DIR_BIDIR ? 2 : 1);
+	fx_totals(r);
+	return r;
+}
+
+static void fx_free(struct xfr_result *r)
+{
+	result_free(r);
+	free(r);
+}
+
+/* Ctrl+C after 2.5 s of -t 10 --omit 1: the first row omitted, the last one half
+ * long and without the server's count (its interval message never came). */
+static struct xfr_result *fx_interrupted(void)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 1);
+	struct xfr_interval *last = &r->intervals[NINTERVAL - 1];
+
+	r->intervals[0].omitted = true;
+	last->end_s = 2.5;
+	last->wall_end_us -= 500000;
+	last->flows[0].has_recv = false;
+	last->flows[0].sent_bytes /= 2;
+	fx_totals(r);
+	r->flows[0].has_recv = true;
+	r->flows[0].recv_bytes -= last->flows[0].recv_bytes;
+	r->duration_req_s = 10;
+	r->duration_s = 2.5;
+	r->interrupted = true;
+	snprintf(r->error, sizeof(r->error), "interrupted by user (Ctrl+C)");
+	return r;
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+static char *render(enum xfr_format fmt, const struct xfr_result *r, const struct output_opts *oo)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct output *o;
+
+	assert_non_null(f);
+	o = output_new(fmt, f, oo);
+	assert_non_null(o);
+	assert_int_equal(o->ops->start(o, r), 0);
+	for (uint32_t k = 0; k < r->nintervals; k++) {
+		if (!r->intervals[k].omitted)
+			assert_int_equal(o->ops->interval(o, r, &r->intervals[k]), 0);
+	}
+	assert_int_equal(o->ops->end(o, r), 0);
+	output_free(o);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static const char *golden_dir(void)
+{
+	static char dir[4096];
+	const char *env = getenv("XFR_GOLDEN_DIR"), *root = getenv("XT_ROOT");
+
+	if (env)
+		return env;
+	if (root) {
+		snprintf(dir, sizeof(dir), "%s/tests/golden", root);
+		return dir;
+	}
+	return "tests/golden";
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, n;
+	char chunk[4096];
+	FILE *m;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	assert_non_null(m);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_int_equal(fwrite(chunk, 1, n, m), n);
+	fclose(f);
+	assert_int_equal(fclose(m), 0);
+	return buf;
+}
+
+/* Compare with the golden file (or rewrite it under XFR_UPDATE_GOLDEN=1). */
+static void check_golden(const char *name, const char *ext, const char *got)
+{
+	const char *upd = getenv("XFR_UPDATE_GOLDEN");
+	char path[4200];
+	char *want;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", golden_dir(), name, ext);
+	if (upd && !strcmp(upd, "1")) {
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fputs(got, f) < 0, 0);
+		assert_int_equal(fclose(f), 0);
+		return;
+	}
+	want = slurp(path);
+	if (!want)
+		fail_msg("%s: cannot read (run with XFR_UPDATE_GOLDEN=1 to create it)", path);
+	if (strcmp(want, got)) {
+		print_error("%s differs; got:\n%s\n", path, got);
+		free(want);
+		fail_msg("%s: output differs from the golden file", path);
+	}
+	free(want);
+}
+
+static void check_all_formats(const char *name, const struct xfr_result *r,
+			      const struct output_opts *oo)
+{
+	for (int fmt = XFR_FMT_PLAIN; fmt <= XFR_FMT_CSV; fmt++) {
+		char *got = render(fmt, r, oo);
+
+		check_golden(name, fmt_ext[fmt], got);
+		free(got);
+	}
+}
+
+static void run_scenario(const char *name, struct xfr_result *r, bool quiet, bool per_stream,
+			 enum xfr_ts_format ts)
+{
+	struct output_opts oo = {.quiet = quiet, .per_stream = per_stream, .ts_format = ts};
+
+	check_all_formats(name, r, &oo);
+	fx_free(r);
+}
+
+/* ---- golden scenarios --------------------------------------------------- */
+
+static void test_golden_upload_p1(void **state)
+{
+	(void)state;
+	run_scenario("tcp_upload_p1", fx_result(XFR_DIR_UPLOAD, 1), false, false, XFR_TS_RELATIVE);
+}
+
+static void test_golden_upload_p2(void **state)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 2);
+
+	(void)state;
+	r->bitrate_req = 500000000ULL;
+	run_scenario("tcp_upload_p2", r, false, true, XFR_TS_RELATIVE);
+}
+
+static void test_golden_upload_p2_sum_only(void **state)
+{
+	(void)state;
+	run_scenario("tcp_upload_p2_sum", fx_result(XFR_DIR_UPLOAD, 2), false, false,
+		     XFR_TS_RELATIVE);
+}
+
+static void test_golden_download(void **state)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_DOWNLOAD, 1);
+
+	(void)state;
+	r->bytes_req = 1ULL << 30;
+	r->duration_req_s = 0;
+	snprintf(r->host, sizeof(r->host), "2001:db8::10");
+	r->server_output =
+		strdup("{\"intervals\":[{\"start\":0.0,\"end\":1.0,\"bytes\":122000000}],"
+		       "\"version\":\"xfr/0.1.0\"}");
+	assert_non_null(r->server_output);
+	run_scenario("tcp_download", r, false, false, XFR_TS_RELATIVE);
+}
+
+static void test_golden_bidir_p2(void **state)
+{
+	(void)state;
+	run_scenario("tcp_bidir_p2", fx_result(XFR_DIR_BIDIR, 2), false, true, XFR_TS_RELATIVE);
+}
+
+static void test_golden_interrupted(void **state)
+{
+	(void)state;
+	run_scenario("tcp_interrupted", fx_interrupted(), false, false, XFR_TS_RELATIVE);
+}
+
+static void test_golden_quiet(void **state)
+{
+	(void)state;
+	run_scenario("tcp_quiet", fx_result(XFR_DIR_UPLOAD, 2), true, true, XFR_TS_RELATIVE);
+}
+
+static void test_golden_ts_iso8601(void **state)
+{
+	(void)state;
+	run_scenario("ts_iso8601", fx_result(XFR_DIR_UPLOAD, 1), false, false, XFR_TS_ISO8601);
+}
+
+static void test_golden_ts_unix(void **state)
+{
+	(void)state;
+	run_scenario("ts_unix", fx_result(XFR_DIR_UPLOAD, 1), false, false, XFR_TS_UNIX);
+}
+
+/* The error op: a JSON document / one event line in JSON formats, nothing on stdout else. */
+static void test_golden_error(void **state)
+{
+	(void)state;
+	for (int fmt = XFR_FMT_PLAIN; fmt <= XFR_FMT_CSV; fmt++) {
+		struct output_opts oo = {0};
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		struct output *o = output_new(fmt, f, &oo);
+
+		assert_non_null(o);
+		assert_int_equal(o->ops->error(o, "connect to 192.0.2.10 port 5201: Connection "
+						  "refused"),
+				 0);
+		output_free(o);
+		assert_int_equal(fclose(f), 0);
+		if (fmt == XFR_FMT_JSON || fmt == XFR_FMT_JSON_STREAM)
+			check_golden("error", fmt_ext[fmt], buf);
+		else
+			assert_int_equal(len, 0);
+		free(buf);
+	}
+}
+
+/* ---- properties --------------------------------------------------------- */
+
+static uint64_t delivered_total(const struct xfr_result *r)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < r->nflows; i++)
+		sum += r->flows[i].recv_bytes;
+	return sum;
+}
+
+/* Every json-stream line is one complete JSON object: start, rows, end. */
+static void test_jsonstream_lines(void **state)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_BIDIR, 2);
+	struct output_opts oo = {.per_stream = true};
+	char *out = render(XFR_FMT_JSON_STREAM, r, &oo), *save = NULL;
+	const char *want[] = {"start", "interval", "interval", "interval", "end"};
+	unsigned n = 0;
+
+	(void)state;
+	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save), n++) {
+		json_t *ev = json_loads(l, 0, NULL);
+
+		assert_non_null(ev);
+		assert_true(n < 5);
+		assert_string_equal(json_string_value(json_object_get(ev, "event")), want[n]);
+		if (n == 4)
+			assert_int_equal(json_integer_value(json_object_get(
+						 json_object_get(ev, "result"), "bytes_total")),
+					 (json_int_t)delivered_total(r));
+		json_decref(ev);
+	}
+	assert_int_equal(n, 5);
+	free(out);
+	fx_free(r);
+}
+
+/* The document's figures: delivered bytes, rounded throughput, sender's TCP sums. */
+static void test_json_document_values(void **state)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 2);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *doc, *tcp;
+	double mbps;
+
+	(void)state;
+	r->duration_s = 3.0001;
+	assert_int_equal(output_json_document(f, r), 0);
+	assert_int_equal(fclose(f), 0);
+	doc = json_loads(buf, 0, NULL);
+	assert_non_null(doc);
+	assert_int_equal(json_integer_value(json_object_get(doc, "bytes_total")),
+			 (json_int_t)delivered_total(r));
+	assert_int_equal(json_integer_value(json_object_get(doc, "duration_ms")), 3000);
+	mbps = json_real_value(json_object_get(doc, "throughput_mbps"));
+	assert_true(mbps > 1883.901 && mbps < 1883.903);
+	assert_non_null(strstr(buf, "\"throughput_mbps\": 1883.902,"));
+	tcp = json_object_get(doc, "tcp_info");
+	assert_int_equal(json_integer_value(json_object_get(tcp, "cwnd")), 42 + 44);
+	assert_int_equal(json_integer_value(json_object_get(tcp, "cwnd_bytes")), (42 + 44) * MSS);
+	assert_int_equal(json_integer_value(json_object_get(tcp, "rtt_us")), (1220 + 1320) / 2);
+	assert_int_equal(json_integer_value(json_object_get(tcp, "pmtu")), 1500);
+	assert_int_equal(json_array_size(json_object_get(doc, "streams")), 2);
+	assert_int_equal(json_array_size(json_object_get(doc, "intervals")), NINTERVAL);
+	assert_false(json_is_true(json_object_get(doc, "interrupted")));
+	json_decref(doc);
+	free(buf);
+	fx_free(r);
+}
+
+static void test_timestamps(void **state)
+{
+	struct xfr_interval iv = {.start_s = 1, .end_s = 2.0004, .wall_end_us = T0_US + 1999999};
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(output_timestamp(NULL, &iv, XFR_TS_RELATIVE, buf, sizeof(buf)),
+			    "2.000");
+	assert_string_equal(output_timestamp(NULL, &iv, XFR_TS_ISO8601, buf, sizeof(buf)),
+			    "2026-11-26T23:40:02.249Z");
+	assert_string_equal(output_timestamp(NULL, &iv, XFR_TS_UNIX, buf, sizeof(buf)),
+			    "1795736402.249");
+	/* A short buffer is cut, never overrun. */
+	assert_string_equal(output_timestamp(NULL, &iv, XFR_TS_ISO8601, buf, 11), "2026-11-26");
+}
+
+/* ---- write failures ----------------------------------------------------- */
+
+/* Every op that writes reports the failure as -errno. */
+static void check_write_error(FILE *f, int want)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 1);
+	struct output_opts oo = {0};
+
+	for (int fmt = XFR_FMT_PLAIN; fmt <= XFR_FMT_CSV; fmt++) {
+		struct output *o = output_new(fmt, f, &oo);
+
+		assert_non_null(o);
+		clearerr(f);
+		assert_int_equal(o->ops->end(o, r), want);
+		clearerr(f);
+		if (fmt != XFR_FMT_JSON) {
+			assert_int_equal(o->ops->start(o, r), want);
+			clearerr(f);
+			assert_int_equal(o->ops->interval(o, r, &r->intervals[0]), want);
+			clearerr(f);
+		}
+		if (fmt == XFR_FMT_JSON || fmt == XFR_FMT_JSON_STREAM)
+			assert_int_equal(o->ops->error(o, "boom"), want);
+		output_free(o);
+	}
+	fx_free(r);
+}
+
+static void test_dev_full(void **state)
+{
+	FILE *f = fopen("/dev/full", "w");
+
+	(void)state;
+	if (!f)
+		skip();
+	assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+	check_write_error(f, -ENOSPC);
+	fclose(f);
+}
+
+/* Buffered this time: the error must surface at the flush each op ends with. */
+static void test_dev_full_buffered(void **state)
+{
+	FILE *f = fopen("/dev/full", "w");
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 1);
+	struct output *o;
+
+	(void)state;
+	if (!f)
+		skip();
+	o = output_new(XFR_FMT_JSON, f, NULL);
+	assert_non_null(o);
+	assert_int_equal(o->ops->end(o, r), -ENOSPC);
+	output_free(o);
+	fclose(f);
+	fx_free(r);
+}
+
+static void test_closed_pipe(void **state)
+{
+	int fds[2];
+	FILE *f;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pipe(fds), 0);
+	close(fds[0]);
+	f = fdopen(fds[1], "w");
+	assert_non_null(f);
+	assert_int_equal(setvbuf(f, NULL, _IONBF, 0), 0);
+	check_write_error(f, -EPIPE);
+	fclose(f);
+}
+
+static void test_output_new_invalid(void **state)
+{
+	(void)state;
+	errno = 0;
+	assert_null(output_new((enum xfr_format)42, stdout, NULL));
+	assert_int_equal(errno, EINVAL);
+	assert_null(output_new(XFR_FMT_PLAIN, NULL, NULL));
+	output_free(NULL);
+}
+
+/* ---- the result model --------------------------------------------------- */
+
+static void test_result_sum(void **state)
+{
+	struct xfr_flow fl[3], sum;
+
+	(void)state;
+	fx_flow(&fl[0], 0, XFR_FLOW_UP, 1000, 900, 2, 0);
+	fx_flow(&fl[1], 1, XFR_FLOW_UP, 3000, 2900, 5, 0);
+	fx_flow(&fl[2], 0, XFR_FLOW_DOWN, 7000, 6000, 1, 0);
+	fl[1].tcp.pmtu = 0; /* unknown: must not win the minimum */
+	fl[2].tcp.pmtu = 1280;
+	fl[1].has_tcp = true;
+
+	result_sum(fl, 3, RESULT_DIR_UP, &sum);
+	assert_int_equal(sum.sent_bytes, 4000);
+	assert_int_equal(sum.recv_bytes, 3800);
+	assert_int_equal(sum.tcp.retransmits, 7);
+	assert_int_equal(sum.tcp.rtt_us, 1250);	  /* mean of 1200 and 1300 */
+	assert_int_equal(sum.tcp.rttvar_us, 105); /* mean of 100 and 110 */
+	assert_int_equal(sum.tcp.cwnd_segments, 82);
+	assert_int_equal(sum.tcp.cwnd_bytes, 82 * MSS);
+	assert_int_equal(sum.tcp.pmtu, 1500);
+	assert_int_equal(sum.tcp.delivery_rate_bps, 1801000000ULL);
+	assert_int_equal(sum.tcp.bytes_acked, 4000);
+	assert_true(sum.has_sent && sum.has_recv && sum.has_tcp);
+	assert_int_equal(sum.dir, XFR_FLOW_UP);
+
+	result_sum(fl, 3, RESULT_DIR_ALL, &sum);
+	assert_int_equal(sum.recv_bytes, 9800);
+	assert_int_equal(sum.tcp.pmtu, 1280);
+	assert_int_equal(sum.tcp.rtt_us, 1233); /* (1200 + 1300 + 1200) / 3 rounded */
+
+	result_sum(fl, 3, RESULT_DIR_DOWN, &sum);
+	assert_int_equal(sum.dir, XFR_FLOW_DOWN);
+	assert_int_equal(sum.sent_bytes, 7000);
+
+	/* Flows without TCP data add bytes but do not drag the rtt mean down. */
+	fl[1].has_tcp = false;
+	fl[1].has_recv = false;
+	result_sum(fl, 2, RESULT_DIR_UP, &sum);
+	assert_int_equal(sum.tcp.rtt_us, 1200);
+	assert_int_equal(sum.tcp.retransmits, 2);
+	assert_int_equal(sum.recv_bytes, 900);
+	assert_int_equal(sum.sent_bytes, 4000);
+
+	result_sum(fl, 0, RESULT_DIR_ALL, &sum);
+	assert_false(sum.has_sent || sum.has_recv || sum.has_tcp);
+	assert_int_equal(sum.tcp.rtt_us, 0);
+}
+
+static void test_result_flow_bytes(void **state)
+{
+	struct xfr_flow f = {.has_sent = true, .sent_bytes = 10, .has_recv = true, .recv_bytes = 8};
+
+	(void)state;
+	assert_int_equal(result_flow_bytes(&f), 8);
+	f.has_recv = false;
+	assert_int_equal(result_flow_bytes(&f), 10);
+}
+
+static void test_result_intervals(void **state)
+{
+	struct xfr_result *r = calloc(1, sizeof(*r));
+	struct xfr_interval *iv = calloc(1, sizeof(*iv));
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(iv);
+	for (uint32_t k = 0; k < 40; k++) {
+		iv->start_s = k;
+		iv->nflows = k % 4;
+		assert_int_equal(result_add_interval(r, iv), 0);
+	}
+	assert_int_equal(r->nintervals, 40);
+	assert_true(r->cap_intervals >= 40);
+	assert_true(r->intervals[39].start_s == 39);
+	assert_int_equal(r->intervals[38].nflows, 2);
+	r->server_output = strdup("{}");
+	result_free(r);
+	assert_null(r->intervals);
+	assert_null(r->server_output);
+	assert_int_equal(r->nintervals, 0);
+	result_free(r); /* twice is harmless */
+	free(iv);
+	free(r);
+}
+
+static void test_result_names(void **state)
+{
+	(void)state;
+	assert_string_equal(result_dir_name(XFR_DIR_UPLOAD), "upload");
+	assert_string_equal(result_dir_name(XFR_DIR_DOWNLOAD), "download");
+	assert_string_equal(result_dir_name(XFR_DIR_BIDIR), "bidir");
+	assert_string_equal(result_proto_name(XFR_PROTO_TCP), "tcp");
+	assert_string_equal(result_proto_name(XFR_PROTO_UDP), "udp");
+	assert_string_equal(result_proto_name(XFR_PROTO_QUIC), "quic");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_result_sum),
+		cmocka_unit_test(test_result_flow_bytes),
+		cmocka_unit_test(test_result_intervals),
+		cmocka_unit_test(test_result_names),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_output_new_invalid),
+		cmocka_unit_test(test_golden_upload_p1),
+		cmocka_unit_test(test_golden_upload_p2),
+		cmocka_unit_test(test_golden_upload_p2_sum_only),
+		cmocka_unit_test(test_golden_download),
+		cmocka_unit_test(test_golden_bidir_p2),
+		cmocka_unit_test(test_golden_interrupted),
+		cmocka_unit_test(test_golden_quiet),
+		cmocka_unit_test(test_golden_ts_iso8601),
+		cmocka_unit_test(test_golden_ts_unix),
+		cmocka_unit_test(test_golden_error),
+		cmocka_unit_test(test_jsonstream_lines),
+		cmocka_unit_test(test_json_document_values),
+		cmocka_unit_test(test_dev_full),
+		cmocka_unit_test(test_dev_full_buffered),
+		cmocka_unit_test(test_closed_pipe),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
