@@ -1,0 +1,962 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Command line. One table (cli_opts) lists every option once: its names, its
+ * argument, its help line and the handler that stores it. The getopt_long
+ * arrays and the --help text are generated from it, so the three never drift.
+ *
+ * Handlers return NULL or a reason; the caller prints the one-line error
+ * "xfr: --parallel 0: must be between 1 and 128". The same handlers parse the
+ * environment variables, where the line reads "xfr: XFR_PORT=abc: not a port".
+ * Rules that involve several options run after all of them were seen.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "proto.h"
+#include "units.h"
+
+#define CC_LIST_PATH  "/proc/sys/net/ipv4/tcp_available_congestion_control"
+#define MPTCP_SYSCTL  "/proc/sys/net/mptcp/enabled"
+#define MAX_LENGTH    (16U * 1024 * 1024)
+#define MAX_INTERVAL  3600000ULL /* ms */
+#define MAX_TESTS_MAX 10000
+#define USAGE_LINE    "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
+
+/* Which command an option belongs to. */
+#define M_CLIENT 1U
+#define M_SERVE	 2U
+#define M_BOTH	 (M_CLIENT | M_SERVE)
+
+enum cli_group { GRP_TEST, GRP_CONN, GRP_OUTPUT, GRP_OTHER, GRP_SERVER };
+
+/* Everything seen while parsing that the config itself does not record. */
+struct cli_state {
+	struct xfr_config *cfg;
+	FILE *out;
+	bool done; /* --help / --version printed */
+	bool time_set, bytes_set, port_set, ts_set;
+	bool reverse, bidir, json, json_stream, csv;
+	bool v4, v6, random, zeros, zc_on, zc_off;
+	bool nodelay, quiet, get_server_output, one_off;
+	char why[400]; /* reasons that need formatting */
+};
+
+struct cli_opt {
+	const char *name;  /* long name */
+	char short_name;   /* 0 = long only */
+	int has_arg;	   /* getopt's no_argument / required_argument / optional_argument */
+	unsigned int mode; /* M_CLIENT, M_SERVE */
+	enum cli_group group;
+	const char *metavar;
+	const char *help;
+	const char *label; /* name in error lines when not "--name" */
+	const char *(*handler)(struct cli_state *st, const char *arg);
+	size_t flag; /* no handler: offset of the bool in cli_state to set */
+};
+
+/* A plain switch: sets a bool in cli_state, applied by apply_flags(). */
+#define FLAG(field) NULL, offsetof(struct cli_state, field)
+
+/* ---- value parsers shared by flags and environment ---- */
+
+static const char *dur_ms(const char *arg, uint64_t *ms)
+{
+	int err = units_parse_duration_ms(arg, ms);
+
+	if (err == -ERANGE)
+		return "too large";
+	if (err)
+		return "not a duration (examples: 10, 500ms, 30s, 2min, 1h)";
+	return NULL;
+}
+
+static const char *set_time(struct cli_state *st, const char *arg)
+{
+	uint64_t ms;
+	const char *why = dur_ms(arg, &ms);
+
+	if (why)
+		return why;
+	if (ms && ms < 1000)
+		return "must be 0 (until stopped) or at least 1 s";
+	if ((ms + 500) / 1000 > UINT32_MAX)
+		return "too large";
+	st->cfg->duration_s = (uint32_t)((ms + 500) / 1000);
+	st->cfg->duration_set = true;
+	st->time_set = true;
+	return NULL;
+}
+
+static const char *set_bytes(struct cli_state *st, const char *arg)
+{
+	uint64_t n;
+	int err = units_parse_size(arg, &n);
+
+	if (err == -ERANGE)
+		return "too large";
+	if (err)
+		return "not a size (examples: 10G, 500M, 1048576)";
+	if (!n)
+		return "must be greater than 0";
+	st->cfg->bytes = n;
+	st->bytes_set = true;
+	return NULL;
+}
+
+static const char *parse_port(const char *arg, uint16_t *port)
+{
+	uint64_t v;
+	int err = units_parse_uint(arg, 1, 65535, &v);
+
+	if (err == -ERANGE)
+		return "must be between 1 and 65535";
+	if (err)
+		return "not a port";
+	*port = (uint16_t)v;
+	return NULL;
+}
+
+static const char *set_port(struct cli_state *st, const char *arg)
+{
+	st->port_set = true;
+	return parse_port(arg, &st->cfg->port);
+}
+
+static const char *set_ts_format(struct cli_state *st, const char *arg)
+{
+	static const struct {
+		const char *name;
+		enum xfr_ts_format fmt;
+	} names[] = {
+		{"relative", XFR_TS_RELATIVE}, {"iso8601", XFR_TS_ISO8601}, {"iso", XFR_TS_ISO8601},
+		{"unix", XFR_TS_UNIX},	       {"epoch", XFR_TS_UNIX},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(arg, names[i].name)) {
+			st->cfg->ts_format = names[i].fmt;
+			st->ts_set = true;
+			return NULL;
+		}
+	}
+	return "unknown format (use relative, iso8601 or unix)";
+}
+
+/* ---- test options ---- */
+
+static const char *set_parallel(struct cli_state *st, const char *arg)
+{
+	uint64_t v;
+	int err = units_parse_uint(arg, 1, XFR_MAX_STREAMS, &v);
+
+	if (err == -EINVAL)
+		return "not a number";
+	if (err)
+		return "must be between 1 and 128";
+	st->cfg->streams = (uint32_t)v;
+	return NULL;
+}
+
+static const char *set_bitrate(struct cli_state *st, const char *arg)
+{
+	int err = units_parse_rate(arg, &st->cfg->bitrate);
+
+	if (err == -ERANGE)
+		return "too large";
+	if (err)
+		return "not a rate (examples: 100M, 1.5G)";
+	st->cfg->bitrate_set = true;
+	return NULL;
+}
+
+static const char *set_length(struct cli_state *st, const char *arg)
+{
+	uint64_t n;
+	int err = units_parse_size(arg, &n);
+
+	if (err == -EINVAL)
+		return "not a size (examples: 128K, 1M)";
+	if (err || !n || n > MAX_LENGTH)
+		return "must be between 1 and 16M";
+	st->cfg->length = (uint32_t)n;
+	return NULL;
+}
+
+static const char *set_window(struct cli_state *st, const char *arg)
+{
+	uint64_t n;
+	int err = units_parse_size(arg, &n);
+
+	if (err == -EINVAL)
+		return "not a size (examples: 256K, 4M)";
+	if (err || !n || n > XFR_MAX_WINDOW)
+		return "must be between 1 and 512M";
+	st->cfg->window = n;
+	return NULL;
+}
+
+static bool cc_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= sizeof(((struct xfr_config *)0)->congestion))
+		return false;
+	for (; *s; s++) {
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The kernel's list is the truth: an unknown name would only fail at
+ * setsockopt time, after the server already set up the test.
+ */
+static const char *set_congestion(struct cli_state *st, const char *arg)
+{
+	char list[256], *tok, *save;
+	FILE *f;
+	size_t n;
+
+	if (!cc_name_ok(arg))
+		return "not a valid algorithm name (letters, digits, '_' and '-', at most 15)";
+	f = fopen(CC_LIST_PATH, "r");
+	if (!f) /* cannot check here; the kernel will say at setsockopt */
+		goto accept;
+	n = fread(list, 1, sizeof(list) - 1, f);
+	fclose(f);
+	list[n] = '\0';
+	list[strcspn(list, "\n")] = '\0';
+	snprintf(st->why, sizeof(st->why), "not available (available: %s)", list);
+	for (tok = strtok_r(list, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (!strcmp(tok, arg))
+			goto accept;
+	}
+	return st->why;
+accept:
+	snprintf(st->cfg->congestion, sizeof(st->cfg->congestion), "%s", arg);
+	return NULL;
+}
+
+static const char *set_dscp(struct cli_state *st, const char *arg)
+{
+	if (units_parse_dscp(arg, &st->cfg->tos))
+		return "must be 0..255 or a name like EF, AF41, CS1";
+	return NULL;
+}
+
+static const char *set_zerocopy(struct cli_state *st, const char *arg)
+{
+	st->zc_on = true;
+	if (!arg || !strcmp(arg, "sendfile"))
+		st->cfg->zerocopy = XFR_ZC_SENDFILE;
+	else if (!strcmp(arg, "msg"))
+		st->cfg->zerocopy = XFR_ZC_MSG;
+	else
+		return "unknown mode (use sendfile or msg)";
+	return NULL;
+}
+
+/* ---- connection options ---- */
+
+/* "IP", "IP:PORT", "[v6]", "[v6]:PORT"; *port = 0 when absent. */
+static int split_bind(const char *spec, int *family, uint16_t *port)
+{
+	char buf[128], *close, *colon = NULL;
+	struct in6_addr a;
+
+	*port = 0;
+	if (strlen(spec) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, spec);
+	if (buf[0] == '[') {
+		close = strchr(buf, ']');
+		if (!close || (close[1] && close[1] != ':'))
+			return -EINVAL;
+		*close = '\0';
+		if (close[1] == ':' && parse_port(close + 2, port))
+			return -EINVAL;
+		*family = XFR_AF_INET6;
+		return inet_pton(AF_INET6, buf + 1, &a) == 1 ? 0 : -EINVAL;
+	}
+	colon = strchr(buf, ':');
+	if (colon && !strchr(colon + 1, ':')) { /* one colon: IPv4:PORT */
+		*colon = '\0';
+		if (parse_port(colon + 1, port))
+			return -EINVAL;
+	}
+	if (inet_pton(AF_INET, buf, &a) == 1) {
+		*family = XFR_AF_INET;
+		return 0;
+	}
+	if (!colon || inet_pton(AF_INET6, buf, &a) != 1)
+		return -EINVAL;
+	*family = XFR_AF_INET6;
+	return 0;
+}
+
+static const char *set_client_bind(struct cli_state *st, const char *arg)
+{
+	int family;
+	uint16_t port;
+
+	if (split_bind(arg, &family, &port))
+		return "not an address (use IP, IP:PORT, [IPv6] or [IPv6]:PORT)";
+	snprintf(st->cfg->bind, sizeof(st->cfg->bind), "%s", arg);
+	return NULL;
+}
+
+static const char *set_server_bind(struct cli_state *st, const char *arg)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, arg, &a4) == 1) {
+		if (a4.s_addr == htonl(INADDR_ANY))
+			return "unspecified address (use -4/-6)";
+	} else if (inet_pton(AF_INET6, arg, &a6) == 1) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6))
+			return "unspecified address (use -4/-6)";
+	} else {
+		return "not an IP address";
+	}
+	snprintf(st->cfg->bind, sizeof(st->cfg->bind), "%s", arg);
+	return NULL;
+}
+
+static const char *set_cport(struct cli_state *st, const char *arg)
+{
+	return parse_port(arg, &st->cfg->cport);
+}
+
+static const char *set_mptcp(struct cli_state *st, const char *arg)
+{
+	char v = '0';
+	FILE *f;
+
+	(void)arg;
+	f = fopen(MPTCP_SYSCTL, "r");
+	if (!f)
+		return "this kernel has no MPTCP support (" MPTCP_SYSCTL " is missing)";
+	if (fread(&v, 1, 1, f) != 1)
+		v = '0';
+	fclose(f);
+	if (v == '0')
+		return "MPTCP is disabled (sysctl net.mptcp.enabled = 0)";
+	st->cfg->mptcp = true;
+	return NULL;
+}
+
+static const char *set_connect_timeout(struct cli_state *st, const char *arg)
+{
+	uint64_t ms;
+	const char *why = dur_ms(arg, &ms);
+
+	if (why)
+		return why;
+	if (!ms)
+		return "must be greater than 0";
+	if (ms > UINT32_MAX)
+		return "too large";
+	st->cfg->connect_timeout_ms = (uint32_t)ms;
+	return NULL;
+}
+
+/* ---- output options ---- */
+
+static const char *set_interval(struct cli_state *st, const char *arg)
+{
+	uint64_t ms;
+	int err = units_parse_duration_ms(arg, &ms);
+
+	if (err == -EINVAL)
+		return dur_ms(arg, &ms);
+	if (err || (ms && (ms < 100 || ms > MAX_INTERVAL)))
+		return "must be 0 or between 0.1 and 3600 s";
+	st->cfg->interval_ms = (uint32_t)ms;
+	return NULL;
+}
+
+static const char *set_omit(struct cli_state *st, const char *arg)
+{
+	uint64_t ms;
+	const char *why = dur_ms(arg, &ms);
+
+	if (why)
+		return why;
+	if (ms > UINT32_MAX)
+		return "too large";
+	st->cfg->omit_ms = (uint32_t)ms;
+	return NULL;
+}
+
+static const char *set_output(struct cli_state *st, const char *arg)
+{
+	if (!*arg)
+		return "empty file name";
+	if (strlen(arg) >= sizeof(st->cfg->output_file))
+		return "file name too long";
+	strcpy(st->cfg->output_file, arg);
+	return NULL;
+}
+
+static const char *set_log_level(struct cli_state *st, const char *arg)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(arg, names[i])) {
+			st->cfg->log_level = (enum xfr_log_level)i;
+			return NULL;
+		}
+	}
+	return "unknown level (use error, warn, info or debug)";
+}
+
+/* ---- server options ---- */
+
+static const char *set_max_duration(struct cli_state *st, const char *arg)
+{
+	uint64_t ms;
+	const char *why = dur_ms(arg, &ms);
+
+	if (why)
+		return why;
+	if (ms < 1000)
+		return "must be at least 1 s";
+	if ((ms + 500) / 1000 > UINT32_MAX)
+		return "too large";
+	st->cfg->max_duration_s = (uint32_t)((ms + 500) / 1000);
+	return NULL;
+}
+
+static const char *set_max_tests(struct cli_state *st, const char *arg)
+{
+	uint64_t v;
+	int err = units_parse_uint(arg, 1, MAX_TESTS_MAX, &v);
+
+	if (err == -EINVAL)
+		return "not a number";
+	if (err)
+		return "must be between 1 and 10000";
+	st->cfg->max_tests = (uint32_t)v;
+	return NULL;
+}
+
+/* ---- help and version ---- */
+
+static void print_help(struct cli_state *st, unsigned int mode);
+
+static const char *show_help(struct cli_state *st, const char *arg)
+{
+	(void)arg;
+	print_help(st, st->cfg->mode == XFR_MODE_SERVE ? M_SERVE : M_CLIENT);
+	st->done = true;
+	return NULL;
+}
+
+static const char *show_version(struct cli_state *st, const char *arg)
+{
+	(void)arg;
+	fprintf(st->out, "xfr %s (protocol %s)\n", XFR_VERSION, PROTO_VERSION);
+	st->done = true;
+	return NULL;
+}
+
+#define NOARG no_argument
+#define REQ   required_argument
+#define OPT   optional_argument
+
+static const struct cli_opt cli_opts[] = {
+	/* Test options */
+	{"time", 't', REQ, M_CLIENT, GRP_TEST, "DUR",
+	 "test length (default 10 s; 0 = until Ctrl+C)", NULL, set_time},
+	{"bytes", 'n', REQ, M_CLIENT, GRP_TEST, "SIZE",
+	 "stop after SIZE bytes over all streams (K = 1024)", NULL, set_bytes},
+	{"parallel", 'P', REQ, M_CLIENT, GRP_TEST, "N", "parallel streams, 1..128 (default 1)",
+	 NULL, set_parallel},
+	{"reverse", 'R', NOARG, M_CLIENT, GRP_TEST, NULL, "server sends (download)", NULL,
+	 FLAG(reverse)},
+	{"bidir", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "both directions at once", NULL, FLAG(bidir)},
+	{"bitrate", 'b', REQ, M_CLIENT, GRP_TEST, "RATE",
+	 "total bits/s, all streams (K = 1000; 0 = no cap)", NULL, set_bitrate},
+	{"length", 'l', REQ, M_CLIENT, GRP_TEST, "SIZE", "bytes per write (default 128K; 1..16M)",
+	 NULL, set_length},
+	{"window", 'w', REQ, M_CLIENT, GRP_TEST, "SIZE", "socket buffers on both ends (1..512M)",
+	 NULL, set_window},
+	{"congestion", 0, REQ, M_CLIENT, GRP_TEST, "ALGO", "TCP congestion control algorithm", NULL,
+	 set_congestion},
+	{"dscp", 0, REQ, M_CLIENT, GRP_TEST, "VALUE",
+	 "TOS byte 0..255 or name (CS0-7, AF11-43, EF, VA)", NULL, set_dscp},
+	{"tcp-nodelay", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "set TCP_NODELAY on data sockets", NULL,
+	 FLAG(nodelay)},
+	{"random", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "random payload (default)", NULL,
+	 FLAG(random)},
+	{"zeros", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "zero-filled payload", NULL, FLAG(zeros)},
+	{"zerocopy", 'Z', OPT, M_CLIENT, GRP_TEST, "MODE",
+	 "zero-copy send: sendfile (default) or msg", NULL, set_zerocopy},
+	{"no-zerocopy", 0, NOARG, M_CLIENT, GRP_TEST, NULL,
+	 "plain send() (default: sendfile where it works)", NULL, FLAG(zc_off)},
+	/* Connection options */
+	{"port", 'p', REQ, M_CLIENT, GRP_CONN, "N", "server port (default 5201)", NULL, set_port},
+	{"ipv4", '4', NOARG, M_BOTH, GRP_CONN, NULL, "IPv4 only", NULL, FLAG(v4)},
+	{"ipv6", '6', NOARG, M_BOTH, GRP_CONN, NULL, "IPv6 only", NULL, FLAG(v6)},
+	{"bind", 0, REQ, M_CLIENT, GRP_CONN, "ADDR[:PORT]",
+	 "local address ([IPv6]:PORT form for IPv6)", NULL, set_client_bind},
+	{"cport", 0, REQ, M_CLIENT, GRP_CONN, "PORT", "first source port of the data streams", NULL,
+	 set_cport},
+	{"mptcp", 0, NOARG, M_CLIENT, GRP_CONN, NULL, "Multipath TCP data sockets", NULL,
+	 set_mptcp},
+	{"connect-timeout", 0, REQ, M_CLIENT, GRP_CONN, "DUR", "give up connecting after DUR", NULL,
+	 set_connect_timeout},
+	/* Output options */
+	{"interval", 'i', REQ, M_CLIENT, GRP_OUTPUT, "DUR",
+	 "report interval (default 1 s; 0 = none)", NULL, set_interval},
+	{"omit", 0, REQ, M_CLIENT, GRP_OUTPUT, "DUR", "hide interval rows ending at or before DUR",
+	 NULL, set_omit},
+	{"timestamp-format", 0, REQ, M_CLIENT, GRP_OUTPUT, "F",
+	 "relative (default), iso8601 or unix", NULL, set_ts_format},
+	{"output", 'o', REQ, M_CLIENT, GRP_OUTPUT, "FILE", "also write the JSON result to FILE",
+	 NULL, set_output},
+	{"get-server-output", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL,
+	 "include the server's report in the result", NULL, FLAG(get_server_output)},
+	{"json", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL, "one JSON document at the end", NULL,
+	 FLAG(json)},
+	{"json-stream", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL,
+	 "one JSON object per line as the test runs", NULL, FLAG(json_stream)},
+	{"csv", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL, "CSV interval rows and a summary", NULL,
+	 FLAG(csv)},
+	{"quiet", 'q', NOARG, M_CLIENT, GRP_OUTPUT, NULL, "summary only", NULL, FLAG(quiet)},
+	/* Server options (client-shared ones above are marked M_BOTH) */
+	{"port", 'p', REQ, M_SERVE, GRP_SERVER, "N", "listen port (default 5201)", NULL, set_port},
+	{"bind", 'B', REQ, M_SERVE, GRP_SERVER, "ADDR",
+	 "listen on ADDR only (default: dual-stack any)", "serve -B", set_server_bind},
+	{"one-off", 0, NOARG, M_SERVE, GRP_SERVER, NULL, "exit after the first successful test",
+	 NULL, FLAG(one_off)},
+	{"max-duration", 0, REQ, M_SERVE, GRP_SERVER, "DUR",
+	 "cap on the test length clients may ask for", NULL, set_max_duration},
+	{"max-tests", 0, REQ, M_SERVE, GRP_SERVER, "N", "concurrent tests, 1..10000 (default 100)",
+	 NULL, set_max_tests},
+	/* Both */
+	{"log-level", 0, REQ, M_BOTH, GRP_OUTPUT, "L", "error, warn, info or debug (default info)",
+	 NULL, set_log_level},
+	{"help", 'h', NOARG, M_BOTH, GRP_OTHER, NULL, "print this help", NULL, show_help},
+	{"version", 'V', NOARG, M_BOTH, GRP_OTHER, NULL, "print the version", NULL, show_version},
+};
+
+#define N_OPTS	 (sizeof(cli_opts) / sizeof(cli_opts[0]))
+#define VAL_BASE 256 /* getopt val of long-only options: VAL_BASE + table index */
+
+static bool in_mode(const struct cli_opt *o, unsigned int mode)
+{
+	return o->mode & mode;
+}
+
+static void help_line(FILE *out, const struct cli_opt *o)
+{
+	char lhs[64];
+	int n;
+
+	if (o->short_name)
+		n = snprintf(lhs, sizeof(lhs), "-%c, --%s", o->short_name, o->name);
+	else
+		n = snprintf(lhs, sizeof(lhs), "    --%s", o->name);
+	if (o->has_arg == required_argument)
+		snprintf(lhs + n, sizeof(lhs) - (size_t)n, " %s", o->metavar);
+	else if (o->has_arg == optional_argument)
+		snprintf(lhs + n, sizeof(lhs) - (size_t)n, "[=%s]", o->metavar);
+	if (strlen(lhs) > 26)
+		fprintf(out, "  %s\n  %-26s  %s\n", lhs, "", o->help);
+	else
+		fprintf(out, "  %-26s  %s\n", lhs, o->help);
+}
+
+static void print_help(struct cli_state *st, unsigned int mode)
+{
+	static const char *const titles[] = {
+		[GRP_TEST] = "Test options",	 [GRP_CONN] = "Connection options",
+		[GRP_OUTPUT] = "Output options", [GRP_OTHER] = "Other options",
+		[GRP_SERVER] = "Server options",
+	};
+	static const enum cli_group order[] = {GRP_TEST, GRP_CONN, GRP_OUTPUT, GRP_OTHER};
+	FILE *out = st->out;
+
+	if (mode == M_SERVE) {
+		fprintf(out,
+			"Usage: xfr serve [OPTIONS]\n\n"
+			"Run the xfr server (control protocol %s).\n\n%s:\n",
+			PROTO_VERSION, titles[GRP_SERVER]);
+		/* server-only options first, then the ones shared with the client */
+		for (unsigned int pass = M_SERVE; pass <= M_BOTH; pass++) {
+			for (size_t i = 0; i < N_OPTS; i++) {
+				if (cli_opts[i].mode == pass)
+					help_line(out, &cli_opts[i]);
+			}
+		}
+		fprintf(out, "\nEnvironment: XFR_PORT applies when -p is not given.\n");
+		return;
+	}
+	fprintf(out, "Usage: xfr [OPTIONS] HOST\n"
+		     "       xfr serve [OPTIONS]    (see xfr serve --help)\n\n"
+		     "Measure TCP throughput between this host and an xfr server on HOST.\n");
+	for (size_t g = 0; g < sizeof(order) / sizeof(order[0]); g++) {
+		fprintf(out, "\n%s:\n", titles[order[g]]);
+		for (size_t i = 0; i < N_OPTS; i++) {
+			if (in_mode(&cli_opts[i], M_CLIENT) && cli_opts[i].group == order[g])
+				help_line(out, &cli_opts[i]);
+		}
+	}
+	fprintf(out, "\nEnvironment: XFR_PORT, XFR_DURATION, XFR_BYTES and XFR_TIMESTAMP_FORMAT\n"
+		     "apply when the matching option is not given.\n");
+}
+
+/* ---- getopt plumbing ---- */
+
+static int opt_val(size_t i)
+{
+	return cli_opts[i].short_name ? cli_opts[i].short_name : (int)(VAL_BASE + i);
+}
+
+static void build_getopt(unsigned int mode, struct option *longs, char *shorts)
+{
+	size_t n = 0;
+
+	*shorts++ = ':'; /* report a missing value as ':' rather than '?' */
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+
+		if (!in_mode(o, mode))
+			continue;
+		longs[n++] = (struct option){o->name, o->has_arg, NULL, opt_val(i)};
+		if (!o->short_name)
+			continue;
+		*shorts++ = o->short_name;
+		/* -Z takes no value: only --zerocopy=MODE does */
+		if (o->has_arg == required_argument)
+			*shorts++ = ':';
+	}
+	longs[n] = (struct option){0};
+	*shorts = '\0';
+}
+
+static const struct cli_opt *find_opt(int val, unsigned int mode)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (in_mode(&cli_opts[i], mode) && opt_val(i) == val)
+			return &cli_opts[i];
+	}
+	return NULL;
+}
+
+static void print_opt_error(FILE *err, const struct cli_opt *o, const char *arg, const char *why)
+{
+	char name[40];
+
+	if (o->label)
+		snprintf(name, sizeof(name), "%s", o->label);
+	else
+		snprintf(name, sizeof(name), "--%s", o->name);
+	if (!arg)
+		fprintf(err, "xfr: %s: %s\n", name, why);
+	else if (!*arg)
+		fprintf(err, "xfr: %s '': %s\n", name, why);
+	else
+		fprintf(err, "xfr: %s %s: %s\n", name, arg, why);
+}
+
+/* Print "--name" of an argv element, without any "=value". */
+static void print_unknown(FILE *err, const char *text)
+{
+	fprintf(err, "xfr: unknown option %.*s\n", (int)strcspn(text, "="), text);
+}
+
+/*
+ * getopt_long accepts unambiguous abbreviations (--par for --parallel); the
+ * reference does not, and a script relying on them would break the day a new
+ * option shares the prefix. Right after getopt_long returns, the element it
+ * consumed is argv[optind - 1], or argv[optind - 2] when the value was the
+ * separate element argv[optind - 1].
+ */
+static const char *long_text(char **argv)
+{
+	if (optarg && optarg == argv[optind - 1] && optind >= 2)
+		return argv[optind - 2];
+	return argv[optind - 1];
+}
+
+static bool exact_long(const char *text, const struct cli_opt *o)
+{
+	size_t n = strlen(o->name);
+
+	return !strncmp(text, "--", 2) && !strncmp(text + 2, o->name, n) &&
+	       (text[2 + n] == '\0' || text[2 + n] == '=');
+}
+
+static void print_getopt_error(FILE *err, int c, char **argv, unsigned int mode)
+{
+	const struct cli_opt *o = optopt ? find_opt(optopt, mode) : NULL;
+
+	if (c == ':' && o)
+		fprintf(err, "xfr: --%s: missing value\n", o->name);
+	else if (o) /* a long option that takes no value was given one */
+		fprintf(err, "xfr: --%s does not take a value\n", o->name);
+	else if (optopt > 0 && optopt < VAL_BASE)
+		fprintf(err, "xfr: unknown option -%c\n", optopt);
+	else
+		print_unknown(err, argv[optind - 1]);
+}
+
+/* Run getopt over argv; positional arguments end up at argv[optind..]. */
+static enum cli_status parse_flags(struct cli_state *st, int argc, char **argv, unsigned int mode,
+				   FILE *err)
+{
+	struct option longs[N_OPTS + 1];
+	char shorts[2 * N_OPTS + 2];
+	const struct cli_opt *o;
+	const char *why;
+	int c, idx;
+
+	build_getopt(mode, longs, shorts);
+	optind = 0; /* full re-initialisation: cli_parse may run many times */
+	opterr = 0;
+	for (;;) {
+		idx = -1;
+		c = getopt_long(argc, argv, shorts, longs, &idx);
+		if (c == -1)
+			return CLI_RUN;
+		if (c == '?' || c == ':') {
+			print_getopt_error(err, c, argv, mode);
+			return CLI_EXIT_USAGE;
+		}
+		o = find_opt(c, mode);
+		if (idx >= 0 && !exact_long(long_text(argv), o)) {
+			print_unknown(err, long_text(argv));
+			return CLI_EXIT_USAGE;
+		}
+		if (!o->handler) {
+			*(bool *)((char *)st + o->flag) = true;
+			continue;
+		}
+		why = o->handler(st, optarg);
+		if (why) {
+			print_opt_error(err, o, optarg, why);
+			return CLI_EXIT_USAGE;
+		}
+		if (st->done)
+			return CLI_EXIT_OK;
+	}
+}
+
+/* ---- environment and cross-option rules ---- */
+
+static int apply_env(struct cli_state *st, const char *var, bool flag_given,
+		     const char *(*handler)(struct cli_state *, const char *), FILE *err)
+{
+	const char *v = getenv(var);
+	const char *why;
+
+	if (flag_given || !v || !*v)
+		return 0;
+	why = handler(st, v);
+	if (!why)
+		return 0;
+	fprintf(err, "xfr: %s=%s: %s\n", var, v, why);
+	return -EINVAL;
+}
+
+/* Switches into the config; conflicts between them are checked after. */
+static void apply_flags(struct cli_state *st)
+{
+	struct xfr_config *cfg = st->cfg;
+
+	if (st->reverse)
+		cfg->dir = XFR_DIR_DOWNLOAD;
+	if (st->bidir)
+		cfg->dir = XFR_DIR_BIDIR;
+	if (st->json)
+		cfg->format = XFR_FMT_JSON;
+	if (st->json_stream)
+		cfg->format = XFR_FMT_JSON_STREAM;
+	if (st->csv)
+		cfg->format = XFR_FMT_CSV;
+	if (st->zeros)
+		cfg->payload = XFR_PAYLOAD_ZEROS;
+	if (st->zc_off)
+		cfg->zerocopy = XFR_ZC_OFF;
+	if (st->v4)
+		cfg->family = XFR_AF_INET;
+	if (st->v6)
+		cfg->family = XFR_AF_INET6;
+	cfg->nodelay = st->nodelay;
+	cfg->quiet = st->quiet;
+	cfg->get_server_output = st->get_server_output;
+	cfg->one_off = st->one_off;
+}
+
+static int check_family(struct cli_state *st, const char *what, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+	uint16_t port;
+	int family;
+
+	if (st->v4 && st->v6) {
+		fprintf(err, "xfr: -4 and -6 cannot be used together\n");
+		return -EINVAL;
+	}
+	if (!cfg->bind[0] || split_bind(cfg->bind, &family, &port))
+		return 0;
+	if ((st->v4 && family != XFR_AF_INET) || (st->v6 && family != XFR_AF_INET6)) {
+		fprintf(err, "xfr: %s %s and %s disagree\n", what, cfg->bind, st->v4 ? "-4" : "-6");
+		return -EINVAL;
+	}
+	cfg->family = (enum xfr_family)family; /* the bound address decides the family */
+	return 0;
+}
+
+static int check_exclusive(struct cli_state *st, FILE *err)
+{
+	if (st->reverse && st->bidir) {
+		fprintf(err, "xfr: -R and --bidir cannot be used together\n");
+		return -EINVAL;
+	}
+	if (st->json + st->json_stream + st->csv > 1) {
+		fprintf(err, "xfr: --json, --json-stream and --csv are exclusive\n");
+		return -EINVAL;
+	}
+	if (st->random && st->zeros) {
+		fprintf(err, "xfr: --random and --zeros cannot be used together\n");
+		return -EINVAL;
+	}
+	if (st->zc_on && st->zc_off) {
+		fprintf(err, "xfr: --zerocopy and --no-zerocopy cannot be used together\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_ports(struct cli_state *st, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+	uint16_t port = 0;
+	int family;
+
+	if (cfg->bind[0])
+		split_bind(cfg->bind, &family, &port);
+	if (port && cfg->streams > 1) {
+		fprintf(err, "xfr: --bind %s: a port cannot be used with -P > 1 (use --cport)\n",
+			cfg->bind);
+		return -EINVAL;
+	}
+	if (port && cfg->cport) {
+		fprintf(err, "xfr: --bind %s: a port cannot be used with --cport\n", cfg->bind);
+		return -EINVAL;
+	}
+	if (cfg->cport && (uint32_t)cfg->cport + cfg->streams - 1 > 65535) {
+		fprintf(err, "xfr: --cport %u: PORT+streams-1 exceeds 65535\n", cfg->cport);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int take_host(struct cli_state *st, int argc, char **argv, FILE *err)
+{
+	if (optind >= argc) {
+		fprintf(err, "xfr: missing HOST (" USAGE_LINE ")\n");
+		return -EINVAL;
+	}
+	if (argc - optind > 1) {
+		fprintf(err, "xfr: unexpected argument '%s' (" USAGE_LINE ")\n", argv[optind + 1]);
+		return -EINVAL;
+	}
+	if (!argv[optind][0] || strlen(argv[optind]) >= sizeof(st->cfg->host)) {
+		fprintf(err, "xfr: HOST '%.64s': must be 1 to %zu characters\n", argv[optind],
+			sizeof(st->cfg->host) - 1);
+		return -EINVAL;
+	}
+	strcpy(st->cfg->host, argv[optind]);
+	return 0;
+}
+
+static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+
+	apply_flags(st);
+	if (take_host(st, argc, argv, err) ||
+	    apply_env(st, "XFR_PORT", st->port_set, set_port, err) ||
+	    apply_env(st, "XFR_DURATION", st->time_set, set_time, err) ||
+	    apply_env(st, "XFR_BYTES", st->bytes_set, set_bytes, err) ||
+	    apply_env(st, "XFR_TIMESTAMP_FORMAT", st->ts_set, set_ts_format, err))
+		return -EINVAL;
+	/* A byte budget without a time limit runs until the bytes are through. */
+	if (st->bytes_set && !st->time_set)
+		cfg->duration_s = 0;
+	if (check_exclusive(st, err) || check_family(st, "--bind", err) || check_ports(st, err))
+		return -EINVAL;
+	return 0;
+}
+
+static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
+{
+	apply_flags(st);
+	if (optind < argc) {
+		fprintf(err, "xfr: serve: unexpected argument '%s' (usage: xfr serve [OPTIONS])\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || check_family(st, "-B", err))
+		return -EINVAL;
+	return 0;
+}
+
+void cli_defaults(struct xfr_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = XFR_MODE_CLIENT;
+	cfg->port = XFR_DEFAULT_PORT;
+	cfg->family = XFR_AF_ANY;
+	cfg->log_level = XFR_LOG_INFO;
+	cfg->duration_s = XFR_DEFAULT_DURATION;
+	cfg->proto = XFR_PROTO_TCP;
+	cfg->dir = XFR_DIR_UPLOAD;
+	cfg->streams = 1;
+	cfg->tos = -1;
+	cfg->payload = XFR_PAYLOAD_RANDOM;
+	cfg->zerocopy = XFR_ZC_AUTO;
+	cfg->interval_ms = 1000;
+	cfg->ts_format = XFR_TS_RELATIVE;
+	cfg->format = XFR_FMT_PLAIN;
+	cfg->max_tests = XFR_DEFAULT_MAX_TESTS;
+}
+
+enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *out, FILE *err)
+{
+	struct cli_state st = {.cfg = cfg, .out = out};
+	bool serve = argc > 1 && !strcmp(argv[1], "serve");
+	enum cli_status ret;
+	int rc;
+
+	cli_defaults(cfg);
+	if (serve) {
+		cfg->mode = XFR_MODE_SERVE;
+		argc--; /* getopt sees "serve" as its program name */
+		argv++;
+	}
+	ret = parse_flags(&st, argc, argv, serve ? M_SERVE : M_CLIENT, err);
+	if (ret != CLI_RUN)
+		return ret;
+	rc = serve ? finish_server(&st, argc, argv, err) : finish_client(&st, argc, argv, err);
+	if (rc)
+		return CLI_EXIT_USAGE;
+	log_set_level(cfg->log_level);
+	return CLI_RUN;
+}
