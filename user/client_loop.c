@@ -94,6 +94,7 @@ static struct clnt_slot *slot_for(struct clnt *c, uint32_t k)
 	if (s->k)
 		emit(c, s); /* an older interval still waiting: print it as it is */
 	memset(s, 0, sizeof(*s));
+	s->iv.flows = s->flows;
 	s->k = k;
 	return s;
 }

@@ -80,12 +80,24 @@ int result_add_interval(struct xfr_result *r, const struct xfr_interval *iv)
 		r->intervals = p;
 		r->cap_intervals = cap;
 	}
-	r->intervals[r->nintervals++] = *iv;
+	struct xfr_interval *dst = &r->intervals[r->nintervals];
+
+	*dst = *iv;
+	dst->flows = NULL;
+	if (iv->nflows) {
+		dst->flows = malloc(iv->nflows * sizeof(*dst->flows));
+		if (!dst->flows)
+			return -ENOMEM;
+		memcpy(dst->flows, iv->flows, iv->nflows * sizeof(*dst->flows));
+	}
+	r->nintervals++;
 	return 0;
 }
 
 void result_free(struct xfr_result *r)
 {
+	for (uint32_t i = 0; i < r->nintervals; i++)
+		free(r->intervals[i].flows);
 	free(r->intervals);
 	r->intervals = NULL;
 	r->nintervals = 0;

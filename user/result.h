@@ -53,7 +53,11 @@ struct xfr_interval {
 	uint64_t wall_end_us; /* CLOCK_REALTIME at the end, for iso8601/unix stamps */
 	bool omitted;	      /* end_s <= --omit: not printed, still kept */
 	uint32_t nflows;
-	struct xfr_flow flows[XFR_MAX_FLOWS];
+	/*
+	 * nflows entries. Where intervals are assembled this points at room for
+	 * XFR_MAX_FLOWS; the copies a result keeps hold exactly nflows.
+	 */
+	struct xfr_flow *flows;
 };
 
 struct xfr_result {
@@ -98,7 +102,7 @@ void result_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask, str
 /* Bytes that count as delivered: the receiver's if known, else the sender's. */
 uint64_t result_flow_bytes(const struct xfr_flow *f);
 
-/* Append a copy of iv to r->intervals (grows the array). 0 or -ENOMEM. */
+/* Append a copy of iv (its nflows flows only) to r->intervals. 0 or -ENOMEM. */
 int result_add_interval(struct xfr_result *r, const struct xfr_interval *iv);
 void result_free(struct xfr_result *r);
 

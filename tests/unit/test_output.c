@@ -72,6 +72,8 @@ static void fx_interval(struct xfr_result *r, uint32_t k, const unsigned *dirs, 
 	struct xfr_interval *iv = calloc(1, sizeof(*iv));
 
 	assert_non_null(iv);
+	iv->flows = calloc(XFR_MAX_FLOWS, sizeof(*iv->flows));
+	assert_non_null(iv->flows);
 	iv->start_s = k;
 	iv->end_s = k + 1;
 	iv->wall_end_us = T0_US + (k + 1) * 1000000ULL;
@@ -84,6 +86,7 @@ static void fx_interval(struct xfr_result *r, uint32_t k, const unsigned *dirs, 
 		}
 	}
 	assert_int_equal(result_add_interval(r, iv), 0);
+	free(iv->flows);
 	free(iv);
 }
 
@@ -604,6 +607,8 @@ static void test_result_intervals(void **state)
 	(void)state;
 	assert_non_null(r);
 	assert_non_null(iv);
+	iv->flows = calloc(XFR_MAX_FLOWS, sizeof(*iv->flows));
+	assert_non_null(iv->flows);
 	for (uint32_t k = 0; k < 40; k++) {
 		iv->start_s = k;
 		iv->nflows = k % 4;
@@ -619,6 +624,7 @@ static void test_result_intervals(void **state)
 	assert_null(r->server_output);
 	assert_int_equal(r->nintervals, 0);
 	result_free(r); /* twice is harmless */
+	free(iv->flows);
 	free(iv);
 	free(r);
 }
