@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Socket engine tests without root: one engine sends on one end of a
+ * socketpair or loopback TCP pair, another receives on the other end.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "timeutil.h"
+
+static struct engine_sample sa, sb;
+
+static void tcp_pair(int *a, int *b)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sin);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(ls >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(ls, 8), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&sin, &len), 0);
+	*a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(*a >= 0);
+	assert_int_equal(connect(*a, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	*b = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(*b >= 0);
+	close(ls);
+}
+
+static void unix_pair(int *a, int *b)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	*a = sv[0];
+	*b = sv[1];
+}
+
+static struct engine *eng(const struct engine_params *p)
+{
+	struct engine *e = engine_new(&engine_sock_ops);
+
+	assert_non_null(e);
+	assert_int_equal(e->ops->init(e, p), 0);
+	return e;
+}
+
+static struct engine_params params(uint32_t streams, int done_fd)
+{
+	struct engine_params p = {.proto = XFR_PROTO_TCP, .streams = streams, .done_fd = done_fd};
+	return p;
+}
+
+/* Sender engine s and receiver engine r over n pairs made by mk. */
+static void connect_pairs(struct engine *s, struct engine *r, uint32_t n, void (*mk)(int *, int *))
+{
+	uint32_t i;
+	int a, b;
+
+	for (i = 0; i < n; i++) {
+		mk(&a, &b);
+		assert_int_equal(s->ops->add_stream(s, i, a, true, false, XFR_FLOW_UP), 0);
+		assert_int_equal(r->ops->add_stream(r, i, b, false, true, XFR_FLOW_DOWN), 0);
+	}
+}
+
+static bool wait_fd(int fd, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	uint64_t v;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return false;
+	return read(fd, &v, sizeof(v)) == sizeof(v) && v == 1;
+}
+
+static uint64_t total(struct engine *e, struct engine_sample *s)
+{
+	uint64_t sum = 0;
+	uint32_t i;
+
+	assert_int_equal(e->ops->sample(e, s), 0);
+	for (i = 0; i < s->nflows; i++)
+		sum += s->flows[i].bytes;
+	return sum;
+}
+
+static void msleep(unsigned ms)
+{
+	usleep(ms * 1000);
+}
+
+/* Run for ms, stop the sender gracefully: the receiver reads EOF and both counts agree. */
+static void counts_match(void (*mk)(int *, int *), uint32_t n, enum xfr_zerocopy zc)
+{
+	int rdone = eventfd(0, EFD_CLOEXEC);
+	struct engine_params ps = params(n, -1), pr = params(n, rdone);
+	struct engine *s, *r;
+	uint64_t sent, got;
+	uint32_t i;
+
+	ps.zerocopy = zc;
+	s = eng(&ps);
+	r = eng(&pr);
+	connect_pairs(s, r, n, mk);
+	assert_int_equal(r->ops->start(r), 0);
+	assert_int_equal(s->ops->start(s), 0);
+	msleep(150);
+	assert_int_equal(s->ops->stop(s, false), 0);
+	assert_true(wait_fd(rdone, 3000));
+	sent = total(s, &sa);
+	got = total(r, &sb);
+	assert_true(sent > 0);
+	assert_int_equal(sent, got);
+	assert_int_equal(sa.nflows, n);
+	for (i = 0; i < n; i++) {
+		assert_true(sa.flows[i].sending && sa.flows[i].done);
+		assert_int_equal(sa.flows[i].err, 0);
+		assert_int_equal(sa.flows[i].dir, XFR_FLOW_UP);
+		assert_true(sa.flows[i].calls > 0);
+		assert_false(sb.flows[i].sending);
+		assert_int_equal(sb.flows[i].dir, XFR_FLOW_UP); /* what the peer sends: UP */
+		assert_true(sb.flows[i].done);
+		assert_int_equal(sb.flows[i].err, 0);
+		assert_false(sb.flows[i].has_tcp); /* receivers carry no TCP_INFO */
+	}
+	assert_int_equal(r->ops->stop(r, false), 0);
+	s->ops->destroy(s);
+	r->ops->destroy(r);
+	close(rdone);
+}
+
+static void test_counts_socketpair(void **state)
+{
+	(void)state;
+	counts_match(unix_pair, 1, XFR_ZC_AUTO);
+	counts_match(unix_pair, 2, XFR_ZC_OFF);
+}
+
+static void test_counts_tcp(void **state)
+{
+	(void)state;
+	counts_match(tcp_pair, 2, XFR_ZC_AUTO);
+	counts_match(tcp_pair, 1, XFR_ZC_OFF);
+	counts_match(tcp_pair, 1, XFR_ZC_SENDFILE);
+	counts_match(tcp_pair, 1, XFR_ZC_MSG);
+}
+
+/* -n across 3 streams is exact, and done_fd fires on both sides. */
+static void test_budget_three_streams(void **state)
+{
+	const uint64_t budget = 3 * 1048576 + 12345;
+	int sdone = eventfd(0, EFD_CLOEXEC), rdone = eventfd(0, EFD_CLOEXEC);
+	struct engine_params ps = params(3, sdone), pr = params(3, rdone);
+	struct engine *s, *r;
+	uint32_t i;
+
+	(void)state;
+	ps.byte_budget = budget;
+	ps.length = 65536;
+	s = eng(&ps);
+	r = eng(&pr);
+	connect_pairs(s, r, 3, tcp_pair);
+	assert_int_equal(r->ops->start(r), 0);
+	assert_int_equal(s->ops->start(s), 0);
+	assert_true(wait_fd(sdone, 5000));
+	assert_true(wait_fd(rdone, 5000));
+	assert_int_equal(total(s, &sa), budget);
+	assert_int_equal(total(r, &sb), budget);
+	for (i = 0; i < 3; i++) {
+		assert_true(sa.flows[i].done && sb.flows[i].done);
+		assert_int_equal(sa.flows[i].err, 0);
+		assert_int_equal(sb.flows[i].err, 0);
+		assert_true(sa.flows[i].has_tcp);
+		assert_true(sa.flows[i].tcp.snd_mss > 0);
+	}
+	assert_int_equal(s->ops->stop(s, false), 0);
+	assert_int_equal(r->ops->stop(r, false), 0);
+	assert_int_equal(total(s, &sa), budget); /* graceful: no clamp */
+	s->ops->destroy(s);
+	r->ops->destroy(r);
+	close(sdone);
+	close(rdone);
+}
+
+/* The payload on the wire: whole copies of one length-sized block, for every write method. */
+static void payload_check(enum xfr_zerocopy zc, enum xfr_payload pl)
+{
+	struct engine_params ps = params(1, -1);
+	uint8_t buf[8192];
+	struct engine *s;
+	size_t got = 0;
+	ssize_t r;
+	int a, b, i;
+
+	ps.length = 1000;
+	ps.byte_budget = 5000;
+	ps.zerocopy = zc;
+	ps.payload = pl;
+	s = eng(&ps);
+	tcp_pair(&a, &b);
+	assert_int_equal(s->ops->add_stream(s, 0, a, true, false, XFR_FLOW_UP), 0);
+	assert_int_equal(s->ops->start(s), 0);
+	while ((r = recv(b, buf + got, sizeof(buf) - got, 0)) > 0)
+		got += (size_t)r;
+	assert_int_equal(got, 5000);
+	for (i = 1; i < 5; i++)
+		assert_memory_equal(buf, buf + i * 1000, 1000);
+	if (pl == XFR_PAYLOAD_ZEROS) {
+		for (i = 0; i < 1000; i++)
+			assert_int_equal(buf[i], 0);
+	} else {
+		for (i = 0; i < 1000 && !buf[i]; i++)
+			;
+		assert_true(i < 1000);
+	}
+	assert_int_equal(s->ops->stop(s, false), 0);
+	s->ops->destroy(s);
+	close(b);
+}
+
+static void test_payload(void **state)
+{
+	(void)state;
+	payload_check(XFR_ZC_OFF, XFR_PAYLOAD_RANDOM);
+	payload_check(XFR_ZC_SENDFILE, XFR_PAYLOAD_RANDOM);
+	payload_check(XFR_ZC_MSG, XFR_PAYLOAD_ZEROS);
+	payload_check(XFR_ZC_AUTO, XFR_PAYLOAD_ZEROS);
+}
+
+/* Receiver bytes over [0.2 s, 1.2 s] at 40 Mbit/s: 5 MB within +-10 %. */
+static void pacing_check(void (*mk)(int *, int *), uint32_t n)
+{
+	struct engine_params ps = params(n, -1), pr = params(n, -1);
+	struct engine *s, *r;
+	uint64_t b0, b1;
+	double rate;
+
+	ps.bitrate = 40000000;
+	/* 16 KiB writes: one write more or less in the window is 0.3 %, not 10 %. */
+	ps.length = 16384;
+	s = eng(&ps);
+	r = eng(&pr);
+	connect_pairs(s, r, n, mk);
+	assert_int_equal(r->ops->start(r), 0);
+	assert_int_equal(s->ops->start(s), 0);
+	msleep(200);
+	b0 = total(r, &sb);
+	msleep(1000);
+	b1 = total(r, &sa);
+	rate = (double)(b1 - b0) * 8 * NSEC_PER_SEC / (double)(sa.t_ns - sb.t_ns);
+	print_message("paced %u stream(s): %.2f Mbit/s\n", n, rate / 1e6);
+	assert_true(rate > 36e6 && rate < 44e6);
+	assert_int_equal(s->ops->stop(s, true), 0);
+	assert_int_equal(r->ops->stop(r, true), 0);
+	s->ops->destroy(s);
+	r->ops->destroy(r);
+}
+
+static void test_pacing_kernel(void **state)
+{
+	(void)state;
+	pacing_check(tcp_pair, 2); /* SO_MAX_PACING_RATE, 20 Mbit/s each */
+}
+
+static void test_pacing_user(void **state)
+{
+	(void)state;
+	pacing_check(unix_pair, 1); /* not TCP: token bucket */
+}
+
+/* Rates above 34 Gbit/s need the 8-byte SO_MAX_PACING_RATE: 100 Gbit/s over 2 flows. */
+static void test_pacing_rate_u64(void **state)
+{
+	struct engine_params p = params(2, -1);
+	uint64_t rate = 0;
+	socklen_t len = sizeof(rate);
+	struct engine *s;
+	int a[2], b[2], i;
+
+	(void)state;
+	p.bitrate = 100000000000ULL;
+	s = eng(&p);
+	for (i = 0; i < 2; i++) {
+		tcp_pair(&a[i], &b[i]);
+		assert_int_equal(s->ops->add_stream(s, i, a[i], true, false, XFR_FLOW_UP), 0);
+	}
+	assert_int_equal(s->ops->start(s), 0);
+	assert_int_equal(getsockopt(a[1], SOL_SOCKET, SO_MAX_PACING_RATE, &rate, &len), 0);
+	assert_int_equal(len, sizeof(rate));
+	assert_int_equal(rate, 6250000000ULL); /* bytes/s per flow */
+	assert_int_equal(s->ops->stop(s, true), 0);
+	s->ops->destroy(s);
+	close(b[0]);
+	close(b[1]);
+}
+
+static void test_pause_resume(void **state)
+{
+	struct engine_params ps = params(1, -1), pr = params(1, -1);
+	uint64_t s1, r1, s2, r2, s3, r3;
+	struct engine *s, *r;
+
+	(void)state;
+	s = eng(&ps);
+	r = eng(&pr);
+	connect_pairs(s, r, 1, tcp_pair);
+	assert_int_equal(r->ops->start(r), 0);
+	assert_int_equal(s->ops->start(s), 0);
+	msleep(100);
+	assert_int_equal(s->ops->pause(s), 0);
+	msleep(250); /* a write in progress finishes, the receiver drains */
+	s1 = total(s, &sa);
+	r1 = total(r, &sb);
+	msleep(200);
+	s2 = total(s, &sa);
+	r2 = total(r, &sb);
+	assert_true(s1 > 0);
+	assert_int_equal(s1, s2);
+	assert_int_equal(r1, r2);
+	assert_int_equal(r2, s2); /* the receiver kept reading until it had everything */
+	assert_int_equal(s->ops->resume(s), 0);
+	msleep(100);
+	s3 = total(s, &sa);
+	r3 = total(r, &sb);
+	assert_true(s3 > s2);
+	assert_true(r3 > r2);
+	assert_int_equal(s->ops->stop(s, true), 0);
+	assert_int_equal(r->ops->stop(r, true), 0);
+	s->ops->destroy(s);
+	r->ops->destroy(r);
+}
+
+/* A sender stuck on a peer that never reads: abortive stop still returns at once. */
+static void test_abortive_stop_unblocks(void **state)
+{
+	struct engine_params ps = params(1, -1);
+	uint64_t before, after, t0;
+	struct engine *s;
+	int a, b;
+
+	(void)state;
+	s = eng(&ps);
+	tcp_pair(&a, &b);
+	assert_int_equal(s->ops->add_stream(s, 0, a, true, false, XFR_FLOW_UP), 0);
+	assert_int_equal(s->ops->start(s), 0);
+	msleep(200);
+	before = total(s, &sa);
+	assert_true(before > 0);
+	assert_false(sa.flows[0].done);
+	t0 = time_mono_ns();
+	assert_int_equal(s->ops->stop(s, true), 0);
+	assert_true(time_mono_ns() - t0 < 500 * NSEC_PER_MSEC);
+	after = total(s, &sa);
+	assert_true(sa.flows[0].done);
+	assert_true(after <= before); /* clamped to what the peer acknowledged */
+	assert_true(after > 0);
+	assert_int_equal(s->ops->stop(s, true), 0); /* idempotent */
+	s->ops->destroy(s);
+	close(b);
+}
+
+/* --bidir: one fd, a send and a receive flow on each side. */
+static void test_bidir(void **state)
+{
+	struct engine_params p = params(1, -1);
+	struct engine *c, *sv;
+	int a, b;
+
+	(void)state;
+	c = eng(&p);
+	sv = eng(&p);
+	tcp_pair(&a, &b);
+	assert_int_equal(c->ops->add_stream(c, 0, a, true, true, XFR_FLOW_UP), 0);
+	assert_int_equal(sv->ops->add_stream(sv, 0, b, true, true, XFR_FLOW_DOWN), 0);
+	assert_int_equal(sv->ops->start(sv), 0);
+	assert_int_equal(c->ops->start(c), 0);
+	msleep(150);
+	total(c, &sa);
+	assert_int_equal(sa.nflows, 2);
+	assert_true(sa.flows[0].sending && sa.flows[0].dir == XFR_FLOW_UP);
+	assert_true(!sa.flows[1].sending && sa.flows[1].dir == XFR_FLOW_DOWN);
+	assert_true(sa.flows[0].bytes > 0 && sa.flows[1].bytes > 0);
+	assert_true(sa.flows[0].has_tcp && !sa.flows[1].has_tcp);
+	assert_int_equal(c->ops->stop(c, true), 0);
+	assert_int_equal(sv->ops->stop(sv, true), 0);
+	c->ops->destroy(c);
+	sv->ops->destroy(sv);
+}
+
+static void test_bad_params(void **state)
+{
+	struct engine_params p = params(2, -1);
+	struct engine *e = engine_new(&engine_sock_ops);
+	int a, b;
+
+	(void)state;
+	assert_non_null(e);
+	p.proto = XFR_PROTO_UDP;
+	assert_int_equal(e->ops->init(e, &p), -EPROTONOSUPPORT);
+	p.proto = XFR_PROTO_TCP;
+	p.streams = 0;
+	assert_int_equal(e->ops->init(e, &p), -EINVAL);
+	p.streams = 2;
+	assert_int_equal(e->ops->init(e, &p), 0);
+	assert_int_equal(e->ops->start(e), -EINVAL); /* no streams */
+	unix_pair(&a, &b);
+	assert_int_equal(e->ops->add_stream(e, 2, a, true, false, XFR_FLOW_UP), -EINVAL);
+	assert_int_equal(fcntl(a, F_GETFD), -1); /* owned and closed on error */
+	assert_int_equal(e->ops->add_stream(e, 0, b, true, false, XFR_FLOW_UP), 0);
+	unix_pair(&a, &b);
+	close(b);
+	assert_int_equal(e->ops->add_stream(e, 0, a, true, false, XFR_FLOW_UP), -EEXIST);
+	assert_int_equal(fcntl(a, F_GETFD), -1);
+	assert_int_equal(e->ops->stop(e, true), 0); /* never started: fine */
+	e->ops->destroy(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts_socketpair),
+		cmocka_unit_test(test_counts_tcp),
+		cmocka_unit_test(test_budget_three_streams),
+		cmocka_unit_test(test_payload),
+		cmocka_unit_test(test_pacing_kernel),
+		cmocka_unit_test(test_pacing_user),
+		cmocka_unit_test(test_pacing_rate_u64),
+		cmocka_unit_test(test_pause_resume),
+		cmocka_unit_test(test_abortive_stop_unblocks),
+		cmocka_unit_test(test_bidir),
+		cmocka_unit_test(test_bad_params),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

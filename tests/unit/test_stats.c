@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests: interval/total arithmetic (stats.c) and pacing arithmetic (pacing.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "pacing.h"
+#include "stats.h"
+#include "timeutil.h"
+
+static struct engine_sample s_prev, s_cur;
+static struct xfr_flow out[XFR_MAX_FLOWS];
+
+static void set_flow(struct engine_sample *s, uint32_t i, uint32_t stream, enum xfr_flow_dir dir,
+		     bool sending, uint64_t bytes)
+{
+	struct engine_flow_sample *f = &s->flows[i];
+
+	memset(f, 0, sizeof(*f));
+	f->stream = stream;
+	f->dir = dir;
+	f->sending = sending;
+	f->bytes = bytes;
+	if (i >= s->nflows)
+		s->nflows = i + 1;
+}
+
+static void set_tcp(struct engine_sample *s, uint32_t i, uint64_t retrans, uint32_t cwnd,
+		    uint32_t mss)
+{
+	struct engine_flow_sample *f = &s->flows[i];
+
+	f->has_tcp = true;
+	f->tcp.total_retrans = retrans;
+	f->tcp.snd_cwnd = cwnd;
+	f->tcp.snd_mss = mss;
+	f->tcp.rtt_us = 250;
+	f->tcp.rttvar_us = 40;
+	f->tcp.pmtu = 1500;
+	f->tcp.bytes_acked = 123456;
+	f->tcp.delivery_rate = 125000000; /* bytes/s = 1 Gbit/s */
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	memset(&s_prev, 0, sizeof(s_prev));
+	memset(&s_cur, 0, sizeof(s_cur));
+	memset(out, 0, sizeof(out));
+	return 0;
+}
+
+static void test_delta_bytes(void **state)
+{
+	uint32_t n = 0;
+
+	(void)state;
+	set_flow(&s_prev, 0, 0, XFR_FLOW_UP, true, 1000);
+	set_flow(&s_prev, 1, 1, XFR_FLOW_UP, true, 5000);
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, true, 4000);
+	set_flow(&s_cur, 1, 1, XFR_FLOW_UP, true, 5500);
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].stream, 0);
+	assert_true(out[0].has_sent);
+	assert_false(out[0].has_recv);
+	assert_int_equal(out[0].sent_bytes, 3000);
+	assert_int_equal(out[1].stream, 1);
+	assert_int_equal(out[1].sent_bytes, 500);
+}
+
+static void test_delta_prev_null_and_reordered(void **state)
+{
+	uint32_t n = 0;
+
+	(void)state;
+	/* prev lists the flows in another order: matched by (stream, dir, sending) */
+	set_flow(&s_prev, 0, 1, XFR_FLOW_DOWN, false, 700);
+	set_flow(&s_prev, 1, 0, XFR_FLOW_DOWN, false, 100);
+	set_flow(&s_cur, 0, 0, XFR_FLOW_DOWN, false, 300);
+	set_flow(&s_cur, 1, 1, XFR_FLOW_DOWN, false, 1000);
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_int_equal(n, 2);
+	assert_true(out[0].has_recv);
+	assert_false(out[0].has_sent);
+	assert_int_equal(out[0].recv_bytes, 200);
+	assert_int_equal(out[1].recv_bytes, 300);
+
+	n = 0;
+	memset(out, 0, sizeof(out));
+	stats_side_delta(NULL, &s_cur, out, &n);
+	assert_int_equal(out[0].recv_bytes, 300);
+	assert_int_equal(out[1].recv_bytes, 1000);
+}
+
+static void test_delta_never_wraps(void **state)
+{
+	uint32_t n = 0;
+
+	(void)state;
+	/* a final clamp to bytes_acked may lower a counter: the delta is 0, not 2^64-x */
+	set_flow(&s_prev, 0, 0, XFR_FLOW_UP, true, 9000);
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, true, 8000);
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_int_equal(out[0].sent_bytes, 0);
+}
+
+static void test_retransmit_delta(void **state)
+{
+	uint32_t n = 0;
+
+	(void)state;
+	set_flow(&s_prev, 0, 0, XFR_FLOW_UP, true, 0);
+	set_tcp(&s_prev, 0, 7, 10, 1448);
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, true, 100);
+	set_tcp(&s_cur, 0, 12, 20, 1448);
+	set_flow(&s_cur, 1, 1, XFR_FLOW_UP, true, 100);
+	set_tcp(&s_cur, 1, 3, 20, 1448); /* absent from prev: counts from 0 */
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_true(out[0].has_tcp);
+	assert_int_equal(out[0].tcp.retransmits, 5);
+	assert_int_equal(out[0].tcp.cwnd_segments, 20);
+	assert_int_equal(out[1].tcp.retransmits, 3);
+
+	/* went down (should not happen): 0, never a wrapped value */
+	set_tcp(&s_prev, 0, 50, 10, 1448);
+	n = 0;
+	memset(out, 0, sizeof(out));
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_int_equal(out[0].tcp.retransmits, 0);
+}
+
+static void test_total(void **state)
+{
+	uint32_t n = 0;
+
+	(void)state;
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, true, 1234567);
+	set_tcp(&s_cur, 0, 42, 30, 1000);
+	set_flow(&s_cur, 1, 0, XFR_FLOW_DOWN, false, 7654321);
+	stats_side_total(&s_cur, out, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].sent_bytes, 1234567);
+	assert_int_equal(out[0].tcp.retransmits, 42);
+	assert_int_equal(out[0].tcp.cwnd_bytes, 30000);
+	assert_int_equal(out[1].dir, XFR_FLOW_DOWN);
+	assert_int_equal(out[1].recv_bytes, 7654321);
+	assert_false(out[1].has_tcp);
+}
+
+static void test_merge_other_side(void **state)
+{
+	struct xfr_flow *f;
+	uint32_t n = 0;
+
+	(void)state;
+	/* the server's receive count is already there; our send count joins it */
+	f = stats_flow(out, &n, 3, XFR_FLOW_UP);
+	assert_non_null(f);
+	f->has_recv = true;
+	f->recv_bytes = 999;
+	set_flow(&s_cur, 0, 3, XFR_FLOW_UP, true, 1000);
+	stats_side_total(&s_cur, out, &n);
+	assert_int_equal(n, 1);
+	assert_true(out[0].has_recv);
+	assert_int_equal(out[0].recv_bytes, 999);
+	assert_true(out[0].has_sent);
+	assert_int_equal(out[0].sent_bytes, 1000);
+}
+
+static void test_flow_lookup(void **state)
+{
+	struct xfr_flow *a, *b, *c;
+	uint32_t n = 0, i;
+
+	(void)state;
+	a = stats_flow(out, &n, 5, XFR_FLOW_UP);
+	b = stats_flow(out, &n, 5, XFR_FLOW_DOWN);
+	c = stats_flow(out, &n, 5, XFR_FLOW_UP);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(a, c);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(b->stream, 5);
+	assert_int_equal(b->dir, XFR_FLOW_DOWN);
+	assert_false(b->has_sent);
+	for (i = 2; i < XFR_MAX_FLOWS; i++)
+		assert_non_null(stats_flow(out, &n, 100 + i, XFR_FLOW_UP));
+	assert_int_equal(n, XFR_MAX_FLOWS);
+	assert_null(stats_flow(out, &n, 9999, XFR_FLOW_UP));
+}
+
+static void test_tcp_from_info(void **state)
+{
+	struct xfr_tcpinfo ti = {.rtt_us = 80,
+				 .rttvar_us = 9,
+				 .snd_cwnd = 10,
+				 .snd_mss = 65483,
+				 .pmtu = 65535,
+				 .total_retrans = 4,
+				 .bytes_acked = 77,
+				 .delivery_rate = 1000000};
+	struct xfr_tcp_stats st;
+
+	(void)state;
+	stats_tcp_from_info(&ti, &st);
+	assert_int_equal(st.cwnd_segments, 10);
+	assert_int_equal(st.cwnd_bytes, 654830);
+	assert_int_equal(st.delivery_rate_bps, 8000000);
+	assert_int_equal(st.rtt_us, 80);
+	assert_int_equal(st.rttvar_us, 9);
+	assert_int_equal(st.pmtu, 65535);
+	assert_int_equal(st.retransmits, 4);
+	assert_int_equal(st.bytes_acked, 77);
+	/* large cwnd * mss does not overflow 32 bits */
+	ti.snd_cwnd = 100000;
+	stats_tcp_from_info(&ti, &st);
+	assert_int_equal(st.cwnd_bytes, 6548300000ULL);
+}
+
+static void test_pacing_bucket(void **state)
+{
+	struct pacing p;
+	uint64_t t = 10 * NSEC_PER_SEC;
+
+	(void)state;
+	/* 8 Mbit/s = 1 MB/s: 1000 bytes cost 1 ms */
+	pacing_init(&p, 8000000, 1000, t);
+	assert_int_equal(pacing_cost_ns(&p, 1000), NSEC_PER_MSEC);
+	assert_int_equal(pacing_delay_ns(&p, 1000, t), 0); /* one burst ready */
+	pacing_sent(&p, 1000);
+	assert_int_equal(pacing_delay_ns(&p, 1000, t), NSEC_PER_MSEC);
+	assert_int_equal(pacing_delay_ns(&p, 1000, t + 400 * NSEC_PER_USEC), 600 * NSEC_PER_USEC);
+	assert_int_equal(pacing_delay_ns(&p, 1000, t + NSEC_PER_MSEC), 0);
+	pacing_sent(&p, 1000);
+	pacing_sent(&p, 1000); /* in debt: sent ahead of time */
+	assert_int_equal(pacing_delay_ns(&p, 1000, t + NSEC_PER_MSEC), 2 * NSEC_PER_MSEC);
+}
+
+static void test_pacing_no_catch_up(void **state)
+{
+	struct pacing p;
+	uint64_t t = NSEC_PER_SEC;
+
+	(void)state;
+	pacing_init(&p, 8000000, 1000, t);
+	pacing_sent(&p, 1000);
+	/* a 5 s pause: only one burst of credit, not 5 s worth */
+	t += 5 * NSEC_PER_SEC;
+	assert_int_equal(pacing_delay_ns(&p, 1000, t), 0);
+	pacing_sent(&p, 1000);
+	assert_int_equal(pacing_delay_ns(&p, 1000, t), NSEC_PER_MSEC);
+	/* reset after resume forgets debt too */
+	pacing_sent(&p, 50000);
+	pacing_reset(&p, t);
+	assert_int_equal(pacing_delay_ns(&p, 1000, t), 0);
+}
+
+static void test_pacing_rates(void **state)
+{
+	struct pacing p;
+
+	(void)state;
+	assert_int_equal(pacing_flow_rate(0, 4), 0);
+	assert_int_equal(pacing_flow_rate(40000000, 4), 10000000);
+	assert_int_equal(pacing_flow_rate(3, 4), 1); /* never rounds down to unlimited */
+	assert_int_equal(pacing_flow_rate(100, 0), 100);
+	assert_int_equal(pacing_chunk(4000000, 131072), 50000);
+	assert_int_equal(pacing_chunk(40000000, 131072), 131072);
+	assert_int_equal(pacing_chunk(1000, 131072), 1024);
+	assert_int_equal(pacing_chunk(100000000000ULL, 131072), 131072);
+	assert_int_equal(pacing_chunk(1000, 100), 100);
+	/* 1 bit/s: 16 MiB costs years, no overflow */
+	pacing_init(&p, 1, 1024, 0);
+	assert_int_equal(pacing_cost_ns(&p, 16777216), 16777216ULL * 8 * NSEC_PER_SEC);
+	/* 100 Gbit/s: 1 byte rounds up to 1 ns */
+	pacing_init(&p, 100000000000ULL, 1024, 0);
+	assert_int_equal(pacing_cost_ns(&p, 1), 1);
+}
+
+static void test_pacing_burst(void **state)
+{
+	(void)state;
+	/* slow flows: two writes of credit */
+	assert_int_equal(pacing_burst(1000000, 16384), 32768);
+	/* fast flows: 20 ms of data (10 Gbit/s -> 25 MB) */
+	assert_int_equal(pacing_burst(10000000000ULL, 131072), 25000000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_delta_bytes, reset),
+		cmocka_unit_test_setup(test_delta_prev_null_and_reordered, reset),
+		cmocka_unit_test_setup(test_delta_never_wraps, reset),
+		cmocka_unit_test_setup(test_retransmit_delta, reset),
+		cmocka_unit_test_setup(test_total, reset),
+		cmocka_unit_test_setup(test_merge_other_side, reset),
+		cmocka_unit_test_setup(test_flow_lookup, reset),
+		cmocka_unit_test(test_tcp_from_info),
+		cmocka_unit_test(test_pacing_burst),
+		cmocka_unit_test(test_pacing_bucket),
+		cmocka_unit_test(test_pacing_no_catch_up),
+		cmocka_unit_test(test_pacing_rates),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
