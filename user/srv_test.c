@@ -573,6 +573,8 @@ static void finish(struct srv_test *t, const char *why, bool abortive)
 	drop_item(t, &t->end_item, &t->end_fd);
 	t->eng->ops->stop(t->eng, abortive);
 	last_interval(t);
+	if (t->dead) /* the client went away while we sent it */
+		return;
 	t->eng->ops->sample(t->eng, t->cur);
 	secs = (double)active_ns(t, t->cur->t_ns) / 1e9;
 	m = calloc(1, sizeof(*m));
