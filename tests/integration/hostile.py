@@ -1,0 +1,437 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Hostile control-channel peers for xfr serve (bad-input catalogue 3.1, 3.3, 3.4).
+
+    hostile.py [--log SERVER_STDERR] [--parallel] HOST PORT CASE|GROUP...
+
+Each case opens its own connection(s), misbehaves, and checks what the server
+does: an {"type":"error",...} line where the channel allows one, then close,
+within a bound. With --log, it also checks that the server's stderr gained a
+line matching the case's keyword. Prints one line per case, "ok CASE ..." or
+"FAIL CASE: why"; exits 1 if any case failed. Sockets only, no dependencies.
+"""
+
+import json
+import os
+import re
+import socket
+import sys
+import threading
+import time
+import uuid
+
+HELLO = {"type": "hello", "version": "1.1", "client": "hostile/0.1",
+         "capabilities": ["tcp", "multistream", "single_port_tcp"]}
+
+
+def line(obj):
+    return (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+
+
+def test_start(**over):
+    msg = {"type": "test_start", "id": str(uuid.uuid4()), "protocol": "tcp",
+           "streams": 1, "duration_secs": 1, "direction": "upload"}
+    for k, v in over.items():
+        if v is DROP:
+            msg.pop(k, None)
+        else:
+            msg[k] = v
+    return msg
+
+
+DROP = object()
+
+
+class Peer:
+    """One control connection with line reading and close detection."""
+
+    def __init__(self, host, port, timeout=3.0):
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.s = socket.socket(fam, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect((host, port))
+        self.buf = b""
+        self.closed = False
+        self.reset = False
+        self.t0 = time.monotonic()
+
+    def send(self, data):
+        try:
+            self.s.sendall(data)
+            return True
+        except (BrokenPipeError, ConnectionResetError):
+            self.closed = True
+            return False
+
+    def readline(self, timeout):
+        """Next line (decoded JSON or raw bytes), None at close or timeout."""
+        end = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = end - time.monotonic()
+            if left <= 0 or self.closed:
+                return None
+            self.s.settimeout(left)
+            try:
+                chunk = self.s.recv(65536)
+            except socket.timeout:
+                return None
+            except ConnectionResetError:
+                self.closed = self.reset = True
+                return None
+            if not chunk:
+                self.closed = True
+                if self.buf:
+                    break
+                return None
+            self.buf += chunk
+        raw, _, self.buf = self.buf.partition(b"\n")
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+
+    def wait_close(self, timeout):
+        """True if the server closed the connection within timeout."""
+        end = time.monotonic() + timeout
+        while not self.closed:
+            msg = self.readline(max(0.0, end - time.monotonic()))
+            if msg is None and not self.closed:
+                return False
+        return True
+
+    def hello(self):
+        self.send(line(HELLO))
+        msg = self.readline(3)
+        if not (isinstance(msg, dict) and msg.get("type") == "hello"):
+            raise CaseError("no hello reply to a valid hello: %r" % (msg,))
+
+    def close(self, rst=False):
+        if rst:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        self.s.close()
+
+
+class CaseError(Exception):
+    pass
+
+
+def expect_error(p, words=(), optional=False, close_within=3.0):
+    """An error line (mentioning every word, case-insensitive), then close."""
+    msg = p.readline(close_within)
+    if isinstance(msg, dict) and msg.get("type") == "error":
+        text = str(msg.get("message", ""))
+        for w in words:
+            if w.lower() not in text.lower():
+                raise CaseError("error message %r does not mention %r" % (text, w))
+        if not p.wait_close(close_within):
+            raise CaseError("error sent but connection left open")
+        return "error: " + text[:80]
+    if msg is not None:
+        raise CaseError("expected an error line, got %r" % (msg if isinstance(msg, bytes) else json.dumps(msg))[:120])
+    if not p.closed:
+        raise CaseError("no error and not closed within %.1f s" % close_within)
+    if optional:
+        return "closed (%s) without an error line" % ("RST" if p.reset else "FIN")
+    raise CaseError("closed without an error line")
+
+
+# ------------------------------------------------------------------- cases
+# Each: (function(host, port) -> detail, log keyword regex or None)
+
+def raw_first_line(data, words=(), optional=False):
+    def run(h, port):
+        p = Peer(h, port)
+        p.send(data)
+        try:
+            return expect_error(p, words, optional)
+        finally:
+            p.close()
+    return run
+
+
+def after_hello(msg, words=(), optional=False):
+    def run(h, port):
+        p = Peer(h, port)
+        try:
+            p.hello()
+            p.send(msg if isinstance(msg, bytes) else line(msg))
+            return expect_error(p, words)
+        finally:
+            p.close()
+    return run
+
+
+def bad_version(v):
+    hello = dict(HELLO)
+    if v is DROP:
+        del hello["version"]
+    else:
+        hello["version"] = v
+    return raw_first_line(line(hello), ("version",))
+
+
+def hold_then_closed(first, every=None, byte=b"{", limit=7.0):
+    """Send `first`, then optionally one byte every `every` s; the server must
+    close within `limit` s from connect."""
+    def run(h, port):
+        p = Peer(h, port, timeout=limit + 2)
+        p.send(first)
+        end = p.t0 + limit
+        nxt = time.monotonic() + (every or limit)
+        while time.monotonic() < end:
+            if p.wait_close(min(end, nxt) - time.monotonic()):
+                took = time.monotonic() - p.t0
+                p.close()
+                return "closed after %.1f s" % took
+            if every and time.monotonic() >= nxt:
+                if not p.send(byte):
+                    return "closed after %.1f s (send failed)" % (time.monotonic() - p.t0)
+                nxt += every
+        p.close()
+        raise CaseError("still open after %.1f s" % limit)
+    return run
+
+
+def idle_flood(n=200, limit=8.0):
+    """n idle connections: a valid hello still gets an answer during the flood,
+    and the server closes all idle ones within limit s."""
+    def run(h, port):
+        socks = []
+        try:
+            for _ in range(n):
+                socks.append(Peer(h, port, timeout=limit + 2))
+            t0 = time.monotonic()
+            p = Peer(h, port)
+            p.hello()
+            answered = time.monotonic() - t0
+            p.close()
+            end = socks[0].t0 + limit
+            for s in socks:
+                if not s.wait_close(max(0.05, end - time.monotonic())):
+                    raise CaseError("idle connection still open after %.1f s" % limit)
+            return "%d idle closed; hello answered in %.2f s during the flood" % (n, answered)
+        finally:
+            for s in socks:
+                s.close()
+    return run
+
+
+def data_hello_unknown(h, port):
+    p = Peer(h, port)
+    p.send(line({"type": "data_hello", "test_id": "00000000-dead-beef-0000-000000000000",
+                 "stream_index": 0}))
+    try:
+        msg = p.readline(2)
+        if msg is not None and not (isinstance(msg, dict) and msg.get("type") == "error"):
+            raise CaseError("unexpected reply %r" % (msg,))
+        if not p.wait_close(2):
+            raise CaseError("data connection with unknown test_id kept open")
+        return "dropped"
+    finally:
+        p.close()
+
+
+def unknown_fields(h, port):
+    p = Peer(h, port)
+    hello = dict(HELLO, zzz_future=1, nested={"a": [1, 2]})
+    p.send(line(hello))
+    msg = p.readline(3)
+    p.close()
+    if isinstance(msg, dict) and msg.get("type") == "hello":
+        return "hello accepted"
+    raise CaseError("hello with unknown fields refused: %r" % (msg,))
+
+
+def pipeline(h, port):
+    p = Peer(h, port)
+    p.send(line(HELLO) + b"".join(line(test_start(streams=0)) for _ in range(1000)))
+    try:
+        msg = p.readline(3)  # hello reply
+        return expect_error(p, optional=True) if msg else "closed"
+    finally:
+        p.close()
+
+
+def rst_after_hello(h, port):
+    p = Peer(h, port)
+    p.send(line(HELLO))
+    p.close(rst=True)
+    return "reset"
+
+
+def close_after_test_start(h, port):
+    p = Peer(h, port)
+    p.hello()
+    p.send(line(test_start(duration_secs=2)))
+    p.readline(2)  # test_ack (or error)
+    p.close(rst=True)
+    return "reset after test_start"
+
+
+# name: (runner, log keyword regex or None)
+CASES = {
+    "c1_not_json": (raw_first_line(b"this is not json\n"), r"malformed"),
+    "c1_invalid_utf8": (raw_first_line(b'{"type":"hello","version":"1.1","client":"\xff\xfe\xfd"}\n'), r"malformed|utf"),
+    "c1_nul": (raw_first_line(b'{"type":"hello",\x00"version":"1.1"}\n'), r"malformed|nul"),
+    "c1_array": (raw_first_line(b'[{"type":"hello","version":"1.1"}]\n'), r"malformed"),
+    "c1_string": (raw_first_line(b'"hello"\n'), r"malformed"),
+    "c1_number": (raw_first_line(b"42\n"), r"malformed"),
+    "c1_empty_object": (raw_first_line(b"{}\n"), r"malformed|type|unknown"),
+    "c4_long_line": (raw_first_line(b'{"type":"hello","x":"' + b"a" * 65536, optional=True), r"too long|line"),
+    "c5_deep_nesting": (raw_first_line(b'{"type":"hello","version":"1.1","x":' + b"[" * 30000 + b"]" * 30000 + b"}\n"),
+                        r"malformed|depth|nest"),
+    "c5_huge_float": (after_hello(b'{"type":"test_start","id":"a","protocol":"tcp","streams":1e999,'
+                                  b'"duration_secs":1,"direction":"upload"}\n'), r"malformed|streams"),
+    "c5_big_int": (after_hello(b'{"type":"test_start","id":"a","protocol":"tcp","streams":18446744073709551616,'
+                               b'"duration_secs":1,"direction":"upload"}\n'), r"malformed|streams"),
+    "c5_duration_2_64": (after_hello(test_start(duration_secs=2 ** 64)), r"malformed|duration"),
+    "c6_streams_string": (after_hello(test_start(streams="4"), ("streams",)), r"streams.*(expected|missing)"),
+    "c6_duration_string": (after_hello(test_start(duration_secs="10"), ("duration",)), r"duration.*(expected|missing)"),
+    "c6_congestion_number": (after_hello(test_start(congestion=1), ("congestion",)), r"congestion.*(expected|missing)"),
+    "c6_direction_number": (after_hello(test_start(direction=5), ("direction",)), r"direction.*(expected|missing)"),
+    "c6_id_null": (after_hello(test_start(id=None), ("id",)), r"\bid\b.*(expected|missing)"),
+    "c6_protocol_object": (after_hello(test_start(protocol={}), ("protocol",)), r"protocol.*(expected|missing)"),
+    "c6_bitrate_bool": (after_hello(test_start(bitrate=True), ("bitrate",)), r"bitrate.*(expected|missing)"),
+    "c6_type_number": (raw_first_line(b'{"type":7,"version":"1.1"}\n'), r"malformed|type"),
+    "c6_missing_streams": (after_hello(test_start(streams=DROP), ("streams",)), r"streams.*(expected|missing)"),
+    "c7_streams_0": (after_hello(test_start(streams=0), ("streams",)), r"streams.*(range|invalid)"),
+    "c7_streams_129": (after_hello(test_start(streams=129), ("streams",)), r"streams.*(range|invalid)"),
+    "c7_streams_negative": (after_hello(test_start(streams=-1), ("streams",)), r"streams.*(range|invalid)"),
+    "c7_streams_65536": (after_hello(test_start(streams=65536), ("streams",)), r"streams.*(range|invalid)"),
+    "c7_window_1g": (after_hello(test_start(window_size=1 << 30), ("window",)), r"window.*(range|invalid)"),
+    "c7_dscp_256": (after_hello(test_start(dscp=256), ("dscp",)), r"dscp.*(range|invalid)"),
+    "c7_congestion_path": (after_hello(test_start(congestion="../../etc"), ("congestion",)), r"congestion.*(range|invalid)"),
+    "c7_congestion_long": (after_hello(test_start(congestion="x" * 10000), ("congestion",)), r"congestion.*(range|invalid)"),
+    "c7_protocol_sctp": (after_hello(test_start(protocol="sctp"), ("protocol",)), r"protocol.*(range|invalid)"),
+    "c8_test_start_before_hello": (raw_first_line(line(test_start())), r"unexpected|expected hello"),
+    "c8_second_hello": (after_hello(HELLO), r"unexpected"),
+    "c8_result_from_client": (after_hello({"type": "result", "id": "x", "bytes_total": 1, "duration_ms": 1,
+                                           "throughput_mbps": 1.0, "streams": []}), r"unexpected"),
+    "c8_unknown_type": (after_hello({"type": "bogus_message"}), r"unknown|unexpected|malformed"),
+    "c8_cancel_before_start": (after_hello({"type": "cancel", "id": "x", "reason": "r"}), r"unexpected"),
+    "c9_unknown_fields": (unknown_fields, None),
+    "c10_version_2": (bad_version("2.0"), r"version"),
+    "c10_version_empty": (bad_version(""), r"version"),
+    "c10_version_1..1": (bad_version("1..1"), r"version"),
+    "c10_version_x": (bad_version("x"), r"version"),
+    "c10_version_1k": (bad_version("1." + "1" * 1024), r"version"),
+    "c10_version_number": (bad_version(1.1), r"version"),
+    "c10_version_missing": (bad_version(DROP), r"version"),
+    "c12_pipeline": (pipeline, None),
+    "n5_data_hello_unknown": (data_hello_unknown, r"unknown|test.?id|data_hello"),
+    "f4_rst_after_hello": (rst_after_hello, None),
+    "f4_rst_after_test_start": (close_after_test_start, None),
+    # slow ones
+    "c2_truncated_hold": (hold_then_closed(b'{"type":"hel'), r"timeout|timed out"),
+    "n1_slowloris": (hold_then_closed(b"{", every=4.0, byte=b'"'), r"timeout|timed out"),
+    "n2_idle_200": (idle_flood(200), None),
+}
+
+GROUPS = {
+    "fast": [c for c in CASES if not c.startswith(("c2_", "n1_", "n2_"))],
+    "slow": ["c2_truncated_hold", "n1_slowloris", "n2_idle_200"],
+}
+
+
+# Routine lines of a healthy server that could match a keyword by accident.
+NOISE = re.compile(r"connected \(|: test [0-9a-f-]{36}: ")
+
+
+def log_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def log_since(path, off):
+    try:
+        with open(path, "rb") as f:
+            f.seek(off)
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def run_case(name, host, port, logpath, results, wait_log=True):
+    fn, kw = CASES[name]
+    off = log_size(logpath) if logpath else 0
+    t0 = time.monotonic()
+    try:
+        detail = fn(host, port)
+        ok = True
+    except CaseError as e:
+        ok, detail = False, str(e)
+    except OSError as e:
+        ok, detail = False, "socket error: %s" % e
+    if ok and logpath and kw and wait_log:
+        end = time.monotonic() + 1.0
+        while True:
+            new = log_since(logpath, off)
+            hits = [l for l in new.splitlines() if re.search(kw, l, re.I) and not NOISE.search(l)]
+            if hits or time.monotonic() > end:
+                break
+            time.sleep(0.05)
+        if not hits:
+            ok, detail = False, "no server log line matching /%s/ (new log: %r)" % (kw, new[-200:])
+        else:
+            detail += " | log: " + hits[0].strip()[:100]
+    results.append((name, ok, detail, time.monotonic() - t0))
+
+
+def main(argv):
+    args = argv[1:]
+    logpath, parallel = None, False
+    while args and args[0].startswith("--"):
+        opt = args.pop(0)
+        if opt == "--log":
+            logpath = args.pop(0)
+        elif opt == "--parallel":
+            parallel = True
+        else:
+            print("unknown option " + opt, file=sys.stderr)
+            return 2
+    if len(args) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    host, port = args[0], int(args[1])
+    names = []
+    for a in args[2:]:
+        if a in GROUPS:
+            names += GROUPS[a]
+        elif a in CASES:
+            names.append(a)
+        else:
+            print("unknown case " + a, file=sys.stderr)
+            return 2
+    results = []
+    if parallel:
+        # Concurrent cases cannot tell whose log line is whose: check the log
+        # once at the end for one matching line per case keyword.
+        off = log_size(logpath) if logpath else 0
+        threads = [threading.Thread(target=run_case, args=(n, host, port, None, results)) for n in names]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if logpath:
+            time.sleep(0.2)
+            new = log_since(logpath, off)
+            for i, (n, ok, d, el) in enumerate(results):
+                kw = CASES[n][1]
+                if ok and kw:
+                    hits = [l for l in new.splitlines() if re.search(kw, l, re.I) and not NOISE.search(l)]
+                    if not hits:
+                        results[i] = (n, False, "no server log line matching /%s/" % kw, el)
+    else:
+        for n in names:
+            run_case(n, host, port, logpath, results)
+    bad = 0
+    for n, ok, d, el in sorted(results, key=lambda r: names.index(r[0])):
+        print("%s %s (%.2f s): %s" % ("ok" if ok else "FAIL", n, el, d))
+        bad += not ok
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
