@@ -21,7 +21,7 @@ struct clnt_slot {
 	uint32_t k; /* 1-based interval number; 0 = free */
 	bool has_local;
 	bool has_remote;
-	struct xfr_interval iv;  /* iv.flows points at flows */
+	struct xfr_interval iv; /* iv.flows points at flows */
 	struct xfr_flow flows[XFR_MAX_FLOWS];
 };
 
