@@ -18,6 +18,7 @@
 #define XFR_DEFAULT_TCP_LEN   (128 * 1024)
 #define XFR_DEFAULT_UDP_LEN   1400
 #define XFR_DEFAULT_UDP_RATE  1000000000ULL
+#define XFR_MAX_CPUS	      256
 #define XFR_MAX_WINDOW	      (512ULL * 1024 * 1024)
 
 enum xfr_mode {
@@ -104,6 +105,11 @@ struct xfr_config {
 	enum xfr_payload payload; /* --random (default) / --zeros */
 	enum xfr_zerocopy zerocopy;
 	uint32_t connect_timeout_ms; /* --connect-timeout; 0 = kernel default */
+	int cpus[XFR_MAX_CPUS];	     /* --affinity LIST: pin stream threads round-robin */
+	uint32_t ncpus;		     /* 0 = no pinning */
+	uint32_t busy_poll_us;	     /* --busy-poll USEC: SO_BUSY_POLL on data sockets */
+	bool probe_mtu;		     /* --probe-mtu: path-MTU probe instead of a throughput test */
+	bool no_offload;	     /* --no-gso: no UDP_SEGMENT / UDP_GRO (for comparisons) */
 
 	/* client: how to report */
 	uint32_t interval_ms;	      /* -i; default 1000; 0 = no interval rows */

@@ -28,12 +28,44 @@ struct engine_params {
 	uint32_t streams;
 	uint32_t length;  /* bytes per write; 0 = default (128 KiB TCP) */
 	uint64_t bitrate; /* bits/s total across this side's sending flows; 0 = unlimited */
-	uint64_t
-		byte_budget; /* bytes to send in total across this side's sending flows; 0 = none */
+	/* bytes to send in total across this side's sending flows; 0 = none */
+	uint64_t byte_budget;
 	enum xfr_payload payload;
 	enum xfr_zerocopy zerocopy;
-	int done_fd; /* eventfd the engine writes 1 to when every flow has finished
-	                           * (budget sent, EOF received, or error); -1 = none */
+	/* eventfd the engine writes 1 to when every flow has finished (budget sent,
+	 * EOF received, or error); -1 = none */
+	int done_fd;
+	/* UDP */
+	bool udp_feedback;   /* receiving UDP flows send XFRF progress to the sender at 2 Hz */
+	bool udp_no_offload; /* do not try UDP_SEGMENT (GSO) / UDP_GRO */
+	/* all transports */
+	uint32_t busy_poll_us; /* SO_BUSY_POLL on data sockets; 0 = off */
+	const int *cpus;       /* --affinity: pin flow threads round-robin; NULL = no pinning */
+	uint32_t ncpus;
+};
+
+/*
+ * UDP counters of one flow, cumulative. A sending flow fills packets and the
+ * send errors (and fb_* from the receiver's XFRF feedback); a receiving flow
+ * fills the rest.
+ */
+struct engine_udp_sample {
+	uint64_t packets; /* datagrams sent, or accepted (duplicates excluded) */
+	uint64_t lost;	  /* sequence gaps not filled */
+	uint64_t out_of_order;
+	uint64_t duplicates;
+	uint64_t next_seq; /* one past the highest sequence received */
+	double jitter_us;  /* RFC 3550, current */
+	double jitter_max_us;
+	uint64_t rcvbuf_drops; /* SO_RXQ_OVFL: dropped by the kernel, socket buffer full */
+	uint64_t malformed;    /* shorter than the 16-byte header */
+	uint64_t err_nobufs;   /* sender: ENOBUFS / EAGAIN from the kernel */
+	uint64_t err_refused;  /* sender: ECONNREFUSED (ICMP port unreachable) */
+	uint64_t err_other;
+	bool has_feedback; /* sender: XFRF from the receiver seen */
+	uint64_t fb_elapsed_ms;
+	uint64_t fb_received;
+	uint64_t fb_lost;
 };
 
 struct engine_flow_sample {
@@ -44,6 +76,8 @@ struct engine_flow_sample {
 	uint64_t calls; /* cumulative send/recv calls that moved data */
 	bool has_tcp;	/* sending TCP flows: TCP_INFO read at sample time */
 	struct xfr_tcpinfo tcp;
+	bool is_udp;
+	struct engine_udp_sample udp;
 	bool done; /* the flow's thread has ended */
 	int err;   /* 0, or the errno that ended it (ECONNRESET, ...) */
 };

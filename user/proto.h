@@ -98,6 +98,7 @@ struct proto_test_start {
 	/* ext */
 	uint32_t interval_ms; /* 0 = absent (server uses 1000); else 100..60000 */
 	bool server_output;   /* client wants the server's own report in the result */
+	bool udp_no_offload;  /* UDP: no GSO/GRO on the server's sockets either (--no-gso) */
 	uint32_t length;      /* 0 = absent; write size for the server's sending side, 1..16 MiB */
 };
 
@@ -134,6 +135,26 @@ struct proto_tcp {
 };
 
 /*
+ * UDP detail of one stream (ext "udp" object, server view, over the message's
+ * span: interval deltas, result totals) and
+ * the reference's udp_stats of a result (+ ext duplicates, rcvbuf_drops,
+ * send_errors).
+ */
+struct proto_udp {
+	uint64_t packets_sent;
+	uint64_t packets_received;
+	uint64_t lost;
+	double lost_percent;
+	double jitter_ms;
+	double jitter_max_ms;
+	uint64_t out_of_order;
+	uint64_t duplicates;   /* ext */
+	uint64_t rcvbuf_drops; /* ext */
+	uint64_t send_errors;  /* ext */
+	uint32_t packet_size;  /* 0 = absent */
+};
+
+/*
  * One stream in an interval or a result, from the server's point of view.
  * "bytes" is what the reference sends: bytes this stream moved at the server
  * (received in upload, sent in download, both in bidir). bytes_sent and
@@ -146,7 +167,13 @@ struct proto_stream {
 	bool has_split;		/* ext: bytes_sent / bytes_received present */
 	uint64_t bytes_sent;
 	uint64_t bytes_received;
-	struct proto_tcp tcp;	    /* retransmits, rtt_us, cwnd (+ ext) when known */
+	struct proto_tcp tcp; /* retransmits, rtt_us, cwnd (+ ext) when known */
+	bool has_jitter;      /* UDP: jitter_ms (the receiving side's current value) */
+	double jitter_ms;
+	bool has_lost; /* UDP: lost (interval: delta; result: total) */
+	uint64_t lost;
+	bool has_udp; /* ext "udp": detail, server view, the message's span */
+	struct proto_udp udp;
 	char error[PROTO_TEXT_MAX]; /* "" = none */
 };
 
@@ -159,6 +186,13 @@ struct proto_aggregate {
 	uint64_t bytes_received;
 	double throughput_send_mbps;
 	double throughput_recv_mbps;
+	bool has_jitter; /* UDP: mean of the streams' jitter */
+	double jitter_ms;
+	bool has_lost; /* UDP: interval sum */
+	uint64_t lost;
+	bool has_udp_progress; /* UDP: cumulative {packets_received, packets_lost} */
+	uint64_t progress_received;
+	uint64_t progress_lost;
 };
 
 struct proto_interval {
@@ -178,6 +212,8 @@ struct proto_result {
 	struct proto_stream streams[XFR_MAX_STREAMS];
 	bool has_tcp_info;
 	struct proto_tcp tcp_info;
+	bool has_udp_stats;
+	struct proto_udp udp_stats;
 	bool has_split; /* bidir: client view */
 	uint64_t bytes_sent;
 	uint64_t bytes_received;

@@ -36,6 +36,26 @@ struct xfr_tcp_stats {
 	uint64_t bytes_acked;
 };
 
+/*
+ * UDP figures of a flow. tx: from the sender (packets_sent, send errors);
+ * rx: from the receiver. In an interval counts are deltas and jitter is the
+ * value at the interval's end; in the whole-test flow counts are totals.
+ */
+struct xfr_udp_stats {
+	uint64_t packets_sent;
+	uint64_t send_errors; /* all causes */
+	uint64_t err_nobufs;
+	uint64_t err_refused;
+	uint64_t packets_received;
+	uint64_t lost; /* sequence gaps, late fills subtracted */
+	uint64_t out_of_order;
+	uint64_t duplicates;
+	uint64_t rcvbuf_drops; /* socket receive buffer overflow (SO_RXQ_OVFL) */
+	uint64_t malformed;
+	double jitter_ms;
+	double jitter_max_ms;
+};
+
 struct xfr_flow {
 	uint32_t stream; /* 0..streams-1 */
 	enum xfr_flow_dir dir;
@@ -45,6 +65,32 @@ struct xfr_flow {
 	uint64_t recv_bytes;
 	bool has_tcp; /* sender's TCP_INFO known */
 	struct xfr_tcp_stats tcp;
+	bool has_udp_tx; /* UDP: sender's counts known */
+	bool has_udp_rx; /* UDP: receiver's counts known */
+	struct xfr_udp_stats udp;
+};
+
+enum xfr_mtu_verdict {
+	XFR_MTU_UNTESTED,
+	XFR_MTU_PASS,
+	XFR_MTU_FAIL,
+	XFR_MTU_LOCAL_LIMIT, /* EMSGSIZE: our own interface refused it */
+};
+
+/* One payload size tried by --probe-mtu, in both directions. */
+struct xfr_mtu_size {
+	uint32_t payload;	      /* UDP payload bytes */
+	enum xfr_mtu_verdict forward; /* client -> server */
+	enum xfr_mtu_verdict reverse; /* server -> client */
+	uint32_t forward_ok, reverse_ok, attempts;
+};
+
+struct xfr_mtu_result {
+	bool ipv6;
+	uint32_t forward_max_payload, reverse_max_payload; /* 0 = none passed */
+	uint32_t forward_path_mtu, reverse_path_mtu;	   /* payload + IP/UDP headers */
+	uint32_t nsizes;
+	struct xfr_mtu_size sizes[64];
 };
 
 struct xfr_interval {
@@ -73,7 +119,7 @@ struct xfr_result {
 	uint32_t duration_req_s; /* requested, 0 = until stopped */
 	uint64_t bytes_req;	 /* -n, 0 = none */
 	uint64_t bitrate_req;	 /* bits/s, 0 = unlimited */
-	uint32_t length;	 /* write size */
+	uint32_t length;	 /* write size (TCP) or datagram size (UDP) */
 	uint64_t start_wall_us;	 /* CLOCK_REALTIME at test start */
 
 	double duration_s; /* measured, pauses excluded */
@@ -84,15 +130,18 @@ struct xfr_result {
 	uint32_t cap_intervals;
 	struct xfr_interval *intervals;
 
-	bool interrupted;    /* Ctrl+C or server lost: partial result */
-	char error[256];     /* "" = none; else why the test ended early */
-	char *server_output; /* --get-server-output: JSON text from the server, or NULL */
+	bool interrupted;	    /* Ctrl+C or server lost: partial result */
+	char error[256];	    /* "" = none; else why the test ended early */
+	char *server_output;	    /* --get-server-output: JSON text from the server, or NULL */
+	struct xfr_mtu_result *mtu; /* --probe-mtu: malloc'd, freed by result_free */
 };
 
 /*
  * Sums over flows. dir_mask selects flows: bit 0 = UP, bit 1 = DOWN
- * (RESULT_DIR_ALL = 3). Bytes and retransmits add up; rtt is the mean over flows
- * with TCP data, cwnd the sum; has_* are true if any selected flow has them.
+ * (RESULT_DIR_ALL = 3). Bytes, retransmits and UDP counts add up; rtt is the
+ * mean over flows with TCP data, cwnd the sum; UDP jitter the mean over flows
+ * with receiver data, jitter max the max; has_* are true if any selected flow
+ * has them.
  */
 #define RESULT_DIR_UP	1u
 #define RESULT_DIR_DOWN 2u
