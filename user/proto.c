@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "proto.h"
+#include "wire.h"
 
 #define ARRAY_SIZE(a)	    (sizeof(a) / sizeof((a)[0]))
 #define AT(base, off, type) ((type *)((char *)(base) + (off)))
@@ -172,6 +173,7 @@ static const struct field test_start_f[] = {
 	FN("interval_ms", K_U32, TS, interval_ms, 100, 60000),
 	FN("server_output", K_BOOL, TS, server_output, 0, 0),
 	FN("length", K_U32, TS, length, 1, 16 * MIB),
+	FN("udp_no_offload", K_BOOL, TS, udp_no_offload, 0, 0),
 };
 #undef TS
 
@@ -186,10 +188,52 @@ static const struct field data_hello_f[] = {
 	FR("stream_index", K_U16, struct proto_data_hello, stream_index, 0, XFR_MAX_STREAMS - 1),
 };
 
-/* TCP figures and the ext direction split, flat inside a stream object. */
+/*
+ * UDP detail: the ext "udp" object of a stream (every key always written) and
+ * the reference's udp_stats of a result (+ ext counts). Jitter and loss
+ * percentages are finite and non-negative; a percentage is at most 100.
+ */
+#define PCT_MAX 100
+#define U	struct proto_udp
+static const struct field udp_f[] = {
+	FO("packets_sent", K_U64, U, packets_sent, 0, I64),
+	FO("packets_received", K_U64, U, packets_received, 0, I64),
+	FO("lost", K_U64, U, lost, 0, I64),
+	FO("lost_percent", K_DBL, U, lost_percent, 0, PCT_MAX),
+	FO("jitter_ms", K_DBL, U, jitter_ms, 0, 0),
+	FO("jitter_max_ms", K_DBL, U, jitter_max_ms, 0, 0),
+	FO("out_of_order", K_U64, U, out_of_order, 0, I64),
+	FO("duplicates", K_U64, U, duplicates, 0, I64),
+	FO("rcvbuf_drops", K_U64, U, rcvbuf_drops, 0, I64),
+	FO("send_errors", K_U64, U, send_errors, 0, I64),
+};
+
+/*
+ * UdpStats: the reference requires its six first keys, so always write them;
+ * jitter_max_ms too (always known). Ext counts only when non-zero, so a
+ * reference-shaped line re-encodes byte for byte.
+ */
+static const struct field udp_stats_f[] = {
+	FO("packets_sent", K_U64, U, packets_sent, 0, I64),
+	FO("packets_received", K_U64, U, packets_received, 0, I64),
+	FO("lost", K_U64, U, lost, 0, I64),
+	FO("lost_percent", K_DBL, U, lost_percent, 0, PCT_MAX),
+	FO("jitter_ms", K_DBL, U, jitter_ms, 0, 0),
+	FO("out_of_order", K_U64, U, out_of_order, 0, I64),
+	FO("jitter_max_ms", K_DBL, U, jitter_max_ms, 0, 0),
+	FN("packet_size", K_U32, U, packet_size, XFR_UDP_HDR_LEN, 65535),
+	FN("duplicates", K_U64, U, duplicates, 0, I64),
+	FN("rcvbuf_drops", K_U64, U, rcvbuf_drops, 0, I64),
+	FN("send_errors", K_U64, U, send_errors, 0, I64),
+};
+#undef U
+
+/* TCP and UDP figures and the ext direction split, flat inside a stream object. */
 #define S struct proto_stream
 #define STREAM_TAIL                                                                                \
 	FH("retransmits", K_U64, S, tcp.retransmits, tcp.has_retransmits, 0, I64),                 \
+		FH("jitter_ms", K_DBL, S, jitter_ms, has_jitter, 0, 0),                            \
+		FH("lost", K_U64, S, lost, has_lost, 0, I64),                                      \
 		FN("error", K_TEXT, S, error, 0, PROTO_TEXT_MAX - 1),                              \
 		FH("rtt_us", K_U32, S, tcp.rtt_us, tcp.has_rtt, 0, U32),                           \
 		FH("cwnd", K_U32, S, tcp.cwnd, tcp.has_cwnd, 0, U32),                              \
@@ -199,7 +243,8 @@ static const struct field data_hello_f[] = {
 		FN("delivery_rate_bps", K_U64, S, tcp.delivery_rate_bps, 0, I64),                  \
 		FH("bytes_acked", K_U64, S, tcp.bytes_acked, tcp.has_bytes_acked, 0, I64),         \
 		FH("bytes_sent", K_U64, S, bytes_sent, has_split, 0, I64),                         \
-		FH("bytes_received", K_U64, S, bytes_received, has_split, 0, I64)
+		FH("bytes_received", K_U64, S, bytes_received, has_split, 0, I64),                 \
+		FSUB("udp", K_OBJ, F_HAS, S, udp, offsetof(S, has_udp), udp_f)
 
 static const struct field stream_iv_f[] = {
 	FR("id", K_U32, S, id, 0, 255),
@@ -216,10 +261,26 @@ static const struct field stream_res_f[] = {
 #undef S
 
 #define A struct proto_aggregate
+/* UdpProgress: both keys are required by the reference; offsets are into the aggregate. */
+static const struct field udp_progress_f[] = {
+	FR("packets_received", K_U64, A, progress_received, 0, I64),
+	FR("packets_lost", K_U64, A, progress_lost, 0, I64),
+};
+
 static const struct field aggregate_f[] = {
 	FR("bytes", K_U64, A, bytes, 0, I64),
 	FR("throughput_mbps", K_DBL, A, throughput_mbps, 0, 0),
 	FH("retransmits", K_U64, A, tcp.retransmits, tcp.has_retransmits, 0, I64),
+	FH("jitter_ms", K_DBL, A, jitter_ms, has_jitter, 0, 0),
+	FH("lost", K_U64, A, lost, has_lost, 0, I64),
+	/* .off 0: the sub-table's offsets are the aggregate's own */
+	{.name = "udp_progress",
+	 .kind = K_OBJ,
+	 .flags = F_HAS,
+	 .off = 0,
+	 .has = offsetof(A, has_udp_progress),
+	 .sub = udp_progress_f,
+	 .nsub = ARRAY_SIZE(udp_progress_f)},
 	FH("rtt_us", K_U32, A, tcp.rtt_us, tcp.has_rtt, 0, U32),
 	FH("cwnd", K_U32, A, tcp.cwnd, tcp.has_cwnd, 0, U32),
 	FH("bytes_sent", K_U64, A, bytes_sent, has_split, 0, I64),
@@ -264,6 +325,7 @@ static const struct field result_f[] = {
 	FR("throughput_mbps", K_DBL, R, throughput_mbps, 0, 0),
 	FSUB("streams", K_STREAMS, F_REQ, R, streams, offsetof(R, nstreams), stream_res_f),
 	FSUB("tcp_info", K_OBJ, F_HAS, R, tcp_info, offsetof(R, has_tcp_info), tcp_info_f),
+	FSUB("udp_stats", K_OBJ, F_HAS, R, udp_stats, offsetof(R, has_udp_stats), udp_stats_f),
 	FH("bytes_sent", K_U64, R, bytes_sent, has_split, 0, I64),
 	FH("bytes_received", K_U64, R, bytes_received, has_split, 0, I64),
 	FH("throughput_send_mbps", K_DBL, R, throughput_send_mbps, has_split, 0, 0),
@@ -395,6 +457,12 @@ static int ferr(const struct dctx *c, const char *name, const char *fmt, ...)
 	vsnprintf(c->err + n, c->errlen - n, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
+}
+
+/* Upper bound of a real field: its own .max (percentages), else DBL_FIELD_MAX. */
+static double dbl_max(const struct field *f)
+{
+	return f->max ? (double)f->max : DBL_FIELD_MAX;
 }
 
 static const char *kind_type(unsigned int kind)
@@ -679,9 +747,9 @@ static int dec_value(const struct dctx *c, const struct field *f, json_t *v, voi
 	case K_DBL:
 		if (!json_is_number(v))
 			return ferr(c, f->name, "expected number");
-		if (!(json_number_value(v) >= 0 && json_number_value(v) <= DBL_FIELD_MAX))
+		if (!(json_number_value(v) >= 0 && json_number_value(v) <= dbl_max(f)))
 			return ferr(c, f->name, "%g out of range 0..%g", json_number_value(v),
-				    DBL_FIELD_MAX);
+				    dbl_max(f));
 		*AT(base, f->off, double) = json_number_value(v);
 		return 0;
 	case K_CAPS:
@@ -972,7 +1040,7 @@ static json_t *enc_value(const struct field *f, const void *base)
 	case K_DBL:
 		d = *(const double *)p;
 		/* stay inside what proto_decode accepts; NaN becomes 0 */
-		return json_real(!(d >= 0) ? 0.0 : d > DBL_FIELD_MAX ? DBL_FIELD_MAX : d);
+		return json_real(!(d >= 0) ? 0.0 : d > dbl_max(f) ? dbl_max(f) : d);
 	case K_CAPS:
 		return enc_caps(base);
 	case K_AUTH:

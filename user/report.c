@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "wire.h"
 #include "stats.h"
 #include "units.h"
 
@@ -45,6 +46,45 @@ static const struct xfr_flow *find(const struct xfr_flow *flows, uint32_t n, uin
 	return NULL;
 }
 
+/* lost / (received + lost) * 100; 0 when nothing was expected. */
+static double lost_percent(uint64_t received, uint64_t lost)
+{
+	double all = (double)received + (double)lost;
+
+	return all > 0 ? (double)lost / all * 100.0 : 0.0;
+}
+
+/*
+ * UDP of one stream, server view: the receiver's figures from the UP flow it
+ * receives, the sender's from the DOWN flow it sends.
+ */
+static void udp_stream_to_wire(const struct xfr_flow *up, const struct xfr_flow *down,
+			       struct proto_stream *s)
+{
+	struct proto_udp *u = &s->udp;
+
+	if (up && up->has_udp_rx) {
+		s->has_jitter = true;
+		s->jitter_ms = up->udp.jitter_ms;
+		s->has_lost = true;
+		s->lost = up->udp.lost;
+		u->packets_received = up->udp.packets_received;
+		u->lost = up->udp.lost;
+		u->lost_percent = lost_percent(up->udp.packets_received, up->udp.lost);
+		u->jitter_ms = up->udp.jitter_ms;
+		u->jitter_max_ms = up->udp.jitter_max_ms;
+		u->out_of_order = up->udp.out_of_order;
+		u->duplicates = up->udp.duplicates;
+		u->rcvbuf_drops = up->udp.rcvbuf_drops;
+		s->has_udp = true;
+	}
+	if (down && down->has_udp_tx) {
+		u->packets_sent = down->udp.packets_sent;
+		u->send_errors = down->udp.send_errors;
+		s->has_udp = true;
+	}
+}
+
 static void stream_to_wire(const struct xfr_flow *flows, uint32_t n, uint32_t id, double secs,
 			   struct proto_stream *s)
 {
@@ -60,12 +100,28 @@ static void stream_to_wire(const struct xfr_flow *flows, uint32_t n, uint32_t id
 	s->throughput_mbps = units_mbps(s->bytes, secs);
 	if (down && down->has_tcp)
 		report_tcp_to_wire(&down->tcp, &s->tcp);
+	udp_stream_to_wire(up, down, s);
 }
 
-void report_to_wire(const struct xfr_flow *flows, uint32_t n, uint32_t streams, enum xfr_dir dir,
-		    double secs, struct proto_stream *out, struct proto_aggregate *agg)
+/* Cumulative receive progress over the UP flows the server receives. */
+static void udp_progress(const struct xfr_flow *totals, uint32_t ntotals,
+			 struct proto_aggregate *agg)
+{
+	for (uint32_t i = 0; totals && i < ntotals; i++) {
+		if (totals[i].dir != XFR_FLOW_UP || !totals[i].has_udp_rx)
+			continue;
+		agg->has_udp_progress = true;
+		agg->progress_received += totals[i].udp.packets_received;
+		agg->progress_lost += totals[i].udp.lost;
+	}
+}
+
+void report_to_wire(const struct xfr_flow *flows, uint32_t n, const struct xfr_flow *totals,
+		    uint32_t ntotals, uint32_t streams, enum xfr_dir dir, double secs,
+		    struct proto_stream *out, struct proto_aggregate *agg)
 {
 	struct xfr_flow down_sum;
+	uint32_t njitter = 0;
 
 	memset(agg, 0, sizeof(*agg));
 	for (uint32_t i = 0; i < streams; i++) {
@@ -73,7 +129,18 @@ void report_to_wire(const struct xfr_flow *flows, uint32_t n, uint32_t streams, 
 		agg->bytes += out[i].bytes;
 		agg->bytes_sent += out[i].bytes_received; /* client view: sent = upload */
 		agg->bytes_received += out[i].bytes_sent;
+		if (out[i].has_jitter) {
+			agg->jitter_ms += out[i].jitter_ms;
+			njitter++;
+		}
+		if (out[i].has_lost) {
+			agg->has_lost = true;
+			agg->lost += out[i].lost;
+		}
 	}
+	agg->has_jitter = njitter > 0;
+	agg->jitter_ms = njitter ? agg->jitter_ms / njitter : 0;
+	udp_progress(totals, ntotals, agg);
 	agg->throughput_mbps = units_mbps(agg->bytes, secs);
 	result_sum(flows, n, RESULT_DIR_DOWN, &down_sum);
 	if (down_sum.has_tcp)
@@ -81,6 +148,43 @@ void report_to_wire(const struct xfr_flow *flows, uint32_t n, uint32_t streams, 
 	agg->has_split = dir == XFR_DIR_BIDIR;
 	agg->throughput_send_mbps = units_mbps(agg->bytes_sent, secs);
 	agg->throughput_recv_mbps = units_mbps(agg->bytes_received, secs);
+}
+
+/*
+ * The server's receiver figures into the client's UP flow: from the ext "udp"
+ * object, or from a reference server's jitter_ms/lost alone (packets_received
+ * then unknown, left 0). The flow's sender fields are the client's own.
+ */
+static void udp_rx_from_wire(const struct proto_stream *s, struct xfr_flow *up)
+{
+	struct xfr_udp_stats *u = &up->udp;
+
+	if (s->has_udp) {
+		u->packets_received = s->udp.packets_received;
+		u->lost = s->udp.lost;
+		u->out_of_order = s->udp.out_of_order;
+		u->duplicates = s->udp.duplicates;
+		u->rcvbuf_drops = s->udp.rcvbuf_drops;
+		u->jitter_ms = s->udp.jitter_ms;
+		u->jitter_max_ms = s->udp.jitter_max_ms;
+		up->has_udp_rx = true;
+	} else if (s->has_jitter || s->has_lost) {
+		u->packets_received = 0;
+		u->lost = s->has_lost ? s->lost : 0;
+		u->jitter_ms = s->has_jitter ? s->jitter_ms : 0;
+		u->jitter_max_ms = 0; /* unknown */
+		up->has_udp_rx = true;
+	}
+}
+
+/* The server's sender figures into the client's DOWN flow (ext "udp" only). */
+static void udp_tx_from_wire(const struct proto_stream *s, struct xfr_flow *down)
+{
+	if (!s->has_udp)
+		return;
+	down->udp.packets_sent = s->udp.packets_sent;
+	down->udp.send_errors = s->udp.send_errors;
+	down->has_udp_tx = true;
 }
 
 void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir dir,
@@ -96,6 +200,7 @@ void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir di
 		if (up) {
 			up->has_recv = s[i].has_split || dir == XFR_DIR_UPLOAD;
 			up->recv_bytes = s[i].has_split ? s[i].bytes_received : s[i].bytes;
+			udp_rx_from_wire(&s[i], up);
 		}
 		if (down) {
 			down->has_sent = s[i].has_split || dir == XFR_DIR_DOWNLOAD;
@@ -104,8 +209,45 @@ void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir di
 				down->has_tcp = true;
 				report_tcp_from_wire(&s[i].tcp, &down->tcp);
 			}
+			udp_tx_from_wire(&s[i], down);
 		}
 	}
+}
+
+void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size,
+		       struct proto_udp *out, bool *present)
+{
+	uint32_t nrx = 0;
+	bool tx = false;
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xfr_flow *f = &flows[i];
+
+		if (f->dir == XFR_FLOW_DOWN && f->has_udp_tx) {
+			out->packets_sent += f->udp.packets_sent;
+			out->send_errors += f->udp.send_errors;
+			tx = true;
+		}
+		if (f->dir != XFR_FLOW_UP || !f->has_udp_rx)
+			continue;
+		out->packets_received += f->udp.packets_received;
+		out->lost += f->udp.lost;
+		out->out_of_order += f->udp.out_of_order;
+		out->duplicates += f->udp.duplicates;
+		out->rcvbuf_drops += f->udp.rcvbuf_drops;
+		out->jitter_ms += f->udp.jitter_ms;
+		if (f->udp.jitter_max_ms > out->jitter_max_ms)
+			out->jitter_max_ms = f->udp.jitter_max_ms;
+		nrx++;
+	}
+	out->jitter_ms = nrx ? out->jitter_ms / nrx : 0;
+	out->lost_percent = lost_percent(out->packets_received, out->lost);
+	/* Receiving only (upload): what was sent is what arrived or was lost, as the reference. */
+	if (!tx)
+		out->packets_sent = out->packets_received + out->lost;
+	out->packet_size = packet_size >= XFR_UDP_HDR_LEN && packet_size <= 65535 ? packet_size : 0;
+	*present = tx || nrx > 0;
 }
 
 void report_sanitize(char *dst, size_t len, const char *src)

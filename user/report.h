@@ -14,17 +14,40 @@
  * Server side: its flows (receiving UP, sending DOWN) of a test with `streams`
  * streams to per-stream wire entries and the aggregate. secs is the span the
  * bytes cover (for throughput_mbps).
+ *
+ * UDP: per stream jitter_ms/lost and the ext "udp" object's receiver fields
+ * come from the UP flow (has_udp_rx), packets_sent/send_errors from the DOWN
+ * flow (has_udp_tx). Aggregate jitter is the mean over streams with receiver
+ * data, lost the sum. totals (the server's cumulative flows, may be NULL)
+ * fill the aggregate's udp_progress from its UP flows.
  */
-void report_to_wire(const struct xfr_flow *flows, uint32_t n, uint32_t streams, enum xfr_dir dir,
-		    double secs, struct proto_stream *out, struct proto_aggregate *agg);
+void report_to_wire(const struct xfr_flow *flows, uint32_t n, const struct xfr_flow *totals,
+		    uint32_t ntotals, uint32_t streams, enum xfr_dir dir, double secs,
+		    struct proto_stream *out, struct proto_aggregate *agg);
 
 /*
  * Client side: fold the server's per-stream entries into flows (adds the
  * server's side: UP received, DOWN sent and its TCP figures). A reference
  * server without the bytes_sent/bytes_received split is read by direction.
+ *
+ * UDP: the UP flow's receiver fields (has_udp_rx) from the "udp" object, or
+ * from a reference server's jitter_ms/lost (packets_received then 0 =
+ * unknown); the DOWN flow's packets_sent/send_errors (has_udp_tx) from the
+ * "udp" object. The client's own side of each flow is left alone.
  */
 void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir dir,
 		      struct xfr_flow *flows, uint32_t *n);
+
+/*
+ * The result's udp_stats from the server's whole-test flows: receiver figures
+ * summed over UP flows (jitter the mean, jitter max the max), packets_sent and
+ * send_errors over DOWN flows; without DOWN flows packets_sent = received +
+ * lost (the reference's receiver view). lost_percent = lost / (received +
+ * lost) * 100. packet_size outside 16..65535 is left absent (0). *present is
+ * false when no flow has UDP figures.
+ */
+void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size,
+		       struct proto_udp *out, bool *present);
 
 /* Wire TCP figures <-> model. */
 void report_tcp_to_wire(const struct xfr_tcp_stats *t, struct proto_tcp *w);

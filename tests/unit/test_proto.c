@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,25 +115,29 @@ static void test_reference_vectors(void **state)
 /* Every example line in docs/PROTOCOL.md re-encodes byte for byte. */
 static void test_doc_examples(void **state)
 {
-	static const char *const lines[] = {
-		"{\"type\":\"hello\",\"version\":\"1.1\",\"client\":\"xfr/0.9.25\",\"capabilities\":[\"tcp\",\"udp\",\"quic\",\"multistream\",\"single_port_tcp\",\"pause_resume\",\"udp_feedback_v1\",\"zerocopy_v1\",\"mtu_probe_v1\",\"single_port_udp_v1\",\"protected_control_v1\",\"byte_budget_v1\"]}",
-		"{\"type\":\"hello\",\"version\":\"1.1\",\"server\":\"xfr/0.1.0\",\"capabilities\":[\"tcp\",\"multistream\",\"single_port_tcp\",\"pause_resume\",\"zerocopy_v1\",\"byte_budget_v1\",\"server_output_v1\",\"interval_ms_v1\"]}",
-		"{\"type\":\"auth_response\",\"response\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}",
-		"{\"type\":\"test_start\",\"id\":\"x\",\"protocol\":\"tcp\",\"streams\":1,\"duration_secs\":5,\"direction\":\"upload\"}",
-		"{\"type\":\"test_start\",\"id\":\"0b6f6a52-3c1e-4d8a-9a51-2f0e7c1d9b44\",\"protocol\":\"tcp\",\"streams\":4,\"duration_secs\":10,\"direction\":\"bidir\",\"bitrate\":1000000000,\"congestion\":\"bbr\",\"dscp\":184,\"window_size\":4194304,\"tcp_nodelay\":true,\"interval_ms\":500,\"server_output\":true,\"length\":131072}",
-		"{\"type\":\"test_ack\",\"id\":\"x\",\"data_ports\":[]}",
-		"{\"type\":\"test_ack\",\"id\":\"x\",\"data_ports\":[40001,40002]}",
-		"{\"type\":\"data_hello\",\"test_id\":\"x\",\"stream_index\":0}",
-		"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1000,\"streams\":[{\"id\":0,\"bytes\":117440512,\"retransmits\":0,\"rtt_us\":48,\"cwnd\":10,\"cwnd_bytes\":655360}],\"aggregate\":{\"bytes\":117440512,\"throughput_mbps\":939.524096,\"retransmits\":0,\"rtt_us\":48,\"cwnd\":10}}",
-		"{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":1174405120,\"duration_ms\":10000,\"throughput_mbps\":939.524096,\"streams\":[{\"id\":0,\"bytes\":1174405120,\"throughput_mbps\":939.524096,\"retransmits\":0}],\"tcp_info\":{\"retransmits\":0,\"rtt_us\":48,\"rtt_var_us\":12,\"cwnd\":10}}",
-		"{\"type\":\"cancel\",\"id\":\"x\",\"reason\":\"User requested cancellation\"}",
-		"{\"type\":\"cancelled\",\"id\":\"x\"}",
-		"{\"type\":\"finish\",\"id\":\"x\"}",
-		"{\"type\":\"pause\",\"id\":\"x\"}",
-		"{\"type\":\"resume\",\"id\":\"x\"}",
-		"{\"type\":\"error\",\"message\":\"field streams: 0 out of range 1..128\"}",
-		"{\"type\":\"error\",\"message\":\"unexpected message X in state S\"}",
-	};
+	static const char
+		*const lines[] =
+			{
+				"{\"type\":\"hello\",\"version\":\"1.1\",\"client\":\"xfr/0.9.25\",\"capabilities\":[\"tcp\",\"udp\",\"quic\",\"multistream\",\"single_port_tcp\",\"pause_resume\",\"udp_feedback_v1\",\"zerocopy_v1\",\"mtu_probe_v1\",\"single_port_udp_v1\",\"protected_control_v1\",\"byte_budget_v1\"]}",
+				"{\"type\":\"hello\",\"version\":\"1.1\",\"server\":\"xfr/0.1.0\",\"capabilities\":[\"tcp\",\"multistream\",\"single_port_tcp\",\"pause_resume\",\"zerocopy_v1\",\"byte_budget_v1\",\"server_output_v1\",\"interval_ms_v1\"]}",
+				"{\"type\":\"auth_response\",\"response\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}",
+				"{\"type\":\"test_start\",\"id\":\"x\",\"protocol\":\"tcp\",\"streams\":1,\"duration_secs\":5,\"direction\":\"upload\"}",
+				"{\"type\":\"test_start\",\"id\":\"0b6f6a52-3c1e-4d8a-9a51-2f0e7c1d9b44\",\"protocol\":\"tcp\",\"streams\":4,\"duration_secs\":10,\"direction\":\"bidir\",\"bitrate\":1000000000,\"congestion\":\"bbr\",\"dscp\":184,\"window_size\":4194304,\"tcp_nodelay\":true,\"interval_ms\":500,\"server_output\":true,\"length\":131072}",
+				"{\"type\":\"test_ack\",\"id\":\"x\",\"data_ports\":[]}",
+				"{\"type\":\"test_ack\",\"id\":\"x\",\"data_ports\":[40001,40002]}",
+				"{\"type\":\"data_hello\",\"test_id\":\"x\",\"stream_index\":0}",
+				"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1000,\"streams\":[{\"id\":0,\"bytes\":117440512,\"retransmits\":0,\"rtt_us\":48,\"cwnd\":10,\"cwnd_bytes\":655360}],\"aggregate\":{\"bytes\":117440512,\"throughput_mbps\":939.524096,\"retransmits\":0,\"rtt_us\":48,\"cwnd\":10}}",
+				"{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":1174405120,\"duration_ms\":10000,\"throughput_mbps\":939.524096,\"streams\":[{\"id\":0,\"bytes\":1174405120,\"throughput_mbps\":939.524096,\"retransmits\":0}],\"tcp_info\":{\"retransmits\":0,\"rtt_us\":48,\"rtt_var_us\":12,\"cwnd\":10}}",
+				"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1000,\"streams\":[{\"id\":0,\"bytes\":1397200,\"jitter_ms\":0.012,\"lost\":2,\"bytes_sent\":0,\"bytes_received\":1397200,\"udp\":{\"packets_sent\":0,\"packets_received\":998,\"lost\":2,\"lost_percent\":0.2,\"jitter_ms\":0.012,\"jitter_max_ms\":0.05,\"out_of_order\":1,\"duplicates\":0,\"rcvbuf_drops\":0,\"send_errors\":0}}],\"aggregate\":{\"bytes\":1397200,\"throughput_mbps\":11.1776,\"jitter_ms\":0.012,\"lost\":2,\"udp_progress\":{\"packets_received\":998,\"packets_lost\":2}}}",
+				"{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":13972000,\"duration_ms\":10000,\"throughput_mbps\":11.1776,\"streams\":[{\"id\":0,\"bytes\":13972000,\"throughput_mbps\":11.1776,\"jitter_ms\":0.012,\"lost\":20,\"bytes_sent\":0,\"bytes_received\":13972000,\"udp\":{\"packets_sent\":0,\"packets_received\":9980,\"lost\":20,\"lost_percent\":0.2,\"jitter_ms\":0.012,\"jitter_max_ms\":0.05,\"out_of_order\":3,\"duplicates\":0,\"rcvbuf_drops\":0,\"send_errors\":0}}],\"udp_stats\":{\"packets_sent\":10000,\"packets_received\":9980,\"lost\":20,\"lost_percent\":0.2,\"jitter_ms\":0.012,\"out_of_order\":3,\"jitter_max_ms\":0.05,\"packet_size\":1400}}",
+				"{\"type\":\"cancel\",\"id\":\"x\",\"reason\":\"User requested cancellation\"}",
+				"{\"type\":\"cancelled\",\"id\":\"x\"}",
+				"{\"type\":\"finish\",\"id\":\"x\"}",
+				"{\"type\":\"pause\",\"id\":\"x\"}",
+				"{\"type\":\"resume\",\"id\":\"x\"}",
+				"{\"type\":\"error\",\"message\":\"field streams: 0 out of range 1..128\"}",
+				"{\"type\":\"error\",\"message\":\"unexpected message X in state S\"}",
+			};
 	size_t i;
 
 	(void)state;
@@ -840,6 +845,298 @@ static void test_result_server_output(void **state)
 	assert_null(m1.result.server_output);
 }
 
+static void fill_udp(struct proto_udp *u, uint64_t k)
+{
+	u->packets_sent = 100000 + k;
+	u->packets_received = 99000 + k;
+	u->lost = 1000;
+	u->lost_percent = 1.0 * 1000 / (99000 + k + 1000) * 100;
+	u->jitter_ms = 0.0125 + k;
+	u->jitter_max_ms = 0.75 + k;
+	u->out_of_order = 3;
+	u->duplicates = 2;
+	u->rcvbuf_drops = 900;
+	u->send_errors = 7;
+}
+
+static void fill_udp_stream(struct proto_stream *s, uint32_t id)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->bytes = 1400ULL * 99000;
+	s->throughput_mbps = 110.88;
+	s->tcp.has_retransmits = true; /* the reference always sends 0 for UDP */
+	s->has_jitter = true;
+	s->jitter_ms = 0.0125 + id;
+	s->has_lost = true;
+	s->lost = 1000;
+	s->has_split = true;
+	s->bytes_received = s->bytes;
+	s->has_udp = true;
+	fill_udp(&s->udp, id);
+}
+
+/* Every UDP field survives encode -> decode with its value. */
+static void test_udp_round_trip(void **state)
+{
+	struct proto_msg *m = calloc(1, sizeof(*m));
+	struct proto_stream *s;
+	int i;
+
+	(void)state;
+	proto_msg_init(m, MSG_INTERVAL);
+	strcpy(m->interval.id, "x");
+	m->interval.elapsed_ms = 1000;
+	m->interval.nstreams = 8;
+	for (i = 0; i < 8; i++)
+		fill_udp_stream(&m->interval.streams[i], i);
+	m->interval.aggregate.bytes = 8ULL * 1400 * 99000;
+	m->interval.aggregate.throughput_mbps = 887.04;
+	m->interval.aggregate.has_jitter = true;
+	m->interval.aggregate.jitter_ms = 3.5125;
+	m->interval.aggregate.has_lost = true;
+	m->interval.aggregate.lost = 8000;
+	m->interval.aggregate.has_udp_progress = true;
+	m->interval.aggregate.progress_received = 1ULL << 40;
+	m->interval.aggregate.progress_lost = 12345;
+	assert_round_trip(m);
+	s = &m2.interval.streams[7];
+	assert_true(s->has_jitter);
+	assert_float_equal(s->jitter_ms, 7.0125, 1e-12);
+	assert_true(s->has_lost);
+	assert_int_equal(s->lost, 1000);
+	assert_true(s->has_udp);
+	assert_int_equal(s->udp.packets_sent, 100007);
+	assert_int_equal(s->udp.packets_received, 99007);
+	assert_int_equal(s->udp.lost, 1000);
+	assert_float_equal(s->udp.lost_percent, 100000.0 / 100007, 1e-8);
+	assert_float_equal(s->udp.jitter_max_ms, 7.75, 1e-12);
+	assert_int_equal(s->udp.out_of_order, 3);
+	assert_int_equal(s->udp.duplicates, 2);
+	assert_int_equal(s->udp.rcvbuf_drops, 900);
+	assert_int_equal(s->udp.send_errors, 7);
+	assert_int_equal(s->udp.packet_size, 0); /* not part of the stream object */
+	assert_true(m2.interval.aggregate.has_jitter);
+	assert_float_equal(m2.interval.aggregate.jitter_ms, 3.5125, 1e-12);
+	assert_int_equal(m2.interval.aggregate.lost, 8000);
+	assert_true(m2.interval.aggregate.has_udp_progress);
+	assert_int_equal(m2.interval.aggregate.progress_received, 1ULL << 40);
+	assert_int_equal(m2.interval.aggregate.progress_lost, 12345);
+
+	proto_msg_init(m, MSG_RESULT);
+	strcpy(m->result.id, "x");
+	m->result.bytes_total = 1400ULL * 99000 * 2;
+	m->result.duration_ms = 10000;
+	m->result.throughput_mbps = 221.76;
+	m->result.nstreams = 2;
+	fill_udp_stream(&m->result.streams[0], 0);
+	fill_udp_stream(&m->result.streams[1], 1);
+	m->result.has_udp_stats = true;
+	fill_udp(&m->result.udp_stats, 0);
+	m->result.udp_stats.packet_size = 1400;
+	assert_round_trip(m);
+	assert_true(m2.result.has_udp_stats);
+	assert_false(m2.result.has_tcp_info);
+	assert_int_equal(m2.result.udp_stats.packets_sent, 100000);
+	assert_int_equal(m2.result.udp_stats.packets_received, 99000);
+	assert_float_equal(m2.result.udp_stats.lost_percent, 1.0, 1e-9);
+	assert_float_equal(m2.result.udp_stats.jitter_ms, 0.0125, 1e-12);
+	assert_float_equal(m2.result.udp_stats.jitter_max_ms, 0.75, 1e-12);
+	assert_int_equal(m2.result.udp_stats.packet_size, 1400);
+	assert_int_equal(m2.result.udp_stats.rcvbuf_drops, 900);
+	assert_int_equal(m2.result.udp_stats.send_errors, 7);
+	assert_int_equal(m2.result.streams[1].udp.packets_sent, 100001);
+	free(m);
+}
+
+/* Field order and presence on the wire, and lines shaped like a reference server's. */
+static void test_udp_shapes(void **state)
+{
+	struct proto_msg *m = calloc(1, sizeof(*m));
+	size_t n;
+	char *s;
+
+	(void)state;
+	/* reference result: udp_stats with its own keys only; per stream retransmits 0 */
+	assert_identical("{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":13860000,"
+			 "\"duration_ms\":10000,\"throughput_mbps\":11.088,\"streams\":[{\"id\":0,"
+			 "\"bytes\":13860000,\"throughput_mbps\":11.088,\"retransmits\":0}],"
+			 "\"udp_stats\":{\"packets_sent\":10000,\"packets_received\":9900,"
+			 "\"lost\":100,\"lost_percent\":1.0,\"jitter_ms\":0.021,"
+			 "\"out_of_order\":2,\"jitter_max_ms\":0.5,\"packet_size\":1400}}");
+	assert_true(m1.result.has_udp_stats);
+	assert_int_equal(m1.result.udp_stats.packets_sent, 10000);
+	assert_int_equal(m1.result.udp_stats.lost, 100);
+	assert_int_equal(m1.result.udp_stats.out_of_order, 2);
+	assert_int_equal(m1.result.udp_stats.packet_size, 1400);
+	assert_int_equal(m1.result.udp_stats.duplicates, 0);
+	assert_false(m1.result.streams[0].has_udp);
+	/* the reference's optional keys may be absent; its required ones we do not insist on */
+	expect_ok("{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":0,\"duration_ms\":0,"
+		  "\"throughput_mbps\":0,\"streams\":[],\"udp_stats\":{\"packets_sent\":5,"
+		  "\"packets_received\":5,\"lost\":0,\"lost_percent\":0,\"jitter_ms\":0,"
+		  "\"out_of_order\":0,\"jitter_max_ms\":null}}");
+	assert_int_equal(m1.result.udp_stats.packet_size, 0);
+	assert_int_equal(m1.result.udp_stats.packets_received, 5);
+	/* reference interval from a UDP server */
+	assert_identical(
+		"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1000,\"streams\":"
+		"[{\"id\":0,\"bytes\":1386000,\"retransmits\":0,\"jitter_ms\":0.013,"
+		"\"lost\":3}],\"aggregate\":{\"bytes\":1386000,\"throughput_mbps\":11.088,"
+		"\"jitter_ms\":0.013,\"lost\":3,\"udp_progress\":{\"packets_received\":990,"
+		"\"packets_lost\":3}}}");
+	assert_true(m1.interval.streams[0].has_jitter);
+	assert_float_equal(m1.interval.streams[0].jitter_ms, 0.013, 1e-12);
+	assert_int_equal(m1.interval.streams[0].lost, 3);
+	assert_false(m1.interval.streams[0].has_udp);
+	assert_int_equal(m1.interval.aggregate.progress_received, 990);
+	assert_int_equal(m1.interval.aggregate.progress_lost, 3);
+
+	/* our stream: the reference keys in place, ext "udp" last with every key */
+	proto_msg_init(m, MSG_INTERVAL);
+	strcpy(m->interval.id, "x");
+	m->interval.nstreams = 1;
+	m->interval.streams[0].has_jitter = true;
+	m->interval.streams[0].jitter_ms = 0.5;
+	m->interval.streams[0].has_lost = true;
+	m->interval.streams[0].has_udp = true;
+	m->interval.streams[0].udp.packets_received = 4;
+	m->interval.streams[0].udp.lost_percent = NAN; /* written as 0 */
+	m->interval.aggregate.has_udp_progress = true;
+	s = proto_encode(m, &n);
+	assert_string_equal(s, "{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":0,\"streams\":"
+			       "[{\"id\":0,\"bytes\":0,\"jitter_ms\":0.5,\"lost\":0,\"udp\":{"
+			       "\"packets_sent\":0,\"packets_received\":4,\"lost\":0,"
+			       "\"lost_percent\":0.0,\"jitter_ms\":0.0,\"jitter_max_ms\":0.0,"
+			       "\"out_of_order\":0,\"duplicates\":0,\"rcvbuf_drops\":0,"
+			       "\"send_errors\":0}}],\"aggregate\":{\"bytes\":0,"
+			       "\"throughput_mbps\":0.0,\"udp_progress\":{\"packets_received\":0,"
+			       "\"packets_lost\":0}}}\n");
+	free(s);
+
+	/* out-of-range values are clamped into what a decoder accepts */
+	proto_msg_init(m, MSG_RESULT);
+	strcpy(m->result.id, "x");
+	m->result.has_udp_stats = true;
+	m->result.udp_stats.lost_percent = 150;
+	m->result.udp_stats.jitter_ms = INFINITY;
+	m->result.udp_stats.jitter_max_ms = -1;
+	m->result.udp_stats.rcvbuf_drops = 9;
+	s = proto_encode(m, &n);
+	assert_string_equal(s,
+			    "{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":0,"
+			    "\"duration_ms\":0,\"throughput_mbps\":0.0,\"streams\":[],"
+			    "\"udp_stats\":{\"packets_sent\":0,\"packets_received\":0,\"lost\":0,"
+			    "\"lost_percent\":100.0,\"jitter_ms\":1e15,"
+			    "\"out_of_order\":0,\"jitter_max_ms\":0.0,\"rcvbuf_drops\":9}}\n");
+	free(s);
+	free(m);
+}
+
+/* UDP fields: wrong types and out-of-range values name the field by its path. */
+static void test_udp_errors(void **state)
+{
+	static const char *const res_bad[][2] = {
+		{"\"lost_percent\":101", "field udp_stats.lost_percent: 101 out of range 0..100"},
+		{"\"lost_percent\":100.5",
+		 "field udp_stats.lost_percent: 100.5 out of range 0..100"},
+		{"\"lost_percent\":-0.1", "field udp_stats.lost_percent: -0.1 out of range 0..100"},
+		{"\"lost_percent\":\"1%\"", "field udp_stats.lost_percent: expected number"},
+		{"\"jitter_ms\":-1", "field udp_stats.jitter_ms: -1 out of range 0..1e+15"},
+		{"\"jitter_max_ms\":1e300",
+		 "field udp_stats.jitter_max_ms: 1e+300 out of range 0..1e+15"},
+		{"\"packet_size\":15", "field udp_stats.packet_size: 15 out of range 16..65535"},
+		{"\"packet_size\":65536",
+		 "field udp_stats.packet_size: 65536 out of range 16..65535"},
+		{"\"packet_size\":0", "field udp_stats.packet_size: 0 out of range 16..65535"},
+		{"\"packet_size\":1400.0", "field udp_stats.packet_size: expected integer"},
+		{"\"packets_sent\":-1",
+		 "field udp_stats.packets_sent: -1 out of range 0..9223372036854775807"},
+		{"\"lost\":1.5", "field udp_stats.lost: expected integer"},
+		{"\"out_of_order\":true", "field udp_stats.out_of_order: expected integer"},
+		{"\"duplicates\":\"2\"", "field udp_stats.duplicates: expected integer"},
+		{"\"rcvbuf_drops\":-5",
+		 "field udp_stats.rcvbuf_drops: -5 out of range 0..9223372036854775807"},
+		{"\"send_errors\":[]", "field udp_stats.send_errors: expected integer"},
+	};
+	static const char *const iv_bad[][2] = {
+		{"\"jitter_ms\":-0.5", "field streams[0].jitter_ms: -0.5 out of range 0..1e+15"},
+		{"\"jitter_ms\":\"0\"", "field streams[0].jitter_ms: expected number"},
+		{"\"lost\":-1", "field streams[0].lost: -1 out of range 0..9223372036854775807"},
+		{"\"lost\":0.5", "field streams[0].lost: expected integer"},
+		{"\"udp\":[]", "field streams[0].udp: expected object"},
+		{"\"udp\":{\"lost_percent\":200}",
+		 "field streams[0].udp.lost_percent: 200 out of range 0..100"},
+		{"\"udp\":{\"jitter_max_ms\":-2}",
+		 "field streams[0].udp.jitter_max_ms: -2 out of range 0..1e+15"},
+		{"\"udp\":{\"send_errors\":null,\"packets_received\":\"9\"}",
+		 "field streams[0].udp.packets_received: expected integer"},
+	};
+	static const char *const agg_bad[][2] = {
+		{"\"jitter_ms\":-3", "field aggregate.jitter_ms: -3 out of range 0..1e+15"},
+		{"\"lost\":\"3\"", "field aggregate.lost: expected integer"},
+		{"\"udp_progress\":5", "field aggregate.udp_progress: expected object"},
+		{"\"udp_progress\":{\"packets_received\":1}",
+		 "field aggregate.udp_progress.packets_lost: missing"},
+		{"\"udp_progress\":{\"packets_received\":null,\"packets_lost\":1}",
+		 "field aggregate.udp_progress.packets_received: expected integer"},
+		{"\"udp_progress\":{\"packets_received\":1,\"packets_lost\":-1}",
+		 "field aggregate.udp_progress.packets_lost: -1 out of range "
+		 "0..9223372036854775807"},
+	};
+	char line[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(res_bad) / sizeof(res_bad[0]); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":1,\"duration_ms\":1,"
+			 "\"throughput_mbps\":1,\"streams\":[],\"udp_stats\":{%s}}",
+			 res_bad[i][0]);
+		expect_err(line, res_bad[i][1]);
+	}
+	for (i = 0; i < sizeof(iv_bad) / sizeof(iv_bad[0]); i++) {
+		snprintf(
+			line, sizeof(line),
+			"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1,\"streams\":[{\"id\":0,"
+			"\"bytes\":1,%s}],\"aggregate\":{\"bytes\":1,\"throughput_mbps\":1}}",
+			iv_bad[i][0]);
+		expect_err(line, iv_bad[i][1]);
+	}
+	for (i = 0; i < sizeof(agg_bad) / sizeof(agg_bad[0]); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1,\"streams\":[],"
+			 "\"aggregate\":{\"bytes\":1,\"throughput_mbps\":1,%s}}",
+			 agg_bad[i][0]);
+		expect_err(line, agg_bad[i][1]);
+	}
+	expect_err("{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":1,\"duration_ms\":1,"
+		   "\"throughput_mbps\":1,\"streams\":[],\"udp_stats\":[1]}",
+		   "field udp_stats: expected object");
+	expect_err("{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":1,\"duration_ms\":1,"
+		   "\"throughput_mbps\":1,\"streams\":[{\"id\":0,\"bytes\":1,\"throughput_mbps\":1,"
+		   "\"lost\":1e999}]}",
+		   "malformed control message: number out of range");
+	/* edges that are fine: 0 and 100 percent, the smallest and largest packet sizes */
+	expect_ok("{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":1,\"duration_ms\":1,"
+		  "\"throughput_mbps\":1,\"streams\":[],\"udp_stats\":{\"lost_percent\":100,"
+		  "\"packet_size\":16}}");
+	assert_float_equal(m1.result.udp_stats.lost_percent, 100, 0);
+	assert_int_equal(m1.result.udp_stats.packet_size, 16);
+	expect_ok("{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":1,\"duration_ms\":1,"
+		  "\"throughput_mbps\":1,\"streams\":[],\"udp_stats\":{\"lost_percent\":0,"
+		  "\"packet_size\":65535,\"jitter_ms\":null}}");
+	assert_int_equal(m1.result.udp_stats.packet_size, 65535);
+	/* null stream keys are absent */
+	expect_ok("{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1,\"streams\":[{\"id\":0,"
+		  "\"bytes\":1,\"jitter_ms\":null,\"lost\":null,\"udp\":null}],"
+		  "\"aggregate\":{\"bytes\":1,\"throughput_mbps\":1,\"udp_progress\":null}}");
+	assert_false(m1.interval.streams[0].has_jitter);
+	assert_false(m1.interval.streams[0].has_lost);
+	assert_false(m1.interval.streams[0].has_udp);
+	assert_false(m1.interval.aggregate.has_udp_progress);
+}
+
 static void test_c10_versions(void **state)
 {
 	static const char *const ok[] = {"1.1", "1.0", "1.9", "1.10", "01.1"};
@@ -916,6 +1213,9 @@ int main(void)
 		cmocka_unit_test(test_text_sanitized),
 		cmocka_unit_test(test_interval_limits),
 		cmocka_unit_test(test_result_server_output),
+		cmocka_unit_test(test_udp_round_trip),
+		cmocka_unit_test(test_udp_shapes),
+		cmocka_unit_test(test_udp_errors),
 		cmocka_unit_test(test_c10_versions),
 		cmocka_unit_test(test_caps_and_uuid),
 	};

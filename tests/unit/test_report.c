@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: MIT
+/* Flow model <-> wire per-stream view: TCP and UDP, both ways, and a reference server. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static struct proto_stream out[XFR_MAX_STREAMS];
+static struct proto_aggregate agg;
+
+static struct xfr_flow *add(struct xfr_flow *f, uint32_t *n, uint32_t stream, enum xfr_flow_dir dir)
+{
+	struct xfr_flow *x = &f[(*n)++];
+
+	memset(x, 0, sizeof(*x));
+	x->stream = stream;
+	x->dir = dir;
+	return x;
+}
+
+static void rx(struct xfr_flow *f, uint64_t recv, uint64_t lost, double jit, double jmax)
+{
+	f->has_recv = true;
+	f->recv_bytes = recv * 1400;
+	f->has_udp_rx = true;
+	f->udp.packets_received = recv;
+	f->udp.lost = lost;
+	f->udp.jitter_ms = jit;
+	f->udp.jitter_max_ms = jmax;
+	f->udp.out_of_order = 2;
+	f->udp.duplicates = 1;
+	f->udp.rcvbuf_drops = lost / 2;
+}
+
+static void tx(struct xfr_flow *f, uint64_t sent, uint64_t errs)
+{
+	f->has_sent = true;
+	f->sent_bytes = sent * 1400;
+	f->has_udp_tx = true;
+	f->udp.packets_sent = sent;
+	f->udp.send_errors = errs;
+	f->udp.err_nobufs = errs;
+}
+
+static void test_tcp_to_wire(void **state)
+{
+	struct xfr_flow f[4];
+	uint32_t n = 0;
+	struct xfr_flow *d;
+
+	(void)state;
+	add(f, &n, 0, XFR_FLOW_UP)->has_recv = true;
+	f[0].recv_bytes = 1000;
+	d = add(f, &n, 0, XFR_FLOW_DOWN);
+	d->has_sent = true;
+	d->sent_bytes = 3000;
+	d->has_tcp = true;
+	d->tcp.retransmits = 4;
+	d->tcp.rtt_us = 1200;
+	d->tcp.cwnd_segments = 10;
+	d->tcp.cwnd_bytes = 14480;
+	report_to_wire(f, n, NULL, 0, 1, XFR_DIR_BIDIR, 2.0, out, &agg);
+	assert_int_equal(out[0].id, 0);
+	assert_true(out[0].has_split);
+	assert_int_equal(out[0].bytes_received, 1000);
+	assert_int_equal(out[0].bytes_sent, 3000);
+	assert_int_equal(out[0].bytes, 4000);
+	assert_float_equal(out[0].throughput_mbps, 0.016, 1e-12);
+	assert_true(out[0].tcp.has_retransmits);
+	assert_int_equal(out[0].tcp.retransmits, 4);
+	assert_int_equal(out[0].tcp.rtt_us, 1200);
+	assert_int_equal(out[0].tcp.cwnd, 10);
+	assert_int_equal(out[0].tcp.cwnd_bytes, 14480);
+	assert_false(out[0].has_jitter);
+	assert_false(out[0].has_lost);
+	assert_false(out[0].has_udp);
+	assert_int_equal(agg.bytes, 4000);
+	assert_true(agg.has_split);
+	assert_int_equal(agg.bytes_sent, 1000); /* client view: sent = upload */
+	assert_int_equal(agg.bytes_received, 3000);
+	assert_int_equal(agg.tcp.retransmits, 4);
+	assert_false(agg.has_jitter);
+	assert_false(agg.has_lost);
+	assert_false(agg.has_udp_progress);
+
+	/* upload: no DOWN flow, no TCP figures, no split in the aggregate */
+	n = 0;
+	add(f, &n, 0, XFR_FLOW_UP)->has_recv = true;
+	f[0].recv_bytes = 500;
+	report_to_wire(f, n, f, n, 2, XFR_DIR_UPLOAD, 1.0, out, &agg);
+	assert_int_equal(out[0].bytes, 500);
+	assert_int_equal(out[1].id, 1);
+	assert_int_equal(out[1].bytes, 0);
+	assert_false(out[0].tcp.has_rtt);
+	assert_false(agg.has_split);
+	assert_false(agg.has_udp_progress); /* TCP totals: no UDP receiver data */
+}
+
+static void test_tcp_from_wire(void **state)
+{
+	struct xfr_flow f[4];
+	struct proto_stream s[1];
+	uint32_t n = 0;
+
+	(void)state;
+	memset(s, 0, sizeof(s));
+	s[0].bytes = 777; /* a reference server: no split, read by direction */
+	s[0].tcp.has_rtt = true;
+	s[0].tcp.rtt_us = 99;
+	report_from_wire(s, 1, XFR_DIR_DOWNLOAD, f, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(f[0].dir, XFR_FLOW_DOWN);
+	assert_true(f[0].has_sent);
+	assert_int_equal(f[0].sent_bytes, 777);
+	assert_true(f[0].has_tcp);
+	assert_int_equal(f[0].tcp.rtt_us, 99);
+	assert_false(f[0].has_udp_tx);
+	assert_false(f[0].has_udp_rx);
+
+	n = 0;
+	s[0].has_split = true;
+	s[0].bytes_received = 5;
+	s[0].bytes_sent = 6;
+	report_from_wire(s, 1, XFR_DIR_BIDIR, f, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(f[0].dir, XFR_FLOW_UP);
+	assert_int_equal(f[0].recv_bytes, 5);
+	assert_int_equal(f[1].sent_bytes, 6);
+	assert_false(f[0].has_udp_rx);
+}
+
+static void test_udp_to_wire(void **state)
+{
+	struct xfr_flow f[8], tot[8];
+	uint32_t n = 0, nt = 0;
+
+	(void)state;
+	rx(add(f, &n, 0, XFR_FLOW_UP), 990, 10, 0.2, 0.9);
+	rx(add(f, &n, 1, XFR_FLOW_UP), 500, 0, 0.4, 0.5);
+	tx(add(f, &n, 0, XFR_FLOW_DOWN), 700, 3);
+	tx(add(f, &n, 1, XFR_FLOW_DOWN), 800, 0);
+	rx(add(tot, &nt, 0, XFR_FLOW_UP), 5000, 50, 0.2, 0.9);
+	rx(add(tot, &nt, 1, XFR_FLOW_UP), 3000, 20, 0.4, 0.5);
+	tx(add(tot, &nt, 0, XFR_FLOW_DOWN), 9999, 3); /* not receive progress */
+	report_to_wire(f, n, tot, nt, 2, XFR_DIR_BIDIR, 1.0, out, &agg);
+
+	assert_true(out[0].has_jitter);
+	assert_float_equal(out[0].jitter_ms, 0.2, 1e-12);
+	assert_true(out[0].has_lost);
+	assert_int_equal(out[0].lost, 10);
+	assert_true(out[0].has_udp);
+	assert_int_equal(out[0].udp.packets_sent, 700);
+	assert_int_equal(out[0].udp.send_errors, 3);
+	assert_int_equal(out[0].udp.packets_received, 990);
+	assert_int_equal(out[0].udp.lost, 10);
+	assert_float_equal(out[0].udp.lost_percent, 1.0, 1e-12);
+	assert_float_equal(out[0].udp.jitter_ms, 0.2, 1e-12);
+	assert_float_equal(out[0].udp.jitter_max_ms, 0.9, 1e-12);
+	assert_int_equal(out[0].udp.out_of_order, 2);
+	assert_int_equal(out[0].udp.duplicates, 1);
+	assert_int_equal(out[0].udp.rcvbuf_drops, 5);
+	assert_int_equal(out[0].udp.packet_size, 0);
+	assert_int_equal(out[0].bytes_received, 990 * 1400);
+	assert_int_equal(out[0].bytes_sent, 700 * 1400);
+	assert_false(out[0].tcp.has_rtt);
+	assert_float_equal(out[1].udp.lost_percent, 0, 0);
+	assert_int_equal(out[1].udp.packets_sent, 800);
+
+	assert_true(agg.has_jitter);
+	assert_float_equal(agg.jitter_ms, 0.3, 1e-12);
+	assert_true(agg.has_lost);
+	assert_int_equal(agg.lost, 10);
+	assert_true(agg.has_udp_progress);
+	assert_int_equal(agg.progress_received, 8000);
+	assert_int_equal(agg.progress_lost, 70);
+
+	/* without totals there is no udp_progress; the rest is unchanged */
+	report_to_wire(f, n, NULL, 0, 2, XFR_DIR_BIDIR, 1.0, out, &agg);
+	assert_false(agg.has_udp_progress);
+	assert_int_equal(agg.lost, 10);
+
+	/* download: the server only sends; jitter/lost come from the client itself */
+	n = 0;
+	tx(add(f, &n, 0, XFR_FLOW_DOWN), 1234, 0);
+	report_to_wire(f, n, f, n, 1, XFR_DIR_DOWNLOAD, 1.0, out, &agg);
+	assert_false(out[0].has_jitter);
+	assert_false(out[0].has_lost);
+	assert_true(out[0].has_udp);
+	assert_int_equal(out[0].udp.packets_sent, 1234);
+	assert_int_equal(out[0].udp.packets_received, 0);
+	assert_false(agg.has_jitter);
+	assert_false(agg.has_lost);
+	assert_false(agg.has_udp_progress);
+
+	/* a stream that has no flow at all (not connected yet) stays empty */
+	report_to_wire(f, n, f, n, 2, XFR_DIR_DOWNLOAD, 1.0, out, &agg);
+	assert_false(out[1].has_udp);
+	assert_int_equal(out[1].id, 1);
+}
+
+static void test_udp_from_wire(void **state)
+{
+	struct xfr_flow f[8];
+	struct proto_stream s[2];
+	uint32_t n = 0;
+	struct xfr_flow *up;
+
+	(void)state;
+	/* the client's own side first: it sends UP and receives DOWN */
+	tx(add(f, &n, 0, XFR_FLOW_UP), 1000, 2);
+	rx(add(f, &n, 0, XFR_FLOW_DOWN), 600, 4, 0.7, 1.5);
+	memset(s, 0, sizeof(s));
+	s[0].has_split = true;
+	s[0].bytes_received = 990 * 1400;
+	s[0].bytes_sent = 610 * 1400;
+	s[0].has_jitter = true;
+	s[0].jitter_ms = 0.25;
+	s[0].has_lost = true;
+	s[0].lost = 10;
+	s[0].has_udp = true;
+	s[0].udp = (struct proto_udp){.packets_sent = 610,
+				      .packets_received = 990,
+				      .lost = 10,
+				      .lost_percent = 1,
+				      .jitter_ms = 0.25,
+				      .jitter_max_ms = 0.8,
+				      .out_of_order = 3,
+				      .duplicates = 4,
+				      .rcvbuf_drops = 6,
+				      .send_errors = 9};
+	report_from_wire(s, 1, XFR_DIR_BIDIR, f, &n);
+	assert_int_equal(n, 2);
+	up = &f[0];
+	assert_true(up->has_udp_rx);
+	assert_int_equal(up->udp.packets_received, 990);
+	assert_int_equal(up->udp.lost, 10);
+	assert_int_equal(up->udp.out_of_order, 3);
+	assert_int_equal(up->udp.duplicates, 4);
+	assert_int_equal(up->udp.rcvbuf_drops, 6);
+	assert_float_equal(up->udp.jitter_ms, 0.25, 1e-12);
+	assert_float_equal(up->udp.jitter_max_ms, 0.8, 1e-12);
+	/* the client's sender figures are its own */
+	assert_true(up->has_udp_tx);
+	assert_int_equal(up->udp.packets_sent, 1000);
+	assert_int_equal(up->udp.send_errors, 2);
+	assert_int_equal(up->udp.err_nobufs, 2);
+	assert_int_equal(up->recv_bytes, 990 * 1400);
+	/* DOWN: the server's sender figures; the client's receiver figures stay */
+	assert_true(f[1].has_udp_tx);
+	assert_int_equal(f[1].udp.packets_sent, 610);
+	assert_int_equal(f[1].udp.send_errors, 9);
+	assert_int_equal(f[1].sent_bytes, 610 * 1400);
+	assert_true(f[1].has_udp_rx);
+	assert_int_equal(f[1].udp.packets_received, 600);
+	assert_int_equal(f[1].udp.lost, 4);
+	assert_float_equal(f[1].udp.jitter_ms, 0.7, 1e-12);
+}
+
+/* A reference server sends jitter_ms/lost per stream and no "udp" object. */
+static void test_udp_from_reference_server(void **state)
+{
+	struct xfr_flow f[8];
+	struct proto_stream s[2];
+	uint32_t n = 0;
+
+	(void)state;
+	tx(add(f, &n, 0, XFR_FLOW_UP), 1000, 0);
+	tx(add(f, &n, 1, XFR_FLOW_UP), 1000, 0);
+	memset(s, 0, sizeof(s));
+	s[0].id = 0;
+	s[0].bytes = 990 * 1400;
+	s[0].tcp.has_retransmits = true; /* 0 for UDP, but present */
+	s[0].has_jitter = true;
+	s[0].jitter_ms = 0.031;
+	s[0].has_lost = true;
+	s[0].lost = 10;
+	s[1].id = 1;
+	s[1].bytes = 1000 * 1400; /* result streams: no jitter/lost from a reference server */
+	report_from_wire(s, 2, XFR_DIR_UPLOAD, f, &n);
+	assert_int_equal(n, 2);
+	assert_true(f[0].has_recv);
+	assert_int_equal(f[0].recv_bytes, 990 * 1400);
+	assert_true(f[0].has_udp_rx);
+	assert_int_equal(f[0].udp.packets_received, 0); /* unknown */
+	assert_int_equal(f[0].udp.lost, 10);
+	assert_float_equal(f[0].udp.jitter_ms, 0.031, 1e-12);
+	assert_float_equal(f[0].udp.jitter_max_ms, 0, 0);
+	assert_int_equal(f[0].udp.packets_sent, 1000);
+	assert_false(f[1].has_udp_rx);
+	assert_int_equal(f[1].recv_bytes, 1000 * 1400);
+
+	/* only lost known */
+	memset(s, 0, sizeof(s));
+	s[0].has_lost = true;
+	s[0].lost = 3;
+	n = 0;
+	report_from_wire(s, 1, XFR_DIR_UPLOAD, f, &n);
+	assert_true(f[0].has_udp_rx);
+	assert_int_equal(f[0].udp.lost, 3);
+	assert_float_equal(f[0].udp.jitter_ms, 0, 0);
+
+	/* download from a reference server: no sender figures to take */
+	memset(s, 0, sizeof(s));
+	s[0].bytes = 42;
+	n = 0;
+	report_from_wire(s, 1, XFR_DIR_DOWNLOAD, f, &n);
+	assert_int_equal(n, 1);
+	assert_false(f[0].has_udp_tx);
+	assert_int_equal(f[0].sent_bytes, 42);
+}
+
+/* Server flows -> wire -> client flows: the server's side arrives intact. */
+static void test_udp_both_ways(void **state)
+{
+	struct xfr_flow srv[4], cli[4];
+	uint32_t ns = 0, nc = 0;
+
+	(void)state;
+	rx(add(srv, &ns, 0, XFR_FLOW_UP), 4000, 40, 0.125, 2.5);
+	report_to_wire(srv, ns, srv, ns, 1, XFR_DIR_UPLOAD, 1.0, out, &agg);
+	report_from_wire(out, 1, XFR_DIR_UPLOAD, cli, &nc);
+	assert_int_equal(nc, 1);
+	assert_true(cli[0].has_udp_rx);
+	assert_false(cli[0].has_udp_tx);
+	assert_int_equal(cli[0].udp.packets_received, 4000);
+	assert_int_equal(cli[0].udp.lost, 40);
+	assert_int_equal(cli[0].udp.rcvbuf_drops, 20);
+	assert_float_equal(cli[0].udp.jitter_max_ms, 2.5, 0);
+	assert_int_equal(cli[0].recv_bytes, 4000 * 1400);
+	assert_int_equal(agg.progress_received, 4000);
+}
+
+static void test_result_udp(void **state)
+{
+	struct xfr_flow f[8];
+	struct proto_udp u;
+	uint32_t n = 0;
+	bool present = false;
+
+	(void)state;
+	/* upload, two streams: packets_sent is the receiver's view (received + lost) */
+	rx(add(f, &n, 0, XFR_FLOW_UP), 9900, 60, 0.2, 1.0);
+	rx(add(f, &n, 1, XFR_FLOW_UP), 9900, 40, 0.4, 3.0);
+	report_result_udp(f, n, 1400, &u, &present);
+	assert_true(present);
+	assert_int_equal(u.packets_received, 19800);
+	assert_int_equal(u.lost, 100);
+	assert_int_equal(u.packets_sent, 19900);
+	assert_float_equal(u.lost_percent, 100.0 * 100 / 19900, 1e-9);
+	assert_float_equal(u.jitter_ms, 0.3, 1e-12);
+	assert_float_equal(u.jitter_max_ms, 3.0, 0);
+	assert_int_equal(u.out_of_order, 4);
+	assert_int_equal(u.duplicates, 2);
+	assert_int_equal(u.rcvbuf_drops, 50);
+	assert_int_equal(u.send_errors, 0);
+	assert_int_equal(u.packet_size, 1400);
+
+	/* bidir: packets_sent from what the server sent */
+	tx(add(f, &n, 0, XFR_FLOW_DOWN), 7000, 5);
+	tx(add(f, &n, 1, XFR_FLOW_DOWN), 3000, 1);
+	report_result_udp(f, n, 64, &u, &present);
+	assert_int_equal(u.packets_sent, 10000);
+	assert_int_equal(u.send_errors, 6);
+	assert_int_equal(u.packets_received, 19800);
+	assert_int_equal(u.packet_size, 64);
+
+	/* download: nothing received at the server */
+	report_result_udp(f + 2, 2, 1400, &u, &present);
+	assert_true(present);
+	assert_int_equal(u.packets_sent, 10000);
+	assert_int_equal(u.packets_received, 0);
+	assert_float_equal(u.lost_percent, 0, 0);
+	assert_float_equal(u.jitter_ms, 0, 0);
+
+	/* all lost */
+	n = 0;
+	rx(add(f, &n, 0, XFR_FLOW_UP), 0, 10, 0, 0);
+	report_result_udp(f, n, 70000, &u, &present);
+	assert_float_equal(u.lost_percent, 100, 0);
+	assert_int_equal(u.packet_size, 0); /* out of 16..65535: absent */
+	report_result_udp(f, n, 15, &u, &present);
+	assert_int_equal(u.packet_size, 0);
+
+	/* TCP flows: nothing to say */
+	n = 0;
+	add(f, &n, 0, XFR_FLOW_UP)->has_recv = true;
+	report_result_udp(f, n, 1400, &u, &present);
+	assert_false(present);
+	assert_int_equal(u.packets_sent, 0);
+	report_result_udp(f, 0, 1400, &u, &present);
+	assert_false(present);
+}
+
+static void test_sanitize(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	report_sanitize(buf, sizeof(buf), "a\tb\xc3\xa9z");
+	assert_string_equal(buf, "a?b??z");
+	report_sanitize(buf, 4, "abcdef");
+	assert_string_equal(buf, "abc");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp_to_wire),
+		cmocka_unit_test(test_tcp_from_wire),
+		cmocka_unit_test(test_udp_to_wire),
+		cmocka_unit_test(test_udp_from_wire),
+		cmocka_unit_test(test_udp_from_reference_server),
+		cmocka_unit_test(test_udp_both_ways),
+		cmocka_unit_test(test_result_udp),
+		cmocka_unit_test(test_sanitize),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
