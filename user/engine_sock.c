@@ -3,12 +3,18 @@
  * The socket engine: one thread per (stream, direction) flow over kernel
  * sockets. This file owns the life cycle (init, streams, threads, pause, stop),
  * the shared byte budget and sampling; the transport loops live in
- * engine_sock_tcp.c (and, later, a UDP sibling).
+ * engine_sock_tcp.c and engine_sock_udp.c.
+ *
+ * UDP receivers never see an EOF: they end only on stop(). done_fd therefore
+ * fires when every flow has ended, which for UDP means every sending flow
+ * finished (budget or error) and this side has no receiving flow.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -19,6 +25,7 @@
 #include "engine_sock_priv.h"
 #include "log.h"
 #include "timeutil.h"
+#include "wire.h"
 
 #define SOCK_MAX_LEN  (16u * 1024 * 1024)
 #define SOCK_MIN_RLEN (512u * 1024)	 /* receive size: MSG_TRUNC makes big reads cheap */
@@ -72,6 +79,33 @@ bool sock_wait(struct sock_flow *f, uint64_t deadline_ns)
 	return true;
 }
 
+/*
+ * Senders, before each write of `bytes`: wait while paused, reset the bucket
+ * after a resume (no catch-up), wait for pacing credit. true = something was
+ * waited for: re-check state.
+ */
+bool sock_tx_hold(struct sock_flow *f, uint64_t bytes)
+{
+	struct sock_eng *se = f->eng;
+	uint64_t gen, now, d;
+
+	if (SOCK_LOAD(se->paused))
+		return sock_wait(f, 0);
+	gen = SOCK_LOAD(se->resume_gen);
+	if (gen != f->resume_gen) {
+		f->resume_gen = gen;
+		if (f->upace)
+			pacing_reset(&f->pace, time_mono_ns());
+	}
+	if (!f->upace)
+		return false;
+	now = time_mono_ns();
+	d = pacing_delay_ns(&f->pace, bytes, now);
+	if (!d)
+		return false;
+	return sock_wait(f, d > UINT64_MAX - now ? UINT64_MAX : now + d);
+}
+
 static int payload_fill(uint8_t *buf, size_t len)
 {
 	size_t off = 0;
@@ -123,16 +157,20 @@ static int payload_prepare(struct sock_eng *se)
 		if (err)
 			return err;
 	}
-	if (se->p.zerocopy == XFR_ZC_AUTO || se->p.zerocopy == XFR_ZC_SENDFILE)
+	if (se->p.proto == XFR_PROTO_TCP &&
+	    (se->p.zerocopy == XFR_ZC_AUTO || se->p.zerocopy == XFR_ZC_SENDFILE))
 		se->memfd = payload_memfd(se->payload, se->p.length);
 	return 0;
 }
 
 static int sock_check_params(const struct engine_params *p)
 {
-	if (p->proto != XFR_PROTO_TCP)
+	if (p->proto != XFR_PROTO_TCP && p->proto != XFR_PROTO_UDP)
 		return -EPROTONOSUPPORT;
 	if (!p->streams || p->streams > XFR_MAX_STREAMS || p->length > SOCK_MAX_LEN)
+		return -EINVAL;
+	if (p->proto == XFR_PROTO_UDP && p->length &&
+	    (p->length < XFR_UDP_HDR_LEN || p->length > XFR_UDP_MAX_PAYLOAD))
 		return -EINVAL;
 	return 0;
 }
@@ -152,7 +190,8 @@ static int sock_init(struct engine *e, const struct engine_params *p)
 		return -ENOMEM;
 	se->p = *p;
 	if (!se->p.length)
-		se->p.length = XFR_DEFAULT_TCP_LEN;
+		se->p.length =
+			p->proto == XFR_PROTO_UDP ? XFR_DEFAULT_UDP_LEN : XFR_DEFAULT_TCP_LEN;
 	se->rlen = se->p.length > SOCK_MIN_RLEN ? se->p.length : SOCK_MIN_RLEN;
 	se->memfd = -1;
 	se->budgeted = p->byte_budget > 0;
@@ -176,6 +215,17 @@ static int sock_init(struct engine *e, const struct engine_params *p)
 	pthread_condattr_destroy(&ca);
 	e->priv = se;
 	return 0;
+}
+
+static void stream_busy_poll(struct sock_eng *se, int fd)
+{
+	int us = (int)se->p.busy_poll_us;
+	char msg[128];
+
+	if (!us || setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) == 0)
+		return;
+	snprintf(msg, sizeof(msg), "--busy-poll: SO_BUSY_POLL %d us: %s", us, strerror(errno));
+	sock_warn_once(&se->warned_busy_poll, msg);
 }
 
 static void stream_probe(struct sock_stream *st)
@@ -203,7 +253,10 @@ static void flow_add(struct sock_eng *se, struct sock_stream *st, uint32_t idx, 
 	f->stream = idx;
 	f->dir = dir;
 	f->sending = sending;
-	f->run = sending ? sock_tcp_send_loop : sock_tcp_recv_loop;
+	if (se->p.proto == XFR_PROTO_UDP)
+		f->run = sending ? sock_udp_send_loop : sock_udp_recv_loop;
+	else
+		f->run = sending ? sock_tcp_send_loop : sock_tcp_recv_loop;
 	if (sending)
 		se->nsend++;
 }
@@ -230,10 +283,15 @@ static int sock_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bo
 	st->fd = fd;
 	st->added = true;
 	stream_probe(st);
+	stream_busy_poll(se, fd);
 	if (send)
 		flow_add(se, st, idx, true, dir_send);
 	if (recv)
 		flow_add(se, st, idx, false, dir_send == XFR_FLOW_UP ? XFR_FLOW_DOWN : XFR_FLOW_UP);
+	if (send && recv) {
+		se->flows[se->nflows - 2].sibling = &se->flows[se->nflows - 1];
+		se->flows[se->nflows - 1].sibling = &se->flows[se->nflows - 2];
+	}
 	return 0;
 }
 
@@ -270,7 +328,9 @@ static int senders_setup(struct sock_eng *se)
 	err = payload_prepare(se);
 	for (i = 0; !err && i < se->nflows; i++)
 		if (se->flows[i].sending)
-			err = sock_tcp_setup_sender(&se->flows[i], rate);
+			err = se->p.proto == XFR_PROTO_UDP
+				      ? sock_udp_setup_sender(&se->flows[i], rate)
+				      : sock_tcp_setup_sender(&se->flows[i], rate);
 	return err;
 }
 
@@ -312,6 +372,27 @@ static void set_stop(struct sock_eng *se, bool all)
 	pthread_mutex_unlock(&se->lock);
 }
 
+/* --affinity: flow k (add_stream order, send before recv) on cpus[k % ncpus]. */
+static void flow_pin(struct sock_eng *se, uint32_t k)
+{
+	char msg[128];
+	cpu_set_t set;
+	int cpu, err;
+
+	if (!se->p.cpus || !se->p.ncpus)
+		return;
+	cpu = se->p.cpus[k % se->p.ncpus];
+	CPU_ZERO(&set);
+	if (cpu >= 0 && cpu < CPU_SETSIZE)
+		CPU_SET(cpu, &set);
+	err = pthread_setaffinity_np(se->flows[k].thread, sizeof(set), &set);
+	if (!err)
+		return;
+	snprintf(msg, sizeof(msg), "--affinity: cannot pin a stream thread to CPU %d: %s", cpu,
+		 strerror(err));
+	sock_warn_once(&se->warned_affinity, msg);
+}
+
 /* Threads take no asynchronous signals: the control loop handles them. */
 static int spawn_flows(struct sock_eng *se)
 {
@@ -322,9 +403,12 @@ static int spawn_flows(struct sock_eng *se)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	se->live = se->nflows;
+	se->start_ns = time_mono_ns();
 	for (i = 0; i < se->nflows && !err; i++) {
 		err = -pthread_create(&se->flows[i].thread, NULL, flow_main, &se->flows[i]);
 		se->flows[i].started = !err;
+		if (!err)
+			flow_pin(se, i);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!err)
@@ -357,6 +441,34 @@ static int sock_start(struct engine *e)
 	return err;
 }
 
+static double bits_double(uint64_t b)
+{
+	double d;
+
+	memcpy(&d, &b, sizeof(d));
+	return d;
+}
+
+static void sample_udp(const struct sock_udp_ctr *c, struct engine_udp_sample *u)
+{
+	u->packets = SOCK_LOAD(c->packets);
+	u->lost = SOCK_LOAD(c->lost);
+	u->out_of_order = SOCK_LOAD(c->out_of_order);
+	u->duplicates = SOCK_LOAD(c->duplicates);
+	u->next_seq = SOCK_LOAD(c->next_seq);
+	u->jitter_us = bits_double(SOCK_LOAD(c->jitter_bits));
+	u->jitter_max_us = bits_double(SOCK_LOAD(c->jitter_max_bits));
+	u->rcvbuf_drops = SOCK_LOAD(c->rcvbuf_drops);
+	u->malformed = SOCK_LOAD(c->malformed);
+	u->err_nobufs = SOCK_LOAD(c->err_nobufs);
+	u->err_refused = SOCK_LOAD(c->err_refused);
+	u->err_other = SOCK_LOAD(c->err_other);
+	u->has_feedback = SOCK_LOAD(c->has_fb);
+	u->fb_elapsed_ms = SOCK_LOAD(c->fb_elapsed_ms);
+	u->fb_received = SOCK_LOAD(c->fb_received);
+	u->fb_lost = SOCK_LOAD(c->fb_lost);
+}
+
 static void sample_flow(const struct sock_flow *f, struct engine_flow_sample *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -369,6 +481,10 @@ static void sample_flow(const struct sock_flow *f, struct engine_flow_sample *s)
 	s->calls = SOCK_LOAD(f->ctr.calls);
 	if (f->sending && f->st->is_tcp && tcpinfo_read(f->st->fd, &s->tcp) == 0)
 		s->has_tcp = true;
+	if (f->eng->p.proto == XFR_PROTO_UDP) {
+		s->is_udp = true;
+		sample_udp(&f->udp, &s->udp);
+	}
 }
 
 static int sock_sample(struct engine *e, struct engine_sample *out)
@@ -431,12 +547,14 @@ static void clamp_to_acked(struct sock_eng *se)
 	}
 }
 
+/* TCP receivers end at the peer's EOF; UDP ones have none and end at stop. */
 static bool receivers_done(struct sock_eng *se)
 {
 	uint32_t i;
 
 	for (i = 0; i < se->nflows; i++)
-		if (!se->flows[i].sending && !SOCK_LOAD(se->flows[i].ctr.done))
+		if (!se->flows[i].sending && se->p.proto != XFR_PROTO_UDP &&
+		    !SOCK_LOAD(se->flows[i].ctr.done))
 			return false;
 	return true;
 }
@@ -450,7 +568,7 @@ static void stop_graceful(struct sock_eng *se)
 
 	set_stop(se, false);
 	for (i = 0; i < se->nflows; i++)
-		if (se->flows[i].sending)
+		if (se->flows[i].sending && se->p.proto != XFR_PROTO_UDP)
 			shutdown(se->flows[i].st->fd, SHUT_WR);
 	join_flows(se, true);
 	abs_mono(time_mono_ns() + SOCK_DRAIN_NS, &ts);

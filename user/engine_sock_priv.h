@@ -32,6 +32,32 @@ struct sock_ctr {
 	bool done;
 } __attribute__((aligned(64)));
 
+/*
+ * UDP counters of one flow (see struct engine_udp_sample): written once per
+ * batch by the flow's thread (fb_* by the sibling receive thread in --bidir),
+ * read by sample(). Jitter is stored as the bits of a double.
+ */
+struct sock_udp_ctr {
+	uint64_t packets;
+	uint64_t lost;
+	uint64_t out_of_order;
+	uint64_t duplicates;
+	uint64_t next_seq;
+	uint64_t jitter_bits;
+	uint64_t jitter_max_bits;
+	uint64_t rcvbuf_drops;
+	uint64_t malformed;
+	uint64_t err_nobufs;
+	uint64_t err_refused;
+	uint64_t err_other;
+	uint64_t gso_sends; /* sendmsg calls that went out with UDP_SEGMENT */
+	uint64_t gro_reads; /* reads that returned coalesced (UDP_GRO) segments */
+	uint64_t fb_elapsed_ms;
+	uint64_t fb_received;
+	uint64_t fb_lost;
+	bool has_fb;
+} __attribute__((aligned(64)));
+
 struct sock_eng;
 
 struct sock_stream {
@@ -49,6 +75,7 @@ struct sock_flow {
 	enum xfr_flow_dir dir;
 	bool sending;
 	int (*run)(struct sock_flow *f); /* the transport loop: 0 or -errno */
+	struct sock_flow *sibling;	 /* the other direction of the same stream (--bidir) */
 	pthread_t thread;
 	bool started;
 
@@ -59,6 +86,9 @@ struct sock_flow {
 	struct pacing pace;
 	uint64_t resume_gen;  /* last resume seen: a new one resets the bucket */
 	uint32_t zc_unreaped; /* MSG_ZEROCOPY sends since the last error-queue drain */
+	uint32_t batch;	      /* UDP: datagrams per send call */
+
+	struct sock_udp_ctr udp; /* own cache line(s) */
 } __attribute__((aligned(64)));
 
 struct sock_eng {
@@ -85,6 +115,10 @@ struct sock_eng {
 
 	bool warned_sendfile; /* atomic: explicit -Z fallback said once */
 	bool warned_msgzc;
+	bool warned_affinity;
+	bool warned_busy_poll;
+	bool logged_gso;   /* GSO fallback said once (debug) */
+	uint64_t start_ns; /* CLOCK_MONOTONIC at start(): XFRF elapsed_ms origin */
 	bool started;
 	bool stopped;
 };
@@ -107,6 +141,7 @@ uint64_t sock_budget_claim(struct sock_eng *se, uint64_t want);
  * Block while paused, or until deadline_ns (0 = none) passes. Returns true if
  * the flow should re-check its state (stop, pause, resume) before sending.
  */
+bool sock_tx_hold(struct sock_flow *f, uint64_t bytes);
 bool sock_wait(struct sock_flow *f, uint64_t deadline_ns);
 
 /* Warn once per engine (flag is one of the warned_* fields). */
@@ -116,5 +151,10 @@ void sock_warn_once(bool *flag, const char *msg);
 int sock_tcp_setup_sender(struct sock_flow *f, uint64_t rate_bps);
 int sock_tcp_send_loop(struct sock_flow *f);
 int sock_tcp_recv_loop(struct sock_flow *f);
+
+/* UDP (engine_sock_udp.c): batch size and pacing of a sending flow; the loops. */
+int sock_udp_setup_sender(struct sock_flow *f, uint64_t rate_bps);
+int sock_udp_send_loop(struct sock_flow *f);
+int sock_udp_recv_loop(struct sock_flow *f);
 
 #endif

@@ -179,29 +179,6 @@ static int tx_claim(struct sock_flow *f, uint32_t n)
 	return 0;
 }
 
-/* Pause and user-space pacing. true = something was waited for: re-check state. */
-static bool tx_hold(struct sock_flow *f)
-{
-	struct sock_eng *se = f->eng;
-	uint64_t gen, now, d;
-
-	if (SOCK_LOAD(se->paused))
-		return sock_wait(f, 0);
-	gen = SOCK_LOAD(se->resume_gen);
-	if (gen != f->resume_gen) {
-		f->resume_gen = gen;
-		if (f->upace)
-			pacing_reset(&f->pace, time_mono_ns());
-	}
-	if (!f->upace)
-		return false;
-	now = time_mono_ns();
-	d = pacing_delay_ns(&f->pace, f->chunk, now);
-	if (!d)
-		return false;
-	return sock_wait(f, d > UINT64_MAX - now ? UINT64_MAX : now + d);
-}
-
 int sock_tcp_send_loop(struct sock_flow *f)
 {
 	struct sock_eng *se = f->eng;
@@ -211,7 +188,7 @@ int sock_tcp_send_loop(struct sock_flow *f)
 	for (;;) {
 		if (SOCK_LOAD(se->stop_send))
 			return 0;
-		if (tx_hold(f))
+		if (sock_tx_hold(f, f->chunk))
 			continue;
 		n = f->chunk;
 		if (se->budgeted) {

@@ -58,19 +58,61 @@ static const struct engine_flow_sample *prev_flow(const struct engine_sample *pr
 	return NULL;
 }
 
+/* A sending UDP flow: packets and send errors over the span (p NULL = total). */
+static void merge_udp_tx(const struct engine_udp_sample *p, const struct engine_udp_sample *c,
+			 struct xfr_flow *f)
+{
+	static const struct engine_udp_sample zero;
+	struct xfr_udp_stats *u = &f->udp;
+
+	if (!p)
+		p = &zero;
+	f->has_udp_tx = true;
+	u->packets_sent = sub_sat(c->packets, p->packets);
+	u->err_nobufs = sub_sat(c->err_nobufs, p->err_nobufs);
+	u->err_refused = sub_sat(c->err_refused, p->err_refused);
+	u->send_errors = u->err_nobufs + u->err_refused + sub_sat(c->err_other, p->err_other);
+}
+
+/* A receiving UDP flow: counts over the span (lost clamped at 0 when late
+ * packets filled more gaps than opened), jitter as of c. */
+static void merge_udp_rx(const struct engine_udp_sample *p, const struct engine_udp_sample *c,
+			 struct xfr_flow *f)
+{
+	static const struct engine_udp_sample zero;
+	struct xfr_udp_stats *u = &f->udp;
+
+	if (!p)
+		p = &zero;
+	f->has_udp_rx = true;
+	u->packets_received = sub_sat(c->packets, p->packets);
+	u->lost = sub_sat(c->lost, p->lost);
+	u->out_of_order = sub_sat(c->out_of_order, p->out_of_order);
+	u->duplicates = sub_sat(c->duplicates, p->duplicates);
+	u->rcvbuf_drops = sub_sat(c->rcvbuf_drops, p->rcvbuf_drops);
+	u->malformed = sub_sat(c->malformed, p->malformed);
+	u->jitter_ms = c->jitter_us / 1000.0;
+	u->jitter_max_ms = c->jitter_max_us / 1000.0;
+}
+
 static void merge_flow(const struct engine_flow_sample *p, const struct engine_flow_sample *c,
 		       struct xfr_flow *f)
 {
 	uint64_t bytes = sub_sat(c->bytes, p ? p->bytes : 0);
 	uint64_t retr0 = p && p->has_tcp ? p->tcp.total_retrans : 0;
+	const struct engine_udp_sample *pu = p && p->is_udp ? &p->udp : NULL;
 
 	if (!c->sending) {
 		f->has_recv = true;
 		f->recv_bytes = bytes;
+		if (c->is_udp)
+			merge_udp_rx(pu, &c->udp, f);
 		return;
 	}
 	f->has_sent = true;
 	f->sent_bytes = bytes;
+	if (c->is_udp)
+		merge_udp_tx(pu, &c->udp, f);
 	if (!c->has_tcp)
 		return;
 	f->has_tcp = true;

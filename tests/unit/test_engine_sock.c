@@ -411,8 +411,14 @@ static void test_bad_params(void **state)
 
 	(void)state;
 	assert_non_null(e);
-	p.proto = XFR_PROTO_UDP;
+	p.proto = XFR_PROTO_QUIC;
 	assert_int_equal(e->ops->init(e, &p), -EPROTONOSUPPORT);
+	p.proto = XFR_PROTO_UDP;
+	p.length = 15; /* shorter than the data header */
+	assert_int_equal(e->ops->init(e, &p), -EINVAL);
+	p.length = 65508;
+	assert_int_equal(e->ops->init(e, &p), -EINVAL);
+	p.length = 0;
 	p.proto = XFR_PROTO_TCP;
 	p.streams = 0;
 	assert_int_equal(e->ops->init(e, &p), -EINVAL);
@@ -431,6 +437,25 @@ static void test_bad_params(void **state)
 	e->ops->destroy(e);
 }
 
+/* --busy-poll: SO_BUSY_POLL on TCP data sockets too. */
+static void test_busy_poll(void **state)
+{
+	struct engine_params p = params(1, -1);
+	socklen_t len = sizeof(int);
+	struct engine *e;
+	int a, b, us = 0;
+
+	(void)state;
+	p.busy_poll_us = 25;
+	e = eng(&p);
+	tcp_pair(&a, &b);
+	assert_int_equal(e->ops->add_stream(e, 0, a, true, false, XFR_FLOW_UP), 0);
+	assert_int_equal(getsockopt(a, SOL_SOCKET, SO_BUSY_POLL, &us, &len), 0);
+	assert_int_equal(us, 25);
+	e->ops->destroy(e);
+	close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_abortive_stop_unblocks),
 		cmocka_unit_test(test_bidir),
 		cmocka_unit_test(test_bad_params),
+		cmocka_unit_test(test_busy_poll),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

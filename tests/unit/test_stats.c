@@ -171,6 +171,118 @@ static void test_merge_other_side(void **state)
 	assert_int_equal(out[0].sent_bytes, 1000);
 }
 
+static void set_udp_tx(struct engine_sample *s, uint32_t i, uint64_t packets, uint64_t nobufs,
+		       uint64_t refused, uint64_t other)
+{
+	struct engine_udp_sample *u = &s->flows[i].udp;
+
+	s->flows[i].is_udp = true;
+	u->packets = packets;
+	u->err_nobufs = nobufs;
+	u->err_refused = refused;
+	u->err_other = other;
+}
+
+static void set_udp_rx(struct engine_sample *s, uint32_t i, uint64_t packets, uint64_t lost,
+		       uint64_t ooo, double jitter_us, double jitter_max_us)
+{
+	struct engine_udp_sample *u = &s->flows[i].udp;
+
+	s->flows[i].is_udp = true;
+	u->packets = packets;
+	u->lost = lost;
+	u->out_of_order = ooo;
+	u->duplicates = packets / 100;
+	u->rcvbuf_drops = lost / 2;
+	u->malformed = packets / 1000;
+	u->jitter_us = jitter_us;
+	u->jitter_max_us = jitter_max_us;
+}
+
+static void test_udp_delta(void **state)
+{
+	struct xfr_udp_stats *u;
+	uint32_t n = 0;
+
+	(void)state;
+	set_flow(&s_prev, 0, 0, XFR_FLOW_UP, true, 140000);
+	set_udp_tx(&s_prev, 0, 100, 2, 1, 1);
+	set_flow(&s_prev, 1, 1, XFR_FLOW_DOWN, false, 1400000);
+	set_udp_rx(&s_prev, 1, 1000, 40, 3, 250.0, 900.0);
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, true, 280000);
+	set_udp_tx(&s_cur, 0, 200, 7, 4, 2);
+	set_flow(&s_cur, 1, 1, XFR_FLOW_DOWN, false, 2800000);
+	set_udp_rx(&s_cur, 1, 3000, 30, 10, 125.0, 900.0); /* late fills: lost went down */
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_int_equal(n, 2);
+	u = &out[0].udp;
+	assert_true(out[0].has_udp_tx);
+	assert_false(out[0].has_udp_rx);
+	assert_int_equal(out[0].sent_bytes, 140000);
+	assert_int_equal(u->packets_sent, 100);
+	assert_int_equal(u->err_nobufs, 5);
+	assert_int_equal(u->err_refused, 3);
+	assert_int_equal(u->send_errors, 9);
+	u = &out[1].udp;
+	assert_true(out[1].has_udp_rx);
+	assert_false(out[1].has_udp_tx);
+	assert_int_equal(out[1].recv_bytes, 1400000);
+	assert_int_equal(u->packets_received, 2000);
+	assert_int_equal(u->lost, 0); /* clamped, never wrapped */
+	assert_int_equal(u->out_of_order, 7);
+	assert_int_equal(u->duplicates, 20);
+	assert_int_equal(u->rcvbuf_drops, 0);
+	assert_int_equal(u->malformed, 2);
+	assert_true(u->jitter_ms == 0.125);   /* current, not a delta */
+	assert_true(u->jitter_max_ms == 0.9); /* cumulative max */
+	assert_false(out[1].has_tcp);
+}
+
+static void test_udp_total_and_merge(void **state)
+{
+	struct xfr_flow *f;
+	uint32_t n = 0;
+
+	(void)state;
+	/* the peer's receiver figures are there already; our sender figures join them */
+	f = stats_flow(out, &n, 0, XFR_FLOW_UP);
+	f->has_udp_rx = true;
+	f->udp.packets_received = 990;
+	f->udp.lost = 10;
+	f->udp.jitter_ms = 0.5;
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, true, 1400000);
+	set_udp_tx(&s_cur, 0, 1000, 3, 0, 0);
+	set_flow(&s_cur, 1, 0, XFR_FLOW_DOWN, false, 700000);
+	set_udp_rx(&s_cur, 1, 500, 8, 2, 40.0, 80.0);
+	stats_side_total(&s_cur, out, &n);
+	assert_int_equal(n, 2);
+	assert_true(out[0].has_udp_tx && out[0].has_udp_rx);
+	assert_int_equal(out[0].udp.packets_sent, 1000);
+	assert_int_equal(out[0].udp.send_errors, 3);
+	assert_int_equal(out[0].udp.packets_received, 990);
+	assert_int_equal(out[0].udp.lost, 10);
+	assert_true(out[0].udp.jitter_ms == 0.5);
+	assert_int_equal(out[1].udp.packets_received, 500);
+	assert_int_equal(out[1].udp.lost, 8);
+	assert_int_equal(out[1].udp.rcvbuf_drops, 4);
+	assert_true(out[1].udp.jitter_ms == 0.04);
+	assert_true(out[1].udp.jitter_max_ms == 0.08);
+}
+
+/* TCP samples leave the UDP part alone. */
+static void test_tcp_has_no_udp(void **state)
+{
+	uint32_t n = 0;
+
+	(void)state;
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, true, 100);
+	set_flow(&s_cur, 1, 0, XFR_FLOW_DOWN, false, 100);
+	stats_side_total(&s_cur, out, &n);
+	assert_false(out[0].has_udp_tx || out[0].has_udp_rx);
+	assert_false(out[1].has_udp_tx || out[1].has_udp_rx);
+	assert_int_equal(out[0].udp.packets_sent, 0);
+}
+
 static void test_flow_lookup(void **state)
 {
 	struct xfr_flow *a, *b, *c;
@@ -299,6 +411,9 @@ int main(void)
 		cmocka_unit_test_setup(test_total, reset),
 		cmocka_unit_test_setup(test_merge_other_side, reset),
 		cmocka_unit_test_setup(test_flow_lookup, reset),
+		cmocka_unit_test_setup(test_udp_delta, reset),
+		cmocka_unit_test_setup(test_udp_total_and_merge, reset),
+		cmocka_unit_test_setup(test_tcp_has_no_udp, reset),
 		cmocka_unit_test(test_tcp_from_info),
 		cmocka_unit_test(test_pacing_burst),
 		cmocka_unit_test(test_pacing_bucket),

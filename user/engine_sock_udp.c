@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: MIT
+/*
+ * UDP flow loops of the socket engine, on connected UDP sockets.
+ *
+ * Sender: datagrams of p.length bytes, each with the 16-byte data header
+ * (sequence from 0, microseconds since the flow started), sent in batches:
+ * one sendmsg with UDP_SEGMENT (GSO: up to 64 segments, < 64 KiB) or, where
+ * the kernel or the path refuses GSO, sendmmsg of up to 64. A paced flow
+ * sends about 1 ms of datagrams per batch from the token bucket of pacing.h.
+ * Transient send errors are counted by cause and the batch is retried, so a
+ * refused or dropped send never shows as loss at the receiver.
+ *
+ * Receiver: recvmsg of up to 64 KiB of UDP_GRO-coalesced segments, or
+ * recvmmsg of up to 64 datagrams of which only the first 64 bytes are copied
+ * (MSG_TRUNC reports the real length; the payload is never inspected). Each
+ * datagram goes through the sequence tracker; SO_RXQ_OVFL tells how many the
+ * kernel dropped because the socket buffer was full.
+ *
+ * Counters are published once per batch, never per datagram.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/sock_diag.h>
+
+#include "engine_sock_priv.h"
+#include "log.h"
+#include "seqtrack.h"
+#include "timeutil.h"
+#include "wire.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SO_RXQ_OVFL
+#define SO_RXQ_OVFL 40
+#endif
+#ifndef SO_MEMINFO
+#define SO_MEMINFO 55
+#endif
+
+#define UDP_BATCH_MAX	  64
+#define UDP_GSO_MAX_BYTES XFR_UDP_MAX_PAYLOAD	/* one GSO send is one IPv4 datagram's worth */
+#define UDP_FB_READ_NS	  (10 * NSEC_PER_MSEC)	/* sender: look for XFRF this often */
+#define UDP_FB_SEND_NS	  (500 * NSEC_PER_MSEC) /* receiver: XFRF at 2 Hz */
+#define UDP_POLL_MS	  100			/* receivers notice stop within this */
+#define UDP_GRO_BUF	  65536
+#define UDP_RX_SLOT	  64   /* recvmmsg copies this much per datagram: header or XFRF */
+#define UDP_DRAIN_MAX	  4096 /* reads after stop: what was queued is counted */
+
+union udp_cmsg {
+	char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint32_t))];
+	struct cmsghdr align;
+};
+
+static void store_double(uint64_t *dst, double v)
+{
+	uint64_t b;
+
+	memcpy(&b, &v, sizeof(b));
+	SOCK_STORE(*dst, b);
+}
+
+/*
+ * XFRF progress for the sending flow f. Without a pre-shared key anybody who
+ * can reach our connected socket from the peer's address and port can forge
+ * one (bad-input N8); we accept only f's own stream_id and never let the
+ * figures go backwards, and they are only ever displayed, never acted on.
+ * Returns true when p is an XFRF packet (consumed whether accepted or not).
+ */
+static bool fb_take(struct sock_flow *f, const uint8_t *p, size_t len)
+{
+	struct wire_feedback fb;
+	struct sock_udp_ctr *c;
+
+	if (len != XFR_FEEDBACK_LEN || !wire_feedback_get(p, (uint32_t)len, &fb))
+		return false;
+	if (!f || !f->sending || fb.stream_id != (uint16_t)f->stream)
+		return true;
+	c = &f->udp;
+	if (fb.packets_received < SOCK_LOAD(c->fb_received) ||
+	    fb.elapsed_ms < SOCK_LOAD(c->fb_elapsed_ms))
+		return true;
+	SOCK_STORE(c->fb_elapsed_ms, fb.elapsed_ms);
+	SOCK_STORE(c->fb_received, fb.packets_received);
+	SOCK_STORE(c->fb_lost, fb.packets_lost);
+	SOCK_STORE(c->has_fb, true);
+	return true;
+}
+
+/* ---------------------------------------------------------------- sender */
+
+struct udp_tx {
+	struct sock_flow *f;
+	int fd;
+	uint32_t len;	/* datagram size */
+	uint8_t *buf;	/* UDP_BATCH_MAX slots of len bytes, payload pre-filled */
+	uint32_t n;	/* datagrams in the pending batch */
+	uint32_t last;	/* size of its last datagram */
+	uint64_t seq;	/* of the pending batch's first datagram */
+	uint64_t t0_ns; /* flow start: timestamp origin */
+	bool gso;	/* send batches with UDP_SEGMENT */
+	bool gso_ok;	/* a GSO send went through: errors are real from now on */
+	bool read_fb;	/* no receive thread on this socket: read XFRF here */
+	uint64_t fb_next_ns;
+	struct iovec iov[UDP_BATCH_MAX];
+	struct mmsghdr msgs[UDP_BATCH_MAX];
+};
+
+/* Datagrams per batch at rate r: about 1 ms of them, 1..64; unlimited: 64. */
+int sock_udp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
+{
+	uint64_t len = f->eng->p.length, pps;
+
+	f->batch = UDP_BATCH_MAX;
+	f->upace = rate_bps > 0;
+	f->resume_gen = SOCK_LOAD(f->eng->resume_gen);
+	if (!rate_bps)
+		return 0;
+	pps = rate_bps / (8 * len);
+	f->batch = pps / 1000 > UDP_BATCH_MAX ? UDP_BATCH_MAX
+		   : pps / 1000		      ? (uint32_t)(pps / 1000)
+					      : 1;
+	f->chunk = f->batch * (uint32_t)len;
+	pacing_init(&f->pace, rate_bps, pacing_burst(rate_bps, f->chunk), time_mono_ns());
+	return 0;
+}
+
+static struct udp_tx *tx_new(struct sock_flow *f)
+{
+	struct sock_eng *se = f->eng;
+	struct udp_tx *t = calloc(1, sizeof(*t));
+	uint32_t i;
+
+	if (!t)
+		return NULL;
+	t->f = f;
+	t->fd = f->st->fd;
+	t->len = se->p.length;
+	t->buf = malloc((size_t)UDP_BATCH_MAX * t->len);
+	if (!t->buf) {
+		free(t);
+		return NULL;
+	}
+	for (i = 0; i < UDP_BATCH_MAX; i++) {
+		memcpy(t->buf + (size_t)i * t->len, se->payload, t->len);
+		t->iov[i].iov_base = t->buf + (size_t)i * t->len;
+		t->iov[i].iov_len = t->len;
+		t->msgs[i].msg_hdr.msg_iov = &t->iov[i];
+		t->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	t->gso = !se->p.udp_no_offload && UDP_GSO_MAX_BYTES / t->len >= 2;
+	t->read_fb = !f->sibling;
+	t->t0_ns = time_mono_ns();
+	return t;
+}
+
+/* This batch's datagram count: the flow's, capped by what one GSO send holds. */
+static uint32_t tx_batch_size(const struct udp_tx *t)
+{
+	uint32_t k = t->f->batch, cap = UDP_GSO_MAX_BYTES / t->len;
+
+	if (t->gso && cap < k)
+		k = cap;
+	return k;
+}
+
+/*
+ * Claim k datagrams' worth of the byte budget. Only the test's last claim can
+ * come back short: its remainder goes out as one shorter datagram, at least
+ * the 16-byte header. So when the budget is not a whole number of datagrams
+ * and its last piece is under 16 bytes, the flow sends up to 15 bytes more
+ * than the budget (a datagram cannot be shorter than its header).
+ */
+static bool tx_claim(struct udp_tx *t, uint32_t k)
+{
+	struct sock_eng *se = t->f->eng;
+	uint64_t n = (uint64_t)k * t->len, rem;
+
+	if (se->budgeted) {
+		n = sock_budget_claim(se, n);
+		if (!n)
+			return false;
+	}
+	t->n = (uint32_t)(n / t->len);
+	t->last = t->len;
+	rem = n % t->len;
+	if (rem) {
+		t->n++;
+		t->last = rem < XFR_UDP_HDR_LEN ? XFR_UDP_HDR_LEN : (uint32_t)rem;
+	}
+	return true;
+}
+
+static void tx_headers(struct udp_tx *t, uint64_t now_ns)
+{
+	uint64_t ts = (now_ns - t->t0_ns) / NSEC_PER_USEC;
+	uint32_t i;
+
+	for (i = 0; i < t->n; i++)
+		wire_data_put(t->buf + (size_t)i * t->len, t->seq + i, ts);
+}
+
+static uint64_t tx_bytes(const struct udp_tx *t, uint32_t from, uint32_t cnt)
+{
+	uint64_t b = (uint64_t)cnt * t->len;
+
+	if (from + cnt == t->n)
+		b -= t->len - t->last;
+	return b;
+}
+
+static void tx_count(struct udp_tx *t, uint32_t from, uint32_t cnt)
+{
+	sock_count(t->f, tx_bytes(t, from, cnt));
+	SOCK_ADD(t->f->udp.packets, cnt);
+}
+
+/* One send call from datagram off on: how many went, or -errno. */
+static int tx_once(struct udp_tx *t, uint32_t off)
+{
+	union udp_cmsg ctl;
+	struct msghdr msg = {.msg_iov = &t->iov[0], .msg_iovlen = 1};
+	struct iovec iov = {.iov_base = t->buf, .iov_len = tx_bytes(t, 0, t->n)};
+	struct cmsghdr *cm;
+	int r;
+
+	if (t->gso && off == 0 && t->n > 1) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_iov = &iov;
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		*(uint16_t *)(void *)CMSG_DATA(cm) = (uint16_t)t->len;
+		if (sendmsg(t->fd, &msg, MSG_NOSIGNAL) < 0)
+			return -errno;
+		t->gso_ok = true;
+		SOCK_ADD(t->f->udp.gso_sends, 1);
+		return (int)t->n;
+	}
+	t->iov[t->n - 1].iov_len = t->last;
+	r = sendmmsg(t->fd, t->msgs + off, t->n - off, MSG_NOSIGNAL);
+	t->iov[t->n - 1].iov_len = t->len;
+	return r < 0 ? -errno : r;
+}
+
+static void tx_wait_out(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+	poll(&pfd, 1, 1);
+}
+
+/* A failed send: 0 = retry the batch, -errno = the flow cannot go on. */
+static int tx_error(struct udp_tx *t, int err)
+{
+	struct sock_udp_ctr *c = &t->f->udp;
+
+	if (t->gso && !t->gso_ok && (err == EIO || err == EINVAL || err == EOPNOTSUPP)) {
+		if (!__atomic_exchange_n(&t->f->eng->logged_gso, true, __ATOMIC_RELAXED))
+			pr_debug("UDP GSO (UDP_SEGMENT) refused: %s; using sendmmsg",
+				 strerror(err));
+		t->gso = false;
+		return 0;
+	}
+	switch (err) {
+	case EINTR:
+		return 0;
+	case ENOBUFS:
+	case EAGAIN:
+		SOCK_ADD(c->err_nobufs, 1);
+		tx_wait_out(t->fd);
+		return 0;
+	case ECONNREFUSED: /* an earlier datagram drew ICMP port unreachable */
+		SOCK_ADD(c->err_refused, 1);
+		return 0;
+	case EBADF:
+	case ENOTCONN:
+	case ENOTSOCK:
+	case EDESTADDRREQ:
+	case EPIPE:
+	case EFAULT:
+		return -err;
+	default: /* EPERM from a firewall, EMSGSIZE, ...: counted; no hot spin */
+		SOCK_ADD(c->err_other, 1);
+		tx_wait_out(t->fd);
+		return 0;
+	}
+}
+
+/* Send the pending batch. 0 = sent (or abandoned at stop), -errno = fatal. */
+static int tx_send(struct udp_tx *t)
+{
+	struct sock_eng *se = t->f->eng;
+	uint32_t off = 0;
+	int r;
+
+	while (off < t->n) {
+		r = tx_once(t, off);
+		if (r > 0) {
+			tx_count(t, off, (uint32_t)r);
+			off += (uint32_t)r;
+			continue;
+		}
+		r = tx_error(t, -r);
+		if (r)
+			return r;
+		if (SOCK_LOAD(se->stop_send))
+			return 0;
+	}
+	t->seq += t->n;
+	return 0;
+}
+
+/* Read XFRF from the receiver without blocking (upload: no receive thread). */
+static void tx_feedback(struct udp_tx *t, uint64_t now_ns)
+{
+	uint8_t buf[UDP_RX_SLOT];
+	ssize_t r;
+	int i;
+
+	if (!t->read_fb || now_ns < t->fb_next_ns)
+		return;
+	t->fb_next_ns = now_ns + UDP_FB_READ_NS;
+	for (i = 0; i < UDP_BATCH_MAX; i++) {
+		r = recv(t->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (r >= 0)
+			fb_take(t->f, buf, (size_t)r);
+		else if (errno == ECONNREFUSED)
+			SOCK_ADD(t->f->udp.err_refused, 1);
+		else if (errno != EINTR)
+			return;
+	}
+}
+
+int sock_udp_send_loop(struct sock_flow *f)
+{
+	struct sock_eng *se = f->eng;
+	struct udp_tx *t = tx_new(f);
+	uint64_t now;
+	uint32_t k;
+	int err = 0;
+
+	if (!t)
+		return -ENOMEM;
+	while (!SOCK_LOAD(se->stop_send)) {
+		k = tx_batch_size(t);
+		if (sock_tx_hold(f, (uint64_t)k * t->len))
+			continue;
+		if (!tx_claim(t, k))
+			break;
+		now = time_mono_ns();
+		tx_headers(t, now);
+		err = tx_send(t);
+		if (err)
+			break;
+		if (f->upace)
+			pacing_sent(&f->pace, tx_bytes(t, 0, t->n));
+		tx_feedback(t, now);
+	}
+	free(t->buf);
+	free(t);
+	return SOCK_LOAD(se->stop_send) ? 0 : err;
+}
+
+/* -------------------------------------------------------------- receiver */
+
+struct udp_rx {
+	struct sock_flow *f;
+	int fd;
+	bool gro;
+	uint8_t *buf; /* GRO: one read of UDP_GRO_BUF; else UDP_BATCH_MAX slots */
+	uint64_t bytes;
+	uint64_t malformed;
+	uint32_t drops_raw; /* last SO_RXQ_OVFL value (the socket's u32 counter) */
+	uint64_t drops;	    /* since the flow started */
+	uint64_t fb_next_ns;
+	struct seqtrack st;
+	struct iovec iov[UDP_BATCH_MAX];
+	struct mmsghdr msgs[UDP_BATCH_MAX];
+	union udp_cmsg ctl[UDP_BATCH_MAX];
+};
+
+/* The socket's drop counter now (SO_MEMINFO); false if unknown. */
+static bool rx_meminfo_drops(int fd, uint32_t *drops)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) < 0 || len <= SK_MEMINFO_DROPS * 4)
+		return false;
+	*drops = mi[SK_MEMINFO_DROPS];
+	return true;
+}
+
+/* A newer value of the cumulative u32 counter; it wraps, and never goes back. */
+static void rx_drops_at(struct udp_rx *r, uint32_t v)
+{
+	uint32_t d = v - r->drops_raw;
+
+	if ((int32_t)d > 0) {
+		r->drops += d;
+		r->drops_raw = v;
+	}
+}
+
+static struct udp_rx *rx_new(struct sock_flow *f)
+{
+	struct sock_eng *se = f->eng;
+	struct udp_rx *r = calloc(1, sizeof(*r));
+	int one = 1;
+	uint32_t i;
+
+	if (!r)
+		return NULL;
+	r->f = f;
+	r->fd = f->st->fd;
+	seqtrack_init(&r->st);
+	if (setsockopt(r->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
+		pr_debug("SO_RXQ_OVFL: %s", strerror(errno));
+	/*
+	 * Our data sockets are new, so the kernel's drop count starts at 0 for this
+	 * test: drops between the UDP ack and this thread are the test's too (a -R
+	 * flood fills a small buffer before we read; nstat counts them).
+	 */
+	r->drops_raw = 0;
+	r->gro = !se->p.udp_no_offload &&
+		 setsockopt(r->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+	r->buf = malloc(r->gro ? UDP_GRO_BUF : UDP_BATCH_MAX * UDP_RX_SLOT);
+	if (!r->buf) {
+		free(r);
+		return NULL;
+	}
+	for (i = 0; i < UDP_BATCH_MAX; i++) {
+		r->iov[i].iov_base = r->buf + (r->gro ? 0 : i * UDP_RX_SLOT);
+		r->iov[i].iov_len = r->gro ? UDP_GRO_BUF : UDP_RX_SLOT;
+		r->msgs[i].msg_hdr.msg_iov = &r->iov[i];
+		r->msgs[i].msg_hdr.msg_iovlen = 1;
+		r->msgs[i].msg_hdr.msg_control = r->ctl[i].buf;
+	}
+	r->fb_next_ns = se->start_ns + UDP_FB_SEND_NS;
+	return r;
+}
+
+/* SO_RXQ_OVFL and UDP_GRO from one datagram's control data; returns the GRO
+ * segment size, 0 if the read is a single datagram. */
+static uint32_t rx_cmsgs(struct udp_rx *r, struct msghdr *m)
+{
+	struct cmsghdr *cm;
+	uint32_t seg = 0, v;
+	int gso;
+
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			rx_drops_at(r, v);
+		} else if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			memcpy(&gso, CMSG_DATA(cm), sizeof(gso));
+			seg = gso > 0 ? (uint32_t)gso : 0;
+		}
+	}
+	return seg;
+}
+
+/* A late single-port hello or ack ("\0XFR"): read as data its magic would
+ * look like a sequence jump of 2^54. */
+static bool rx_is_hello(const uint8_t *p, size_t len)
+{
+	return len == XFR_HELLO_LEN && !p[0] && p[1] == 'X' && p[2] == 'F' && p[3] == 'R';
+}
+
+static void rx_datagram(struct udp_rx *r, const uint8_t *p, size_t len, uint64_t now_us)
+{
+	if (len == XFR_FEEDBACK_LEN && fb_take(r->f->sibling, p, len))
+		return; /* our sending half's progress (--bidir), or stray: not data */
+	if (rx_is_hello(p, len))
+		return;
+	if (len < XFR_UDP_HDR_LEN) {
+		r->malformed++;
+		return;
+	}
+	seqtrack_push(&r->st, wire_get_be64(p), wire_get_be64(p + 8), now_us);
+	r->bytes += len;
+}
+
+/* One read of coalesced segments. >0 = datagrams seen, or -errno. */
+static int rx_read_gro(struct udp_rx *r, uint64_t now_us)
+{
+	struct msghdr *m = &r->msgs[0].msg_hdr;
+	size_t off, n, seg;
+	ssize_t got;
+	int cnt = 0;
+
+	m->msg_controllen = sizeof(r->ctl[0]);
+	got = recvmsg(r->fd, m, MSG_DONTWAIT);
+	if (got < 0)
+		return -errno;
+	if (!got && SOCK_LOAD(r->f->eng->stop_all))
+		return -EAGAIN; /* shut down and empty */
+	n = (size_t)got;
+	seg = rx_cmsgs(r, m);
+	if (!seg || seg > n)
+		seg = n ? n : 1;
+	if (!n)
+		rx_datagram(r, r->buf, 0, now_us);
+	if (seg < n)
+		SOCK_ADD(r->f->udp.gro_reads, 1);
+	for (off = 0; off < n; off += seg, cnt++)
+		rx_datagram(r, r->buf + off, n - off < seg ? n - off : seg, now_us);
+	return cnt ? cnt : 1;
+}
+
+/* Up to 64 datagrams, only their first UDP_RX_SLOT bytes copied. */
+static int rx_read_mmsg(struct udp_rx *r, uint64_t now_us)
+{
+	int i, got;
+
+	for (i = 0; i < UDP_BATCH_MAX; i++)
+		r->msgs[i].msg_hdr.msg_controllen = sizeof(r->ctl[i]);
+	got = recvmmsg(r->fd, r->msgs, UDP_BATCH_MAX, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	if (got < 0)
+		return -errno;
+	if (got == 1 && !r->msgs[0].msg_len && SOCK_LOAD(r->f->eng->stop_all))
+		return -EAGAIN;
+	for (i = 0; i < got; i++) {
+		rx_cmsgs(r, &r->msgs[i].msg_hdr);
+		rx_datagram(r, r->buf + i * UDP_RX_SLOT, r->msgs[i].msg_len, now_us);
+	}
+	return got;
+}
+
+static void rx_publish(struct udp_rx *r)
+{
+	struct sock_udp_ctr *c = &r->f->udp;
+	uint64_t old = SOCK_LOAD(r->f->ctr.bytes);
+
+	if (r->bytes != old) {
+		SOCK_STORE(r->f->ctr.bytes, r->bytes);
+		SOCK_ADD(r->f->ctr.calls, 1);
+	}
+	SOCK_STORE(c->packets, r->st.received);
+	SOCK_STORE(c->lost, r->st.lost);
+	SOCK_STORE(c->out_of_order, r->st.out_of_order);
+	SOCK_STORE(c->duplicates, r->st.duplicates);
+	SOCK_STORE(c->next_seq, r->st.next);
+	store_double(&c->jitter_bits, r->st.jitter_us);
+	store_double(&c->jitter_max_bits, r->st.jitter_max_us);
+	SOCK_STORE(c->rcvbuf_drops, r->drops);
+	SOCK_STORE(c->malformed, r->malformed + r->st.implausible);
+}
+
+/* XFRF progress to the sender every 500 ms (p.udp_feedback). */
+static void rx_feedback(struct udp_rx *r, uint64_t now_ns)
+{
+	struct sock_eng *se = r->f->eng;
+	uint8_t buf[XFR_FEEDBACK_LEN];
+	struct wire_feedback fb;
+
+	if (!se->p.udp_feedback || now_ns < r->fb_next_ns)
+		return;
+	r->fb_next_ns = now_ns + UDP_FB_SEND_NS;
+	fb.stream_id = (uint16_t)r->f->stream;
+	fb.elapsed_ms = (now_ns - se->start_ns) / NSEC_PER_MSEC;
+	fb.packets_received = r->st.received;
+	fb.packets_lost = r->st.lost;
+	wire_feedback_put(buf, &fb);
+	if (send(r->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		pr_debug("UDP feedback: %s", strerror(errno));
+}
+
+/* Nothing queued: wait up to UDP_POLL_MS; pick up drops nobody read a cmsg for. */
+static void rx_idle(struct udp_rx *r)
+{
+	struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+	uint32_t v;
+
+	poll(&pfd, 1, UDP_POLL_MS);
+	if (rx_meminfo_drops(r->fd, &v))
+		rx_drops_at(r, v);
+	rx_feedback(r, time_mono_ns());
+	rx_publish(r);
+}
+
+static int rx_read(struct udp_rx *r)
+{
+	uint64_t now = time_mono_ns();
+	int n = r->gro ? rx_read_gro(r, now / NSEC_PER_USEC) : rx_read_mmsg(r, now / NSEC_PER_USEC);
+
+	if (n > 0)
+		rx_feedback(r, now);
+	return n;
+}
+
+/* Until stop: read, account, publish. After stop: count what was queued. */
+static int rx_loop(struct udp_rx *r)
+{
+	struct sock_eng *se = r->f->eng;
+	uint32_t drain = 0;
+	int n;
+
+	for (;;) {
+		n = rx_read(r);
+		if (n > 0) {
+			rx_publish(r);
+			if (SOCK_LOAD(se->stop_all) && ++drain > UDP_DRAIN_MAX)
+				return 0;
+			continue;
+		}
+		if (n == -EAGAIN || n == -EWOULDBLOCK) {
+			if (SOCK_LOAD(se->stop_all))
+				return 0;
+			rx_idle(r);
+			continue;
+		}
+		if (n == -EINTR || n == -ECONNREFUSED) /* refused: our XFRF drew an ICMP */
+			continue;
+		return SOCK_LOAD(se->stop_all) ? 0 : n;
+	}
+}
+
+int sock_udp_recv_loop(struct sock_flow *f)
+{
+	struct udp_rx *r = rx_new(f);
+	uint32_t v;
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	err = rx_loop(r);
+	if (rx_meminfo_drops(r->fd, &v))
+		rx_drops_at(r, v);
+	rx_publish(r);
+	free(r->buf);
+	free(r);
+	return err;
+}
