@@ -4,6 +4,9 @@
 
     tests/schema_check.py result FILE   # a --json document (or -o FILE)
     tests/schema_check.py stream FILE   # --json-stream output, every line
+    tests/schema_check.py golden [DIR]  # every *.json / *.jsonl in DIR
+                                        # (default tests/golden; error.* skipped:
+                                        # the error document has its own shape)
 
 Exit 0 when valid; otherwise print the first error and exit 1 (2 on usage).
 Works with python3-jsonschema 4.x as Debian 12 ships it (RefResolver; the
@@ -75,9 +78,33 @@ def check_stream(path):
     return None
 
 
+def check_golden(directory):
+    """Validate every golden document and stream; print each failure, count them."""
+    files = sorted(directory.glob("*.json")) + sorted(directory.glob("*.jsonl"))
+    failed = 0
+    for path in files:
+        if path.stem == "error":
+            continue
+        check = check_result if path.suffix == ".json" else check_stream
+        try:
+            err = check(path)
+        except OSError as e:
+            err = f"cannot read: {e}"
+        if err:
+            print(f"{path}: {err}")
+            failed += 1
+    if not files:
+        print(f"{directory}: no golden files")
+        return 1
+    return 1 if failed else 0
+
+
 def main(argv):
+    if len(argv) in (2, 3) and argv[1] == "golden":
+        default = pathlib.Path(__file__).resolve().parent / "golden"
+        return check_golden(pathlib.Path(argv[2]) if len(argv) == 3 else default)
     if len(argv) != 3 or argv[1] not in ("result", "stream"):
-        print("usage: schema_check.py result|stream FILE", file=sys.stderr)
+        print("usage: schema_check.py result|stream FILE | golden [DIR]", file=sys.stderr)
         return 2
     try:
         err = (check_result if argv[1] == "result" else check_stream)(argv[2])

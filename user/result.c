@@ -29,6 +29,46 @@ static void tcp_add(struct xfr_tcp_stats *acc, const struct xfr_tcp_stats *t)
 		acc->pmtu = t->pmtu;
 }
 
+/* UDP counts add up; the jitter max is the largest. The jitter mean is udp_sum's. */
+static void udp_add(struct xfr_udp_stats *acc, const struct xfr_udp_stats *u)
+{
+	acc->packets_sent += u->packets_sent;
+	acc->send_errors += u->send_errors;
+	acc->err_nobufs += u->err_nobufs;
+	acc->err_refused += u->err_refused;
+	acc->packets_received += u->packets_received;
+	acc->lost += u->lost;
+	acc->out_of_order += u->out_of_order;
+	acc->duplicates += u->duplicates;
+	acc->rcvbuf_drops += u->rcvbuf_drops;
+	acc->malformed += u->malformed;
+	if (u->jitter_max_ms > acc->jitter_max_ms)
+		acc->jitter_max_ms = u->jitter_max_ms;
+}
+
+/* The UDP part of result_sum: jitter is a mean over flows with receiver data. */
+static void udp_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask,
+		    struct xfr_flow *sum)
+{
+	uint32_t nrx = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xfr_flow *f = &flows[i];
+
+		if (!flow_selected(f, dir_mask) || !(f->has_udp_tx || f->has_udp_rx))
+			continue;
+		sum->has_udp_tx |= f->has_udp_tx;
+		sum->has_udp_rx |= f->has_udp_rx;
+		udp_add(&sum->udp, &f->udp);
+		/* A flow known only from its sender has no jitter: keep its 0 out of the mean. */
+		if (f->has_udp_rx) {
+			sum->udp.jitter_ms += f->udp.jitter_ms;
+			nrx++;
+		}
+	}
+	sum->udp.jitter_ms = nrx ? sum->udp.jitter_ms / nrx : 0;
+}
+
 void result_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask, struct xfr_flow *sum)
 {
 	uint64_t rtt = 0, rttvar = 0;
@@ -62,6 +102,7 @@ void result_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask, str
 		sum->tcp.rtt_us = (uint32_t)((rtt + ntcp / 2) / ntcp);
 		sum->tcp.rttvar_us = (uint32_t)((rttvar + ntcp / 2) / ntcp);
 	}
+	udp_sum(flows, n, dir_mask, sum);
 }
 
 uint64_t result_flow_bytes(const struct xfr_flow *f)
@@ -104,6 +145,8 @@ void result_free(struct xfr_result *r)
 	r->cap_intervals = 0;
 	free(r->server_output);
 	r->server_output = NULL;
+	free(r->mtu);
+	r->mtu = NULL;
 }
 
 const char *result_dir_name(enum xfr_dir d)

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,7 +143,7 @@ static struct xfr_result *fx_result(enum xfr_dir dir, uint32_t streams)
 
 static void fx_free(struct xfr_result *r)
 {
-	result_free(r);
+	result_free(r); /* frees r->mtu too */
 	free(r);
 }
 
@@ -165,6 +166,135 @@ static struct xfr_result *fx_interrupted(void)
 	r->duration_s = 2.5;
 	r->interrupted = true;
 	snprintf(r->error, sizeof(r->error), "interrupted by user (Ctrl+C)");
+	return r;
+}
+
+/* ---- UDP fixtures --------------------------------------------------------- */
+
+#define DGRAM 1400
+
+/* Interval k of a UDP flow: distinct counts per stream, direction and second; with
+ * drops, part of the loss is the receiving socket's buffer overflowing. */
+static void fx_udp_flow(struct xfr_flow *f, uint32_t s, enum xfr_flow_dir d, uint32_t k, bool drops)
+{
+	struct xfr_udp_stats *u = &f->udp;
+
+	memset(f, 0, sizeof(*f));
+	f->stream = s;
+	f->dir = d;
+	f->has_sent = f->has_recv = true;
+	f->has_udp_tx = f->has_udp_rx = true;
+	u->packets_sent = 8000 + 100 * s + 10 * k + (d == XFR_FLOW_DOWN ? 500 : 0);
+	u->lost = 40 + 5 * s + k;
+	u->packets_received = u->packets_sent - u->lost;
+	u->rcvbuf_drops = drops ? 10 + s : 0;
+	u->out_of_order = s + k;
+	u->duplicates = k == 1;
+	u->jitter_ms = 0.1 + 0.01 * s + 0.005 * k;
+	u->jitter_max_ms = u->jitter_ms + 0.2 + 0.1 * (k == 1);
+	if (s == 1 && k == 2) {
+		u->send_errors = 4;
+		u->err_nobufs = 2;
+		u->err_refused = 1;
+	}
+	f->sent_bytes = u->packets_sent * DGRAM;
+	f->recv_bytes = u->packets_received * DGRAM;
+}
+
+/* Whole-test UDP flows: counts summed, jitter the last value, max the largest, and
+ * 5 datagrams of tail loss on stream 0 (sent after the receiver's last one). */
+static void fx_udp_totals(struct xfr_result *r)
+{
+	r->nflows = r->intervals[0].nflows;
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		struct xfr_flow *f = &r->flows[i];
+		struct xfr_udp_stats *u = &f->udp;
+
+		*f = r->intervals[r->nintervals - 1].flows[i];
+		memset(u, 0, sizeof(*u));
+		f->sent_bytes = f->recv_bytes = 0;
+		for (uint32_t k = 0; k < r->nintervals; k++) {
+			const struct xfr_flow *g = &r->intervals[k].flows[i];
+
+			f->sent_bytes += g->sent_bytes;
+			f->recv_bytes += g->recv_bytes;
+			u->packets_sent += g->udp.packets_sent;
+			u->packets_received += g->udp.packets_received;
+			u->lost += g->udp.lost;
+			u->rcvbuf_drops += g->udp.rcvbuf_drops;
+			u->out_of_order += g->udp.out_of_order;
+			u->duplicates += g->udp.duplicates;
+			u->send_errors += g->udp.send_errors;
+			u->err_nobufs += g->udp.err_nobufs;
+			u->err_refused += g->udp.err_refused;
+			u->jitter_ms = g->udp.jitter_ms;
+			if (g->udp.jitter_max_ms > u->jitter_max_ms)
+				u->jitter_max_ms = g->udp.jitter_max_ms;
+		}
+		if (f->stream == 0) {
+			u->packets_sent += 5;
+			u->lost += 5;
+			f->sent_bytes += 5 * DGRAM;
+		}
+	}
+}
+
+static struct xfr_result *fx_udp_result(enum xfr_dir dir, uint32_t streams, bool drops)
+{
+	struct xfr_result *r = fx_result(dir, streams);
+
+	r->proto = XFR_PROTO_UDP;
+	r->length = DGRAM;
+	r->bitrate_req = 100000000ULL;
+	for (uint32_t k = 0; k < r->nintervals; k++) {
+		struct xfr_interval *iv = &r->intervals[k];
+
+		for (uint32_t i = 0; i < iv->nflows; i++)
+			fx_udp_flow(&iv->flows[i], iv->flows[i].stream, iv->flows[i].dir, k, drops);
+	}
+	fx_udp_totals(r);
+	return r;
+}
+
+/* A probe-only result: 1472 B passes both ways (MTU 1500), 8972 B is refused locally. */
+static struct xfr_result *fx_mtu_result(void)
+{
+	static const uint32_t payload[] = {548, 1252, 1464, 1472, 1473, 4324, 8972};
+	struct xfr_result *r = calloc(1, sizeof(*r));
+	struct xfr_mtu_result *m = calloc(1, sizeof(*m));
+
+	assert_non_null(r);
+	assert_non_null(m);
+	snprintf(r->id, sizeof(r->id), "3f2a9c1e-0b6d-4e8a-9a51-7c2d4e6f8a01");
+	snprintf(r->client_version, sizeof(r->client_version), "xfr/0.1.0");
+	snprintf(r->server_version, sizeof(r->server_version), "xfr/0.1.0");
+	snprintf(r->host, sizeof(r->host), "192.0.2.10");
+	snprintf(r->engine, sizeof(r->engine), "socket");
+	r->port = 5201;
+	r->proto = XFR_PROTO_UDP;
+	r->dir = XFR_DIR_UPLOAD;
+	r->streams = 1;
+	r->duration_req_s = 60;
+	r->length = DGRAM;
+	r->start_wall_us = T0_US;
+	r->duration_s = 2.75;
+	m->nsizes = sizeof(payload) / sizeof(payload[0]);
+	for (uint32_t i = 0; i < m->nsizes; i++) {
+		struct xfr_mtu_size *z = &m->sizes[i];
+		bool ok = payload[i] <= 1472;
+
+		z->payload = payload[i];
+		z->attempts = 3;
+		z->forward = ok ? XFR_MTU_PASS : XFR_MTU_FAIL;
+		z->reverse = z->forward;
+		z->forward_ok = z->reverse_ok = ok ? 3 : 0;
+	}
+	m->sizes[2].reverse_ok = 2; /* one probe of 3 lost, still a pass */
+	m->sizes[6].forward = XFR_MTU_LOCAL_LIMIT;
+	m->sizes[6].reverse = XFR_MTU_UNTESTED;
+	m->forward_max_payload = m->reverse_max_payload = 1472;
+	m->forward_path_mtu = m->reverse_path_mtu = 1500;
+	r->mtu = m;
 	return r;
 }
 
@@ -340,6 +470,51 @@ static void test_golden_ts_unix(void **state)
 	run_scenario("ts_unix", fx_result(XFR_DIR_UPLOAD, 1), false, false, XFR_TS_UNIX);
 }
 
+static void test_golden_udp_upload_p2(void **state)
+{
+	(void)state;
+	run_scenario("udp_upload_p2", fx_udp_result(XFR_DIR_UPLOAD, 2, true), false, true,
+		     XFR_TS_RELATIVE);
+}
+
+static void test_golden_udp_download(void **state)
+{
+	(void)state;
+	run_scenario("udp_download", fx_udp_result(XFR_DIR_DOWNLOAD, 1, false), false, false,
+		     XFR_TS_RELATIVE);
+}
+
+static void test_golden_udp_bidir_p2(void **state)
+{
+	(void)state;
+	run_scenario("udp_bidir_p2", fx_udp_result(XFR_DIR_BIDIR, 2, true), false, true,
+		     XFR_TS_RELATIVE);
+}
+
+static void test_golden_udp_quiet(void **state)
+{
+	(void)state;
+	run_scenario("udp_quiet", fx_udp_result(XFR_DIR_UPLOAD, 2, true), true, true,
+		     XFR_TS_RELATIVE);
+}
+
+/* --probe-mtu always prints plain text; its JSON is the -o FILE document. */
+static void test_golden_mtu_probe(void **state)
+{
+	struct xfr_result *r = fx_mtu_result();
+	struct output_opts oo = {0};
+	char *got;
+
+	(void)state;
+	got = render(XFR_FMT_PLAIN, r, &oo);
+	check_golden("mtu_probe", "txt", got);
+	free(got);
+	got = render(XFR_FMT_JSON, r, &oo);
+	check_golden("mtu_probe", "json", got);
+	free(got);
+	fx_free(r);
+}
+
 /* The error op: a JSON document / one event line in JSON formats, nothing on stdout else. */
 static void test_golden_error(void **state)
 {
@@ -435,6 +610,111 @@ static void test_json_document_values(void **state)
 	assert_false(json_is_true(json_object_get(doc, "interrupted")));
 	json_decref(doc);
 	free(buf);
+	fx_free(r);
+}
+
+static char *render_document(const struct xfr_result *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(output_json_document(f, r), 0);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* UDP figures in the document: totals with tail loss, lost_percent, no TCP keys. */
+static void test_udp_document_values(void **state)
+{
+	struct xfr_result *r = fx_udp_result(XFR_DIR_UPLOAD, 2, true);
+	char *buf = render_document(r);
+	json_t *doc = json_loads(buf, 0, NULL), *u, *iv;
+	uint64_t lost = (40 + 41 + 42 + 5) + (45 + 46 + 47);
+	uint64_t recv = 3 * 8010 - (40 + 41 + 42) + 3 * 8110 - (45 + 46 + 47);
+
+	(void)state;
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "protocol")), "udp");
+	assert_null(json_object_get(doc, "tcp_info"));
+	u = json_object_get(doc, "udp_stats");
+	assert_int_equal(json_integer_value(json_object_get(u, "packets_sent")),
+			 3 * 8010 + 5 + 3 * 8110);
+	assert_int_equal(json_integer_value(json_object_get(u, "packets_received")), recv);
+	assert_int_equal(json_integer_value(json_object_get(u, "lost")), lost);
+	assert_float_equal(json_real_value(json_object_get(u, "lost_percent")),
+			   round(lost * 100000.0 / (lost + recv)) / 1000, 1e-9);
+	assert_int_equal(json_integer_value(json_object_get(u, "rcvbuf_drops")), 3 * 10 + 3 * 11);
+	assert_int_equal(json_integer_value(json_object_get(u, "packet_size")), DGRAM);
+	assert_int_equal(json_integer_value(json_object_get(u, "send_errors")), 4);
+	assert_float_equal(json_real_value(json_object_get(u, "jitter_max_ms")), 0.415, 1e-9);
+	/* Per stream: the reference's retransmits stays (0), its own udp object, no tcp_info. */
+	u = json_array_get(json_object_get(doc, "streams"), 1);
+	assert_int_equal(json_integer_value(json_object_get(u, "retransmits")), 0);
+	assert_null(json_object_get(u, "tcp_info"));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(u, "udp"), "lost")),
+			 45 + 46 + 47);
+	/* Intervals: the reference's jitter_ms (mean) and lost (delta), no TCP keys. */
+	iv = json_array_get(json_object_get(doc, "intervals"), 1);
+	assert_int_equal(json_integer_value(json_object_get(iv, "lost")), 41 + 46);
+	assert_float_equal(json_real_value(json_object_get(iv, "jitter_ms")), 0.11, 1e-9);
+	assert_null(json_object_get(iv, "retransmits"));
+	assert_null(json_object_get(iv, "cwnd"));
+	assert_non_null(json_object_get(iv, "udp"));
+	json_decref(doc);
+	free(buf);
+
+	/* The receiver's report of an interval never came (Ctrl+C): no jitter or loss is
+	 * claimed for that flow, the sum's jitter is the other flow's, the sender's count stays. */
+	r->intervals[2].flows[0].has_udp_rx = false;
+	buf = render_document(r);
+	doc = json_loads(buf, 0, NULL);
+	assert_non_null(doc);
+	iv = json_array_get(json_object_get(doc, "intervals"), 2);
+	assert_float_equal(json_real_value(json_object_get(iv, "jitter_ms")), 0.12, 1e-9);
+	u = json_array_get(json_object_get(iv, "streams"), 0);
+	assert_null(json_object_get(u, "jitter_ms"));
+	assert_null(json_object_get(u, "lost"));
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(u, "udp"), "packets_sent")),
+		8020);
+	json_decref(doc);
+	free(buf);
+	fx_free(r);
+}
+
+/* Plain text says how much loss the receive buffer explains, and the send errors. */
+static void test_udp_plain_loss_by_cause(void **state)
+{
+	struct xfr_result *r = fx_udp_result(XFR_DIR_UPLOAD, 1, true);
+	struct output_opts oo = {.quiet = true};
+	char *out;
+
+	(void)state;
+	r->flows[0].udp.lost = 1000;
+	r->flows[0].udp.packets_received = 19000;
+	r->flows[0].udp.rcvbuf_drops = 200;
+	r->flows[0].udp.send_errors = 3;
+	r->flows[0].udp.err_refused = 3;
+	out = render(XFR_FMT_PLAIN, r, &oo);
+	assert_non_null(strstr(out, "Loss: lost 1000 (5.0%); receiving socket buffer full: 200 "
+				    "kernel drops (datagrams, or GRO batches)\n"));
+	assert_non_null(strstr(out, " 1000/20000 (5.0%) "));
+	assert_non_null(strstr(out, "sender, 3 send errors (ECONNREFUSED 3)\n"));
+	free(out);
+	/* No drops: none at the socket; no loss: no loss line. */
+	r->flows[0].udp.send_errors = 0;
+	r->flows[0].udp.rcvbuf_drops = 0;
+	out = render(XFR_FMT_PLAIN, r, &oo);
+	assert_non_null(strstr(out, "Loss: lost 1000 (5.0%), none at the receiving socket (path or "
+				    "receive stack)\n"));
+	free(out);
+	r->flows[0].udp.lost = 0;
+	out = render(XFR_FMT_PLAIN, r, &oo);
+	assert_null(strstr(out, "Loss:"));
+	assert_non_null(strstr(out, " 0/19000 (0%) "));
+	free(out);
 	fx_free(r);
 }
 
@@ -589,6 +869,52 @@ static void test_result_sum(void **state)
 	assert_int_equal(sum.tcp.rtt_us, 0);
 }
 
+/* UDP sums: counts add, jitter is the mean over flows the receiver reported, max the max. */
+static void test_result_sum_udp(void **state)
+{
+	struct xfr_flow fl[3], sum;
+
+	(void)state;
+	fx_udp_flow(&fl[0], 0, XFR_FLOW_UP, 0, true);
+	fx_udp_flow(&fl[1], 1, XFR_FLOW_UP, 1, true);
+	fx_udp_flow(&fl[2], 0, XFR_FLOW_DOWN, 2, false);
+
+	result_sum(fl, 3, RESULT_DIR_UP, &sum);
+	assert_true(sum.has_udp_tx && sum.has_udp_rx);
+	assert_false(sum.has_tcp);
+	assert_int_equal(sum.udp.packets_sent, 8000 + 8110);
+	assert_int_equal(sum.udp.lost, 40 + 46);
+	assert_int_equal(sum.udp.packets_received, 7960 + 8064);
+	assert_int_equal(sum.udp.rcvbuf_drops, 10 + 11);
+	assert_int_equal(sum.udp.out_of_order, 0 + 2);
+	assert_int_equal(sum.udp.duplicates, 1);
+	assert_float_equal(sum.udp.jitter_ms, (0.1 + 0.115) / 2, 1e-9);
+	assert_float_equal(sum.udp.jitter_max_ms, 0.415, 1e-9);
+
+	fl[2].udp.send_errors = 7;
+	result_sum(fl, 3, RESULT_DIR_DOWN, &sum);
+	assert_int_equal(sum.udp.packets_sent, 8520);
+	assert_int_equal(sum.udp.send_errors, 7);
+	assert_int_equal(sum.udp.rcvbuf_drops, 0);
+
+	/* A flow only its sender reported: counted, but its 0 jitter stays out of the mean. */
+	fl[1].has_udp_rx = false;
+	fl[1].udp.jitter_ms = 0;
+	result_sum(fl, 3, RESULT_DIR_ALL, &sum);
+	assert_float_equal(sum.udp.jitter_ms, (0.1 + 0.11) / 2, 1e-9);
+	fl[0].has_udp_rx = fl[2].has_udp_rx = false;
+	result_sum(fl, 3, RESULT_DIR_ALL, &sum);
+	assert_false(sum.has_udp_rx);
+	assert_true(sum.has_udp_tx);
+	assert_float_equal(sum.udp.jitter_ms, 0, 0);
+
+	/* TCP flows leave the UDP part empty. */
+	fx_flow(&fl[0], 0, XFR_FLOW_UP, 1000, 900, 2, 0);
+	result_sum(fl, 1, RESULT_DIR_ALL, &sum);
+	assert_false(sum.has_udp_tx || sum.has_udp_rx);
+	assert_int_equal(sum.udp.packets_sent, 0);
+}
+
 static void test_result_flow_bytes(void **state)
 {
 	struct xfr_flow f = {.has_sent = true, .sent_bytes = 10, .has_recv = true, .recv_bytes = 8};
@@ -644,6 +970,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_result_sum),
+		cmocka_unit_test(test_result_sum_udp),
 		cmocka_unit_test(test_result_flow_bytes),
 		cmocka_unit_test(test_result_intervals),
 		cmocka_unit_test(test_result_names),
@@ -658,9 +985,16 @@ int main(void)
 		cmocka_unit_test(test_golden_quiet),
 		cmocka_unit_test(test_golden_ts_iso8601),
 		cmocka_unit_test(test_golden_ts_unix),
+		cmocka_unit_test(test_golden_udp_upload_p2),
+		cmocka_unit_test(test_golden_udp_download),
+		cmocka_unit_test(test_golden_udp_bidir_p2),
+		cmocka_unit_test(test_golden_udp_quiet),
+		cmocka_unit_test(test_golden_mtu_probe),
 		cmocka_unit_test(test_golden_error),
 		cmocka_unit_test(test_jsonstream_lines),
 		cmocka_unit_test(test_json_document_values),
+		cmocka_unit_test(test_udp_document_values),
+		cmocka_unit_test(test_udp_plain_loss_by_cause),
 		cmocka_unit_test(test_dev_full),
 		cmocka_unit_test(test_dev_full_buffered),
 		cmocka_unit_test(test_closed_pipe),

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * --csv: the reference's columns (xfr-reference §3.3) plus sender_bytes and
- * receiver_bytes (and engine in the summary). Interval header and rows first
- * (none with -q), a blank line, then the summary header and one row. Unknown
- * values are empty fields; the UDP-only columns are 0 for TCP, as the
- * reference prints them.
+ * receiver_bytes (and engine in the summary), then UDP counts appended at the
+ * end of each line, so no existing column ever moves. Interval header and rows
+ * first (none with -q), a blank line, then the summary header and one row.
+ * Unknown values are empty fields; the reference's jitter_ms/lost/lost_percent
+ * are 0 for TCP, as the reference prints them, and our UDP columns are empty.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,11 +15,12 @@
 #define CSV_INTERVAL_HEADER                                                                        \
 	"timestamp,elapsed_secs,bytes,throughput_mbps,retransmits,jitter_ms,lost,rtt_us,cwnd,"     \
 	"bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,sender_bytes,"        \
-	"receiver_bytes"
+	"receiver_bytes,packets_sent,packets_received,out_of_order,duplicates,rcvbuf_drops"
 #define CSV_SUMMARY_HEADER                                                                         \
 	"test_id,duration_secs,transfer_bytes,throughput_mbps,retransmits,jitter_ms,lost,"         \
 	"lost_percent,bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,"        \
-	"sender_bytes,receiver_bytes,engine"
+	"sender_bytes,receiver_bytes,engine,packets_sent,packets_received,out_of_order,"           \
+	"duplicates,rcvbuf_drops,jitter_max_ms,packet_size"
 
 struct csv_state {
 	bool header_printed; /* the summary is then set apart by a blank line */
@@ -46,6 +48,39 @@ static int csv_bidir(FILE *f, const struct xfr_result *r, const struct xfr_flow 
 	return output_printf(f, "%llu,%llu,%.2f,%.2f,", (unsigned long long)up,
 			     (unsigned long long)down, output_mbps(up, secs),
 			     output_mbps(down, secs));
+}
+
+/* jitter_ms,lost (and lost_percent in the summary): the UDP receiver's, 0 for TCP. */
+static int csv_loss(FILE *f, const struct xfr_result *r, const struct xfr_flow *sum, bool pct)
+{
+	const struct xfr_udp_stats *u = &sum->udp;
+
+	if (!output_is_udp(r))
+		return output_printf(f, pct ? "0.00,0,0.00," : "0.00,0,");
+	if (pct)
+		return output_printf(f, "%.3f,%llu,%.2f,", u->jitter_ms,
+				     (unsigned long long)u->lost, output_lost_percent(u));
+	return output_printf(f, "%.3f,%llu,", u->jitter_ms, (unsigned long long)u->lost);
+}
+
+/* The appended UDP columns (",packets_sent,...,rcvbuf_drops"), empty for TCP; the
+ * summary adds jitter_max_ms and packet_size. */
+static void csv_udp_tail(const struct xfr_result *r, const struct xfr_flow *sum, bool summary,
+			 char *buf, size_t len)
+{
+	const struct xfr_udp_stats *u = &sum->udp;
+	int n;
+
+	if (!output_is_udp(r)) {
+		snprintf(buf, len, "%s", summary ? ",,,,,,," : ",,,,,");
+		return;
+	}
+	n = snprintf(buf, len, ",%llu,%llu,%llu,%llu,%llu",
+		     (unsigned long long)output_udp_sent(sum),
+		     (unsigned long long)u->packets_received, (unsigned long long)u->out_of_order,
+		     (unsigned long long)u->duplicates, (unsigned long long)u->rcvbuf_drops);
+	if (summary && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ",%.3f,%u", u->jitter_max_ms, r->length);
 }
 
 /* sender_bytes,receiver_bytes then the rest of the line. */
@@ -80,23 +115,29 @@ static int csv_interval(struct output *o, const struct xfr_result *r, const stru
 {
 	double secs = iv->end_s - iv->start_s;
 	uint64_t bytes = output_delivered(iv->flows, iv->nflows, RESULT_DIR_ALL);
-	char ts[64], rtt[24], cwnd[24];
+	char ts[64], rtt[24], cwnd[24], tail[160];
 	struct xfr_flow sum;
+	bool tcp;
 	int ret;
 
 	if (o->opts.quiet)
 		return 0;
 	result_sum(iv->flows, iv->nflows, RESULT_DIR_ALL, &sum);
-	ret = output_printf(o->f, "%s,%.2f,%llu,%.2f,%llu,0.00,0,%s,%s,",
+	tcp = sum.has_tcp && !output_is_udp(r);
+	ret = output_printf(o->f, "%s,%.2f,%llu,%.2f,%llu,",
 			    output_timestamp(r, iv, o->opts.ts_format, ts, sizeof(ts)), iv->end_s,
 			    (unsigned long long)bytes, output_mbps(bytes, secs),
-			    (unsigned long long)(sum.has_tcp ? sum.tcp.retransmits : 0),
-			    csv_u64(sum.has_tcp, sum.tcp.rtt_us, rtt, sizeof(rtt)),
-			    csv_u64(sum.has_tcp, sum.tcp.cwnd_segments, cwnd, sizeof(cwnd)));
+			    (unsigned long long)(tcp ? sum.tcp.retransmits : 0));
+	if (!ret)
+		ret = csv_loss(o->f, r, &sum, false);
+	if (!ret)
+		ret = output_printf(o->f, "%s,%s,", csv_u64(tcp, sum.tcp.rtt_us, rtt, sizeof(rtt)),
+				    csv_u64(tcp, sum.tcp.cwnd_segments, cwnd, sizeof(cwnd)));
 	if (!ret)
 		ret = csv_bidir(o->f, r, iv->flows, iv->nflows, secs);
+	csv_udp_tail(r, &sum, false, tail, sizeof(tail));
 	if (!ret)
-		ret = csv_sides(o->f, &sum, "");
+		ret = csv_sides(o->f, &sum, tail);
 	return ret ? ret : output_flush(o->f);
 }
 
@@ -104,7 +145,7 @@ static int csv_end(struct output *o, const struct xfr_result *r)
 {
 	struct csv_state *st = o->priv;
 	uint64_t bytes = output_delivered(r->flows, r->nflows, RESULT_DIR_ALL);
-	char tail[32];
+	char tail[200], udp[160];
 	struct xfr_flow sum;
 	int ret = 0;
 
@@ -112,13 +153,17 @@ static int csv_end(struct output *o, const struct xfr_result *r)
 	if (st && st->header_printed)
 		ret = output_printf(o->f, "\n");
 	if (!ret)
-		ret = output_printf(o->f, "%s\n%s,%.2f,%llu,%.2f,%llu,0.00,0,0.00,",
-				    CSV_SUMMARY_HEADER, r->id, r->duration_s,
-				    (unsigned long long)bytes, output_mbps(bytes, r->duration_s),
-				    (unsigned long long)(sum.has_tcp ? sum.tcp.retransmits : 0));
+		ret = output_printf(
+			o->f, "%s\n%s,%.2f,%llu,%.2f,%llu,", CSV_SUMMARY_HEADER, r->id,
+			r->duration_s, (unsigned long long)bytes, output_mbps(bytes, r->duration_s),
+			(unsigned long long)(sum.has_tcp && !output_is_udp(r) ? sum.tcp.retransmits
+									      : 0));
+	if (!ret)
+		ret = csv_loss(o->f, r, &sum, true);
 	if (!ret)
 		ret = csv_bidir(o->f, r, r->flows, r->nflows, r->duration_s);
-	snprintf(tail, sizeof(tail), ",%s", r->engine);
+	csv_udp_tail(r, &sum, true, udp, sizeof(udp));
+	snprintf(tail, sizeof(tail), ",%s%s", r->engine, udp);
 	if (!ret)
 		ret = csv_sides(o->f, &sum, tail);
 	return ret ? ret : output_flush(o->f);

@@ -111,12 +111,64 @@ static void jinterval_tcp(json_t *obj, const struct xfr_flow *f, int *err)
 	jset(obj, "cwnd_bytes", ju64(f->tcp.cwnd_bytes), err);
 }
 
+/*
+ * The "udp" object of a flow or a sum (udp_stats at the top and per direction):
+ * the reference's udp_stats keys first, in its order, then ours. Every key is
+ * always there, so readers see one shape; a side's figures that are unknown are 0.
+ */
+static json_t *judp(const struct xfr_flow *f, uint32_t packet_size)
+{
+	const struct xfr_udp_stats *u = &f->udp;
+	json_t *o = json_object();
+	int err = 0;
+
+	jset(o, "packets_sent", ju64(output_udp_sent(f)), &err);
+	jset(o, "packets_received", ju64(u->packets_received), &err);
+	jset(o, "lost", ju64(u->lost), &err);
+	jset(o, "lost_percent", jreal3(output_lost_percent(u)), &err);
+	jset(o, "jitter_ms", jreal3(u->jitter_ms), &err);
+	jset(o, "out_of_order", ju64(u->out_of_order), &err);
+	jset(o, "jitter_max_ms", jreal3(u->jitter_max_ms), &err);
+	jset(o, "packet_size", ju64(packet_size), &err);
+	jset(o, "duplicates", ju64(u->duplicates), &err);
+	jset(o, "rcvbuf_drops", ju64(u->rcvbuf_drops), &err);
+	jset(o, "send_errors", ju64(u->send_errors), &err);
+	jset(o, "err_nobufs", ju64(u->err_nobufs), &err);
+	jset(o, "err_refused", ju64(u->err_refused), &err);
+	jset(o, "malformed", ju64(u->malformed), &err);
+	return jdone(o, err);
+}
+
+/* Interval UDP keys: the reference's json-stream "jitter_ms" (current) and "lost"
+ * (delta), present when the receiver's figures are known, then our "udp" object. */
+static void jinterval_udp(json_t *obj, const struct xfr_result *r, const struct xfr_flow *f,
+			  bool top, int *err)
+{
+	if (f->has_udp_rx) {
+		jset(obj, "jitter_ms", jreal3(f->udp.jitter_ms), err);
+		jset(obj, "lost", ju64(f->udp.lost), err);
+		if (top)
+			jset(obj, "lost_percent", jreal3(output_lost_percent(&f->udp)), err);
+	}
+	jset(obj, "udp", judp(f, r->length), err);
+}
+
+/* The protocol's own interval keys: TCP_INFO figures or UDP counts. */
+static void jinterval_proto(json_t *obj, const struct xfr_result *r, const struct xfr_flow *f,
+			    bool top, int *err)
+{
+	if (output_is_udp(r))
+		jinterval_udp(obj, r, f, top, err);
+	else
+		jinterval_tcp(obj, f, err);
+}
+
 static const char *flow_dir_name(const struct xfr_flow *f)
 {
 	return f->dir == XFR_FLOW_DOWN ? "download" : "upload";
 }
 
-static json_t *jinterval_stream(const struct xfr_flow *f, double secs)
+static json_t *jinterval_stream(const struct xfr_result *r, const struct xfr_flow *f, double secs)
 {
 	json_t *o = json_object();
 	int err = 0;
@@ -126,7 +178,7 @@ static json_t *jinterval_stream(const struct xfr_flow *f, double secs)
 	jset(o, "bytes", ju64(result_flow_bytes(f)), &err);
 	jset(o, "throughput_mbps", jreal3(output_mbps(result_flow_bytes(f), secs)), &err);
 	jsides(o, f, secs, &err);
-	jinterval_tcp(o, f, &err);
+	jinterval_proto(o, r, f, false, &err);
 	return jdone(o, err);
 }
 
@@ -157,9 +209,9 @@ int output_json_interval_body(json_t *obj, const struct xfr_result *r,
 	jsides(obj, &sum, secs, &err);
 	if (r->dir == XFR_DIR_BIDIR)
 		jbidir(obj, iv->flows, iv->nflows, secs, &err);
-	jinterval_tcp(obj, &sum, &err);
+	jinterval_proto(obj, r, &sum, true, &err);
 	for (uint32_t i = 0; i < iv->nflows; i++)
-		jappend(streams, jinterval_stream(&iv->flows[i], secs), &err);
+		jappend(streams, jinterval_stream(r, &iv->flows[i], secs), &err);
 	jset(obj, "streams", streams, &err);
 	return err;
 }
@@ -182,20 +234,72 @@ static json_t *jinterval(const struct xfr_result *r, const struct xfr_interval *
 }
 
 /* Whole-test entry of one flow: the reference's keys, then the side split. */
-static json_t *jstream(const struct xfr_flow *f, double secs)
+static json_t *jstream(const struct xfr_result *r, const struct xfr_flow *f, double secs)
 {
 	json_t *o = json_object();
 	uint64_t bytes = result_flow_bytes(f);
+	bool udp = output_is_udp(r);
 	int err = 0;
 
 	jset(o, "id", ju64(f->stream), &err);
 	jset(o, "bytes", ju64(bytes), &err);
 	jset(o, "throughput_mbps", jreal3(output_mbps(bytes, secs)), &err);
-	jset(o, "retransmits", ju64(f->has_tcp ? f->tcp.retransmits : 0), &err);
+	/* The reference always has retransmits (0 for UDP); its readers need the key. */
+	jset(o, "retransmits", ju64(f->has_tcp && !udp ? f->tcp.retransmits : 0), &err);
+	if (udp && f->has_udp_rx) {
+		jset(o, "jitter_ms", jreal3(f->udp.jitter_ms), &err);
+		jset(o, "lost", ju64(f->udp.lost), &err);
+	}
 	jset(o, "direction", json_string(flow_dir_name(f)), &err);
 	jsides(o, f, secs, &err);
-	if (f->has_tcp)
+	if (udp)
+		jset(o, "udp", judp(f, r->length), &err);
+	else if (f->has_tcp)
 		jset(o, "tcp_info", jtcp_info(&f->tcp), &err);
+	return jdone(o, err);
+}
+
+/* tcp_info or udp_stats of a sum, whichever the protocol has. */
+static void jproto_stats(json_t *o, const struct xfr_result *r, const struct xfr_flow *sum,
+			 int *err)
+{
+	if (output_is_udp(r))
+		jset(o, "udp_stats", judp(sum, r->length), err);
+	else if (sum->has_tcp)
+		jset(o, "tcp_info", jtcp_info(&sum->tcp), err);
+}
+
+static json_t *jmtu_size(const struct xfr_mtu_size *z)
+{
+	json_t *o = json_object();
+	int err = 0;
+
+	jset(o, "payload", ju64(z->payload), &err);
+	jset(o, "forward_ok", ju64(z->forward_ok), &err);
+	jset(o, "reverse_ok", ju64(z->reverse_ok), &err);
+	jset(o, "attempts", ju64(z->attempts), &err);
+	jset(o, "forward", json_string(output_mtu_verdict_name(z->forward)), &err);
+	jset(o, "reverse", json_string(output_mtu_verdict_name(z->reverse)), &err);
+	return jdone(o, err);
+}
+
+/* --probe-mtu: the reference's "mtu_probe" object (xfr-reference 3.1). */
+static json_t *jmtu(const struct xfr_mtu_result *m)
+{
+	json_t *o = json_object();
+	json_t *sizes = json_array();
+	uint32_t cap = sizeof(m->sizes) / sizeof(m->sizes[0]);
+	uint32_t n = m->nsizes < cap ? m->nsizes : cap;
+	int err = 0;
+
+	jset(o, "forward_max_payload", ju64(m->forward_max_payload), &err);
+	jset(o, "reverse_max_payload", ju64(m->reverse_max_payload), &err);
+	jset(o, "forward_path_mtu", ju64(m->forward_path_mtu), &err);
+	jset(o, "reverse_path_mtu", ju64(m->reverse_path_mtu), &err);
+	jset(o, "ipv6", json_boolean(m->ipv6), &err);
+	for (uint32_t i = 0; i < n; i++)
+		jappend(sizes, jmtu_size(&m->sizes[i]), &err);
+	jset(o, "sizes", sizes, &err);
 	return jdone(o, err);
 }
 
@@ -211,8 +315,7 @@ static json_t *jdirection(const struct xfr_result *r, unsigned mask)
 	jset(o, "bytes", ju64(bytes), &err);
 	jset(o, "throughput_mbps", jreal3(output_mbps(bytes, r->duration_s)), &err);
 	jsides(o, &sum, r->duration_s, &err);
-	if (sum.has_tcp)
-		jset(o, "tcp_info", jtcp_info(&sum.tcp), &err);
+	jproto_stats(o, r, &sum, &err);
 	return jdone(o, err);
 }
 
@@ -228,13 +331,14 @@ static void jreference(json_t *o, const struct xfr_result *r, int *err)
 	jset(o, "duration_ms", ju64((uint64_t)llround(r->duration_s * 1000)), err);
 	jset(o, "throughput_mbps", jreal3(output_mbps(bytes, r->duration_s)), err);
 	for (uint32_t i = 0; i < r->nflows; i++)
-		jappend(streams, jstream(&r->flows[i], r->duration_s), err);
+		jappend(streams, jstream(r, &r->flows[i], r->duration_s), err);
 	jset(o, "streams", streams, err);
 	result_sum(r->flows, r->nflows, RESULT_DIR_ALL, &sum);
-	if (sum.has_tcp)
-		jset(o, "tcp_info", jtcp_info(&sum.tcp), err);
+	jproto_stats(o, r, &sum, err);
 	if (r->dir == XFR_DIR_BIDIR)
 		jbidir(o, r->flows, r->nflows, r->duration_s, err);
+	if (r->mtu)
+		jset(o, "mtu_probe", jmtu(r->mtu), err);
 	jsides(o, &sum, r->duration_s, err);
 }
 

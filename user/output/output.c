@@ -133,3 +133,35 @@ char *output_timestamp(const struct xfr_result *r, const struct xfr_interval *iv
 	snprintf(buf, len, "%.3f", iv->end_s);
 	return buf;
 }
+
+bool output_is_udp(const struct xfr_result *r)
+{
+	return r->proto == XFR_PROTO_UDP;
+}
+
+double output_lost_percent(const struct xfr_udp_stats *u)
+{
+	uint64_t total = u->packets_received + u->lost;
+
+	return total ? (double)u->lost * 100 / (double)total : 0;
+}
+
+uint64_t output_udp_sent(const struct xfr_flow *f)
+{
+	return f->has_udp_tx ? f->udp.packets_sent : f->udp.packets_received + f->udp.lost;
+}
+
+const char *output_mtu_verdict_name(enum xfr_mtu_verdict v)
+{
+	switch (v) {
+	case XFR_MTU_PASS:
+		return "Pass";
+	case XFR_MTU_FAIL:
+		return "Fail";
+	case XFR_MTU_LOCAL_LIMIT:
+		return "LocalLimit";
+	case XFR_MTU_UNTESTED:
+		break;
+	}
+	return "Untested";
+}

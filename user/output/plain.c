@@ -8,7 +8,9 @@
  *
  * Interval rows show what was delivered (the receiver's count, the sender's when
  * the receiver's is unknown); Retr is the interval's delta, Cwnd and RTT the
- * sender's TCP_INFO at the end of the interval.
+ * sender's TCP_INFO at the end of the interval. UDP rows have iperf3's Jitter
+ * and Lost/Total Datagrams columns instead (the receiver's figures), and the
+ * summary says how much of the loss the receiver's socket buffer explains.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -81,19 +83,69 @@ static int plain_interval_header(struct output *o, const struct xfr_result *r)
 {
 	int w = plain_ts_width(o->opts.ts_format);
 
+	if (output_is_udp(r))
+		return plain_line(o->f, "%-*s%s%-*s %-15s  %10s  %12s  %10s  %s", w,
+				  w ? "Time" : "", w ? " " : "", plain_bidir(r) ? 11 : 5,
+				  plain_bidir(r) ? "[ ID][Role]" : "[ ID]", "Interval", "Transfer",
+				  "Bitrate", "Jitter", "Lost/Total Datagrams");
 	return plain_line(o->f, "%-*s%s%-*s %-15s  %10s  %12s  %5s  %10s  %9s", w, w ? "Time" : "",
 			  w ? " " : "", plain_bidir(r) ? 11 : 5,
 			  plain_bidir(r) ? "[ ID][Role]" : "[ ID]", "Interval", "Transfer",
 			  "Bitrate", "Retr", "Cwnd", "RTT");
 }
 
+/* A loss percentage as iperf3 shows it: "0%", "0.5%", "5.0%", small ones "0.001%". */
+static char *plain_pct(double pct, char *buf, size_t len)
+{
+	if (pct == 0)
+		snprintf(buf, len, "0%%");
+	else if (pct >= 0.1)
+		snprintf(buf, len, "%.1f%%", pct);
+	else
+		snprintf(buf, len, "%.2g%%", pct);
+	return buf;
+}
+
+/* Jitter and "lost/total (pct)" of the receiver; empty when its figures are unknown. */
+static void plain_udp_cells(const struct xfr_flow *fl, char *jit, size_t jlen, char *lost,
+			    size_t llen)
+{
+	const struct xfr_udp_stats *u = &fl->udp;
+	char pct[32];
+
+	if (!fl->has_udp_rx) {
+		jit[0] = lost[0] = '\0';
+		return;
+	}
+	snprintf(jit, jlen, "%.3f ms", u->jitter_ms);
+	snprintf(lost, llen, "%llu/%llu (%s)", (unsigned long long)u->lost,
+		 (unsigned long long)(u->packets_received + u->lost),
+		 plain_pct(output_lost_percent(u), pct, sizeof(pct)));
+}
+
+static int plain_udp_interval_row(struct output *o, const struct xfr_interval *iv, const char *ts,
+				  const char *tag, const struct xfr_flow *fl, uint64_t bytes)
+{
+	char size[32], rate[32], jit[32], lost[80];
+	double secs = iv->end_s - iv->start_s;
+
+	plain_udp_cells(fl, jit, sizeof(jit), lost, sizeof(lost));
+	return plain_line(o->f, "%s%s%s %6.2f-%-6.2f s  %10s  %12s  %10s  %s", ts, *ts ? " " : "",
+			  tag, iv->start_s, iv->end_s, units_fmt_bytes(bytes, size, sizeof(size)),
+			  units_fmt_rate(output_mbps(bytes, secs) * 1e6, rate, sizeof(rate)), jit,
+			  lost);
+}
+
 /* One interval row: delivered bytes and rate; TCP columns when the sender's info is known. */
-static int plain_interval_row(struct output *o, const struct xfr_interval *iv, const char *ts,
-			      const char *tag, const struct xfr_flow *fl, uint64_t bytes)
+static int plain_interval_row(struct output *o, const struct xfr_result *r,
+			      const struct xfr_interval *iv, const char *ts, const char *tag,
+			      const struct xfr_flow *fl, uint64_t bytes)
 {
 	char size[32], rate[32], retr[24] = "", cwnd[32] = "", rtt[24] = "";
 	double secs = iv->end_s - iv->start_s;
 
+	if (output_is_udp(r))
+		return plain_udp_interval_row(o, iv, ts, tag, fl, bytes);
 	if (fl->has_tcp) {
 		snprintf(retr, sizeof(retr), "%llu", (unsigned long long)fl->tcp.retransmits);
 		units_fmt_bytes(fl->tcp.cwnd_bytes, cwnd, sizeof(cwnd));
@@ -121,13 +173,13 @@ static int plain_interval_dir(struct output *o, const struct xfr_result *r,
 		if (flow_mask(f) != mask || (multi && !o->opts.per_stream))
 			continue;
 		snprintf(id, sizeof(id), "%u", f->stream);
-		ret = plain_interval_row(o, iv, ts, plain_tag(r, id, mask, tag, sizeof(tag)), f,
+		ret = plain_interval_row(o, r, iv, ts, plain_tag(r, id, mask, tag, sizeof(tag)), f,
 					 result_flow_bytes(f));
 	}
 	if (ret || !multi)
 		return ret;
 	result_sum(iv->flows, iv->nflows, mask, &sum);
-	return plain_interval_row(o, iv, ts, plain_tag(r, "SUM", mask, tag, sizeof(tag)), &sum,
+	return plain_interval_row(o, r, iv, ts, plain_tag(r, "SUM", mask, tag, sizeof(tag)), &sum,
 				  output_delivered(iv->flows, iv->nflows, mask));
 }
 
@@ -169,29 +221,50 @@ static void plain_amount(const struct xfr_result *r, char *buf, size_t len)
 		snprintf(buf, len, "until stopped");
 }
 
+static const char *plain_proto(const struct xfr_result *r)
+{
+	switch (r->proto) {
+	case XFR_PROTO_TCP:
+		return "TCP";
+	case XFR_PROTO_UDP:
+		return "UDP";
+	case XFR_PROTO_QUIC:
+		break;
+	}
+	return result_proto_name(r->proto);
+}
+
 static int plain_start(struct output *o, const struct xfr_result *r)
 {
 	const char *ver =
 		strncmp(r->client_version, "xfr/", 4) ? r->client_version : r->client_version + 4;
 	bool v6 = strchr(r->host, ':');
-	char amount[64], limit[48] = "", rate[32], server[96] = "";
+	char amount[64], limit[48] = "", rate[32], server[96] = "", dgram[48] = "";
 	int ret;
 
 	free(o->priv);
 	o->priv = calloc(1, sizeof(struct plain_state));
 	if (!o->priv)
 		return -ENOMEM;
+	if (r->server_version[0])
+		snprintf(server, sizeof(server), ", server %s", r->server_version);
+	/* A probe-only run (the client hands r->mtu over before it starts) has no rows. */
+	if (r->mtu && !r->nflows) {
+		ret = plain_line(o->f, "xfr %s \u2192 %s%s%s:%u  UDP path-MTU probe, engine %s%s",
+				 ver, v6 ? "[" : "", r->host, v6 ? "]" : "", r->port, r->engine,
+				 server);
+		return ret ? ret : output_flush(o->f);
+	}
 	plain_amount(r, amount, sizeof(amount));
 	if (r->bitrate_req)
 		snprintf(limit, sizeof(limit), ", limit %s",
 			 units_fmt_rate((double)r->bitrate_req, rate, sizeof(rate)));
-	if (r->server_version[0])
-		snprintf(server, sizeof(server), ", server %s", r->server_version);
-	ret = plain_line(o->f, "xfr %s \u2192 %s%s%s:%u  %s %s, %u stream%s, %s%s, engine %s%s",
-			 ver, v6 ? "[" : "", r->host, v6 ? "]" : "", r->port,
-			 r->proto == XFR_PROTO_TCP ? "TCP" : result_proto_name(r->proto),
+	if (output_is_udp(r))
+		snprintf(dgram, sizeof(dgram), ", %u-byte datagrams", r->length);
+	ret = plain_line(o->f, "xfr %s \u2192 %s%s%s:%u  %s %s, %u stream%s, %s%s%s, engine %s%s",
+			 ver, v6 ? "[" : "", r->host, v6 ? "]" : "", r->port, plain_proto(r),
 			 result_dir_name(r->dir), r->streams, r->streams == 1 ? "" : "s", amount,
-			 limit, r->engine, server);
+			 limit, dgram, r->engine, server);
 	if (!ret && !o->opts.quiet)
 		ret = plain_interval_header(o, r);
 	return ret ? ret : output_flush(o->f);
@@ -210,12 +283,71 @@ static int plain_summary_row(struct output *o, const struct xfr_result *r, const
 		role);
 }
 
+/* Append "NAME count" to a cause list that is open with '(' when count is not 0. */
+static void plain_cause(char *buf, size_t len, const char *name, uint64_t count)
+{
+	size_t n = strlen(buf);
+
+	if (count && n < len)
+		snprintf(buf + n, len - n, "%s%s %llu", buf[n - 1] == '(' ? "" : ", ", name,
+			 (unsigned long long)count);
+}
+
+/* ", 5 send errors (ENOBUFS 3, ECONNREFUSED 2)": counted, never logged per packet. */
+static void plain_send_errors(const struct xfr_udp_stats *u, char *buf, size_t len)
+{
+	uint64_t known = u->err_nobufs + u->err_refused;
+	size_t n;
+
+	buf[0] = '\0';
+	if (!u->send_errors)
+		return;
+	snprintf(buf, len, ", %llu send error%s (", (unsigned long long)u->send_errors,
+		 u->send_errors == 1 ? "" : "s");
+	plain_cause(buf, len, "ENOBUFS", u->err_nobufs);
+	plain_cause(buf, len, "ECONNREFUSED", u->err_refused);
+	plain_cause(buf, len, "other", u->send_errors > known ? u->send_errors - known : 0);
+	n = strlen(buf);
+	if (n < len)
+		snprintf(buf + n, len - n, ")");
+}
+
+/* UDP summary lines: the sender's count of datagrams, the receiver's jitter and loss. */
+static int plain_udp_summary_flow(struct output *o, const struct xfr_result *r, const char *tag,
+				  const struct xfr_flow *f)
+{
+	char size[32], rate[32], jit[32], lost[80], sent[48], errs[160];
+	int ret = 0;
+
+	if (f->has_sent) {
+		snprintf(sent, sizeof(sent), "%llu sent",
+			 (unsigned long long)(f->has_udp_tx ? f->udp.packets_sent : 0));
+		plain_send_errors(&f->udp, errs, sizeof(errs));
+		ret = plain_line(o->f, "%s %6.2f-%-6.2f s  %10s  %12s  %10s  %-20s  sender%s", tag,
+				 0.0, r->duration_s,
+				 units_fmt_bytes(f->sent_bytes, size, sizeof(size)),
+				 units_fmt_rate(output_mbps(f->sent_bytes, r->duration_s) * 1e6,
+						rate, sizeof(rate)),
+				 "", f->has_udp_tx ? sent : "", errs);
+	}
+	if (ret || !f->has_recv)
+		return ret;
+	plain_udp_cells(f, jit, sizeof(jit), lost, sizeof(lost));
+	return plain_line(
+		o->f, "%s %6.2f-%-6.2f s  %10s  %12s  %10s  %-20s  receiver", tag, 0.0,
+		r->duration_s, units_fmt_bytes(f->recv_bytes, size, sizeof(size)),
+		units_fmt_rate(output_mbps(f->recv_bytes, r->duration_s) * 1e6, rate, sizeof(rate)),
+		jit, lost);
+}
+
 static int plain_summary_flow(struct output *o, const struct xfr_result *r, const char *tag,
 			      const struct xfr_flow *f)
 {
 	char retr[24] = "";
 	int ret = 0;
 
+	if (output_is_udp(r))
+		return plain_udp_summary_flow(o, r, tag, f);
 	if (f->has_tcp)
 		snprintf(retr, sizeof(retr), "%llu", (unsigned long long)f->tcp.retransmits);
 	if (f->has_sent)
@@ -240,6 +372,50 @@ static int plain_tcp_line(struct output *o, const struct xfr_tcp_stats *t)
 			  units_fmt_bytes(t->cwnd_bytes, cwnd, sizeof(cwnd)), pmtu, dlv);
 }
 
+/*
+ * Loss by cause. SO_RXQ_OVFL counts what the kernel dropped because the
+ * receiving socket's buffer was full, one count per queued buffer: one datagram,
+ * or a whole batch when UDP GRO coalesced them. So the split is stated as the
+ * kernel gives it, never as "lost minus drops = path loss".
+ */
+static int plain_loss_line(struct output *o, const struct xfr_udp_stats *u)
+{
+	char pct[32];
+
+	plain_pct(output_lost_percent(u), pct, sizeof(pct));
+	if (!u->rcvbuf_drops)
+		return plain_line(o->f,
+				  "Loss: lost %llu (%s), none at the receiving socket (path or "
+				  "receive stack)",
+				  (unsigned long long)u->lost, pct);
+	return plain_line(o->f,
+			  "Loss: lost %llu (%s); receiving socket buffer full: %llu kernel drops "
+			  "(datagrams, or GRO batches)",
+			  (unsigned long long)u->lost, pct, (unsigned long long)u->rcvbuf_drops);
+}
+
+/* The direction's UDP figures beyond the rows: reordering, duplicates, drops, jitter max. */
+static int plain_udp_line(struct output *o, const struct xfr_result *r, const struct xfr_flow *sum)
+{
+	const struct xfr_udp_stats *u = &sum->udp;
+	char bad[48] = "";
+	int ret;
+
+	if (!sum->has_udp_rx)
+		return plain_line(o->f, "UDP: datagrams of %u B (no receiver figures)", r->length);
+	if (u->malformed)
+		snprintf(bad, sizeof(bad), ", %llu malformed", (unsigned long long)u->malformed);
+	ret = plain_line(o->f,
+			 "UDP: %llu out of order, %llu duplicate%s, %llu dropped (socket receive "
+			 "buffer full)%s, max jitter %.3f ms, datagrams of %u B",
+			 (unsigned long long)u->out_of_order, (unsigned long long)u->duplicates,
+			 u->duplicates == 1 ? "" : "s", (unsigned long long)u->rcvbuf_drops, bad,
+			 u->jitter_max_ms, r->length);
+	if (!ret && (u->lost || u->rcvbuf_drops))
+		ret = plain_loss_line(o, u);
+	return ret;
+}
+
 static int plain_summary_dir(struct output *o, const struct xfr_result *r, unsigned mask)
 {
 	bool multi = r->streams > 1;
@@ -262,7 +438,9 @@ static int plain_summary_dir(struct output *o, const struct xfr_result *r, unsig
 	result_sum(r->flows, r->nflows, mask, &sum);
 	if (!ret && multi)
 		ret = plain_summary_flow(o, r, plain_tag(r, "SUM", mask, tag, sizeof(tag)), &sum);
-	if (!ret && sum.has_tcp)
+	if (!ret && output_is_udp(r))
+		ret = plain_udp_line(o, r, &sum);
+	else if (!ret && sum.has_tcp)
 		ret = plain_tcp_line(o, &sum.tcp);
 	return ret;
 }
@@ -324,23 +502,93 @@ static int plain_end_notes(struct output *o, const struct xfr_result *r)
 	return ret;
 }
 
+/* One probe verdict: "pass (3/3)", "BLOCKED (0/3)", "local MTU limit", "untested". */
+static char *plain_mtu_cell(enum xfr_mtu_verdict v, uint32_t ok, uint32_t n, char *buf, size_t len)
+{
+	switch (v) {
+	case XFR_MTU_PASS:
+		snprintf(buf, len, "pass (%u/%u)", ok, n);
+		break;
+	case XFR_MTU_FAIL:
+		snprintf(buf, len, "BLOCKED (%u/%u)", ok, n);
+		break;
+	case XFR_MTU_LOCAL_LIMIT:
+		snprintf(buf, len, "local MTU limit");
+		break;
+	case XFR_MTU_UNTESTED:
+		snprintf(buf, len, "untested");
+		break;
+	}
+	return buf;
+}
+
+static int plain_mtu_verdict(struct output *o, const char *dir, uint32_t payload, uint32_t mtu)
+{
+	if (!payload)
+		return plain_line(o->f, "%s: no payload size passed", dir);
+	return plain_line(o->f, "%s: largest payload %u B, path MTU %u", dir, payload, mtu);
+}
+
+/* --probe-mtu: every size tried, both directions, then the answer per direction. */
+static int plain_mtu(struct output *o, const struct xfr_mtu_result *m)
+{
+	uint32_t cap = sizeof(m->sizes) / sizeof(m->sizes[0]);
+	uint32_t n = m->nsizes < cap ? m->nsizes : cap;
+	char fwd[32], rev[32];
+	int ret;
+
+	ret = plain_line(o->f, "MTU probe (%s, don't fragment):", m->ipv6 ? "IPv6" : "IPv4");
+	/* The arrows are one column wide but three bytes: the header is padded by hand. */
+	if (!ret)
+		ret = plain_line(o->f, "Payload  client \u2192 server    server \u2192 client");
+	for (uint32_t i = 0; i < n && !ret; i++) {
+		const struct xfr_mtu_size *z = &m->sizes[i];
+
+		ret = plain_line(
+			o->f, "%7u  %-17s  %s", z->payload,
+			plain_mtu_cell(z->forward, z->forward_ok, z->attempts, fwd, sizeof(fwd)),
+			plain_mtu_cell(z->reverse, z->reverse_ok, z->attempts, rev, sizeof(rev)));
+	}
+	if (!ret)
+		ret = plain_mtu_verdict(o, "client \u2192 server", m->forward_max_payload,
+					m->forward_path_mtu);
+	if (!ret)
+		ret = plain_mtu_verdict(o, "server \u2192 client", m->reverse_max_payload,
+					m->reverse_path_mtu);
+	return ret;
+}
+
+static int plain_summary_header(struct output *o, const struct xfr_result *r)
+{
+	if (output_is_udp(r))
+		return plain_line(o->f, "%-*s %-15s  %10s  %12s  %10s  %s", plain_bidir(r) ? 11 : 5,
+				  plain_bidir(r) ? "[ ID][Role]" : "[ ID]", "Interval", "Transfer",
+				  "Bitrate", "Jitter", "Lost/Total Datagrams");
+	return plain_line(o->f, "%-*s %-15s  %10s  %12s  %5s", plain_bidir(r) ? 11 : 5,
+			  plain_bidir(r) ? "[ ID][Role]" : "[ ID]", "Interval", "Transfer",
+			  "Bitrate", "Retr");
+}
+
 static int plain_end(struct output *o, const struct xfr_result *r)
 {
 	unsigned dirs = output_dirs(r->flows, r->nflows);
+
+	bool probe_only = r->mtu && !r->nflows;
 	int ret;
 
-	/* With -q the summary follows the header line directly: nothing to set apart. */
-	ret = o->opts.quiet ? 0 : plain_line(o->f, PLAIN_SEP);
-	if (!ret)
-		ret = plain_line(o->f, "%-*s %-15s  %10s  %12s  %5s", plain_bidir(r) ? 11 : 5,
-				 plain_bidir(r) ? "[ ID][Role]" : "[ ID]", "Interval", "Transfer",
-				 "Bitrate", "Retr");
+	/* With -q the summary follows the header line directly: nothing to set apart.
+	 * A probe-only run has no flows: its table is the whole report. */
+	ret = o->opts.quiet || probe_only ? 0 : plain_line(o->f, PLAIN_SEP);
+	if (!ret && !probe_only)
+		ret = plain_summary_header(o, r);
 	if (!ret && (dirs & RESULT_DIR_UP))
 		ret = plain_summary_dir(o, r, RESULT_DIR_UP);
 	if (!ret && (dirs & RESULT_DIR_DOWN))
 		ret = plain_summary_dir(o, r, RESULT_DIR_DOWN);
 	if (!ret && plain_bidir(r))
 		ret = plain_total(o, r);
+	if (!ret && r->mtu)
+		ret = plain_mtu(o, r->mtu);
 	if (!ret)
 		ret = plain_end_notes(o, r);
 	return ret ? ret : output_flush(o->f);

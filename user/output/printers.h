@@ -30,6 +30,15 @@ double output_mbps(uint64_t bytes, double secs);
 /* ISO 8601 UTC with milliseconds, "2026-11-26T23:40:01.123Z". */
 char *output_iso8601(uint64_t wall_us, char *buf, size_t len);
 
+/* UDP (output.c). True when the test ran over UDP: UDP keys instead of TCP ones. */
+bool output_is_udp(const struct xfr_result *r);
+/* lost / (received + lost) * 100; 0 when both are 0. */
+double output_lost_percent(const struct xfr_udp_stats *u);
+/* Datagrams sent: the sender's count, else what the receiver saw (received + lost). */
+uint64_t output_udp_sent(const struct xfr_flow *f);
+/* "Pass", "Fail", "LocalLimit", "Untested" (the reference's JSON names). */
+const char *output_mtu_verdict_name(enum xfr_mtu_verdict v);
+
 /* JSON builders (json.c). NULL when out of memory. */
 json_t *output_json_result(const struct xfr_result *r, enum xfr_ts_format ts);
 /* A JSON string; bytes that are not UTF-8 become '?'. */
