@@ -47,6 +47,7 @@ struct cli_state {
 	bool reverse, bidir, json, json_stream, csv;
 	bool v4, v6, random, zeros, zc_on, zc_off;
 	bool nodelay, quiet, get_server_output, one_off;
+	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
 	char why[400]; /* reasons that need formatting */
 };
 
@@ -163,6 +164,7 @@ static const char *set_parallel(struct cli_state *st, const char *arg)
 	if (err)
 		return "must be between 1 and 128";
 	st->cfg->streams = (uint32_t)v;
+	st->parallel_set = true;
 	return NULL;
 }
 
@@ -188,6 +190,7 @@ static const char *set_length(struct cli_state *st, const char *arg)
 	if (err || !n || n > MAX_LENGTH)
 		return "must be between 1 and 16M";
 	st->cfg->length = (uint32_t)n;
+	st->length_set = true;
 	return NULL;
 }
 
@@ -244,6 +247,7 @@ static const char *set_congestion(struct cli_state *st, const char *arg)
 	return st->why;
 accept:
 	snprintf(st->cfg->congestion, sizeof(st->cfg->congestion), "%s", arg);
+	st->congestion_set = true;
 	return NULL;
 }
 
@@ -353,6 +357,55 @@ static const char *set_mptcp(struct cli_state *st, const char *arg)
 	if (v == '0')
 		return "MPTCP is disabled (sysctl net.mptcp.enabled = 0)";
 	st->cfg->mptcp = true;
+	return NULL;
+}
+
+/* "0,2,4-7": CPUs that exist on this host, at most XFR_MAX_CPUS entries. */
+static const char *set_affinity(struct cli_state *st, const char *arg)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	struct xfr_config *cfg = st->cfg;
+	const char *p = arg;
+	unsigned long a, b;
+	char *end;
+
+	cfg->ncpus = 0;
+	while (*p) {
+		if (*p < '0' || *p > '9')
+			return "not a CPU list (examples: 0, 0,2, 0-3)";
+		a = b = strtoul(p, &end, 10);
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return "not a CPU list (examples: 0, 0,2, 0-3)";
+			b = strtoul(end + 1, &end, 10);
+		}
+		if (*end && *end != ',')
+			return "not a CPU list (examples: 0, 0,2, 0-3)";
+		if (b < a || (long)b >= ncpu) {
+			snprintf(st->why, sizeof(st->why), "no CPU %lu here (CPUs 0-%ld)", b,
+				 ncpu - 1);
+			return st->why;
+		}
+		for (unsigned long c = a; c <= b; c++) {
+			if (cfg->ncpus == XFR_MAX_CPUS)
+				return "too many CPUs";
+			cfg->cpus[cfg->ncpus++] = (int)c;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return cfg->ncpus ? NULL : "not a CPU list (examples: 0, 0,2, 0-3)";
+}
+
+static const char *set_busy_poll(struct cli_state *st, const char *arg)
+{
+	uint64_t v;
+	int err = units_parse_uint(arg, 1, 1000000, &v);
+
+	if (err == -EINVAL)
+		return "not a number of microseconds";
+	if (err)
+		return "must be between 1 and 1000000 microseconds";
+	st->cfg->busy_poll_us = (uint32_t)v;
 	return NULL;
 }
 
@@ -484,13 +537,17 @@ static const struct cli_opt cli_opts[] = {
 	 "stop after SIZE bytes over all streams (K = 1024)", NULL, set_bytes},
 	{"parallel", 'P', REQ, M_CLIENT, GRP_TEST, "N", "parallel streams, 1..128 (default 1)",
 	 NULL, set_parallel},
+	{"udp", 'u', NOARG, M_CLIENT, GRP_TEST, NULL, "UDP test (default -b 1G, -l 1400)", NULL,
+	 FLAG(udp)},
 	{"reverse", 'R', NOARG, M_CLIENT, GRP_TEST, NULL, "server sends (download)", NULL,
 	 FLAG(reverse)},
 	{"bidir", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "both directions at once", NULL, FLAG(bidir)},
 	{"bitrate", 'b', REQ, M_CLIENT, GRP_TEST, "RATE",
 	 "total bits/s, all streams (K = 1000; 0 = no cap)", NULL, set_bitrate},
-	{"length", 'l', REQ, M_CLIENT, GRP_TEST, "SIZE", "bytes per write (default 128K; 1..16M)",
-	 NULL, set_length},
+	{"length", 'l', REQ, M_CLIENT, GRP_TEST, "SIZE",
+	 "TCP: bytes per write (default 128K; 1..16M); UDP: datagram size", NULL, set_length},
+	{"packet-size", 0, REQ, M_CLIENT, GRP_TEST, "SIZE",
+	 "UDP datagram size incl. 16-byte header (64..65507)", NULL, set_length},
 	{"window", 'w', REQ, M_CLIENT, GRP_TEST, "SIZE", "socket buffers on both ends (1..512M)",
 	 NULL, set_window},
 	{"congestion", 0, REQ, M_CLIENT, GRP_TEST, "ALGO", "TCP congestion control algorithm", NULL,
@@ -507,6 +564,14 @@ static const struct cli_opt cli_opts[] = {
 	{"no-zerocopy", 0, NOARG, M_CLIENT, GRP_TEST, NULL,
 	 "plain send() (default: sendfile where it works)", NULL, FLAG(zc_off)},
 	/* Connection options */
+	{"probe-mtu", 0, NOARG, M_CLIENT, GRP_TEST, NULL,
+	 "probe the path MTU both ways instead of a throughput test", NULL, FLAG(probe_mtu)},
+	{"affinity", 0, REQ, M_CLIENT, GRP_TEST, "LIST", "pin stream threads to CPUs (0,2 or 0-3)",
+	 NULL, set_affinity},
+	{"busy-poll", 0, REQ, M_CLIENT, GRP_TEST, "USEC", "SO_BUSY_POLL on data sockets", NULL,
+	 set_busy_poll},
+	{"no-gso", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "UDP without GSO/GRO offload (comparisons)",
+	 NULL, FLAG(no_gso)},
 	{"port", 'p', REQ, M_CLIENT, GRP_CONN, "N", "server port (default 5201)", NULL, set_port},
 	{"ipv4", '4', NOARG, M_BOTH, GRP_CONN, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, GRP_CONN, NULL, "IPv6 only", NULL, FLAG(v6)},
@@ -867,6 +932,70 @@ static int check_ports(struct cli_state *st, FILE *err)
 	return 0;
 }
 
+static int conflict(FILE *err, const char *a, const char *b)
+{
+	fprintf(err, "xfr: %s cannot be used with %s\n", a, b);
+	return -EINVAL;
+}
+
+/* UDP: its defaults (1 Gbit/s, 1400-byte datagrams) and what does not apply. */
+static int check_udp(struct cli_state *st, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+
+	if (!st->udp && !st->probe_mtu) {
+		if (st->no_gso)
+			return conflict(err, "--no-gso", "TCP (it is a UDP option)");
+		return 0;
+	}
+	cfg->proto = XFR_PROTO_UDP;
+	cfg->no_offload = st->no_gso;
+	if (st->zc_on)
+		return conflict(err, "-Z/--zerocopy", "-u");
+	if (cfg->mptcp)
+		return conflict(err, "--mptcp", "-u");
+	if (st->congestion_set)
+		return conflict(err, "--congestion", "-u");
+	if (st->nodelay)
+		return conflict(err, "--tcp-nodelay", "-u");
+	if (!cfg->bitrate_set) {
+		cfg->bitrate = XFR_DEFAULT_UDP_RATE;
+		cfg->bitrate_set = true;
+	}
+	if (!st->length_set)
+		cfg->length = XFR_DEFAULT_UDP_LEN;
+	if (cfg->length < 64 || cfg->length > 65507) {
+		fprintf(err, "xfr: --length %u: a UDP datagram must be 64..65507 bytes\n",
+			cfg->length);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_probe(struct cli_state *st, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+
+	if (!st->probe_mtu)
+		return 0;
+	if (st->reverse)
+		return conflict(err, "--probe-mtu", "-R (it probes both directions)");
+	if (st->bidir)
+		return conflict(err, "--probe-mtu", "--bidir (it probes both directions)");
+	if (st->parallel_set)
+		return conflict(err, "--probe-mtu", "-P");
+	if (st->bytes_set)
+		return conflict(err, "--probe-mtu", "-n");
+	if (st->zeros)
+		return conflict(err, "--probe-mtu", "--zeros");
+	if (st->length_set)
+		return conflict(err, "--probe-mtu", "-l (it chooses the sizes)");
+	cfg->probe_mtu = true;
+	if (!st->time_set)
+		cfg->duration_s = 60; /* an upper bound: the probe ends when it is done */
+	return 0;
+}
+
 static int take_host(struct cli_state *st, int argc, char **argv, FILE *err)
 {
 	if (optind >= argc) {
@@ -900,7 +1029,8 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 	/* A byte budget without a time limit runs until the bytes are through. */
 	if (st->bytes_set && !st->time_set)
 		cfg->duration_s = 0;
-	if (check_exclusive(st, err) || check_family(st, "--bind", err) || check_ports(st, err))
+	if (check_exclusive(st, err) || check_family(st, "--bind", err) || check_ports(st, err) ||
+	    check_udp(st, err) || check_probe(st, err))
 		return -EINVAL;
 	return 0;
 }

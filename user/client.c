@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,9 @@
 #include "log.h"
 #include "report.h"
 #include "timeutil.h"
+#include "wire.h"
+
+static bool single_port(const struct clnt *c);
 
 void clnt_error(struct clnt *c, const char *fmt, ...)
 {
@@ -121,7 +125,8 @@ static int send_hello(struct clnt *c)
 	proto_msg_init(&m, MSG_HELLO);
 	snprintf(m.hello.version, sizeof(m.hello.version), "%s", PROTO_VERSION);
 	snprintf(m.hello.software, sizeof(m.hello.software), "xfr/%s", XFR_VERSION);
-	m.hello.caps = PROTO_CAPS_SUPPORTED;
+	m.hello.caps =
+		PROTO_CAPS_SUPPORTED | CAP_UDP | CAP_UDP_FEEDBACK_V1 | CAP_SINGLE_PORT_UDP_V1;
 	m.hello.has_caps = true;
 	err = ctrl_send(&c->ctrl, &m);
 	proto_msg_free(&m);
@@ -145,6 +150,15 @@ static int check_server(struct clnt *c, const struct proto_hello *h)
 	c->server_caps = h->caps;
 	if (h->auth_nonce[0]) {
 		clnt_error(c, "the server requires a PSK, which this client does not support yet");
+		return -EPROTO;
+	}
+	if (cfg->proto == XFR_PROTO_UDP && !(h->caps & CAP_UDP)) {
+		clnt_error(c, "-u: the server (%s) does not support UDP", c->res->server_version);
+		return -EPROTO;
+	}
+	if (cfg->probe_mtu && !(h->caps & CAP_MTU_PROBE_V1)) {
+		clnt_error(c, "--probe-mtu: the server (%s) does not support it",
+			   c->res->server_version);
 		return -EPROTO;
 	}
 	if (cfg->bytes && !(h->caps & CAP_BYTE_BUDGET_V1)) {
@@ -183,6 +197,8 @@ static void fill_start(struct clnt *c, struct proto_test_start *r)
 	r->window = cfg->window;
 	r->zerocopy = cfg->zerocopy != XFR_ZC_OFF;
 	r->tcp_nodelay = cfg->nodelay;
+	r->mtu_probe = cfg->probe_mtu;
+	r->udp_no_offload = cfg->no_offload;
 	r->has_byte_budget = cfg->bytes > 0;
 	r->byte_budget = cfg->bytes;
 	if (c->server_caps & CAP_INTERVAL_MS_V1)
@@ -221,7 +237,7 @@ int clnt_handshake(struct clnt *c)
 		goto out;
 	c->ack = m->ack;
 	proto_msg_free(m);
-	if (!(c->server_caps & CAP_SINGLE_PORT_TCP) && c->ack.nports != c->req.streams) {
+	if (!single_port(c) && c->ack.nports != c->req.streams) {
 		clnt_error(c, "server sent %u data ports for %u streams", c->ack.nports,
 			   c->req.streams);
 		err = -EPROTO;
@@ -257,26 +273,115 @@ static int send_data_hello(struct clnt *c, int fd, uint32_t idx)
 	return 0;
 }
 
-static int open_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
+/* Source address of stream i from --bind / --cport; false = let the kernel choose. */
+static bool stream_src(struct clnt *c, uint32_t i, const struct net_addr *dst, struct net_addr *src)
 {
 	const struct xfr_config *cfg = c->cfg;
-	bool single = c->server_caps & CAP_SINGLE_PORT_TCP;
-	struct net_addr dst = c->server, src = {0};
 	uint16_t bport = 0;
-	int hb = bind_addr(c, &src, &bport), fd, err;
-	char addr[80];
+	int hb = bind_addr(c, src, &bport);
 
-	net_set_port(&dst, single ? cfg->port : c->ack.data_ports[i]);
 	if (hb <= 0 && cfg->cport) { /* --cport alone: wildcard address of the server's family */
-		src = (struct net_addr){.len = dst.len};
-		src.ss.ss_family = dst.ss.ss_family;
+		*src = (struct net_addr){.len = dst->len};
+		src->ss.ss_family = dst->ss.ss_family;
 		hb = 1;
 	}
 	if (cfg->cport)
 		bport = (uint16_t)(cfg->cport + i);
 	if (hb > 0)
-		net_set_port(&src, bport);
-	fd = net_connect(&dst, hb > 0 ? &src : NULL, cfg->mptcp, o, cfg->connect_timeout_ms,
+		net_set_port(src, bport);
+	return hb > 0;
+}
+
+static bool single_port(const struct clnt *c)
+{
+	if (c->cfg->proto == XFR_PROTO_UDP)
+		return c->ack.udp_token[0] != '\0';
+	return c->server_caps & CAP_SINGLE_PORT_TCP;
+}
+
+static int unhex16(const char *hex, unsigned char *out)
+{
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/*
+ * Single-port UDP: say hello (stream index + the test's token) every 100 ms,
+ * up to 50 times, until the server's per-stream socket acks.
+ */
+static int udp_hello(struct clnt *c, int fd, uint32_t i)
+{
+	unsigned char token[XFR_TOKEN_LEN], pkt[XFR_HELLO_LEN], in[64], tok2[XFR_TOKEN_LEN];
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = c->sigfd, .events = POLLIN}};
+	uint16_t idx;
+	ssize_t n;
+
+	if (unhex16(c->ack.udp_token, token))
+		return -EPROTO;
+	wire_hello_put(pkt, XFR_HELLO_KIND_HELLO, (uint16_t)i, token);
+	for (int tries = 0; tries < 50; tries++) {
+		if (send(fd, pkt, sizeof(pkt), 0) < 0 && errno != ECONNREFUSED)
+			return -errno;
+		if (poll(p, 2, 100) > 0 && (p[1].revents & POLLIN))
+			return -EINTR;
+		while ((n = recv(fd, in, sizeof(in), MSG_DONTWAIT)) >= 0)
+			if (wire_hello_get(in, (uint32_t)n, XFR_HELLO_KIND_ACK, &idx, tok2) &&
+			    idx == i && !memcmp(tok2, token, sizeof(token)))
+				return 0;
+	}
+	return -ETIMEDOUT;
+}
+
+static int open_udp_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
+{
+	bool single = single_port(c);
+	struct net_addr dst = c->server, src = {0};
+	bool has_src;
+	char addr[80];
+	int fd, err = 0;
+
+	net_set_port(&dst, single ? c->cfg->port : c->ack.data_ports[i]);
+	has_src = stream_src(c, i, &dst, &src);
+	fd = socket(net_family(&dst), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (net_apply_opts(fd, net_family(&dst), o) ||
+	    (has_src && bind(fd, (struct sockaddr *)&src.ss, src.len)) ||
+	    connect(fd, (struct sockaddr *)&dst.ss, dst.len))
+		err = errno ? -errno : -EINVAL;
+	if (!err && single)
+		err = udp_hello(c, fd, i);
+	else if (!err && c->cfg->dir == XFR_DIR_DOWNLOAD)
+		send(fd, "", 1, 0); /* legacy: our address, for a server that sends first */
+	if (err) {
+		close(fd);
+		clnt_error(c, "UDP stream %u to %s: %s", i, net_addr_str(&dst, addr, sizeof(addr)),
+			   err == -ETIMEDOUT ? "no answer to our hello" : conn_error(err));
+		return err;
+	}
+	return fd;
+}
+
+static int open_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
+{
+	const struct xfr_config *cfg = c->cfg;
+	bool single = single_port(c);
+	struct net_addr dst = c->server, src = {0};
+	bool has_src;
+	int fd, err;
+	char addr[80];
+
+	if (cfg->proto == XFR_PROTO_UDP)
+		return open_udp_stream(c, i, o);
+	net_set_port(&dst, single ? cfg->port : c->ack.data_ports[i]);
+	has_src = stream_src(c, i, &dst, &src);
+	fd = net_connect(&dst, has_src ? &src : NULL, cfg->mptcp, o, cfg->connect_timeout_ms,
 			 c->sigfd);
 	if (fd < 0) {
 		clnt_error(c, "data stream %u: cannot connect to %s: %s", i,
@@ -348,7 +453,7 @@ static int run(struct clnt *c)
 	if (!err)
 		err = clnt_open_streams(c, fds);
 	if (!err)
-		return clnt_run_test(c, fds); /* owns fds */
+		return c->cfg->probe_mtu ? clnt_run_probe(c, fds) : clnt_run_test(c, fds);
 	for (uint32_t i = 0; i < XFR_MAX_STREAMS; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -359,7 +464,7 @@ int client_run(const struct xfr_config *cfg)
 {
 	struct output_opts oo = {
 		.quiet = cfg->quiet, .ts_format = cfg->ts_format, .per_stream = cfg->streams > 1};
-	struct clnt c = {.cfg = cfg, .sigfd = -1, .done_fd = -1, .tick_fd = -1};
+	struct clnt c = {.cfg = cfg, .sigfd = -1, .done_fd = -1, .tick_fd = -1, .end_fd = -1};
 	int err;
 
 	c.ctrl.fd = -1;

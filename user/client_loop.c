@@ -19,6 +19,7 @@
 
 #include "clnt.h"
 #include "log.h"
+#include "mtuprobe.h"
 #include "report.h"
 #include "stats.h"
 #include "timeutil.h"
@@ -41,6 +42,10 @@ static int engine_setup(struct clnt *c, int *fds)
 		.payload = cfg->payload,
 		.zerocopy = cfg->zerocopy,
 		.done_fd = c->done_fd,
+		.udp_no_offload = cfg->no_offload,
+		.busy_poll_us = cfg->busy_poll_us,
+		.cpus = cfg->ncpus ? cfg->cpus : NULL,
+		.ncpus = cfg->ncpus,
 	};
 	int err;
 
@@ -64,11 +69,15 @@ static double secs_since_start(const struct clnt *c, uint64_t t_ns)
 	return t_ns > c->start_ns ? (double)(t_ns - c->start_ns) / 1e9 : 0.0;
 }
 
+static void apply_feedback(struct clnt_slot *s);
+
 static void emit(struct clnt *c, struct clnt_slot *s)
 {
 	struct xfr_interval *iv = &s->iv;
 	int err;
 
+	if (!s->has_remote && s->has_fb)
+		apply_feedback(s);
 	/* By the interval's number, not its measured end (1.0003 s is the 1 s row). */
 	iv->omitted = (uint64_t)s->k * c->interval_ms <= c->cfg->omit_ms;
 	iv->wall_end_us = c->res->start_wall_us + (uint64_t)(iv->end_s * 1e6);
@@ -129,6 +138,38 @@ static void try_emit(struct clnt *c, bool flush)
 	}
 }
 
+/* Feedback counters of our UDP senders over the interval (prev -> cur). */
+static void feedback_delta(struct clnt *c, struct clnt_slot *s)
+{
+	const struct engine_flow_sample *a, *b;
+
+	for (uint32_t i = 0; i < c->cur->nflows && i < c->prev->nflows; i++) {
+		a = &c->prev->flows[i];
+		b = &c->cur->flows[i];
+		if (!b->is_udp || !b->sending || !b->udp.has_feedback ||
+		    b->stream >= XFR_MAX_STREAMS)
+			continue;
+		s->has_fb = true;
+		s->fb_received[b->stream] = b->udp.fb_received - a->udp.fb_received;
+		s->fb_lost[b->stream] =
+			b->udp.fb_lost > a->udp.fb_lost ? b->udp.fb_lost - a->udp.fb_lost : 0;
+	}
+}
+
+/* The server's interval is late: show the receiver's side from its feedback. */
+static void apply_feedback(struct clnt_slot *s)
+{
+	for (uint32_t i = 0; i < s->iv.nflows; i++) {
+		struct xfr_flow *f = &s->iv.flows[i];
+
+		if (f->dir != XFR_FLOW_UP || f->has_udp_rx || f->stream >= XFR_MAX_STREAMS)
+			continue;
+		f->has_udp_rx = true;
+		f->udp.packets_received = s->fb_received[f->stream];
+		f->udp.lost = s->fb_lost[f->stream];
+	}
+}
+
 static void local_interval(struct clnt *c)
 {
 	struct clnt_slot *s = slot_for(c, ++c->ticks);
@@ -136,6 +177,7 @@ static void local_interval(struct clnt *c)
 
 	c->eng->ops->sample(c->eng, c->cur);
 	stats_side_delta(c->prev, c->cur, s->iv.flows, &s->iv.nflows);
+	feedback_delta(c, s);
 	s->iv.start_s = secs_since_start(c, c->prev->t_ns);
 	s->iv.end_s = secs_since_start(c, c->cur->t_ns);
 	s->has_local = true;
@@ -218,6 +260,20 @@ static void on_done(struct clnt *c)
 	}
 }
 
+/*
+ * UDP: our senders stop at our own deadline; what is in flight then still
+ * reaches the server, which keeps counting for a short drain. (TCP senders run
+ * until the server's result, which ends the streams.)
+ */
+static void on_local_end(struct clnt *c)
+{
+	uint64_t exp;
+
+	if (read(c->end_fd, &exp, sizeof(exp)) < 0)
+		return;
+	c->eng->ops->pause(c->eng);
+}
+
 /* One message from the server: 1 = the test is over, 0 = go on, < 0 = error. */
 static int on_msg(struct clnt *c, struct proto_msg *m)
 {
@@ -287,17 +343,16 @@ static int poll_timeout(const struct clnt *c)
 /* Until the result, a fatal error, a second Ctrl+C or the server's silence. */
 static int loop(struct clnt *c)
 {
-	struct pollfd p[4] = {
-		{.fd = c->ctrl.fd, .events = POLLIN},
-		{.fd = c->sigfd, .events = POLLIN},
-		{.fd = c->tick_fd, .events = POLLIN},
-		{.fd = c->done_fd, .events = POLLIN},
+	struct pollfd p[5] = {
+		{.fd = c->ctrl.fd, .events = POLLIN}, {.fd = c->sigfd, .events = POLLIN},
+		{.fd = c->tick_fd, .events = POLLIN}, {.fd = c->done_fd, .events = POLLIN},
+		{.fd = c->end_fd, .events = POLLIN},
 	};
 	int n, rc;
 
 	for (;;) {
 		p[0].events = POLLIN | (ctrl_pending(&c->ctrl) ? POLLOUT : 0);
-		n = poll(p, 4, poll_timeout(c));
+		n = poll(p, 5, poll_timeout(c));
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n == 0 && c->give_up_ns && time_mono_ns() >= c->give_up_ns) {
@@ -313,6 +368,8 @@ static int loop(struct clnt *c)
 			on_tick(c);
 		if (n > 0 && (p[3].revents & POLLIN))
 			on_done(c);
+		if (n > 0 && (p[4].revents & POLLIN))
+			on_local_end(c);
 		if (n > 0 && p[0].revents) {
 			rc = on_ctrl(c);
 			if (rc)
@@ -320,6 +377,8 @@ static int loop(struct clnt *c)
 		}
 	}
 }
+
+static void add_tail_loss(struct xfr_result *r);
 
 /* Our totals and the server's, into the result model. */
 static void build_result(struct clnt *c)
@@ -340,6 +399,32 @@ static void build_result(struct clnt *c)
 		r->duration_s = secs_since_start(c, c->cur->t_ns);
 		r->interrupted = true;
 	}
+	if (pr && !r->interrupted)
+		add_tail_loss(r);
+}
+
+/* UDP: datagrams the server sent just before its result are still arriving. */
+static void drain(struct clnt *c)
+{
+	struct pollfd p = {.fd = c->sigfd, .events = POLLIN};
+
+	if (c->cfg->proto == XFR_PROTO_UDP && c->cfg->dir != XFR_DIR_UPLOAD && c->got_result)
+		poll(&p, 1, CLNT_UDP_DRAIN_MS);
+}
+
+/*
+ * Tail loss: what a UDP sender sent after the receiver's last datagram never
+ * shows as a sequence gap. With both ends' counts, it is sent - received - lost.
+ */
+static void add_tail_loss(struct xfr_result *r)
+{
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		struct xfr_udp_stats *u = &r->flows[i].udp;
+
+		if (r->flows[i].has_udp_tx && r->flows[i].has_udp_rx &&
+		    u->packets_sent > u->packets_received + u->lost)
+			u->lost = u->packets_sent - u->packets_received;
+	}
 }
 
 /* Stop our streams, take the last sample, print what is left. */
@@ -347,6 +432,7 @@ static void wind_down(struct clnt *c)
 {
 	struct engine_sample *last = c->prev;
 
+	drain(c);
 	c->eng->ops->stop(c->eng, !c->cfg->bytes);
 	c->eng->ops->sample(c->eng, c->cur);
 	/* a last partial interval, if it is long enough to mean something */
@@ -400,6 +486,12 @@ static int start_timers(struct clnt *c)
 	if (c->req.duration_secs)
 		c->give_up_ns = c->start_ns + (uint64_t)c->req.duration_secs * NSEC_PER_SEC +
 				CLNT_RESULT_GRACE_MS * NSEC_PER_MSEC;
+	if (c->cfg->proto != XFR_PROTO_UDP || !sends(c) || !c->req.duration_secs)
+		return 0;
+	its = (struct itimerspec){.it_value = {(time_t)c->req.duration_secs, 0}};
+	c->end_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (c->end_fd < 0 || timerfd_settime(c->end_fd, 0, &its, NULL))
+		return -errno;
 	return 0;
 }
 
@@ -446,6 +538,8 @@ static void end(struct clnt *c)
 		close(c->tick_fd);
 	if (c->done_fd >= 0)
 		close(c->done_fd);
+	if (c->end_fd >= 0)
+		close(c->end_fd);
 }
 
 int clnt_run_test(struct clnt *c, int *fds)
@@ -469,4 +563,64 @@ int clnt_run_test(struct clnt *c, int *fds)
 		c->exit_code = 1;
 	end(c);
 	return c->exit_code ? c->exit_code : 0;
+}
+
+/* After the probe: tell the server, and wait for its (empty) result. */
+static void end_probe(struct clnt *c)
+{
+	struct proto_msg *m = malloc(sizeof(*m));
+	char err[PROTO_TEXT_MAX];
+	int rc;
+
+	if (!m)
+		return;
+	send_simple(c, MSG_CANCEL, "MTU probe complete");
+	while ((rc = ctrl_recv_wait(&c->ctrl, m, 10000, c->sigfd, err, sizeof(err))) == 0) {
+		bool last = m->type == MSG_RESULT || m->type == MSG_ERROR;
+
+		proto_msg_free(m);
+		if (last)
+			break;
+	}
+	if (rc && rc != -EINTR)
+		pr_warn("MTU probe: no result from the server: %s", err);
+	free(m);
+}
+
+int clnt_run_probe(struct clnt *c, int *fds)
+{
+	struct xfr_result *r = c->res;
+	uint64_t t0 = time_mono_ns();
+	int err;
+
+	r->mtu = calloc(1, sizeof(*r->mtu));
+	if (!r->mtu) {
+		close(fds[0]);
+		return -ENOMEM;
+	}
+	snprintf(r->id, sizeof(r->id), "%s", c->req.id);
+	r->start_wall_us = time_real_us();
+	if (c->out->ops->start(c->out, r) < 0)
+		c->write_failed = true;
+	pr_info("probing the path MTU in both directions (a few seconds)");
+	err = mtuprobe_run(fds[0], !net_is_v4(&c->server), c->sigfd, r->mtu);
+	close(fds[0]);
+	fds[0] = -1;
+	r->duration_s = (double)(time_mono_ns() - t0) / 1e9;
+	if (err == -EINTR) {
+		c->signals++;
+		c->exit_code = 130;
+		r->interrupted = true;
+	} else if (err) {
+		clnt_error(c, "MTU probe: %s", strerror(-err));
+	} else if (!r->mtu->forward_max_payload && !r->mtu->reverse_max_payload) {
+		clnt_error(c, "MTU probe: no probe got through in either direction");
+		err = -EPROTO;
+	}
+	end_probe(c);
+	if (write_outputs(c) && !c->exit_code)
+		c->exit_code = 1;
+	if (!c->exit_code && err)
+		c->exit_code = 1;
+	return c->exit_code;
 }

@@ -14,6 +14,7 @@
 #define CLNT_HANDSHAKE_MS    30000 /* each handshake reply */
 #define CLNT_RESULT_GRACE_MS 10000 /* after the requested duration */
 #define CLNT_CANCEL_WAIT_MS  5000  /* after Ctrl+C, for the server's result */
+#define CLNT_UDP_DRAIN_MS    250   /* UDP receivers: in-flight datagrams after the result */
 #define CLNT_SLOTS	     4	   /* intervals waiting for their other half */
 
 /* One interval being assembled from our sample and the server's message. */
@@ -22,6 +23,11 @@ struct clnt_slot {
 	bool has_local;
 	bool has_remote;
 	struct xfr_interval iv; /* iv.flows points at flows */
+	/* UDP upload: the receiver's XFRF feedback over this interval, per stream, for
+	 * when the server's interval message is late (live loss without the control channel) */
+	bool has_fb;
+	uint64_t fb_received[XFR_MAX_STREAMS];
+	uint64_t fb_lost[XFR_MAX_STREAMS];
 	struct xfr_flow flows[XFR_MAX_FLOWS];
 };
 
@@ -39,6 +45,7 @@ struct clnt {
 	struct engine *eng;
 	int done_fd;
 	int tick_fd;
+	int end_fd; /* UDP: our senders stop at our own deadline */
 	uint64_t start_ns;
 	uint32_t ticks;
 	struct engine_sample *prev, *cur;
@@ -64,6 +71,8 @@ int clnt_open_streams(struct clnt *c, int *fds);
 
 /* client_loop.c */
 int clnt_run_test(struct clnt *c, int *fds);
+/* --probe-mtu instead of a throughput test (owns fds). */
+int clnt_run_probe(struct clnt *c, int *fds);
 
 /* A fatal error: log it, record it in the result, tell the JSON printers. */
 void clnt_error(struct clnt *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -143,6 +143,13 @@ static bool as_v4(const struct net_addr *a, struct in_addr *v4)
 	return false;
 }
 
+bool net_is_v4(const struct net_addr *a)
+{
+	struct in_addr v4;
+
+	return as_v4(a, &v4);
+}
+
 char *net_host_str(const struct net_addr *a, char *buf, size_t len)
 {
 	struct in_addr v4;
@@ -235,22 +242,37 @@ int net_apply_opts(int fd, int family, const struct net_opts *o)
 	return 0;
 }
 
-int net_listen(const struct net_addr *addr, bool v6only, bool mptcp, int backlog)
+/* A socket bound to a: SO_REUSEADDR, optional SO_REUSEPORT, V6ONLY as asked. */
+static int bound_socket(const struct net_addr *a, int type, int proto, bool v6only, bool reuseport)
 {
 	int fd, err, one = 1, v6 = v6only;
 
-	fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    mptcp ? IPPROTO_MPTCP : IPPROTO_TCP);
+	fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (addr->ss.ss_family == AF_INET6 &&
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
+		goto fail;
+	if (a->ss.ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof(v6)))
 		goto fail;
-	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len) || listen(fd, backlog))
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len))
 		goto fail;
 	return fd;
 fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+int net_listen(const struct net_addr *addr, bool v6only, bool mptcp, int backlog)
+{
+	int fd =
+		bound_socket(addr, SOCK_STREAM, mptcp ? IPPROTO_MPTCP : IPPROTO_TCP, v6only, false);
+	int err;
+
+	if (fd < 0 || !listen(fd, backlog))
+		return fd;
 	err = -errno;
 	close(fd);
 	return err;
@@ -309,4 +331,9 @@ done:
 out:
 	close(fd);
 	return err;
+}
+
+int net_udp_socket(const struct net_addr *local, bool v6only, bool reuseport)
+{
+	return bound_socket(local, SOCK_DGRAM, IPPROTO_UDP, v6only, reuseport);
 }

@@ -40,6 +40,9 @@ char *net_host_str(const struct net_addr *a, char *buf, size_t len);
 /* Same IP (port ignored), IPv4-mapped IPv6 normalised. */
 bool net_same_host(const struct net_addr *a, const struct net_addr *b);
 
+/* IPv4, or IPv4-mapped IPv6. */
+bool net_is_v4(const struct net_addr *a);
+
 uint16_t net_port(const struct net_addr *a);
 void net_set_port(struct net_addr *a, uint16_t port);
 int net_family(const struct net_addr *a);
@@ -64,5 +67,12 @@ int net_connect(const struct net_addr *dst, const struct net_addr *src, bool mpt
 		const struct net_opts *o, uint32_t timeout_ms, int stop_fd);
 
 int net_set_nonblock(int fd, bool on);
+
+/*
+ * Non-blocking UDP socket bound to local (SO_REUSEADDR, and SO_REUSEPORT when
+ * reuseport: the shared server port and its per-stream connected sockets).
+ * Returns fd or -errno.
+ */
+int net_udp_socket(const struct net_addr *local, bool v6only, bool reuseport);
 
 #endif

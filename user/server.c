@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "server.h"
 #include "srv.h"
 #include "timeutil.h"
+#include "wire.h"
 
 #define TICK_MS 100
 
@@ -55,6 +57,114 @@ void srv_ep_del(struct srv *s, struct ep_item *it)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, it->fd, NULL);
 }
 
+/* Where a local client reaches the socket bound to a (loopback for a wildcard). */
+static void selftest_target(const struct net_addr *a, bool v6only, struct net_addr *dst)
+{
+	static const unsigned char any6[16];
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+	uint16_t port;
+
+	*dst = *a;
+	if (net_family(a) == AF_INET && ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr == 0)
+		net_parse_bind("127.0.0.1", dst, &port);
+	else if (net_family(a) == AF_INET6 && !memcmp(&in6->sin6_addr, any6, 16))
+		net_parse_bind(v6only ? "::1" : "::ffff:127.0.0.1", dst, &port);
+	net_set_port(dst, net_port(a));
+}
+
+/*
+ * Single-port UDP hands each stream a socket bound to the server port and
+ * connected to the client (SO_REUSEPORT). That only works if the kernel routes
+ * a connected 4-tuple to its own socket and not to the shared one: check once.
+ */
+static bool udp_selftest(struct srv *s, int i, bool v6only)
+{
+	struct net_addr dst, src = {.len = sizeof(src.ss)};
+	struct pollfd p;
+	char buf[16];
+	int c, conn = -1;
+	bool ok = false;
+
+	selftest_target(&s->uaddr[i], v6only, &dst);
+	c = socket(net_family(&dst), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&dst.ss, dst.len) ||
+	    getsockname(c, (struct sockaddr *)&src.ss, &src.len))
+		goto out;
+	conn = net_udp_socket(&s->uaddr[i], v6only, true);
+	if (conn < 0 || connect(conn, (struct sockaddr *)&src.ss, src.len) ||
+	    send(c, "xfr-selftest", 12, 0) != 12)
+		goto out;
+	p = (struct pollfd){.fd = conn, .events = POLLIN};
+	ok = poll(&p, 1, 500) == 1 && recv(conn, buf, sizeof(buf), MSG_DONTWAIT) == 12 &&
+	     recv(s->ufd[i], buf, sizeof(buf), MSG_DONTWAIT) < 0;
+out:
+	if (conn >= 0)
+		close(conn);
+	if (c >= 0)
+		close(c);
+	return ok;
+}
+
+static int open_udp(struct srv *s, int i, const struct net_addr *a, bool v6only)
+{
+	char buf[80];
+	int fd = net_udp_socket(a, v6only, true);
+
+	if (fd < 0) {
+		pr_err("cannot bind UDP %s: %s", net_addr_str(a, buf, sizeof(buf)), strerror(-fd));
+		errno = -fd;
+		return fd;
+	}
+	s->ufd[i] = fd;
+	s->uaddr[i] = *a;
+	s->ufd_item[i] = (struct ep_item){.kind = EP_UDP, .fd = fd, .index = (uint32_t)i};
+	s->udp_single_port = udp_selftest(s, i, v6only) && (i == 0 || s->udp_single_port);
+	if (!s->udp_single_port)
+		pr_warn("single-port UDP unavailable (connected-socket routing self-test failed): "
+			"UDP tests use one port per stream");
+	return srv_ep_add(s, &s->ufd_item[i], EPOLLIN);
+}
+
+uint32_t srv_caps(const struct srv *s)
+{
+	uint32_t caps = PROTO_CAPS_SUPPORTED | CAP_UDP | CAP_UDP_FEEDBACK_V1 | CAP_MTU_PROBE_V1;
+
+	if (s->udp_single_port)
+		caps |= CAP_SINGLE_PORT_UDP_V1;
+	return caps;
+}
+
+/* Datagrams on the shared UDP port: 24-byte hellos of single-port streams. */
+static void on_udp(struct srv *s, struct ep_item *it)
+{
+	unsigned char buf[64], token[XFR_TOKEN_LEN];
+	struct net_addr peer;
+	struct srv_test *t;
+	uint16_t idx;
+	ssize_t n;
+	char who[64];
+
+	for (int budget = 256; budget > 0; budget--) {
+		peer.len = sizeof(peer.ss);
+		n = recvfrom(it->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
+			     (struct sockaddr *)&peer.ss, &peer.len);
+		if (n < 0)
+			return;
+		if (!wire_hello_get(buf, (uint32_t)n, XFR_HELLO_KIND_HELLO, &idx, token)) {
+			pr_debug("%s: stray UDP datagram (%zd bytes) dropped",
+				 net_addr_str(&peer, who, sizeof(who)), n);
+			continue;
+		}
+		t = srv_test_by_token(s, token);
+		if (!t || !net_same_host(&peer, &t->peer)) {
+			pr_debug("%s: UDP hello with an unknown token dropped",
+				 net_addr_str(&peer, who, sizeof(who)));
+			continue;
+		}
+		srv_test_udp_hello(t, idx, &peer, it->fd);
+	}
+}
+
 static int open_listener(struct srv *s, const struct net_addr *a, bool v6only)
 {
 	char buf[80];
@@ -70,6 +180,8 @@ static int open_listener(struct srv *s, const struct net_addr *a, bool v6only)
 	}
 	s->lfd[s->nlfd] = fd;
 	s->lfd_item[s->nlfd] = (struct ep_item){.kind = EP_LISTEN, .fd = fd};
+	if (open_udp(s, s->nlfd, a, v6only))
+		return -errno;
 	pr_info("xfr %s listening on %s (protocol %s)", XFR_VERSION,
 		net_addr_str(a, buf, sizeof(buf)), PROTO_VERSION);
 	return srv_ep_add(s, &s->lfd_item[s->nlfd++], EPOLLIN);
@@ -379,6 +491,9 @@ static void dispatch(struct srv *s, struct ep_item *it, uint32_t events)
 	case EP_PENDING:
 		pending_read(s, it->owner);
 		break;
+	case EP_UDP:
+		on_udp(s, it);
+		break;
 	default:
 		srv_test_event(it->owner, it, events);
 		break;
@@ -415,8 +530,11 @@ static void teardown(struct srv *s)
 	srv_test_reap(s);
 	while (pending_list)
 		pending_free(s, pending_list, true);
-	for (int i = 0; i < s->nlfd; i++)
+	for (int i = 0; i < s->nlfd; i++) {
 		close(s->lfd[i]);
+		if (s->ufd[i] >= 0)
+			close(s->ufd[i]);
+	}
 	if (s->tickfd >= 0)
 		close(s->tickfd);
 	if (s->sigfd >= 0)
@@ -427,7 +545,7 @@ static void teardown(struct srv *s)
 
 int server_run(const struct xfr_config *cfg)
 {
-	struct srv s = {.cfg = cfg, .epfd = -1, .sigfd = -1, .tickfd = -1};
+	struct srv s = {.cfg = cfg, .epfd = -1, .sigfd = -1, .tickfd = -1, .ufd = {-1, -1}};
 	struct epoll_event ev[64];
 	int n, err;
 

@@ -21,6 +21,7 @@
 #define SRV_STREAMS_MS	   30000 /* test_ack -> all data connections */
 #define SRV_CLOSING_MS	   5000	 /* result written -> close */
 #define SRV_PENDING_FACTOR 4	 /* unclassified connections <= 4 x max tests */
+#define SRV_UDP_DRAIN_MS   250	 /* UDP: datagrams still in flight at the end */
 
 enum ep_kind {
 	EP_LISTEN,
@@ -32,6 +33,11 @@ enum ep_kind {
 	EP_TEST_END,
 	EP_TEST_DONE,
 	EP_STREAM_LISTEN,
+	EP_UDP,	       /* the shared UDP socket: single-port hellos */
+	EP_STREAM_UDP, /* a legacy per-stream UDP socket waiting for its client */
+	EP_TEST_DRAIN,
+	EP_PROBE,
+	/* --probe-mtu: the stream's socket answers probes */ /* UDP: in-flight datagrams counted, now finish */
 };
 
 /* What an epoll event points at. */
@@ -83,6 +89,12 @@ struct srv_test {
 	bool ended;
 	bool dead; /* closed; freed after the current epoll batch */
 	bool engine_started;
+	/* UDP */
+	bool udp_single; /* single-port: streams say hello with the token */
+	unsigned char udp_token[16];
+	int drain_fd;
+	uint64_t drain_end_ns; /* when the test's clock stopped for the drain */
+	struct ep_item drain_item;
 };
 
 struct srv {
@@ -94,6 +106,10 @@ struct srv {
 	int nlfd;
 	struct ep_item lfd_item[2];
 	struct ep_item sig_item, tick_item;
+	int ufd[2]; /* shared UDP sockets, one per listening address */
+	struct ep_item ufd_item[2];
+	struct net_addr uaddr[2]; /* their local addresses */
+	bool udp_single_port;	  /* connected-socket routing works: advertise single_port_udp_v1 */
 	struct srv_test *tests;
 	struct srv_test *graveyard; /* closed tests, freed after the epoll batch */
 	uint32_t ntests;	    /* control handlers in use */
@@ -120,6 +136,11 @@ void srv_test_event(struct srv_test *t, struct ep_item *it, uint32_t events);
 void srv_test_data_conn(struct srv_test *t, int fd, const struct net_addr *peer, uint32_t index);
 /* Housekeeping: enforce state deadlines. */
 void srv_test_tick(struct srv_test *t, uint64_t now_ns);
+/* A single-port UDP hello for stream index from peer, on the shared socket u. */
+void srv_test_udp_hello(struct srv_test *t, uint32_t index, const struct net_addr *peer, int u);
+struct srv_test *srv_test_by_token(struct srv *s, const unsigned char token[16]);
+/* Capabilities this server advertises. */
+uint32_t srv_caps(const struct srv *s);
 /* Server shutdown: abort with an error to the client. */
 void srv_test_abort(struct srv_test *t, const char *why);
 struct srv_test *srv_test_find(struct srv *s, const char *id);

@@ -12,16 +12,19 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "mtuprobe.h"
 #include "report.h"
 #include "srv.h"
 #include "stats.h"
 #include "timeutil.h"
 #include "units.h"
+#include "wire.h"
 
 static void ctrl_interest(struct srv_test *t)
 {
@@ -83,7 +86,7 @@ static int send_hello(struct srv_test *t)
 	snprintf(m.hello.version, sizeof(m.hello.version), "%s", PROTO_VERSION);
 	snprintf(m.hello.software, sizeof(m.hello.software), "xfr/%s", XFR_VERSION);
 	m.hello.from_server = true;
-	m.hello.caps = PROTO_CAPS_SUPPORTED;
+	m.hello.caps = srv_caps(t->srv);
 	m.hello.has_caps = true;
 	err = send_msg(t, &m);
 	proto_msg_free(&m);
@@ -106,7 +109,7 @@ struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer
 	t->client_caps = hello->caps;
 	t->state = TS_HELLO;
 	t->deadline_ns = time_mono_ns() + SRV_HANDSHAKE_MS * NSEC_PER_MSEC;
-	t->done_fd = t->interval_fd = t->end_fd = -1;
+	t->done_fd = t->interval_fd = t->end_fd = t->drain_fd = -1;
 	for (int i = 0; i < XFR_MAX_STREAMS; i++)
 		t->fds[i] = t->stream_lfd[i] = -1;
 	t->ctrl_item = (struct ep_item){.kind = EP_CTRL, .fd = fd, .owner = t};
@@ -148,6 +151,7 @@ void srv_test_close(struct srv_test *t)
 	drop_item(t, &t->interval_item, &t->interval_fd);
 	drop_item(t, &t->end_item, &t->end_fd);
 	drop_item(t, &t->done_item, &t->done_fd);
+	drop_item(t, &t->drain_item, &t->drain_fd);
 	for (int i = 0; i < XFR_MAX_STREAMS; i++) {
 		drop_item(t, &t->stream_item[i], &t->stream_lfd[i]);
 		close_fd(&t->fds[i]);
@@ -244,14 +248,68 @@ static int open_stream_listeners(struct srv_test *t, struct proto_test_ack *ack)
 	return 0;
 }
 
+/* Per-stream UDP sockets for peers without single-port UDP (their ports go in the ack). */
+static int open_udp_ports(struct srv_test *t, struct proto_test_ack *ack)
+{
+	struct net_addr local = {.len = sizeof(local.ss)}, bound;
+	int fd;
+
+	if (getsockname(t->ctrl.fd, (struct sockaddr *)&local.ss, &local.len))
+		return -errno;
+	net_set_port(&local, 0);
+	for (uint32_t i = 0; i < t->req.streams; i++) {
+		fd = net_udp_socket(&local, false, false);
+		if (fd < 0)
+			return fd;
+		t->stream_lfd[i] = fd;
+		t->stream_item[i] =
+			(struct ep_item){.kind = EP_STREAM_UDP, .fd = fd, .owner = t, .index = i};
+		if (srv_ep_add(t->srv, &t->stream_item[i], EPOLLIN))
+			return -errno;
+		bound.len = sizeof(bound.ss);
+		if (getsockname(fd, (struct sockaddr *)&bound.ss, &bound.len))
+			return -errno;
+		ack->data_ports[ack->nports++] = net_port(&bound);
+	}
+	return 0;
+}
+
+static void hex16(const unsigned char *b, char *out)
+{
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* Where the data streams will come from: one port, or one per stream. */
+static int open_data_ports(struct srv_test *t, struct proto_test_ack *ack)
+{
+	if (t->req.proto == XFR_PROTO_TCP)
+		return t->client_caps & CAP_SINGLE_PORT_TCP ? 0 : open_stream_listeners(t, ack);
+	if (!(t->client_caps & CAP_SINGLE_PORT_UDP_V1) || !t->srv->udp_single_port)
+		return open_udp_ports(t, ack);
+	if (getrandom(t->udp_token, sizeof(t->udp_token), 0) != sizeof(t->udp_token))
+		return -EIO;
+	t->udp_single = true;
+	hex16(t->udp_token, ack->udp_token);
+	return 0;
+}
+
+struct srv_test *srv_test_by_token(struct srv *s, const unsigned char token[16])
+{
+	for (struct srv_test *t = s->tests; t; t = t->next)
+		if (t->udp_single && !t->dead && !memcmp(t->udp_token, token, 16))
+			return t;
+	return NULL;
+}
+
 static const char *check_start(struct srv_test *t, const struct proto_test_start *r, char *buf,
 			       size_t len)
 {
-	if (r->proto != XFR_PROTO_TCP)
-		snprintf(buf, len, "protocol %s not supported by this server (supported: tcp)",
-			 result_proto_name(r->proto));
-	else if (r->mtu_probe)
-		snprintf(buf, len, "mtu_probe not supported by this server");
+	if (r->proto == XFR_PROTO_QUIC)
+		snprintf(buf, len,
+			 "protocol quic not supported by this server (supported: tcp, udp)");
+	else if (r->mtu_probe && (r->proto != XFR_PROTO_UDP || r->streams != 1))
+		snprintf(buf, len, "mtu_probe: needs protocol udp and 1 stream");
 	else
 		buf[0] = '\0';
 	if (!buf[0] && r->congestion[0] && !congestion_available(r->congestion))
@@ -277,13 +335,16 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 	t->interval_ms = r->interval_ms ? r->interval_ms : 1000;
 	proto_msg_init(&ack, MSG_TEST_ACK);
 	snprintf(ack.ack.id, sizeof(ack.ack.id), "%s", r->id);
-	if (!(t->client_caps & CAP_SINGLE_PORT_TCP) && open_stream_listeners(t, &ack.ack)) {
+	if (open_data_ports(t, &ack.ack)) {
 		fail(t, "server error: cannot open data ports");
 		return;
 	}
-	pr_info("%s: test %s: TCP, %u stream%s, %s, %u s%s", t->peer_str, r->id, r->streams,
-		r->streams > 1 ? "s" : "", result_dir_name(r->dir), t->duration_s,
-		t->duration_s != r->duration_secs ? " (capped)" : "");
+	pr_info("%s: test %s: %s, %u stream%s, %s, %u s%s", t->peer_str, r->id,
+		r->proto == XFR_PROTO_UDP ? "UDP" : "TCP", r->streams, r->streams > 1 ? "s" : "",
+		result_dir_name(r->dir), t->duration_s,
+		!r->duration_secs		    ? " (no limit asked; server cap)"
+		: t->duration_s != r->duration_secs ? " (capped)"
+						    : "");
 	t->state = TS_STREAMS;
 	t->deadline_ns = time_mono_ns() + SRV_STREAMS_MS * NSEC_PER_MSEC;
 	send_msg(t, &ack);
@@ -294,6 +355,8 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 
 static uint64_t active_ns(const struct srv_test *t, uint64_t now)
 {
+	if (t->drain_end_ns && now > t->drain_end_ns)
+		now = t->drain_end_ns; /* the drain after a UDP test is not test time */
 	uint64_t paused = t->paused_ns + (t->pause_start_ns ? now - t->pause_start_ns : 0);
 
 	return now - t->start_ns - paused;
@@ -330,9 +393,17 @@ static int engine_setup(struct srv_test *t)
 		.payload = XFR_PAYLOAD_RANDOM,
 		.zerocopy = t->req.zerocopy ? XFR_ZC_AUTO : XFR_ZC_OFF,
 		.done_fd = t->done_fd,
+		.udp_feedback = recv && (t->client_caps & CAP_UDP_FEEDBACK_V1),
+		.udp_no_offload = t->req.udp_no_offload,
 	};
 	int err;
 
+	if (t->req.proto == XFR_PROTO_UDP) {
+		if (!p.length)
+			p.length = XFR_DEFAULT_UDP_LEN;
+		if (send && !t->req.has_bitrate)
+			p.bitrate = XFR_DEFAULT_UDP_RATE;
+	}
 	t->eng = engine_new(&engine_sock_ops);
 	if (!t->eng)
 		return -ENOMEM;
@@ -344,9 +415,48 @@ static int engine_setup(struct srv_test *t)
 	return err;
 }
 
+/* --probe-mtu: no engine; the stream's socket answers probes until cancel. */
+static void run_probe(struct srv_test *t)
+{
+	t->stream_item[0] = (struct ep_item){.kind = EP_PROBE, .fd = t->fds[0], .owner = t};
+	if (srv_ep_add(t->srv, &t->stream_item[0], EPOLLIN) ||
+	    add_timer(t, &t->end_fd, &t->end_item, EP_TEST_END)) {
+		fail(t, "server error: cannot start the MTU probe");
+		return;
+	}
+	t->start_ns = time_mono_ns();
+	arm(t->end_fd, (uint64_t)t->duration_s * 1000, 0);
+	t->state = TS_RUNNING;
+	t->deadline_ns = 0;
+}
+
+static void on_probe(struct srv_test *t, int fd)
+{
+	static unsigned char buf[65536];
+	ssize_t n;
+
+	for (int budget = 64; budget > 0; budget--) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		if (mtuprobe_respond(fd, buf, (size_t)n) < 0)
+			pr_debug("%s: MTU probe reply failed", t->peer_str);
+	}
+}
+
 static void run_test(struct srv_test *t)
 {
 	int err;
+
+	if (t->req.mtu_probe) {
+		t->prev = calloc(1, sizeof(*t->prev));
+		t->cur = calloc(1, sizeof(*t->cur));
+		if (!t->prev || !t->cur)
+			fail(t, "server error: out of memory");
+		else
+			run_probe(t);
+		return;
+	}
 
 	t->prev = calloc(1, sizeof(*t->prev));
 	t->cur = calloc(1, sizeof(*t->cur));
@@ -386,7 +496,10 @@ static void stream_connected(struct srv_test *t, int fd, uint32_t idx)
 			     .tos = t->req.dscp,
 			     .nodelay = t->req.tcp_nodelay};
 
-	snprintf(o.congestion, sizeof(o.congestion), "%s", t->req.congestion);
+	if (t->req.proto == XFR_PROTO_TCP)
+		snprintf(o.congestion, sizeof(o.congestion), "%s", t->req.congestion);
+	else
+		o.nodelay = false;
 	if (net_set_nonblock(fd, false) || net_apply_opts(fd, net_family(&t->peer), &o)) {
 		close(fd);
 		fail(t, "server error: cannot configure data stream %u", idx);
@@ -395,6 +508,76 @@ static void stream_connected(struct srv_test *t, int fd, uint32_t idx)
 	t->fds[idx] = fd;
 	if (++t->nconnected == t->req.streams)
 		run_test(t);
+}
+
+static void send_udp_ack(int fd, uint32_t idx, const unsigned char *token)
+{
+	unsigned char ack[XFR_HELLO_LEN];
+
+	wire_hello_put(ack, XFR_HELLO_KIND_ACK, (uint16_t)idx, token);
+	if (send(fd, ack, sizeof(ack), MSG_DONTWAIT) < 0)
+		pr_debug("UDP ack: %s", strerror(errno));
+}
+
+/*
+ * A stream's hello on the shared port: give the stream its own socket on the
+ * same port, connected to the client, and answer from it. A repeated hello
+ * (our ack was lost) is answered again from the same socket.
+ */
+void srv_test_udp_hello(struct srv_test *t, uint32_t idx, const struct net_addr *peer, int u)
+{
+	struct net_addr local = {.len = sizeof(local.ss)};
+	int fd;
+
+	if (t->state != TS_STREAMS || idx >= t->req.streams) {
+		if (t->state == TS_RUNNING && idx < t->req.streams)
+			pr_debug("%s: late UDP hello for stream %u ignored", t->peer_str, idx);
+		return;
+	}
+	if (t->fds[idx] >= 0) {
+		send_udp_ack(t->fds[idx], idx, t->udp_token);
+		return;
+	}
+	if (getsockname(u, (struct sockaddr *)&local.ss, &local.len))
+		return;
+	fd = net_udp_socket(&local, false, true);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&peer->ss, peer->len)) {
+		if (fd >= 0)
+			close(fd);
+		fail(t, "server error: cannot open UDP stream %u", idx);
+		return;
+	}
+	send_udp_ack(fd, idx, t->udp_token);
+	stream_connected(t, fd, idx);
+}
+
+/*
+ * Legacy UDP: the first datagram on a stream's own port names the client's
+ * address (only the control connection's host is accepted). It is peeked, so
+ * data stays for the engine; a 1-byte "here I am" datagram is consumed.
+ */
+static void on_stream_udp(struct srv_test *t, struct ep_item *it)
+{
+	struct net_addr peer = {.len = sizeof(peer.ss)};
+	uint32_t idx = it->index;
+	unsigned char b[16];
+	int fd = it->fd;
+	ssize_t n;
+
+	n = recvfrom(fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC,
+		     (struct sockaddr *)&peer.ss, &peer.len);
+	if (n < 0)
+		return;
+	if (!net_same_host(&peer, &t->peer) ||
+	    connect(fd, (const struct sockaddr *)&peer.ss, peer.len)) {
+		recv(fd, b, sizeof(b), MSG_DONTWAIT); /* someone else's: drop it */
+		return;
+	}
+	if (n < XFR_UDP_HDR_LEN)
+		recv(fd, b, sizeof(b), MSG_DONTWAIT);
+	srv_ep_del(t->srv, it);
+	t->stream_lfd[idx] = -1;
+	stream_connected(t, fd, idx);
 }
 
 void srv_test_data_conn(struct srv_test *t, int fd, const struct net_addr *peer, uint32_t index)
@@ -431,8 +614,8 @@ static void on_stream_listen(struct srv_test *t, struct ep_item *it)
 static void wire_side(struct srv_test *t, const struct engine_sample *prev, double secs,
 		      struct proto_stream *streams, struct proto_aggregate *agg)
 {
-	struct xfr_flow *flows = calloc(XFR_MAX_FLOWS, sizeof(*flows));
-	uint32_t n = 0;
+	struct xfr_flow *flows = calloc(2 * XFR_MAX_FLOWS, sizeof(*flows));
+	uint32_t n = 0, nt = 0;
 
 	if (!flows)
 		return;
@@ -440,7 +623,10 @@ static void wire_side(struct srv_test *t, const struct engine_sample *prev, doub
 		stats_side_delta(prev, t->cur, flows, &n);
 	else
 		stats_side_total(t->cur, flows, &n);
-	report_to_wire(flows, n, t->req.streams, t->req.dir, secs, streams, agg);
+	/* cumulative figures too, for the aggregate's udp_progress */
+	stats_side_total(t->cur, flows + XFR_MAX_FLOWS, &nt);
+	report_to_wire(flows, n, flows + XFR_MAX_FLOWS, nt, t->req.streams, t->req.dir, secs,
+		       streams, agg);
 	free(flows);
 }
 
@@ -513,8 +699,20 @@ static void fill_result(struct srv_test *t, struct proto_result *r, double secs)
 	r->bytes_total = agg.bytes;
 	r->duration_ms = (uint64_t)(secs * 1000.0 + 0.5);
 	r->throughput_mbps = agg.throughput_mbps;
-	r->has_tcp_info = t->req.dir != XFR_DIR_UPLOAD;
+	r->has_tcp_info = t->req.dir != XFR_DIR_UPLOAD && t->req.proto == XFR_PROTO_TCP;
 	r->tcp_info = agg.tcp;
+	if (t->req.proto == XFR_PROTO_UDP) {
+		struct xfr_flow *flows = calloc(XFR_MAX_FLOWS, sizeof(*flows));
+		uint32_t n = 0;
+
+		if (flows) {
+			stats_side_total(t->cur, flows, &n);
+			report_result_udp(flows, n,
+					  t->req.length ? t->req.length : XFR_DEFAULT_UDP_LEN,
+					  &r->udp_stats, &r->has_udp_stats);
+		}
+		free(flows);
+	}
 	r->has_split = agg.has_split;
 	r->bytes_sent = agg.bytes_sent;
 	r->bytes_received = agg.bytes_received;
@@ -571,11 +769,15 @@ static void finish(struct srv_test *t, const char *why, bool abortive)
 	t->ended = true;
 	drop_item(t, &t->interval_item, &t->interval_fd);
 	drop_item(t, &t->end_item, &t->end_fd);
-	t->eng->ops->stop(t->eng, abortive);
-	last_interval(t);
-	if (t->dead) /* the client went away while we sent it */
-		return;
-	t->eng->ops->sample(t->eng, t->cur);
+	if (t->eng) {
+		t->eng->ops->stop(t->eng, abortive);
+		last_interval(t);
+		if (t->dead) /* the client went away while we sent it */
+			return;
+		t->eng->ops->sample(t->eng, t->cur);
+	} else {
+		t->cur->t_ns = time_mono_ns(); /* an MTU probe: nothing was counted */
+	}
 	secs = (double)active_ns(t, t->cur->t_ns) / 1e9;
 	m = calloc(1, sizeof(*m));
 	if (!m) {
@@ -585,9 +787,13 @@ static void finish(struct srv_test *t, const char *why, bool abortive)
 	proto_msg_init(m, MSG_RESULT);
 	fill_result(t, &m->result, secs);
 	fit_result(t, m);
-	pr_info("%s: test %s %s: %s, %s in %.2f s", t->peer_str, t->req.id, why,
-		units_fmt_rate(m->result.throughput_mbps * 1e6, rate, sizeof(rate)),
-		units_fmt_bytes(m->result.bytes_total, size, sizeof(size)), secs);
+	if (t->req.mtu_probe)
+		pr_info("%s: test %s: MTU probe finished after %.2f s", t->peer_str, t->req.id,
+			secs);
+	else
+		pr_info("%s: test %s %s: %s, %s in %.2f s", t->peer_str, t->req.id, why,
+			units_fmt_rate(m->result.throughput_mbps * 1e6, rate, sizeof(rate)),
+			units_fmt_bytes(m->result.bytes_total, size, sizeof(size)), secs);
 	t->state = TS_CLOSING;
 	t->deadline_ns = time_mono_ns() + SRV_CLOSING_MS * NSEC_PER_MSEC;
 	if (send_msg(t, m) == 0)
@@ -612,6 +818,9 @@ static void set_paused(struct srv_test *t, bool pause)
 	struct itimerspec cur;
 	uint64_t now = time_mono_ns();
 
+	if (!t->eng)
+		return;
+
 	if (pause == !!t->pause_start_ns)
 		return;
 	if (pause) {
@@ -627,6 +836,26 @@ static void set_paused(struct srv_test *t, bool pause)
 	t->pause_start_ns = 0;
 	arm(t->end_fd, t->remaining_ms ? t->remaining_ms : 1, 0);
 	t->eng->ops->resume(t->eng);
+}
+
+/*
+ * UDP receivers: the client's last datagrams are still on their way when our
+ * clock runs out. Keep counting for SRV_UDP_DRAIN_MS, then end. true = draining.
+ */
+static bool start_drain(struct srv_test *t)
+{
+	if (!t->eng)
+		return false;
+	if (t->req.proto != XFR_PROTO_UDP || t->req.dir == XFR_DIR_DOWNLOAD || t->drain_fd >= 0 ||
+	    t->ended)
+		return false;
+	drop_item(t, &t->interval_item, &t->interval_fd);
+	t->drain_end_ns = time_mono_ns();
+	t->eng->ops->pause(t->eng); /* bidir: our senders stop on time too */
+	if (add_timer(t, &t->drain_fd, &t->drain_item, EP_TEST_DRAIN) ||
+	    arm(t->drain_fd, SRV_UDP_DRAIN_MS, 0))
+		return false;
+	return true;
 }
 
 static bool id_matches(struct srv_test *t, const char *id)
@@ -651,7 +880,10 @@ static void on_running_msg(struct srv_test *t, const struct proto_msg *m)
 			finish(t, "cancelled", true);
 		return;
 	case MSG_FINISH:
-		id_matches(t, m->text.id); /* the engine's EOF ends the test */
+		/* TCP: the engine's EOF ends the test. UDP has no EOF: drain, then end. */
+		if (id_matches(t, m->text.id) && t->req.proto == XFR_PROTO_UDP &&
+		    t->req.dir != XFR_DIR_DOWNLOAD)
+			start_drain(t);
 		return;
 	case MSG_PAUSE:
 	case MSG_RESUME:
@@ -713,7 +945,18 @@ void srv_test_event(struct srv_test *t, struct ep_item *it, uint32_t events)
 	case EP_TEST_INTERVAL:
 		on_interval(t);
 		break;
+	case EP_PROBE:
+		on_probe(t, it->fd);
+		break;
+	case EP_TEST_DRAIN:
+		finish(t, "complete", true);
+		break;
+	case EP_STREAM_UDP:
+		on_stream_udp(t, it);
+		break;
 	case EP_TEST_END:
+		if (start_drain(t))
+			break;
 		finish(t, "complete", true);
 		break;
 	case EP_TEST_DONE:

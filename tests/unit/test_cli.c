@@ -616,10 +616,10 @@ static void test_combination_errors(void **state)
 static void test_unknown_options(void **state)
 {
 	(void)state;
-	EXPECT_ERR("xfr: unknown option --udp", "--udp", "host");
-	EXPECT_ERR("xfr: unknown option --udp", "host", "--udp=1");
-	EXPECT_ERR("xfr: unknown option -u", "-u", "host");
+	EXPECT_ERR("xfr: unknown option --quic", "--quic", "host");
+	EXPECT_ERR("xfr: --udp does not take a value", "host", "--udp=1");
 	EXPECT_ERR("xfr: unknown option -Q", "-Q", "host");
+	EXPECT_ERR("xfr: unknown option --udp", "serve", "--udp");
 	EXPECT_ERR("xfr: unknown option --one-off", "--one-off", "host");
 	EXPECT_ERR("xfr: unknown option --bidir", "serve", "--bidir");
 	EXPECT_ERR("xfr: unknown option -B", "-B", "10.0.0.1", "host");
@@ -635,6 +635,44 @@ static void test_unknown_options(void **state)
 	EXPECT_ERR("xfr: --port: missing value", "host", "-p");
 	EXPECT_ERR("xfr: --time: missing value", "host", "--time");
 	EXPECT_ERR("xfr: --max-tests: missing value", "serve", "--max-tests");
+}
+
+static void test_udp_flags(void **state)
+{
+	struct xfr_config cfg;
+
+	(void)state;
+	PARSE_OK(&cfg, "-u", "host");
+	assert_int_equal(cfg.proto, XFR_PROTO_UDP);
+	assert_int_equal(cfg.bitrate, 1000000000ULL);
+	assert_true(cfg.bitrate_set);
+	assert_int_equal(cfg.length, 1400);
+	PARSE_OK(&cfg, "-u", "-b", "0", "--packet-size", "64", "--no-gso", "host");
+	assert_int_equal(cfg.bitrate, 0);
+	assert_int_equal(cfg.length, 64);
+	assert_true(cfg.no_offload);
+	PARSE_OK(&cfg, "--probe-mtu", "host");
+	assert_true(cfg.probe_mtu);
+	assert_int_equal(cfg.proto, XFR_PROTO_UDP);
+	assert_int_equal(cfg.duration_s, 60);
+	PARSE_OK(&cfg, "--affinity", "0", "--busy-poll", "50", "host");
+	assert_int_equal(cfg.ncpus, 1);
+	assert_int_equal(cfg.cpus[0], 0);
+	assert_int_equal(cfg.busy_poll_us, 50);
+	EXPECT_ERR("xfr: --length 10: a UDP datagram must be 64..65507 bytes", "-u", "-l", "10",
+		   "host");
+	EXPECT_ERR("xfr: --length 70000: a UDP datagram must be 64..65507 bytes", "-u",
+		   "--packet-size", "70000", "host");
+	EXPECT_ERR("xfr: -Z/--zerocopy cannot be used with -u", "-u", "-Z", "host");
+	EXPECT_ERR("xfr: --tcp-nodelay cannot be used with -u", "-u", "--tcp-nodelay", "host");
+	EXPECT_ERR("xfr: --probe-mtu cannot be used with -P", "--probe-mtu", "-P", "2", "host");
+	EXPECT_ERR("xfr: --no-gso cannot be used with TCP (it is a UDP option)", "--no-gso",
+		   "host");
+	EXPECT_ERR("xfr: --affinity x: not a CPU list (examples: 0, 0,2, 0-3)", "--affinity", "x",
+		   "host");
+	/* the CPU count differs between hosts: check the start of the line */
+	assert_int_equal(PARSE(&cfg, "--affinity", "4096", "host"), CLI_EXIT_USAGE);
+	assert_memory_equal(last_err, "xfr: --affinity 4096: no CPU 4096 here (CPUs 0-", 46);
 }
 
 static void test_positional(void **state)
@@ -700,6 +738,7 @@ int main(void)
 		cmocka_unit_test_setup(test_value_errors, clean_env),
 		cmocka_unit_test_setup(test_combination_errors, clean_env),
 		cmocka_unit_test_setup(test_unknown_options, clean_env),
+		cmocka_unit_test_setup(test_udp_flags, clean_env),
 		cmocka_unit_test_setup(test_positional, clean_env),
 		cmocka_unit_test_setup(test_repeatable, clean_env),
 	};
