@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# make bench: iperf3 and xfr side by side on loopback, TCP, 1 and 4 streams,
-# 5 s per run, 3 alternating rounds, medians. Prints
+# make bench: iperf3 and xfr side by side, alternating rounds, medians.
+#  TCP: loopback, 1 and 4 streams. Prints
 #   case | iperf3 Gbit/s | xfr Gbit/s | xfr/iperf3
+#  UDP: -b 0 with 64- and 1400-byte datagrams (-l, header included for xfr;
+#   iperf3 -u -l N is the same size on the wire), on loopback and across a veth
+#   pair between two namespaces (needs root). What the RECEIVER got: packets/s
+#   and Gbit/s, the loss each tool reported, and xfr/iperf3 ratios.
 # Not a test: it never fails on a ratio (only when a tool cannot run).
 #
-#   scripts/bench.sh [path/to/xfr]    env: BENCH_TIME (5), BENCH_ROUNDS (3)
+#   scripts/bench.sh [path/to/xfr]
+#   env: BENCH_TIME (5 s per run), BENCH_ROUNDS (3), BENCH_ONLY (tcp|udp)
 set -euo pipefail
 
 XFR=${1:-build/xfr}
@@ -27,6 +32,7 @@ command -v jq >/dev/null || {
 
 TMP=$(mktemp -d /tmp/xfr-bench.XXXXXX)
 PIDS=()
+NETNS=
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -35,6 +41,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
+	[ -z "$NETNS" ] || "$(dirname "$0")/netns.sh" down "$NETNS" 2>/dev/null || true
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -86,33 +93,155 @@ median() {
 	sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-echo "bench: TCP over loopback, ${T} s per run, $ROUNDS alternating rounds, medians ($(nproc) CPUs, $(uname -r))"
-declare -A res
-for p in 1 4; do
-	: >"$TMP/ip3.$p"
-	: >"$TMP/xfr.$p"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		# Alternate which tool goes first so drift in the machine's state
-		# does not always favour the same one.
-		if [ $((r % 2)) = 1 ]; then
-			run_iperf3 $p >>"$TMP/ip3.$p"
-			run_xfr $p >>"$TMP/xfr.$p"
-		else
-			run_xfr $p >>"$TMP/xfr.$p"
-			run_iperf3 $p >>"$TMP/ip3.$p"
-		fi
-		printf '  round %d, %d stream(s): iperf3 %.2f Gbit/s, xfr %.2f Gbit/s\n' $r $p \
-			"$(tail -n1 "$TMP/ip3.$p")" "$(tail -n1 "$TMP/xfr.$p")"
+bench_tcp() {
+	echo "bench: TCP over loopback, ${T} s per run, $ROUNDS alternating rounds, medians ($(nproc) CPUs, $(uname -r))"
+	local p r name
+	declare -A res
+	for p in 1 4; do
+		: >"$TMP/ip3.$p"
+		: >"$TMP/xfr.$p"
+		for ((r = 1; r <= ROUNDS; r++)); do
+			# Alternate which tool goes first so drift in the machine's state
+			# does not always favour the same one.
+			if [ $((r % 2)) = 1 ]; then
+				run_iperf3 $p >>"$TMP/ip3.$p"
+				run_xfr $p >>"$TMP/xfr.$p"
+			else
+				run_xfr $p >>"$TMP/xfr.$p"
+				run_iperf3 $p >>"$TMP/ip3.$p"
+			fi
+			printf '  round %d, %d stream(s): iperf3 %.2f Gbit/s, xfr %.2f Gbit/s\n' $r $p \
+				"$(tail -n1 "$TMP/ip3.$p")" "$(tail -n1 "$TMP/xfr.$p")"
+		done
+		res[ip3.$p]=$(median <"$TMP/ip3.$p")
+		res[xfr.$p]=$(median <"$TMP/xfr.$p")
 	done
-	res[ip3.$p]=$(median <"$TMP/ip3.$p")
-	res[xfr.$p]=$(median <"$TMP/xfr.$p")
-done
 
-echo
-printf '%-16s | %-13s | %-10s | %s\n' case "iperf3 Gbit/s" "xfr Gbit/s" "xfr/iperf3"
-printf '%-16s-+-%-13s-+-%-10s-+-%s\n' ---------------- ------------- ---------- ----------
-for p in 1 4; do
-	case $p in 1) name="TCP 1 stream" ;; *) name="TCP $p streams" ;; esac
-	printf '%-16s | %13.2f | %10.2f | %.2f\n' "$name" "${res[ip3.$p]}" "${res[xfr.$p]}" \
-		"$(awk -v x="${res[xfr.$p]}" -v i="${res[ip3.$p]}" 'BEGIN { print (i > 0) ? x / i : 0 }')"
-done
+	echo
+	printf '%-16s | %-13s | %-10s | %s\n' case "iperf3 Gbit/s" "xfr Gbit/s" "xfr/iperf3"
+	printf '%-16s-+-%-13s-+-%-10s-+-%s\n' ---------------- ------------- ---------- ----------
+	for p in 1 4; do
+		case $p in 1) name="TCP 1 stream" ;; *) name="TCP $p streams" ;; esac
+		printf '%-16s | %13.2f | %10.2f | %.2f\n' "$name" "${res[ip3.$p]}" "${res[xfr.$p]}" \
+			"$(awk -v x="${res[xfr.$p]}" -v i="${res[ip3.$p]}" 'BEGIN { print (i > 0) ? x / i : 0 }')"
+	done
+}
+
+# ---------------------------------------------------------------- UDP
+
+# ns_exec NS CMD...: CMD in namespace NS ("" = here).
+ns_exec() {
+	local ns=$1
+	shift
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$@"
+	else
+		"$@"
+	fi
+}
+
+# udp_iperf3 NS HOST PORT LEN -> "pps gbps lost_percent" (receiver side)
+udp_iperf3() {
+	ns_exec "$1" iperf3 -c "$2" -p "$3" -u -b 0 -l "$4" -t "$T" -J >"$TMP/ip3u.json" 2>/dev/null ||
+		{ echo "bench: iperf3 -u -l $4 failed: $(jq -r '.error // empty' "$TMP/ip3u.json")" >&2; return 1; }
+	jq -r '.end.sum_received | "\((.packets - .lost_packets) / .seconds) \(.bits_per_second / 1e9) \(.lost_percent)"' \
+		"$TMP/ip3u.json"
+}
+
+# udp_xfr NS HOST PORT LEN -> "pps gbps lost_percent" (receiver side)
+udp_xfr() {
+	ns_exec "$1" "$XFR" -u -b 0 -l "$4" -t "$T" -p "$3" --json "$2" >"$TMP/xfru.json" 2>"$TMP/xfru.err" ||
+		{ echo "bench: xfr -u -l $4 failed: $(tail -n1 "$TMP/xfru.err")" >&2; return 1; }
+	jq -r '"\(.udp_stats.packets_received / (.duration_ms / 1000)) \(.receiver.throughput_mbps / 1e3) \(.udp_stats.lost_percent)"' \
+		"$TMP/xfru.json"
+}
+
+# The veth path: client namespace -> server namespace, servers started there.
+udp_veth_up() {
+	local out
+	[ "$(id -u)" -eq 0 ] || { echo "bench: not root: UDP across veth skipped" >&2; return 1; }
+	NETNS=xfrbench$$
+	out=$("$(dirname "$0")/netns.sh" up "$NETNS") || { NETNS=; return 1; }
+	eval "$out"
+	# shellcheck disable=SC2154 # assigned by eval
+	VETH_C=$client_ns VETH_S=$server_ns VETH_HOST=$server4
+	ip netns exec "$VETH_S" iperf3 -s -p "$IP3_PORT" >"$TMP/iperf3-veth.log" 2>&1 &
+	PIDS+=($!)
+	ip netns exec "$VETH_S" "$XFR" serve -p "$XFR_PORT" 2>"$TMP/xfr-veth.log" &
+	PIDS+=($!)
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(ip netns exec "$VETH_S" ss -Hltn "sport = :$XFR_PORT")" ] &&
+			[ -n "$(ip netns exec "$VETH_S" ss -Hltn "sport = :$IP3_PORT")" ] && return 0
+		sleep 0.05
+	done
+	echo "bench: servers in $VETH_S not listening" >&2
+	return 1
+}
+
+bench_udp() {
+	local path len r ns host key a b f
+	declare -A med
+	local paths=(loopback)
+	udp_veth_up && paths+=(veth veth-nouso)
+	echo
+	echo "bench: UDP -b 0, ${T} s per run, $ROUNDS alternating rounds, medians; receiver figures"
+	echo "  (veth carries a GSO batch as one skb; veth-nouso has tx-udp-segmentation off on both"
+	echo "   ends, so every datagram crosses as its own frame, as on a wire)"
+	for path in "${paths[@]}"; do
+		ns= host=127.0.0.1
+		[ "$path" = loopback ] || ns=$VETH_C host=$VETH_HOST
+		if [ "$path" = veth-nouso ]; then
+			ip netns exec "$VETH_C" ethtool -K xc tx-udp-segmentation off >/dev/null 2>&1 &&
+				ip netns exec "$VETH_S" ethtool -K xs tx-udp-segmentation off >/dev/null 2>&1 ||
+				{ echo "bench: ethtool cannot turn off tx-udp-segmentation: veth-nouso skipped" >&2; continue; }
+		fi
+		for len in 64 1400; do
+			key=$path.$len
+			: >"$TMP/ip3.$key"
+			: >"$TMP/xfr.$key"
+			for ((r = 1; r <= ROUNDS; r++)); do
+				if [ $((r % 2)) = 1 ]; then
+					udp_iperf3 "$ns" $host "$IP3_PORT" $len >>"$TMP/ip3.$key"
+					udp_xfr "$ns" $host "$XFR_PORT" $len >>"$TMP/xfr.$key"
+				else
+					udp_xfr "$ns" $host "$XFR_PORT" $len >>"$TMP/xfr.$key"
+					udp_iperf3 "$ns" $host "$IP3_PORT" $len >>"$TMP/ip3.$key"
+				fi
+				read -r a _ _ <<<"$(tail -n1 "$TMP/ip3.$key")"
+				read -r b _ _ <<<"$(tail -n1 "$TMP/xfr.$key")"
+				printf '  round %d, %-10s %4d B: iperf3 %.0f pps, xfr %.0f pps\n' $r "$path" $len "$a" "$b"
+			done
+			for f in 1 2 3; do
+				med[ip3.$key.$f]=$(cut -d' ' -f$f "$TMP/ip3.$key" | median)
+				med[xfr.$key.$f]=$(cut -d' ' -f$f "$TMP/xfr.$key" | median)
+			done
+		done
+	done
+	echo
+	printf '%-18s | %-11s | %-11s | %-8s | %-8s | %-8s | %-8s | %-9s | %s\n' case "iperf3 kpps" "xfr kpps" \
+		"pps x" "ip3 Gb/s" "xfr Gb/s" "Gb/s x" "ip3 lost%" "xfr lost%"
+	printf '%s\n' "-------------------+-------------+-------------+----------+----------+----------+----------+-----------+----------"
+	for path in "${paths[@]}"; do
+		for len in 64 1400; do
+			key=$path.$len
+			[ -n "${med[ip3.$key.1]:-}" ] || continue
+			printf '%-18s | %11.1f | %11.1f | %8.2f | %8.3f | %8.3f | %8.2f | %9.2f | %.2f\n' "$path $len B" \
+				"$(awk -v v="${med[ip3.$key.1]}" 'BEGIN { print v / 1e3 }')" \
+				"$(awk -v v="${med[xfr.$key.1]}" 'BEGIN { print v / 1e3 }')" \
+				"$(awk -v x="${med[xfr.$key.1]}" -v i="${med[ip3.$key.1]}" 'BEGIN { print (i > 0) ? x / i : 0 }')" \
+				"${med[ip3.$key.2]}" "${med[xfr.$key.2]}" \
+				"$(awk -v x="${med[xfr.$key.2]}" -v i="${med[ip3.$key.2]}" 'BEGIN { print (i > 0) ? x / i : 0 }')" \
+				"${med[ip3.$key.3]}" "${med[xfr.$key.3]}"
+		done
+	done
+}
+
+case ${BENCH_ONLY:-} in
+tcp) bench_tcp ;;
+udp) bench_udp ;;
+*)
+	bench_tcp
+	bench_udp
+	;;
+esac

@@ -9,12 +9,20 @@ does: an {"type":"error",...} line where the channel allows one, then close,
 within a bound. With --log, it also checks that the server's stderr gained a
 line matching the case's keyword. Prints one line per case, "ok CASE ..." or
 "FAIL CASE: why"; exits 1 if any case failed. Sockets only, no dependencies.
+
+Group "udp" (3.3 N7/N8) sends datagrams to the server's UDP port (the same
+number as its TCP port): random, short, wrong-token hellos, XFRF feedback
+shapes; none may be answered. n7_udp_session runs its own UDP test: a wrong
+token or stream index gets no ack, the right hello does (the positive
+control), and junk among the flow's valid datagrams still ends in a result.
 """
 
 import json
 import os
+import random
 import re
 import socket
+import struct
 import sys
 import threading
 import time
@@ -331,6 +339,163 @@ GROUPS = {
     "fast": [c for c in CASES if not c.startswith(("c2_", "n1_", "n2_"))],
     "slow": ["c2_truncated_hold", "n1_slowloris", "n2_idle_200"],
 }
+
+
+# ------------------------------------------------------------------- UDP (3.3 N7/N8)
+# Datagrams to the server's UDP port (single-port UDP shares the TCP port
+# number). A stray must never be answered (no reflection, no amplification)
+# and a hello must be acknowledged only with the right token and stream.
+
+UDP_HELLO_CAPS = ["tcp", "udp", "multistream", "single_port_tcp", "single_port_udp_v1",
+                  "udp_feedback_v1", "byte_budget_v1"]
+
+
+def udp_hello(kind=1, stream=0, token=b"\0" * 16, version=1):
+    return b"\0XFR" + bytes([version, kind]) + struct.pack(">H", stream) + token
+
+
+def udp_feedback(stream=0, received=2 ** 64 - 1, lost=2 ** 63):
+    return b"XFRF" + bytes([1, 1]) + struct.pack(">HHHQQQ", 0, stream, 0, 1000, received, lost)
+
+
+def udp_data(seq, ts=0, size=64):
+    return struct.pack(">QQ", seq, ts) + b"\xa5" * (size - 16)
+
+
+def udp_socket(host):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.socket(fam, socket.SOCK_DGRAM)
+
+
+def udp_replies(s, wait):
+    """Datagrams that came back on s within wait s."""
+    got = []
+    end = time.monotonic() + wait
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return got
+        s.settimeout(left)
+        try:
+            got.append(s.recv(65536))
+        except socket.timeout:
+            return got
+        except OSError:  # ICMP error surfaced on a connected socket
+            continue
+
+
+def udp_no_reply(make_packets):
+    """Send every datagram make_packets() gives; nothing may come back."""
+    def run(h, port):
+        s = udp_socket(h)
+        try:
+            pkts = make_packets()
+            for p in pkts:
+                s.sendto(p, (h, port))
+            got = udp_replies(s, 0.4)
+            if got:
+                raise CaseError("server answered %d stray datagram(s), first %d bytes: %r"
+                                % (len(got), len(got[0]), got[0][:32]))
+            return "%d datagrams, no reply" % len(pkts)
+        finally:
+            s.close()
+    return run
+
+
+def rand_datagrams():
+    rnd = random.Random(7)
+    return [bytes(rnd.getrandbits(8) for _ in range(rnd.choice((1, 17, 24, 36, 100, 1400, 1472))))
+            for _ in range(2000)]
+
+
+def short_datagrams():
+    return [b"", b"\0", b"\0XFR", b"XFRF", b"\x01" * 15, b"\0" * 16, b"\0XFR\x01\x01\0"]
+
+
+def odd_hellos():
+    tok = os.urandom(16)
+    return ([udp_hello(token=os.urandom(16)) for _ in range(20)] +   # wrong token
+            [udp_hello(kind=2, token=tok), udp_hello(kind=9, token=tok), udp_hello(version=2, token=tok),
+             udp_hello(token=tok) + b"x", udp_hello(token=tok)[:23], udp_hello(stream=65535, token=tok)])
+
+
+def feedback_packets():
+    return [udp_feedback(stream=i % 3) for i in range(50)] + [udp_feedback()[:35], udp_feedback() + b"\0"]
+
+
+def udp_session(h, port):
+    """Our own UDP test on the control channel: the hello lane refuses a wrong
+    token and a stream index beyond the test, acknowledges the right one (the
+    positive control: the other cases do reach the hello lane), then the
+    acknowledged flow gets hostile datagrams among valid ones; the test still
+    ends with a result."""
+    p = Peer(h, port)
+    u = udp_socket(h)
+    try:
+        p.send(line(dict(HELLO, capabilities=UDP_HELLO_CAPS)))
+        msg = p.readline(3)
+        if not (isinstance(msg, dict) and msg.get("type") == "hello"):
+            raise CaseError("no hello reply: %r" % (msg,))
+        p.send(line(test_start(protocol="udp", duration_secs=2, bitrate=1000000)))
+        ack = p.readline(3)
+        if not (isinstance(ack, dict) and ack.get("type") == "test_ack"):
+            raise CaseError("UDP test_start not acknowledged: %r" % (ack,))
+        hexok = ack.get("udp_token")
+        if not isinstance(hexok, str) or len(hexok) != 32:
+            raise CaseError("test_ack without a 32-hex udp_token: %r" % (ack,))
+        tok = bytes.fromhex(hexok)
+        u.connect((h, port))
+        bad = bytes([tok[0] ^ 1]) + tok[1:]
+        for pkt, what in ((udp_hello(token=bad), "a wrong token"),
+                          (udp_hello(stream=5, token=tok), "stream_index 5 of a 1-stream test"),
+                          (udp_hello(kind=2, token=tok), "an ack-kind packet")):
+            for _ in range(3):
+                u.send(pkt)
+            got = udp_replies(u, 0.3)
+            if got:
+                raise CaseError("server answered a hello with %s: %r" % (what, got[0][:24]))
+        acked = None
+        for _ in range(20):
+            u.send(udp_hello(token=tok))
+            got = [g for g in udp_replies(u, 0.1) if len(g) == 24]
+            if got:
+                acked = got[0]
+                break
+        if acked != udp_hello(kind=2, token=tok):
+            raise CaseError("no valid ack to the right hello (got %r)" % (acked,))
+        junk = [b"", b"\x00" * 8, b"\x01" * 15, udp_feedback(), udp_hello(token=tok),
+                udp_data(2 ** 64 - 1), udp_data(5), udp_data(5), struct.pack(">QQ", 3, 2 ** 64 - 1)]
+        seq = 0
+        for i in range(200):
+            u.send(udp_data(seq, ts=i * 1000))
+            seq += 1
+            if i % 20 == 10:
+                for j in junk:
+                    u.send(j)
+            time.sleep(0.002)
+        end = time.monotonic() + 8
+        while time.monotonic() < end:
+            msg = p.readline(max(0.05, end - time.monotonic()))
+            if isinstance(msg, dict) and msg.get("type") == "result":
+                st = msg.get("udp_stats") or {}
+                return "ack ok; result after junk: received %s lost %s dup %s ooo %s" % (
+                    st.get("packets_received"), st.get("lost"), st.get("duplicates"), st.get("out_of_order"))
+            if msg is None and p.closed:
+                break
+        raise CaseError("no result for the UDP test that got hostile datagrams")
+    finally:
+        u.close()
+        p.close()
+
+
+CASES.update({
+    "n7_udp_random": (udp_no_reply(rand_datagrams), None),
+    "n7_udp_short": (udp_no_reply(short_datagrams), None),
+    "n7_udp_hello_bad": (udp_no_reply(odd_hellos), None),
+    "n8_udp_feedback": (udp_no_reply(feedback_packets), None),
+    "n7_udp_session": (udp_session, None),
+})
+GROUPS["udp"] = ["n7_udp_random", "n7_udp_short", "n7_udp_hello_bad", "n8_udp_feedback", "n7_udp_session"]
 
 
 # Routine lines of a healthy server that could match a keyword by accident.

@@ -52,6 +52,7 @@ xt_cleanup() {
 	for n in "${XT_NETNS[@]}"; do
 		"$XT_ROOT/scripts/netns.sh" down "$n" 2>/dev/null
 	done
+	xt_cleanup_ns1
 	for d in "${XT_ETC[@]}"; do
 		rm -rf "$d"
 	done
@@ -323,4 +324,80 @@ xt_poll() {
 
 xt_now_ms() {
 	date +%s%3N
+}
+
+# ---------------------------------------------------------------- UDP
+
+# xt_nft_loss NS PORT PERMILLE: drop PERMILLE/1000 of the UDP datagrams to
+# PORT on NS's input, at random (numgen), counted under comment "loss".
+xt_nft_loss() {
+	xt_nft "$1" in udp dport "$2" numgen random mod 1000 "<" "$3" counter drop comment '"loss"'
+}
+
+# xt_wire_datagrams: no UDP segmentation offload on either veth end, so the
+# kernel splits a GSO send into real datagrams before the veth, as a NIC
+# would on a wire: nft then counts (and drops) datagrams, not GSO batches.
+xt_wire_datagrams() {
+	ip netns exec "$NS_C" ethtool -K "$IF_C" tx-udp-segmentation off >/dev/null 2>&1 &&
+		ip netns exec "$NS_S" ethtool -K "$IF_S" tx-udp-segmentation off >/dev/null 2>&1 ||
+		{ xt_skip "cannot turn off tx-udp-segmentation (ethtool)"; return 77; }
+}
+
+# xt_nstat0 NS COUNTER: like xt_nstat but 0 when the counter is absent.
+# Read it before and after a run: the difference is the run's delta.
+xt_nstat0() {
+	local v
+	v=$(xt_nstat "$1" "$2")
+	echo "${v:-0}"
+}
+
+# xt_udp_stat FILE KEY: .udp_stats.KEY of a result document (0 when absent).
+xt_udp_stat() {
+	jq -r --arg k "$2" '.udp_stats[$k] // 0' "$1" 2>/dev/null
+}
+
+# xt_setup3 [MTU_AR] [MTU_RB]: three namespaces A - R - B in a line, A and B
+# routed through R (forwarding on, ICMP not rate limited so that PMTU
+# discovery is immediate). The A-R link has MTU_AR (default 9000), the R-B
+# link MTU_RB (default 1500). Sets the same names as xt_setup with A as the
+# client and B as the server (NS_C NS_S IF_C IF_S C4 S4) plus NS_R.
+xt_setup3() {
+	local name x y ma=${1:-9000} mb=${2:-1500}
+	xt_require_netns || return $?
+	XT_N=$((XT_N + 1))
+	name="xt$XT_RUNID-$BASHPID-$XT_N"
+	x=$((100 + RANDOM % 150)) y=$((RANDOM % 255))
+	ip netns add "$name-c" || { xt_skip "cannot create namespaces"; return 77; }
+	XT_NETNS+=("$name")
+	ip netns add "$name-s" || { xt_fail "cannot create $name-s"; return 1; }
+	ip netns add "$name-r" || { xt_fail "cannot create $name-r"; return 1; }
+	XT_NS1+=("$name-r")
+	NS_C=$name-c NS_S=$name-s NS_R=$name-r IF_C=xa IF_S=xb
+	C4=10.$x.$y.1 S4=10.$x.$((y + 1)).2
+	ip link add name xa netns "$NS_C" mtu "$ma" type veth peer name ra netns "$NS_R" mtu "$ma" &&
+		ip link add name xb netns "$NS_S" mtu "$mb" type veth peer name rb netns "$NS_R" mtu "$mb" ||
+		{ xt_fail "cannot create the veth links"; return 1; }
+	local ns
+	for ns in "$NS_C" "$NS_S" "$NS_R"; do
+		ip -n "$ns" link set lo up
+	done
+	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0 || return 1
+	ip -n "$NS_C" addr add "$C4/24" dev xa &&
+		ip -n "$NS_R" addr add "10.$x.$y.2/24" dev ra &&
+		ip -n "$NS_R" addr add "10.$x.$((y + 1)).1/24" dev rb &&
+		ip -n "$NS_S" addr add "$S4/24" dev xb &&
+		ip -n "$NS_C" link set xa up && ip -n "$NS_R" link set ra up &&
+		ip -n "$NS_R" link set rb up && ip -n "$NS_S" link set xb up &&
+		ip -n "$NS_C" route add default via "10.$x.$y.2" &&
+		ip -n "$NS_S" route add default via "10.$x.$((y + 1)).1" ||
+		{ xt_fail "cannot configure the routed path"; return 1; }
+}
+
+# Extra single namespaces (xt_setup3's router) go away with the test.
+XT_NS1=()
+xt_cleanup_ns1() {
+	local n
+	for n in "${XT_NS1[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
 }

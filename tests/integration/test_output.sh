@@ -50,8 +50,8 @@ test_csv() {
 	xt_client -t 2 --csv
 	xt_client_ok || return
 	local hdr shdr
-	hdr='timestamp,elapsed_secs,bytes,throughput_mbps,retransmits,jitter_ms,lost,rtt_us,cwnd,bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,sender_bytes,receiver_bytes'
-	shdr='test_id,duration_secs,transfer_bytes,throughput_mbps,retransmits,jitter_ms,lost,lost_percent,bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,sender_bytes,receiver_bytes,engine'
+	hdr='timestamp,elapsed_secs,bytes,throughput_mbps,retransmits,jitter_ms,lost,rtt_us,cwnd,bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,sender_bytes,receiver_bytes,packets_sent,packets_received,out_of_order,duplicates,rcvbuf_drops'
+	shdr='test_id,duration_secs,transfer_bytes,throughput_mbps,retransmits,jitter_ms,lost,lost_percent,bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,sender_bytes,receiver_bytes,engine,packets_sent,packets_received,out_of_order,duplicates,rcvbuf_drops,jitter_max_ms,packet_size'
 	[ "$(sed -n 1p "$OUT")" = "$hdr" ] || { xt_fail "CSV header: $(sed -n 1p "$OUT")"; return 1; }
 	awk -v h="$hdr" -v s="$shdr" '
 		NR == 1 { nh = split(h, a, ","); next }
