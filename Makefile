@@ -34,7 +34,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 C_FILES  := $(shell find common user tests bpf quic -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all deps test unit integration demo bench check-format format install clean
+.PHONY: all deps test unit integration demo bench fuzz check-format format install clean
 
 all: $(XFR)
 
@@ -71,6 +71,15 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh $(XFR)
+
+# libFuzzer on the control-protocol parser (decode, encode, decode: same encoding).
+# FUZZ_SECONDS per run; the corpus grows in build/fuzz/corpus. Not part of make test.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@mkdir -p build/fuzz/corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Icommon -Iuser \
+		$(PKG_CFLAGS) tests/fuzz/fuzz_proto.c user/proto.c -o build/fuzz/fuzz_proto $(PKG_LIBS)
+	build/fuzz/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -timeout=1 build/fuzz/corpus
 
 check-format:
 	@clang-format --dry-run --Werror $(C_FILES)
