@@ -38,6 +38,9 @@ C_FILES  := $(shell find common user tests bpf quic -name '*.[ch]' 2>/dev/null)
 
 all: $(XFR)
 
+# BPF programs and their skeletons, BPF_PROG_RUN tests (after the objects above are set).
+include mk/bpf.mk
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@

@@ -5,11 +5,13 @@ set -euo pipefail
 
 # Build: compiler, pkg-config, libraries (user space and, later, BPF).
 build_pkgs=(build-essential pkg-config libjansson-dev libssl-dev clang-format)
+# BPF data plane: compiler for bpf/*.bpf.c, skeleton generator, loader libraries.
+bpf_pkgs=(clang llvm libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev)
 # Tests: unit framework, peers we compare against, network tools, schema validator.
 test_pkgs=(libcmocka-dev iperf3 jq iproute2 nftables bats python3 python3-jsonschema
 	   procps ethtool libcap2-bin util-linux)
 
-want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+want=("${build_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}")
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

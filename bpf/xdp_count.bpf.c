@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/*
+ * XDP receiver for xfr UDP test flows. Registered flows (5-tuple -> slot in
+ * "flows") are counted per CPU (packets, bytes, malformed) and their sequence
+ * and jitter state is kept in one locked record per slot, so the figures stay
+ * right when a flow's packets arrive on several CPUs. Everything else passes
+ * untouched.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xdp_flow.h"
+#include "wire.h"
+
+#define VLAN_HDR_LEN 4
+#define ETH_P_8021Q_ 0x8100
+
+/* 0 count-and-drop, 1 count-and-pass; TODO(issue 4): 2 = redirect to AF_XDP (XSKMAP). */
+const volatile __u32 mode = XDP_COUNT_DROP;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDP_FLOW_MAX);
+	__type(key, struct xdp_flow_key);
+	__type(value, __u32);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XDP_FLOW_MAX);
+	__type(key, __u32);
+	__type(value, struct xdp_flow_cnt);
+} flow_cnt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDP_FLOW_MAX);
+	__type(key, __u32);
+	__type(value, struct xdp_flow_seq);
+} flow_seq SEC(".maps");
+
+/* Returns the IP protocol's header start and fills the key's addresses, or NULL. */
+static __always_inline void *parse_ip(void *p, void *end, __u16 proto, struct xdp_flow_key *k)
+{
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = p;
+
+		if ((void *)(ip + 1) > end || ip->ihl < 5 || ip->protocol != IPPROTO_UDP)
+			return NULL;
+		/* Fragments other than the first carry no UDP header. */
+		if (ip->frag_off & bpf_htons(0x1fff))
+			return NULL;
+		k->family = 2; /* AF_INET */
+		k->saddr[10] = k->saddr[11] = 0xff;
+		k->daddr[10] = k->daddr[11] = 0xff;
+		__builtin_memcpy(&k->saddr[12], &ip->saddr, 4);
+		__builtin_memcpy(&k->daddr[12], &ip->daddr, 4);
+		p += ip->ihl * 4;
+		return p > end ? NULL : p;
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = p;
+
+		/* Extension headers would need a loop: such packets pass. */
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_UDP)
+			return NULL;
+		k->family = 10; /* AF_INET6 */
+		__builtin_memcpy(k->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(k->daddr, &ip6->daddr, 16);
+		return ip6 + 1;
+	}
+	return NULL;
+}
+
+/*
+ * Sequence rules (window bit i = sequence next_seq - 1 - i seen):
+ * ahead of next_seq: the gap counts as lost, the window slides;
+ * inside the window and unseen: a late fill, lost - 1 and out_of_order + 1;
+ * inside the window and seen: a duplicate; older than the window: out_of_order + 1.
+ * Returns 1 if the packet was a duplicate (no jitter update).
+ */
+static __always_inline int seq_update(struct xdp_flow_seq *s, __u64 seq)
+{
+	__u64 back, shift;
+
+	if (!s->seen) {
+		s->lost += seq; /* sequences start at 0 */
+		s->next_seq = seq + 1;
+		s->window = 1;
+		return 0;
+	}
+	if (seq >= s->next_seq) {
+		shift = seq - s->next_seq + 1;
+		s->lost += shift - 1;
+		s->window = shift >= XDP_SEQ_WINDOW ? 0 : s->window << shift;
+		s->window |= 1;
+		s->next_seq = seq + 1;
+		return 0;
+	}
+	back = s->next_seq - 1 - seq;
+	if (back >= XDP_SEQ_WINDOW) {
+		s->out_of_order++;
+		return 0;
+	}
+	if (s->window & (1ULL << back)) {
+		s->duplicates++;
+		return 1;
+	}
+	s->window |= 1ULL << back;
+	if (s->lost)
+		s->lost--;
+	s->out_of_order++;
+	return 0;
+}
+
+static __always_inline void seq_account(__u32 slot, __u64 seq, __u64 ts_us)
+{
+	struct xdp_flow_seq *s = bpf_map_lookup_elem(&flow_seq, &slot);
+	__u64 transit = bpf_ktime_get_ns() / 1000 - ts_us;
+
+	if (!s)
+		return;
+	bpf_spin_lock(&s->lock);
+	if (!seq_update(s, seq)) {
+		if (s->seen) {
+			s->jitter = xdp_jitter_update(s->jitter, s->last_transit, transit);
+			if (s->jitter > s->jitter_max)
+				s->jitter_max = s->jitter;
+		}
+		s->last_transit = transit;
+		s->seen++;
+	}
+	bpf_spin_unlock(&s->lock);
+}
+
+SEC("xdp")
+int xdp_count(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct xdp_flow_key key = {};
+	struct xdp_flow_cnt *cnt;
+	struct ethhdr *eth = data;
+	struct udphdr *udp;
+	__u8 *payload;
+	__u32 *slot;
+	__u16 proto;
+	void *p;
+
+	if ((void *)(eth + 1) > end)
+		return XDP_PASS;
+	proto = eth->h_proto;
+	p = eth + 1;
+	if (proto == bpf_htons(ETH_P_8021Q_)) {
+		if (p + VLAN_HDR_LEN > end)
+			return XDP_PASS;
+		proto = *(__u16 *)(p + 2);
+		p += VLAN_HDR_LEN;
+	}
+	udp = parse_ip(p, end, proto, &key);
+	if (!udp || (void *)(udp + 1) > end)
+		return XDP_PASS;
+	key.sport = udp->source;
+	key.dport = udp->dest;
+	slot = bpf_map_lookup_elem(&flows, &key);
+	if (!slot)
+		return XDP_PASS;
+	cnt = bpf_map_lookup_elem(&flow_cnt, slot);
+	if (!cnt)
+		return XDP_PASS;
+	payload = (__u8 *)(udp + 1);
+	cnt->packets++;
+	cnt->bytes += (__u64)(end - (void *)payload);
+	if ((void *)(payload + XFR_UDP_HDR_LEN) > end) {
+		cnt->malformed++;
+	} else {
+		seq_account(*slot, bpf_be64_to_cpu(*(__u64 *)payload),
+			    bpf_be64_to_cpu(*(__u64 *)(payload + 8)));
+	}
+	return mode == XDP_COUNT_PASS ? XDP_PASS : XDP_DROP;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

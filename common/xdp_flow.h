@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Types shared by bpf/xdp_count.bpf.c and user/xdp_count.c: the flow key, the
+ * per-CPU counters and the shared sequence/jitter state. Fixed layout, __u32 and
+ * __u64 only, explicit padding, so that BPF and user space agree byte for byte.
+ */
+#ifndef XFR_COMMON_XDP_FLOW_H
+#define XFR_COMMON_XDP_FLOW_H
+
+#include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_spin_lock (UAPI) */
+
+#define XDP_FLOW_MAX	 256 /* flow slots */
+#define XDP_SEQ_WINDOW	 64  /* bits in the reorder window */
+#define XDP_JITTER_SHIFT 4   /* jitter is kept as µs << 4 (×16) */
+
+enum xdp_count_mode {
+	XDP_COUNT_DROP = 0, /* count, then XDP_DROP (flood sink) */
+	XDP_COUNT_PASS = 1, /* count, then XDP_PASS (the socket still receives) */
+	/* TODO(issue 4): XDP_COUNT_REDIRECT into an XSKMAP for AF_XDP sockets. */
+};
+
+/*
+ * 5-tuple as seen by the receiver: saddr/sport = the sender. IPv4 addresses are
+ * stored IPv4-mapped (::ffff:a.b.c.d). Ports in network byte order. 40 bytes.
+ */
+struct xdp_flow_key {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport; /* network order */
+	__u16 dport; /* network order */
+	__u8 family; /* AF_INET or AF_INET6 */
+	__u8 pad[3];
+};
+
+/* Per-CPU counters, one record per slot; user space sums over possible CPUs. */
+struct xdp_flow_cnt {
+	__u64 packets;
+	__u64 bytes;	 /* UDP payload bytes, xfr header included */
+	__u64 malformed; /* UDP payload shorter than the 16-byte xfr header */
+	__u64 pad[5];
+} __attribute__((aligned(64)));
+
+/* Sequence and jitter state shared by all CPUs, under lock. */
+struct xdp_flow_seq {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__u64 next_seq;	    /* highest sequence seen + 1 */
+	__u64 window;	    /* bit i set: sequence next_seq - 1 - i was seen */
+	__u64 lost;	    /* gaps not (yet) filled */
+	__u64 out_of_order; /* late fills and packets older than the window */
+	__u64 duplicates;
+	__u64 jitter;	    /* RFC 3550 J, in µs << XDP_JITTER_SHIFT */
+	__u64 jitter_max;   /* max of jitter, same unit */
+	__u64 last_transit; /* arrival µs - sender timestamp µs (mod 2^64) */
+	__u64 seen;	    /* packets that went through the sequence logic */
+};
+
+/*
+ * RFC 3550 §6.4.1 jitter: J += (|D| - J) / 16, D = difference of transit times.
+ * With S = J << 4 held instead of J this is S += |D| - S / 16 (integer, no
+ * floats in BPF): S converges to 16 J, truncation error below 1 µs.
+ * Returns the new scaled jitter; transit values are in µs (mod 2^64).
+ */
+static inline __u64 xdp_jitter_update(__u64 scaled, __u64 prev_transit, __u64 transit)
+{
+	__s64 d = (__s64)(transit - prev_transit);
+	__u64 ad = d < 0 ? (__u64)-d : (__u64)d;
+
+	return scaled + ad - (scaled >> XDP_JITTER_SHIFT);
+}
+
+#endif /* XFR_COMMON_XDP_FLOW_H */

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+/* Loader and reader for bpf/dropmon.bpf.c; see dropmon.h. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "dropmon.skel.h"
+#include "log.h"
+#include "dropmon.h"
+
+#define DROP_PREFIX "SKB_DROP_REASON_"
+
+struct dropmon {
+	struct dropmon_bpf *skel;
+	int nr_cpus;
+	int nr_flows;
+	__u32 link_id;
+	char *names[DROPMON_MAX_REASONS];
+	struct dropmon_count *percpu; /* scratch for one lookup: nr_cpus values */
+};
+
+/* Names come from the running kernel's BTF so new reasons need no rebuild. */
+static int dropmon_load_names(struct dropmon *dm)
+{
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	struct btf *btf;
+	int id, i, err = 0;
+
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return -errno;
+	id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	if (id < 0) {
+		err = id;
+		goto free_btf;
+	}
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (i = 0; i < btf_vlen(t); i++, e++) {
+		const char *name = btf__name_by_offset(btf, e->name_off);
+
+		if (e->val < 0 || e->val >= DROPMON_MAX_REASONS || !name)
+			continue;
+		if (!strncmp(name, DROP_PREFIX, strlen(DROP_PREFIX)))
+			name += strlen(DROP_PREFIX);
+		if (!strcmp(name, "MAX"))
+			continue;
+		free(dm->names[e->val]);
+		dm->names[e->val] = strdup(name);
+		if (!dm->names[e->val]) {
+			err = -ENOMEM;
+			break;
+		}
+	}
+free_btf:
+	btf__free(btf);
+	return err;
+}
+
+static int dropmon_attach(struct dropmon *dm)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	dm->skel = dropmon_bpf__open();
+	if (!dm->skel)
+		return -errno;
+	dm->skel->rodata->dm_enabled = 1;
+	err = dropmon_bpf__load(dm->skel);
+	if (err)
+		return err;
+	err = dropmon_bpf__attach(dm->skel);
+	if (err)
+		return err;
+	err = bpf_obj_get_info_by_fd(bpf_link__fd(dm->skel->links.dm_kfree_skb), &info, &len);
+	if (err)
+		return -errno;
+	dm->link_id = info.id;
+	return 0;
+}
+
+struct dropmon *dropmon_open(void)
+{
+	struct dropmon *dm;
+	int err;
+
+	dm = calloc(1, sizeof(*dm));
+	if (!dm)
+		return NULL;
+	dm->nr_cpus = libbpf_num_possible_cpus();
+	if (dm->nr_cpus <= 0) {
+		err = dm->nr_cpus ? dm->nr_cpus : -EINVAL;
+		goto fail;
+	}
+	dm->percpu = calloc(dm->nr_cpus, sizeof(*dm->percpu));
+	if (!dm->percpu) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = dropmon_load_names(dm);
+	if (err) {
+		pr_err("drop reasons: cannot read enum skb_drop_reason from kernel BTF: %s",
+		       strerror(-err));
+		goto fail;
+	}
+	err = dropmon_attach(dm);
+	if (err) {
+		pr_err("drop reasons: cannot load or attach the kfree_skb program: %s",
+		       strerror(-err));
+		goto fail;
+	}
+	return dm;
+fail:
+	dropmon_close(dm);
+	errno = -err;
+	return NULL;
+}
+
+void dropmon_close(struct dropmon *dm)
+{
+	int i;
+
+	if (!dm)
+		return;
+	dropmon_bpf__destroy(dm->skel);
+	for (i = 0; i < DROPMON_MAX_REASONS; i++)
+		free(dm->names[i]);
+	free(dm->percpu);
+	free(dm);
+}
+
+int dropmon_key_init(struct dropmon_key *key, int proto, const struct sockaddr *src,
+		     const struct sockaddr *dst)
+{
+	memset(key, 0, sizeof(*key));
+	if (src->sa_family != dst->sa_family || (proto != IPPROTO_UDP && proto != IPPROTO_TCP))
+		return -EINVAL;
+	key->family = src->sa_family;
+	key->proto = proto;
+	if (src->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)src, *d = (const void *)dst;
+
+		key->saddr[0] = s->sin_addr.s_addr;
+		key->daddr[0] = d->sin_addr.s_addr;
+		key->sport = ntohs(s->sin_port);
+		key->dport = ntohs(d->sin_port);
+		return 0;
+	}
+	if (src->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)src, *d = (const void *)dst;
+
+		memcpy(key->saddr, &s->sin6_addr, 16);
+		memcpy(key->daddr, &d->sin6_addr, 16);
+		key->sport = ntohs(s->sin6_port);
+		key->dport = ntohs(d->sin6_port);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+int dropmon_add_flow(struct dropmon *dm, const struct dropmon_key *key)
+{
+	__u32 slot = dm->nr_flows;
+	int err;
+
+	if (dm->nr_flows >= DROPMON_MAX_FLOWS)
+		return -ENOSPC;
+	err = bpf_map_update_elem(bpf_map__fd(dm->skel->maps.dm_flows), key, &slot, BPF_NOEXIST);
+	if (err)
+		return -errno;
+	dm->nr_flows++;
+	return slot;
+}
+
+int dropmon_read(struct dropmon *dm, int slot, struct dropmon_count out[DROPMON_MAX_REASONS])
+{
+	int fd = bpf_map__fd(dm->skel->maps.dm_counts);
+	__u32 r, idx;
+	int c;
+
+	if (slot < 0 || slot >= dm->nr_flows)
+		return -EINVAL;
+	for (r = 0; r < DROPMON_MAX_REASONS; r++) {
+		idx = slot * DROPMON_MAX_REASONS + r;
+		if (bpf_map_lookup_elem(fd, &idx, dm->percpu))
+			return -errno;
+		out[r].packets = 0;
+		out[r].bytes = 0;
+		for (c = 0; c < dm->nr_cpus; c++) {
+			out[r].packets += dm->percpu[c].packets;
+			out[r].bytes += dm->percpu[c].bytes;
+		}
+	}
+	return 0;
+}
+
+const char *dropmon_reason_name(const struct dropmon *dm, unsigned int reason)
+{
+	if (reason == DROPMON_REASON_OTHER && !dm->names[reason])
+		return "OTHER";
+	return reason < DROPMON_MAX_REASONS ? dm->names[reason] : NULL;
+}
+
+int dropmon_reason_find(const struct dropmon *dm, const char *name)
+{
+	int r;
+
+	for (r = 0; r < DROPMON_MAX_REASONS; r++)
+		if (dm->names[r] && !strcmp(dm->names[r], name))
+			return r;
+	return -ENOENT;
+}
+
+__u32 dropmon_link_id(const struct dropmon *dm)
+{
+	return dm->link_id;
+}

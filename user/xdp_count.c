@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Loader and reader of the XDP counting program (see xdp_count.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "xdp_count.h"
+#include "xdp_count.skel.h"
+
+struct xdp_count {
+	struct xdp_count_bpf *skel;
+	struct bpf_link *link;
+	int ncpus;
+	struct xdp_flow_cnt *percpu; /* scratch for one per-CPU lookup */
+};
+
+struct xdp_count *xdp_count_open(uint32_t mode)
+{
+	struct xdp_count *xc;
+	int err;
+
+	xc = calloc(1, sizeof(*xc));
+	if (!xc)
+		return NULL;
+	xc->ncpus = libbpf_num_possible_cpus();
+	if (xc->ncpus <= 0) {
+		err = xc->ncpus ? xc->ncpus : -EINVAL;
+		goto free_xc;
+	}
+	xc->percpu = calloc(xc->ncpus, sizeof(*xc->percpu));
+	if (!xc->percpu) {
+		err = -ENOMEM;
+		goto free_xc;
+	}
+	xc->skel = xdp_count_bpf__open();
+	if (!xc->skel) {
+		err = -errno;
+		pr_err("xdp: cannot open the BPF object: %s\n", strerror(-err));
+		goto free_percpu;
+	}
+	xc->skel->rodata->mode = mode;
+	err = xdp_count_bpf__load(xc->skel);
+	if (err) {
+		pr_err("xdp: cannot load the XDP program: %s\n", strerror(-err));
+		goto destroy_skel;
+	}
+	return xc;
+
+destroy_skel:
+	xdp_count_bpf__destroy(xc->skel);
+free_percpu:
+	free(xc->percpu);
+free_xc:
+	free(xc);
+	errno = -err;
+	return NULL;
+}
+
+int xdp_count_attach(struct xdp_count *xc, int ifindex)
+{
+	int err;
+
+	if (xc->link)
+		return -EBUSY;
+	xc->link = bpf_program__attach_xdp(xc->skel->progs.xdp_count, ifindex);
+	if (!xc->link) {
+		err = -errno;
+		pr_err("xdp: cannot attach to ifindex %d: %s\n", ifindex, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+void xdp_count_detach(struct xdp_count *xc)
+{
+	bpf_link__destroy(xc->link);
+	xc->link = NULL;
+}
+
+int xdp_count_prog_fd(const struct xdp_count *xc)
+{
+	return bpf_program__fd(xc->skel->progs.xdp_count);
+}
+
+int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uint32_t slot)
+{
+	struct xdp_flow_seq seq = {};
+	int err;
+
+	if (slot >= XDP_FLOW_MAX)
+		return -EINVAL;
+	/* Reset the slot's sequence state before the flow becomes visible. */
+	err = bpf_map__update_elem(xc->skel->maps.flow_seq, &slot, sizeof(slot), &seq, sizeof(seq),
+				   BPF_F_LOCK);
+	if (err)
+		return err;
+	memset(xc->percpu, 0, xc->ncpus * sizeof(*xc->percpu));
+	err = bpf_map__update_elem(xc->skel->maps.flow_cnt, &slot, sizeof(slot), xc->percpu,
+				   xc->ncpus * sizeof(*xc->percpu), BPF_ANY);
+	if (err)
+		return err;
+	return bpf_map__update_elem(xc->skel->maps.flows, key, sizeof(*key), &slot, sizeof(slot),
+				    BPF_ANY);
+}
+
+int xdp_count_del_flow(struct xdp_count *xc, const struct xdp_flow_key *key)
+{
+	return bpf_map__delete_elem(xc->skel->maps.flows, key, sizeof(*key), 0);
+}
+
+int xdp_count_read(struct xdp_count *xc, uint32_t slot, struct xdp_count_stats *st)
+{
+	struct xdp_flow_seq seq;
+	int err, i;
+
+	memset(st, 0, sizeof(*st));
+	err = bpf_map__lookup_elem(xc->skel->maps.flow_cnt, &slot, sizeof(slot), xc->percpu,
+				   xc->ncpus * sizeof(*xc->percpu), 0);
+	if (err)
+		return err;
+	for (i = 0; i < xc->ncpus; i++) {
+		st->packets += xc->percpu[i].packets;
+		st->bytes += xc->percpu[i].bytes;
+		st->malformed += xc->percpu[i].malformed;
+	}
+	err = bpf_map__lookup_elem(xc->skel->maps.flow_seq, &slot, sizeof(slot), &seq, sizeof(seq),
+				   BPF_F_LOCK);
+	if (err)
+		return err;
+	st->lost = seq.lost;
+	st->out_of_order = seq.out_of_order;
+	st->duplicates = seq.duplicates;
+	st->next_seq = seq.next_seq;
+	st->jitter_us16 = seq.jitter;
+	st->jitter_max_us16 = seq.jitter_max;
+	return 0;
+}
+
+void xdp_count_key(struct xdp_flow_key *key, int family, const void *saddr, const void *daddr,
+		   uint16_t sport_be, uint16_t dport_be)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = (uint8_t)family;
+	key->sport = sport_be;
+	key->dport = dport_be;
+	if (family == AF_INET6) {
+		memcpy(key->saddr, saddr, 16);
+		memcpy(key->daddr, daddr, 16);
+		return;
+	}
+	key->saddr[10] = key->saddr[11] = 0xff;
+	key->daddr[10] = key->daddr[11] = 0xff;
+	memcpy(&key->saddr[12], saddr, 4);
+	memcpy(&key->daddr[12], daddr, 4);
+}
+
+void xdp_count_destroy(struct xdp_count *xc)
+{
+	if (!xc)
+		return;
+	xdp_count_detach(xc);
+	xdp_count_bpf__destroy(xc->skel);
+	free(xc->percpu);
+	free(xc);
+}
