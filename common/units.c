@@ -70,11 +70,24 @@ static int scale_decimal(const struct decimal *d, uint64_t mult, uint64_t max, u
 	return 0;
 }
 
-int units_parse_rate(const char *s, uint64_t *bps)
+/* K, M, G, T (any case) as powers of base; 0 for anything else. */
+static uint64_t suffix_mult(char c, uint64_t base)
 {
 	static const char suffixes[] = "KMGT";
+	const char *p = c ? strchr(suffixes, toupper((unsigned char)c)) : NULL;
+	uint64_t mult = 1;
+
+	if (!p)
+		return 0;
+	for (long i = 0; i <= p - suffixes; i++)
+		mult *= base;
+	return mult;
+}
+
+int units_parse_rate(const char *s, uint64_t *bps)
+{
 	struct decimal d;
-	const char *end, *p;
+	const char *end;
 	uint64_t mult = 1;
 	int err;
 
@@ -84,20 +97,17 @@ int units_parse_rate(const char *s, uint64_t *bps)
 	if (err)
 		return err;
 	if (*end) {
-		p = strchr(suffixes, toupper((unsigned char)*end));
-		if (!p || end[1])
+		mult = suffix_mult(*end, 1000);
+		if (!mult || end[1])
 			return -EINVAL;
-		for (long i = 0; i <= p - suffixes; i++)
-			mult *= 1000;
 	}
 	return scale_decimal(&d, mult, RATE_MAX, bps);
 }
 
 int units_parse_size(const char *s, uint64_t *bytes)
 {
-	static const char suffixes[] = "KMGT";
 	struct decimal d;
-	const char *end, *p;
+	const char *end;
 	uint64_t mult = 1;
 	int err;
 
@@ -107,10 +117,9 @@ int units_parse_size(const char *s, uint64_t *bytes)
 	if (err)
 		return err;
 	if (*end && *end != 'b' && *end != 'B') {
-		p = strchr(suffixes, toupper((unsigned char)*end));
-		if (!p)
+		mult = suffix_mult(*end, 1024);
+		if (!mult)
 			return -EINVAL;
-		mult = 1ULL << (10 * (p - suffixes + 1));
 		end++;
 		if (*end == 'i' || *end == 'I') {
 			end++;
