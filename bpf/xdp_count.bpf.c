@@ -21,8 +21,16 @@
 #define VLAN_HDR_LEN 4
 #define ETH_P_8021Q_ 0x8100
 
-/* 0 count-and-drop, 1 count-and-pass; TODO(issue 4): 2 = redirect to AF_XDP (XSKMAP). */
+/* enum xdp_count_mode: count, then drop, pass, or redirect to AF_XDP (XSKMAP). */
 const volatile __u32 mode = XDP_COUNT_DROP;
+
+/* AF_XDP sockets by rx queue index, used in XDP_COUNT_REDIRECT mode only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XDP_XSKS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -175,6 +183,14 @@ int xdp_count(struct xdp_md *ctx)
 	if (!cnt)
 		return XDP_PASS;
 	payload = (__u8 *)(udp + 1);
+	/*
+	 * The 24-byte stream hello/ack ("\0XFR", wire.h) shares the flow's
+	 * 5-tuple: it belongs to the socket, not to the count. A data packet
+	 * would need sequence 0x00584652... to look like it.
+	 */
+	if ((void *)(payload + XFR_HELLO_LEN) <= end && end - (void *)payload == XFR_HELLO_LEN &&
+	    payload[0] == 0 && payload[1] == 'X' && payload[2] == 'F' && payload[3] == 'R')
+		return XDP_PASS;
 	cnt->packets++;
 	cnt->bytes += (__u64)(end - (void *)payload);
 	if ((void *)(payload + XFR_UDP_HDR_LEN) > end) {
@@ -183,6 +199,9 @@ int xdp_count(struct xdp_md *ctx)
 		seq_account(*slot, bpf_be64_to_cpu(*(__u64 *)payload),
 			    bpf_be64_to_cpu(*(__u64 *)(payload + 8)));
 	}
+	/* No socket on this queue: the stack gets the packet (the flag is the fallback action). */
+	if (mode == XDP_COUNT_REDIRECT)
+		return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
 	return mode == XDP_COUNT_PASS ? XDP_PASS : XDP_DROP;
 }
 

@@ -17,8 +17,11 @@
 enum xdp_count_mode {
 	XDP_COUNT_DROP = 0, /* count, then XDP_DROP (flood sink) */
 	XDP_COUNT_PASS = 1, /* count, then XDP_PASS (the socket still receives) */
-	/* TODO(issue 4): XDP_COUNT_REDIRECT into an XSKMAP for AF_XDP sockets. */
+	/* count, then redirect to the AF_XDP socket of the rx queue (XSKMAP "xsks"); none: pass */
+	XDP_COUNT_REDIRECT = 2,
 };
+
+#define XDP_XSKS_MAX 64 /* XSKMAP entries, keyed by rx queue index */
 
 /*
  * 5-tuple as seen by the receiver: saddr/sport = the sender. IPv4 addresses are

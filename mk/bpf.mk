@@ -19,8 +19,8 @@ BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
 BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/test_%.c=$(BUILD)/tests/test_bpf_%)
 
-LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
-LIBBPF_LIBS   := $(shell pkg-config --libs libbpf 2>/dev/null)
+LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf libxdp 2>/dev/null)
+LIBBPF_LIBS   := $(shell pkg-config --libs libxdp libbpf 2>/dev/null)
 
 CFLAGS += -I$(BUILD)/bpf $(LIBBPF_CFLAGS)
 LDLIBS += $(LIBBPF_LIBS)
@@ -58,3 +58,9 @@ unit: $(BPF_TEST_BINS)
 # Only the BPF_PROG_RUN and veth attach tests (root; they print SKIP otherwise).
 bpf-test: $(BPF_TEST_BINS)
 	@BUILD=$(BUILD) tests/run.sh -k 'unit/test_bpf_'
+
+# make bench's bare XDP_DROP sink ceiling (tests/bench/xdp_ceiling.c).
+XDP_CEILING := $(BUILD)/tests/bench/xdp_ceiling
+$(XDP_CEILING): tests/bench/xdp_ceiling.c $(LIBXFR)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -o $@ $< $(LIBXFR) $(LDFLAGS) $(LDLIBS)

@@ -90,6 +90,11 @@ int xdp_count_prog_fd(const struct xdp_count *xc)
 	return bpf_program__fd(xc->skel->progs.xdp_count);
 }
 
+int xdp_count_xskmap_fd(const struct xdp_count *xc)
+{
+	return bpf_map__fd(xc->skel->maps.xsks);
+}
+
 int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uint32_t slot)
 {
 	struct xdp_flow_seq seq = {};

@@ -31,6 +31,8 @@ struct xdp_count *xdp_count_open(uint32_t mode);
 int xdp_count_attach(struct xdp_count *xc, int ifindex);
 void xdp_count_detach(struct xdp_count *xc);
 int xdp_count_prog_fd(const struct xdp_count *xc);
+/* XSKMAP "xsks" (key: rx queue index, value: AF_XDP socket fd) for XDP_COUNT_REDIRECT. */
+int xdp_count_xskmap_fd(const struct xdp_count *xc);
 /* Registers @key (ports network order, IPv4 mapped) in @slot < XDP_FLOW_MAX. */
 int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uint32_t slot);
 int xdp_count_del_flow(struct xdp_count *xc, const struct xdp_flow_key *key);

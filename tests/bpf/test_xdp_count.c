@@ -256,6 +256,37 @@ static void test_mode_pass(void **state)
 	xdp_count_destroy(xc);
 }
 
+/* An empty XSKMAP: counted test packets fall back to XDP_PASS, others pass uncounted. */
+static void test_mode_redirect_empty(void **state)
+{
+	struct frame_spec fs = {.family = AF_INET, .payload = 64, .seq = 0};
+	struct frame_spec other = {.family = AF_INET, .dport = 9999, .payload = 64};
+	struct frame_spec tcp = {.family = AF_INET, .proto = IPPROTO_TCP, .payload = 64};
+	struct xdp_count *xc = open_registered(XDP_COUNT_REDIRECT);
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	struct xdp_count_stats st;
+
+	(void)state;
+	assert_int_equal(bpf_obj_get_info_by_fd(xdp_count_xskmap_fd(xc), &info, &len), 0);
+	assert_int_equal(info.type, BPF_MAP_TYPE_XSKMAP);
+	assert_int_equal(info.max_entries, 64);
+	assert_int_equal(run_frame(xc, &fs), XDP_PASS);
+	fs.seq = 1;
+	assert_int_equal(run_frame(xc, &fs), XDP_PASS);
+	assert_int_equal(run_frame(xc, &other), XDP_PASS);
+	assert_int_equal(run_frame(xc, &tcp), XDP_PASS);
+	fs.family = AF_INET6;
+	assert_int_equal(run_frame(xc, &fs), XDP_PASS);
+	st = stats_of(xc, SLOT);
+	assert_int_equal(st.packets, 2);
+	assert_int_equal(st.bytes, 128);
+	assert_int_equal(st.next_seq, 2);
+	assert_int_equal(st.lost, 0);
+	assert_int_equal(stats_of(xc, SLOT + 1).packets, 1);
+	xdp_count_destroy(xc);
+}
+
 /* Sends IPv4 frames with the given sequence numbers, timestamp = 1000 µs × seq. */
 static void send_seqs(struct xdp_count *xc, const uint64_t *seqs, int n)
 {
@@ -423,6 +454,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eth_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_udp6, setup, teardown),
 		cmocka_unit_test(test_mode_pass),
+		cmocka_unit_test(test_mode_redirect_empty),
 		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap, setup, teardown),

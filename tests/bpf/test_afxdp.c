@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+/*
+ * AF_XDP sockets (user/afxdp.c) on a veth pair in a private network namespace:
+ * a TX socket on axdp0 floods the XDP counter on axdp1 (exact counts), and an
+ * RX socket on axdp1 takes what the counter redirects in XDP_COUNT_REDIRECT mode
+ * while the stack gets none of it. Frames carry both MACs, so no ARP is needed.
+ * Needs root; otherwise prints "SKIP: <reason>" and exits 0.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "afxdp.h"
+#include "frame.h"
+#include "xdp_count.h"
+
+#define TX_IF	    "axdp0"
+#define RX_IF	    "axdp1"
+#define SPORT	    40000
+#define DPORT	    5201
+#define PAYLOAD	    64
+#define BATCH	    64
+#define TX_FRAMES   100000
+#define RX_FRAMES   20000
+#define PASS_FRAMES 100
+
+static const uint8_t saddr[4] = {10, 0, 0, 1}, daddr[4] = {10, 0, 0, 2};
+
+struct env {
+	int tx_ifindex, rx_ifindex;
+	struct frame_tmpl tmpl;
+};
+
+static struct env env;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int if_mac(const char *name, uint8_t mac[6])
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	rc = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : 0;
+	close(fd);
+	if (!rc)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return rc;
+}
+
+static struct xdp_count *counter_on_rx(uint32_t mode)
+{
+	struct xdp_count *xc = xdp_count_open(mode);
+	struct xdp_flow_key k;
+
+	assert_non_null(xc);
+	xdp_count_key(&k, AF_INET, saddr, daddr, htons(SPORT), htons(DPORT));
+	assert_int_equal(xdp_count_add_flow(xc, &k, 0), 0);
+	assert_int_equal(xdp_count_attach(xc, env.rx_ifindex), 0);
+	return xc;
+}
+
+/* Sends @count frames from *seq on; polls @rx (if any) between batches so that its ring never overflows. */
+static void send_frames(struct afxdp *tx, struct afxdp *rx, uint64_t *seq, uint64_t count,
+			uint64_t t0)
+{
+	uint64_t end = *seq + count, deadline = now_us() + 30000000;
+	int rc;
+
+	while (*seq < end) {
+		uint32_t n = end - *seq < BATCH ? (uint32_t)(end - *seq) : BATCH;
+
+		rc = afxdp_tx_send(tx, &env.tmpl, seq, now_us() - t0, n);
+		assert_true(rc >= 0);
+		if (rx)
+			assert_true(afxdp_rx_poll(rx, 0) >= 0);
+		assert_true(now_us() < deadline);
+	}
+	assert_int_equal(afxdp_tx_flush(tx, 5000), 0);
+}
+
+static void test_tx_flood(void **state)
+{
+	struct xdp_count *xc = counter_on_rx(XDP_COUNT_DROP);
+	struct afxdp *tx = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len);
+	struct xdp_count_stats cs;
+	struct afxdp_stats st;
+	uint64_t seq = 0, t0 = now_us(), dt;
+
+	(void)state;
+	assert_non_null(tx);
+	send_frames(tx, NULL, &seq, TX_FRAMES, t0);
+	dt = now_us() - t0;
+	assert_int_equal(seq, TX_FRAMES);
+	afxdp_stats(tx, &st);
+	print_message("afxdp tx: %s mode, %u frames of %u bytes in %.3f s (%.2f Mpps), "
+		      "ring full %llu times\n",
+		      st.zerocopy ? "zero-copy" : "copy", TX_FRAMES, env.tmpl.len, dt / 1e6,
+		      TX_FRAMES / (double)dt, (unsigned long long)st.tx_ring_full);
+	assert_int_equal(st.packets, TX_FRAMES);
+	assert_int_equal(st.bytes, (uint64_t)TX_FRAMES * env.tmpl.len);
+	assert_int_equal(xdp_count_read(xc, 0, &cs), 0);
+	assert_int_equal(cs.packets, TX_FRAMES);
+	assert_int_equal(cs.bytes, (uint64_t)TX_FRAMES * PAYLOAD);
+	assert_int_equal(cs.lost, 0);
+	assert_int_equal(cs.duplicates, 0);
+	assert_int_equal(cs.out_of_order, 0);
+	assert_int_equal(cs.malformed, 0);
+	assert_int_equal(cs.next_seq, TX_FRAMES);
+	afxdp_close(tx);
+	xdp_count_destroy(xc);
+}
+
+static int udp_sink(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(DPORT)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), big = 4 << 20;
+
+	assert_true(fd >= 0);
+	memcpy(&sa.sin_addr, daddr, 4);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Datagrams read from @fd until @want arrived or @wait_ms passed without any. */
+static uint64_t udp_drain(int fd, uint64_t want, int wait_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	char buf[2048];
+	uint64_t got = 0;
+
+	while (got < want || !want) {
+		if (recv(fd, buf, sizeof(buf), 0) >= 0) {
+			got++;
+			continue;
+		}
+		assert_int_equal(errno, EAGAIN);
+		if (poll(&pfd, 1, wait_ms) == 0)
+			break;
+	}
+	return got;
+}
+
+static void test_redirect_rx(void **state)
+{
+	struct xdp_count *xc = counter_on_rx(XDP_COUNT_REDIRECT);
+	struct afxdp *tx = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len);
+	int sink = udp_sink();
+	struct xdp_count_stats cs;
+	struct afxdp_stats st;
+	struct afxdp *rx;
+	uint64_t seq = 0, t0 = now_us(), deadline;
+
+	(void)state;
+	assert_non_null(tx);
+	/* No socket in the XSKMAP yet: counted, then passed to the stack. */
+	send_frames(tx, NULL, &seq, PASS_FRAMES, t0);
+	assert_int_equal(udp_drain(sink, PASS_FRAMES, 2000), PASS_FRAMES);
+	rx = afxdp_rx_open(env.rx_ifindex, 0, xdp_count_xskmap_fd(xc));
+	assert_non_null(rx);
+	send_frames(tx, rx, &seq, RX_FRAMES, t0);
+	deadline = now_us() + 5000000;
+	do {
+		assert_true(afxdp_rx_poll(rx, 100) >= 0);
+		afxdp_stats(rx, &st);
+	} while (st.packets < RX_FRAMES && now_us() < deadline);
+	assert_int_equal(xdp_count_read(xc, 0, &cs), 0);
+	print_message("afxdp rx: %s mode, %llu frames received, %llu counted by XDP, "
+		      "%llu dropped\n",
+		      st.zerocopy ? "zero-copy" : "copy", (unsigned long long)st.packets,
+		      (unsigned long long)cs.packets, (unsigned long long)st.rx_dropped);
+	assert_int_equal(cs.packets, PASS_FRAMES + RX_FRAMES);
+	assert_int_equal(cs.lost, 0);
+	assert_int_equal(cs.next_seq, PASS_FRAMES + RX_FRAMES);
+	assert_int_equal(st.packets, cs.packets - PASS_FRAMES);
+	assert_int_equal(st.bytes, (uint64_t)RX_FRAMES * env.tmpl.len);
+	assert_int_equal(st.rx_dropped, 0);
+	/* Nothing more reached the stack once the socket was in the map. */
+	assert_int_equal(udp_drain(sink, 0, 200), 0);
+	close(sink);
+	afxdp_close(rx);
+	afxdp_close(tx);
+	xdp_count_destroy(xc);
+}
+
+static void test_rx_open_bad_map(void **state)
+{
+	struct afxdp *rx = afxdp_rx_open(env.rx_ifindex, 0, -1);
+
+	(void)state;
+	assert_null(rx);
+	assert_true(errno != 0);
+}
+
+static void test_tx_frame_too_long(void **state)
+{
+	(void)state;
+	assert_null(afxdp_tx_open(env.tx_ifindex, 0, 4097));
+	assert_int_equal(errno, EMSGSIZE);
+}
+
+static int build_tmpl(void)
+{
+	struct frame_spec s = {
+		.family = AF_INET,
+		.sport = SPORT,
+		.dport = DPORT,
+		.payload_len = PAYLOAD,
+		.tos = -1,
+		.zeros = false,
+	};
+
+	memcpy(s.saddr, saddr, 4);
+	memcpy(s.daddr, daddr, 4);
+	if (if_mac(TX_IF, s.src_mac) || if_mac(RX_IF, s.dst_mac))
+		return -1;
+	return frame_build(&s, &env.tmpl);
+}
+
+/* Returns NULL when the namespace, veth pair and an AF_XDP socket work, else the reason to skip. */
+static const char *skip_reason(void)
+{
+	static char why[160];
+	struct afxdp *x;
+
+	if (geteuid() != 0)
+		return "not root (XDP and AF_XDP need CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW)";
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(why, sizeof(why), "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return why;
+	}
+	if (system("ip link set lo up && ip link add " TX_IF " type veth peer name " RX_IF
+		   " && ip link set " TX_IF " up && ip link set " RX_IF " up && "
+		   "ip addr add 10.0.0.2/24 dev " RX_IF " && tc qdisc replace dev " TX_IF
+		   " root pfifo"))
+		return "cannot create a veth pair";
+	env.tx_ifindex = (int)if_nametoindex(TX_IF);
+	env.rx_ifindex = (int)if_nametoindex(RX_IF);
+	if (build_tmpl())
+		return "cannot build the test frame";
+	libbpf_set_print(NULL);
+	x = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len);
+	if (!x) {
+		snprintf(why, sizeof(why), "cannot open an AF_XDP socket: %s", strerror(errno));
+		return why;
+	}
+	afxdp_close(x);
+	return NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tx_frame_too_long),
+		cmocka_unit_test(test_rx_open_bad_map),
+		cmocka_unit_test(test_tx_flood),
+		cmocka_unit_test(test_redirect_rx),
+	};
+	const char *why = skip_reason();
+
+	if (why) {
+		printf("SKIP: %s\n", why);
+		return 0;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

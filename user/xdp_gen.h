@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * In-kernel flood generator: bpf/xdp_gen.bpf.c run through BPF_PROG_RUN with
+ * BPF_F_TEST_XDP_LIVE_FRAMES. The frame template is the run's input; the
+ * program stamps the flow's next sequence and a timestamp (µs since the flow's
+ * start, the wire.h data header) into every frame, patches the UDP checksum and
+ * returns XDP_TX, so the frame leaves through the interface given as
+ * ingress_ifindex. One program serves many flows (a slot each); each slot must
+ * be run by one thread at a time.
+ */
+#ifndef XFR_USER_XDP_GEN_H
+#define XFR_USER_XDP_GEN_H
+
+#include <stdint.h>
+
+#include "frame.h"
+
+#define XDP_GEN_SLOTS 256
+
+struct xdp_gen;
+
+/* Open and load the program. NULL + errno (EPERM without CAP_BPF+CAP_NET_ADMIN). */
+struct xdp_gen *xdp_gen_open(void);
+void xdp_gen_close(struct xdp_gen *g);
+
+/*
+ * Prepare @slot for frames like @t: sequence restarts at 0, timestamps count
+ * from now (CLOCK_MONOTONIC). 0 or -errno.
+ */
+int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t);
+
+/*
+ * Send @count frames of @slot out of @ifindex (batch: frames per kernel batch,
+ * 0 = 64). Blocks until the kernel has run them all (count up to 2^31).
+ * Returns frames run (>= 0) or -errno (EOPNOTSUPP: kernel without live frames).
+ */
+int xdp_gen_run(struct xdp_gen *g, uint32_t slot, int ifindex, uint32_t count, uint32_t batch);
+
+/*
+ * Attach the program to @ifindex (native XDP, through a bpf_link) so that the
+ * kernel keeps it in its XDP dispatcher: a run of more than one frame then
+ * costs microseconds instead of two RCU grace periods (~25-30 ms here). The
+ * program passes every received packet untouched. Returns the link fd (close
+ * it to detach; the kernel does at exit) or -errno (EBUSY: the interface has
+ * an XDP program).
+ */
+int xdp_gen_attach(struct xdp_gen *g, int ifindex);
+
+/* Largest frame (bytes) live frames accept on this kernel (probed at open). */
+uint32_t xdp_gen_max_frame(const struct xdp_gen *g);
+
+/* Frames stamped so far for @slot (= next sequence). */
+uint64_t xdp_gen_sent(struct xdp_gen *g, uint32_t slot);
+
+/*
+ * For tests: run @slot's program once without live frames (nothing is sent)
+ * and copy the stamped frame into @out (@size bytes). Frame length or -errno.
+ */
+int xdp_gen_test_frame(struct xdp_gen *g, uint32_t slot, uint8_t *out, uint32_t size);
+
+#endif /* XFR_USER_XDP_GEN_H */
