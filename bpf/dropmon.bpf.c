@@ -23,6 +23,27 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space before load: 0 counts nothing (a cheap off switch). */
 const volatile __u32 dm_enabled = 1;
+/*
+ * The network namespace (its inode number) whose drops count: the
+ * tracepoint sees every namespace of the kernel, and a test between
+ * namespaces must not count the peer's or a router's drops as this host's.
+ * 0 = all.
+ */
+const volatile __u32 dm_netns = 0;
+
+/* Inode of the namespace the skb is in: its device's, else its socket's; 0 = unknown. */
+static __always_inline __u32 dm_skb_netns(struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct sock *sk;
+
+	if (dev)
+		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	sk = BPF_CORE_READ(skb, sk);
+	if (sk)
+		return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return 0;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -93,6 +114,8 @@ int dm_kfree_skb(__u64 *ctx)
 	int l4;
 
 	if (!dm_enabled)
+		return 0;
+	if (dm_netns && dm_skb_netns(skb) != dm_netns)
 		return 0;
 	head = BPF_CORE_READ(skb, head);
 	l4 = dm_parse_ip(head, BPF_CORE_READ(skb, network_header), BPF_CORE_READ(skb, protocol),

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -67,12 +68,15 @@ static int dropmon_attach(struct dropmon *dm)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
+	struct stat ns;
 	int err;
 
 	dm->skel = dropmon_bpf__open();
 	if (!dm->skel)
 		return -errno;
 	dm->skel->rodata->dm_enabled = 1;
+	if (!stat("/proc/self/ns/net", &ns))
+		dm->skel->rodata->dm_netns = (__u32)ns.st_ino;
 	err = dropmon_bpf__load(dm->skel);
 	if (err)
 		return err;

@@ -245,8 +245,14 @@ static int nft_child(void)
 		if (sendto(p.tx, buf, sizeof(buf), 0, (struct sockaddr *)&p.rx_addr,
 			   sizeof(p.rx_addr)) != sizeof(buf))
 			return 16;
-	if (dropmon_read(dm, slot, counts))
-		return 17;
+	/* Loopback delivery may finish after sendto() returns: wait up to 1 s for it. */
+	for (i = 0; i < 100; i++) {
+		if (dropmon_read(dm, slot, counts))
+			return 17;
+		if (total_packets() >= 100)
+			break;
+		usleep(10000);
+	}
 	if (counts[nfdrop].packets != 100 || total_packets() != 100)
 		return 18;
 	if (counts[nfdrop].bytes != 100 * (sizeof(buf) + 28))
