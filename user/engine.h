@@ -17,6 +17,7 @@
 #define XFR_ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -42,6 +43,14 @@ struct engine_params {
 	uint32_t busy_poll_us; /* SO_BUSY_POLL on data sockets; 0 = off */
 	const int *cpus;       /* --affinity: pin flow threads round-robin; NULL = no pinning */
 	uint32_t ncpus;
+	/* kernel data plane (engine_xdp_ops) */
+	enum xfr_engine_req kind;   /* XFR_ENGINE_XDP or XFR_ENGINE_AFXDP */
+	enum xfr_xdp_mode xdp_mode; /* resolved: DROP, PASS or REDIRECT */
+	char iface[16];		    /* "" = the interface of each stream's route */
+	uint32_t queues;	    /* AF_XDP sockets per side; 0 = one per stream */
+	/* observers, any engine (engine_mon_new) */
+	bool drop_reasons; /* kfree_skb reasons of this side's flows */
+	bool bpf_tcp;	   /* per-flow TCP RTT/retransmits/delivered from BPF */
 };
 
 /*
@@ -78,6 +87,27 @@ struct engine_flow_sample {
 	struct xfr_tcpinfo tcp;
 	bool is_udp;
 	struct engine_udp_sample udp;
+	/* receiving flows in XDP: what the XDP program counted, cumulative */
+	bool has_xdp;
+	bool xdp_sink; /* XDP is the receiver (drop/redirect): no socket stage */
+	uint64_t xdp_packets;
+	uint64_t xdp_bytes;
+	/*
+	 * --drop-reasons: this host's drops of this flow's packets by reason,
+	 * cumulative, raw kernel reason numbers resolved to names by the observer.
+	 */
+	bool has_drops;
+	struct xfr_drops drops;
+	/* sending TCP flows with bpf_tcp: cumulative except the window min/max */
+	bool has_bpf_tcp;
+	uint64_t bpf_rtt_samples;
+	uint64_t bpf_rtt_sum_us;
+	uint32_t bpf_rtt_win_min_us; /* since the previous sample */
+	uint32_t bpf_rtt_win_max_us;
+	uint32_t bpf_rtt_min_us; /* whole flow */
+	uint32_t bpf_rtt_max_us;
+	uint64_t bpf_retransmits;
+	uint64_t bpf_delivered;
 	bool done; /* the flow's thread has ended */
 	int err;   /* 0, or the errno that ended it (ECONNRESET, ...) */
 };
@@ -117,8 +147,18 @@ struct engine {
 };
 
 extern const struct engine_ops engine_sock_ops;
+extern const struct engine_ops engine_xdp_ops; /* engine_xdp.c: XDP/AF_XDP (UDP) */
+
+/* True when @e is the XDP engine and its receiving flows end in XDP (drop, redirect). */
+bool engine_xdp_sink(const struct engine *e);
 
 /* Allocate an engine for ops; NULL with errno. */
 struct engine *engine_new(const struct engine_ops *ops);
+
+/* Wrap @inner: adds --drop-reasons (drop_reasons) and BPF TCP figures (bpf_tcp) of its flows
+ * to its samples. Returns a new engine that owns inner, or NULL with errno and a one-line
+ * reason in why when the BPF side cannot load. */
+struct engine *engine_mon_new(struct engine *inner, bool drop_reasons, bool bpf_tcp, char *why,
+			      size_t whylen);
 
 #endif

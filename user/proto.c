@@ -44,6 +44,7 @@ enum fkind {
 	K_HEX,	 /* exactly max hex digits */
 	K_CC,	 /* congestion name: [A-Za-z0-9_-] */
 	K_TEXT,	 /* free text: truncated to max, control characters -> '?' */
+	K_NAME,	 /* one of .names, kept as the string */
 	K_PROTO, /* enum xfr_proto by name */
 	K_DIR,	 /* enum xfr_dir by name */
 	K_U64,
@@ -58,6 +59,7 @@ enum fkind {
 	K_OBJ,	   /* nested object described by .sub */
 	K_STREAMS, /* array of struct proto_stream; .has is the count's offset */
 	K_JSON,	   /* any object, kept as serialized text (char *) */
+	K_DROPS,   /* stream "drops_by_reason": {"rx": {REASON: n}, "tx": {...}} */
 };
 
 enum {
@@ -75,6 +77,7 @@ struct field {
 	uint64_t min, max; /* integers: value range; strings: length range */
 	const struct field *sub;
 	size_t nsub;
+	const char *const *names; /* K_NAME: the values allowed, NULL-terminated */
 };
 
 struct dctx {
@@ -106,6 +109,10 @@ struct dctx {
 		.name = n, .kind = k, .flags = F_OUT | F_HAS, .off = offsetof(st, m),              \
 		.has = offsetof(st, h), .min = lo, .max = hi                                       \
 	}
+#define FNAME(n, st, m, list)                                                                      \
+	{                                                                                          \
+		.name = n, .kind = K_NAME, .off = offsetof(st, m), .names = list                   \
+	}
 #define FSUB(n, k, fl, st, m, h, tbl)                                                              \
 	{                                                                                          \
 		.name = n, .kind = k, .flags = fl, .off = offsetof(st, m), .has = h, .sub = tbl,   \
@@ -131,6 +138,9 @@ static const char *const cap_names[] = {
 };
 
 static const char *const proto_names[] = {"tcp", "udp", "quic"};
+static const char *const engine_req_names[] = {"socket", "auto", "xdp", "afxdp", NULL};
+static const char *const engine_run_names[] = {"socket", "xdp", "afxdp", NULL};
+static const char *const xdp_mode_names[] = {"drop", "pass", "redirect", NULL};
 static const char *const dir_names[] = {"upload", "download", "bidir"};
 
 static const struct field hello_f[] = {
@@ -174,6 +184,9 @@ static const struct field test_start_f[] = {
 	FN("server_output", K_BOOL, TS, server_output, 0, 0),
 	FN("length", K_U32, TS, length, 1, 16 * MIB),
 	FN("udp_no_offload", K_BOOL, TS, udp_no_offload, 0, 0),
+	FNAME("engine", TS, engine, engine_req_names),
+	FNAME("xdp_mode", TS, xdp_mode, xdp_mode_names),
+	FN("drop_reasons", K_BOOL, TS, drop_reasons, 0, 0),
 };
 #undef TS
 
@@ -181,6 +194,8 @@ static const struct field test_ack_f[] = {
 	FR("id", K_ID, struct proto_test_ack, id, 1, PROTO_ID_MAX - 1),
 	FR("data_ports", K_PORTS, struct proto_test_ack, data_ports, 1, 65535),
 	FN("udp_token", K_HEX, struct proto_test_ack, udp_token, 32, 32),
+	FNAME("engine", struct proto_test_ack, engine, engine_run_names),
+	FN("engine_note", K_TEXT, struct proto_test_ack, engine_note, 0, 159),
 };
 
 static const struct field data_hello_f[] = {
@@ -206,6 +221,9 @@ static const struct field udp_f[] = {
 	FO("duplicates", K_U64, U, duplicates, 0, I64),
 	FO("rcvbuf_drops", K_U64, U, rcvbuf_drops, 0, I64),
 	FO("send_errors", K_U64, U, send_errors, 0, I64),
+	FH("xdp_packets", K_U64, U, xdp_packets, has_xdp, 0, I64),
+	FH("xdp_bytes", K_U64, U, xdp_bytes, has_xdp, 0, I64),
+	FN("xdp_sink", K_BOOL, U, xdp_sink, 0, 0),
 };
 
 /*
@@ -228,6 +246,18 @@ static const struct field udp_stats_f[] = {
 };
 #undef U
 
+/* ext "bpf" of a stream: the server's BPF TCP figures, every key written. */
+#define T struct proto_tcp
+static const struct field bpf_f[] = {
+	FO("rtt_min_us", K_U32, T, bpf_rtt_min_us, 0, U32),
+	FO("rtt_avg_us", K_U32, T, bpf_rtt_avg_us, 0, U32),
+	FO("rtt_max_us", K_U32, T, bpf_rtt_max_us, 0, U32),
+	FO("rtt_samples", K_U64, T, bpf_rtt_samples, 0, I64),
+	FO("retransmits", K_U64, T, bpf_retransmits, 0, I64),
+	FO("delivered", K_U64, T, bpf_delivered, 0, I64),
+};
+#undef T
+
 /* TCP and UDP figures and the ext direction split, flat inside a stream object. */
 #define S struct proto_stream
 #define STREAM_TAIL                                                                                \
@@ -244,7 +274,11 @@ static const struct field udp_stats_f[] = {
 		FH("bytes_acked", K_U64, S, tcp.bytes_acked, tcp.has_bytes_acked, 0, I64),         \
 		FH("bytes_sent", K_U64, S, bytes_sent, has_split, 0, I64),                         \
 		FH("bytes_received", K_U64, S, bytes_received, has_split, 0, I64),                 \
-		FSUB("udp", K_OBJ, F_HAS, S, udp, offsetof(S, has_udp), udp_f)
+		FSUB("udp", K_OBJ, F_HAS, S, udp, offsetof(S, has_udp), udp_f),                    \
+		FSUB("bpf", K_OBJ, F_HAS, S, tcp, offsetof(S, tcp.has_bpf), bpf_f),                \
+	{                                                                                          \
+		.name = "drops_by_reason", .kind = K_DROPS                                         \
+	}
 
 static const struct field stream_iv_f[] = {
 	FR("id", K_U32, S, id, 0, 255),
@@ -541,6 +575,42 @@ static int dec_enum(const struct dctx *c, const struct field *f, const char *s, 
 		    names[1], names[2]);
 }
 
+/* "socket, auto, xdp or afxdp" */
+static void names_list(const char *const *names, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; names[i] && n < size; i++)
+		n += snprintf(buf + n, size - n, "%s%s",
+			      i == 0	     ? ""
+			      : names[i + 1] ? ", "
+					     : " or ",
+			      names[i]);
+}
+
+static int name_index(const char *const *names, const char *s, size_t n)
+{
+	for (int i = 0; names[i]; i++)
+		if (strlen(names[i]) == n && !memcmp(names[i], s, n))
+			return i;
+	return -1;
+}
+
+static int dec_name(const struct dctx *c, const struct field *f, const char *s, size_t n, char *dst)
+{
+	char shown[TYPE_PRINT_MAX + 1], list[96];
+	int i = name_index(f->names, s, n);
+
+	if (i >= 0) {
+		strcpy(dst, f->names[i]); /* the struct's array fits the longest name */
+		return 0;
+	}
+	copy_text(shown, sizeof(shown), s, n, true);
+	names_list(f->names, list, sizeof(list));
+	return ferr(c, f->name, "invalid value \"%s\" (expected %s)", shown, list);
+}
+
 static int dec_string(const struct dctx *c, const struct field *f, json_t *v, void *base)
 {
 	char *dst = AT(base, f->off, char);
@@ -553,6 +623,8 @@ static int dec_string(const struct dctx *c, const struct field *f, json_t *v, vo
 	n = json_string_length(v);
 	if (f->kind == K_PROTO || f->kind == K_DIR)
 		return dec_enum(c, f, s, n, base);
+	if (f->kind == K_NAME)
+		return dec_name(c, f, s, n, dst);
 	if (f->kind == K_TEXT) {
 		copy_text(dst, f->max + 1, s, n, false);
 		return 0;
@@ -703,6 +775,71 @@ static int dec_streams(const struct dctx *c, const struct field *f, json_t *v, v
 	return 0;
 }
 
+/* A kernel drop reason without its SKB_DROP_REASON_ prefix: [A-Z0-9_], 1..39 chars. */
+static bool reason_ok(const char *s, size_t n)
+{
+	if (n < 1 || n >= sizeof(((struct proto_drops *)0)->d[0].reason))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* One side of "drops_by_reason": {REASON: packets, ...}, at most 16 reasons. */
+static int dec_drops_side(const struct dctx *c, const char *side, json_t *v, struct proto_drops *d,
+			  bool *has)
+{
+	char pfx[96], shown[TYPE_PRINT_MAX + 1];
+	const char *k;
+	struct dctx s;
+	json_int_t i;
+	size_t max = ARRAY_SIZE(d->d);
+	json_t *e;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return ferr(c, side, "expected object");
+	if (json_object_size(v) > max)
+		return ferr(c, side, "%zu entries out of range 0..%zu", json_object_size(v), max);
+	sub_ctx(&s, c, v, pfx, sizeof(pfx), side, -1);
+	json_object_foreach(v, k, e)
+	{
+		if (!reason_ok(k, strlen(k))) {
+			copy_text(shown, sizeof(shown), k, strlen(k), true);
+			return ferr(c, side, "invalid reason name \"%s\"", shown);
+		}
+		if (!json_is_integer(e))
+			return ferr(&s, k, "expected integer");
+		i = json_integer_value(e);
+		if (i < 0)
+			return ferr(&s, k, "%" JSON_INTEGER_FORMAT " out of range 0..%" PRIu64, i,
+				    I64);
+		strcpy(d->d[d->n].reason, k);
+		d->d[d->n++].packets = i;
+	}
+	*has = true;
+	return 0;
+}
+
+static int dec_drops(const struct dctx *c, const struct field *f, json_t *v, void *base)
+{
+	struct proto_stream *st = base;
+	char pfx[96];
+	struct dctx s;
+	int rc;
+
+	if (!json_is_object(v))
+		return ferr(c, f->name, "expected object");
+	sub_ctx(&s, c, v, pfx, sizeof(pfx), f->name, -1);
+	rc = dec_drops_side(&s, "rx", json_object_get(v, "rx"), &st->drops_rx, &st->has_drops_rx);
+	if (!rc)
+		rc = dec_drops_side(&s, "tx", json_object_get(v, "tx"), &st->drops_tx,
+				    &st->has_drops_tx);
+	return rc;
+}
+
 /* Recursion depth is bounded by the nesting guard applied to the whole line. */
 static bool reals_ok(json_t *v)
 {
@@ -764,6 +901,8 @@ static int dec_value(const struct dctx *c, const struct field *f, json_t *v, voi
 		return dec_streams(c, f, v, base);
 	case K_JSON:
 		return dec_json(c, f, v, base);
+	case K_DROPS:
+		return dec_drops(c, f, v, base);
 	default:
 		return f->kind <= K_DIR ? dec_string(c, f, v, base) : dec_int(c, f, v, base);
 	}
@@ -939,6 +1078,9 @@ static bool enc_wanted(const struct field *f, const void *base)
 		return h->has_caps || h->caps;
 	case K_JSON:
 		return *AT(base, f->off, char *const) != NULL;
+	case K_DROPS:
+		return ((const struct proto_stream *)base)->has_drops_rx ||
+		       ((const struct proto_stream *)base)->has_drops_tx;
 	default:
 		return s[0] != '\0';
 	}
@@ -978,6 +1120,44 @@ static json_t *enc_ports(const struct proto_test_ack *a)
 }
 
 static int enc_fields(json_t *o, const struct field *fs, size_t n, const void *base);
+
+/* Names a peer would refuse (only a bug of ours could make one) are left out. */
+static json_t *enc_drops_side(const struct proto_drops *d)
+{
+	json_t *o = json_object();
+
+	for (uint32_t i = 0; o && i < d->n && i < ARRAY_SIZE(d->d); i++) {
+		const char *k = d->d[i].reason;
+
+		if (!reason_ok(k, strnlen(k, sizeof(d->d[i].reason))))
+			continue;
+		if (json_object_set_new(o, k, enc_u64(d->d[i].packets))) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static json_t *enc_drops(const struct proto_stream *st)
+{
+	json_t *o = json_object();
+
+	if (o && st->has_drops_rx && json_object_set_new(o, "rx", enc_drops_side(&st->drops_rx)))
+		goto fail;
+	if (o && st->has_drops_tx && json_object_set_new(o, "tx", enc_drops_side(&st->drops_tx)))
+		goto fail;
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+/* A K_NAME value we would refuse from a peer is refused here too. */
+static json_t *enc_name(const struct field *f, const char *s)
+{
+	return name_index(f->names, s, strlen(s)) >= 0 ? json_string(s) : NULL;
+}
 
 static json_t *enc_obj(const struct field *fs, size_t n, const void *base)
 {
@@ -1053,6 +1233,10 @@ static json_t *enc_value(const struct field *f, const void *base)
 		return enc_streams(f, base);
 	case K_JSON:
 		return json_loads(*(char *const *)p, 0, NULL);
+	case K_DROPS:
+		return enc_drops(base);
+	case K_NAME:
+		return enc_name(f, p);
 	default:
 		return json_string(p);
 	}

@@ -100,6 +100,15 @@ struct proto_test_start {
 	bool server_output;   /* client wants the server's own report in the result */
 	bool udp_no_offload;  /* UDP: no GSO/GRO on the server's sockets either (--no-gso) */
 	uint32_t length;      /* 0 = absent; write size for the server's sending side, 1..16 MiB */
+	/*
+	 * ext, with CAP_XDP_V1: "engine" what the client asks the server to run
+	 * ("socket" | "auto" | "xdp" | "afxdp"; "" = absent = socket), "xdp_mode"
+	 * the receiver's mode ("drop" | "pass" | "redirect"; "" = the engine's
+	 * default), "drop_reasons" kfree_skb reasons for the test's flows.
+	 */
+	char engine[8];
+	char xdp_mode[10];
+	bool drop_reasons;
 };
 
 struct proto_test_ack {
@@ -107,6 +116,9 @@ struct proto_test_ack {
 	uint32_t nports;
 	uint16_t data_ports[XFR_MAX_STREAMS];
 	char udp_token[33]; /* "" = absent */
+	/* ext: what the server runs for this test and why ("" = absent = socket) */
+	char engine[8];
+	char engine_note[160];
 };
 
 struct proto_data_hello {
@@ -132,6 +144,23 @@ struct proto_tcp {
 	uint64_t delivery_rate_bps; /* ext, 0 = absent */
 	bool has_bytes_acked;
 	uint64_t bytes_acked;
+	/* ext "bpf": per-flow figures from the server's BPF TCP program */
+	bool has_bpf;
+	uint32_t bpf_rtt_min_us;
+	uint32_t bpf_rtt_avg_us;
+	uint32_t bpf_rtt_max_us;
+	uint64_t bpf_rtt_samples;
+	uint64_t bpf_retransmits;
+	uint64_t bpf_delivered;
+};
+
+/* ext: kernel drops by reason on the server's host ("drops_by_reason"). */
+struct proto_drops {
+	uint32_t n;
+	struct {
+		char reason[40]; /* [A-Z0-9_], 1..39 chars */
+		uint64_t packets;
+	} d[16];
 };
 
 /*
@@ -152,6 +181,11 @@ struct proto_udp {
 	uint64_t rcvbuf_drops; /* ext */
 	uint64_t send_errors;  /* ext */
 	uint32_t packet_size;  /* 0 = absent */
+	/* ext: the server's XDP receiver counted this stream ("xdp_packets", "xdp_bytes") */
+	bool has_xdp;
+	uint64_t xdp_packets;
+	uint64_t xdp_bytes;
+	bool xdp_sink; /* ext "xdp_sink": XDP was the receiver (no socket stage) */
 };
 
 /*
@@ -174,6 +208,14 @@ struct proto_stream {
 	uint64_t lost;
 	bool has_udp; /* ext "udp": detail, server view, the message's span */
 	struct proto_udp udp;
+	/*
+	 * ext "drops_by_reason": {"rx": {REASON: packets, ...}, "tx": {...}}: drops
+	 * of the packets the server receives / sends on this stream, on its host.
+	 */
+	bool has_drops_rx;
+	struct proto_drops drops_rx;
+	bool has_drops_tx;
+	struct proto_drops drops_tx;
 	char error[PROTO_TEXT_MAX]; /* "" = none */
 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Flow model <-> the protocol's per-stream view. */
+#include <stdio.h>
 #include <string.h>
 
 #include "report.h"
@@ -85,6 +86,75 @@ static void udp_stream_to_wire(const struct xfr_flow *up, const struct xfr_flow 
 	}
 }
 
+static void drops_to_wire(const struct xfr_drops *d, struct proto_drops *w)
+{
+	memset(w, 0, sizeof(*w));
+	for (uint32_t i = 0; i < d->n && i < XFR_MAX_DROP_REASONS && i < 16; i++) {
+		snprintf(w->d[i].reason, sizeof(w->d[i].reason), "%s", d->d[i].reason);
+		w->d[i].packets = d->d[i].packets;
+		w->n++;
+	}
+}
+
+static void drops_from_wire(const struct proto_drops *w, struct xfr_drops *d)
+{
+	memset(d, 0, sizeof(*d));
+	for (uint32_t i = 0; i < w->n && i < XFR_MAX_DROP_REASONS && i < 16; i++) {
+		snprintf(d->d[i].reason, sizeof(d->d[i].reason), "%s", w->d[i].reason);
+		d->d[i].packets = w->d[i].packets;
+		d->n++;
+	}
+}
+
+static void bpf_tcp_to_wire(const struct xfr_bpf_tcp *b, struct proto_tcp *w)
+{
+	w->has_bpf = true;
+	w->bpf_rtt_min_us = b->rtt_min_us;
+	w->bpf_rtt_avg_us = b->rtt_avg_us;
+	w->bpf_rtt_max_us = b->rtt_max_us;
+	w->bpf_rtt_samples = b->rtt_samples;
+	w->bpf_retransmits = b->retransmits;
+	w->bpf_delivered = b->delivered;
+}
+
+static void bpf_tcp_from_wire(const struct proto_tcp *w, struct xfr_bpf_tcp *b)
+{
+	b->rtt_min_us = w->bpf_rtt_min_us;
+	b->rtt_avg_us = w->bpf_rtt_avg_us;
+	b->rtt_max_us = w->bpf_rtt_max_us;
+	b->rtt_samples = w->bpf_rtt_samples;
+	b->retransmits = w->bpf_retransmits;
+	b->delivered = w->bpf_delivered;
+}
+
+/*
+ * The kernel data plane's figures of one stream, server view: what its XDP
+ * program counted and why packets died on its host, of the UP flow it
+ * receives (rx) and the DOWN flow it sends (tx), and the sender's BPF TCP
+ * figures.
+ */
+static void kernel_to_wire(const struct xfr_flow *up, const struct xfr_flow *down,
+			   struct proto_stream *s)
+{
+	if (up && up->has_xdp) {
+		s->udp.has_xdp = true;
+		s->udp.xdp_packets = up->xdp_packets;
+		s->udp.xdp_bytes = up->xdp_bytes;
+		s->udp.xdp_sink = up->xdp_sink;
+		s->has_udp = true;
+	}
+	if (up && up->has_drops_rx) {
+		s->has_drops_rx = true;
+		drops_to_wire(&up->drops_rx, &s->drops_rx);
+	}
+	if (down && down->has_drops_tx) {
+		s->has_drops_tx = true;
+		drops_to_wire(&down->drops_tx, &s->drops_tx);
+	}
+	if (down && down->has_bpf_tcp)
+		bpf_tcp_to_wire(&down->bpf_tcp, &s->tcp);
+}
+
 static void stream_to_wire(const struct xfr_flow *flows, uint32_t n, uint32_t id, double secs,
 			   struct proto_stream *s)
 {
@@ -101,6 +171,7 @@ static void stream_to_wire(const struct xfr_flow *flows, uint32_t n, uint32_t id
 	if (down && down->has_tcp)
 		report_tcp_to_wire(&down->tcp, &s->tcp);
 	udp_stream_to_wire(up, down, s);
+	kernel_to_wire(up, down, s);
 }
 
 /* Cumulative receive progress over the UP flows the server receives. */
@@ -187,6 +258,34 @@ static void udp_tx_from_wire(const struct proto_stream *s, struct xfr_flow *down
 	down->has_udp_tx = true;
 }
 
+/* The server's receiving side of an UP flow: its XDP count and its host's rx drops. */
+static void kernel_rx_from_wire(const struct proto_stream *s, struct xfr_flow *up)
+{
+	if (s->has_udp && s->udp.has_xdp) {
+		up->has_xdp = true;
+		up->xdp_packets = s->udp.xdp_packets;
+		up->xdp_bytes = s->udp.xdp_bytes;
+		up->xdp_sink = s->udp.xdp_sink;
+	}
+	if (s->has_drops_rx) {
+		up->has_drops_rx = true;
+		drops_from_wire(&s->drops_rx, &up->drops_rx);
+	}
+}
+
+/* The server's sending side of a DOWN flow: its host's tx drops and its BPF TCP figures. */
+static void kernel_tx_from_wire(const struct proto_stream *s, struct xfr_flow *down)
+{
+	if (s->has_drops_tx) {
+		down->has_drops_tx = true;
+		drops_from_wire(&s->drops_tx, &down->drops_tx);
+	}
+	if (s->tcp.has_bpf) {
+		down->has_bpf_tcp = true;
+		bpf_tcp_from_wire(&s->tcp, &down->bpf_tcp);
+	}
+}
+
 void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir dir,
 		      struct xfr_flow *flows, uint32_t *n)
 {
@@ -201,6 +300,7 @@ void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir di
 			up->has_recv = s[i].has_split || dir == XFR_DIR_UPLOAD;
 			up->recv_bytes = s[i].has_split ? s[i].bytes_received : s[i].bytes;
 			udp_rx_from_wire(&s[i], up);
+			kernel_rx_from_wire(&s[i], up);
 		}
 		if (down) {
 			down->has_sent = s[i].has_split || dir == XFR_DIR_DOWNLOAD;
@@ -210,6 +310,7 @@ void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir di
 				report_tcp_from_wire(&s[i].tcp, &down->tcp);
 			}
 			udp_tx_from_wire(&s[i], down);
+			kernel_tx_from_wire(&s[i], down);
 		}
 	}
 }

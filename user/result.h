@@ -56,6 +56,37 @@ struct xfr_udp_stats {
 	double jitter_max_ms;
 };
 
+/*
+ * Kernel drops of a flow's packets by reason (skb:kfree_skb, --drop-reasons),
+ * on one host. reason is the kernel's name without SKB_DROP_REASON_
+ * ("SOCKET_RCVBUFF"). Interval: deltas; whole test: totals. Sorted by
+ * packets, largest first; reasons past XFR_MAX_DROP_REASONS fold into "OTHER".
+ */
+#define XFR_MAX_DROP_REASONS 16
+struct xfr_drop {
+	char reason[40];
+	uint64_t packets;
+};
+
+struct xfr_drops {
+	uint32_t n;
+	struct xfr_drop d[XFR_MAX_DROP_REASONS];
+};
+
+/*
+ * Per-flow TCP figures from BPF (bpf/tcprtt.bpf.c), measured on the sending
+ * host from every ACK rather than at sample time. Interval: the interval's
+ * samples and deltas; whole test: over the test.
+ */
+struct xfr_bpf_tcp {
+	uint32_t rtt_min_us;
+	uint32_t rtt_avg_us;
+	uint32_t rtt_max_us;
+	uint64_t rtt_samples;
+	uint64_t retransmits; /* segments retransmitted (tcp_retransmit_skb) */
+	uint64_t delivered;   /* bytes the peer acknowledged */
+};
+
 struct xfr_flow {
 	uint32_t stream; /* 0..streams-1 */
 	enum xfr_flow_dir dir;
@@ -68,6 +99,23 @@ struct xfr_flow {
 	bool has_udp_tx; /* UDP: sender's counts known */
 	bool has_udp_rx; /* UDP: receiver's counts known */
 	struct xfr_udp_stats udp;
+	/*
+	 * The kernel data plane. The path of a packet: sent (udp.packets_sent) ->
+	 * left the sending host (sent - drops_tx) -> counted by the receiver's XDP
+	 * program (xdp_packets) -> delivered to the receiving socket or AF_XDP
+	 * socket (udp.packets_received). drops_tx / drops_rx say why packets died
+	 * on the sending / receiving host.
+	 */
+	bool has_xdp;  /* the receiver counted this flow in XDP */
+	bool xdp_sink; /* ... and XDP was the receiver: no socket stage (drop, redirect) */
+	uint64_t xdp_packets;
+	uint64_t xdp_bytes;
+	bool has_drops_tx; /* --drop-reasons on the sending host */
+	struct xfr_drops drops_tx;
+	bool has_drops_rx; /* --drop-reasons on the receiving host */
+	struct xfr_drops drops_rx;
+	bool has_bpf_tcp;
+	struct xfr_bpf_tcp bpf_tcp;
 };
 
 enum xfr_mtu_verdict {
@@ -112,7 +160,10 @@ struct xfr_result {
 	char server_version[64]; /* from the server's hello, sanitized */
 	char host[256];
 	uint16_t port;
-	char engine[16]; /* "socket" */
+	char engine[16];	/* what this side ran: "socket", "xdp", "afxdp" */
+	char server_engine[16]; /* what the server ran ("" = not said: socket) */
+	char engine_note[160];	/* why (auto's choice or fallback), "" = asked for */
+	char server_engine_note[160];
 	enum xfr_proto proto;
 	enum xfr_dir dir;
 	uint32_t streams;

@@ -2,6 +2,7 @@
 /* Interval and total figures from cumulative engine samples (see stats.h). */
 #include "stats.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Counters only grow, but a final clamp (bytes_acked) may lower one: never wrap. */
@@ -95,13 +96,123 @@ static void merge_udp_rx(const struct engine_udp_sample *p, const struct engine_
 	u->jitter_max_ms = c->jitter_max_us / 1000.0;
 }
 
+/* What the receiver's XDP program counted over the span. */
+static void merge_xdp(const struct engine_flow_sample *p, const struct engine_flow_sample *c,
+		      struct xfr_flow *f)
+{
+	bool prev = p && p->has_xdp;
+
+	f->has_xdp = true;
+	f->xdp_sink = c->xdp_sink;
+	f->xdp_packets = sub_sat(c->xdp_packets, prev ? p->xdp_packets : 0);
+	f->xdp_bytes = sub_sat(c->xdp_bytes, prev ? p->xdp_bytes : 0);
+}
+
+/* The count of reason in d, 0 when d does not have it (yet). */
+static uint64_t drops_of(const struct xfr_drops *d, const char *reason)
+{
+	for (uint32_t i = 0; d && i < d->n && i < XFR_MAX_DROP_REASONS; i++)
+		if (!strcmp(d->d[i].reason, reason))
+			return d->d[i].packets;
+	return 0;
+}
+
+static int drop_cmp(const void *a, const void *b)
+{
+	const struct xfr_drop *x = a, *y = b;
+
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return strcmp(x->reason, y->reason); /* ties in a stable, readable order */
+}
+
+/*
+ * Drops by reason over the span: cumulative counts matched by name (the
+ * observer's order may change between samples), reasons that did not grow
+ * left out, the largest first.
+ */
+static void drops_delta(const struct xfr_drops *p, const struct xfr_drops *c, struct xfr_drops *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < c->n && i < XFR_MAX_DROP_REASONS; i++) {
+		uint64_t d = sub_sat(c->d[i].packets, drops_of(p, c->d[i].reason));
+
+		if (!d)
+			continue;
+		out->d[out->n] = c->d[i];
+		out->d[out->n].reason[sizeof(out->d[0].reason) - 1] = '\0';
+		out->d[out->n++].packets = d;
+	}
+	qsort(out->d, out->n, sizeof(out->d[0]), drop_cmp);
+}
+
+/* This host's drops of the flow's packets: why received ones died (rx) or sent ones (tx). */
+static void merge_drops(const struct engine_flow_sample *p, const struct engine_flow_sample *c,
+			struct xfr_flow *f)
+{
+	const struct xfr_drops *pd = p && p->has_drops ? &p->drops : NULL;
+
+	if (c->sending) {
+		f->has_drops_tx = true;
+		drops_delta(pd, &c->drops, &f->drops_tx);
+	} else {
+		f->has_drops_rx = true;
+		drops_delta(pd, &c->drops, &f->drops_rx);
+	}
+}
+
+static uint32_t rtt_avg(uint64_t sum_us, uint64_t samples)
+{
+	uint64_t avg = samples ? (sum_us + samples / 2) / samples : 0;
+
+	return avg > UINT32_MAX ? UINT32_MAX : (uint32_t)avg;
+}
+
+/*
+ * BPF TCP figures. An interval: its samples' mean (delta sum / delta count)
+ * and the window's min/max; the whole test: the cumulative mean and the
+ * flow's min/max. No RTT sample in the span: no RTT figures.
+ */
+static void merge_bpf_tcp(const struct engine_flow_sample *p, const struct engine_flow_sample *c,
+			  bool total, struct xfr_flow *f)
+{
+	const struct engine_flow_sample *b = p && p->has_bpf_tcp ? p : NULL;
+	struct xfr_bpf_tcp *t = &f->bpf_tcp;
+	uint64_t sum;
+
+	f->has_bpf_tcp = true;
+	memset(t, 0, sizeof(*t));
+	t->rtt_samples = sub_sat(c->bpf_rtt_samples, b ? b->bpf_rtt_samples : 0);
+	sum = sub_sat(c->bpf_rtt_sum_us, b ? b->bpf_rtt_sum_us : 0);
+	t->retransmits = sub_sat(c->bpf_retransmits, b ? b->bpf_retransmits : 0);
+	t->delivered = sub_sat(c->bpf_delivered, b ? b->bpf_delivered : 0);
+	if (!t->rtt_samples)
+		return;
+	t->rtt_avg_us = rtt_avg(sum, t->rtt_samples);
+	t->rtt_min_us = total ? c->bpf_rtt_min_us : c->bpf_rtt_win_min_us;
+	t->rtt_max_us = total ? c->bpf_rtt_max_us : c->bpf_rtt_win_max_us;
+}
+
+/* The kernel data plane's figures of a flow (any that the sample carries). */
+static void merge_kernel(const struct engine_flow_sample *p, const struct engine_flow_sample *c,
+			 bool total, struct xfr_flow *f)
+{
+	if (c->has_xdp && !c->sending)
+		merge_xdp(p, c, f);
+	if (c->has_drops)
+		merge_drops(p, c, f);
+	if (c->has_bpf_tcp && c->sending)
+		merge_bpf_tcp(p, c, total, f);
+}
+
 static void merge_flow(const struct engine_flow_sample *p, const struct engine_flow_sample *c,
-		       struct xfr_flow *f)
+		       bool total, struct xfr_flow *f)
 {
 	uint64_t bytes = sub_sat(c->bytes, p ? p->bytes : 0);
 	uint64_t retr0 = p && p->has_tcp ? p->tcp.total_retrans : 0;
 	const struct engine_udp_sample *pu = p && p->is_udp ? &p->udp : NULL;
 
+	merge_kernel(p, c, total, f);
 	if (!c->sending) {
 		f->has_recv = true;
 		f->recv_bytes = bytes;
@@ -120,8 +231,8 @@ static void merge_flow(const struct engine_flow_sample *p, const struct engine_f
 	f->tcp.retransmits = sub_sat(c->tcp.total_retrans, retr0);
 }
 
-void stats_side_delta(const struct engine_sample *prev, const struct engine_sample *cur,
-		      struct xfr_flow *out, uint32_t *n)
+static void side_merge(const struct engine_sample *prev, const struct engine_sample *cur,
+		       bool total, struct xfr_flow *out, uint32_t *n)
 {
 	const struct engine_flow_sample *c;
 	struct xfr_flow *f;
@@ -131,11 +242,17 @@ void stats_side_delta(const struct engine_sample *prev, const struct engine_samp
 		c = &cur->flows[i];
 		f = stats_flow(out, n, c->stream, c->dir);
 		if (f)
-			merge_flow(prev_flow(prev, i, c), c, f);
+			merge_flow(prev_flow(prev, i, c), c, total, f);
 	}
+}
+
+void stats_side_delta(const struct engine_sample *prev, const struct engine_sample *cur,
+		      struct xfr_flow *out, uint32_t *n)
+{
+	side_merge(prev, cur, false, out, n);
 }
 
 void stats_side_total(const struct engine_sample *cur, struct xfr_flow *out, uint32_t *n)
 {
-	stats_side_delta(NULL, cur, out, n);
+	side_merge(NULL, cur, true, out, n);
 }

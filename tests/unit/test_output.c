@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "output/printers.h"
 #include "result.h"
 
 #define T0_US	  1795736400250000ULL /* 2026-11-26T23:40:00.250Z */
@@ -253,6 +254,135 @@ static struct xfr_result *fx_udp_result(enum xfr_dir dir, uint32_t streams, bool
 			fx_udp_flow(&iv->flows[i], iv->flows[i].stream, iv->flows[i].dir, k, drops);
 	}
 	fx_udp_totals(r);
+	return r;
+}
+
+/* ---- kernel data plane fixtures ------------------------------------------- */
+
+static uint64_t fx_drops_total(const struct xfr_drops *d)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < d->n; i++)
+		sum += d->d[i].packets;
+	return sum;
+}
+
+static void fx_drop(struct xfr_drops *d, const char *reason, uint64_t packets)
+{
+	snprintf(d->d[d->n].reason, sizeof(d->d[0].reason), "%s", reason);
+	d->d[d->n++].packets = packets;
+}
+
+/*
+ * XDP receiver and drop reasons on both hosts, interval k of a UDP flow: the
+ * sender's qdisc drops 5 in the second interval, the receiver's socket buffer
+ * drops rcvbuf_drops, stream 1 meets a netfilter rule in the third; XDP counted
+ * what reached the socket plus what the receiving host dropped after it.
+ */
+static void fx_kernel_udp_flow(struct xfr_flow *f, uint32_t k)
+{
+	f->has_drops_tx = f->has_drops_rx = f->has_xdp = true;
+	memset(&f->drops_tx, 0, sizeof(f->drops_tx));
+	memset(&f->drops_rx, 0, sizeof(f->drops_rx));
+	if (k == 1)
+		fx_drop(&f->drops_tx, "QDISC_DROP", 5);
+	fx_drop(&f->drops_rx, "SOCKET_RCVBUFF", f->udp.rcvbuf_drops);
+	if (f->stream == 1 && k == 2)
+		fx_drop(&f->drops_rx, "NETFILTER_DROP", 3);
+	f->xdp_packets = f->udp.packets_received + fx_drops_total(&f->drops_rx);
+	f->xdp_bytes = f->xdp_packets * DGRAM;
+}
+
+/* Whole-test kernel figures: the intervals' sums, drops merged by name, largest first. */
+static void fx_kernel_udp_totals(struct xfr_result *r)
+{
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		struct xfr_flow *f = &r->flows[i];
+		uint64_t q = 0, sock = 0, nf = 0;
+
+		f->has_drops_tx = f->has_drops_rx = f->has_xdp = true;
+		f->xdp_packets = f->xdp_bytes = 0;
+		for (uint32_t k = 0; k < r->nintervals; k++) {
+			const struct xfr_flow *g = &r->intervals[k].flows[i];
+
+			f->xdp_packets += g->xdp_packets;
+			f->xdp_bytes += g->xdp_bytes;
+			q += k == 1 ? 5 : 0;
+			sock += g->udp.rcvbuf_drops;
+			nf += f->stream == 1 && k == 2 ? 3 : 0;
+		}
+		memset(&f->drops_tx, 0, sizeof(f->drops_tx));
+		memset(&f->drops_rx, 0, sizeof(f->drops_rx));
+		fx_drop(&f->drops_tx, "QDISC_DROP", q);
+		fx_drop(&f->drops_rx, "SOCKET_RCVBUFF", sock);
+		if (nf)
+			fx_drop(&f->drops_rx, "NETFILTER_DROP", nf);
+	}
+}
+
+static struct xfr_result *fx_udp_xdp_result(void)
+{
+	struct xfr_result *r = fx_udp_result(XFR_DIR_UPLOAD, 2, true);
+
+	snprintf(r->engine, sizeof(r->engine), "afxdp");
+	snprintf(r->server_engine, sizeof(r->server_engine), "xdp");
+	snprintf(r->engine_note, sizeof(r->engine_note), "auto: AF_XDP on veth0 (copy mode)");
+	snprintf(r->server_engine_note, sizeof(r->server_engine_note),
+		 "auto: XDP on veth1 (native), count-and-pass");
+	for (uint32_t k = 0; k < r->nintervals; k++)
+		for (uint32_t i = 0; i < r->intervals[k].nflows; i++)
+			fx_kernel_udp_flow(&r->intervals[k].flows[i], k);
+	fx_kernel_udp_totals(r);
+	return r;
+}
+
+/* BPF TCP figures of the sending flows; stream 1's receiver drops 2 on a zero window. */
+static void fx_bpf_flow(struct xfr_flow *f, uint32_t k)
+{
+	f->has_bpf_tcp = true;
+	f->bpf_tcp.rtt_min_us = 50 + 10 * f->stream + k;
+	f->bpf_tcp.rtt_avg_us = 80 + 10 * f->stream + k;
+	f->bpf_tcp.rtt_max_us = 200 + 10 * f->stream + 5 * k;
+	f->bpf_tcp.rtt_samples = 1000 + 100 * f->stream + k;
+	f->bpf_tcp.retransmits = f->tcp.retransmits;
+	f->bpf_tcp.delivered = f->sent_bytes - MSS;
+	if (f->stream == 1) {
+		f->has_drops_rx = true;
+		memset(&f->drops_rx, 0, sizeof(f->drops_rx));
+		if (k == 2)
+			fx_drop(&f->drops_rx, "TCP_ZEROWINDOW", 2);
+	}
+}
+
+static struct xfr_result *fx_tcp_bpf_result(void)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 2);
+
+	for (uint32_t k = 0; k < r->nintervals; k++)
+		for (uint32_t i = 0; i < r->intervals[k].nflows; i++)
+			fx_bpf_flow(&r->intervals[k].flows[i], k);
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		struct xfr_flow *f = &r->flows[i];
+		struct xfr_bpf_tcp *b = &f->bpf_tcp;
+		double sum = 0;
+
+		fx_bpf_flow(f, 0);
+		b->rtt_samples = b->retransmits = b->delivered = 0;
+		for (uint32_t k = 0; k < r->nintervals; k++) {
+			const struct xfr_bpf_tcp *g = &r->intervals[k].flows[i].bpf_tcp;
+
+			b->rtt_samples += g->rtt_samples;
+			b->retransmits += g->retransmits;
+			b->delivered += g->delivered;
+			b->rtt_max_us =
+				g->rtt_max_us > b->rtt_max_us ? g->rtt_max_us : b->rtt_max_us;
+			sum += (double)g->rtt_avg_us * g->rtt_samples;
+		}
+		b->rtt_avg_us = (uint32_t)(sum / b->rtt_samples + 0.5);
+		if (f->stream == 1)
+			fx_drop(&f->drops_rx, "TCP_ZEROWINDOW", 2);
+	}
 	return r;
 }
 
@@ -498,6 +628,20 @@ static void test_golden_udp_quiet(void **state)
 		     XFR_TS_RELATIVE);
 }
 
+/* XDP receiver and drop reasons on both hosts: the path block, the drops suffix. */
+static void test_golden_udp_xdp_drops(void **state)
+{
+	(void)state;
+	run_scenario("udp_xdp_drops", fx_udp_xdp_result(), false, true, XFR_TS_RELATIVE);
+}
+
+/* BPF TCP figures beside TCP_INFO. */
+static void test_golden_tcp_bpf(void **state)
+{
+	(void)state;
+	run_scenario("tcp_bpf", fx_tcp_bpf_result(), false, true, XFR_TS_RELATIVE);
+}
+
 /* --probe-mtu always prints plain text; its JSON is the -o FILE document. */
 static void test_golden_mtu_probe(void **state)
 {
@@ -718,6 +862,181 @@ static void test_udp_plain_loss_by_cause(void **state)
 	fx_free(r);
 }
 
+/* ---- the kernel data plane ---------------------------------------------- */
+
+/* Sums per direction: XDP adds, drops merge by name (OTHER past 16), BPF mean weighted. */
+static void test_kernel_sum(void **state)
+{
+	static const char *const names[] = {"A0", "A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8",
+					    "A9", "B0", "B1", "B2", "B3", "B4", "B5", "B6", "B7"};
+	struct xfr_flow fl[3], sum;
+
+	(void)state;
+	memset(fl, 0, sizeof(fl));
+	fl[1].stream = 1;
+	fl[2].dir = XFR_FLOW_DOWN;
+	for (int i = 0; i < 2; i++) {
+		fl[i].has_xdp = fl[i].has_drops_rx = fl[i].has_bpf_tcp = true;
+		fl[i].xdp_packets = 100 + i;
+		fl[i].xdp_bytes = 1000 + i;
+		/* flow 0: A0..A9, flow 1: A8, A9, B0..B7 */
+		for (int j = 0; j < 10; j++)
+			fx_drop(&fl[i].drops_rx, names[j + 8 * i], 100 - 10 * i - j);
+	}
+	fl[0].bpf_tcp = (struct xfr_bpf_tcp){.rtt_min_us = 40,
+					     .rtt_avg_us = 100,
+					     .rtt_max_us = 300,
+					     .rtt_samples = 300,
+					     .retransmits = 1,
+					     .delivered = 10};
+	fl[1].bpf_tcp = (struct xfr_bpf_tcp){.rtt_min_us = 60,
+					     .rtt_avg_us = 200,
+					     .rtt_max_us = 900,
+					     .rtt_samples = 100,
+					     .retransmits = 2,
+					     .delivered = 20};
+	fl[2].has_xdp = true;
+	fl[2].xdp_packets = 1000000;
+	memset(&sum, 0, sizeof(sum));
+	output_kernel_sum(fl, 3, RESULT_DIR_UP, &sum);
+	assert_true(sum.has_xdp && sum.has_drops_rx && sum.has_bpf_tcp);
+	assert_false(sum.has_drops_tx);
+	assert_int_equal(sum.xdp_packets, 201);
+	assert_int_equal(sum.xdp_bytes, 2001);
+	/* 18 names (A8, A9 in both): the 15 largest, then OTHER */
+	assert_int_equal(sum.drops_rx.n, 16);
+	assert_string_equal(sum.drops_rx.d[0].reason, "A8"); /* 92 + 90 */
+	assert_int_equal(sum.drops_rx.d[0].packets, 182);
+	assert_string_equal(sum.drops_rx.d[1].reason, "A9");
+	assert_string_equal(sum.drops_rx.d[2].reason, "A0");
+	assert_string_equal(sum.drops_rx.d[15].reason, "OTHER");
+	assert_int_equal(sum.drops_rx.d[15].packets, 83 + 82 + 81);
+	assert_int_equal(output_drops_total(&sum.drops_rx),
+			 (100 + 91) * 10 / 2 + (90 + 81) * 10 / 2);
+	assert_int_equal(sum.bpf_tcp.rtt_samples, 400);
+	assert_int_equal(sum.bpf_tcp.rtt_avg_us, 125);
+	assert_int_equal(sum.bpf_tcp.rtt_min_us, 40);
+	assert_int_equal(sum.bpf_tcp.rtt_max_us, 900);
+	assert_int_equal(sum.bpf_tcp.retransmits, 3);
+	assert_int_equal(sum.bpf_tcp.delivered, 30);
+	/* a flow without RTT samples does not pull the min down */
+	fl[1].bpf_tcp.rtt_samples = 0;
+	fl[1].bpf_tcp.rtt_min_us = 0;
+	memset(&sum, 0, sizeof(sum));
+	output_kernel_sum(fl, 3, RESULT_DIR_UP, &sum);
+	assert_int_equal(sum.bpf_tcp.rtt_min_us, 40);
+	assert_int_equal(sum.bpf_tcp.rtt_avg_us, 100);
+	assert_true(output_has_kernel(fl, 3));
+	assert_false(output_has_kernel(fl, 0));
+}
+
+/* The document's kernel keys; a socket test has none of them. */
+static void test_kernel_document(void **state)
+{
+	struct xfr_result *r = fx_udp_xdp_result();
+	char *buf = render_document(r);
+	json_t *doc = json_loads(buf, 0, NULL), *st, *d;
+
+	(void)state;
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "server_engine")), "xdp");
+	st = json_array_get(json_object_get(doc, "streams"), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(st, "xdp"), "packets")),
+			 3 * 8110 - (45 + 46 + 47) + 3 * 11 + 3);
+	d = json_object_get(json_object_get(st, "drops_by_reason"), "rx");
+	assert_int_equal(json_object_size(d), 2);
+	assert_int_equal(json_integer_value(json_object_get(d, "SOCKET_RCVBUFF")), 33);
+	assert_int_equal(json_integer_value(json_object_get(d, "NETFILTER_DROP")), 3);
+	d = json_object_get(json_object_get(st, "drops_by_reason"), "tx");
+	assert_int_equal(json_integer_value(json_object_get(d, "QDISC_DROP")), 5);
+	assert_null(json_object_get(st, "tcp"));
+	/* an interval where the sender dropped nothing: tx is there and empty */
+	st = json_array_get(
+		json_object_get(json_array_get(json_object_get(doc, "intervals"), 0), "streams"),
+		0);
+	d = json_object_get(json_object_get(st, "drops_by_reason"), "tx");
+	assert_true(json_is_object(d));
+	assert_int_equal(json_object_size(d), 0);
+	json_decref(doc);
+	free(buf);
+	fx_free(r);
+
+	r = fx_result(XFR_DIR_BIDIR, 2);
+	buf = render_document(r);
+	for (const char *const *k =
+		     (const char *const[]){"\"xdp\"", "\"drops_by_reason\"", "\"tcp\": {",
+					   "\"bpf\"", "server_engine", "engine_note", NULL};
+	     *k; k++)
+		assert_null(strstr(buf, *k));
+	free(buf);
+	fx_free(r);
+}
+
+/* Path lines say only what is known: no sender observer, no wire loss; none dropped. */
+static void test_kernel_plain_path(void **state)
+{
+	struct xfr_result *r = fx_udp_xdp_result();
+	struct output_opts oo = {.quiet = true};
+	char *out;
+
+	(void)state;
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		r->flows[i].has_drops_tx = false;
+		r->flows[i].drops_rx.n = 0;
+	}
+	out = render(XFR_FMT_PLAIN, r, &oo);
+	assert_non_null(strstr(out, "\nPath: sent 48365 \u2192 XDP 48165 \u2192 socket 48099\n"
+				    "  dropped on receiver: none\n"));
+	assert_null(strstr(out, "on the wire"));
+	assert_null(strstr(out, "dropped on sender"));
+	free(out);
+	/* no XDP: the wire loss cannot be told from the receiving host's */
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		r->flows[i].has_drops_tx = true;
+		r->flows[i].has_xdp = false;
+	}
+	out = render(XFR_FMT_PLAIN, r, &oo);
+	assert_non_null(strstr(out,
+			       "\nPath: sent 48365 \u2192 left host 48355 \u2192 socket 48099\n"
+			       "  dropped on sender: QDISC_DROP 10\n"
+			       "  dropped on receiver: none\n"));
+	assert_null(strstr(out, "on the wire"));
+	free(out);
+	fx_free(r);
+}
+
+/* CSV: the kernel columns follow the data; an xdp engine brings them even before it. */
+static void test_kernel_csv_columns(void **state)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 1);
+	struct output_opts oo = {.quiet = true};
+	uint32_t nint;
+	char *out;
+
+	(void)state;
+	snprintf(r->server_engine, sizeof(r->server_engine), "xdp");
+	out = render(XFR_FMT_CSV, r, &oo);
+	assert_non_null(strstr(out, "packet_size,xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us\n"));
+	assert_non_null(strstr(out, ",socket,,,,,,,,,,,\n"));
+	free(out);
+	oo.quiet = false;
+	out = render(XFR_FMT_CSV, r, &oo);
+	assert_true(!strncmp(out, "timestamp,", 10));
+	assert_non_null(strstr(out, "rcvbuf_drops,xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us\n"));
+	free(out);
+	/* no interval row at all: the interval header still comes, then the summary */
+	nint = r->nintervals;
+	r->nintervals = 0;
+	r->server_engine[0] = '\0';
+	out = render(XFR_FMT_CSV, r, &oo);
+	assert_true(!strncmp(out, "timestamp,elapsed_secs,", 23));
+	assert_non_null(strstr(out, "rcvbuf_drops\n\ntest_id,"));
+	assert_null(strstr(out, "xdp_packets"));
+	free(out);
+	r->nintervals = nint;
+	fx_free(r);
+}
+
 static void test_timestamps(void **state)
 {
 	struct xfr_interval iv = {.start_s = 1, .end_s = 2.0004, .wall_end_us = T0_US + 1999999};
@@ -750,7 +1069,9 @@ static void check_write_error(FILE *f, int want)
 		assert_int_equal(o->ops->end(o, r), want);
 		clearerr(f);
 		if (fmt != XFR_FMT_JSON) {
-			assert_int_equal(o->ops->start(o, r), want);
+			/* CSV's interval header waits for the first row (its columns
+			 * depend on the flows): its start writes nothing. */
+			assert_int_equal(o->ops->start(o, r), fmt == XFR_FMT_CSV ? 0 : want);
 			clearerr(f);
 			assert_int_equal(o->ops->interval(o, r, &r->intervals[0]), want);
 			clearerr(f);
@@ -974,6 +1295,10 @@ int main(void)
 		cmocka_unit_test(test_result_flow_bytes),
 		cmocka_unit_test(test_result_intervals),
 		cmocka_unit_test(test_result_names),
+		cmocka_unit_test(test_kernel_sum),
+		cmocka_unit_test(test_kernel_document),
+		cmocka_unit_test(test_kernel_plain_path),
+		cmocka_unit_test(test_kernel_csv_columns),
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_output_new_invalid),
 		cmocka_unit_test(test_golden_upload_p1),
@@ -989,6 +1314,8 @@ int main(void)
 		cmocka_unit_test(test_golden_udp_download),
 		cmocka_unit_test(test_golden_udp_bidir_p2),
 		cmocka_unit_test(test_golden_udp_quiet),
+		cmocka_unit_test(test_golden_udp_xdp_drops),
+		cmocka_unit_test(test_golden_tcp_bpf),
 		cmocka_unit_test(test_golden_mtu_probe),
 		cmocka_unit_test(test_golden_error),
 		cmocka_unit_test(test_jsonstream_lines),

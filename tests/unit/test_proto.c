@@ -137,6 +137,10 @@ static void test_doc_examples(void **state)
 				"{\"type\":\"resume\",\"id\":\"x\"}",
 				"{\"type\":\"error\",\"message\":\"field streams: 0 out of range 1..128\"}",
 				"{\"type\":\"error\",\"message\":\"unexpected message X in state S\"}",
+				"{\"type\":\"test_start\",\"id\":\"x\",\"protocol\":\"udp\",\"streams\":1,\"duration_secs\":5,\"direction\":\"upload\",\"engine\":\"afxdp\",\"xdp_mode\":\"redirect\",\"drop_reasons\":true}",
+				"{\"type\":\"test_ack\",\"id\":\"x\",\"data_ports\":[],\"engine\":\"xdp\",\"engine_note\":\"auto: xdp on veth0 (native)\"}",
+				"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":0,\"streams\":[{\"id\":1,\"bytes\":1001,\"bpf\":{\"rtt_min_us\":51,\"rtt_avg_us\":81,\"rtt_max_us\":201,\"rtt_samples\":1235,\"retransmits\":3,\"delivered\":8589934592},\"drops_by_reason\":{\"tx\":{}}}],\"aggregate\":{\"bytes\":0,\"throughput_mbps\":0.0}}",
+				"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1000,\"streams\":[{\"id\":0,\"bytes\":1397200,\"jitter_ms\":0.012,\"lost\":2,\"bytes_sent\":0,\"bytes_received\":1397200,\"udp\":{\"packets_sent\":0,\"packets_received\":998,\"lost\":2,\"lost_percent\":0.2,\"jitter_ms\":0.012,\"jitter_max_ms\":0.05,\"out_of_order\":1,\"duplicates\":0,\"rcvbuf_drops\":2,\"send_errors\":0,\"xdp_packets\":1000,\"xdp_bytes\":1400000},\"drops_by_reason\":{\"rx\":{\"SOCKET_RCVBUFF\":2}}}],\"aggregate\":{\"bytes\":1397200,\"throughput_mbps\":11.1776,\"jitter_ms\":0.012,\"lost\":2,\"udp_progress\":{\"packets_received\":998,\"packets_lost\":2}}}",
 			};
 	size_t i;
 
@@ -1137,6 +1141,364 @@ static void test_udp_errors(void **state)
 	assert_false(m1.interval.aggregate.has_udp_progress);
 }
 
+/* ---- the kernel data plane (xdp_v1) ------------------------------------- */
+
+static char *encode_str(const struct proto_msg *m)
+{
+	char *line = proto_encode(m, NULL);
+
+	assert_non_null(line);
+	return line;
+}
+
+static void test_xdp_start_ack(void **state)
+{
+	struct proto_msg *m = calloc(1, sizeof(*m));
+	char *line, note[300];
+	size_t n;
+
+	(void)state;
+	assert_non_null(m);
+	proto_msg_init(m, MSG_TEST_START);
+	strcpy(m->start.id, "x");
+	m->start.proto = XFR_PROTO_UDP;
+	m->start.streams = 1;
+	m->start.duration_secs = 5;
+	strcpy(m->start.engine, "afxdp");
+	strcpy(m->start.xdp_mode, "redirect");
+	m->start.drop_reasons = true;
+	line = encode_str(m);
+	assert_string_equal(line, "{\"type\":\"test_start\",\"id\":\"x\",\"protocol\":\"udp\","
+				  "\"streams\":1,\"duration_secs\":5,\"direction\":\"upload\","
+				  "\"engine\":\"afxdp\",\"xdp_mode\":\"redirect\","
+				  "\"drop_reasons\":true}\n");
+	free(line);
+	assert_round_trip(m);
+	assert_string_equal(m2.start.engine, "afxdp");
+	assert_string_equal(m2.start.xdp_mode, "redirect");
+	assert_true(m2.start.drop_reasons);
+	/* every allowed value decodes; false and "" are omitted on encode */
+	for (const char *const *e = (const char *const[]){"socket", "auto", "xdp", "afxdp", NULL};
+	     *e; e++) {
+		snprintf(note, sizeof(note),
+			 "{\"type\":\"test_start\",\"id\":\"x\",\"protocol\":\"udp\",\"streams\":1,"
+			 "\"duration_secs\":5,\"direction\":\"upload\",\"engine\":\"%s\"}",
+			 *e);
+		assert_identical(note);
+		assert_string_equal(m1.start.engine, *e);
+	}
+	for (const char *const *e = (const char *const[]){"drop", "pass", "redirect", NULL}; *e;
+	     e++) {
+		snprintf(note, sizeof(note),
+			 "{\"type\":\"test_start\",\"id\":\"x\",\"protocol\":\"udp\",\"streams\":1,"
+			 "\"duration_secs\":5,\"direction\":\"upload\",\"xdp_mode\":\"%s\"}",
+			 *e);
+		assert_identical(note);
+		assert_string_equal(m1.start.xdp_mode, *e);
+	}
+	m->start.engine[0] = m->start.xdp_mode[0] = '\0';
+	m->start.drop_reasons = false;
+	line = encode_str(m);
+	assert_null(strstr(line, "engine"));
+	assert_null(strstr(line, "xdp_mode"));
+	assert_null(strstr(line, "drop_reasons"));
+	free(line);
+	/* a value we would refuse from a peer is refused on encode too */
+	strcpy(m->start.engine, "dpdk");
+	errno = 0;
+	assert_null(proto_encode(m, NULL));
+	assert_int_equal(errno, EINVAL);
+
+	proto_msg_init(m, MSG_TEST_ACK);
+	strcpy(m->ack.id, "x");
+	strcpy(m->ack.engine, "xdp");
+	strcpy(m->ack.engine_note, "auto: xdp on veth0 (native)");
+	line = encode_str(m);
+	assert_string_equal(line, "{\"type\":\"test_ack\",\"id\":\"x\",\"data_ports\":[],"
+				  "\"engine\":\"xdp\",\"engine_note\":\"auto: xdp on veth0 "
+				  "(native)\"}\n");
+	free(line);
+	assert_round_trip(m);
+	assert_string_equal(m2.ack.engine, "xdp");
+	assert_string_equal(m2.ack.engine_note, "auto: xdp on veth0 (native)");
+	/* the note is free text: control characters become '?', cut at 159 bytes */
+	expect_ok("{\"type\":\"test_ack\",\"id\":\"x\",\"data_ports\":[],\"engine\":\"socket\","
+		  "\"engine_note\":\"no CAP_BPF\\nfalling back\\u001b[31m\"}");
+	assert_string_equal(m1.ack.engine_note, "no CAP_BPF?falling back?[31m");
+	n = (size_t)snprintf(
+		note, sizeof(note),
+		"{\"type\":\"test_ack\",\"id\":\"x\",\"data_ports\":[],\"engine_note\":\"");
+	memset(note + n, 'n', 200);
+	strcpy(note + n + 200, "\"}");
+	expect_ok(note);
+	assert_int_equal(strlen(m1.ack.engine_note), 159);
+	free(m);
+}
+
+static void fill_kernel_stream(struct proto_stream *s, uint32_t id, bool tcp)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->bytes = 1000 + id;
+	s->throughput_mbps = 1.5;
+	if (tcp) {
+		s->tcp.has_bpf = true;
+		s->tcp.bpf_rtt_min_us = 50 + id;
+		s->tcp.bpf_rtt_avg_us = 80 + id;
+		s->tcp.bpf_rtt_max_us = 200 + id;
+		s->tcp.bpf_rtt_samples = 1234 + id;
+		s->tcp.bpf_retransmits = 3;
+		s->tcp.bpf_delivered = 1ULL << 33;
+	} else {
+		s->has_udp = true;
+		s->udp.packets_received = 998000;
+		s->udp.has_xdp = true;
+		s->udp.xdp_packets = 999000 + id;
+		s->udp.xdp_bytes = 1400ULL * (999000 + id);
+	}
+	s->has_drops_rx = true;
+	s->drops_rx.n = 2;
+	strcpy(s->drops_rx.d[0].reason, "SOCKET_RCVBUFF");
+	s->drops_rx.d[0].packets = 1000 + id;
+	strcpy(s->drops_rx.d[1].reason, "NETFILTER_DROP");
+	s->drops_rx.d[1].packets = 12;
+	s->has_drops_tx = id % 2;
+	if (s->has_drops_tx) {
+		s->drops_tx.n = 1;
+		strcpy(s->drops_tx.d[0].reason, "QDISC_DROP");
+		s->drops_tx.d[0].packets = 10;
+	}
+}
+
+static void assert_kernel_stream(const struct proto_stream *s, uint32_t id, bool tcp)
+{
+	assert_int_equal(s->tcp.has_bpf, tcp);
+	if (tcp) {
+		assert_int_equal(s->tcp.bpf_rtt_min_us, 50 + id);
+		assert_int_equal(s->tcp.bpf_rtt_avg_us, 80 + id);
+		assert_int_equal(s->tcp.bpf_rtt_max_us, 200 + id);
+		assert_int_equal(s->tcp.bpf_rtt_samples, 1234 + id);
+		assert_int_equal(s->tcp.bpf_retransmits, 3);
+		assert_int_equal(s->tcp.bpf_delivered, 1ULL << 33);
+	} else {
+		assert_true(s->has_udp && s->udp.has_xdp);
+		assert_int_equal(s->udp.xdp_packets, 999000 + id);
+		assert_int_equal(s->udp.xdp_bytes, 1400ULL * (999000 + id));
+	}
+	assert_true(s->has_drops_rx);
+	assert_int_equal(s->drops_rx.n, 2);
+	assert_string_equal(s->drops_rx.d[0].reason, "SOCKET_RCVBUFF");
+	assert_int_equal(s->drops_rx.d[0].packets, 1000 + id);
+	assert_string_equal(s->drops_rx.d[1].reason, "NETFILTER_DROP");
+	assert_int_equal(s->drops_rx.d[1].packets, 12);
+	assert_int_equal(s->has_drops_tx, id % 2);
+	if (id % 2) {
+		assert_int_equal(s->drops_tx.n, 1);
+		assert_string_equal(s->drops_tx.d[0].reason, "QDISC_DROP");
+		assert_int_equal(s->drops_tx.d[0].packets, 10);
+	}
+}
+
+/* bpf, xdp_packets/xdp_bytes and drops_by_reason survive intervals and results. */
+static void test_xdp_stream_round_trip(void **state)
+{
+	struct proto_msg *m = calloc(1, sizeof(*m));
+	char *line;
+
+	(void)state;
+	assert_non_null(m);
+	for (int tcp = 0; tcp < 2; tcp++) {
+		proto_msg_init(m, MSG_INTERVAL);
+		strcpy(m->interval.id, "x");
+		m->interval.nstreams = 4;
+		for (uint32_t i = 0; i < 4; i++)
+			fill_kernel_stream(&m->interval.streams[i], i, tcp);
+		assert_round_trip(m);
+		for (uint32_t i = 0; i < 4; i++)
+			assert_kernel_stream(&m2.interval.streams[i], i, tcp);
+		proto_msg_init(m, MSG_RESULT);
+		strcpy(m->result.id, "x");
+		m->result.nstreams = 2;
+		for (uint32_t i = 0; i < 2; i++)
+			fill_kernel_stream(&m->result.streams[i], i, tcp);
+		assert_round_trip(m);
+		for (uint32_t i = 0; i < 2; i++)
+			assert_kernel_stream(&m2.result.streams[i], i, tcp);
+	}
+	/* the exact shape: after the existing keys, absent sides omitted, empty side kept */
+	proto_msg_init(m, MSG_INTERVAL);
+	strcpy(m->interval.id, "x");
+	m->interval.nstreams = 1;
+	fill_kernel_stream(&m->interval.streams[0], 1, true);
+	m->interval.streams[0].has_drops_rx = false;
+	m->interval.streams[0].drops_tx.n = 0;
+	line = encode_str(m);
+	assert_string_equal(
+		line, "{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":0,\"streams\":[{\"id\":1,"
+		      "\"bytes\":1001,\"bpf\":{\"rtt_min_us\":51,\"rtt_avg_us\":81,\"rtt_max_us\":"
+		      "201,\"rtt_samples\":1235,\"retransmits\":3,\"delivered\":8589934592},"
+		      "\"drops_by_reason\":{\"tx\":{}}}],\"aggregate\":{\"bytes\":0,"
+		      "\"throughput_mbps\":0.0}}\n");
+	free(line);
+	fill_kernel_stream(&m->interval.streams[0], 0, false);
+	m->interval.streams[0].has_drops_rx = false;
+	line = encode_str(m);
+	assert_non_null(strstr(line, "\"udp\":{\"packets_sent\":0,\"packets_received\":998000,"
+				     "\"lost\":0,\"lost_percent\":0.0,\"jitter_ms\":0.0,"
+				     "\"jitter_max_ms\":0.0,\"out_of_order\":0,\"duplicates\":0,"
+				     "\"rcvbuf_drops\":0,\"send_errors\":0,\"xdp_packets\":999000,"
+				     "\"xdp_bytes\":1398600000}}]"));
+	assert_null(strstr(line, "drops_by_reason"));
+	free(line);
+	/* 16 reasons are fine */
+	m->interval.streams[0].has_drops_rx = true;
+	m->interval.streams[0].drops_rx.n = 16;
+	for (int i = 0; i < 16; i++) {
+		snprintf(m->interval.streams[0].drops_rx.d[i].reason, 40, "R%02d", i);
+		m->interval.streams[0].drops_rx.d[i].packets = 16 - i;
+	}
+	assert_round_trip(m);
+	assert_int_equal(m2.interval.streams[0].drops_rx.n, 16);
+	assert_string_equal(m2.interval.streams[0].drops_rx.d[15].reason, "R15");
+	/* a name a peer would refuse is left out rather than sent */
+	strcpy(m->interval.streams[0].drops_rx.d[3].reason, "bad name");
+	line = encode_str(m);
+	assert_null(strstr(line, "bad name"));
+	assert_non_null(strstr(line, "\"R02\":14,\"R04\":12"));
+	free(line);
+	free(m);
+}
+
+static void test_xdp_rejects(void **state)
+{
+	static const char *const start_bad[][2] = {
+		{"\"engine\":\"dpdk\"",
+		 "field engine: invalid value \"dpdk\" (expected socket, auto, xdp or afxdp)"},
+		{"\"engine\":\"XDP\"",
+		 "field engine: invalid value \"XDP\" (expected socket, auto, xdp or afxdp)"},
+		{"\"engine\":\"\"",
+		 "field engine: invalid value \"\" (expected socket, auto, xdp or afxdp)"},
+		{"\"engine\":\"xdp\\u0007\"",
+		 "field engine: invalid value \"xdp?\" (expected socket, auto, xdp or afxdp)"},
+		{"\"engine\":1", "field engine: expected string"},
+		{"\"xdp_mode\":\"tx\"",
+		 "field xdp_mode: invalid value \"tx\" (expected drop, pass or redirect)"},
+		{"\"xdp_mode\":[]", "field xdp_mode: expected string"},
+		{"\"drop_reasons\":1", "field drop_reasons: expected boolean"},
+		{"\"drop_reasons\":\"true\"", "field drop_reasons: expected boolean"},
+	};
+	static const char *const ack_bad[][2] = {
+		{"\"engine\":\"auto\"",
+		 "field engine: invalid value \"auto\" (expected socket, xdp or afxdp)"},
+		{"\"engine\":true", "field engine: expected string"},
+		{"\"engine_note\":5", "field engine_note: expected string"},
+	};
+	static const char *const stream_bad[][2] = {
+		{"\"drops_by_reason\":[]", "field streams[0].drops_by_reason: expected object"},
+		{"\"drops_by_reason\":{\"rx\":5}",
+		 "field streams[0].drops_by_reason.rx: expected object"},
+		{"\"drops_by_reason\":{\"tx\":[\"QDISC_DROP\"]}",
+		 "field streams[0].drops_by_reason.tx: expected object"},
+		{"\"drops_by_reason\":{\"rx\":{\"socket_rcvbuff\":1}}",
+		 "field streams[0].drops_by_reason.rx: invalid reason name \"socket_rcvbuff\""},
+		{"\"drops_by_reason\":{\"rx\":{\"NOT-A-NAME\":1}}",
+		 "field streams[0].drops_by_reason.rx: invalid reason name \"NOT-A-NAME\""},
+		{"\"drops_by_reason\":{\"rx\":{\"\":1}}",
+		 "field streams[0].drops_by_reason.rx: invalid reason name \"\""},
+		{"\"drops_by_reason\":{\"tx\":{\"A\\nB\":1}}",
+		 "field streams[0].drops_by_reason.tx: invalid reason name \"A?B\""},
+		{"\"drops_by_reason\":{\"rx\":{\"ABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJ\":1}}",
+		 "field streams[0].drops_by_reason.rx: invalid reason name "
+		 "\"ABCDEFGHIJABCDEFGHIJABCDEFGHIJAB\""},
+		{"\"drops_by_reason\":{\"rx\":{\"SOCKET_RCVBUFF\":-1}}",
+		 "field streams[0].drops_by_reason.rx.SOCKET_RCVBUFF: -1 out of range "
+		 "0..9223372036854775807"},
+		{"\"drops_by_reason\":{\"rx\":{\"SOCKET_RCVBUFF\":1.5}}",
+		 "field streams[0].drops_by_reason.rx.SOCKET_RCVBUFF: expected integer"},
+		{"\"drops_by_reason\":{\"tx\":{\"QDISC_DROP\":\"3\"}}",
+		 "field streams[0].drops_by_reason.tx.QDISC_DROP: expected integer"},
+		{"\"drops_by_reason\":{\"tx\":{\"QDISC_DROP\":null}}",
+		 "field streams[0].drops_by_reason.tx.QDISC_DROP: expected integer"},
+		{"\"bpf\":5", "field streams[0].bpf: expected object"},
+		{"\"bpf\":{\"rtt_min_us\":-1}",
+		 "field streams[0].bpf.rtt_min_us: -1 out of range 0..4294967295"},
+		{"\"bpf\":{\"rtt_avg_us\":4294967296}",
+		 "field streams[0].bpf.rtt_avg_us: 4294967296 out of range 0..4294967295"},
+		{"\"bpf\":{\"rtt_samples\":\"1\"}",
+		 "field streams[0].bpf.rtt_samples: expected integer"},
+		{"\"bpf\":{\"delivered\":1.0}", "field streams[0].bpf.delivered: expected integer"},
+		{"\"udp\":{\"xdp_packets\":-1}",
+		 "field streams[0].udp.xdp_packets: -1 out of range 0..9223372036854775807"},
+		{"\"udp\":{\"xdp_bytes\":\"9\"}",
+		 "field streams[0].udp.xdp_bytes: expected integer"},
+	};
+	char line[1024], reasons[600];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(start_bad) / sizeof(start_bad[0]); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"test_start\",\"id\":\"x\",\"protocol\":\"udp\",\"streams\":1,"
+			 "\"duration_secs\":5,\"direction\":\"upload\",%s}",
+			 start_bad[i][0]);
+		expect_err(line, start_bad[i][1]);
+	}
+	for (i = 0; i < sizeof(ack_bad) / sizeof(ack_bad[0]); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"test_ack\",\"id\":\"x\",\"data_ports\":[],%s}",
+			 ack_bad[i][0]);
+		expect_err(line, ack_bad[i][1]);
+	}
+	for (i = 0; i < sizeof(stream_bad) / sizeof(stream_bad[0]); i++) {
+		snprintf(
+			line, sizeof(line),
+			"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1,\"streams\":[{\"id\":0,"
+			"\"bytes\":1,%s}],\"aggregate\":{\"bytes\":1,\"throughput_mbps\":1}}",
+			stream_bad[i][0]);
+		expect_err(line, stream_bad[i][1]);
+		/* the same in a result's streams */
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"result\",\"id\":\"x\",\"bytes_total\":1,\"duration_ms\":1,"
+			 "\"throughput_mbps\":1,\"streams\":[{\"id\":0,\"bytes\":1,"
+			 "\"throughput_mbps\":1,%s}]}",
+			 stream_bad[i][0]);
+		expect_err(line, stream_bad[i][1]);
+	}
+	/* 17 reasons: too many; 16 and 39-character names are fine */
+	for (int k = 0; k <= 1; k++) {
+		n = 0;
+		for (int j = 0; j < 16 + k; j++)
+			n += snprintf(reasons + n, sizeof(reasons) - n, "%s\"REASON_%02d\":%d",
+				      j ? "," : "", j, j);
+		snprintf(
+			line, sizeof(line),
+			"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1,\"streams\":[{\"id\":0,"
+			"\"bytes\":1,\"drops_by_reason\":{\"rx\":{%s}}}],\"aggregate\":{\"bytes\":1,"
+			"\"throughput_mbps\":1}}",
+			reasons);
+		if (k) {
+			expect_err(line, "field streams[0].drops_by_reason.rx: 17 entries out of "
+					 "range 0..16");
+		} else {
+			expect_ok(line);
+			assert_int_equal(m1.interval.streams[0].drops_rx.n, 16);
+		}
+	}
+	expect_ok(
+		"{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1,\"streams\":[{\"id\":0,"
+		"\"bytes\":1,\"drops_by_reason\":{\"rx\":{\"ABCDEFGHIJABCDEFGHIJABCDEFGHIJ012345678\":"
+		"9223372036854775807},\"tx\":null,\"other\":5}}],\"aggregate\":{\"bytes\":1,"
+		"\"throughput_mbps\":1}}");
+	assert_true(m1.interval.streams[0].has_drops_rx);
+	assert_false(m1.interval.streams[0].has_drops_tx);
+	assert_int_equal(m1.interval.streams[0].drops_rx.d[0].packets, INT64_MAX);
+	/* null keys are absent */
+	expect_ok("{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1,\"streams\":[{\"id\":0,"
+		  "\"bytes\":1,\"drops_by_reason\":null,\"bpf\":null}],\"aggregate\":{\"bytes\":1,"
+		  "\"throughput_mbps\":1}}");
+	assert_false(m1.interval.streams[0].has_drops_rx || m1.interval.streams[0].tcp.has_bpf);
+}
+
 static void test_c10_versions(void **state)
 {
 	static const char *const ok[] = {"1.1", "1.0", "1.9", "1.10", "01.1"};
@@ -1216,6 +1578,9 @@ int main(void)
 		cmocka_unit_test(test_udp_round_trip),
 		cmocka_unit_test(test_udp_shapes),
 		cmocka_unit_test(test_udp_errors),
+		cmocka_unit_test(test_xdp_start_ack),
+		cmocka_unit_test(test_xdp_stream_round_trip),
+		cmocka_unit_test(test_xdp_rejects),
 		cmocka_unit_test(test_c10_versions),
 		cmocka_unit_test(test_caps_and_uuid),
 	};

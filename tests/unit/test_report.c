@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -397,6 +398,185 @@ static void test_result_udp(void **state)
 	assert_false(present);
 }
 
+/* ---- the kernel data plane ---------------------------------------------- */
+
+static void drops(struct xfr_drops *d, const char *a, uint64_t na, const char *b, uint64_t nb)
+{
+	memset(d, 0, sizeof(*d));
+	if (a) {
+		strcpy(d->d[d->n].reason, a);
+		d->d[d->n++].packets = na;
+	}
+	if (b) {
+		strcpy(d->d[d->n].reason, b);
+		d->d[d->n++].packets = nb;
+	}
+}
+
+/*
+ * Server side, bidir UDP stream 0 and TCP stream 1: the UP flow it receives
+ * brings its XDP count and rx drops, the DOWN flow it sends its tx drops and
+ * the BPF TCP figures.
+ */
+static void test_kernel_to_wire(void **state)
+{
+	struct xfr_flow f[4];
+	uint32_t n = 0;
+	struct xfr_flow *up, *down;
+
+	(void)state;
+	up = add(f, &n, 0, XFR_FLOW_UP);
+	rx(up, 998000, 2000, 0.01, 0.02);
+	up->has_xdp = true;
+	up->xdp_packets = 999000;
+	up->xdp_bytes = 999000ULL * 1400;
+	up->has_drops_rx = true;
+	drops(&up->drops_rx, "SOCKET_RCVBUFF", 1000, NULL, 0);
+	down = add(f, &n, 0, XFR_FLOW_DOWN);
+	tx(down, 5000, 0);
+	down->has_drops_tx = true;
+	drops(&down->drops_tx, "QDISC_DROP", 10, "NEIGH_QUEUEFULL", 1);
+	down = add(f, &n, 1, XFR_FLOW_DOWN);
+	down->has_sent = true;
+	down->has_tcp = true;
+	down->has_bpf_tcp = true;
+	down->bpf_tcp = (struct xfr_bpf_tcp){.rtt_min_us = 50,
+					     .rtt_avg_us = 80,
+					     .rtt_max_us = 200,
+					     .rtt_samples = 1234,
+					     .retransmits = 3,
+					     .delivered = 1 << 20};
+	report_to_wire(f, n, NULL, 0, 2, XFR_DIR_BIDIR, 1.0, out, &agg);
+	assert_true(out[0].has_udp && out[0].udp.has_xdp);
+	assert_int_equal(out[0].udp.xdp_packets, 999000);
+	assert_int_equal(out[0].udp.xdp_bytes, 999000ULL * 1400);
+	assert_true(out[0].has_drops_rx);
+	assert_int_equal(out[0].drops_rx.n, 1);
+	assert_string_equal(out[0].drops_rx.d[0].reason, "SOCKET_RCVBUFF");
+	assert_int_equal(out[0].drops_rx.d[0].packets, 1000);
+	assert_true(out[0].has_drops_tx);
+	assert_int_equal(out[0].drops_tx.n, 2);
+	assert_string_equal(out[0].drops_tx.d[1].reason, "NEIGH_QUEUEFULL");
+	assert_int_equal(out[0].drops_tx.d[1].packets, 1);
+	assert_false(out[0].tcp.has_bpf);
+	assert_true(out[1].tcp.has_bpf);
+	assert_true(out[1].tcp.has_rtt); /* TCP_INFO still there */
+	assert_int_equal(out[1].tcp.bpf_rtt_min_us, 50);
+	assert_int_equal(out[1].tcp.bpf_rtt_avg_us, 80);
+	assert_int_equal(out[1].tcp.bpf_rtt_max_us, 200);
+	assert_int_equal(out[1].tcp.bpf_rtt_samples, 1234);
+	assert_int_equal(out[1].tcp.bpf_retransmits, 3);
+	assert_int_equal(out[1].tcp.bpf_delivered, 1 << 20);
+	assert_false(out[1].udp.has_xdp || out[1].has_drops_rx || out[1].has_drops_tx);
+
+	/* a socket test: none of it */
+	n = 0;
+	rx(add(f, &n, 0, XFR_FLOW_UP), 10, 0, 0, 0);
+	report_to_wire(f, n, NULL, 0, 1, XFR_DIR_UPLOAD, 1.0, out, &agg);
+	assert_false(out[0].udp.has_xdp || out[0].has_drops_rx || out[0].has_drops_tx ||
+		     out[0].tcp.has_bpf);
+}
+
+/*
+ * Client side: the server's rx drops and XDP count go to the flow the server
+ * receives (UP), its tx drops and BPF figures to the flow it sends (DOWN);
+ * the client's own figures of the other host are left alone.
+ */
+static void test_kernel_from_wire(void **state)
+{
+	struct proto_stream s[2];
+	struct xfr_flow f[4];
+	uint32_t n = 0;
+	struct xfr_flow *up, *down;
+
+	(void)state;
+	memset(s, 0, sizeof(s));
+	s[0].id = 0;
+	s[0].has_split = true;
+	s[0].has_udp = true;
+	s[0].udp.has_xdp = true;
+	s[0].udp.xdp_packets = 999000;
+	s[0].udp.xdp_bytes = 1398600000;
+	s[0].has_drops_rx = true;
+	s[0].drops_rx.n = 1;
+	strcpy(s[0].drops_rx.d[0].reason, "SOCKET_RCVBUFF");
+	s[0].drops_rx.d[0].packets = 1000;
+	s[0].has_drops_tx = true; /* observed, nothing dropped */
+	s[1].id = 1;
+	s[1].has_split = true;
+	s[1].tcp.has_rtt = true;
+	s[1].tcp.has_bpf = true;
+	s[1].tcp.bpf_rtt_min_us = 50;
+	s[1].tcp.bpf_rtt_avg_us = 80;
+	s[1].tcp.bpf_rtt_max_us = 200;
+	s[1].tcp.bpf_rtt_samples = 1234;
+	s[1].tcp.bpf_retransmits = 3;
+	s[1].tcp.bpf_delivered = 4096;
+	/* the client's own: it sends UP 0 (tx drops on its host) */
+	up = add(f, &n, 0, XFR_FLOW_UP);
+	tx(up, 1000000, 0);
+	up->has_drops_tx = true;
+	drops(&up->drops_tx, "QDISC_DROP", 10, NULL, 0);
+	report_from_wire(s, 2, XFR_DIR_BIDIR, f, &n);
+	assert_int_equal(n, 4);
+	assert_true(up->has_xdp);
+	assert_int_equal(up->xdp_packets, 999000);
+	assert_int_equal(up->xdp_bytes, 1398600000);
+	assert_true(up->has_drops_rx);
+	assert_string_equal(up->drops_rx.d[0].reason, "SOCKET_RCVBUFF");
+	assert_int_equal(up->drops_rx.d[0].packets, 1000);
+	assert_true(up->has_drops_tx); /* the client's, kept */
+	assert_string_equal(up->drops_tx.d[0].reason, "QDISC_DROP");
+	assert_false(up->has_bpf_tcp);
+	down = &f[1];
+	assert_int_equal(down->stream, 0);
+	assert_int_equal(down->dir, XFR_FLOW_DOWN);
+	assert_true(down->has_drops_tx);
+	assert_int_equal(down->drops_tx.n, 0);
+	assert_false(down->has_drops_rx || down->has_xdp);
+	down = &f[3];
+	assert_int_equal(down->stream, 1);
+	assert_int_equal(down->dir, XFR_FLOW_DOWN);
+	assert_true(down->has_bpf_tcp);
+	assert_int_equal(down->bpf_tcp.rtt_min_us, 50);
+	assert_int_equal(down->bpf_tcp.rtt_avg_us, 80);
+	assert_int_equal(down->bpf_tcp.rtt_max_us, 200);
+	assert_int_equal(down->bpf_tcp.rtt_samples, 1234);
+	assert_int_equal(down->bpf_tcp.retransmits, 3);
+	assert_int_equal(down->bpf_tcp.delivered, 4096);
+	assert_false(f[2].has_xdp || f[2].has_drops_rx || f[2].has_bpf_tcp);
+
+	/* upload only: a server's tx figures have no flow to land in */
+	n = 0;
+	report_from_wire(s, 1, XFR_DIR_UPLOAD, f, &n);
+	assert_int_equal(n, 1);
+	assert_true(f[0].has_xdp && f[0].has_drops_rx);
+	assert_false(f[0].has_drops_tx);
+}
+
+/* wire -> model -> wire keeps every figure (what a relaying server would send). */
+static void test_kernel_both_ways(void **state)
+{
+	struct proto_stream s;
+	struct xfr_flow f[4];
+	uint32_t n = 0;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.has_drops_rx = true;
+	s.drops_rx.n = 16;
+	for (int i = 0; i < 16; i++) {
+		snprintf(s.drops_rx.d[i].reason, sizeof(s.drops_rx.d[i].reason), "REASON_%d", i);
+		s.drops_rx.d[i].packets = 100 - i;
+	}
+	report_from_wire(&s, 1, XFR_DIR_UPLOAD, f, &n);
+	report_to_wire(f, n, NULL, 0, 1, XFR_DIR_UPLOAD, 1.0, out, &agg);
+	assert_true(out[0].has_drops_rx);
+	assert_int_equal(out[0].drops_rx.n, 16);
+	assert_string_equal(out[0].drops_rx.d[15].reason, "REASON_15");
+	assert_int_equal(out[0].drops_rx.d[15].packets, 85);
+}
+
 static void test_sanitize(void **state)
 {
 	char buf[8];
@@ -418,6 +598,9 @@ int main(void)
 		cmocka_unit_test(test_udp_from_reference_server),
 		cmocka_unit_test(test_udp_both_ways),
 		cmocka_unit_test(test_result_udp),
+		cmocka_unit_test(test_kernel_to_wire),
+		cmocka_unit_test(test_kernel_from_wire),
+		cmocka_unit_test(test_kernel_both_ways),
 		cmocka_unit_test(test_sanitize),
 	};
 

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pacing.h"
@@ -332,6 +333,197 @@ static void test_tcp_from_info(void **state)
 	assert_int_equal(st.cwnd_bytes, 6548300000ULL);
 }
 
+/* ---- the kernel data plane ---------------------------------------------- */
+
+static void set_drop(struct engine_sample *s, uint32_t i, const char *reason, uint64_t packets)
+{
+	struct engine_flow_sample *f = &s->flows[i];
+
+	f->has_drops = true;
+	snprintf(f->drops.d[f->drops.n].reason, sizeof(f->drops.d[0].reason), "%s", reason);
+	f->drops.d[f->drops.n++].packets = packets;
+}
+
+static void set_bpf(struct engine_sample *s, uint32_t i, uint64_t samples, uint64_t sum_us,
+		    uint32_t wmin, uint32_t wmax, uint32_t min, uint32_t max)
+{
+	struct engine_flow_sample *f = &s->flows[i];
+
+	f->has_bpf_tcp = true;
+	f->bpf_rtt_samples = samples;
+	f->bpf_rtt_sum_us = sum_us;
+	f->bpf_rtt_win_min_us = wmin;
+	f->bpf_rtt_win_max_us = wmax;
+	f->bpf_rtt_min_us = min;
+	f->bpf_rtt_max_us = max;
+	f->bpf_retransmits = samples / 100;
+	f->bpf_delivered = samples * 1448;
+}
+
+/* XDP counts of a receiving flow: deltas per interval, cumulative for the test. */
+static void test_xdp_counts(void **state)
+{
+	uint32_t n = 0;
+
+	(void)state;
+	set_flow(&s_prev, 0, 0, XFR_FLOW_UP, false, 1400000);
+	s_prev.flows[0].has_xdp = true;
+	s_prev.flows[0].xdp_packets = 1000;
+	s_prev.flows[0].xdp_bytes = 1400000;
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, false, 2800000);
+	s_cur.flows[0].has_xdp = true;
+	s_cur.flows[0].xdp_packets = 2500;
+	s_cur.flows[0].xdp_bytes = 3500000;
+	/* a sending flow's sample never claims XDP counts */
+	set_flow(&s_cur, 1, 0, XFR_FLOW_DOWN, true, 10);
+	s_cur.flows[1].has_xdp = true;
+	s_cur.flows[1].xdp_packets = 7;
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_int_equal(n, 2);
+	assert_true(out[0].has_xdp);
+	assert_int_equal(out[0].xdp_packets, 1500);
+	assert_int_equal(out[0].xdp_bytes, 2100000);
+	assert_false(out[1].has_xdp);
+	n = 0;
+	memset(out, 0, sizeof(out));
+	stats_side_total(&s_cur, out, &n);
+	assert_int_equal(out[0].xdp_packets, 2500);
+	assert_int_equal(out[0].xdp_bytes, 3500000);
+	/* the previous sample had no XDP yet: the whole count is this interval's */
+	s_prev.flows[0].has_xdp = false;
+	n = 0;
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_int_equal(out[0].xdp_packets, 2500);
+	/* no XDP in the sample: none in the flow */
+	s_cur.flows[0].has_xdp = false;
+	n = 0;
+	memset(out, 0, sizeof(out));
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_false(out[0].has_xdp);
+	assert_int_equal(out[0].xdp_packets, 0);
+}
+
+/* Drops: per reason by name (order may change), 0 deltas left out, largest first. */
+static void test_drops_delta(void **state)
+{
+	uint32_t n = 0;
+
+	(void)state;
+	set_flow(&s_prev, 0, 0, XFR_FLOW_UP, false, 0);
+	set_drop(&s_prev, 0, "SOCKET_RCVBUFF", 100);
+	set_drop(&s_prev, 0, "NETFILTER_DROP", 5);
+	set_drop(&s_prev, 0, "UDP_CSUM", 2);
+	set_flow(&s_prev, 1, 0, XFR_FLOW_DOWN, true, 0);
+	set_drop(&s_prev, 1, "QDISC_DROP", 1);
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, false, 0);
+	set_drop(&s_cur, 0, "NETFILTER_DROP", 45);  /* +40 */
+	set_drop(&s_cur, 0, "SOCKET_RCVBUFF", 112); /* +12 */
+	set_drop(&s_cur, 0, "UDP_CSUM", 2);	    /* +0: left out */
+	set_drop(&s_cur, 0, "OTHER", 12);	    /* new: +12, ties sorted by name */
+	set_flow(&s_cur, 1, 0, XFR_FLOW_DOWN, true, 0);
+	set_drop(&s_cur, 1, "QDISC_DROP", 1); /* +0: an empty list, still observed */
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_int_equal(n, 2);
+	assert_true(out[0].has_drops_rx);
+	assert_false(out[0].has_drops_tx);
+	assert_int_equal(out[0].drops_rx.n, 3);
+	assert_string_equal(out[0].drops_rx.d[0].reason, "NETFILTER_DROP");
+	assert_int_equal(out[0].drops_rx.d[0].packets, 40);
+	assert_string_equal(out[0].drops_rx.d[1].reason, "OTHER");
+	assert_int_equal(out[0].drops_rx.d[1].packets, 12);
+	assert_string_equal(out[0].drops_rx.d[2].reason, "SOCKET_RCVBUFF");
+	assert_int_equal(out[0].drops_rx.d[2].packets, 12);
+	assert_true(out[1].has_drops_tx);
+	assert_false(out[1].has_drops_rx);
+	assert_int_equal(out[1].drops_tx.n, 0);
+
+	/* the whole test: cumulative, sorted */
+	n = 0;
+	memset(out, 0, sizeof(out));
+	stats_side_total(&s_cur, out, &n);
+	assert_int_equal(out[0].drops_rx.n, 4);
+	assert_string_equal(out[0].drops_rx.d[0].reason, "SOCKET_RCVBUFF");
+	assert_int_equal(out[0].drops_rx.d[0].packets, 112);
+	assert_string_equal(out[0].drops_rx.d[1].reason, "NETFILTER_DROP");
+	assert_string_equal(out[0].drops_rx.d[2].reason, "OTHER");
+	assert_string_equal(out[0].drops_rx.d[3].reason, "UDP_CSUM");
+	assert_int_equal(out[0].drops_rx.d[3].packets, 2);
+	assert_int_equal(out[1].drops_tx.n, 1);
+	assert_string_equal(out[1].drops_tx.d[0].reason, "QDISC_DROP");
+
+	/* a count that went down (never should) is a 0 delta, not a wrap */
+	s_cur.flows[0].drops.d[1].packets = 1; /* SOCKET_RCVBUFF 112 -> 1 */
+	n = 0;
+	memset(out, 0, sizeof(out));
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_int_equal(out[0].drops_rx.n, 2);
+	assert_string_equal(out[0].drops_rx.d[0].reason, "NETFILTER_DROP");
+	assert_string_equal(out[0].drops_rx.d[1].reason, "OTHER");
+}
+
+/* BPF TCP: interval mean = delta sum / delta samples, the window's min/max;
+ * test: cumulative mean, the flow's min/max. */
+static void test_bpf_tcp(void **state)
+{
+	uint32_t n = 0;
+
+	(void)state;
+	set_flow(&s_prev, 0, 0, XFR_FLOW_UP, true, 1000);
+	set_tcp(&s_prev, 0, 0, 10, 1448);
+	set_bpf(&s_prev, 0, 1000, 100000, 50, 300, 50, 300); /* mean 100 */
+	set_flow(&s_cur, 0, 0, XFR_FLOW_UP, true, 2000);
+	set_tcp(&s_cur, 0, 0, 10, 1448);
+	set_bpf(&s_cur, 0, 1300, 100000 + 300 * 81 + 1, 70, 95, 50, 300);
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_true(out[0].has_bpf_tcp);
+	assert_int_equal(out[0].bpf_tcp.rtt_samples, 300);
+	assert_int_equal(out[0].bpf_tcp.rtt_avg_us, 81); /* 24301 / 300 rounded */
+	assert_int_equal(out[0].bpf_tcp.rtt_min_us, 70);
+	assert_int_equal(out[0].bpf_tcp.rtt_max_us, 95);
+	assert_int_equal(out[0].bpf_tcp.retransmits, 13 - 10);
+	assert_int_equal(out[0].bpf_tcp.delivered, 300 * 1448);
+	assert_true(out[0].has_tcp); /* TCP_INFO beside it */
+
+	n = 0;
+	memset(out, 0, sizeof(out));
+	stats_side_total(&s_cur, out, &n);
+	assert_int_equal(out[0].bpf_tcp.rtt_samples, 1300);
+	assert_int_equal(out[0].bpf_tcp.rtt_avg_us, (124301 + 650) / 1300); /* 96 */
+	assert_int_equal(out[0].bpf_tcp.rtt_min_us, 50);
+	assert_int_equal(out[0].bpf_tcp.rtt_max_us, 300);
+	assert_int_equal(out[0].bpf_tcp.retransmits, 13);
+	assert_int_equal(out[0].bpf_tcp.delivered, 1300 * 1448);
+
+	/* no ACK in the interval: no RTT figures, the rest still counts */
+	set_bpf(&s_cur, 0, 1000, 100000, 0, 0, 50, 300);
+	s_cur.flows[0].bpf_delivered = 1000 * 1448 + 7;
+	n = 0;
+	memset(out, 0, sizeof(out));
+	stats_side_delta(&s_prev, &s_cur, out, &n);
+	assert_true(out[0].has_bpf_tcp);
+	assert_int_equal(out[0].bpf_tcp.rtt_samples, 0);
+	assert_int_equal(out[0].bpf_tcp.rtt_avg_us, 0);
+	assert_int_equal(out[0].bpf_tcp.rtt_min_us, 0);
+	assert_int_equal(out[0].bpf_tcp.rtt_max_us, 0);
+	assert_int_equal(out[0].bpf_tcp.delivered, 7);
+
+	/* the first interval (prev NULL): everything so far, the window's min/max */
+	n = 0;
+	memset(out, 0, sizeof(out));
+	set_bpf(&s_cur, 0, 10, 1005, 90, 110, 80, 120);
+	stats_side_delta(NULL, &s_cur, out, &n);
+	assert_int_equal(out[0].bpf_tcp.rtt_avg_us, 101);
+	assert_int_equal(out[0].bpf_tcp.rtt_min_us, 90);
+	assert_int_equal(out[0].bpf_tcp.rtt_max_us, 110);
+
+	/* only sending flows carry BPF TCP figures */
+	n = 0;
+	memset(out, 0, sizeof(out));
+	s_cur.flows[0].sending = false;
+	stats_side_delta(NULL, &s_cur, out, &n);
+	assert_false(out[0].has_bpf_tcp);
+}
+
 static void test_pacing_bucket(void **state)
 {
 	struct pacing p;
@@ -414,6 +606,9 @@ int main(void)
 		cmocka_unit_test_setup(test_udp_delta, reset),
 		cmocka_unit_test_setup(test_udp_total_and_merge, reset),
 		cmocka_unit_test_setup(test_tcp_has_no_udp, reset),
+		cmocka_unit_test_setup(test_xdp_counts, reset),
+		cmocka_unit_test_setup(test_drops_delta, reset),
+		cmocka_unit_test_setup(test_bpf_tcp, reset),
 		cmocka_unit_test(test_tcp_from_info),
 		cmocka_unit_test(test_pacing_burst),
 		cmocka_unit_test(test_pacing_bucket),

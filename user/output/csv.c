@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "printers.h"
 
@@ -22,8 +23,16 @@
 	"sender_bytes,receiver_bytes,engine,packets_sent,packets_received,out_of_order,"           \
 	"duplicates,rcvbuf_drops,jitter_max_ms,packet_size"
 
+/*
+ * The kernel data plane's columns, appended to both headers only when the test
+ * has such figures (so a socket test prints the reference-shaped lines it
+ * always did): XDP count, drops by reason summed per host, BPF mean RTT.
+ */
+#define CSV_KERNEL_HEADER ",xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us"
+
 struct csv_state {
 	bool header_printed; /* the summary is then set apart by a blank line */
+	bool kernel;	     /* the interval block has the kernel columns */
 };
 
 /* An optional unsigned field: empty when unknown. */
@@ -92,37 +101,79 @@ static int csv_sides(FILE *f, const struct xfr_flow *sum, const char *tail)
 			     csv_u64(sum->has_recv, sum->recv_bytes, rcv, sizeof(rcv)), tail);
 }
 
+/* The engines that always bring kernel figures (XDP counts). */
+static bool csv_engine_kernel(const char *e)
+{
+	return !strcmp(e, "xdp") || !strcmp(e, "afxdp");
+}
+
+static bool csv_kernel(const struct xfr_result *r, const struct xfr_flow *flows, uint32_t n)
+{
+	return csv_engine_kernel(r->engine) || csv_engine_kernel(r->server_engine) ||
+	       output_has_kernel(flows, n);
+}
+
+/* ",xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us" of a sum; empty fields when unknown. */
+static void csv_kernel_tail(const struct xfr_flow *k, char *buf, size_t len)
+{
+	char x[24], rx[24], tx[24], rtt[24];
+
+	snprintf(buf, len, ",%s,%s,%s,%s", csv_u64(k->has_xdp, k->xdp_packets, x, sizeof(x)),
+		 csv_u64(k->has_drops_rx, output_drops_total(&k->drops_rx), rx, sizeof(rx)),
+		 csv_u64(k->has_drops_tx, output_drops_total(&k->drops_tx), tx, sizeof(tx)),
+		 csv_u64(k->has_bpf_tcp && k->bpf_tcp.rtt_samples, k->bpf_tcp.rtt_avg_us, rtt,
+			 sizeof(rtt)));
+}
+
+/*
+ * The interval header waits for the first row: the flows' presence flags
+ * (XDP, drop observer, BPF TCP) are set from the first interval on, and they
+ * decide the columns.
+ */
+static int csv_interval_header(struct output *o, struct csv_state *st, bool kernel)
+{
+	int ret;
+
+	if (st->header_printed)
+		return 0;
+	st->kernel = kernel;
+	ret = output_printf(o->f, "%s%s\n", CSV_INTERVAL_HEADER, kernel ? CSV_KERNEL_HEADER : "");
+	if (!ret)
+		st->header_printed = true;
+	return ret;
+}
+
 static int csv_start(struct output *o, const struct xfr_result *r)
 {
 	struct csv_state *st = calloc(1, sizeof(*st));
-	int ret;
 
 	(void)r;
 	if (!st)
 		return -ENOMEM;
 	free(o->priv);
 	o->priv = st;
-	if (o->opts.quiet)
-		return 0;
-	ret = output_printf(o->f, "%s\n", CSV_INTERVAL_HEADER);
-	if (ret)
-		return ret;
-	st->header_printed = true;
-	return output_flush(o->f);
+	return 0;
 }
 
 static int csv_interval(struct output *o, const struct xfr_result *r, const struct xfr_interval *iv)
 {
 	double secs = iv->end_s - iv->start_s;
 	uint64_t bytes = output_delivered(iv->flows, iv->nflows, RESULT_DIR_ALL);
-	char ts[64], rtt[24], cwnd[24], tail[160];
+	char ts[64], rtt[24], cwnd[24], tail[160], ktail[128] = "";
+	struct csv_state *st = o->priv;
 	struct xfr_flow sum;
 	bool tcp;
 	int ret;
 
-	if (o->opts.quiet)
+	if (o->opts.quiet || !st)
 		return 0;
 	result_sum(iv->flows, iv->nflows, RESULT_DIR_ALL, &sum);
+	output_kernel_sum(iv->flows, iv->nflows, RESULT_DIR_ALL, &sum);
+	ret = csv_interval_header(o, st, csv_kernel(r, iv->flows, iv->nflows));
+	if (ret)
+		return ret;
+	if (st->kernel)
+		csv_kernel_tail(&sum, ktail, sizeof(ktail));
 	tcp = sum.has_tcp && !output_is_udp(r);
 	ret = output_printf(o->f, "%s,%.2f,%llu,%.2f,%llu,",
 			    output_timestamp(r, iv, o->opts.ts_format, ts, sizeof(ts)), iv->end_s,
@@ -136,6 +187,7 @@ static int csv_interval(struct output *o, const struct xfr_result *r, const stru
 	if (!ret)
 		ret = csv_bidir(o->f, r, iv->flows, iv->nflows, secs);
 	csv_udp_tail(r, &sum, false, tail, sizeof(tail));
+	strncat(tail, ktail, sizeof(tail) - strlen(tail) - 1);
 	if (!ret)
 		ret = csv_sides(o->f, &sum, tail);
 	return ret ? ret : output_flush(o->f);
@@ -145,25 +197,34 @@ static int csv_end(struct output *o, const struct xfr_result *r)
 {
 	struct csv_state *st = o->priv;
 	uint64_t bytes = output_delivered(r->flows, r->nflows, RESULT_DIR_ALL);
-	char tail[200], udp[160];
+	char tail[320], udp[160], ktail[128] = "";
 	struct xfr_flow sum;
+	bool kernel;
 	int ret = 0;
 
 	result_sum(r->flows, r->nflows, RESULT_DIR_ALL, &sum);
-	if (st && st->header_printed)
+	output_kernel_sum(r->flows, r->nflows, RESULT_DIR_ALL, &sum);
+	kernel = csv_kernel(r, r->flows, r->nflows) || (st && st->kernel);
+	/* No interval row came (an early end): the interval block is the header alone. */
+	if (st && !o->opts.quiet)
+		ret = csv_interval_header(o, st, kernel);
+	if (!ret && st && st->header_printed)
 		ret = output_printf(o->f, "\n");
+	if (kernel)
+		csv_kernel_tail(&sum, ktail, sizeof(ktail));
 	if (!ret)
-		ret = output_printf(
-			o->f, "%s\n%s,%.2f,%llu,%.2f,%llu,", CSV_SUMMARY_HEADER, r->id,
-			r->duration_s, (unsigned long long)bytes, output_mbps(bytes, r->duration_s),
-			(unsigned long long)(sum.has_tcp && !output_is_udp(r) ? sum.tcp.retransmits
-									      : 0));
+		ret = output_printf(o->f, "%s%s\n%s,%.2f,%llu,%.2f,%llu,", CSV_SUMMARY_HEADER,
+				    kernel ? CSV_KERNEL_HEADER : "", r->id, r->duration_s,
+				    (unsigned long long)bytes, output_mbps(bytes, r->duration_s),
+				    (unsigned long long)(sum.has_tcp && !output_is_udp(r)
+								 ? sum.tcp.retransmits
+								 : 0));
 	if (!ret)
 		ret = csv_loss(o->f, r, &sum, true);
 	if (!ret)
 		ret = csv_bidir(o->f, r, r->flows, r->nflows, r->duration_s);
 	csv_udp_tail(r, &sum, true, udp, sizeof(udp));
-	snprintf(tail, sizeof(tail), ",%s%s", r->engine, udp);
+	snprintf(tail, sizeof(tail), ",%s%s%s", r->engine, udp, ktail);
 	if (!ret)
 		ret = csv_sides(o->f, &sum, tail);
 	return ret ? ret : output_flush(o->f);

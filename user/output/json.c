@@ -163,6 +163,61 @@ static void jinterval_proto(json_t *obj, const struct xfr_result *r, const struc
 		jinterval_tcp(obj, f, err);
 }
 
+/* {"REASON": packets, ...}, largest first as the flow keeps them. */
+static json_t *jdrops_side(const struct xfr_drops *d)
+{
+	json_t *o = json_object();
+	int err = 0;
+
+	for (uint32_t i = 0; i < d->n && i < XFR_MAX_DROP_REASONS; i++)
+		jset(o, d->d[i].reason, ju64(d->d[i].packets), &err);
+	return jdone(o, err);
+}
+
+static json_t *jbpf(const struct xfr_bpf_tcp *b)
+{
+	json_t *o = json_object();
+	int err = 0;
+
+	jset(o, "rtt_min_us", ju64(b->rtt_min_us), &err);
+	jset(o, "rtt_avg_us", ju64(b->rtt_avg_us), &err);
+	jset(o, "rtt_max_us", ju64(b->rtt_max_us), &err);
+	jset(o, "rtt_samples", ju64(b->rtt_samples), &err);
+	jset(o, "retransmits", ju64(b->retransmits), &err);
+	jset(o, "delivered", ju64(b->delivered), &err);
+	return jdone(o, err);
+}
+
+/*
+ * The kernel data plane's keys of a flow, each only when known: "xdp" (what
+ * the receiver's XDP program counted), "drops_by_reason" ("rx": the receiving
+ * host's drops of the flow, "tx": the sending host's), "tcp"."bpf".
+ */
+static void jkernel(json_t *obj, const struct xfr_flow *f, int *err)
+{
+	json_t *o;
+
+	if (f->has_xdp)
+		jset(obj, "xdp",
+		     json_pack("{s:I, s:I, s:b}", "packets", (json_int_t)f->xdp_packets, "bytes",
+			       (json_int_t)f->xdp_bytes, "sink", f->xdp_sink),
+		     err);
+	if (f->has_drops_rx || f->has_drops_tx) {
+		o = json_object();
+		if (o && f->has_drops_rx)
+			jset(o, "rx", jdrops_side(&f->drops_rx), err);
+		if (o && f->has_drops_tx)
+			jset(o, "tx", jdrops_side(&f->drops_tx), err);
+		jset(obj, "drops_by_reason", o, err);
+	}
+	if (f->has_bpf_tcp) {
+		o = json_object();
+		if (o)
+			jset(o, "bpf", jbpf(&f->bpf_tcp), err);
+		jset(obj, "tcp", o, err);
+	}
+}
+
 static const char *flow_dir_name(const struct xfr_flow *f)
 {
 	return f->dir == XFR_FLOW_DOWN ? "download" : "upload";
@@ -179,6 +234,7 @@ static json_t *jinterval_stream(const struct xfr_result *r, const struct xfr_flo
 	jset(o, "throughput_mbps", jreal3(output_mbps(result_flow_bytes(f), secs)), &err);
 	jsides(o, f, secs, &err);
 	jinterval_proto(o, r, f, false, &err);
+	jkernel(o, f, &err);
 	return jdone(o, err);
 }
 
@@ -256,6 +312,7 @@ static json_t *jstream(const struct xfr_result *r, const struct xfr_flow *f, dou
 		jset(o, "udp", judp(f, r->length), &err);
 	else if (f->has_tcp)
 		jset(o, "tcp_info", jtcp_info(&f->tcp), &err);
+	jkernel(o, f, &err);
 	return jdone(o, err);
 }
 
@@ -349,6 +406,12 @@ static void jsettings(json_t *o, const struct xfr_result *r, int *err)
 	jset(o, "protocol", json_string(result_proto_name(r->proto)), err);
 	jset(o, "direction", json_string(result_dir_name(r->dir)), err);
 	jset(o, "engine", output_json_string(r->engine), err);
+	if (r->server_engine[0])
+		jset(o, "server_engine", output_json_string(r->server_engine), err);
+	if (r->engine_note[0])
+		jset(o, "engine_note", output_json_string(r->engine_note), err);
+	if (r->server_engine_note[0])
+		jset(o, "server_engine_note", output_json_string(r->server_engine_note), err);
 	jset(o, "num_streams", ju64(r->streams), err);
 	jset(o, "version", output_json_string(r->client_version), err);
 	if (r->server_version[0])

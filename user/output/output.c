@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "printers.h"
@@ -164,4 +165,130 @@ const char *output_mtu_verdict_name(enum xfr_mtu_verdict v)
 		break;
 	}
 	return "Untested";
+}
+
+uint64_t output_drops_total(const struct xfr_drops *d)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < d->n && i < XFR_MAX_DROP_REASONS; i++)
+		sum += d->d[i].packets;
+	return sum;
+}
+
+bool output_has_kernel(const struct xfr_flow *flows, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xfr_flow *f = &flows[i];
+
+		if (f->has_xdp || f->has_drops_rx || f->has_drops_tx || f->has_bpf_tcp)
+			return true;
+	}
+	return false;
+}
+
+/* Room for every reason of every flow before the fold into "OTHER". */
+struct drop_acc {
+	uint32_t n;
+	struct xfr_drop d[XFR_MAX_DROP_REASONS * 4];
+};
+
+static void drop_acc_add(struct drop_acc *a, const struct xfr_drops *d)
+{
+	for (uint32_t i = 0; i < d->n && i < XFR_MAX_DROP_REASONS; i++) {
+		uint32_t j;
+
+		for (j = 0; j < a->n && strcmp(a->d[j].reason, d->d[i].reason); j++)
+			;
+		if (j == a->n) {
+			if (a->n == sizeof(a->d) / sizeof(a->d[0]))
+				j = a->n - 1; /* beyond all room: counted with the last one */
+			else
+				a->d[a->n++] = (struct xfr_drop){.packets = 0};
+			if (!a->d[j].reason[0])
+				snprintf(a->d[j].reason, sizeof(a->d[j].reason), "%.39s",
+					 d->d[i].reason);
+		}
+		a->d[j].packets += d->d[i].packets;
+	}
+}
+
+static int drop_cmp(const void *a, const void *b)
+{
+	const struct xfr_drop *x = a, *y = b;
+
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return strcmp(x->reason, y->reason);
+}
+
+/* Largest first; what does not fit goes to "OTHER" in the last slot. */
+static void drop_acc_done(struct drop_acc *a, struct xfr_drops *out)
+{
+	uint32_t keep = a->n;
+
+	qsort(a->d, a->n, sizeof(a->d[0]), drop_cmp);
+	memset(out, 0, sizeof(*out));
+	if (keep > XFR_MAX_DROP_REASONS)
+		keep = XFR_MAX_DROP_REASONS - 1;
+	for (uint32_t i = 0; i < keep; i++)
+		out->d[out->n++] = a->d[i];
+	if (keep == a->n)
+		return;
+	snprintf(out->d[keep].reason, sizeof(out->d[keep].reason), "OTHER");
+	for (uint32_t i = keep; i < a->n; i++)
+		out->d[keep].packets += a->d[i].packets;
+	out->n++;
+}
+
+static void bpf_add(struct xfr_bpf_tcp *acc, const struct xfr_bpf_tcp *b, double *rtt_sum)
+{
+	if (b->rtt_samples) {
+		if (!acc->rtt_samples || b->rtt_min_us < acc->rtt_min_us)
+			acc->rtt_min_us = b->rtt_min_us;
+		if (b->rtt_max_us > acc->rtt_max_us)
+			acc->rtt_max_us = b->rtt_max_us;
+		*rtt_sum += (double)b->rtt_avg_us * (double)b->rtt_samples;
+	}
+	acc->rtt_samples += b->rtt_samples;
+	acc->retransmits += b->retransmits;
+	acc->delivered += b->delivered;
+}
+
+void output_kernel_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask,
+		       struct xfr_flow *sum)
+{
+	struct drop_acc rx = {0}, tx = {0};
+	double rtt_sum = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xfr_flow *f = &flows[i];
+		unsigned bit = f->dir == XFR_FLOW_DOWN ? RESULT_DIR_DOWN : RESULT_DIR_UP;
+
+		if (!(dir_mask & bit))
+			continue;
+		if (f->has_xdp) {
+			sum->xdp_sink = sum->has_xdp ? sum->xdp_sink && f->xdp_sink : f->xdp_sink;
+			sum->has_xdp = true;
+			sum->xdp_packets += f->xdp_packets;
+			sum->xdp_bytes += f->xdp_bytes;
+		}
+		if (f->has_drops_rx) {
+			sum->has_drops_rx = true;
+			drop_acc_add(&rx, &f->drops_rx);
+		}
+		if (f->has_drops_tx) {
+			sum->has_drops_tx = true;
+			drop_acc_add(&tx, &f->drops_tx);
+		}
+		if (f->has_bpf_tcp) {
+			sum->has_bpf_tcp = true;
+			bpf_add(&sum->bpf_tcp, &f->bpf_tcp, &rtt_sum);
+		}
+	}
+	drop_acc_done(&rx, &sum->drops_rx);
+	drop_acc_done(&tx, &sum->drops_tx);
+	if (sum->bpf_tcp.rtt_samples)
+		sum->bpf_tcp.rtt_avg_us =
+			(uint32_t)(rtt_sum / (double)sum->bpf_tcp.rtt_samples + 0.5);
 }

@@ -123,17 +123,58 @@ static void plain_udp_cells(const struct xfr_flow *fl, char *jit, size_t jlen, c
 		 plain_pct(output_lost_percent(u), pct, sizeof(pct)));
 }
 
+/* "REASON n, REASON n" of a drop list, at most max reasons, then "..." */
+static void plain_reasons(const struct xfr_drops *d, uint32_t max, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < d->n && i < XFR_MAX_DROP_REASONS && n < len; i++) {
+		if (i == max) {
+			snprintf(buf + n, len - n, ", ...");
+			return;
+		}
+		n += snprintf(buf + n, len - n, "%s%s %llu", i ? ", " : "", d->d[i].reason,
+			      (unsigned long long)d->d[i].packets);
+	}
+}
+
+/*
+ * "  drops SOCKET_RCVBUFF 12" after an interval row: this interval's kernel
+ * drops of the flow, both hosts' reasons merged by name, the three largest.
+ */
+static void plain_drops_suffix(const struct xfr_flow *fl, char *buf, size_t len)
+{
+	struct xfr_flow sides[2] = {{.has_drops_rx = true}, {.has_drops_rx = true}}, sum = {0};
+	char list[160];
+
+	buf[0] = '\0';
+	if (!fl->has_drops_rx && !fl->has_drops_tx)
+		return;
+	/* both hosts' drops of this flow as one list */
+	if (fl->has_drops_rx)
+		sides[0].drops_rx = fl->drops_rx;
+	if (fl->has_drops_tx)
+		sides[1].drops_rx = fl->drops_tx;
+	output_kernel_sum(sides, 2, RESULT_DIR_ALL, &sum);
+	if (!sum.drops_rx.n)
+		return;
+	plain_reasons(&sum.drops_rx, 3, list, sizeof(list));
+	snprintf(buf, len, "  drops %s", list);
+}
+
 static int plain_udp_interval_row(struct output *o, const struct xfr_interval *iv, const char *ts,
 				  const char *tag, const struct xfr_flow *fl, uint64_t bytes)
 {
-	char size[32], rate[32], jit[32], lost[80];
+	char size[32], rate[32], jit[32], lost[80], drops[200];
 	double secs = iv->end_s - iv->start_s;
 
 	plain_udp_cells(fl, jit, sizeof(jit), lost, sizeof(lost));
-	return plain_line(o->f, "%s%s%s %6.2f-%-6.2f s  %10s  %12s  %10s  %s", ts, *ts ? " " : "",
+	plain_drops_suffix(fl, drops, sizeof(drops));
+	return plain_line(o->f, "%s%s%s %6.2f-%-6.2f s  %10s  %12s  %10s  %s%s", ts, *ts ? " " : "",
 			  tag, iv->start_s, iv->end_s, units_fmt_bytes(bytes, size, sizeof(size)),
 			  units_fmt_rate(output_mbps(bytes, secs) * 1e6, rate, sizeof(rate)), jit,
-			  lost);
+			  lost, drops);
 }
 
 /* One interval row: delivered bytes and rate; TCP columns when the sender's info is known. */
@@ -141,7 +182,7 @@ static int plain_interval_row(struct output *o, const struct xfr_result *r,
 			      const struct xfr_interval *iv, const char *ts, const char *tag,
 			      const struct xfr_flow *fl, uint64_t bytes)
 {
-	char size[32], rate[32], retr[24] = "", cwnd[32] = "", rtt[24] = "";
+	char size[32], rate[32], retr[24] = "", cwnd[32] = "", rtt[24] = "", drops[200];
 	double secs = iv->end_s - iv->start_s;
 
 	if (output_is_udp(r))
@@ -151,11 +192,12 @@ static int plain_interval_row(struct output *o, const struct xfr_result *r,
 		units_fmt_bytes(fl->tcp.cwnd_bytes, cwnd, sizeof(cwnd));
 		snprintf(rtt, sizeof(rtt), "%.2f ms", fl->tcp.rtt_us / 1000.0);
 	}
-	return plain_line(o->f, "%s%s%s %6.2f-%-6.2f s  %10s  %12s  %5s  %10s  %9s", ts,
+	plain_drops_suffix(fl, drops, sizeof(drops));
+	return plain_line(o->f, "%s%s%s %6.2f-%-6.2f s  %10s  %12s  %5s  %10s  %9s%s", ts,
 			  *ts ? " " : "", tag, iv->start_s, iv->end_s,
 			  units_fmt_bytes(bytes, size, sizeof(size)),
 			  units_fmt_rate(output_mbps(bytes, secs) * 1e6, rate, sizeof(rate)), retr,
-			  cwnd, rtt);
+			  cwnd, rtt, drops);
 }
 
 /* The rows of one direction: per flow (one stream, or per-stream on), then [SUM]. */
@@ -179,6 +221,7 @@ static int plain_interval_dir(struct output *o, const struct xfr_result *r,
 	if (ret || !multi)
 		return ret;
 	result_sum(iv->flows, iv->nflows, mask, &sum);
+	output_kernel_sum(iv->flows, iv->nflows, mask, &sum);
 	return plain_interval_row(o, r, iv, ts, plain_tag(r, "SUM", mask, tag, sizeof(tag)), &sum,
 				  output_delivered(iv->flows, iv->nflows, mask));
 }
@@ -239,7 +282,7 @@ static int plain_start(struct output *o, const struct xfr_result *r)
 	const char *ver =
 		strncmp(r->client_version, "xfr/", 4) ? r->client_version : r->client_version + 4;
 	bool v6 = strchr(r->host, ':');
-	char amount[64], limit[48] = "", rate[32], server[96] = "", dgram[48] = "";
+	char amount[64], limit[48] = "", rate[32], server[128] = "", dgram[48] = "";
 	int ret;
 
 	free(o->priv);
@@ -248,6 +291,10 @@ static int plain_start(struct output *o, const struct xfr_result *r)
 		return -ENOMEM;
 	if (r->server_version[0])
 		snprintf(server, sizeof(server), ", server %s", r->server_version);
+	/* The server's engine only when it differs from ours (auto picked another). */
+	if (r->server_engine[0] && strcmp(r->server_engine, r->engine))
+		snprintf(server + strlen(server), sizeof(server) - strlen(server), " (engine %s)",
+			 r->server_engine);
 	/* A probe-only run (the client hands r->mtu over before it starts) has no rows. */
 	if (r->mtu && !r->nflows) {
 		ret = plain_line(o->f, "xfr %s \u2192 %s%s%s:%u  UDP path-MTU probe, engine %s%s",
@@ -416,6 +463,78 @@ static int plain_udp_line(struct output *o, const struct xfr_result *r, const st
 	return ret;
 }
 
+/* Append " → NAME count" (the first stage without the arrow). */
+static void plain_stage(char *buf, size_t len, const char *name, uint64_t count)
+{
+	size_t n = strlen(buf);
+
+	if (n < len)
+		snprintf(buf + n, len - n, "%s%s %llu", n ? " \u2192 " : "", name,
+			 (unsigned long long)count);
+}
+
+/* sent → left host → XDP → socket: the stages whose counts are known. */
+static int plain_path_stages(struct output *o, const struct xfr_flow *k, uint64_t left)
+{
+	char stages[256] = "";
+
+	if (k->has_udp_tx)
+		plain_stage(stages, sizeof(stages), "sent", k->udp.packets_sent);
+	if (k->has_udp_tx && k->has_drops_tx)
+		plain_stage(stages, sizeof(stages), "left host", left);
+	if (k->has_xdp)
+		plain_stage(stages, sizeof(stages), "XDP", k->xdp_packets);
+	if (k->has_udp_rx && !k->xdp_sink)
+		plain_stage(stages, sizeof(stages), "socket", k->udp.packets_received);
+	return plain_line(o->f, "Path:%s%s", stages[0] ? " " : "", stages);
+}
+
+static int plain_path_drops(struct output *o, const char *where, const struct xfr_drops *d)
+{
+	char list[480];
+
+	plain_reasons(d, XFR_MAX_DROP_REASONS, list, sizeof(list));
+	return plain_line(o->f, "  dropped on %s: %s", where, d->n ? list : "none");
+}
+
+/*
+ * Where a direction's packets went (UDP): the stages known, then the drops
+ * between them by reason. Wire loss is what left the sending host and never
+ * reached the receiver's XDP program, so it needs both counts.
+ */
+static int plain_path(struct output *o, const struct xfr_result *r, const struct xfr_flow *k)
+{
+	uint64_t sent = k->udp.packets_sent, tx = output_drops_total(&k->drops_tx);
+	uint64_t left = sent > tx ? sent - tx : 0;
+	int ret;
+
+	if (!k->has_xdp && !k->has_drops_rx && !k->has_drops_tx)
+		return 0;
+	ret = output_is_udp(r) ? plain_path_stages(o, k, left) : plain_line(o->f, "Kernel drops:");
+	if (!ret && k->has_drops_tx)
+		ret = plain_path_drops(o, "sender", &k->drops_tx);
+	if (!ret && output_is_udp(r) && k->has_udp_tx && k->has_drops_tx && k->has_xdp)
+		ret = plain_line(
+			o->f, "  lost on the wire: %llu",
+			(unsigned long long)(left > k->xdp_packets ? left - k->xdp_packets : 0));
+	if (!ret && k->has_drops_rx)
+		ret = plain_path_drops(o, "receiver", &k->drops_rx);
+	return ret;
+}
+
+/* The sender's RTT as BPF saw it on every ACK, beside TCP_INFO's smoothed one. */
+static int plain_bpf_line(struct output *o, const struct xfr_bpf_tcp *b)
+{
+	char size[32];
+
+	return plain_line(o->f,
+			  "TCP: rtt min/avg/max %.2f/%.2f/%.2f ms (BPF, %llu samples), %llu "
+			  "retransmits, %s delivered",
+			  b->rtt_min_us / 1000.0, b->rtt_avg_us / 1000.0, b->rtt_max_us / 1000.0,
+			  (unsigned long long)b->rtt_samples, (unsigned long long)b->retransmits,
+			  units_fmt_bytes(b->delivered, size, sizeof(size)));
+}
+
 static int plain_summary_dir(struct output *o, const struct xfr_result *r, unsigned mask)
 {
 	bool multi = r->streams > 1;
@@ -436,12 +555,17 @@ static int plain_summary_dir(struct output *o, const struct xfr_result *r, unsig
 		ret = plain_summary_flow(o, r, plain_tag(r, id, mask, tag, sizeof(tag)), f);
 	}
 	result_sum(r->flows, r->nflows, mask, &sum);
+	output_kernel_sum(r->flows, r->nflows, mask, &sum);
 	if (!ret && multi)
 		ret = plain_summary_flow(o, r, plain_tag(r, "SUM", mask, tag, sizeof(tag)), &sum);
 	if (!ret && output_is_udp(r))
 		ret = plain_udp_line(o, r, &sum);
 	else if (!ret && sum.has_tcp)
 		ret = plain_tcp_line(o, &sum.tcp);
+	if (!ret && sum.has_bpf_tcp && !output_is_udp(r))
+		ret = plain_bpf_line(o, &sum.bpf_tcp);
+	if (!ret)
+		ret = plain_path(o, r, &sum);
 	return ret;
 }
 

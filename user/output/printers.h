@@ -36,6 +36,19 @@ bool output_is_udp(const struct xfr_result *r);
 double output_lost_percent(const struct xfr_udp_stats *u);
 /* Datagrams sent: the sender's count, else what the receiver saw (received + lost). */
 uint64_t output_udp_sent(const struct xfr_flow *f);
+/*
+ * The kernel data plane's figures of the flows in dir_mask added into sum
+ * (which result_sum leaves without them): XDP counts and drops by reason add
+ * up (merged by name, largest first, the smallest folded into "OTHER" past
+ * XFR_MAX_DROP_REASONS), BPF TCP: samples, retransmits, delivered add up, the
+ * mean is weighted by samples, min/max over flows with samples.
+ */
+void output_kernel_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask,
+		       struct xfr_flow *sum);
+/* Packets over all reasons. */
+uint64_t output_drops_total(const struct xfr_drops *d);
+/* Any flow with XDP counts, drops by reason or BPF TCP figures. */
+bool output_has_kernel(const struct xfr_flow *flows, uint32_t n);
 /* "Pass", "Fail", "LocalLimit", "Untested" (the reference's JSON names). */
 const char *output_mtu_verdict_name(enum xfr_mtu_verdict v);
 
