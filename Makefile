@@ -40,6 +40,8 @@ all: $(XFR)
 
 # BPF programs and their skeletons, BPF_PROG_RUN tests (after the objects above are set).
 include mk/bpf.mk
+# make vmtest: the BPF and XDP suites inside Debian 12's 6.1 kernel under qemu.
+-include mk/vmtest.mk
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,8 +74,8 @@ demo: deps
 	@scripts/demo.sh $(XFR)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@scripts/bench.sh $(XFR)
+	@$(MAKE) --no-print-directory all $(XDP_CEILING)
+	@XDP_CEILING=$(XDP_CEILING) scripts/bench.sh $(XFR)
 
 # libFuzzer on the control-protocol parser (decode, encode, decode: same encoding).
 # FUZZ_SECONDS per run; the corpus grows in build/fuzz/corpus. Not part of make test.

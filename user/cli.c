@@ -34,6 +34,7 @@
 /* Which command an option belongs to. */
 #define M_CLIENT 1U
 #define M_SERVE	 2U
+#define M_DOCTOR 4U
 #define M_BOTH	 (M_CLIENT | M_SERVE)
 
 enum cli_group { GRP_TEST, GRP_CONN, GRP_OUTPUT, GRP_OTHER, GRP_SERVER };
@@ -48,6 +49,7 @@ struct cli_state {
 	bool v4, v6, random, zeros, zc_on, zc_off;
 	bool nodelay, quiet, get_server_output, one_off;
 	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
+	bool drop_reasons, xdp_mode_set;
 	char why[400]; /* reasons that need formatting */
 };
 
@@ -409,6 +411,60 @@ static const char *set_busy_poll(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
+static const char *set_engine(struct cli_state *st, const char *arg)
+{
+	static const char *const names[] = {
+		[XFR_ENGINE_SOCKET] = "socket",
+		[XFR_ENGINE_AUTO] = "auto",
+		[XFR_ENGINE_XDP] = "xdp",
+		[XFR_ENGINE_AFXDP] = "afxdp",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(arg, names[i])) {
+			st->cfg->engine = (enum xfr_engine_req)i;
+			st->cfg->engine_set = true;
+			return NULL;
+		}
+	}
+	return "must be auto, socket, xdp or afxdp";
+}
+
+static const char *set_xdp_mode(struct cli_state *st, const char *arg)
+{
+	if (!strcmp(arg, "drop"))
+		st->cfg->xdp_mode = XFR_XDP_MODE_DROP;
+	else if (!strcmp(arg, "pass"))
+		st->cfg->xdp_mode = XFR_XDP_MODE_PASS;
+	else if (!strcmp(arg, "redirect"))
+		st->cfg->xdp_mode = XFR_XDP_MODE_REDIRECT;
+	else
+		return "must be drop, pass or redirect";
+	st->xdp_mode_set = true;
+	return NULL;
+}
+
+static const char *set_iface(struct cli_state *st, const char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (!n || n >= sizeof(st->cfg->iface) || strchr(arg, '/') || strchr(arg, ' '))
+		return "not an interface name (1 to 15 characters, no '/' or spaces)";
+	memcpy(st->cfg->iface, arg, n + 1);
+	return NULL;
+}
+
+static const char *set_queues(struct cli_state *st, const char *arg)
+{
+	uint64_t v;
+	int err = units_parse_uint(arg, 1, 64, &v);
+
+	if (err)
+		return "must be between 1 and 64";
+	st->cfg->queues = (uint32_t)v;
+	return NULL;
+}
+
 static const char *set_connect_timeout(struct cli_state *st, const char *arg)
 {
 	uint64_t ms;
@@ -512,7 +568,9 @@ static void print_help(struct cli_state *st, unsigned int mode);
 static const char *show_help(struct cli_state *st, const char *arg)
 {
 	(void)arg;
-	print_help(st, st->cfg->mode == XFR_MODE_SERVE ? M_SERVE : M_CLIENT);
+	print_help(st, st->cfg->mode == XFR_MODE_SERVE	  ? M_SERVE
+		       : st->cfg->mode == XFR_MODE_DOCTOR ? M_DOCTOR
+							  : M_CLIENT);
 	st->done = true;
 	return NULL;
 }
@@ -572,6 +630,17 @@ static const struct cli_opt cli_opts[] = {
 	 set_busy_poll},
 	{"no-gso", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "UDP without GSO/GRO offload (comparisons)",
 	 NULL, FLAG(no_gso)},
+	{"engine", 0, REQ, M_BOTH, GRP_TEST, "E",
+	 "data plane: socket (default), auto, xdp or afxdp (UDP)", NULL, set_engine},
+	{"xdp-mode", 0, REQ, M_BOTH, GRP_TEST, "M",
+	 "XDP receiver: drop (xdp default), pass or redirect (afxdp default)", NULL, set_xdp_mode},
+	{"iface", 0, REQ, M_BOTH | M_DOCTOR, GRP_TEST, "NAME",
+	 "interface for XDP (default: the route's to the peer)", NULL, set_iface},
+	{"queues", 0, REQ, M_BOTH, GRP_TEST, "N", "AF_XDP queues to use (default: one per stream)",
+	 NULL, set_queues},
+	{"drop-reasons", 0, NOARG, M_CLIENT, GRP_TEST, NULL,
+	 "attribute kernel drops of the test's packets to their reasons (both ends)", NULL,
+	 FLAG(drop_reasons)},
 	{"port", 'p', REQ, M_CLIENT, GRP_CONN, "N", "server port (default 5201)", NULL, set_port},
 	{"ipv4", '4', NOARG, M_BOTH, GRP_CONN, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, GRP_CONN, NULL, "IPv6 only", NULL, FLAG(v6)},
@@ -594,8 +663,8 @@ static const struct cli_opt cli_opts[] = {
 	 NULL, set_output},
 	{"get-server-output", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL,
 	 "include the server's report in the result", NULL, FLAG(get_server_output)},
-	{"json", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL, "one JSON document at the end", NULL,
-	 FLAG(json)},
+	{"json", 0, NOARG, M_CLIENT | M_DOCTOR, GRP_OUTPUT, NULL, "one JSON document at the end",
+	 NULL, FLAG(json)},
 	{"json-stream", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL,
 	 "one JSON object per line as the test runs", NULL, FLAG(json_stream)},
 	{"csv", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL, "CSV interval rows and a summary", NULL,
@@ -612,9 +681,10 @@ static const struct cli_opt cli_opts[] = {
 	{"max-tests", 0, REQ, M_SERVE, GRP_SERVER, "N", "concurrent tests, 1..10000 (default 100)",
 	 NULL, set_max_tests},
 	/* Both */
-	{"log-level", 0, REQ, M_BOTH, GRP_OUTPUT, "L", "error, warn, info or debug (default info)",
-	 NULL, set_log_level},
-	{"help", 'h', NOARG, M_BOTH, GRP_OTHER, NULL, "print this help", NULL, show_help},
+	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, GRP_OUTPUT, "L",
+	 "error, warn, info or debug (default info)", NULL, set_log_level},
+	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, GRP_OTHER, NULL, "print this help", NULL,
+	 show_help},
 	{"version", 'V', NOARG, M_BOTH, GRP_OTHER, NULL, "print the version", NULL, show_version},
 };
 
@@ -655,6 +725,17 @@ static void print_help(struct cli_state *st, unsigned int mode)
 	static const enum cli_group order[] = {GRP_TEST, GRP_CONN, GRP_OUTPUT, GRP_OTHER};
 	FILE *out = st->out;
 
+	if (mode == M_DOCTOR) {
+		fprintf(out, "Usage: xfr doctor [--iface NAME] [--json]\n\n"
+			     "Print what this host supports for the kernel data plane: kernel and\n"
+			     "BTF, capabilities, XDP and AF_XDP per interface, and the engine\n"
+			     "--engine auto would pick.\n\nOptions:\n");
+		for (size_t i = 0; i < N_OPTS; i++) {
+			if (in_mode(&cli_opts[i], M_DOCTOR))
+				help_line(out, &cli_opts[i]);
+		}
+		return;
+	}
 	if (mode == M_SERVE) {
 		fprintf(out,
 			"Usage: xfr serve [OPTIONS]\n\n"
@@ -663,7 +744,7 @@ static void print_help(struct cli_state *st, unsigned int mode)
 		/* server-only options first, then the ones shared with the client */
 		for (unsigned int pass = M_SERVE; pass <= M_BOTH; pass++) {
 			for (size_t i = 0; i < N_OPTS; i++) {
-				if (cli_opts[i].mode == pass)
+				if ((cli_opts[i].mode & M_BOTH) == pass)
 					help_line(out, &cli_opts[i]);
 			}
 		}
@@ -865,6 +946,7 @@ static void apply_flags(struct cli_state *st)
 	cfg->quiet = st->quiet;
 	cfg->get_server_output = st->get_server_output;
 	cfg->one_off = st->one_off;
+	cfg->drop_reasons = st->drop_reasons;
 }
 
 static int check_family(struct cli_state *st, const char *what, FILE *err)
@@ -972,6 +1054,29 @@ static int check_udp(struct cli_state *st, FILE *err)
 	return 0;
 }
 
+/* The kernel data plane: UDP only; the receiver mode needs an XDP engine. */
+static int check_engine(struct cli_state *st, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+	bool kernel = cfg->engine == XFR_ENGINE_XDP || cfg->engine == XFR_ENGINE_AFXDP;
+
+	if (kernel && cfg->proto != XFR_PROTO_UDP) {
+		fprintf(err,
+			"xfr: --engine %s: XDP engines carry UDP tests (add -u); TCP runs on "
+			"sockets\n",
+			cfg->engine == XFR_ENGINE_XDP ? "xdp" : "afxdp");
+		return -EINVAL;
+	}
+	if (kernel && cfg->probe_mtu)
+		return conflict(err, "--probe-mtu", "--engine xdp/afxdp");
+	if (st->xdp_mode_set && cfg->engine == XFR_ENGINE_SOCKET)
+		return conflict(err, "--xdp-mode",
+				"--engine socket (add --engine xdp, afxdp or auto)");
+	if (cfg->queues && cfg->engine == XFR_ENGINE_SOCKET)
+		return conflict(err, "--queues", "--engine socket");
+	return 0;
+}
+
 static int check_probe(struct cli_state *st, FILE *err)
 {
 	struct xfr_config *cfg = st->cfg;
@@ -1030,7 +1135,7 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 	if (st->bytes_set && !st->time_set)
 		cfg->duration_s = 0;
 	if (check_exclusive(st, err) || check_family(st, "--bind", err) || check_ports(st, err) ||
-	    check_udp(st, err) || check_probe(st, err))
+	    check_udp(st, err) || check_probe(st, err) || check_engine(st, err))
 		return -EINVAL;
 	return 0;
 }
@@ -1045,6 +1150,33 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 	}
 	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || check_family(st, "-B", err))
 		return -EINVAL;
+	/* The server runs what each client asks for, when it can, unless told otherwise. */
+	if (!st->cfg->engine_set)
+		st->cfg->engine = XFR_ENGINE_AUTO;
+	if (st->cfg->engine == XFR_ENGINE_XDP || st->cfg->engine == XFR_ENGINE_AFXDP) {
+		fprintf(err,
+			"xfr: serve --engine %s: the server runs what each client asks for; use "
+			"auto (default) or socket\n",
+			st->cfg->engine == XFR_ENGINE_XDP ? "xdp" : "afxdp");
+		return -EINVAL;
+	}
+	if (st->xdp_mode_set) {
+		fprintf(err, "xfr: serve --xdp-mode: the client chooses the receiver mode\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int finish_doctor(struct cli_state *st, int argc, char **argv, FILE *err)
+{
+	if (optind < argc) {
+		fprintf(err,
+			"xfr: doctor: unexpected argument '%s' (usage: xfr doctor [--iface NAME] "
+			"[--json])\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	st->cfg->format = st->json ? XFR_FMT_JSON : XFR_FMT_PLAIN;
 	return 0;
 }
 
@@ -1072,19 +1204,26 @@ enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *o
 {
 	struct cli_state st = {.cfg = cfg, .out = out};
 	bool serve = argc > 1 && !strcmp(argv[1], "serve");
+	bool doctor = argc > 1 && !strcmp(argv[1], "doctor");
+	unsigned int mode = serve ? M_SERVE : doctor ? M_DOCTOR : M_CLIENT;
 	enum cli_status ret;
 	int rc;
 
 	cli_defaults(cfg);
-	if (serve) {
-		cfg->mode = XFR_MODE_SERVE;
-		argc--; /* getopt sees "serve" as its program name */
+	if (serve || doctor) {
+		cfg->mode = serve ? XFR_MODE_SERVE : XFR_MODE_DOCTOR;
+		argc--; /* getopt sees the command as its program name */
 		argv++;
 	}
-	ret = parse_flags(&st, argc, argv, serve ? M_SERVE : M_CLIENT, err);
+	ret = parse_flags(&st, argc, argv, mode, err);
 	if (ret != CLI_RUN)
 		return ret;
-	rc = serve ? finish_server(&st, argc, argv, err) : finish_client(&st, argc, argv, err);
+	if (serve)
+		rc = finish_server(&st, argc, argv, err);
+	else if (doctor)
+		rc = finish_doctor(&st, argc, argv, err);
+	else
+		rc = finish_client(&st, argc, argv, err);
 	if (rc)
 		return CLI_EXIT_USAGE;
 	log_set_level(cfg->log_level);

@@ -125,8 +125,8 @@ static int send_hello(struct clnt *c)
 	proto_msg_init(&m, MSG_HELLO);
 	snprintf(m.hello.version, sizeof(m.hello.version), "%s", PROTO_VERSION);
 	snprintf(m.hello.software, sizeof(m.hello.software), "xfr/%s", XFR_VERSION);
-	m.hello.caps =
-		PROTO_CAPS_SUPPORTED | CAP_UDP | CAP_UDP_FEEDBACK_V1 | CAP_SINGLE_PORT_UDP_V1;
+	m.hello.caps = PROTO_CAPS_SUPPORTED | CAP_UDP | CAP_UDP_FEEDBACK_V1 |
+		       CAP_SINGLE_PORT_UDP_V1 | CAP_XDP_V1;
 	m.hello.has_caps = true;
 	err = ctrl_send(&c->ctrl, &m);
 	proto_msg_free(&m);
@@ -169,6 +169,21 @@ static int check_server(struct clnt *c, const struct proto_hello *h)
 	if (cfg->get_server_output && !(h->caps & CAP_SERVER_OUTPUT_V1))
 		pr_warn("--get-server-output: the server (%s) does not support it",
 			c->res->server_version);
+	if (cfg->engine != XFR_ENGINE_SOCKET && !(h->caps & CAP_XDP_V1)) {
+		if (cfg->engine != XFR_ENGINE_AUTO) {
+			clnt_error(c,
+				   "--engine %s: the server (%s) has no kernel data plane (no "
+				   "xdp_v1)",
+				   dataplane_req_name(cfg->engine), c->res->server_version);
+			return -EPROTO;
+		}
+		snprintf(c->res->server_engine_note, sizeof(c->res->server_engine_note),
+			 "engine socket: the server has no kernel data plane (no xdp_v1)");
+	}
+	if (cfg->drop_reasons && !(h->caps & CAP_XDP_V1))
+		pr_warn("--drop-reasons: the server (%s) cannot report its drops; only this "
+			"host's are shown",
+			c->res->server_version);
 	c->interval_ms = cfg->interval_ms ? cfg->interval_ms : 1000;
 	if (!(h->caps & CAP_INTERVAL_MS_V1) && c->interval_ms != 1000) {
 		pr_warn("-i: the server (%s) reports every 1 s; using 1 s", c->res->server_version);
@@ -205,6 +220,50 @@ static void fill_start(struct clnt *c, struct proto_test_start *r)
 		r->interval_ms = c->interval_ms;
 	r->server_output = cfg->get_server_output && (c->server_caps & CAP_SERVER_OUTPUT_V1);
 	r->length = cfg->length;
+	if (c->server_caps & CAP_XDP_V1) {
+		snprintf(r->engine, sizeof(r->engine), "%s",
+			 cfg->engine == XFR_ENGINE_SOCKET ? "" : dataplane_req_name(cfg->engine));
+		snprintf(r->xdp_mode, sizeof(r->xdp_mode), "%s",
+			 dataplane_mode_name(cfg->xdp_mode));
+		r->drop_reasons = cfg->drop_reasons;
+	}
+}
+
+/* This side's engine, decided before the test starts so a refusal costs nothing. */
+static int decide_engine(struct clnt *c)
+{
+	const struct xfr_config *cfg = c->cfg;
+	struct xfr_result *r = c->res;
+	int err;
+
+	err = dataplane_decide(cfg->engine, cfg->xdp_mode, cfg->proto, cfg->iface, cfg->queues,
+			       cfg->drop_reasons, (const struct sockaddr *)&c->server.ss, &c->dp);
+	if (err) {
+		clnt_error(c, "%s", c->dp.note);
+		return err;
+	}
+	snprintf(r->engine, sizeof(r->engine), "%s", engsel_name(c->dp.engine));
+	snprintf(r->engine_note, sizeof(r->engine_note), "%s", c->dp.note);
+	return 0;
+}
+
+/* One line on stderr: which engine each end runs, and why when not plain sockets. */
+static void say_engines(struct clnt *c)
+{
+	struct xfr_result *r = c->res;
+
+	if (c->ack.engine[0]) {
+		report_sanitize(r->server_engine, sizeof(r->server_engine), c->ack.engine);
+		if (c->ack.engine_note[0])
+			report_sanitize(r->server_engine_note, sizeof(r->server_engine_note),
+					c->ack.engine_note);
+	} else if (!r->server_engine[0]) {
+		snprintf(r->server_engine, sizeof(r->server_engine), "socket");
+	}
+	if (c->cfg->engine == XFR_ENGINE_SOCKET && !c->cfg->drop_reasons)
+		return;
+	pr_info("client: %s; server: %s", r->engine_note[0] ? r->engine_note : r->engine,
+		r->server_engine_note[0] ? r->server_engine_note : r->server_engine);
 }
 
 int clnt_handshake(struct clnt *c)
@@ -224,6 +283,8 @@ int clnt_handshake(struct clnt *c)
 		goto out;
 	err = check_server(c, &m->hello);
 	proto_msg_free(m);
+	if (!err)
+		err = decide_engine(c);
 	if (err)
 		goto out;
 	proto_msg_init(m, MSG_TEST_START);
@@ -237,6 +298,7 @@ int clnt_handshake(struct clnt *c)
 		goto out;
 	c->ack = m->ack;
 	proto_msg_free(m);
+	say_engines(c);
 	if (!single_port(c) && c->ack.nports != c->req.streams) {
 		clnt_error(c, "server sent %u data ports for %u streams", c->ack.nports,
 			   c->req.streams);
@@ -338,34 +400,99 @@ static int udp_hello(struct clnt *c, int fd, uint32_t i)
 	return -ETIMEDOUT;
 }
 
-static int open_udp_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
+/* A stream's UDP socket, connected to the server's data port (no datagram sent yet). */
+static int udp_stream_socket(struct clnt *c, uint32_t i, const struct net_opts *o,
+			     struct net_addr *dst)
 {
-	bool single = single_port(c);
-	struct net_addr dst = c->server, src = {0};
+	struct net_addr src = {0};
 	bool has_src;
-	char addr[80];
-	int fd, err = 0;
+	int fd;
 
-	net_set_port(&dst, single ? c->cfg->port : c->ack.data_ports[i]);
-	has_src = stream_src(c, i, &dst, &src);
-	fd = socket(net_family(&dst), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	*dst = c->server;
+	net_set_port(dst, single_port(c) ? c->cfg->port : c->ack.data_ports[i]);
+	has_src = stream_src(c, i, dst, &src);
+	fd = socket(net_family(dst), SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (net_apply_opts(fd, net_family(&dst), o) ||
+	if (net_apply_opts(fd, net_family(dst), o) ||
 	    (has_src && bind(fd, (struct sockaddr *)&src.ss, src.len)) ||
-	    connect(fd, (struct sockaddr *)&dst.ss, dst.len))
-		err = errno ? -errno : -EINVAL;
-	if (!err && single)
-		err = udp_hello(c, fd, i);
-	else if (!err && c->cfg->dir == XFR_DIR_DOWNLOAD)
-		send(fd, "", 1, 0); /* legacy: our address, for a server that sends first */
-	if (err) {
+	    connect(fd, (struct sockaddr *)&dst->ss, dst->len)) {
+		int err = errno ? -errno : -EINVAL;
+
 		close(fd);
-		clnt_error(c, "UDP stream %u to %s: %s", i, net_addr_str(&dst, addr, sizeof(addr)),
-			   err == -ETIMEDOUT ? "no answer to our hello" : conn_error(err));
 		return err;
 	}
 	return fd;
+}
+
+/* Announce the stream: single-port hello/ack, or the legacy first datagram. */
+static int udp_stream_hello(struct clnt *c, uint32_t i, int fd, const struct net_addr *dst)
+{
+	char addr[80];
+	int err = 0;
+
+	if (single_port(c))
+		err = udp_hello(c, fd, i);
+	else if (c->cfg->dir == XFR_DIR_DOWNLOAD)
+		send(fd, "", 1, 0); /* legacy: our address, for a server that sends first */
+	if (err)
+		clnt_error(c, "UDP stream %u to %s: %s", i, net_addr_str(dst, addr, sizeof(addr)),
+			   err == -ETIMEDOUT ? "no answer to our hello" : conn_error(err));
+	return err;
+}
+
+static int open_udp_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
+{
+	struct net_addr dst;
+	char addr[80];
+	int fd, err;
+
+	fd = udp_stream_socket(c, i, o, &dst);
+	if (fd < 0) {
+		clnt_error(c, "UDP stream %u to %s: %s", i, net_addr_str(&dst, addr, sizeof(addr)),
+			   conn_error(fd));
+		return fd;
+	}
+	err = udp_stream_hello(c, i, fd, &dst);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * A kernel engine must be in place before the server's clock starts: a
+ * receiver before the server may send, a sender's programs loaded and
+ * attached so that our start (and deadline) follows the server's closely.
+ * Connect every socket, hand the engine duplicates, then say hello on the
+ * originals.
+ */
+static int open_udp_kernel(struct clnt *c, int *fds, const struct net_opts *o)
+{
+	struct net_addr dst[XFR_MAX_STREAMS];
+	char addr[80];
+	int err;
+
+	for (uint32_t i = 0; i < c->cfg->streams; i++) {
+		fds[i] = udp_stream_socket(c, i, o, &dst[i]);
+		if (fds[i] < 0) {
+			clnt_error(c, "UDP stream %u to %s: %s", i,
+				   net_addr_str(&dst[i], addr, sizeof(addr)), conn_error(fds[i]));
+			return fds[i];
+		}
+	}
+	err = clnt_engine_prepare(c, fds, true);
+	if (err) {
+		clnt_error(c, "cannot prepare the %s engine: %s", c->res->engine, strerror(-err));
+		return err;
+	}
+	for (uint32_t i = 0; i < c->cfg->streams; i++) {
+		err = udp_stream_hello(c, i, fds[i], &dst[i]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static int open_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
@@ -402,6 +529,8 @@ int clnt_open_streams(struct clnt *c, int *fds)
 	struct net_opts o = {.window = cfg->window, .tos = cfg->tos, .nodelay = cfg->nodelay};
 
 	snprintf(o.congestion, sizeof(o.congestion), "%s", cfg->congestion);
+	if (cfg->proto == XFR_PROTO_UDP && c->dp.engine != ENGSEL_SOCKET)
+		return open_udp_kernel(c, fds, &o);
 	for (uint32_t i = 0; i < cfg->streams; i++) {
 		fds[i] = open_stream(c, i, &o);
 		if (fds[i] < 0)
@@ -418,6 +547,7 @@ static void fill_identity(struct clnt *c)
 	snprintf(r->client_version, sizeof(r->client_version), "xfr/%s", XFR_VERSION);
 	snprintf(r->host, sizeof(r->host), "%s", cfg->host);
 	snprintf(r->engine, sizeof(r->engine), "socket");
+	snprintf(r->server_engine, sizeof(r->server_engine), "socket");
 	r->port = cfg->port;
 	r->proto = cfg->proto;
 	r->dir = cfg->dir;
@@ -476,6 +606,12 @@ int client_run(const struct xfr_config *cfg)
 	}
 	fill_identity(&c);
 	err = run(&c);
+	if (c.eng) { /* prepared early (kernel engine) but the test never ran */
+		c.eng->ops->stop(c.eng, true);
+		c.eng->ops->destroy(c.eng);
+	}
+	if (c.done_fd >= 0)
+		close(c.done_fd);
 	if (err && !c.exit_code) {
 		c.exit_code = c.signals ? 130 : 1;
 		if (c.out->ops->error(c.out, c.error) < 0 || fflush(stdout)) {

@@ -7,6 +7,7 @@
  * server's result into our own totals.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +30,15 @@ static bool sends(const struct clnt *c)
 	return c->cfg->dir != XFR_DIR_DOWNLOAD;
 }
 
-static int engine_setup(struct clnt *c, int *fds)
+/* The engine's "all our flows are done" eventfd, made on first use. */
+static int done_fd(struct clnt *c)
+{
+	if (c->done_fd < 0)
+		c->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return c->done_fd;
+}
+
+int clnt_engine_prepare(struct clnt *c, int *fds, bool dup)
 {
 	const struct xfr_config *cfg = c->cfg;
 	bool recv = cfg->dir != XFR_DIR_UPLOAD;
@@ -41,24 +50,45 @@ static int engine_setup(struct clnt *c, int *fds)
 		.byte_budget = sends(c) ? cfg->bytes : 0,
 		.payload = cfg->payload,
 		.zerocopy = cfg->zerocopy,
-		.done_fd = c->done_fd,
+		.done_fd = done_fd(c),
 		.udp_no_offload = cfg->no_offload,
 		.busy_poll_us = cfg->busy_poll_us,
 		.cpus = cfg->ncpus ? cfg->cpus : NULL,
 		.ncpus = cfg->ncpus,
 	};
-	int err;
+	char why[200];
+	int err = 0;
 
-	c->eng = engine_new(&engine_sock_ops);
-	if (!c->eng)
-		return -ENOMEM;
-	err = c->eng->ops->init(c->eng, &p);
+	c->eng = dataplane_engine(&c->dp, &p, why, sizeof(why));
+	if (!c->eng) {
+		err = errno ? -errno : -ENOMEM;
+		pr_err("%s", why);
+	}
 	for (uint32_t i = 0; i < cfg->streams; i++) {
-		if (!err)
-			err = c->eng->ops->add_stream(c->eng, i, fds[i], sends(c), recv,
-						      XFR_FLOW_UP);
-		else
-			close(fds[i]);
+		int fd = dup ? fcntl(fds[i], F_DUPFD_CLOEXEC, 0) : fds[i];
+
+		if (fd < 0 && !err)
+			err = -errno;
+		else if (!err)
+			err = c->eng->ops->add_stream(c->eng, i, fd, sends(c), recv, XFR_FLOW_UP);
+		else if (fd >= 0)
+			close(fd);
+		if (!dup)
+			fds[i] = -1;
+	}
+	return err;
+}
+
+/* Start the engine, preparing it first unless clnt_engine_prepare already ran. */
+static int engine_setup(struct clnt *c, int *fds)
+{
+	int err = 0;
+
+	if (!c->eng)
+		err = clnt_engine_prepare(c, fds, false);
+	for (uint32_t i = 0; i < c->cfg->streams; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]); /* the hello sockets: the engine holds its own */
 		fds[i] = -1;
 	}
 	return err ? err : c->eng->ops->start(c->eng);
@@ -501,8 +531,7 @@ static int begin(struct clnt *c, int *fds)
 
 	c->prev = calloc(1, sizeof(*c->prev));
 	c->cur = calloc(1, sizeof(*c->cur));
-	c->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!c->prev || !c->cur || c->done_fd < 0)
+	if (!c->prev || !c->cur || done_fd(c) < 0)
 		return -ENOMEM;
 	err = engine_setup(c, fds);
 	if (err) {
@@ -527,6 +556,7 @@ static void end(struct clnt *c)
 	if (c->eng) {
 		c->eng->ops->stop(c->eng, true);
 		c->eng->ops->destroy(c->eng);
+		c->eng = NULL;
 	}
 	if (c->result_msg) {
 		proto_msg_free(c->result_msg);
@@ -538,6 +568,7 @@ static void end(struct clnt *c)
 		close(c->tick_fd);
 	if (c->done_fd >= 0)
 		close(c->done_fd);
+	c->done_fd = -1;
 	if (c->end_fd >= 0)
 		close(c->end_fd);
 }

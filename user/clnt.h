@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "ctrl.h"
+#include "dataplane.h"
 #include "engine.h"
 #include "net.h"
 #include "output.h"
@@ -42,6 +43,7 @@ struct clnt {
 	struct proto_test_ack ack;
 	uint32_t interval_ms; /* sampling cadence (what the server reports at) */
 
+	struct dataplane dp; /* what this side runs, and why */
 	struct engine *eng;
 	int done_fd;
 	int tick_fd;
@@ -70,6 +72,11 @@ int clnt_handshake(struct clnt *c);
 int clnt_open_streams(struct clnt *c, int *fds);
 
 /* client_loop.c */
+/*
+ * Create the engine and hand it the streams' sockets (duplicates when dup:
+ * the caller keeps fds). clnt_run_test starts an engine prepared this way.
+ */
+int clnt_engine_prepare(struct clnt *c, int *fds, bool dup);
 int clnt_run_test(struct clnt *c, int *fds);
 /* --probe-mtu instead of a throughput test (owns fds). */
 int clnt_run_probe(struct clnt *c, int *fds);

@@ -24,6 +24,7 @@
 enum xfr_mode {
 	XFR_MODE_CLIENT,
 	XFR_MODE_SERVE,
+	XFR_MODE_DOCTOR, /* xfr doctor: what this host supports */
 };
 
 enum xfr_proto {
@@ -69,6 +70,22 @@ enum xfr_zerocopy {
 	XFR_ZC_MSG,	 /* --zerocopy=msg: MSG_ZEROCOPY with completion reaping */
 };
 
+/* --engine: the data plane (docs/ENGINES.md). */
+enum xfr_engine_req {
+	XFR_ENGINE_SOCKET, /* sockets only (client default) */
+	XFR_ENGINE_AUTO,   /* XDP where interface, privileges and kernel allow, else sockets */
+	XFR_ENGINE_XDP,	   /* XDP receiver + in-kernel live-frames generator */
+	XFR_ENGINE_AFXDP,  /* XDP receiver redirecting to AF_XDP + AF_XDP TX generator */
+};
+
+/* --xdp-mode: what the XDP receiver does with a counted test packet. */
+enum xfr_xdp_mode {
+	XFR_XDP_MODE_DEFAULT,  /* drop for xdp, redirect for afxdp */
+	XFR_XDP_MODE_DROP,     /* count-and-drop: the sink for floods */
+	XFR_XDP_MODE_PASS,     /* count-and-pass: the socket still receives */
+	XFR_XDP_MODE_REDIRECT, /* count, then redirect to AF_XDP sockets */
+};
+
 enum xfr_log_level {
 	XFR_LOG_ERROR,
 	XFR_LOG_WARN,
@@ -110,6 +127,14 @@ struct xfr_config {
 	uint32_t busy_poll_us;	     /* --busy-poll USEC: SO_BUSY_POLL on data sockets */
 	bool probe_mtu;		     /* --probe-mtu: path-MTU probe instead of a throughput test */
 	bool no_offload;	     /* --no-gso: no UDP_SEGMENT / UDP_GRO (for comparisons) */
+
+	/* kernel data plane (client and server) */
+	enum xfr_engine_req engine; /* --engine; client default socket, server default auto */
+	bool engine_set;
+	char iface[16];	 /* --iface; "" = the interface of the route to the peer */
+	uint32_t queues; /* --queues: AF_XDP sockets / generator threads; 0 = one per stream */
+	enum xfr_xdp_mode xdp_mode; /* --xdp-mode */
+	bool drop_reasons;	    /* --drop-reasons: kfree_skb reasons for the test's flows */
 
 	/* client: how to report */
 	uint32_t interval_ms;	      /* -i; default 1000; 0 = no interval rows */

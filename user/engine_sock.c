@@ -6,8 +6,8 @@
  * engine_sock_tcp.c and engine_sock_udp.c.
  *
  * UDP receivers never see an EOF: they end only on stop(). done_fd therefore
- * fires when every flow has ended, which for UDP means every sending flow
- * finished (budget or error) and this side has no receiving flow.
+ * fires when every flow has ended, or for UDP when every sending flow finished
+ * (budget or error): --bidir -n ends when this side's budget is through.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -299,12 +299,20 @@ static void flow_finished(struct sock_flow *f, int err)
 {
 	struct sock_eng *se = f->eng;
 	uint64_t one = 1;
+	bool fire;
 
 	pthread_mutex_lock(&se->lock);
 	SOCK_STORE(f->ctr.err, err < 0 ? -err : 0);
 	SOCK_STORE(f->ctr.done, true);
-	if (--se->live == 0 && se->p.done_fd >= 0 && write(se->p.done_fd, &one, sizeof(one)) < 0)
-		pr_debug("engine done_fd: %s", strerror(errno));
+	fire = --se->live == 0;
+
+	if (f->sending && --se->live_send == 0 && se->p.proto == XFR_PROTO_UDP)
+		fire = true;
+	if (fire && !se->done_said && se->p.done_fd >= 0) {
+		se->done_said = true;
+		if (write(se->p.done_fd, &one, sizeof(one)) < 0)
+			pr_debug("engine done_fd: %s", strerror(errno));
+	}
 	pthread_cond_broadcast(&se->cond);
 	pthread_mutex_unlock(&se->lock);
 }
@@ -403,6 +411,7 @@ static int spawn_flows(struct sock_eng *se)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	se->live = se->nflows;
+	se->live_send = se->nsend;
 	se->start_ns = time_mono_ns();
 	for (i = 0; i < se->nflows && !err; i++) {
 		err = -pthread_create(&se->flows[i].thread, NULL, flow_main, &se->flows[i]);

@@ -112,6 +112,8 @@ struct sock_eng {
 	pthread_mutex_t lock; /* with cond: pause, pacing sleeps, flow exits */
 	pthread_cond_t cond;  /* CLOCK_MONOTONIC */
 	uint32_t live;	      /* atomic: flow threads still running */
+	uint32_t live_send;   /* sending flow threads still running (under lock) */
+	bool done_said;	      /* done_fd written (under lock) */
 
 	bool warned_sendfile; /* atomic: explicit -Z fallback said once */
 	bool warned_msgzc;

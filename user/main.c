@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "doctor.h"
 #include "log.h"
 #include "server.h"
 
@@ -22,6 +23,9 @@ int main(int argc, char **argv)
 	log_set_level(cfg.log_level);
 	if (cfg.mode == XFR_MODE_SERVE)
 		return server_run(&cfg);
+	if (cfg.mode == XFR_MODE_DOCTOR)
+		return doctor_run(stdout, cfg.iface[0] ? cfg.iface : NULL,
+				  cfg.format == XFR_FMT_JSON);
 	/* Rows must reach a pipe as they happen, not when a buffer fills. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	return client_run(&cfg);

@@ -131,6 +131,8 @@ uint32_t srv_caps(const struct srv *s)
 
 	if (s->udp_single_port)
 		caps |= CAP_SINGLE_PORT_UDP_V1;
+	/* Always: a socket-only server still reads the fields and says why it runs sockets. */
+	caps |= CAP_XDP_V1;
 	return caps;
 }
 

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "ctrl.h"
+#include "dataplane.h"
 #include "engine.h"
 #include "net.h"
 #include "proto.h"
@@ -77,6 +78,7 @@ struct srv_test {
 	int stream_lfd[XFR_MAX_STREAMS];
 	struct ep_item stream_item[XFR_MAX_STREAMS];
 
+	struct dataplane dp; /* what this side runs for the test, and why */
 	struct engine *eng;
 	int done_fd, interval_fd, end_fd;
 	struct ep_item done_item, interval_item, end_item;

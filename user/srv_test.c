@@ -5,6 +5,7 @@
  * engine threads and is sampled on this test's interval timerfd.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -320,12 +321,49 @@ static const char *check_start(struct srv_test *t, const struct proto_test_start
 	return buf[0] ? buf : NULL;
 }
 
+/*
+ * The server's side of the data plane: what the client asked for (engine ext
+ * field, "" = socket), bounded by serve --engine. An explicit xdp/afxdp that
+ * cannot run here fails the test; auto falls back with a note in the ack.
+ */
+static const char *decide_engine(struct srv_test *t, const struct proto_test_start *r, char *buf,
+				 size_t len)
+{
+	int req = r->engine[0] ? dataplane_req_parse(r->engine) : XFR_ENGINE_SOCKET;
+	int mode = dataplane_mode_parse(r->xdp_mode);
+	bool kernel = req == XFR_ENGINE_XDP || req == XFR_ENGINE_AFXDP;
+
+	if (req < 0 || mode < 0) {
+		snprintf(buf, len, "field engine: \"%s\" / xdp_mode \"%s\" not known", r->engine,
+			 r->xdp_mode);
+		return buf;
+	}
+	if (t->srv->cfg->engine == XFR_ENGINE_SOCKET && req != XFR_ENGINE_SOCKET) {
+		memset(&t->dp, 0, sizeof(t->dp));
+		t->dp.drop_reasons = r->drop_reasons;
+		snprintf(t->dp.note, sizeof(t->dp.note),
+			 "engine socket: this server runs sockets only (serve --engine socket)");
+		if (!kernel)
+			return NULL;
+		snprintf(buf, len, "engine %s unavailable on the server: it runs sockets only",
+			 r->engine);
+		return buf;
+	}
+	if (dataplane_decide((enum xfr_engine_req)req, (enum xfr_xdp_mode)mode, r->proto,
+			     t->srv->cfg->iface, t->srv->cfg->queues, r->drop_reasons,
+			     (const struct sockaddr *)&t->peer.ss, &t->dp)) {
+		snprintf(buf, len, "%s on the server", t->dp.note);
+		return buf;
+	}
+	return NULL;
+}
+
 static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 {
 	struct proto_msg ack;
 	char why[PROTO_TEXT_MAX];
 
-	if (check_start(t, r, why, sizeof(why))) {
+	if (check_start(t, r, why, sizeof(why)) || decide_engine(t, r, why, sizeof(why))) {
 		fail(t, "%s", why);
 		return;
 	}
@@ -339,6 +377,10 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 		fail(t, "server error: cannot open data ports");
 		return;
 	}
+	snprintf(ack.ack.engine, sizeof(ack.ack.engine), "%s", engsel_name(t->dp.engine));
+	snprintf(ack.ack.engine_note, sizeof(ack.ack.engine_note), "%s", t->dp.note);
+	if (t->dp.note[0])
+		pr_info("%s: test %s: %s", t->peer_str, r->id, t->dp.note);
 	pr_info("%s: test %s: %s, %u stream%s, %s, %u s%s", t->peer_str, r->id,
 		r->proto == XFR_PROTO_UDP ? "UDP" : "TCP", r->streams, r->streams > 1 ? "s" : "",
 		result_dir_name(r->dir), t->duration_s,
@@ -404,10 +446,20 @@ static int engine_setup(struct srv_test *t)
 		if (send && !t->req.has_bitrate)
 			p.bitrate = XFR_DEFAULT_UDP_RATE;
 	}
-	t->eng = engine_new(&engine_sock_ops);
-	if (!t->eng)
-		return -ENOMEM;
-	err = t->eng->ops->init(t->eng, &p);
+	char why[200];
+
+	t->eng = dataplane_engine(&t->dp, &p, why, sizeof(why));
+	if (!t->eng) {
+		err = errno ? -errno : -ENOMEM;
+		pr_err("%s: test %s: %s", t->peer_str, t->req.id, why);
+		for (uint32_t i = 0; i < t->req.streams; i++) {
+			if (t->fds[i] >= 0)
+				close(t->fds[i]);
+			t->fds[i] = -1;
+		}
+		return err;
+	}
+	err = 0;
 	for (uint32_t i = 0; !err && i < t->req.streams; i++) {
 		err = t->eng->ops->add_stream(t->eng, i, t->fds[i], send, recv, XFR_FLOW_DOWN);
 		t->fds[i] = -1; /* the engine owns it now, also on error */
@@ -527,7 +579,7 @@ static void send_udp_ack(int fd, uint32_t idx, const unsigned char *token)
 void srv_test_udp_hello(struct srv_test *t, uint32_t idx, const struct net_addr *peer, int u)
 {
 	struct net_addr local = {.len = sizeof(local.ss)};
-	int fd;
+	int fd, ack_fd;
 
 	if (t->state != TS_STREAMS || idx >= t->req.streams) {
 		if (t->state == TS_RUNNING && idx < t->req.streams)
@@ -547,8 +599,17 @@ void srv_test_udp_hello(struct srv_test *t, uint32_t idx, const struct net_addr 
 		fail(t, "server error: cannot open UDP stream %u", idx);
 		return;
 	}
-	send_udp_ack(fd, idx, t->udp_token);
+	/*
+	 * Ack after the stream is taken: the last one starts the engine, and a
+	 * kernel receiver must be attached before the client starts sending.
+	 */
+	ack_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	stream_connected(t, fd, idx);
+	if (ack_fd >= 0) {
+		if (!t->dead)
+			send_udp_ack(ack_fd, idx, t->udp_token);
+		close(ack_fd);
+	}
 }
 
 /*
@@ -809,6 +870,9 @@ static void on_done(struct srv_test *t)
 	if (read(t->done_fd, &v, sizeof(v)) < 0)
 		return;
 	drop_item(t, &t->done_item, &t->done_fd);
+	/* UDP --bidir: our half is through; the client's finish ends the test. */
+	if (t->req.proto == XFR_PROTO_UDP && t->req.dir == XFR_DIR_BIDIR)
+		return;
 	/* Every flow ended: budget sent/received, or the client closed its streams. */
 	finish(t, "complete", !t->req.has_byte_budget);
 }
@@ -850,6 +914,8 @@ static bool start_drain(struct srv_test *t)
 	    t->ended)
 		return false;
 	drop_item(t, &t->interval_item, &t->interval_fd);
+	/* The end timer is not read: left in epoll it would end the drain at once. */
+	drop_item(t, &t->end_item, &t->end_fd);
 	t->drain_end_ns = time_mono_ns();
 	t->eng->ops->pause(t->eng); /* bidir: our senders stop on time too */
 	if (add_timer(t, &t->drain_fd, &t->drain_item, EP_TEST_DRAIN) ||

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One side's data plane for one test: which engine runs (engsel.h's decision
+ * for the interface toward the peer), which observers ride along (drop
+ * reasons, BPF TCP figures), and the engine built from that. Shared by the
+ * client and the server so both decide and say it the same way.
+ */
+#ifndef XFR_USER_DATAPLANE_H
+#define XFR_USER_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "engine.h"
+#include "engsel.h"
+
+struct dataplane {
+	enum engsel_engine engine;
+	enum xfr_xdp_mode mode;
+	bool drop_reasons;
+	bool bpf_tcp;
+	char iface[16];
+	uint32_t queues;
+	char note[160]; /* one line: what runs and why ("" = sockets as asked) */
+};
+
+/*
+ * Decide for this side. @peer: the other end (the route to it names the
+ * interface unless @iface is set). Returns 0, or -EPERM / -EOPNOTSUPP with
+ * dp->note holding the one-line reason when an explicit xdp/afxdp cannot run.
+ */
+int dataplane_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, enum xfr_proto proto,
+		     const char *iface, uint32_t queues, bool drop_reasons,
+		     const struct sockaddr *peer, struct dataplane *dp);
+
+/*
+ * Build the engine for @dp with @p (kind, mode, iface, queues and the
+ * observer flags are filled from dp) and init it. NULL with errno and a
+ * one-line reason in @why.
+ */
+struct engine *dataplane_engine(struct dataplane *dp, struct engine_params *p, char *why,
+				size_t whylen);
+
+/* "socket" / "auto" / "xdp" / "afxdp" and back (-1 = unknown). */
+const char *dataplane_req_name(enum xfr_engine_req r);
+int dataplane_req_parse(const char *s);
+/* "drop" / "pass" / "redirect" ("" for DEFAULT) and back (DEFAULT for ""; -1 = unknown). */
+const char *dataplane_mode_name(enum xfr_xdp_mode m);
+int dataplane_mode_parse(const char *s);
+
+#endif /* XFR_USER_DATAPLANE_H */

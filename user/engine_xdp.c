@@ -1,0 +1,948 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel data plane behind the engine ops (UDP only). The control code
+ * still sets up one connected UDP socket per stream (handshake, port
+ * reservation); this engine takes its 5-tuple and then:
+ *
+ *  - sends with the in-kernel live-frames generator (kind XDP, xdp_gen.h) or
+ *    AF_XDP TX sockets (kind AFXDP, afxdp.h), frames built once per flow
+ *    (frame.h) towards the next hop's MAC, paced to -b, bounded by -n;
+ *  - receives in XDP (xdp_rx.h): count-and-drop and redirect-to-AF_XDP read
+ *    every figure from the XDP counter; count-and-pass hands the socket to an
+ *    inner socket engine as well, so a sample shows what XDP counted beside
+ *    what the socket got.
+ *
+ * Sender threads: one per flow for live frames; for AF_XDP one per TX queue,
+ * flows spread over them round-robin (a queue takes one socket).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "afxdp.h"
+#include "engine.h"
+#include "frame.h"
+#include "log.h"
+#include "netinfo.h"
+#include "pacing.h"
+#include "timeutil.h"
+#include "xdp_gen.h"
+#include "xdp_rx.h"
+
+#define XE_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define XE_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define XE_ADD(x, v)   __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
+
+/*
+ * Frames per live-frames run. A run of more than one frame costs ~25-30 ms
+ * unless the program is attached somewhere (the kernel re-registers it in its
+ * XDP dispatcher around the run, two RCU grace periods): with the program
+ * attached to the egress interface runs are cheap and short; without, floods
+ * run long (interrupted by a signal to pause or stop) and paced flows carry
+ * 100 ms of credit to absorb the cost.
+ */
+#define LIVE_CHUNK_CHEAP 1024
+#define LIVE_CHUNK_LONG	 (1U << 20)
+#define LIVE_SLOW_CREDIT 100 /* ms of credit for paced flows without the attachment */
+#define AFXDP_CHUNK	 64  /* frames per AF_XDP send call */
+#define MAX_TX_QUEUE	 64
+#define NEIGH_WAIT	 2000 /* ms to resolve the next hop's MAC */
+
+struct xeng;
+
+struct xflow {
+	/* written by the sender thread, read by sample() */
+	uint64_t packets;
+	uint64_t calls;
+	uint64_t ring_full;
+	int err;
+	bool done;
+	struct xeng *xe;
+	uint32_t stream;
+	enum xfr_flow_dir dir;
+	bool sending;
+	int ifindex;
+	/* sending */
+	struct frame_tmpl *tmpl;
+	uint32_t gen_slot;
+	uint64_t seq; /* AF_XDP: next sequence (thread-owned) */
+	struct pacing pace;
+	uint32_t min_batch; /* paced: frames per call at least */
+	bool paced;
+	bool cheap; /* live frames: the program is attached to ifindex (short runs) */
+	bool budget_out;
+	/* receiving in XDP */
+	struct xdp_rx *rx;
+	struct xdp_flow_key key;
+	int rx_slot;
+	bool via_sock; /* count-and-pass: the inner socket engine receives it too */
+} __attribute__((aligned(64)));
+
+struct xthread {
+	struct xeng *xe;
+	pthread_t th;
+	bool started;
+	struct afxdp *tx; /* AF_XDP: this thread's socket */
+	uint32_t queue;
+	struct xflow *flows[XFR_MAX_FLOWS];
+	uint32_t nflows;
+};
+
+struct xeng {
+	struct engine_params p;
+	struct xflow flows[XFR_MAX_FLOWS];
+	uint32_t nflows;
+	uint32_t nsend;
+	int fds[XFR_MAX_STREAMS];
+	struct engine *inner; /* count-and-pass receivers */
+	uint32_t inner_flows;
+	struct engine_sample *tmp;
+	struct xdp_gen *gen;
+	int gen_links[XFR_MAX_FLOWS]; /* live frames: the program attached to egress interfaces */
+	int gen_ifindex[XFR_MAX_FLOWS];
+	uint32_t ngen_links;
+	uint32_t ngen_slots;
+	struct xthread threads[XFR_MAX_FLOWS];
+	uint32_t nthreads;
+	uint32_t live; /* sender threads still running (atomic) */
+	bool budgeted;
+	uint64_t budget_left; /* atomic, bytes */
+	bool stop;	      /* atomic */
+	bool paused;	      /* atomic */
+	uint64_t resume_gen;  /* atomic */
+	uint64_t start_ns;
+	bool started, stopped;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL),
+			      .tv_nsec = (long)(ns % 1000000000ULL)};
+
+	nanosleep(&ts, NULL);
+}
+
+static int xe_init(struct engine *e, const struct engine_params *p)
+{
+	struct xeng *xe;
+
+	if (p->proto != XFR_PROTO_UDP || !p->streams || p->streams > XFR_MAX_STREAMS)
+		return -EINVAL;
+	xe = calloc(1, sizeof(*xe));
+	if (!xe)
+		return -ENOMEM;
+	xe->p = *p;
+	if (!xe->p.length)
+		xe->p.length = XFR_DEFAULT_UDP_LEN;
+	for (uint32_t i = 0; i < XFR_MAX_STREAMS; i++)
+		xe->fds[i] = -1;
+	xe->budgeted = p->byte_budget > 0;
+	xe->budget_left = p->byte_budget;
+	e->priv = xe;
+	return 0;
+}
+
+/* Address and port of one end of fd, IPv4-mapped IPv6 folded to IPv4. */
+static int sock_end(int fd, bool peer, int *family, uint8_t addr[16], uint16_t *port_be)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+		      : getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	if (rc)
+		return -errno;
+	memset(addr, 0, 16);
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		*family = AF_INET;
+		memcpy(addr, &s4->sin_addr, 4);
+		*port_be = s4->sin_port;
+		return 0;
+	}
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		*port_be = s6->sin6_port;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			*family = AF_INET;
+			memcpy(addr, &s6->sin6_addr.s6_addr[12], 4);
+		} else {
+			*family = AF_INET6;
+			memcpy(addr, &s6->sin6_addr, 16);
+		}
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+static void to_sockaddr(int family, const uint8_t *addr, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, addr, 4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, addr, 16);
+	}
+}
+
+/* The interface toward the peer (--iface wins) and the next hop on it. */
+static int flow_route(struct xeng *xe, int family, const uint8_t *peer, int *ifindex,
+		      uint8_t nexthop[16])
+{
+	struct sockaddr_storage ss;
+	struct netinfo_route r;
+	struct netinfo_iface ifi;
+	int err;
+
+	to_sockaddr(family, peer, &ss);
+	err = netinfo_route_get((struct sockaddr *)&ss, &r);
+	if (err) {
+		pr_err("xdp: no route to the peer: %s\n", strerror(-err));
+		return err;
+	}
+	*ifindex = r.ifindex;
+	memcpy(nexthop, r.has_gateway ? r.nexthop : peer, 16);
+	if (!xe->p.iface[0])
+		return 0;
+	err = netinfo_iface_get(xe->p.iface, 0, &ifi);
+	if (err) {
+		pr_err("xdp: --iface %s: no such interface\n", xe->p.iface);
+		return err;
+	}
+	if (ifi.ifindex != r.ifindex)
+		pr_warn("xdp: --iface %s is not the route's interface %s toward the peer\n",
+			xe->p.iface, r.ifname);
+	*ifindex = ifi.ifindex;
+	return 0;
+}
+
+static int sender_setup(struct xeng *xe, struct xflow *f, int fd)
+{
+	struct frame_spec s = {.tos = -1, .zeros = xe->p.payload == XFR_PAYLOAD_ZEROS};
+	uint16_t sport, dport;
+	struct netinfo_iface ifi;
+	uint8_t nexthop[16];
+	int family, err;
+	uint32_t hdrs;
+
+	err = sock_end(fd, false, &s.family, s.saddr, &sport);
+	if (!err)
+		err = sock_end(fd, true, &family, s.daddr, &dport);
+	if (err)
+		return err;
+	err = flow_route(xe, s.family, s.daddr, &f->ifindex, nexthop);
+	if (err)
+		return err;
+	err = netinfo_iface_get(NULL, f->ifindex, &ifi);
+	if (err)
+		return err;
+	hdrs = s.family == AF_INET ? 28 : 48;
+	if (xe->p.length + hdrs > ifi.mtu) {
+		pr_err("xdp: a %u-byte datagram does not fit the MTU %u of %s (kernel generators do "
+		       "not fragment; use -l %u or less)\n",
+		       xe->p.length, ifi.mtu, ifi.name, ifi.mtu - hdrs);
+		return -EMSGSIZE;
+	}
+	memcpy(s.src_mac, ifi.mac, 6);
+	err = netinfo_neigh_mac(f->ifindex, s.family, nexthop, s.dst_mac, NEIGH_WAIT);
+	if (err) {
+		pr_err("xdp: cannot resolve the next hop's MAC on %s: %s\n", ifi.name,
+		       strerror(-err));
+		return err;
+	}
+	s.sport = ntohs(sport);
+	s.dport = ntohs(dport);
+	s.payload_len = xe->p.length;
+	f->tmpl = malloc(sizeof(*f->tmpl));
+	if (!f->tmpl)
+		return -ENOMEM;
+	err = frame_build(&s, f->tmpl);
+	if (err)
+		pr_err("xdp: cannot build the test frame: %s\n", strerror(-err));
+	return err;
+}
+
+static int receiver_setup(struct xeng *xe, struct xflow *f, int fd)
+{
+	static const uint32_t modes[] = {
+		[XFR_XDP_MODE_DROP] = XDP_COUNT_DROP,
+		[XFR_XDP_MODE_PASS] = XDP_COUNT_PASS,
+		[XFR_XDP_MODE_REDIRECT] = XDP_COUNT_REDIRECT,
+	};
+	uint8_t local[16], peer[16], nexthop[16];
+	uint16_t lport, pport;
+	int family, pfam, err;
+	char why[160] = "";
+
+	err = sock_end(fd, false, &family, local, &lport);
+	if (!err)
+		err = sock_end(fd, true, &pfam, peer, &pport);
+	if (err)
+		return err;
+	err = flow_route(xe, family, peer, &f->ifindex, nexthop);
+	if (err)
+		return err;
+	err = xdp_rx_get(f->ifindex, modes[xe->p.xdp_mode], xe->p.queues, &f->rx, why, sizeof(why));
+	if (err) {
+		pr_err("xdp: %s\n", why);
+		return err;
+	}
+	xdp_count_key(&f->key, family, peer, local, pport, lport);
+	f->rx_slot = xdp_rx_add(f->rx, &f->key);
+	if (f->rx_slot < 0) {
+		err = f->rx_slot;
+		pr_err("xdp: cannot register the flow: %s\n", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static struct xflow *flow_new(struct xeng *xe, uint32_t idx, bool sending, enum xfr_flow_dir dir)
+{
+	struct xflow *f = &xe->flows[xe->nflows++];
+
+	memset(f, 0, sizeof(*f));
+	f->xe = xe;
+	f->stream = idx;
+	f->sending = sending;
+	f->dir = dir;
+	f->rx_slot = -1;
+	return f;
+}
+
+static int inner_add(struct xeng *xe, uint32_t idx, int fd, enum xfr_flow_dir dir_send)
+{
+	struct engine_params ip = xe->p;
+	int dfd, err;
+
+	if (!xe->inner) {
+		ip.byte_budget = 0;
+		ip.done_fd = -1;
+		xe->inner = engine_new(&engine_sock_ops);
+		if (!xe->inner)
+			return -ENOMEM;
+		err = xe->inner->ops->init(xe->inner, &ip);
+		if (err)
+			return err;
+	}
+	/* The inner engine owns what it gets: give it a duplicate, keep ours. */
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return -errno;
+	xe->inner_flows++;
+	return xe->inner->ops->add_stream(xe->inner, idx, dfd, false, true, dir_send);
+}
+
+static bool gen_attach(struct xeng *xe, int ifindex);
+
+/*
+ * Live frames: load the generator (once) and give the flow its slot, at
+ * add_stream time so that start() is quick (the peer's clock is running).
+ * After the flow's receiving sibling, so the attachment decision sees it.
+ */
+static int gen_prepare(struct xeng *xe, struct xflow *f)
+{
+	int err;
+
+	if (xe->p.kind != XFR_ENGINE_XDP)
+		return 0;
+	if (!xe->gen) {
+		xe->gen = xdp_gen_open();
+		if (!xe->gen) {
+			err = -errno;
+			pr_err("xdp: cannot load the live-frames generator: %s\n", strerror(-err));
+			return err;
+		}
+	}
+	f->cheap = gen_attach(xe, f->ifindex);
+	f->gen_slot = xe->ngen_slots++;
+	return xdp_gen_flow(xe->gen, f->gen_slot, f->tmpl);
+}
+
+static int xe_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bool recv,
+			 enum xfr_flow_dir dir_send)
+{
+	struct xeng *xe = e->priv;
+	enum xfr_flow_dir dir_recv = dir_send == XFR_FLOW_UP ? XFR_FLOW_DOWN : XFR_FLOW_UP;
+	struct xflow *f, *fs = NULL;
+	int err = 0;
+
+	if (idx >= XFR_MAX_STREAMS || xe->fds[idx] >= 0 || xe->started) {
+		close(fd);
+		return -EINVAL;
+	}
+	xe->fds[idx] = fd;
+	if (send) {
+		fs = flow_new(xe, idx, true, dir_send);
+		xe->nsend++;
+		err = sender_setup(xe, fs, fd);
+	}
+	if (!err && recv) {
+		f = flow_new(xe, idx, false, dir_recv);
+		err = receiver_setup(xe, f, fd);
+		if (!err && xe->p.xdp_mode == XFR_XDP_MODE_PASS) {
+			f->via_sock = true;
+			err = inner_add(xe, idx, fd, dir_send);
+		}
+	}
+	if (!err && fs)
+		err = gen_prepare(xe, fs);
+	return err;
+}
+
+/* Frames a paced flow may send now (0: wait *wait_ns). */
+static uint32_t flow_allow(struct xflow *f, uint32_t max, uint64_t now, uint64_t *wait_ns)
+{
+	uint32_t len = f->xe->p.length;
+	uint64_t credit, n;
+
+	if (!f->paced)
+		return max;
+	/* Catch up in small steps: a big burst would overflow the next hop's ring. */
+	if (max > 2 * f->min_batch)
+		max = 2 * f->min_batch;
+	pacing_delay_ns(&f->pace, 0, now); /* forget credit beyond one burst */
+	if (now <= f->pace.t_ns) {
+		*wait_ns = pacing_delay_ns(&f->pace, len, now);
+		return 0;
+	}
+	credit = (now - f->pace.t_ns) * f->pace.rate_bps / 8 / 1000000000ULL;
+	if (credit > f->pace.burst)
+		credit = f->pace.burst;
+	n = credit / len;
+	if (n < f->min_batch) {
+		*wait_ns = pacing_delay_ns(&f->pace, (uint64_t)f->min_batch * len, now);
+		return 0;
+	}
+	return n < max ? (uint32_t)n : max;
+}
+
+/*
+ * Each generator call has a fixed cost (a BPF_PROG_RUN sets up its page pool,
+ * an AF_XDP kick is a syscall): a paced flow sends at least what 1 ms of its
+ * rate is worth per call (up to 64 frames), so slow clocks and call costs do
+ * not cap the rate.
+ */
+static uint32_t min_batch(uint64_t rate_bps, uint32_t len)
+{
+	uint64_t n = rate_bps / 8 / 1000 / len;
+
+	return n < 1 ? 1 : n > 64 ? 64 : (uint32_t)n;
+}
+
+/* Claim n frames of the -n budget: how many may go (the last one may be short of bytes). */
+static uint32_t flow_budget(struct xflow *f, uint32_t n)
+{
+	struct xeng *xe = f->xe;
+	uint64_t len = xe->p.length, want = n * len, left, take;
+
+	if (!xe->budgeted)
+		return n;
+	left = XE_LOAD(xe->budget_left);
+	do {
+		take = left < want ? left : want;
+		if (!take)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&xe->budget_left, &left, left - take, true,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return (uint32_t)((take + len - 1) / len);
+}
+
+/* Live frames: frames the program stamped are the frames sent (runs may be interrupted). */
+static int live_send(struct xeng *xe, struct xflow *f, uint32_t n)
+{
+	uint64_t before = xdp_gen_sent(xe->gen, f->gen_slot);
+	int err;
+
+	/* Without the attachment single-frame runs are the cheap ones. */
+	if (!f->cheap && n <= 16) {
+		for (uint32_t i = 0; i < n; i++) {
+			err = xdp_gen_run(xe->gen, f->gen_slot, f->ifindex, 1, 1);
+			if (err < 0)
+				return err;
+		}
+	} else {
+		err = xdp_gen_run(xe->gen, f->gen_slot, f->ifindex, n, n < 64 ? n : 64);
+		if (err < 0 && err != -EINTR)
+			return err;
+	}
+	return (int)(xdp_gen_sent(xe->gen, f->gen_slot) - before);
+}
+
+static int flow_send(struct xthread *t, struct xflow *f, uint32_t n)
+{
+	struct xeng *xe = t->xe;
+	int got;
+
+	if (t->tx) {
+		uint64_t ts = (now_ns() - xe->start_ns) / 1000;
+
+		got = afxdp_tx_send(t->tx, f->tmpl, &f->seq, ts, n);
+		if (got >= 0 && (uint32_t)got < n)
+			XE_ADD(f->ring_full, 1);
+	} else {
+		got = live_send(xe, f, n);
+	}
+	if (got > 0) {
+		XE_ADD(f->packets, (uint64_t)got);
+		XE_ADD(f->calls, 1);
+		if (f->paced)
+			pacing_sent(&f->pace, (uint64_t)got * xe->p.length);
+	}
+	return got;
+}
+
+/* One round over the thread's flows; returns how long to sleep (0 = go on). */
+static uint32_t flow_chunk(const struct xthread *t, const struct xflow *f)
+{
+	if (t->tx)
+		return AFXDP_CHUNK;
+	return f->cheap ? LIVE_CHUNK_CHEAP : LIVE_CHUNK_LONG;
+}
+
+static uint64_t thread_round(struct xthread *t, uint32_t *active)
+{
+	uint64_t now = now_ns(), wait = 1000000, w;
+	bool sent = false;
+	uint32_t n;
+	int got;
+
+	*active = 0;
+	for (uint32_t i = 0; i < t->nflows; i++) {
+		struct xflow *f = t->flows[i];
+
+		if (XE_LOAD(f->done))
+			continue;
+		(*active)++;
+		w = wait;
+		n = flow_allow(f, flow_chunk(t, f), now, &w);
+		if (!n) {
+			wait = w < wait ? w : wait;
+			continue;
+		}
+		n = flow_budget(f, n);
+		if (!n) {
+			XE_STORE(f->done, true);
+			(*active)--;
+			continue;
+		}
+		got = flow_send(t, f, n);
+		if (got < 0) {
+			pr_err("xdp: stream %u: sending failed: %s\n", f->stream, strerror(-got));
+			XE_STORE(f->err, -got);
+			XE_STORE(f->done, true);
+			(*active)--;
+			continue;
+		}
+		sent = true;
+	}
+	return sent ? 0 : wait;
+}
+
+static void thread_pause(struct xthread *t, uint64_t *gen)
+{
+	struct xeng *xe = t->xe;
+	uint64_t g;
+
+	while (XE_LOAD(xe->paused) && !XE_LOAD(xe->stop))
+		sleep_ns(1000000);
+	g = XE_LOAD(xe->resume_gen);
+	if (g == *gen)
+		return;
+	*gen = g;
+	for (uint32_t i = 0; i < t->nflows; i++)
+		if (t->flows[i]->paced)
+			pacing_reset(&t->flows[i]->pace, now_ns());
+}
+
+static void thread_done(struct xthread *t)
+{
+	struct xeng *xe = t->xe;
+	uint64_t one = 1;
+
+	if (t->tx)
+		afxdp_tx_flush(t->tx, 200);
+	for (uint32_t i = 0; i < t->nflows; i++)
+		XE_STORE(t->flows[i]->done, true);
+	if (__atomic_sub_fetch(&xe->live, 1, __ATOMIC_RELAXED) == 0 && xe->p.done_fd >= 0 &&
+	    write(xe->p.done_fd, &one, sizeof(one)) < 0)
+		pr_debug("xdp: done_fd: %s\n", strerror(errno));
+}
+
+static void thread_pin(struct xthread *t, uint32_t i)
+{
+	struct xeng *xe = t->xe;
+	cpu_set_t set;
+
+	if (!xe->p.cpus || !xe->p.ncpus)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(xe->p.cpus[i % xe->p.ncpus], &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static void *thread_main(void *arg)
+{
+	struct xthread *t = arg;
+	struct xeng *xe = t->xe;
+	uint64_t gen = 0, wait;
+	uint32_t active = t->nflows;
+
+	thread_pin(t, (uint32_t)(t - xe->threads));
+	while (active && !XE_LOAD(xe->stop)) {
+		if (XE_LOAD(xe->paused) || XE_LOAD(xe->resume_gen) != gen) {
+			thread_pause(t, &gen);
+			continue;
+		}
+		wait = thread_round(t, &active);
+		if (wait)
+			sleep_ns(wait > 1000000 ? 1000000 : wait);
+	}
+	thread_done(t);
+	return NULL;
+}
+
+/* Sender threads: live frames one per flow; AF_XDP one per TX queue. */
+static int threads_plan(struct xeng *xe)
+{
+	struct netinfo_iface ifi;
+	uint32_t nq = xe->nsend, k = 0;
+	int err;
+
+	if (!xe->nsend)
+		return 0;
+	if (xe->p.kind == XFR_ENGINE_AFXDP) {
+		struct xflow *first = NULL;
+
+		for (uint32_t i = 0; i < xe->nflows && !first; i++)
+			if (xe->flows[i].sending)
+				first = &xe->flows[i];
+		err = netinfo_iface_get(NULL, first->ifindex, &ifi);
+		if (err)
+			return err;
+		if (xe->p.queues)
+			nq = xe->p.queues;
+		if (nq > ifi.tx_queues)
+			nq = ifi.tx_queues ? ifi.tx_queues : 1;
+		if (nq > MAX_TX_QUEUE)
+			nq = MAX_TX_QUEUE;
+		if (xe->p.queues > nq)
+			pr_warn("xdp: %s has %u TX queue(s): using %u AF_XDP socket(s)\n", ifi.name,
+				ifi.tx_queues, nq);
+	}
+	xe->nthreads = nq;
+	for (uint32_t i = 0; i < xe->nflows; i++) {
+		struct xflow *f = &xe->flows[i];
+		struct xthread *t;
+
+		if (!f->sending)
+			continue;
+		t = &xe->threads[k++ % nq];
+		t->flows[t->nflows++] = f;
+	}
+	return 0;
+}
+
+/*
+ * Keep the generator in the kernel's XDP dispatcher by attaching it to the
+ * egress interface (it passes every received packet), unless this engine
+ * receives on that interface too (the counter needs the attachment) or
+ * another program holds it: then runs stay long (see LIVE_CHUNK_*).
+ */
+static bool gen_attach(struct xeng *xe, int ifindex)
+{
+	int fd;
+
+	for (uint32_t i = 0; i < xe->ngen_links; i++)
+		if (xe->gen_ifindex[i] == ifindex)
+			return xe->gen_links[i] >= 0;
+	for (uint32_t i = 0; i < xe->nflows; i++)
+		if (!xe->flows[i].sending && xe->flows[i].ifindex == ifindex)
+			return false;
+	fd = xdp_gen_attach(xe->gen, ifindex);
+	if (fd < 0)
+		pr_debug("xdp: live frames without the egress attachment: %s\n", strerror(-fd));
+	xe->gen_ifindex[xe->ngen_links] = ifindex;
+	xe->gen_links[xe->ngen_links++] = fd;
+	return fd >= 0;
+}
+
+/* Interrupt long live-frames runs (pause, stop): a handler that does nothing, no restart. */
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+static void threads_kick(struct xeng *xe)
+{
+	for (uint32_t i = 0; i < xe->nthreads; i++) {
+		struct xthread *t = &xe->threads[i];
+		bool long_runs = false;
+
+		for (uint32_t j = 0; j < t->nflows; j++)
+			long_runs |= !t->flows[j]->cheap;
+		if (t->started && !t->tx && long_runs)
+			pthread_kill(t->th, SIGUSR1);
+	}
+}
+
+static int senders_prepare(struct xeng *xe)
+{
+	uint64_t rate = pacing_flow_rate(xe->p.bitrate, xe->nsend), now = now_ns();
+	int err;
+
+	for (uint32_t i = 0; i < xe->nflows; i++) {
+		struct xflow *f = &xe->flows[i];
+		uint64_t burst;
+
+		if (!f->sending)
+			continue;
+		if (rate) {
+			f->paced = true;
+			f->min_batch = min_batch(rate, xe->p.length);
+			burst = pacing_burst(rate, xe->p.length * f->min_batch);
+			if (xe->gen && !f->cheap && burst < rate / 8 * LIVE_SLOW_CREDIT / 1000)
+				burst = rate / 8 * LIVE_SLOW_CREDIT / 1000;
+			pacing_init(&f->pace, rate, burst, now);
+		}
+	}
+	err = threads_plan(xe);
+	for (uint32_t i = 0; !err && xe->p.kind == XFR_ENGINE_AFXDP && i < xe->nthreads; i++) {
+		struct xthread *t = &xe->threads[i];
+
+		t->queue = i;
+		t->tx = afxdp_tx_open(t->flows[0]->ifindex, i, t->flows[0]->tmpl->len);
+		if (!t->tx) {
+			err = -errno;
+			pr_err("xdp: cannot open an AF_XDP socket on queue %u: %s\n", i,
+			       strerror(-err));
+		}
+	}
+	return err;
+}
+
+static int xe_start(struct engine *e)
+{
+	struct xeng *xe = e->priv;
+	int err;
+
+	xe->start_ns = now_ns();
+	err = senders_prepare(xe);
+	if (err)
+		return err;
+	if (xe->inner) {
+		err = xe->inner->ops->start(xe->inner);
+		if (err)
+			return err;
+	}
+	if (xe->gen) {
+		struct sigaction sa = {.sa_handler = on_kick};
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGUSR1, &sa, NULL);
+	}
+	xe->started = true;
+	XE_STORE(xe->live, xe->nthreads);
+	for (uint32_t i = 0; i < xe->nthreads; i++) {
+		struct xthread *t = &xe->threads[i];
+
+		t->xe = xe;
+		err = pthread_create(&t->th, NULL, thread_main, t);
+		if (err) {
+			XE_STORE(xe->stop, true);
+			return -err;
+		}
+		t->started = true;
+	}
+	return 0;
+}
+
+static void sample_sender(const struct xflow *f, uint32_t len, struct engine_flow_sample *s)
+{
+	uint64_t pk = XE_LOAD(f->packets);
+
+	s->bytes = pk * len;
+	s->calls = XE_LOAD(f->calls);
+	s->udp.packets = pk;
+	s->udp.err_nobufs = XE_LOAD(f->ring_full);
+	s->done = XE_LOAD(f->done);
+	s->err = XE_LOAD(f->err);
+}
+
+static void sample_xdp(const struct xflow *f, struct engine_flow_sample *s, bool all)
+{
+	struct xdp_count_stats st;
+
+	if (xdp_rx_read(f->rx, f->rx_slot, &st))
+		return;
+	s->has_xdp = true;
+	s->xdp_sink = all;
+	s->xdp_packets = st.packets;
+	s->xdp_bytes = st.bytes;
+	if (!all)
+		return;
+	s->bytes = st.bytes;
+	s->calls = st.packets;
+	s->udp.packets = st.packets;
+	s->udp.lost = st.lost;
+	s->udp.out_of_order = st.out_of_order;
+	s->udp.duplicates = st.duplicates;
+	s->udp.next_seq = st.next_seq;
+	s->udp.malformed = st.malformed;
+	s->udp.jitter_us = (double)st.jitter_us16 / 16.0;
+	s->udp.jitter_max_us = (double)st.jitter_max_us16 / 16.0;
+}
+
+static struct engine_flow_sample *inner_flow(struct engine_sample *in, const struct xflow *f)
+{
+	for (uint32_t i = 0; i < in->nflows; i++)
+		if (in->flows[i].stream == f->stream && in->flows[i].dir == f->dir &&
+		    !in->flows[i].sending)
+			return &in->flows[i];
+	return NULL;
+}
+
+static int xe_sample(struct engine *e, struct engine_sample *out)
+{
+	struct xeng *xe = e->priv;
+	struct engine_flow_sample *s, *in;
+
+	if (xe->inner && !xe->tmp && !(xe->tmp = calloc(1, sizeof(*xe->tmp))))
+		return -ENOMEM;
+	if (xe->inner)
+		xe->inner->ops->sample(xe->inner, xe->tmp);
+	out->t_ns = now_ns();
+	out->nflows = 0;
+	for (uint32_t i = 0; i < xe->nflows; i++) {
+		const struct xflow *f = &xe->flows[i];
+
+		s = &out->flows[out->nflows++];
+		memset(s, 0, sizeof(*s));
+		if (f->via_sock && (in = inner_flow(xe->tmp, f)))
+			*s = *in;
+		s->stream = f->stream;
+		s->dir = f->dir;
+		s->sending = f->sending;
+		s->is_udp = true;
+		if (f->sending)
+			sample_sender(f, xe->p.length, s);
+		else
+			sample_xdp(f, s, !f->via_sock);
+	}
+	return 0;
+}
+
+static int xe_pause(struct engine *e)
+{
+	struct xeng *xe = e->priv;
+
+	XE_STORE(xe->paused, true);
+	threads_kick(xe);
+	return xe->inner ? xe->inner->ops->pause(xe->inner) : 0;
+}
+
+static int xe_resume(struct engine *e)
+{
+	struct xeng *xe = e->priv;
+
+	XE_ADD(xe->resume_gen, 1);
+	XE_STORE(xe->paused, false);
+	return xe->inner ? xe->inner->ops->resume(xe->inner) : 0;
+}
+
+static int xe_stop(struct engine *e, bool abortive)
+{
+	struct xeng *xe = e->priv;
+
+	if (xe->stopped)
+		return 0;
+	xe->stopped = true;
+	XE_STORE(xe->stop, true);
+	threads_kick(xe);
+	for (uint32_t i = 0; i < xe->nthreads; i++)
+		if (xe->threads[i].started)
+			pthread_join(xe->threads[i].th, NULL);
+	if (xe->inner)
+		xe->inner->ops->stop(xe->inner, abortive);
+	return 0;
+}
+
+static void xe_destroy(struct engine *e)
+{
+	struct xeng *xe = e->priv;
+
+	if (xe) {
+		xe_stop(e, true);
+		if (xe->inner)
+			xe->inner->ops->destroy(xe->inner);
+		for (uint32_t i = 0; i < xe->nthreads; i++)
+			if (xe->threads[i].tx)
+				afxdp_close(xe->threads[i].tx);
+		for (uint32_t i = 0; i < xe->nflows; i++) {
+			struct xflow *f = &xe->flows[i];
+
+			if (f->rx) {
+				if (f->rx_slot >= 0)
+					xdp_rx_del(f->rx, &f->key, f->rx_slot);
+				xdp_rx_put(f->rx);
+			}
+			free(f->tmpl);
+		}
+		for (uint32_t i = 0; i < xe->ngen_links; i++)
+			if (xe->gen_links[i] >= 0)
+				close(xe->gen_links[i]);
+		if (xe->gen)
+			xdp_gen_close(xe->gen);
+		for (uint32_t i = 0; i < XFR_MAX_STREAMS; i++)
+			if (xe->fds[i] >= 0)
+				close(xe->fds[i]);
+		free(xe->tmp);
+		free(xe);
+	}
+	free(e);
+}
+
+bool engine_xdp_sink(const struct engine *e)
+{
+	const struct xeng *xe = e->priv;
+
+	return e->ops == &engine_xdp_ops && xe && xe->p.xdp_mode != XFR_XDP_MODE_PASS;
+}
+
+const struct engine_ops engine_xdp_ops = {
+	.name = "xdp",
+	.init = xe_init,
+	.add_stream = xe_add_stream,
+	.start = xe_start,
+	.sample = xe_sample,
+	.pause = xe_pause,
+	.resume = xe_resume,
+	.stop = xe_stop,
+	.destroy = xe_destroy,
+};

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The XDP receiver of this process, shared by every test on an interface: one
+ * xdp_count program per interface attached through a bpf_link (native XDP,
+ * generic only as an announced fallback), flow slots handed out to tests, and
+ * in redirect mode the AF_XDP sockets (one per queue) drained by one thread.
+ * Reference counted: the last test to leave detaches. The control thread calls
+ * these; a mutex guards the registry anyway.
+ */
+#ifndef XFR_USER_XDP_RX_H
+#define XFR_USER_XDP_RX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xdp_count.h"
+
+struct xdp_rx;
+
+/*
+ * Get the receiver on @ifindex in @mode (enum xdp_count_mode), attaching it if
+ * none is there. @queues: AF_XDP sockets in redirect mode (0 = 1). -EBUSY when
+ * this process has it attached in another mode, or another program holds the
+ * interface; @why gets one line.
+ */
+int xdp_rx_get(int ifindex, uint32_t mode, uint32_t queues, struct xdp_rx **out, char *why,
+	       size_t whylen);
+/* Register a flow: a slot (>= 0) or -ENOSPC / -errno. */
+int xdp_rx_add(struct xdp_rx *rx, const struct xdp_flow_key *key);
+int xdp_rx_read(struct xdp_rx *rx, int slot, struct xdp_count_stats *st);
+void xdp_rx_del(struct xdp_rx *rx, const struct xdp_flow_key *key, int slot);
+/* Frames the AF_XDP sockets took (redirect mode), all queues. */
+uint64_t xdp_rx_afxdp_frames(struct xdp_rx *rx);
+bool xdp_rx_generic(const struct xdp_rx *rx);
+void xdp_rx_put(struct xdp_rx *rx);
+
+#endif /* XFR_USER_XDP_RX_H */
