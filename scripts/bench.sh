@@ -8,10 +8,15 @@
 #   iperf3 -u -l N is the same size on the wire), on loopback and across a veth
 #   pair between two namespaces (needs root). What the RECEIVER got: packets/s
 #   and Gbit/s, the loss each tool reported, and xfr/iperf3 ratios.
+#  XDP (BENCH_ONLY=xdp): packets/s at 64 B across the veth pair for iperf3, the
+#   socket engine, AF_XDP, live frames on one core and on all cores, and the
+#   bare XDP_DROP sink ceiling (tests/bench/xdp_ceiling.c); ratios to iperf3,
+#   all-cores live frames as a share of the ceiling, and whether sent equals
+#   received + lost.
 # Not a test: it never fails on a ratio (only when a tool cannot run).
 #
 #   scripts/bench.sh [path/to/xfr]
-#   env: BENCH_TIME (5 s per run), BENCH_ROUNDS (3), BENCH_ONLY (tcp|udp)
+#   env: BENCH_TIME (5 s per run), BENCH_ROUNDS (3), BENCH_ONLY (tcp|udp|xdp)
 set -euo pipefail
 
 XFR=${1:-build/xfr}
@@ -164,7 +169,7 @@ udp_veth_up() {
 	out=$("$(dirname "$0")/netns.sh" up "$NETNS") || { NETNS=; return 1; }
 	eval "$out"
 	# shellcheck disable=SC2154 # assigned by eval
-	VETH_C=$client_ns VETH_S=$server_ns VETH_HOST=$server4
+	VETH_C=$client_ns VETH_S=$server_ns VETH_HOST=$server4 VETH_CLIENT4=$client4
 	ip netns exec "$VETH_S" iperf3 -s -p "$IP3_PORT" >"$TMP/iperf3-veth.log" 2>&1 &
 	PIDS+=($!)
 	ip netns exec "$VETH_S" "$XFR" serve -p "$XFR_PORT" 2>"$TMP/xfr-veth.log" &
@@ -237,11 +242,93 @@ bench_udp() {
 	done
 }
 
+# ---------------------------------------------------------------- kernel data plane
+
+# xdp_xfr NAME ARGS...: one xfr run across the veth pair at 64 B, flat out; appends
+# "pps sent received lost" (receiver side) to $TMP/xdp.NAME.
+xdp_xfr() {
+	local name=$1
+	shift
+	ip netns exec "$VETH_C" "$XFR" -u -b 0 -l 64 -t "$T" -p "$XFR_PORT" --json "$@" "$VETH_HOST" \
+		>"$TMP/xdp.json" 2>"$TMP/xdp.err" ||
+		{ echo "bench: xfr $* failed: $(tail -n1 "$TMP/xdp.err")" >&2; return 1; }
+	jq -r '"\(.udp_stats.packets_received / (.duration_ms / 1000)) \(.udp_stats.packets_sent) \(.udp_stats.packets_received) \(.udp_stats.lost)"' \
+		"$TMP/xdp.json" >>"$TMP/xdp.$name"
+}
+
+# The bare sink ceiling: live frames from 2 threads straight into the XDP_DROP counter.
+xdp_ceiling() {
+	local out
+	out=$("$XDP_CEILING" "$VETH_S" xs "$VETH_C" xc "$VETH_CLIENT4" \
+		"$VETH_HOST" "$(nproc)" "$T" 64) || { echo "bench: xdp_ceiling failed" >&2; return 1; }
+	awk '{ print $6, $2, $4, $2 - $4 }' <<<"$out" >>"$TMP/xdp.ceiling"
+}
+
+bench_xdp() {
+	local r name a
+	declare -A med
+	local names=(iperf3 socket afxdp live live-all ceiling)
+	[ -n "${VETH_C:-}" ] || udp_veth_up || { echo "bench: no veth pair: XDP bench skipped" >&2; return 0; }
+	[ -x "${XDP_CEILING:-}" ] || { echo "bench: XDP_CEILING tool not built" >&2; return 0; }
+	ip netns exec "$VETH_C" ethtool -K xc tx-udp-segmentation on >/dev/null 2>&1
+	ip netns exec "$VETH_S" ethtool -K xs tx-udp-segmentation on >/dev/null 2>&1
+	for name in "${names[@]}"; do : >"$TMP/xdp.$name"; done
+	echo
+	echo "bench: packets/s at 64 B across one veth pair, ${T} s per run, $ROUNDS rounds, medians;"
+	echo "  receiver counts (iperf3 and socket: the receiving socket; xfr kernel engines: the XDP sink)"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		{ udp_iperf3 "$VETH_C" "$VETH_HOST" "$IP3_PORT" 64 || echo 0; } | awk '{ print $1, 0, 0, 0 }' >>"$TMP/xdp.iperf3"
+		xdp_xfr socket --engine socket --no-gso || echo "0 0 0 0" >>"$TMP/xdp.socket"
+		xdp_xfr afxdp --engine afxdp --xdp-mode drop --affinity 0 || echo "0 0 0 0" >>"$TMP/xdp.afxdp"
+		xdp_xfr live --engine xdp --affinity 0 || echo "0 0 0 0" >>"$TMP/xdp.live"
+		xdp_xfr live-all --engine xdp -P "$(nproc)" || echo "0 0 0 0" >>"$TMP/xdp.live-all"
+		xdp_ceiling || echo "0 0 0 0" >>"$TMP/xdp.ceiling"
+		printf '  round %d:' "$r"
+		for name in "${names[@]}"; do
+			read -r a _ <<<"$(tail -n1 "$TMP/xdp.$name")"
+			printf ' %s %.0f kpps;' "$name" "$(awk -v v="${a:-0}" 'BEGIN { print v / 1e3 }')"
+		done
+		echo
+	done
+	for name in "${names[@]}"; do
+		med[$name]=$(cut -d' ' -f1 "$TMP/xdp.$name" | median)
+	done
+	echo
+	printf '%-26s | %-10s | %-10s | %s\n' case "kpps" "x iperf3" "sent = received + lost (last run)"
+	printf '%s\n' "---------------------------+------------+------------+-----------------------------------"
+	local ip3=${med[iperf3]:-0} s rx lost exact desc
+	for name in "${names[@]}"; do
+		case $name in
+		iperf3) desc="iperf3 -u -b 0 -l 64" ;;
+		socket) desc="xfr socket (sendmmsg)" ;;
+		afxdp) desc="xfr afxdp (1 core)" ;;
+		live) desc="xfr xdp live frames (1 core)" ;;
+		live-all) desc="xfr xdp live frames (-P $(nproc))" ;;
+		ceiling) desc="XDP_DROP sink ceiling" ;;
+		esac
+		read -r _ s rx lost <<<"$(tail -n1 "$TMP/xdp.$name")"
+		exact=n/a
+		[ "$name" != iperf3 ] && [ -n "${s:-}" ] &&
+			exact=$(awk -v s="$s" -v r="$rx" -v l="$lost" 'BEGIN { printf "%s (%d sent, %d received, %d lost)", (s == r + l) ? "yes" : "NO", s, r, l }')
+		printf '%-26s | %10.1f | %10.2f | %s\n' "$desc" \
+			"$(awk -v v="${med[$name]}" 'BEGIN { print v / 1e3 }')" \
+			"$(awk -v x="${med[$name]}" -v i="$ip3" 'BEGIN { print (i > 0) ? x / i : 0 }')" "$exact"
+	done
+	local best=${med[live]} all=${med[live-all]} ceil=${med[ceiling]}
+	echo
+	printf 'best on one generator core: %.1f x iperf3 (target >= 20)\n' \
+		"$(awk -v x="$best" -v i="$ip3" 'BEGIN { print (i > 0) ? x / i : 0 }')"
+	printf 'all cores: %.1f %% of the XDP_DROP sink ceiling (target >= 90 %%)\n' \
+		"$(awk -v x="$all" -v c="$ceil" 'BEGIN { print (c > 0) ? 100 * x / c : 0 }')"
+}
+
 case ${BENCH_ONLY:-} in
 tcp) bench_tcp ;;
 udp) bench_udp ;;
+xdp) bench_xdp ;;
 *)
 	bench_tcp
 	bench_udp
+	bench_xdp
 	;;
 esac

@@ -55,7 +55,7 @@ report() { # report NAME RC REASON
 		echo "FAIL $1 ($3)"
 		nfail=$((nfail + 1))
 		if [ "$VERBOSE" = 1 ]; then
-			sed 's/^/    /' "$LOGDIR/$1.log" | tail -n 40
+			sed 's/^/    /' "$LOGDIR/${1//\//_}.log" | tail -n 40
 		fi
 		;;
 	esac

@@ -94,7 +94,19 @@ xt_setup() {
 	NS_C=$client_ns NS_S=$server_ns IF_C=$client_if IF_S=$server_if
 	# shellcheck disable=SC2154
 	C4=$client4 S4=$server4 C6=$client6 S6=$server6
-	return 0
+	xt_link_up "$NS_C" "$IF_C" && xt_link_up "$NS_S" "$IF_S"
+}
+
+# xt_link_up NS DEV: wait (<= 3 s) until DEV has carrier: a new veth can take
+# most of a second (measured on a 6.1 guest), and XDP engines refuse a down link.
+xt_link_up() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		ip -n "$1" link show dev "$2" 2>/dev/null | grep -q "LOWER_UP" && return 0
+		sleep 0.05
+	done
+	xt_fail "$2 in $1 has no carrier after 3 s"
+	return 1
 }
 
 # xt_tbf client|server RATE: limit that side's egress.
@@ -391,6 +403,7 @@ xt_setup3() {
 		ip -n "$NS_C" route add default via "10.$x.$y.2" &&
 		ip -n "$NS_S" route add default via "10.$x.$((y + 1)).1" ||
 		{ xt_fail "cannot configure the routed path"; return 1; }
+	xt_link_up "$NS_C" xa && xt_link_up "$NS_S" xb && xt_link_up "$NS_R" ra && xt_link_up "$NS_R" rb
 }
 
 # Extra single namespaces (xt_setup3's router) go away with the test.

@@ -185,8 +185,9 @@ test_window() {
 	xt_setup || return
 	xt_server_start || return
 	local out=$XT_TMP/w.out err=$XT_TMP/w.err ok_c=0 ok_s=0 i rb tb
-	rb=$(ip netns exec "$NS_S" sysctl -n net.core.rmem_max)
-	tb=$(ip netns exec "$NS_S" sysctl -n net.core.wmem_max)
+	# net.core.[rw]mem_max are per namespace since 6.2; on older kernels only the host has them.
+	rb=$(ip netns exec "$NS_S" sysctl -n net.core.rmem_max 2>/dev/null || sysctl -n net.core.rmem_max)
+	tb=$(ip netns exec "$NS_S" sysctl -n net.core.wmem_max 2>/dev/null || sysctl -n net.core.wmem_max)
 	rb="524288|$((2 * (rb < 262144 ? rb : 262144)))"
 	tb="524288|$((2 * (tb < 262144 ? tb : 262144)))"
 	xt_client_bg "$out" "$err" -t 2 -w 256K --json -p "$SRV_PORT" "$S4"
