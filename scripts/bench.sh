@@ -281,7 +281,7 @@ bench_xdp() {
 		xdp_xfr socket --engine socket --no-gso || echo "0 0 0 0" >>"$TMP/xdp.socket"
 		xdp_xfr afxdp --engine afxdp --xdp-mode drop --affinity 0 || echo "0 0 0 0" >>"$TMP/xdp.afxdp"
 		xdp_xfr live --engine xdp --affinity 0 || echo "0 0 0 0" >>"$TMP/xdp.live"
-		xdp_xfr live-all --engine xdp -P "$(nproc)" || echo "0 0 0 0" >>"$TMP/xdp.live-all"
+		xdp_xfr live-all --engine xdp -P "$(nproc)" --affinity "0-$(($(nproc) - 1))" || echo "0 0 0 0" >>"$TMP/xdp.live-all"
 		xdp_ceiling || echo "0 0 0 0" >>"$TMP/xdp.ceiling"
 		printf '  round %d:' "$r"
 		for name in "${names[@]}"; do

@@ -456,12 +456,16 @@ static uint32_t min_batch(uint64_t rate_bps, uint32_t len)
 	return n < 1 ? 1 : n > 64 ? 64 : (uint32_t)n;
 }
 
-/* Claim n frames of the -n budget: how many may go (the last one may be short of bytes). */
-static uint32_t flow_budget(struct xflow *f, uint32_t n)
+/*
+ * Claim n frames of the -n budget: how many may go (the last one may be short
+ * of bytes); *claimed = the bytes taken, to give back what is not sent.
+ */
+static uint32_t flow_budget(struct xflow *f, uint32_t n, uint64_t *claimed)
 {
 	struct xeng *xe = f->xe;
 	uint64_t len = xe->p.length, want = n * len, left, take;
 
+	*claimed = 0;
 	if (!xe->budgeted)
 		return n;
 	left = XE_LOAD(xe->budget_left);
@@ -471,7 +475,17 @@ static uint32_t flow_budget(struct xflow *f, uint32_t n)
 			return 0;
 	} while (!__atomic_compare_exchange_n(&xe->budget_left, &left, left - take, true,
 					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	*claimed = take;
 	return (uint32_t)((take + len - 1) / len);
+}
+
+/* A full TX ring or an interrupted run sent fewer frames than claimed: return the rest. */
+static void flow_unclaim(struct xflow *f, uint64_t claimed, int got)
+{
+	uint64_t used = (uint64_t)(got > 0 ? got : 0) * f->xe->p.length;
+
+	if (claimed > used)
+		XE_ADD(f->xe->budget_left, claimed - used);
 }
 
 /* Live frames: frames the program stamped are the frames sent (runs may be interrupted). */
@@ -528,6 +542,7 @@ static uint32_t flow_chunk(const struct xthread *t, const struct xflow *f)
 
 static uint64_t thread_round(struct xthread *t, uint32_t *active)
 {
+	uint64_t claimed;
 	uint64_t now = now_ns(), wait = 1000000, w;
 	bool sent = false;
 	uint32_t n;
@@ -546,13 +561,14 @@ static uint64_t thread_round(struct xthread *t, uint32_t *active)
 			wait = w < wait ? w : wait;
 			continue;
 		}
-		n = flow_budget(f, n);
+		n = flow_budget(f, n, &claimed);
 		if (!n) {
 			XE_STORE(f->done, true);
 			(*active)--;
 			continue;
 		}
 		got = flow_send(t, f, n);
+		flow_unclaim(f, claimed, got);
 		if (got < 0) {
 			pr_err("xdp: stream %u: sending failed: %s\n", f->stream, strerror(-got));
 			XE_STORE(f->err, -got);

@@ -514,8 +514,16 @@ static void link_fill(struct netinfo_iface *i, struct ifinfomsg *ifi, struct rta
 		i->rx_queues = *(uint32_t *)RTA_DATA(tb[IFLA_NUM_RX_QUEUES]);
 	if (tb[IFLA_NUM_TX_QUEUES])
 		i->tx_queues = *(uint32_t *)RTA_DATA(tb[IFLA_NUM_TX_QUEUES]);
-	/* Up means usable: administratively up and with carrier (a veth whose peer is down is not). */
-	i->up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING);
+		/* Up means usable: administratively up and with carrier (a veth whose peer is down is not). */
+#ifndef IFF_LOWER_UP /* linux/if.h has it; glibc's net/if.h does not */
+#define IFF_LOWER_UP (1 << 16)
+#endif
+	/*
+	 * Up with carrier. IFF_RUNNING follows the operational state, which the
+	 * kernel's linkwatch updates up to a second after the carrier: a veth
+	 * just created has LOWER_UP but not yet RUNNING.
+	 */
+	i->up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & (IFF_RUNNING | IFF_LOWER_UP));
 	i->loopback = ifi->ifi_flags & IFF_LOOPBACK;
 }
 

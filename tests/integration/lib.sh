@@ -102,7 +102,7 @@ xt_setup() {
 xt_link_up() {
 	local i
 	for ((i = 0; i < 60; i++)); do
-		ip -n "$1" link show dev "$2" 2>/dev/null | grep -q "LOWER_UP" && return 0
+		ip -n "$1" link show dev "$2" 2>/dev/null | grep -q "LOWER_UP.* state UP" && return 0
 		sleep 0.05
 	done
 	xt_fail "$2 in $1 has no carrier after 3 s"
