@@ -12,7 +12,7 @@
 
 #define XDP_FLOW_MAX	 256 /* flow slots */
 #define XDP_SEQ_WINDOW	 64  /* bits in the reorder window */
-#define XDP_JITTER_SHIFT 4   /* jitter is kept as µs << 4 (×16) */
+#define XDP_JITTER_SHIFT 4   /* jitter is kept as ns << 4 (×16) */
 
 enum xdp_count_mode {
 	XDP_COUNT_DROP = 0, /* count, then XDP_DROP (flood sink) */
@@ -53,17 +53,18 @@ struct xdp_flow_seq {
 	__u64 lost;	    /* gaps not (yet) filled */
 	__u64 out_of_order; /* late fills and packets older than the window */
 	__u64 duplicates;
-	__u64 jitter;	    /* RFC 3550 J, in µs << XDP_JITTER_SHIFT */
+	__u64 jitter;	    /* RFC 3550 J, in ns << XDP_JITTER_SHIFT */
 	__u64 jitter_max;   /* max of jitter, same unit */
-	__u64 last_transit; /* arrival µs - sender timestamp µs (mod 2^64) */
+	__u64 last_transit; /* arrival ns - sender timestamp µs × 1000 (mod 2^64) */
 	__u64 seen;	    /* packets that went through the sequence logic */
 };
 
 /*
  * RFC 3550 §6.4.1 jitter: J += (|D| - J) / 16, D = difference of transit times.
  * With S = J << 4 held instead of J this is S += |D| - S / 16 (integer, no
- * floats in BPF): S converges to 16 J, truncation error below 1 µs.
- * Returns the new scaled jitter; transit values are in µs (mod 2^64).
+ * floats in BPF): S converges to 16 J, truncation error below one unit.
+ * Returns the new scaled jitter; transit values are in one unit (the
+ * counter uses ns), mod 2^64.
  */
 static inline __u64 xdp_jitter_update(__u64 scaled, __u64 prev_transit, __u64 transit)
 {

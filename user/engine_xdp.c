@@ -51,7 +51,7 @@
  * run long (interrupted by a signal to pause or stop) and paced flows carry
  * 100 ms of credit to absorb the cost.
  */
-#define LIVE_CHUNK_CHEAP 1024
+#define LIVE_CHUNK_CHEAP 16384
 #define LIVE_CHUNK_LONG	 (1U << 20)
 #define LIVE_SLOW_CREDIT 100 /* ms of credit for paced flows without the attachment */
 #define AFXDP_CHUNK	 64  /* frames per AF_XDP send call */

@@ -118,7 +118,11 @@ int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uin
 
 int xdp_count_del_flow(struct xdp_count *xc, const struct xdp_flow_key *key)
 {
-	return bpf_map__delete_elem(xc->skel->maps.flows, key, sizeof(*key), 0);
+	int err = bpf_map__delete_elem(xc->skel->maps.flows, key, sizeof(*key), 0);
+
+	/* Per-CPU caches of older generations are ignored from now on. */
+	__atomic_fetch_add(&xc->skel->bss->flows_gen, 1, __ATOMIC_SEQ_CST);
+	return err;
 }
 
 int xdp_count_read(struct xdp_count *xc, uint32_t slot, struct xdp_count_stats *st)
@@ -144,8 +148,8 @@ int xdp_count_read(struct xdp_count *xc, uint32_t slot, struct xdp_count_stats *
 	st->out_of_order = seq.out_of_order;
 	st->duplicates = seq.duplicates;
 	st->next_seq = seq.next_seq;
-	st->jitter_us16 = seq.jitter;
-	st->jitter_max_us16 = seq.jitter_max;
+	st->jitter_us16 = seq.jitter / 1000; /* the program keeps ns × 16 */
+	st->jitter_max_us16 = seq.jitter_max / 1000;
 	return 0;
 }
 
