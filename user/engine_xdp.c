@@ -424,8 +424,11 @@ static uint32_t flow_allow(struct xflow *f, uint32_t max, uint64_t now, uint64_t
 
 	if (!f->paced)
 		return max;
-	/* Catch up in small steps: a big burst would overflow the next hop's ring. */
-	if (max > 2 * f->min_batch)
+	/*
+	 * Catch up in small steps where runs are cheap: a late wake-up then does
+	 * not turn into one burst. Long (costly) runs must carry what accrued.
+	 */
+	if ((f->cheap || !f->xe->gen) && max > 2 * f->min_batch)
 		max = 2 * f->min_batch;
 	pacing_delay_ns(&f->pace, 0, now); /* forget credit beyond one burst */
 	if (now <= f->pace.t_ns) {
