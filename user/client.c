@@ -104,7 +104,7 @@ static int expect(struct clnt *c, struct proto_msg *m, enum proto_type want)
 	}
 	if (m->type == MSG_ERROR) {
 		report_sanitize(text, sizeof(text), m->text.text);
-		clnt_error(c, "server error: %s", text);
+		clnt_error(c, "server error: %s", report_server_error(text));
 		proto_msg_free(m);
 		return -EPROTO;
 	}
@@ -374,13 +374,34 @@ static int unhex16(const char *hex, unsigned char *out)
 }
 
 /*
+ * The control connection spoke while we wait for a stream's ack: nothing but
+ * the server's error (it could not start the test) or its close. Reported here;
+ * -ECONNABORTED tells the caller it was.
+ */
+static int hello_cut_short(struct clnt *c)
+{
+	struct proto_msg *m = malloc(sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	if (!expect(c, m, MSG_TEST_ACK)) {
+		proto_msg_free(m);
+		clnt_error(c, "server sent test_ack again while the streams started");
+	}
+	free(m);
+	return -ECONNABORTED;
+}
+
+/*
  * Single-port UDP: say hello (stream index + the test's token) every 100 ms,
  * up to 50 times, until the server's per-stream socket acks.
  */
 static int udp_hello(struct clnt *c, int fd, uint32_t i)
 {
 	unsigned char token[XFR_TOKEN_LEN], pkt[XFR_HELLO_LEN], in[64], tok2[XFR_TOKEN_LEN];
-	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.fd = c->sigfd, .events = POLLIN}};
+	struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
+			      {.fd = c->sigfd, .events = POLLIN},
+			      {.fd = c->ctrl.fd, .events = POLLIN}};
 	uint16_t idx;
 	ssize_t n;
 
@@ -390,8 +411,10 @@ static int udp_hello(struct clnt *c, int fd, uint32_t i)
 	for (int tries = 0; tries < 50; tries++) {
 		if (send(fd, pkt, sizeof(pkt), 0) < 0 && errno != ECONNREFUSED)
 			return -errno;
-		if (poll(p, 2, 100) > 0 && (p[1].revents & POLLIN))
+		if (poll(p, 3, 100) > 0 && (p[1].revents & POLLIN))
 			return -EINTR;
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+			return hello_cut_short(c);
 		while ((n = recv(fd, in, sizeof(in), MSG_DONTWAIT)) >= 0)
 			if (wire_hello_get(in, (uint32_t)n, XFR_HELLO_KIND_ACK, &idx, tok2) &&
 			    idx == i && !memcmp(tok2, token, sizeof(token)))
@@ -435,7 +458,7 @@ static int udp_stream_hello(struct clnt *c, uint32_t i, int fd, const struct net
 		err = udp_hello(c, fd, i);
 	else if (c->cfg->dir == XFR_DIR_DOWNLOAD)
 		send(fd, "", 1, 0); /* legacy: our address, for a server that sends first */
-	if (err)
+	if (err && err != -ECONNABORTED)
 		clnt_error(c, "UDP stream %u to %s: %s", i, net_addr_str(dst, addr, sizeof(addr)),
 			   err == -ETIMEDOUT ? "no answer to our hello" : conn_error(err));
 	return err;
@@ -606,12 +629,7 @@ int client_run(const struct xfr_config *cfg)
 	}
 	fill_identity(&c);
 	err = run(&c);
-	if (c.eng) { /* prepared early (kernel engine) but the test never ran */
-		c.eng->ops->stop(c.eng, true);
-		c.eng->ops->destroy(c.eng);
-	}
-	if (c.done_fd >= 0)
-		close(c.done_fd);
+	clnt_release(&c); /* also when the test never ran (an engine prepared early) */
 	if (err && !c.exit_code) {
 		c.exit_code = c.signals ? 130 : 1;
 		if (c.out->ops->error(c.out, c.error) < 0 || fflush(stdout)) {

@@ -325,7 +325,7 @@ static int on_msg(struct clnt *c, struct proto_msg *m)
 		return 1;
 	case MSG_ERROR:
 		report_sanitize(text, sizeof(text), m->text.text);
-		clnt_error(c, "server error: %s", text);
+		clnt_error(c, "server error: %s", report_server_error(text));
 		return -EPROTO;
 	default:
 		clnt_error(c, "server sent an unexpected %s message", proto_type_name(m->type));
@@ -551,7 +551,7 @@ static int begin(struct clnt *c, int *fds)
 	return err;
 }
 
-static void end(struct clnt *c)
+void clnt_release(struct clnt *c)
 {
 	if (c->eng) {
 		c->eng->ops->stop(c->eng, true);
@@ -561,16 +561,18 @@ static void end(struct clnt *c)
 	if (c->result_msg) {
 		proto_msg_free(c->result_msg);
 		free(c->result_msg);
+		c->result_msg = NULL;
 	}
 	free(c->prev);
 	free(c->cur);
+	c->prev = c->cur = NULL;
 	if (c->tick_fd >= 0)
 		close(c->tick_fd);
 	if (c->done_fd >= 0)
 		close(c->done_fd);
-	c->done_fd = -1;
 	if (c->end_fd >= 0)
 		close(c->end_fd);
+	c->tick_fd = c->done_fd = c->end_fd = -1;
 }
 
 int clnt_run_test(struct clnt *c, int *fds)
@@ -580,7 +582,7 @@ int clnt_run_test(struct clnt *c, int *fds)
 	if (!err)
 		err = loop(c);
 	if (c->signals > 1) { /* second Ctrl+C: leave at once */
-		end(c);
+		clnt_release(c);
 		return err;
 	}
 	if (c->eng && c->prev) {
@@ -592,7 +594,7 @@ int clnt_run_test(struct clnt *c, int *fds)
 	}
 	if (!c->exit_code && (err || c->write_failed))
 		c->exit_code = 1;
-	end(c);
+	clnt_release(c);
 	return c->exit_code ? c->exit_code : 0;
 }
 

@@ -77,6 +77,8 @@ int clnt_open_streams(struct clnt *c, int *fds);
  * the caller keeps fds). clnt_run_test starts an engine prepared this way.
  */
 int clnt_engine_prepare(struct clnt *c, int *fds, bool dup);
+/* Stop and free the engine, the samples, the result message and the timers. Idempotent. */
+void clnt_release(struct clnt *c);
 int clnt_run_test(struct clnt *c, int *fds);
 /* --probe-mtu instead of a throughput test (owns fds). */
 int clnt_run_probe(struct clnt *c, int *fds);

@@ -17,6 +17,7 @@
 #include "dropmon.h"
 #include "engine.h"
 #include "log.h"
+#include "net.h"
 #include "tcprtt.h"
 
 /* One direction of one stream as this side runs it. */
@@ -57,20 +58,6 @@ struct mon_sock {
 static struct mon *mon_of(struct engine *e)
 {
 	return e->priv;
-}
-
-/* An IPv4-mapped IPv6 address back to IPv4: dropmon keys carry the packets' own family. */
-static void mon_unmap(struct sockaddr_storage *ss)
-{
-	const struct sockaddr_in6 *s6 = (const void *)ss;
-	struct sockaddr_in s4 = {.sin_family = AF_INET};
-
-	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-		return;
-	s4.sin_port = s6->sin6_port;
-	memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, &s4, sizeof(s4));
 }
 
 static int mon_sock_read(int fd, struct mon_sock *ms)
@@ -133,8 +120,8 @@ static void mon_register_drops(struct mon *m, struct mon_flow *f, const struct m
 	struct mon_sock v4 = *ms;
 	int slot;
 
-	mon_unmap(&v4.local);
-	mon_unmap(&v4.peer);
+	net_unmap_v4(&v4.local);
+	net_unmap_v4(&v4.peer);
 	slot = mon_dm_slot(m, &v4, f->sending);
 	if (slot >= 0)
 		f->dm_slot[0] = slot;

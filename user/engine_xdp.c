@@ -33,6 +33,7 @@
 #include "engine.h"
 #include "frame.h"
 #include "log.h"
+#include "net.h"
 #include "netinfo.h"
 #include "pacing.h"
 #include "timeutil.h"
@@ -170,6 +171,7 @@ static int sock_end(int fd, bool peer, int *family, uint8_t addr[16], uint16_t *
 
 	if (rc)
 		return -errno;
+	net_unmap_v4(&ss);
 	memset(addr, 0, 16);
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
@@ -182,14 +184,9 @@ static int sock_end(int fd, bool peer, int *family, uint8_t addr[16], uint16_t *
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
+		*family = AF_INET6;
+		memcpy(addr, &s6->sin6_addr, 16);
 		*port_be = s6->sin6_port;
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			*family = AF_INET;
-			memcpy(addr, &s6->sin6_addr.s6_addr[12], 4);
-		} else {
-			*family = AF_INET6;
-			memcpy(addr, &s6->sin6_addr, 16);
-		}
 		return 0;
 	}
 	return -EAFNOSUPPORT;
@@ -491,25 +488,28 @@ static void flow_unclaim(struct xflow *f, uint64_t claimed, int got)
 		XE_ADD(f->xe->budget_left, claimed - used);
 }
 
-/* Live frames: frames the program stamped are the frames sent (runs may be interrupted). */
+/*
+ * Live frames. A run returns how many frames it ran; one interrupted by our
+ * signal (pause, stop) does not, and then the program's own count of stamped
+ * frames (a map read, only then) says how far it got.
+ */
 static int live_send(struct xeng *xe, struct xflow *f, uint32_t n)
 {
-	uint64_t before = xdp_gen_sent(xe->gen, f->gen_slot);
-	int err;
+	int got = 0, err;
 
 	/* Without the attachment single-frame runs are the cheap ones. */
 	if (!f->cheap && n <= 16) {
-		for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t i = 0; i < n; i++, got++) {
 			err = xdp_gen_run(xe->gen, f->gen_slot, f->ifindex, 1, 1);
 			if (err < 0)
-				return err;
+				return got ? got : err;
 		}
-	} else {
-		err = xdp_gen_run(xe->gen, f->gen_slot, f->ifindex, n, n < 64 ? n : 64);
-		if (err < 0 && err != -EINTR)
-			return err;
+		return got;
 	}
-	return (int)(xdp_gen_sent(xe->gen, f->gen_slot) - before);
+	err = xdp_gen_run(xe->gen, f->gen_slot, f->ifindex, n, n < 64 ? n : 64);
+	if (err == -EINTR)
+		return (int)(xdp_gen_sent(xe->gen, f->gen_slot) - XE_LOAD(f->packets));
+	return err;
 }
 
 static int flow_send(struct xthread *t, struct xflow *f, uint32_t n)

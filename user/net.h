@@ -43,6 +43,13 @@ bool net_same_host(const struct net_addr *a, const struct net_addr *b);
 /* IPv4, or IPv4-mapped IPv6. */
 bool net_is_v4(const struct net_addr *a);
 
+/*
+ * An IPv4-mapped IPv6 socket address (a dual-stack socket's view of an IPv4
+ * peer) rewritten in place as the AF_INET address it is, port kept; anything
+ * else is left alone. Packets carry IPv4: BPF flow keys must too.
+ */
+void net_unmap_v4(struct sockaddr_storage *ss);
+
 uint16_t net_port(const struct net_addr *a);
 void net_set_port(struct net_addr *a, uint16_t port);
 int net_family(const struct net_addr *a);

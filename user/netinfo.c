@@ -27,6 +27,7 @@
 #include <linux/sockios.h>
 
 #include "log.h"
+#include "net.h"
 #include "netinfo.h"
 
 /* linux/netdev.h arrived with 6.3; Debian 12's headers predate it. Values are UAPI. */
@@ -187,8 +188,17 @@ struct ni_addr {
 };
 
 /* IPv4-mapped IPv6 destinations are IPv4 to the kernel's routing. */
-static int addr_of_sockaddr(const struct sockaddr *sa, struct ni_addr *k)
+static int addr_of_sockaddr(const struct sockaddr *dst, struct ni_addr *k)
 {
+	struct sockaddr_storage ss = {0};
+	const struct sockaddr *sa = (const struct sockaddr *)&ss;
+
+	if (dst->sa_family != AF_INET && dst->sa_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	memcpy(&ss, dst,
+	       dst->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					  : sizeof(struct sockaddr_in));
+	net_unmap_v4(&ss);
 	memset(k, 0, sizeof(*k));
 	if (sa->sa_family == AF_INET) {
 		k->family = AF_INET;
@@ -199,12 +209,6 @@ static int addr_of_sockaddr(const struct sockaddr *sa, struct ni_addr *k)
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			k->family = AF_INET;
-			k->len = 4;
-			memcpy(k->a, s6->sin6_addr.s6_addr + 12, 4);
-			return 0;
-		}
 		k->family = AF_INET6;
 		k->len = 16;
 		k->scope_id = s6->sin6_scope_id;

@@ -351,6 +351,13 @@ void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet
 	*present = tx || nrx > 0;
 }
 
+const char *report_server_error(const char *text)
+{
+	static const char prefix[] = "server error: ";
+
+	return strncmp(text, prefix, sizeof(prefix) - 1) ? text : text + sizeof(prefix) - 1;
+}
+
 void report_sanitize(char *dst, size_t len, const char *src)
 {
 	size_t i;

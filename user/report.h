@@ -57,4 +57,7 @@ void report_tcp_from_wire(const struct proto_tcp *w, struct xfr_tcp_stats *t);
  * '?', at most len-1 bytes. */
 void report_sanitize(char *dst, size_t len, const char *src);
 
+/* A server's error text without its own "server error: " prefix (we add ours). */
+const char *report_server_error(const char *text);
+
 #endif

@@ -3,6 +3,8 @@
  * Loader and reader of the XDP counting program (see xdp_count.h).
  */
 #include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,7 +19,8 @@
 
 struct xdp_count {
 	struct xdp_count_bpf *skel;
-	struct bpf_link *link;
+	int link_fd; /* bpf_link of the attachment; -1 = none */
+	bool generic;
 	int ncpus;
 	struct xdp_flow_cnt *percpu; /* scratch for one per-CPU lookup */
 };
@@ -30,6 +33,7 @@ struct xdp_count *xdp_count_open(uint32_t mode)
 	xc = calloc(1, sizeof(*xc));
 	if (!xc)
 		return NULL;
+	xc->link_fd = -1;
 	xc->ncpus = libbpf_num_possible_cpus();
 	if (xc->ncpus <= 0) {
 		err = xc->ncpus ? xc->ncpus : -EINVAL;
@@ -64,25 +68,53 @@ free_xc:
 	return NULL;
 }
 
+/* One attachment through a bpf_link in the given XDP mode: its fd or -errno. */
+static int link_xdp(struct xdp_count *xc, int ifindex, __u32 mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = mode);
+	int fd = bpf_link_create(xdp_count_prog_fd(xc), ifindex, BPF_XDP, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int xdp_count_attach(struct xdp_count *xc, int ifindex)
 {
-	int err;
+	char name[IF_NAMESIZE] = "?";
+	int fd, native;
 
-	if (xc->link)
+	if (xc->link_fd >= 0)
 		return -EBUSY;
-	xc->link = bpf_program__attach_xdp(xc->skel->progs.xdp_count, ifindex);
-	if (!xc->link) {
-		err = -errno;
-		pr_err("xdp: cannot attach to ifindex %d: %s\n", ifindex, strerror(-err));
-		return err;
+	if_indextoname((unsigned int)ifindex, name);
+	fd = native = link_xdp(xc, ifindex, XDP_FLAGS_DRV_MODE);
+	if (fd == -EBUSY || fd == -EEXIST) {
+		pr_err("xdp: %s already has an XDP program attached\n", name);
+		return -EBUSY;
 	}
+	if (fd < 0) {
+		fd = link_xdp(xc, ifindex, XDP_FLAGS_SKB_MODE);
+		if (fd < 0) {
+			pr_err("xdp: cannot attach XDP to %s: %s\n", name, strerror(-fd));
+			return fd;
+		}
+		pr_warn("xdp: %s has no native XDP (%s): attached in generic mode, slower\n", name,
+			strerror(-native));
+		xc->generic = true;
+	}
+	xc->link_fd = fd;
 	return 0;
+}
+
+bool xdp_count_generic(const struct xdp_count *xc)
+{
+	return xc->generic;
 }
 
 void xdp_count_detach(struct xdp_count *xc)
 {
-	bpf_link__destroy(xc->link);
-	xc->link = NULL;
+	if (xc->link_fd >= 0)
+		close(xc->link_fd); /* the kernel detaches with the link's last fd */
+	xc->link_fd = -1;
+	xc->generic = false;
 }
 
 int xdp_count_prog_fd(const struct xdp_count *xc)

@@ -7,6 +7,7 @@
 #ifndef XFR_USER_XDP_COUNT_H
 #define XFR_USER_XDP_COUNT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "xdp_flow.h"
@@ -28,7 +29,15 @@ struct xdp_count_stats {
 
 /* Opens and loads the program with @mode (enum xdp_count_mode). NULL + errno on failure. */
 struct xdp_count *xdp_count_open(uint32_t mode);
+/*
+ * Attach through a bpf_link (the kernel detaches it when the last fd closes,
+ * SIGKILL included): native XDP, or generic (skb) mode, announced with one
+ * warning, when the driver has none. -EBUSY when the interface already has an
+ * XDP program (one error line names it).
+ */
 int xdp_count_attach(struct xdp_count *xc, int ifindex);
+/* The attachment fell back to generic XDP. */
+bool xdp_count_generic(const struct xdp_count *xc);
 void xdp_count_detach(struct xdp_count *xc);
 int xdp_count_prog_fd(const struct xdp_count *xc);
 /* XSKMAP "xsks" (key: rx queue index, value: AF_XDP socket fd) for XDP_COUNT_REDIRECT. */

@@ -30,9 +30,6 @@ int xdp_rx_get(int ifindex, uint32_t mode, uint32_t queues, struct xdp_rx **out,
 int xdp_rx_add(struct xdp_rx *rx, const struct xdp_flow_key *key);
 int xdp_rx_read(struct xdp_rx *rx, int slot, struct xdp_count_stats *st);
 void xdp_rx_del(struct xdp_rx *rx, const struct xdp_flow_key *key, int slot);
-/* Frames the AF_XDP sockets took (redirect mode), all queues. */
-uint64_t xdp_rx_afxdp_frames(struct xdp_rx *rx);
-bool xdp_rx_generic(const struct xdp_rx *rx);
 void xdp_rx_put(struct xdp_rx *rx);
 
 #endif /* XFR_USER_XDP_RX_H */

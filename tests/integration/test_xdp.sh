@@ -44,6 +44,8 @@ test_xdp_flood_exact() {
 			xt_assert "$OUT" '.engine == "xdp" and .server_engine == "xdp"' \
 				"engines $(xt_jq "$OUT" '[.engine, .server_engine]'), want xdp both" || return
 			xt_xdp_exact "$OUT" 100000 || return
+			xt_assert "$OUT" '[.streams[].xdp.sink] | all' \
+				"count-and-drop: xdp.sink $(xt_jq "$OUT" '[.streams[].xdp.sink]'), want true" || return
 		done
 	done
 	grep -q "client: engine xdp on $IF_C" "$ERR" ||
@@ -148,6 +150,7 @@ test_xdp_pass_rcvbuf_reasons() {
 		"SOCKET_RCVBUFF $reason, nstat UdpRcvbufErrors +$delta"
 	[ "$delta" -ge 100 ] || { xt_fail "only $delta receive-buffer drops: no overflow"; return 1; }
 	[ "$reason" = "$delta" ] || { xt_fail "SOCKET_RCVBUFF $reason != UdpRcvbufErrors delta $delta"; return 1; }
+	xt_assert "$OUT" '[.streams[].xdp.sink] | any | not' "count-and-pass reported as an XDP sink" || return
 	x1=$(xt_xmit_errors "$NS_C" "$IF_C")
 	[ $((xdp + x1 - x0)) = "$sent" ] ||
 		{ xt_fail "XDP counted $xdp of $sent sent, the veth dropped $((x1 - x0))"; return 1; }
@@ -277,5 +280,50 @@ test_xdp_bidir_exact() {
 		xt_assert "$OUT" ".$d.udp_stats.packets_sent == 100000 and .$d.udp_stats.packets_received == 100000 and .$d.udp_stats.lost == 0" \
 			"$d: $(xt_jq "$OUT" ".$d.udp_stats | [.packets_sent, .packets_received, .lost]"), want 100000/100000/0" || return
 	done
+	xt_server_stop
+}
+
+# --iface and --queues end to end: the client names its interface, the server
+# is pinned to its own, an explicit --xdp-mode redirect runs, --queues beyond
+# the veth's single queue is clamped with a warning, and counts stay exact. A
+# wrong interface is refused with one line.
+test_xdp_iface_queues() {
+	xt_setup || return
+	tc -n "$NS_C" qdisc replace dev "$IF_C" root pfifo
+	xt_server_start --iface "$IF_S" --queues 2 || return
+	xt_client -u --engine afxdp --xdp-mode redirect --iface "$IF_C" --queues 2 -P 2 -l 64 \
+		-b 100M -n 6400000 --json
+	xt_client_ok || return
+	xt_json_ok "$OUT" || return
+	xt_xdp_exact "$OUT" 100000 || return
+	grep -q "using 1 AF_XDP socket" "$ERR" ||
+		{ xt_fail "no warning about the veth's single queue: $(cat "$ERR")"; return 1; }
+	xt_assert "$OUT" "(.engine_note | test(\"on $IF_C\")) and (.server_engine_note | test(\"on $IF_S\"))" \
+		"notes $(xt_jq "$OUT" '[.engine_note, .server_engine_note]')" || return
+	xt_client -u --engine xdp --iface nosuch0 -t 1
+	[ "$RC" = 1 ] || { xt_fail "--iface nosuch0 exited $RC, want 1"; return 1; }
+	[ "$(grep -c . "$ERR")" = 1 ] && grep -q "engine xdp unavailable: interface nosuch0 not found" "$ERR" ||
+		{ xt_fail "want one line naming nosuch0, got: $(cat "$ERR")"; return 1; }
+	xt_server_stop
+}
+
+# Two tests on one server interface in different receiver modes: the second
+# cannot attach, and its client reports the server's error (one line, exit 1)
+# instead of waiting out its stream hellos; the first test is unharmed.
+test_xdp_mode_conflict() {
+	xt_setup || return
+	xt_server_start || return
+	xt_client_bg "$XT_TMP/a.out" "$XT_TMP/a.err" -u --engine xdp --xdp-mode pass -b 1M -t 3 \
+		--json -p "$SRV_PORT" "$S4"
+	local first=$CLI_PID
+	xt_poll 5 xt_xdp_attached "$NS_S" "$IF_S" || { xt_fail "first test never attached"; return 1; }
+	xt_client -u --engine xdp -b 1M -t 1
+	[ "$RC" = 1 ] || { xt_fail "second test exited $RC, want 1"; return 1; }
+	grep -q "^xfr: server error: cannot start the test" "$ERR" ||
+		{ xt_fail "no server error for the second test: $(cat "$ERR")"; return 1; }
+	[ "$(grep -c "error" "$ERR")" = 1 ] || { xt_fail "want one error line: $(cat "$ERR")"; return 1; }
+	xt_wait_exit "$first" 10 || { xt_fail "first test did not finish"; return 1; }
+	[ "$XT_EXIT" = 0 ] || { xt_fail "first test exited $XT_EXIT: $(tail -n1 "$XT_TMP/a.err")"; return 1; }
+	xt_json_ok "$XT_TMP/a.out" || return
 	xt_server_stop
 }

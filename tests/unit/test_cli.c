@@ -675,6 +675,72 @@ static void test_udp_flags(void **state)
 	assert_memory_equal(last_err, "xfr: --affinity 4096: no CPU 4096 here (CPUs 0-", 46);
 }
 
+/* The kernel data plane's flags (docs/ENGINES.md) and their one-line errors. */
+static void test_engine_flags(void **state)
+{
+	struct xfr_config cfg;
+
+	(void)state;
+	PARSE_OK(&cfg, "host");
+	assert_int_equal(cfg.engine, XFR_ENGINE_SOCKET);
+	assert_int_equal(cfg.xdp_mode, XFR_XDP_MODE_DEFAULT);
+	PARSE_OK(&cfg, "-u", "--engine", "afxdp", "--xdp-mode", "pass", "--iface", "veth0",
+		 "--queues", "4", "--drop-reasons", "host");
+	assert_int_equal(cfg.engine, XFR_ENGINE_AFXDP);
+	assert_int_equal(cfg.xdp_mode, XFR_XDP_MODE_PASS);
+	assert_string_equal(cfg.iface, "veth0");
+	assert_int_equal(cfg.queues, 4);
+	assert_true(cfg.drop_reasons);
+	PARSE_OK(&cfg, "--engine", "auto", "host"); /* TCP: sockets + BPF RTT */
+	assert_int_equal(cfg.engine, XFR_ENGINE_AUTO);
+	PARSE_OK(&cfg, "--drop-reasons", "host");
+	assert_true(cfg.drop_reasons);
+	EXPECT_ERR("xfr: --engine dpdk: must be auto, socket, xdp or afxdp", "--engine", "dpdk",
+		   "host");
+	EXPECT_ERR("xfr: --xdp-mode skip: must be drop, pass or redirect", "-u", "--engine", "xdp",
+		   "--xdp-mode", "skip", "host");
+	EXPECT_ERR("xfr: --queues 0: must be between 1 and 64", "--queues", "0", "host");
+	EXPECT_ERR("xfr: --queues 65: must be between 1 and 64", "--queues", "65", "host");
+	EXPECT_ERR("xfr: --iface a/b: not an interface name (1 to 15 characters, no '/' or "
+		   "spaces)",
+		   "--iface", "a/b", "host");
+	EXPECT_ERR("xfr: --iface 0123456789abcdef: not an interface name (1 to 15 characters, no "
+		   "'/' or spaces)",
+		   "--iface", "0123456789abcdef", "host");
+	EXPECT_ERR("xfr: --engine xdp: XDP engines carry UDP tests (add -u); TCP runs on sockets",
+		   "--engine", "xdp", "host");
+	EXPECT_ERR("xfr: --xdp-mode cannot be used with --engine socket (add --engine xdp, afxdp "
+		   "or auto)",
+		   "-u", "--xdp-mode", "drop", "host");
+	EXPECT_ERR("xfr: --queues cannot be used with --engine socket", "-u", "--queues", "2",
+		   "host");
+	EXPECT_ERR("xfr: --probe-mtu cannot be used with --engine xdp/afxdp", "--probe-mtu",
+		   "--engine", "xdp", "host");
+	/* the server runs what clients ask: auto by default, socket to refuse BPF */
+	PARSE_OK(&cfg, "serve");
+	assert_int_equal(cfg.engine, XFR_ENGINE_AUTO);
+	PARSE_OK(&cfg, "serve", "--engine", "socket", "--iface", "eth1", "--queues", "2");
+	assert_int_equal(cfg.engine, XFR_ENGINE_SOCKET);
+	assert_string_equal(cfg.iface, "eth1");
+	EXPECT_ERR("xfr: serve --engine xdp: the server runs what each client asks for; use auto "
+		   "(default) or socket",
+		   "serve", "--engine", "xdp");
+	EXPECT_ERR("xfr: serve --xdp-mode: the client chooses the receiver mode", "serve",
+		   "--xdp-mode", "drop");
+	EXPECT_ERR("xfr: unknown option --drop-reasons", "serve", "--drop-reasons");
+	/* xfr doctor */
+	PARSE_OK(&cfg, "doctor", "--iface", "lo", "--json");
+	assert_int_equal(cfg.mode, XFR_MODE_DOCTOR);
+	assert_string_equal(cfg.iface, "lo");
+	assert_int_equal(cfg.format, XFR_FMT_JSON);
+	EXPECT_ERR("xfr: doctor: unexpected argument 'x' (usage: xfr doctor [--iface NAME] "
+		   "[--json])",
+		   "doctor", "x");
+	EXPECT_ERR("xfr: unknown option -P", "doctor", "-P", "2");
+	assert_int_equal(PARSE(&cfg, "doctor", "--help"), CLI_EXIT_OK);
+	assert_non_null(strstr(last_out, "Usage: xfr doctor"));
+}
+
 static void test_positional(void **state)
 {
 	struct xfr_config c;
@@ -739,6 +805,7 @@ int main(void)
 		cmocka_unit_test_setup(test_combination_errors, clean_env),
 		cmocka_unit_test_setup(test_unknown_options, clean_env),
 		cmocka_unit_test_setup(test_udp_flags, clean_env),
+		cmocka_unit_test_setup(test_engine_flags, clean_env),
 		cmocka_unit_test_setup(test_positional, clean_env),
 		cmocka_unit_test_setup(test_repeatable, clean_env),
 	};

@@ -1255,6 +1255,7 @@ static void fill_kernel_stream(struct proto_stream *s, uint32_t id, bool tcp)
 		s->udp.has_xdp = true;
 		s->udp.xdp_packets = 999000 + id;
 		s->udp.xdp_bytes = 1400ULL * (999000 + id);
+		s->udp.xdp_sink = id % 2; /* true survives, false stays absent */
 	}
 	s->has_drops_rx = true;
 	s->drops_rx.n = 2;
@@ -1284,6 +1285,7 @@ static void assert_kernel_stream(const struct proto_stream *s, uint32_t id, bool
 		assert_true(s->has_udp && s->udp.has_xdp);
 		assert_int_equal(s->udp.xdp_packets, 999000 + id);
 		assert_int_equal(s->udp.xdp_bytes, 1400ULL * (999000 + id));
+		assert_int_equal(s->udp.xdp_sink, id % 2);
 	}
 	assert_true(s->has_drops_rx);
 	assert_int_equal(s->drops_rx.n, 2);
