@@ -863,6 +863,8 @@ static void finish(struct srv_test *t, const char *why, bool abortive)
 	free(m);
 }
 
+static bool start_drain(struct srv_test *t);
+
 static void on_done(struct srv_test *t)
 {
 	uint64_t v;
@@ -870,9 +872,15 @@ static void on_done(struct srv_test *t)
 	if (read(t->done_fd, &v, sizeof(v)) < 0)
 		return;
 	drop_item(t, &t->done_item, &t->done_fd);
-	/* UDP --bidir: our half is through; the client's finish ends the test. */
-	if (t->req.proto == XFR_PROTO_UDP && t->req.dir == XFR_DIR_BIDIR)
+	/*
+	 * UDP --bidir: our half is through; the client's finish (which may have
+	 * come already) ends the test.
+	 */
+	if (t->req.proto == XFR_PROTO_UDP && t->req.dir == XFR_DIR_BIDIR) {
+		if (t->finish_pending)
+			start_drain(t);
 		return;
+	}
 	/* Every flow ended: budget sent/received, or the client closed its streams. */
 	finish(t, "complete", !t->req.has_byte_budget);
 }
@@ -946,9 +954,16 @@ static void on_running_msg(struct srv_test *t, const struct proto_msg *m)
 			finish(t, "cancelled", true);
 		return;
 	case MSG_FINISH:
-		/* TCP: the engine's EOF ends the test. UDP has no EOF: drain, then end. */
-		if (id_matches(t, m->text.id) && t->req.proto == XFR_PROTO_UDP &&
-		    t->req.dir != XFR_DIR_DOWNLOAD)
+		/*
+		 * TCP: the engine's EOF ends the test. UDP has no EOF: drain, then
+		 * end; with --bidir -n once our own budget is sent too.
+		 */
+		if (!id_matches(t, m->text.id) || t->req.proto != XFR_PROTO_UDP ||
+		    t->req.dir == XFR_DIR_DOWNLOAD)
+			return;
+		if (t->req.dir == XFR_DIR_BIDIR && t->req.has_byte_budget && t->done_fd >= 0)
+			t->finish_pending = true;
+		else
 			start_drain(t);
 		return;
 	case MSG_PAUSE:

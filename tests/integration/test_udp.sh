@@ -173,6 +173,27 @@ test_udp_bytes() {
 	xt_server_stop
 }
 
+# --bidir -n: each direction sends its budget, however much sooner the other
+# ends. The server's egress is limited to 10 Mbit/s, so the client's upload
+# (1 MiB at 40 Mbit/s, 0.2 s) is through half a second before the download,
+# whose sender waits on its socket buffer (tbf's queue holds the whole MiB:
+# nothing is dropped there); the client's finish must not cut the server's
+# half short.
+test_udp_bidir_bytes_slow_download() {
+	xt_setup || return
+	tc -n "$NS_S" qdisc replace dev "$IF_S" root tbf rate 10mbit burst 16k latency 2s || return
+	xt_server_start || return
+	xt_client -u --bidir -b 40M -n 1M --json
+	xt_client_ok || return
+	xt_json_ok "$OUT" || return
+	local d
+	for d in upload download; do
+		xt_assert "$OUT" ".$d.udp_stats.packets_sent == 749 and .$d.udp_stats.packets_received == 749 and .$d.udp_stats.lost == 0" \
+			"$d: $(xt_jq "$OUT" ".$d.udp_stats | [.packets_sent, .packets_received, .lost]"), want 749/749/0" || return
+	done
+	xt_server_stop
+}
+
 # -b is the total rate: 20 Mbit/s +- 5 % alone, across 2 streams, and sent
 # by the server with -R.
 test_udp_bitrate() {
