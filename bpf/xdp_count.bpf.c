@@ -24,6 +24,17 @@
 /* enum xdp_count_mode: count, then drop, pass, or redirect to AF_XDP (XSKMAP). */
 const volatile __u32 mode = XDP_COUNT_DROP;
 
+/* This process's live-frames generator key (struct xdp_gen_meta), set before load. */
+const volatile __u64 gen_key;
+
+/* Generators run through this program (see xdp_flow.h): user space fills the slots. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, XDP_GEN_TAILS);
+	__type(key, __u32);
+	__type(value, __u32);
+} gen_tail SEC(".maps");
+
 /* AF_XDP sockets by rx queue index, used in XDP_COUNT_REDIRECT mode only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -199,6 +210,7 @@ int xdp_count(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	struct xdp_gen_meta *meta = (void *)(long)ctx->data_meta;
 	struct xdp_flow_key key __attribute__((aligned(8))) = {};
 	struct xdp_flow_cnt *cnt;
 	struct ethhdr *eth = data;
@@ -209,6 +221,10 @@ int xdp_count(struct xdp_md *ctx)
 	__u16 proto;
 	void *p;
 
+	/* A generator run through us (xdp_flow.h); otherwise a frame to count. */
+	if ((void *)(meta + 1) <= data && meta->key == gen_key &&
+	    meta->ifindex == ctx->ingress_ifindex)
+		bpf_tail_call(ctx, &gen_tail, meta->tail);
 	if ((void *)(eth + 1) > end)
 		return XDP_PASS;
 	proto = eth->h_proto;

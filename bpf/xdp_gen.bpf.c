@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
  * In-kernel flood generator, run by BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES
- * (user/xdp_gen.c). The input is a frame template (user/frame.h) preceded by
- * 4 bytes of XDP metadata holding the flow's slot: the metadata travels with
- * every live frame but never on the wire, and lets threads run different slots
- * at once without a shared "current slot" variable.
+ * (user/xdp_gen.c), directly or as the tail call of our attached counter. The
+ * input is a frame template (user/frame.h) preceded by XDP metadata (struct
+ * xdp_gen_meta: the flow's slot and this process's key): the metadata travels
+ * with every live frame but never on the wire, and lets threads run different
+ * slots at once without a shared "current slot" variable.
  *
  * Each invocation stamps the slot's next sequence and the µs since the slot's
  * start into the xfr data header (wire.h: seq u64 BE, ts u64 BE), patches the
@@ -21,9 +22,12 @@
 #include <bpf/bpf_endian.h>
 
 #include "wire.h"
+#include "xdp_flow.h"
 
 #define XDP_GEN_SLOTS	256
 #define XDP_GEN_MAX_OFF 256 /* header offsets are far below this (no VLAN, no options) */
+
+const volatile __u64 gen_key; /* set by user space before load */
 
 /* Per-slot state, written by user space (xdp_gen_flow) except next_seq. Same layout there. */
 struct xdp_gen_slot {
@@ -71,16 +75,16 @@ int xdp_gen(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	void *meta = (void *)(long)ctx->data_meta;
+	struct xdp_gen_meta *meta = (void *)(long)ctx->data_meta;
 	struct xdp_gen_slot *s;
 	__u32 slot, off;
 	__u64 seq, ts;
 	__u8 *hdr;
 
-	/* No slot: not one of our runs (e.g. attached somewhere to stay in the dispatcher). */
-	if (meta + sizeof(__u32) > data)
+	/* Not one of our runs (e.g. attached somewhere to stay in the dispatcher). */
+	if ((void *)(meta + 1) > data || meta->key != gen_key)
 		return XDP_PASS;
-	slot = *(__u32 *)meta;
+	slot = meta->slot;
 	s = bpf_map_lookup_elem(&gen_slots, &slot);
 	if (!s)
 		return XDP_ABORTED;

@@ -24,6 +24,27 @@ enum xdp_count_mode {
 #define XDP_XSKS_MAX 64 /* XSKMAP entries, keyed by rx queue index */
 
 /*
+ * Live-frames generator input (bpf/xdp_gen.bpf.c): XDP metadata in front of
+ * the frame template, with this process's random generator key and the
+ * interface the run transmits through. Where our counter holds that
+ * interface, the generator runs as the counter's tail call "tail" (gen_tail in
+ * bpf/xdp_count.bpf.c): the attached program is in the kernel's XDP
+ * dispatcher, which keeps BPF_PROG_RUN cheap. Live frames keep their metadata
+ * across veth, so a received frame can carry it too: a peer's (another key),
+ * or, in a process at both ends, ours with the other end's interface; the
+ * counter counts those.
+ */
+#define XDP_GEN_TAILS 16
+
+struct xdp_gen_meta {
+	__u32 slot;
+	__u32 tail;
+	__u64 key;
+	__u32 ifindex;
+	__u32 pad;
+};
+
+/*
  * 5-tuple as seen by the receiver: saddr/sport = the sender. IPv4 addresses are
  * stored IPv4-mapped (::ffff:a.b.c.d). Ports in network byte order. 40 bytes.
  */

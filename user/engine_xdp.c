@@ -61,6 +61,19 @@
 
 struct xeng;
 
+/*
+ * How live-frames runs on one egress interface stay cheap: through our
+ * counter there (a tail call), through the generator attached there, or not
+ * at all (long runs).
+ */
+struct gen_route {
+	int ifindex;
+	struct xdp_rx *rx; /* our counter runs the generator as tail call "tail" */
+	int tail;
+	int run_fd;
+	int link_fd; /* the generator's own attachment; -1 = none */
+};
+
 struct xflow {
 	/* written by the sender thread, read by sample() */
 	uint64_t packets;
@@ -109,9 +122,8 @@ struct xeng {
 	uint32_t inner_flows;
 	struct engine_sample *tmp;
 	struct xdp_gen *gen;
-	int gen_links[XFR_MAX_FLOWS]; /* live frames: the program attached to egress interfaces */
-	int gen_ifindex[XFR_MAX_FLOWS];
-	uint32_t ngen_links;
+	struct gen_route routes[XFR_MAX_FLOWS]; /* live frames: per egress interface */
+	uint32_t nroutes;
 	uint32_t ngen_slots;
 	struct xthread threads[XFR_MAX_FLOWS];
 	uint32_t nthreads;
@@ -356,7 +368,7 @@ static int inner_add(struct xeng *xe, uint32_t idx, int fd, enum xfr_flow_dir di
 	return xe->inner->ops->add_stream(xe->inner, idx, dfd, false, true, dir_send);
 }
 
-static bool gen_attach(struct xeng *xe, int ifindex);
+static const struct gen_route *gen_attach(struct xeng *xe, int ifindex);
 
 /*
  * Live frames: load the generator (once) and give the flow its slot, at
@@ -365,6 +377,7 @@ static bool gen_attach(struct xeng *xe, int ifindex);
  */
 static int gen_prepare(struct xeng *xe, struct xflow *f)
 {
+	const struct gen_route *r;
 	int err;
 
 	if (xe->p.kind != XFR_ENGINE_XDP)
@@ -377,9 +390,13 @@ static int gen_prepare(struct xeng *xe, struct xflow *f)
 			return err;
 		}
 	}
-	f->cheap = gen_attach(xe, f->ifindex);
+	r = gen_attach(xe, f->ifindex);
+	f->cheap = r->rx || r->link_fd >= 0;
 	f->gen_slot = xe->ngen_slots++;
-	return xdp_gen_flow(xe->gen, f->gen_slot, f->tmpl);
+	err = xdp_gen_flow(xe->gen, f->gen_slot, f->tmpl);
+	if (!err && r->rx)
+		err = xdp_gen_via(xe->gen, f->gen_slot, r->run_fd, (uint32_t)r->tail);
+	return err;
 }
 
 static int xe_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bool recv,
@@ -689,27 +706,36 @@ static int threads_plan(struct xeng *xe)
 }
 
 /*
- * Keep the generator in the kernel's XDP dispatcher by attaching it to the
- * egress interface (it passes every received packet), unless this engine
- * receives on that interface too (the counter needs the attachment) or
- * another program holds it: then runs stay long (see LIVE_CHUNK_*).
+ * Keep the generator in the kernel's XDP dispatcher, so that a run costs no
+ * re-registration: where our counter holds the egress interface (this test
+ * or another receives there), run it as the counter's tail call; otherwise
+ * attach it there (it passes every received packet). When another program
+ * holds the interface runs stay long (see LIVE_CHUNK_*).
  */
-static bool gen_attach(struct xeng *xe, int ifindex)
+static const struct gen_route *gen_attach(struct xeng *xe, int ifindex)
 {
-	int fd;
+	struct gen_route *r;
 
-	for (uint32_t i = 0; i < xe->ngen_links; i++)
-		if (xe->gen_ifindex[i] == ifindex)
-			return xe->gen_links[i] >= 0;
-	for (uint32_t i = 0; i < xe->nflows; i++)
-		if (!xe->flows[i].sending && xe->flows[i].ifindex == ifindex)
-			return false;
-	fd = xdp_gen_attach(xe->gen, ifindex);
-	if (fd < 0)
-		pr_debug("xdp: live frames without the egress attachment: %s\n", strerror(-fd));
-	xe->gen_ifindex[xe->ngen_links] = ifindex;
-	xe->gen_links[xe->ngen_links++] = fd;
-	return fd >= 0;
+	for (uint32_t i = 0; i < xe->nroutes; i++)
+		if (xe->routes[i].ifindex == ifindex)
+			return &xe->routes[i];
+	r = &xe->routes[xe->nroutes++];
+	*r = (struct gen_route){.ifindex = ifindex, .tail = -1, .run_fd = -1, .link_fd = -1};
+	if (!xdp_rx_find(ifindex, &r->rx)) {
+		r->tail = xdp_rx_gen_hook(r->rx, xdp_gen_prog_fd(xe->gen), &r->run_fd);
+		if (r->tail >= 0)
+			return r;
+		pr_debug("xdp: live frames without our counter's dispatch: %s\n",
+			 strerror(-r->tail));
+		xdp_rx_put(r->rx);
+		r->rx = NULL;
+		return r;
+	}
+	r->link_fd = xdp_gen_attach(xe->gen, ifindex);
+	if (r->link_fd < 0)
+		pr_debug("xdp: live frames without the egress attachment: %s\n",
+			 strerror(-r->link_fd));
+	return r;
 }
 
 /* Interrupt long live-frames runs (pause, stop): a handler that does nothing, no restart. */
@@ -933,9 +959,16 @@ static void xe_destroy(struct engine *e)
 			}
 			free(f->tmpl);
 		}
-		for (uint32_t i = 0; i < xe->ngen_links; i++)
-			if (xe->gen_links[i] >= 0)
-				close(xe->gen_links[i]);
+		for (uint32_t i = 0; i < xe->nroutes; i++) {
+			struct gen_route *r = &xe->routes[i];
+
+			if (r->rx) {
+				xdp_rx_gen_unhook(r->rx, r->tail);
+				xdp_rx_put(r->rx);
+			}
+			if (r->link_fd >= 0)
+				close(r->link_fd);
+		}
 		if (xe->gen)
 			xdp_gen_close(xe->gen);
 		for (uint32_t i = 0; i < XFR_MAX_STREAMS; i++)

@@ -16,11 +16,13 @@
 #include "log.h"
 #include "xdp_count.h"
 #include "xdp_count.skel.h"
+#include "xdp_gen.h"
 
 struct xdp_count {
 	struct xdp_count_bpf *skel;
 	int link_fd; /* bpf_link of the attachment; -1 = none */
 	bool generic;
+	uint32_t tails; /* gen_tail slots in use (bits) */
 	int ncpus;
 	struct xdp_flow_cnt *percpu; /* scratch for one per-CPU lookup */
 };
@@ -51,6 +53,7 @@ struct xdp_count *xdp_count_open(uint32_t mode)
 		goto free_percpu;
 	}
 	xc->skel->rodata->mode = mode;
+	xc->skel->rodata->gen_key = xdp_gen_key();
 	err = xdp_count_bpf__load(xc->skel);
 	if (err) {
 		pr_err("xdp: cannot load the XDP program: %s\n", strerror(-err));
@@ -120,6 +123,33 @@ void xdp_count_detach(struct xdp_count *xc)
 int xdp_count_prog_fd(const struct xdp_count *xc)
 {
 	return bpf_program__fd(xc->skel->progs.xdp_count);
+}
+
+int xdp_count_gen_hook(struct xdp_count *xc, int gen_prog_fd)
+{
+	uint32_t i;
+	int err;
+
+	for (i = 0; i < XDP_GEN_TAILS && (xc->tails & (1U << i)); i++)
+		;
+	if (i == XDP_GEN_TAILS)
+		return -ENOSPC;
+	err = bpf_map__update_elem(xc->skel->maps.gen_tail, &i, sizeof(i), &gen_prog_fd,
+				   sizeof(gen_prog_fd), BPF_ANY);
+	if (err)
+		return err;
+	xc->tails |= 1U << i;
+	return (int)i;
+}
+
+void xdp_count_gen_unhook(struct xdp_count *xc, int tail)
+{
+	uint32_t i = (uint32_t)tail;
+
+	if (tail < 0 || i >= XDP_GEN_TAILS || !(xc->tails & (1U << i)))
+		return;
+	bpf_map__delete_elem(xc->skel->maps.gen_tail, &i, sizeof(i), 0);
+	xc->tails &= ~(1U << i);
 }
 
 int xdp_count_xskmap_fd(const struct xdp_count *xc)

@@ -42,6 +42,12 @@ void xdp_count_detach(struct xdp_count *xc);
 int xdp_count_prog_fd(const struct xdp_count *xc);
 /* XSKMAP "xsks" (key: rx queue index, value: AF_XDP socket fd) for XDP_COUNT_REDIRECT. */
 int xdp_count_xskmap_fd(const struct xdp_count *xc);
+/*
+ * Let the live-frames generator @gen_prog_fd run through this counter's
+ * program (a tail call, see xdp_flow.h): its tail slot, or -ENOSPC/-errno.
+ */
+int xdp_count_gen_hook(struct xdp_count *xc, int gen_prog_fd);
+void xdp_count_gen_unhook(struct xdp_count *xc, int tail);
 /* Registers @key (ports network order, IPv4 mapped) in @slot < XDP_FLOW_MAX. */
 int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uint32_t slot);
 int xdp_count_del_flow(struct xdp_count *xc, const struct xdp_flow_key *key);

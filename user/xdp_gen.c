@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * Loader and runner of the live-frames flood generator (see xdp_gen.h and
- * bpf/xdp_gen.bpf.c). Each slot keeps its run input here: 4 bytes of XDP
- * metadata carrying the slot number, then the frame template.
+ * bpf/xdp_gen.bpf.c). Each slot keeps its run input here: XDP metadata
+ * (struct xdp_gen_meta) then the frame template, and the program the run goes
+ * through: the generator itself, or our counter that tail-calls it.
  */
 #include <errno.h>
 #include <linux/if_link.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,7 +23,7 @@
 #include "xdp_gen.h"
 #include "xdp_gen.skel.h"
 
-#define META_LEN      4 /* the slot number, host order (XDP metadata: multiple of 4) */
+#define META_LEN      sizeof(struct xdp_gen_meta) /* XDP metadata: a multiple of 4 */
 #define DEFAULT_BATCH 64
 /*
  * Live frames refuse inputs larger than one 4 KiB page minus the XDP headroom
@@ -45,7 +50,8 @@ struct xdp_gen {
 	struct xdp_gen_bpf *skel;
 	uint8_t *in[XDP_GEN_SLOTS]; /* metadata + template, NULL until xdp_gen_flow() */
 	uint32_t in_len[XDP_GEN_SLOTS];
-	uint32_t max_frame; /* largest frame live frames accept on this kernel */
+	int run_fd[XDP_GEN_SLOTS]; /* the program a slot's runs go through */
+	uint32_t max_frame;	   /* largest frame live frames accept on this kernel */
 };
 
 /*
@@ -57,12 +63,13 @@ static uint32_t probe_max_frame(struct xdp_gen *g)
 {
 	static const uint32_t sizes[] = {LIVE_MAX_FRAME, 3392, 3376, 3360, 3344, 3328,
 					 3296,		 3264, 3200, 3072, 2048};
-	uint32_t bad_slot = UINT32_MAX, found = 0;
+	struct xdp_gen_meta bad = {.slot = UINT32_MAX, .key = xdp_gen_key()};
 	uint8_t *buf = calloc(1, META_LEN + LIVE_MAX_FRAME);
+	uint32_t found = 0;
 
 	if (!buf)
 		return 0;
-	memcpy(buf, &bad_slot, META_LEN);
+	memcpy(buf, &bad, META_LEN);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && !found; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
 			    .repeat = 1, .data_in = buf, .data_size_in = META_LEN + sizes[i]);
@@ -71,11 +78,29 @@ static uint32_t probe_max_frame(struct xdp_gen *g)
 
 		opts.ctx_in = &md;
 		opts.ctx_size_in = sizeof(md);
-		if (!bpf_prog_test_run_opts(bpf_program__fd(g->skel->progs.xdp_gen), &opts))
+		if (!bpf_prog_test_run_opts(xdp_gen_prog_fd(g), &opts))
 			found = sizes[i];
 	}
 	free(buf);
 	return found;
+}
+
+static uint64_t gen_key;
+
+static void key_init(void)
+{
+	while (!gen_key)
+		if (getrandom(&gen_key, sizeof(gen_key), 0) != sizeof(gen_key))
+			gen_key = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL) ^
+				  0x5846520000000001ULL;
+}
+
+uint64_t xdp_gen_key(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, key_init);
+	return gen_key;
 }
 
 uint32_t xdp_gen_max_frame(const struct xdp_gen *g)
@@ -102,11 +127,14 @@ struct xdp_gen *xdp_gen_open(void)
 		pr_err("xdp: generator slot layout differs between BPF and user space\n");
 		goto destroy_skel;
 	}
+	g->skel->rodata->gen_key = xdp_gen_key();
 	err = xdp_gen_bpf__load(g->skel);
 	if (err) {
 		pr_err("xdp: cannot load the generator program: %s\n", strerror(-err));
 		goto destroy_skel;
 	}
+	for (int i = 0; i < XDP_GEN_SLOTS; i++)
+		g->run_fd[i] = xdp_gen_prog_fd(g);
 	g->max_frame = probe_max_frame(g);
 	if (!g->max_frame) /* no live frames at all: runs will say so */
 		g->max_frame = LIVE_MAX_FRAME;
@@ -147,6 +175,7 @@ static int tmpl_check(const struct frame_tmpl *t, uint32_t max_frame)
 
 int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t)
 {
+	struct xdp_gen_meta meta = {.slot = slot, .key = xdp_gen_key()};
 	struct gen_slot s = {};
 	struct timespec now;
 	uint8_t *in;
@@ -160,8 +189,11 @@ int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t)
 	in = realloc(g->in[slot], META_LEN + t->len);
 	if (!in)
 		return -ENOMEM;
+	if (g->in[slot]) /* keep the route xdp_gen_via() gave */
+		memcpy(&meta.tail, g->in[slot] + offsetof(struct xdp_gen_meta, tail),
+		       sizeof(meta.tail));
 	g->in[slot] = in;
-	memcpy(in, &slot, META_LEN);
+	memcpy(in, &meta, META_LEN);
 	memcpy(in + META_LEN, t->buf, t->len);
 	g->in_len[slot] = META_LEN + t->len;
 
@@ -177,19 +209,35 @@ int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t)
 				    BPF_ANY);
 }
 
+int xdp_gen_prog_fd(const struct xdp_gen *g)
+{
+	return bpf_program__fd(g->skel->progs.xdp_gen);
+}
+
+int xdp_gen_via(struct xdp_gen *g, uint32_t slot, int prog_fd, uint32_t tail)
+{
+	if (slot >= XDP_GEN_SLOTS || !g->in[slot] || tail >= XDP_GEN_TAILS)
+		return -EINVAL;
+	memcpy(g->in[slot] + offsetof(struct xdp_gen_meta, tail), &tail, sizeof(tail));
+	g->run_fd[slot] = prog_fd >= 0 ? prog_fd : xdp_gen_prog_fd(g);
+	return 0;
+}
+
 /* One BPF_PROG_RUN of @slot's input; @live: transmit through @ifindex. */
 static int run_prog(struct xdp_gen *g, uint32_t slot, struct bpf_test_run_opts *opts,
 		    struct xdp_md *md)
 {
 	if (slot >= XDP_GEN_SLOTS || !g->in[slot])
 		return -EINVAL;
+	memcpy(g->in[slot] + offsetof(struct xdp_gen_meta, ifindex), &md->ingress_ifindex,
+	       sizeof(md->ingress_ifindex));
 	md->data = META_LEN;
 	md->data_end = g->in_len[slot];
 	opts->data_in = g->in[slot];
 	opts->data_size_in = g->in_len[slot];
 	opts->ctx_in = md;
 	opts->ctx_size_in = sizeof(*md);
-	return bpf_prog_test_run_opts(bpf_program__fd(g->skel->progs.xdp_gen), opts);
+	return bpf_prog_test_run_opts(g->run_fd[slot], opts);
 }
 
 int xdp_gen_run(struct xdp_gen *g, uint32_t slot, int ifindex, uint32_t count, uint32_t batch)
@@ -217,7 +265,7 @@ int xdp_gen_run(struct xdp_gen *g, uint32_t slot, int ifindex, uint32_t count, u
 int xdp_gen_attach(struct xdp_gen *g, int ifindex)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
-	int fd = bpf_link_create(bpf_program__fd(g->skel->progs.xdp_gen), ifindex, BPF_XDP, &opts);
+	int fd = bpf_link_create(xdp_gen_prog_fd(g), ifindex, BPF_XDP, &opts);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -235,7 +283,7 @@ int xdp_gen_test_frame(struct xdp_gen *g, uint32_t slot, uint8_t *out, uint32_t 
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	uint8_t buf[META_LEN + FRAME_MAX];
-	struct xdp_md md = {};
+	struct xdp_md md = {.ingress_ifindex = 1}; /* lo, in every namespace */
 	int err;
 
 	opts.data_out = buf;

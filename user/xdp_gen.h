@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "xdp_flow.h"
 
 #define XDP_GEN_SLOTS 256
 
@@ -45,6 +46,21 @@ int xdp_gen_run(struct xdp_gen *g, uint32_t slot, int ifindex, uint32_t count, u
  * an XDP program).
  */
 int xdp_gen_attach(struct xdp_gen *g, int ifindex);
+
+/*
+ * This process's generator key (random, never 0): the generator and our
+ * counter take only metadata carrying it for generator input (xdp_flow.h).
+ */
+uint64_t xdp_gen_key(void);
+
+int xdp_gen_prog_fd(const struct xdp_gen *g);
+
+/*
+ * Route @slot's runs through @prog_fd, a counter of ours that has this
+ * generator in its tail slot @tail (xdp_count_gen_hook); -1: the generator
+ * itself (tail ignored). After xdp_gen_flow().
+ */
+int xdp_gen_via(struct xdp_gen *g, uint32_t slot, int prog_fd, uint32_t tail);
 
 /* Largest frame (bytes) live frames accept on this kernel (probed at open). */
 uint32_t xdp_gen_max_frame(const struct xdp_gen *g);

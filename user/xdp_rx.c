@@ -172,6 +172,39 @@ int xdp_rx_get(int ifindex, uint32_t mode, uint32_t queues, struct xdp_rx **out,
 	return err;
 }
 
+int xdp_rx_find(int ifindex, struct xdp_rx **out)
+{
+	struct xdp_rx *rx;
+
+	pthread_mutex_lock(&rx_lock);
+	for (rx = rx_list; rx && rx->ifindex != ifindex; rx = rx->next)
+		;
+	if (rx) {
+		rx->refs++;
+		*out = rx;
+	}
+	pthread_mutex_unlock(&rx_lock);
+	return rx ? 0 : -ENOENT;
+}
+
+int xdp_rx_gen_hook(struct xdp_rx *rx, int gen_prog_fd, int *run_fd)
+{
+	int tail;
+
+	pthread_mutex_lock(&rx_lock);
+	tail = xdp_count_gen_hook(rx->xc, gen_prog_fd);
+	pthread_mutex_unlock(&rx_lock);
+	*run_fd = xdp_count_prog_fd(rx->xc);
+	return tail;
+}
+
+void xdp_rx_gen_unhook(struct xdp_rx *rx, int tail)
+{
+	pthread_mutex_lock(&rx_lock);
+	xdp_count_gen_unhook(rx->xc, tail);
+	pthread_mutex_unlock(&rx_lock);
+}
+
 int xdp_rx_add(struct xdp_rx *rx, const struct xdp_flow_key *key)
 {
 	int slot, err = -ENOSPC;

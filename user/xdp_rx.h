@@ -26,6 +26,15 @@ struct xdp_rx;
  */
 int xdp_rx_get(int ifindex, uint32_t mode, uint32_t queues, struct xdp_rx **out, char *why,
 	       size_t whylen);
+/* The receiver this process has on @ifindex, in any mode (a reference), or -ENOENT. */
+int xdp_rx_find(int ifindex, struct xdp_rx **out);
+/*
+ * Run the live-frames generator @gen_prog_fd through the receiver's attached
+ * counter (cheap BPF_PROG_RUN, see xdp_flow.h): its tail slot (>= 0) and in
+ * *run_fd the program to run, or -ENOSPC / -errno.
+ */
+int xdp_rx_gen_hook(struct xdp_rx *rx, int gen_prog_fd, int *run_fd);
+void xdp_rx_gen_unhook(struct xdp_rx *rx, int tail);
 /* Register a flow: a slot (>= 0) or -ENOSPC / -errno. */
 int xdp_rx_add(struct xdp_rx *rx, const struct xdp_flow_key *key);
 int xdp_rx_read(struct xdp_rx *rx, int slot, struct xdp_count_stats *st);

@@ -30,6 +30,8 @@
 #include "wire.h"
 #include "xdp_count.h"
 
+uint64_t xdp_gen_key(void); /* user/xdp_gen.h, whose frame.h clashes with this file */
+
 #define SLOT  3
 #define SPORT 40000
 #define DPORT 5201
@@ -117,6 +119,26 @@ static int run_frame(struct xdp_count *xc, const struct frame_spec *fs)
 
 	opts.data_in = buf;
 	opts.data_size_in = frame_build(buf, fs);
+	err = bpf_prog_test_run_opts(xdp_count_prog_fd(xc), &opts);
+	return err ? err : (int)opts.retval;
+}
+
+/* The same with XDP metadata @meta in front of the frame (as live frames carry it). */
+static int run_frame_meta(struct xdp_count *xc, const struct frame_spec *fs,
+			  const struct xdp_gen_meta *meta)
+{
+	static uint8_t raw[2048 + 32] __attribute__((aligned(8)));
+	uint8_t *buf = raw + 2;
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	struct xdp_md md = {.data = sizeof(*meta), .ingress_ifindex = 1};
+	int err;
+
+	memcpy(buf, meta, sizeof(*meta));
+	opts.data_in = buf;
+	opts.data_size_in = sizeof(*meta) + frame_build(buf + sizeof(*meta), fs);
+	md.data_end = opts.data_size_in;
+	opts.ctx_in = &md;
+	opts.ctx_size_in = sizeof(md);
 	err = bpf_prog_test_run_opts(xdp_count_prog_fd(xc), &opts);
 	return err ? err : (int)opts.retval;
 }
@@ -377,6 +399,35 @@ static void test_jitter_arith(void **state)
 	assert_int_equal(s, 80);
 }
 
+/*
+ * Metadata in a received frame is counted through: another generator's key
+ * (a peer's live frames keep theirs across veth), ours for another interface
+ * (a process at both ends), or ours with no generator in the tail slot.
+ */
+static void test_gen_meta(void **state)
+{
+	struct frame_spec fs = {.family = AF_INET, .payload = 64};
+	struct xdp_gen_meta foreign = {.key = xdp_gen_key() + 1, .ifindex = 1};
+	struct xdp_gen_meta other_if = {.key = xdp_gen_key(), .ifindex = 77};
+	struct xdp_gen_meta empty = {.tail = 3, .key = xdp_gen_key(), .ifindex = 1};
+
+	assert_int_not_equal(xdp_gen_key(), 0);
+	assert_int_equal(run_frame_meta(*state, &fs, &foreign), XDP_DROP);
+	assert_int_equal(run_frame_meta(*state, &fs, &other_if), XDP_DROP);
+	assert_int_equal(run_frame_meta(*state, &fs, &empty), XDP_DROP);
+	empty.tail = XDP_GEN_TAILS + 5; /* beyond the array */
+	assert_int_equal(run_frame_meta(*state, &fs, &empty), XDP_DROP);
+	assert_int_equal(stats_of(*state, SLOT).packets, 4);
+	/* Hook slots run out after XDP_GEN_TAILS; an unhooked one is free again. */
+	for (int i = 0; i < XDP_GEN_TAILS; i++)
+		assert_int_equal(xdp_count_gen_hook(*state, xdp_count_prog_fd(*state)), i);
+	assert_int_equal(xdp_count_gen_hook(*state, xdp_count_prog_fd(*state)), -ENOSPC);
+	xdp_count_gen_unhook(*state, 5);
+	assert_int_equal(xdp_count_gen_hook(*state, xdp_count_prog_fd(*state)), 5);
+	for (int i = 0; i < XDP_GEN_TAILS; i++)
+		xdp_count_gen_unhook(*state, i);
+}
+
 static void test_verifier_insns(void **state)
 {
 	struct bpf_prog_info info = {};
@@ -459,6 +510,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jitter_first_then_varying, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gen_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verifier_insns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_veth, setup, teardown),
 	};
