@@ -95,7 +95,7 @@ struct srv_test {
 	bool udp_single; /* single-port: streams say hello with the token */
 	unsigned char udp_token[16];
 	int drain_fd;
-	bool finish_pending; /* bidir -n: the client's finish came before our senders ended */
+	bool finish_pending;   /* bidir -n: the client's finish came before our senders ended */
 	uint64_t drain_end_ns; /* when the test's clock stopped for the drain */
 	struct ep_item drain_item;
 };

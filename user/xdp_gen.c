@@ -186,12 +186,12 @@ int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t)
 	err = tmpl_check(t, g->max_frame);
 	if (err)
 		return err;
-	in = realloc(g->in[slot], META_LEN + t->len);
-	if (!in)
-		return -ENOMEM;
 	if (g->in[slot]) /* keep the route xdp_gen_via() gave */
 		memcpy(&meta.tail, g->in[slot] + offsetof(struct xdp_gen_meta, tail),
 		       sizeof(meta.tail));
+	in = realloc(g->in[slot], META_LEN + t->len);
+	if (!in)
+		return -ENOMEM;
 	g->in[slot] = in;
 	memcpy(in, &meta, META_LEN);
 	memcpy(in + META_LEN, t->buf, t->len);
