@@ -9,7 +9,8 @@
 CLANG        ?= clang
 BPFTOOL      ?= bpftool
 BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null)
-BPF_CFLAGS   := -O2 -g -target bpf -D__TARGET_ARCH_x86 -Wall -Werror -I common \
+# ISA v3: atomic compare-and-exchange (the counter's lock), 32-bit jumps; kernel 5.12+.
+BPF_CFLAGS   := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Wall -Werror -I common \
 		-I$(BUILD)/bpf -I$(BPF_ARCH_INC)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

@@ -844,8 +844,15 @@ static void sample_xdp(const struct xflow *f, struct engine_flow_sample *s, bool
 {
 	struct xdp_count_stats st;
 
+	static bool unseq_said;
+
 	if (xdp_rx_read(f->rx, f->rx_slot, &st))
 		return;
+	/* Never seen: the counter's sequence lock is held for nanoseconds. */
+	if (st.unsequenced && !__atomic_exchange_n(&unseq_said, true, __ATOMIC_RELAXED))
+		pr_warn("xdp: stream %u: %llu packets skipped the sequence accounting (its lock "
+			"stayed busy): reordering and duplicate figures may miss them\n",
+			f->stream, (unsigned long long)st.unsequenced);
 	s->has_xdp = true;
 	s->xdp_sink = all;
 	s->xdp_packets = st.packets;

@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,7 +25,9 @@ struct xdp_count {
 	bool generic;
 	uint32_t tails; /* gen_tail slots in use (bits) */
 	int ncpus;
-	struct xdp_flow_cnt *percpu; /* scratch for one per-CPU lookup */
+	struct xdp_flow_cnt *percpu;	/* scratch for one per-CPU lookup */
+	const struct xdp_flow_seq *seq; /* flow_seq, mmapped read-only */
+	size_t seq_len;
 };
 
 struct xdp_count *xdp_count_open(uint32_t mode)
@@ -57,6 +60,14 @@ struct xdp_count *xdp_count_open(uint32_t mode)
 	err = xdp_count_bpf__load(xc->skel);
 	if (err) {
 		pr_err("xdp: cannot load the XDP program: %s\n", strerror(-err));
+		goto destroy_skel;
+	}
+	xc->seq_len = (size_t)bpf_map__value_size(xc->skel->maps.flow_seq) * XDP_FLOW_MAX;
+	xc->seq = mmap(NULL, xc->seq_len, PROT_READ, MAP_SHARED,
+		       bpf_map__fd(xc->skel->maps.flow_seq), 0);
+	if (xc->seq == MAP_FAILED) {
+		err = -errno;
+		pr_err("xdp: cannot map the counter's sequence state: %s\n", strerror(-err));
 		goto destroy_skel;
 	}
 	return xc;
@@ -166,7 +177,7 @@ int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uin
 		return -EINVAL;
 	/* Reset the slot's sequence state before the flow becomes visible. */
 	err = bpf_map__update_elem(xc->skel->maps.flow_seq, &slot, sizeof(slot), &seq, sizeof(seq),
-				   BPF_F_LOCK);
+				   BPF_ANY);
 	if (err)
 		return err;
 	memset(xc->percpu, 0, xc->ncpus * sizeof(*xc->percpu));
@@ -187,12 +198,17 @@ int xdp_count_del_flow(struct xdp_count *xc, const struct xdp_flow_key *key)
 	return err;
 }
 
+#define SEQ_LOAD(f) __atomic_load_n(&(f), __ATOMIC_RELAXED)
+
 int xdp_count_read(struct xdp_count *xc, uint32_t slot, struct xdp_count_stats *st)
 {
-	struct xdp_flow_seq seq;
+	const struct xdp_flow_seq *seq;
+	uint64_t unsequenced = 0;
 	int err, i;
 
 	memset(st, 0, sizeof(*st));
+	if (slot >= XDP_FLOW_MAX)
+		return -EINVAL;
 	err = bpf_map__lookup_elem(xc->skel->maps.flow_cnt, &slot, sizeof(slot), xc->percpu,
 				   xc->ncpus * sizeof(*xc->percpu), 0);
 	if (err)
@@ -201,17 +217,22 @@ int xdp_count_read(struct xdp_count *xc, uint32_t slot, struct xdp_count_stats *
 		st->packets += xc->percpu[i].packets;
 		st->bytes += xc->percpu[i].bytes;
 		st->malformed += xc->percpu[i].malformed;
+		unsequenced += xc->percpu[i].unsequenced;
 	}
-	err = bpf_map__lookup_elem(xc->skel->maps.flow_seq, &slot, sizeof(slot), &seq, sizeof(seq),
-				   BPF_F_LOCK);
-	if (err)
-		return err;
-	st->lost = seq.lost;
-	st->out_of_order = seq.out_of_order;
-	st->duplicates = seq.duplicates;
-	st->next_seq = seq.next_seq;
-	st->jitter_us16 = seq.jitter / 1000; /* the program keeps ns × 16 */
-	st->jitter_max_us16 = seq.jitter_max / 1000;
+	/* Live fields, each read whole; a reading during traffic may be a packet apart. */
+	seq = &xc->seq[slot];
+	st->lost = SEQ_LOAD(seq->lost);
+	st->out_of_order = SEQ_LOAD(seq->out_of_order);
+	st->duplicates = SEQ_LOAD(seq->duplicates);
+	st->next_seq = SEQ_LOAD(seq->next_seq);
+	st->jitter_us16 = SEQ_LOAD(seq->jitter) / 1000; /* the program keeps ns × 16 */
+	st->jitter_max_us16 = SEQ_LOAD(seq->jitter_max) / 1000;
+	/*
+	 * A packet that skipped the sequence logic left its sequence unfilled:
+	 * received all the same, so not lost.
+	 */
+	st->unsequenced = unsequenced;
+	st->lost = st->lost > unsequenced ? st->lost - unsequenced : 0;
 	return 0;
 }
 
@@ -238,6 +259,7 @@ void xdp_count_destroy(struct xdp_count *xc)
 	if (!xc)
 		return;
 	xdp_count_detach(xc);
+	munmap((void *)xc->seq, xc->seq_len);
 	xdp_count_bpf__destroy(xc->skel);
 	free(xc->percpu);
 	free(xc);

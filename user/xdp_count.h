@@ -25,6 +25,7 @@ struct xdp_count_stats {
 	uint64_t next_seq;
 	uint64_t jitter_us16; /* RFC 3550 jitter, µs × 16 */
 	uint64_t jitter_max_us16;
+	uint64_t unsequenced; /* counted, but skipped the sequence logic (a lock never freed) */
 };
 
 /* Opens and loads the program with @mode (enum xdp_count_mode). NULL + errno on failure. */
