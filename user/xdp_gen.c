@@ -24,7 +24,7 @@
 #include "xdp_gen.skel.h"
 
 #define META_LEN      sizeof(struct xdp_gen_meta) /* XDP metadata: a multiple of 4 */
-#define DEFAULT_BATCH 64
+#define DEFAULT_BATCH 64 /* frames per live-frames batch: XDP_GEN_TS_EVERY in the program */
 /*
  * Live frames refuse inputs larger than one 4 KiB page minus the XDP headroom
  * (256, of which the metadata takes its share), the kernel's per-page head
@@ -44,6 +44,10 @@ struct gen_slot {
 	uint16_t csum0;
 	uint16_t pad;
 	uint8_t hdr[64]; /* the template's first 64 bytes: headers rewritten on every run */
+	uint64_t ts_us;
+	uint64_t ts_seq;
+	uint32_t ts_run;
+	uint32_t pad2;
 };
 
 struct xdp_gen {
@@ -229,6 +233,8 @@ static int run_prog(struct xdp_gen *g, uint32_t slot, struct bpf_test_run_opts *
 {
 	if (slot >= XDP_GEN_SLOTS || !g->in[slot])
 		return -EINVAL;
+	/* A new run: the program reads the clock for its first frame. */
+	__atomic_fetch_add(&g->skel->bss->run_id[slot], 1, __ATOMIC_RELAXED);
 	memcpy(g->in[slot] + offsetof(struct xdp_gen_meta, ifindex), &md->ingress_ifindex,
 	       sizeof(md->ingress_ifindex));
 	md->data = META_LEN;

@@ -478,7 +478,7 @@ static void veth_socket(int family)
 {
 	uint8_t buf[2048];
 	struct flood f;
-	uint64_t seq = 0;
+	uint64_t seq = 0, ts = 0;
 	long errs;
 	int fd, i;
 
@@ -489,12 +489,34 @@ static void veth_socket(int family)
 			 0);
 	fd = udp_listen(family);
 	flood_restart(&f);
+	/* One clock read per run (and per 64 frames): a run's 32 frames share it. */
 	for (int run = 0; run < 8; run++) {
+		uint64_t ts_prev = ts, ts_run = 0;
+
 		assert_int_equal(xdp_gen_run(f.g, SLOT, f.tx_if, 32, 8), 32);
 		for (i = 0; i < 32; i++, seq++) {
 			assert_int_equal(recv(fd, buf, sizeof(buf), 0), 64);
 			assert_int_equal(wire_get_be64(buf), seq);
+			ts = wire_get_be64(buf + 8);
+			if (!i)
+				ts_run = ts;
+			assert_int_equal(ts, ts_run);
 		}
+		if (run)
+			assert_true(ts >= ts_prev + 2000);
+		usleep(2000);
+	}
+	/* 130 frames in one run: stamps in groups of 64 from the run's start. */
+	assert_int_equal(xdp_gen_run(f.g, SLOT, f.tx_if, 130, 64), 130);
+	for (i = 0; i < 130; i++, seq++) {
+		uint64_t prev = ts;
+
+		assert_int_equal(recv(fd, buf, sizeof(buf), 0), 64);
+		assert_int_equal(wire_get_be64(buf), seq);
+		ts = wire_get_be64(buf + 8);
+		assert_true(ts >= prev);
+		if (i % 64)
+			assert_int_equal(ts, prev);
 	}
 	errs = csum_errors(family);
 	f.t->csum0 ^= htons(1);
