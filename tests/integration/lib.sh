@@ -368,6 +368,16 @@ xt_udp_stat() {
 	jq -r --arg k "$2" '.udp_stats[$k] // 0' "$1" 2>/dev/null
 }
 
+# xt_bidir_exact FILE N: a --bidir result where each direction sent and
+# received exactly N datagrams and lost none.
+xt_bidir_exact() {
+	local d
+	for d in upload download; do
+		xt_assert "$1" ".$d.udp_stats.packets_sent == $2 and .$d.udp_stats.packets_received == $2 and .$d.udp_stats.lost == 0" \
+			"$d: $(xt_jq "$1" ".$d.udp_stats | [.packets_sent, .packets_received, .lost]"), want $2/$2/0" || return
+	done
+}
+
 # xt_setup3 [MTU_AR] [MTU_RB]: three namespaces A - R - B in a line, A and B
 # routed through R (forwarding on, ICMP not rate limited so that PMTU
 # discovery is immediate). The A-R link has MTU_AR (default 9000), the R-B
