@@ -70,7 +70,6 @@ struct gen_route {
 	int ifindex;
 	struct xdp_rx *rx; /* our counter runs the generator as tail call "tail" */
 	int tail;
-	int run_fd;
 	int link_fd; /* the generator's own attachment; -1 = none */
 };
 
@@ -395,7 +394,7 @@ static int gen_prepare(struct xeng *xe, struct xflow *f)
 	f->gen_slot = xe->ngen_slots++;
 	err = xdp_gen_flow(xe->gen, f->gen_slot, f->tmpl);
 	if (!err && r->rx)
-		err = xdp_gen_via(xe->gen, f->gen_slot, r->run_fd, (uint32_t)r->tail);
+		err = xdp_gen_via(xe->gen, f->gen_slot, xdp_rx_prog_fd(r->rx), (uint32_t)r->tail);
 	return err;
 }
 
@@ -720,9 +719,9 @@ static const struct gen_route *gen_attach(struct xeng *xe, int ifindex)
 		if (xe->routes[i].ifindex == ifindex)
 			return &xe->routes[i];
 	r = &xe->routes[xe->nroutes++];
-	*r = (struct gen_route){.ifindex = ifindex, .tail = -1, .run_fd = -1, .link_fd = -1};
+	*r = (struct gen_route){.ifindex = ifindex, .tail = -1, .link_fd = -1};
 	if (!xdp_rx_find(ifindex, &r->rx)) {
-		r->tail = xdp_rx_gen_hook(r->rx, xdp_gen_prog_fd(xe->gen), &r->run_fd);
+		r->tail = xdp_rx_gen_hook(r->rx, xdp_gen_prog_fd(xe->gen));
 		if (r->tail >= 0)
 			return r;
 		pr_debug("xdp: live frames without our counter's dispatch: %s\n",
@@ -842,9 +841,8 @@ static void sample_sender(const struct xflow *f, uint32_t len, struct engine_flo
 
 static void sample_xdp(const struct xflow *f, struct engine_flow_sample *s, bool all)
 {
-	struct xdp_count_stats st;
-
 	static bool unseq_said;
+	struct xdp_count_stats st;
 
 	if (xdp_rx_read(f->rx, f->rx_slot, &st))
 		return;

@@ -786,7 +786,7 @@ static bool reason_ok(const char *s, size_t n)
 	return true;
 }
 
-/* One side of "drops_by_reason": {REASON: packets, ...}, at most 16 reasons. */
+/* One side of "drops_by_reason": {REASON: packets, ...}, at most PROTO_MAX_DROPS reasons. */
 static int dec_drops_side(const struct dctx *c, const char *side, json_t *v, struct proto_drops *d,
 			  bool *has)
 {

@@ -155,12 +155,14 @@ struct proto_tcp {
 };
 
 /* ext: kernel drops by reason on the server's host ("drops_by_reason"). */
+#define PROTO_MAX_DROPS 16 /* reasons per side of "drops_by_reason" */
+
 struct proto_drops {
 	uint32_t n;
 	struct {
 		char reason[40]; /* [A-Z0-9_], 1..39 chars */
 		uint64_t packets;
-	} d[16];
+	} d[PROTO_MAX_DROPS];
 };
 
 /*

@@ -89,7 +89,7 @@ static void udp_stream_to_wire(const struct xfr_flow *up, const struct xfr_flow 
 static void drops_to_wire(const struct xfr_drops *d, struct proto_drops *w)
 {
 	memset(w, 0, sizeof(*w));
-	for (uint32_t i = 0; i < d->n && i < XFR_MAX_DROP_REASONS && i < 16; i++) {
+	for (uint32_t i = 0; i < d->n && i < XFR_MAX_DROP_REASONS && i < PROTO_MAX_DROPS; i++) {
 		snprintf(w->d[i].reason, sizeof(w->d[i].reason), "%s", d->d[i].reason);
 		w->d[i].packets = d->d[i].packets;
 		w->n++;
@@ -99,7 +99,7 @@ static void drops_to_wire(const struct xfr_drops *d, struct proto_drops *w)
 static void drops_from_wire(const struct proto_drops *w, struct xfr_drops *d)
 {
 	memset(d, 0, sizeof(*d));
-	for (uint32_t i = 0; i < w->n && i < XFR_MAX_DROP_REASONS && i < 16; i++) {
+	for (uint32_t i = 0; i < w->n && i < XFR_MAX_DROP_REASONS && i < PROTO_MAX_DROPS; i++) {
 		snprintf(d->d[i].reason, sizeof(d->d[i].reason), "%s", w->d[i].reason);
 		d->d[i].packets = w->d[i].packets;
 		d->n++;

@@ -142,6 +142,16 @@ fail:
 	return err;
 }
 
+/* The receiver on @ifindex, or NULL; under rx_lock. */
+static struct xdp_rx *rx_lookup(int ifindex)
+{
+	struct xdp_rx *rx;
+
+	for (rx = rx_list; rx && rx->ifindex != ifindex; rx = rx->next)
+		;
+	return rx;
+}
+
 int xdp_rx_get(int ifindex, uint32_t mode, uint32_t queues, struct xdp_rx **out, char *why,
 	       size_t whylen)
 {
@@ -149,8 +159,7 @@ int xdp_rx_get(int ifindex, uint32_t mode, uint32_t queues, struct xdp_rx **out,
 	int err = 0;
 
 	pthread_mutex_lock(&rx_lock);
-	for (rx = rx_list; rx && rx->ifindex != ifindex; rx = rx->next)
-		;
+	rx = rx_lookup(ifindex);
 	if (rx && rx->mode != mode) {
 		snprintf(why, whylen,
 			 "the XDP receiver on this interface runs another mode for "
@@ -177,8 +186,7 @@ int xdp_rx_find(int ifindex, struct xdp_rx **out)
 	struct xdp_rx *rx;
 
 	pthread_mutex_lock(&rx_lock);
-	for (rx = rx_list; rx && rx->ifindex != ifindex; rx = rx->next)
-		;
+	rx = rx_lookup(ifindex);
 	if (rx) {
 		rx->refs++;
 		*out = rx;
@@ -187,15 +195,19 @@ int xdp_rx_find(int ifindex, struct xdp_rx **out)
 	return rx ? 0 : -ENOENT;
 }
 
-int xdp_rx_gen_hook(struct xdp_rx *rx, int gen_prog_fd, int *run_fd)
+int xdp_rx_gen_hook(struct xdp_rx *rx, int gen_prog_fd)
 {
 	int tail;
 
 	pthread_mutex_lock(&rx_lock);
 	tail = xdp_count_gen_hook(rx->xc, gen_prog_fd);
 	pthread_mutex_unlock(&rx_lock);
-	*run_fd = xdp_count_prog_fd(rx->xc);
 	return tail;
+}
+
+int xdp_rx_prog_fd(const struct xdp_rx *rx)
+{
+	return xdp_count_prog_fd(rx->xc);
 }
 
 void xdp_rx_gen_unhook(struct xdp_rx *rx, int tail)

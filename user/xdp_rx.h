@@ -30,10 +30,11 @@ int xdp_rx_get(int ifindex, uint32_t mode, uint32_t queues, struct xdp_rx **out,
 int xdp_rx_find(int ifindex, struct xdp_rx **out);
 /*
  * Run the live-frames generator @gen_prog_fd through the receiver's attached
- * counter (cheap BPF_PROG_RUN, see xdp_flow.h): its tail slot (>= 0) and in
- * *run_fd the program to run, or -ENOSPC / -errno.
+ * counter (cheap BPF_PROG_RUN, see xdp_flow.h): its tail slot (>= 0), or
+ * -ENOSPC / -errno. Runs then go through xdp_rx_prog_fd().
  */
-int xdp_rx_gen_hook(struct xdp_rx *rx, int gen_prog_fd, int *run_fd);
+int xdp_rx_gen_hook(struct xdp_rx *rx, int gen_prog_fd);
+int xdp_rx_prog_fd(const struct xdp_rx *rx);
 void xdp_rx_gen_unhook(struct xdp_rx *rx, int tail);
 /* Register a flow: a slot (>= 0) or -ENOSPC / -errno. */
 int xdp_rx_add(struct xdp_rx *rx, const struct xdp_flow_key *key);
