@@ -43,7 +43,7 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 # User objects that include a skeleton. Declared for ours; every library object
 # also waits for all skeletons (order-only) so a new user of one builds from
 # clean, and -MMD tracks the real dependency after the first build.
-$(BUILD)/user/xdp_count.o: $(BUILD)/bpf/xdp_count.skel.h
+$(BUILD)/user/bpf/xdp_count.o: $(BUILD)/bpf/xdp_count.skel.h
 $(LIB_OBJS) $(MAIN_OBJ): | $(BPF_SKELS)
 
 $(BUILD)/tests/test_bpf_%: tests/bpf/test_%.c $(LIBXFR)
