@@ -18,10 +18,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
-# Transitional: every folder of user/ on the include path until includes name their folder.
-USER_DIRS := $(shell find user -mindepth 1 -type d | sort)
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-	    -D_GNU_SOURCE -Icommon -Iuser $(USER_DIRS:%=-I%) $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+	    -D_GNU_SOURCE -Icommon -Iuser $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
@@ -84,7 +82,7 @@ bench: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@mkdir -p build/fuzz/corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Icommon -Iuser $(USER_DIRS:%=-I%) \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Icommon -Iuser \
 		$(PKG_CFLAGS) tests/fuzz/fuzz_proto.c user/control/proto.c -o build/fuzz/fuzz_proto $(PKG_LIBS)
 	build/fuzz/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -timeout=1 build/fuzz/corpus
 

@@ -4,8 +4,8 @@
  * space registers and the per-(flow slot, drop reason) counters the tracepoint
  * program bumps. __u32/__u64 only so both compilers agree on the layout.
  */
-#ifndef XFR_DROPMON_H
-#define XFR_DROPMON_H
+#ifndef XFR_COMMON_DROPMON_MAPS_H
+#define XFR_COMMON_DROPMON_MAPS_H
 
 #ifndef __VMLINUX_H__ /* BPF side gets the types from vmlinux.h */
 #include <linux/types.h>

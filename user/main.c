@@ -2,11 +2,11 @@
 /* xfr: parse the command line, then run the server or one client test. */
 #include <stdio.h>
 
-#include "cli.h"
-#include "client.h"
-#include "doctor.h"
-#include "log.h"
-#include "server.h"
+#include "cli/cli.h"
+#include "client/client.h"
+#include "cmd/doctor.h"
+#include "base/log.h"
+#include "server/server.h"
 
 int main(int argc, char **argv)
 {

@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "frame.h"
-#include "netinfo.h"
-#include "xdp_count.h"
-#include "xdp_gen.h"
+#include "base/frame.h"
+#include "base/netinfo.h"
+#include "bpf/xdp_count.h"
+#include "bpf/xdp_gen.h"
 
 #define MAX_THREADS 16
 

@@ -28,10 +28,10 @@
 
 #include <bpf/libbpf.h>
 
-#include "afxdp.h"
-#include "dropmon.h"
-#include "frame.h"
-#include "xdp_count.h"
+#include "engine/xdp/afxdp.h"
+#include "bpf/dropmon.h"
+#include "base/frame.h"
+#include "bpf/xdp_count.h"
 
 #define TX_IF	    "axdp0"
 #define RX_IF	    "axdp1"

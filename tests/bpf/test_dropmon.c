@@ -26,7 +26,7 @@
 
 #include <bpf/bpf.h>
 
-#include "dropmon.h"
+#include "bpf/dropmon.h"
 
 #define NR_SENDS 5000
 #define PAYLOAD	 1000

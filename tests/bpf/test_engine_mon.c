@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 
 static struct engine_sample ss, sr;
 

@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tcprtt.h"
+#include "bpf/tcprtt.h"
 
 #define MB (1024 * 1024)
 

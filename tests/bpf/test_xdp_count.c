@@ -29,7 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "wire.h"
-#include "xdp_count.h"
+#include "bpf/xdp_count.h"
 
 uint64_t xdp_gen_key(void); /* user/xdp_gen.h, whose frame.h clashes with this file */
 

@@ -27,10 +27,10 @@
 
 #include <bpf/libbpf.h>
 
-#include "frame.h"
+#include "base/frame.h"
 #include "wire.h"
-#include "xdp_count.h"
-#include "xdp_gen.h"
+#include "bpf/xdp_count.h"
+#include "bpf/xdp_gen.h"
 
 #define SLOT	    7
 #define SPORT	    40001

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "control/proto.h"
 
 /* Messages are ~50 KiB; keep them off the stack. */
 static struct proto_msg m1, m2;

@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "timeutil.h"
 
 static struct engine_sample sa, sb;

@@ -20,8 +20,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine.h"
-#include "engine_sock_priv.h"
+#include "engine/engine.h"
+#include "engine/sock/engine_sock_priv.h"
 #include "timeutil.h"
 #include "wire.h"
 

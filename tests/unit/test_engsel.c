@@ -17,7 +17,7 @@
 
 #include <bpf/bpf.h>
 
-#include "engsel.h"
+#include "dataplane/engsel.h"
 
 /* A host where everything works: UDP on a native-XDP veth0, root. */
 static struct engsel_facts good(void)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "frame.h"
+#include "base/frame.h"
 #include "wire.h"
 
 static const uint32_t sizes[] = {16, 17, 18, 64, 100, 1001, 1472, 1452, 4000, 8952, 8972};

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "mtuprobe.h"
+#include "control/mtuprobe.h"
 #include "wire.h"
 
 struct responder {

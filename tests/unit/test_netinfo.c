@@ -26,7 +26,7 @@
 
 #include <jansson.h>
 
-#include "netinfo.h"
+#include "base/netinfo.h"
 
 static char ns_name[64], peer_name[64];
 static int home_ns = -1;

@@ -25,9 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "output.h"
+#include "output/output.h"
 #include "output/printers.h"
-#include "result.h"
+#include "model/result.h"
 
 #define T0_US	  1795736400250000ULL /* 2026-11-26T23:40:00.250Z */
 #define NINTERVAL 3

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "proto.h"
+#include "control/proto.h"
 
 static struct proto_msg m1, m2;
 static char err[PROTO_TEXT_MAX];

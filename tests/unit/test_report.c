@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "control/report.h"
 
 static struct proto_stream out[XFR_MAX_STREAMS];
 static struct proto_aggregate agg;

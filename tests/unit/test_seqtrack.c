@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "seqtrack.h"
+#include "engine/sock/seqtrack.h"
 
 static struct seqtrack t;
 

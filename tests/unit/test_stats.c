@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pacing.h"
-#include "stats.h"
+#include "engine/pacing.h"
+#include "model/stats.h"
 #include "timeutil.h"
 
 static struct engine_sample s_prev, s_cur;

@@ -3,8 +3,8 @@
  * struct xfr_config: everything the command line, the environment (and later the
  * config file) decided. Filled once by cli_parse(), read-only afterwards.
  */
-#ifndef XFR_CONFIG_H
-#define XFR_CONFIG_H
+#ifndef XFR_BASE_CONFIG_H
+#define XFR_BASE_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "frame.h"
+#include "base/frame.h"
 #include "wire.h"
 
 #define ETH_HLEN_      14

@@ -6,8 +6,8 @@
  * then gets its sequence and timestamp stamped and the UDP checksum patched
  * incrementally (RFC 1624), in user space (AF_XDP) or in BPF (live frames).
  */
-#ifndef XFR_USER_FRAME_H
-#define XFR_USER_FRAME_H
+#ifndef XFR_BASE_FRAME_H
+#define XFR_BASE_FRAME_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,4 +49,4 @@ void frame_stamp(const struct frame_tmpl *t, uint8_t *frame, uint64_t seq, uint6
 /* Full UDP checksum of a frame (for tests): network order, as it belongs in the header. */
 uint16_t frame_udp_csum(const uint8_t *frame, uint32_t len);
 
-#endif /* XFR_USER_FRAME_H */
+#endif /* XFR_BASE_FRAME_H */

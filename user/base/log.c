@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 
 static enum xfr_log_level log_level = XFR_LOG_INFO;
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Logging to stderr: results never go through here. */
-#ifndef XFR_LOG_H
-#define XFR_LOG_H
+#ifndef XFR_BASE_LOG_H
+#define XFR_BASE_LOG_H
 
-#include "config.h"
+#include "base/config.h"
 
 void log_set_level(enum xfr_log_level level);
 enum xfr_log_level log_get_level(void);

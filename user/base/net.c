@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "net.h"
+#include "base/log.h"
+#include "base/net.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262

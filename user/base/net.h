@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Sockets: addresses, listening, connecting, and the options a test asks for. */
-#ifndef XFR_NET_H
-#define XFR_NET_H
+#ifndef XFR_BASE_NET_H
+#define XFR_BASE_NET_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "base/config.h"
 
 struct net_addr {
 	struct sockaddr_storage ss;

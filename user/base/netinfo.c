@@ -26,9 +26,9 @@
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 
-#include "log.h"
-#include "net.h"
-#include "netinfo.h"
+#include "base/log.h"
+#include "base/net.h"
+#include "base/netinfo.h"
 
 /* linux/netdev.h arrived with 6.3; Debian 12's headers predate it. Values are UAPI. */
 #define NI_NETDEV_FAMILY	"netdev"

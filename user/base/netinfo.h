@@ -5,8 +5,8 @@
  * the next hop's MAC (resolving it when the neighbour table has none), an
  * interface's MAC, MTU, queues, driver and XDP features, and our capabilities.
  */
-#ifndef XFR_USER_NETINFO_H
-#define XFR_USER_NETINFO_H
+#ifndef XFR_BASE_NETINFO_H
+#define XFR_BASE_NETINFO_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,4 +69,4 @@ struct netinfo_caps {
 };
 void netinfo_caps_get(struct netinfo_caps *c);
 
-#endif /* XFR_USER_NETINFO_H */
+#endif /* XFR_BASE_NETINFO_H */

@@ -11,8 +11,8 @@
 #include <bpf/libbpf.h>
 
 #include "dropmon.skel.h"
-#include "log.h"
-#include "dropmon.h"
+#include "base/log.h"
+#include "bpf/dropmon.h"
 
 #define DROP_PREFIX "SKB_DROP_REASON_"
 

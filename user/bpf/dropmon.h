@@ -3,8 +3,8 @@
  * Why packets died: a skb:kfree_skb tracepoint program that counts drops of
  * registered flows per kernel drop reason. Needs CAP_BPF + CAP_PERFMON (root).
  */
-#ifndef XFR_DROPMON_H_USER
-#define XFR_DROPMON_H_USER
+#ifndef XFR_BPF_DROPMON_H
+#define XFR_BPF_DROPMON_H
 
 #include <sys/socket.h>
 

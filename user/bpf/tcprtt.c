@@ -8,8 +8,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "log.h"
-#include "tcprtt.h"
+#include "base/log.h"
+#include "bpf/tcprtt.h"
 #include "tcprtt.skel.h"
 
 #define TCPRTT_NO_RTT 0xffffffffu

@@ -5,8 +5,8 @@
  * (tcp_retransmit_skb) and delivered bytes, for registered flows, into maps
  * read each interval. Attached through bpf_links; gone when the process dies.
  */
-#ifndef XFR_USER_TCPRTT_H
-#define XFR_USER_TCPRTT_H
+#ifndef XFR_BPF_TCPRTT_H
+#define XFR_BPF_TCPRTT_H
 
 #include <stdint.h>
 #include <sys/socket.h>
@@ -37,4 +37,4 @@ int tcprtt_del(struct tcprtt *t, int slot);
 /* Read a slot; resets the window min/max. 0 or -errno. */
 int tcprtt_read(struct tcprtt *t, int slot, struct tcprtt_stats *st);
 
-#endif /* XFR_USER_TCPRTT_H */
+#endif /* XFR_BPF_TCPRTT_H */

@@ -14,10 +14,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "log.h"
-#include "xdp_count.h"
+#include "base/log.h"
+#include "bpf/xdp_count.h"
 #include "xdp_count.skel.h"
-#include "xdp_gen.h"
+#include "bpf/xdp_gen.h"
 
 struct xdp_count {
 	struct xdp_count_bpf *skel;

@@ -4,8 +4,8 @@
  * load, attach to an interface through a bpf_link (the kernel detaches it when
  * the last fd closes, SIGKILL included), register flows, read their counters.
  */
-#ifndef XFR_USER_XDP_COUNT_H
-#define XFR_USER_XDP_COUNT_H
+#ifndef XFR_BPF_XDP_COUNT_H
+#define XFR_BPF_XDP_COUNT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,4 +58,4 @@ void xdp_count_key(struct xdp_flow_key *key, int family, const void *saddr, cons
 		   uint16_t sport_be, uint16_t dport_be);
 void xdp_count_destroy(struct xdp_count *xc);
 
-#endif /* XFR_USER_XDP_COUNT_H */
+#endif /* XFR_BPF_XDP_COUNT_H */

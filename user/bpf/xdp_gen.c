@@ -19,8 +19,8 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "log.h"
-#include "xdp_gen.h"
+#include "base/log.h"
+#include "bpf/xdp_gen.h"
 #include "xdp_gen.skel.h"
 
 #define META_LEN      sizeof(struct xdp_gen_meta) /* XDP metadata: a multiple of 4 */

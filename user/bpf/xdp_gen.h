@@ -8,12 +8,12 @@
  * ingress_ifindex. One program serves many flows (a slot each); each slot must
  * be run by one thread at a time.
  */
-#ifndef XFR_USER_XDP_GEN_H
-#define XFR_USER_XDP_GEN_H
+#ifndef XFR_BPF_XDP_GEN_H
+#define XFR_BPF_XDP_GEN_H
 
 #include <stdint.h>
 
-#include "frame.h"
+#include "base/frame.h"
 #include "xdp_flow.h"
 
 #define XDP_GEN_SLOTS 256
@@ -74,4 +74,4 @@ uint64_t xdp_gen_sent(struct xdp_gen *g, uint32_t slot);
  */
 int xdp_gen_test_frame(struct xdp_gen *g, uint32_t slot, uint8_t *out, uint32_t size);
 
-#endif /* XFR_USER_XDP_GEN_H */
+#endif /* XFR_BPF_XDP_GEN_H */

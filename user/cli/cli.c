@@ -19,9 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "log.h"
-#include "proto.h"
+#include "cli/cli.h"
+#include "base/log.h"
+#include "control/proto.h"
 #include "units.h"
 
 #define CC_LIST_PATH  "/proc/sys/net/ipv4/tcp_available_congestion_control"

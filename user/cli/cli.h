@@ -4,12 +4,12 @@
  * overrides (XFR_PORT, XFR_DURATION, XFR_BYTES, XFR_TIMESTAMP_FORMAT) apply
  * where the flag was not given.
  */
-#ifndef XFR_CLI_H
-#define XFR_CLI_H
+#ifndef XFR_CLI_CLI_H
+#define XFR_CLI_CLI_H
 
 #include <stdio.h>
 
-#include "config.h"
+#include "base/config.h"
 
 enum cli_status {
 	CLI_RUN = 0,   /* config filled: run it */

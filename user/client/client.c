@@ -16,10 +16,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "clnt.h"
-#include "log.h"
-#include "report.h"
+#include "client/client.h"
+#include "client/client_priv.h"
+#include "base/log.h"
+#include "control/report.h"
 #include "timeutil.h"
 #include "wire.h"
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* xfr HOST: one test against a server. */
-#ifndef XFR_CLIENT_H
-#define XFR_CLIENT_H
+#ifndef XFR_CLIENT_CLIENT_H
+#define XFR_CLIENT_CLIENT_H
 
-#include "config.h"
+#include "base/config.h"
 
 /* Returns the exit code: 0, 1 (error), 130/143 (interrupted). */
 int client_run(const struct xfr_config *cfg);

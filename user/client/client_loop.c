@@ -18,11 +18,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "clnt.h"
-#include "log.h"
-#include "mtuprobe.h"
-#include "report.h"
-#include "stats.h"
+#include "client/client_priv.h"
+#include "base/log.h"
+#include "control/mtuprobe.h"
+#include "control/report.h"
+#include "model/stats.h"
 #include "timeutil.h"
 
 static bool sends(const struct clnt *c)

@@ -15,10 +15,10 @@
 #include <bpf/libbpf.h>
 #include <jansson.h>
 
-#include "doctor.h"
-#include "engsel.h"
-#include "log.h"
-#include "netinfo.h"
+#include "cmd/doctor.h"
+#include "dataplane/engsel.h"
+#include "base/log.h"
+#include "base/netinfo.h"
 
 #define DOCTOR_MAX_IFACES 256
 #define VMLINUX_BTF	  "/sys/kernel/btf/vmlinux"

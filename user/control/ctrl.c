@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "timeutil.h"
-#include "ctrl.h"
+#include "control/ctrl.h"
 
 int ctrl_init(struct ctrl_conn *c, int fd)
 {

@@ -4,13 +4,13 @@
  * PROTO_MAX_LINE, a bounded write queue. Non-blocking; the caller's loop says
  * when the fd is readable or writable.
  */
-#ifndef XFR_CTRL_H
-#define XFR_CTRL_H
+#ifndef XFR_CONTROL_CTRL_H
+#define XFR_CONTROL_CTRL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "proto.h"
+#include "control/proto.h"
 
 #define CTRL_WQ_MAX (1024 * 1024) /* a peer that never reads is dropped past this */
 

@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "log.h"
-#include "mtuprobe.h"
+#include "base/log.h"
+#include "control/mtuprobe.h"
 #include "wire.h"
 
 #define OVERHEAD_V4 28 /* IPv4 20 + UDP 8 */

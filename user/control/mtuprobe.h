@@ -17,13 +17,13 @@
  * IPV6_PMTUDISC_PROBE and IPV6_DONTFRAG = 1): no fragmentation and no clamp to
  * a cached path MTU, so EMSGSIZE means "bigger than our interface".
  */
-#ifndef XFR_MTUPROBE_H
-#define XFR_MTUPROBE_H
+#ifndef XFR_CONTROL_MTUPROBE_H
+#define XFR_CONTROL_MTUPROBE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "result.h"
+#include "model/result.h"
 
 #define MTUPROBE_ATTEMPTS	  3
 #define MTUPROBE_FLAG_LOCAL_LIMIT 0x0001 /* on an ack answering an echo request */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "proto.h"
+#include "control/proto.h"
 #include "wire.h"
 
 #define ARRAY_SIZE(a)	    (sizeof(a) / sizeof((a)[0]))

@@ -8,14 +8,14 @@
  * Fields marked "ext" are xfr-C additions: a reference (Rust) peer ignores them,
  * and we never require them from a peer.
  */
-#ifndef XFR_PROTO_H
-#define XFR_PROTO_H
+#ifndef XFR_CONTROL_PROTO_H
+#define XFR_CONTROL_PROTO_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "base/config.h"
 
 #define PROTO_VERSION  "1.1"
 #define PROTO_MAX_LINE 65536 /* bytes, including the '\n' */

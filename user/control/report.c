@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report.h"
+#include "control/report.h"
 #include "wire.h"
-#include "stats.h"
+#include "model/stats.h"
 #include "units.h"
 
 void report_tcp_to_wire(const struct xfr_tcp_stats *t, struct proto_tcp *w)

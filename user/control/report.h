@@ -4,11 +4,11 @@
  * (user/proto.h). The server describes its side of each stream on the wire;
  * the client folds that back into flows beside its own side.
  */
-#ifndef XFR_REPORT_H
-#define XFR_REPORT_H
+#ifndef XFR_CONTROL_REPORT_H
+#define XFR_CONTROL_REPORT_H
 
-#include "proto.h"
-#include "result.h"
+#include "control/proto.h"
+#include "model/result.h"
 
 /*
  * Server side: its flows (receiving UP, sending DOWN) of a test with `streams`

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* One side's data plane: decide, then build (see dataplane.h). */
-#include "dataplane.h"
+#include "dataplane/dataplane.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
-#include "netinfo.h"
+#include "base/log.h"
+#include "base/netinfo.h"
 
 static const char *const req_names[] = {
 	[XFR_ENGINE_SOCKET] = "socket",

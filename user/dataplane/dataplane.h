@@ -5,16 +5,16 @@
  * reasons, BPF TCP figures), and the engine built from that. Shared by the
  * client and the server so both decide and say it the same way.
  */
-#ifndef XFR_USER_DATAPLANE_H
-#define XFR_USER_DATAPLANE_H
+#ifndef XFR_DATAPLANE_DATAPLANE_H
+#define XFR_DATAPLANE_DATAPLANE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "engine.h"
-#include "engsel.h"
+#include "base/config.h"
+#include "engine/engine.h"
+#include "dataplane/engsel.h"
 
 struct dataplane {
 	enum engsel_engine engine;
@@ -50,4 +50,4 @@ int dataplane_req_parse(const char *s);
 const char *dataplane_mode_name(enum xfr_xdp_mode m);
 int dataplane_mode_parse(const char *s);
 
-#endif /* XFR_USER_DATAPLANE_H */
+#endif /* XFR_DATAPLANE_DATAPLANE_H */

@@ -14,8 +14,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
-#include "engsel.h"
-#include "netinfo.h"
+#include "dataplane/engsel.h"
+#include "base/netinfo.h"
 
 #define PROBE_FRAME_LEN 64
 

@@ -6,12 +6,12 @@
  * user: "engine xdp on veth0 (native XDP)", "engine socket: auto needs
  * CAP_BPF and CAP_NET_ADMIN (run as root or grant them)".
  */
-#ifndef XFR_USER_ENGSEL_H
-#define XFR_USER_ENGSEL_H
+#ifndef XFR_DATAPLANE_ENGSEL_H
+#define XFR_DATAPLANE_ENGSEL_H
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "base/config.h"
 
 enum engsel_engine {
 	ENGSEL_SOCKET,
@@ -55,4 +55,4 @@ void engsel_probe(enum xfr_proto proto, const char *ifname, struct engsel_facts 
 
 const char *engsel_name(enum engsel_engine e); /* "socket" / "xdp" / "afxdp" */
 
-#endif /* XFR_USER_ENGSEL_H */
+#endif /* XFR_DATAPLANE_ENGSEL_H */

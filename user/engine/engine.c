@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Engine allocation: the transport-neutral part of the engine ops. */
-#include "engine.h"
+#include "engine/engine.h"
 
 #include <errno.h>
 #include <stdlib.h>

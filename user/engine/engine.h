@@ -13,16 +13,16 @@
  * cache-line-aligned struct written with relaxed atomics; sample() reads them
  * with a monotonic timestamp taken at the read. Counters are never reset.
  */
-#ifndef XFR_ENGINE_H
-#define XFR_ENGINE_H
+#ifndef XFR_ENGINE_ENGINE_H
+#define XFR_ENGINE_ENGINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "result.h"
-#include "tcpinfo.h"
+#include "base/config.h"
+#include "model/result.h"
+#include "engine/tcpinfo.h"
 
 struct engine_params {
 	enum xfr_proto proto;

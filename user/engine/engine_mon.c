@@ -14,11 +14,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dropmon.h"
-#include "engine.h"
-#include "log.h"
-#include "net.h"
-#include "tcprtt.h"
+#include "bpf/dropmon.h"
+#include "engine/engine.h"
+#include "base/log.h"
+#include "base/net.h"
+#include "bpf/tcprtt.h"
 
 /* One direction of one stream as this side runs it. */
 struct mon_flow {

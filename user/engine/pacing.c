@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Token-bucket pacing arithmetic (see pacing.h). */
-#include "pacing.h"
+#include "engine/pacing.h"
 
 #include "timeutil.h"
 

@@ -5,8 +5,8 @@
  * with a burst afterwards. Pure arithmetic on caller-supplied CLOCK_MONOTONIC
  * nanoseconds.
  */
-#ifndef XFR_PACING_H
-#define XFR_PACING_H
+#ifndef XFR_ENGINE_PACING_H
+#define XFR_ENGINE_PACING_H
 
 #include <stdint.h>
 

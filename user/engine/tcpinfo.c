@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* TCP_INFO reduced to what xfr reports (see tcpinfo.h). */
-#include "tcpinfo.h"
+#include "engine/tcpinfo.h"
 
 #include <errno.h>
 #include <linux/tcp.h>

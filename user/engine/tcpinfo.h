@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* TCP_INFO sampling, reduced to the fields xfr reports. */
-#ifndef XFR_TCPINFO_H
-#define XFR_TCPINFO_H
+#ifndef XFR_ENGINE_TCPINFO_H
+#define XFR_ENGINE_TCPINFO_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "result.h"
+#include "model/result.h"
 
 static bool flow_selected(const struct xfr_flow *f, unsigned dir_mask)
 {

@@ -8,13 +8,13 @@
  * server's interval/result messages (the other side). The receiver's count is
  * the truth for throughput; the sender's is shown beside it.
  */
-#ifndef XFR_RESULT_H
-#define XFR_RESULT_H
+#ifndef XFR_MODEL_RESULT_H
+#define XFR_MODEL_RESULT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "base/config.h"
 
 #define XFR_MAX_FLOWS (2 * XFR_MAX_STREAMS)
 

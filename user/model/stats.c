@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Interval and total figures from cumulative engine samples (see stats.h). */
-#include "stats.h"
+#include "model/stats.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,11 +3,11 @@
  * Pure arithmetic over engine samples: cumulative counters in, interval deltas
  * and rates out. No I/O, no clocks.
  */
-#ifndef XFR_STATS_H
-#define XFR_STATS_H
+#ifndef XFR_MODEL_STATS_H
+#define XFR_MODEL_STATS_H
 
-#include "engine.h"
-#include "result.h"
+#include "engine/engine.h"
+#include "model/result.h"
 
 /*
  * Fill flows of this side from two cumulative samples (prev may be NULL = all

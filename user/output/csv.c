@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "printers.h"
+#include "output/printers.h"
 
 #define CSV_INTERVAL_HEADER                                                                        \
 	"timestamp,elapsed_secs,bytes,throughput_mbps,retransmits,jitter_ms,lost,rtt_us,cwnd,"     \

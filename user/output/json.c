@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "printers.h"
+#include "output/printers.h"
 
 static void jset(json_t *obj, const char *key, json_t *val, int *err)
 {

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "printers.h"
+#include "output/printers.h"
 
 static int stream_emit(FILE *f, json_t *ev, int err)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "printers.h"
+#include "output/printers.h"
 
 static const struct output_ops *const output_registry[] = {
 	[XFR_FMT_PLAIN] = &output_plain_ops,

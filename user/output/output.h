@@ -5,13 +5,13 @@
  * Each op returns 0 or -errno when writing failed (EPIPE, ENOSPC, ...), so the
  * caller can exit non-zero instead of losing results silently.
  */
-#ifndef XFR_OUTPUT_H
-#define XFR_OUTPUT_H
+#ifndef XFR_OUTPUT_OUTPUT_H
+#define XFR_OUTPUT_OUTPUT_H
 
 #include <stdio.h>
 
-#include "config.h"
-#include "result.h"
+#include "base/config.h"
+#include "model/result.h"
 
 struct output_opts {
 	bool quiet;		      /* -q: no interval rows */

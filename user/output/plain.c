@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "units.h"
-#include "printers.h"
+#include "output/printers.h"
 
 #define PLAIN_SEP      "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -"
 #define PLAIN_LINE_MAX 512

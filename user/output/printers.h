@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "output.h"
+#include "output/output.h"
 
 extern const struct output_ops output_plain_ops;
 extern const struct output_ops output_json_ops;

@@ -17,10 +17,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "report.h"
-#include "server.h"
-#include "srv.h"
+#include "base/log.h"
+#include "control/report.h"
+#include "server/server.h"
+#include "server/server_priv.h"
 #include "timeutil.h"
 #include "wire.h"
 

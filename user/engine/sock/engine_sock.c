@@ -22,8 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine_sock_priv.h"
-#include "log.h"
+#include "engine/sock/engine_sock_priv.h"
+#include "base/log.h"
 #include "timeutil.h"
 #include "wire.h"
 

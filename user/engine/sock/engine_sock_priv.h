@@ -4,15 +4,15 @@
  * the per-transport flow loops (engine_sock_tcp.c; UDP adds its own file).
  * Not part of the engine interface: only the engine_sock_*.c files include it.
  */
-#ifndef XFR_ENGINE_SOCK_PRIV_H
-#define XFR_ENGINE_SOCK_PRIV_H
+#ifndef XFR_ENGINE_SOCK_ENGINE_SOCK_PRIV_H
+#define XFR_ENGINE_SOCK_ENGINE_SOCK_PRIV_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine.h"
-#include "pacing.h"
+#include "engine/engine.h"
+#include "engine/pacing.h"
 
 /* How a sending flow hands bytes to the kernel. */
 enum sock_tx {

@@ -14,8 +14,8 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
-#include "engine_sock_priv.h"
-#include "log.h"
+#include "engine/sock/engine_sock_priv.h"
+#include "base/log.h"
 #include "timeutil.h"
 
 #ifndef SO_ZEROCOPY

@@ -28,9 +28,9 @@
 
 #include <linux/sock_diag.h>
 
-#include "engine_sock_priv.h"
-#include "log.h"
-#include "seqtrack.h"
+#include "engine/sock/engine_sock_priv.h"
+#include "base/log.h"
+#include "engine/sock/seqtrack.h"
 #include "timeutil.h"
 #include "wire.h"
 

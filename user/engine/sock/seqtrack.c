@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "seqtrack.h"
+#include "engine/sock/seqtrack.h"
 
 #define WIN_MASK  ((uint64_t)SEQTRACK_WINDOW - 1)
 #define WIN_WORDS (SEQTRACK_WINDOW / 64)

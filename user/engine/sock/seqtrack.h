@@ -19,8 +19,8 @@
  *  - Jitter: D = (R_j - R_i) - (S_j - S_i) between consecutive arrivals (any
  *    order), J += (|D| - J) / 16, in microseconds; the max of J is kept.
  */
-#ifndef XFR_SEQTRACK_H
-#define XFR_SEQTRACK_H
+#ifndef XFR_ENGINE_SOCK_SEQTRACK_H
+#define XFR_ENGINE_SOCK_SEQTRACK_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -19,8 +19,8 @@
 #include <linux/if_xdp.h>
 #include <xdp/xsk.h>
 
-#include "afxdp.h"
-#include "log.h"
+#include "engine/xdp/afxdp.h"
+#include "base/log.h"
 
 #define AFXDP_NFRAMES	 4096 /* umem frames per socket */
 #define AFXDP_FRAME_SIZE 4096 /* aligned chunk: at most PAGE_SIZE */

@@ -7,13 +7,13 @@
  * supports it, copy mode otherwise; need_wakeup always. One socket per queue;
  * each socket is used by one thread.
  */
-#ifndef XFR_USER_AFXDP_H
-#define XFR_USER_AFXDP_H
+#ifndef XFR_ENGINE_XDP_AFXDP_H
+#define XFR_ENGINE_XDP_AFXDP_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "frame.h"
+#include "base/frame.h"
 
 struct afxdp;
 
@@ -48,4 +48,4 @@ void afxdp_stats(struct afxdp *x, struct afxdp_stats *st);
 int afxdp_fd(const struct afxdp *x);
 void afxdp_close(struct afxdp *x);
 
-#endif /* XFR_USER_AFXDP_H */
+#endif /* XFR_ENGINE_XDP_AFXDP_H */

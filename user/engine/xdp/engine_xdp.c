@@ -29,16 +29,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "afxdp.h"
-#include "engine.h"
-#include "frame.h"
-#include "log.h"
-#include "net.h"
-#include "netinfo.h"
-#include "pacing.h"
+#include "engine/xdp/afxdp.h"
+#include "engine/engine.h"
+#include "base/frame.h"
+#include "base/log.h"
+#include "base/net.h"
+#include "base/netinfo.h"
+#include "engine/pacing.h"
 #include "timeutil.h"
-#include "xdp_gen.h"
-#include "xdp_rx.h"
+#include "bpf/xdp_gen.h"
+#include "engine/xdp/xdp_rx.h"
 
 #define XE_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define XE_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The shared XDP receiver (see xdp_rx.h). */
-#include "xdp_rx.h"
+#include "engine/xdp/xdp_rx.h"
 
 #include <errno.h>
 #include <net/if.h>
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "afxdp.h"
-#include "log.h"
-#include "netinfo.h"
+#include "engine/xdp/afxdp.h"
+#include "base/log.h"
+#include "base/netinfo.h"
 
 #define RX_MAX_QUEUES 64
 

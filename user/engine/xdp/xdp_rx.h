@@ -7,14 +7,14 @@
  * Reference counted: the last test to leave detaches. The control thread calls
  * these; a mutex guards the registry anyway.
  */
-#ifndef XFR_USER_XDP_RX_H
-#define XFR_USER_XDP_RX_H
+#ifndef XFR_ENGINE_XDP_XDP_RX_H
+#define XFR_ENGINE_XDP_XDP_RX_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xdp_count.h"
+#include "bpf/xdp_count.h"
 
 struct xdp_rx;
 
@@ -42,4 +42,4 @@ int xdp_rx_read(struct xdp_rx *rx, int slot, struct xdp_count_stats *st);
 void xdp_rx_del(struct xdp_rx *rx, const struct xdp_flow_key *key, int slot);
 void xdp_rx_put(struct xdp_rx *rx);
 
-#endif /* XFR_USER_XDP_RX_H */
+#endif /* XFR_ENGINE_XDP_XDP_RX_H */

@@ -4,18 +4,18 @@
  * srv_test.c (one test's state machine). One epoll loop runs all control
  * connections; data streams run on engine threads.
  */
-#ifndef XFR_SRV_H
-#define XFR_SRV_H
+#ifndef XFR_SERVER_SERVER_PRIV_H
+#define XFR_SERVER_SERVER_PRIV_H
 
 #include <jansson.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "ctrl.h"
-#include "dataplane.h"
-#include "engine.h"
-#include "net.h"
-#include "proto.h"
+#include "base/config.h"
+#include "control/ctrl.h"
+#include "dataplane/dataplane.h"
+#include "engine/engine.h"
+#include "base/net.h"
+#include "control/proto.h"
 
 #define SRV_FIRST_LINE_MS  5000	 /* whole first line, slow-loris bound */
 #define SRV_HANDSHAKE_MS   30000 /* hello -> test_start */

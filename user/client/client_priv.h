@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Client internals shared by client.c (set-up) and client_loop.c (the run). */
-#ifndef XFR_CLNT_H
-#define XFR_CLNT_H
+#ifndef XFR_CLIENT_CLIENT_PRIV_H
+#define XFR_CLIENT_CLIENT_PRIV_H
 
-#include "config.h"
-#include "ctrl.h"
-#include "dataplane.h"
-#include "engine.h"
-#include "net.h"
-#include "output.h"
-#include "proto.h"
-#include "result.h"
+#include "base/config.h"
+#include "control/ctrl.h"
+#include "dataplane/dataplane.h"
+#include "engine/engine.h"
+#include "base/net.h"
+#include "output/output.h"
+#include "control/proto.h"
+#include "model/result.h"
 
 #define CLNT_HANDSHAKE_MS    30000 /* each handshake reply */
 #define CLNT_RESULT_GRACE_MS 10000 /* after the requested duration */

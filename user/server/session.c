@@ -18,11 +18,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "mtuprobe.h"
-#include "report.h"
-#include "srv.h"
-#include "stats.h"
+#include "base/log.h"
+#include "control/mtuprobe.h"
+#include "control/report.h"
+#include "server/server_priv.h"
+#include "model/stats.h"
 #include "timeutil.h"
 #include "units.h"
 #include "wire.h"
