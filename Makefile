@@ -34,7 +34,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 C_FILES  := $(shell find common user tests bpf quic -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all deps test unit integration demo bench fuzz check-format format install clean
+.PHONY: all deps test unit integration demo bench fuzz check check-format check-layers format install clean
 
 all: $(XFR)
 
@@ -85,6 +85,12 @@ fuzz: deps
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Icommon -Iuser \
 		$(PKG_CFLAGS) tests/fuzz/fuzz_proto.c user/control/proto.c -o build/fuzz/fuzz_proto $(PKG_LIBS)
 	build/fuzz/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -timeout=1 build/fuzz/corpus
+
+# Static checks CI runs: the layer rule (scripts/check-layers.sh) and the format.
+check: check-layers check-format
+
+check-layers:
+	@scripts/check-layers.sh
 
 check-format:
 	@clang-format --dry-run --Werror $(C_FILES)

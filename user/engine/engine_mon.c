@@ -16,6 +16,7 @@
 
 #include "bpf/dropmon.h"
 #include "engine/engine.h"
+#include "engine/tcpinfo.h"
 #include "base/log.h"
 #include "base/net.h"
 #include "bpf/tcprtt.h"

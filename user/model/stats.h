@@ -6,7 +6,7 @@
 #ifndef XFR_MODEL_STATS_H
 #define XFR_MODEL_STATS_H
 
-#include "engine/engine.h"
+#include "model/sample.h"
 #include "model/result.h"
 
 /*

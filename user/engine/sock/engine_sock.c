@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/sock/engine_sock_priv.h"
+#include "engine/tcpinfo.h"
 #include "base/log.h"
 #include "timeutil.h"
 #include "wire.h"
