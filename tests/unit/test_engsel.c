@@ -137,7 +137,7 @@ struct decide_case {
 	enum xfr_xdp_mode mode;
 	enum tweak tweak;
 	int rc;
-	enum engsel_engine engine;
+	enum xfr_engine engine;
 	enum xfr_xdp_mode want_mode; /* checked when engine != socket */
 	bool generic, fallback;
 	const char *reason, *reason2; /* substrings of the reason; reason2 may be NULL */
@@ -156,76 +156,78 @@ struct decide_case {
 #define RAW   "AF_XDP needs CAP_NET_RAW (run as root or grant it)"
 
 static const struct decide_case cases[] = {
-	{"socket asked", SOCK, MDEF, T_NONE, 0, ENGSEL_SOCKET, 0, 0, 0, "engine socket"},
-	{"socket asked, no caps", SOCK, MDEF, T_NO_CAPS, 0, ENGSEL_SOCKET, 0, 0, 0,
+	{"socket asked", SOCK, MDEF, T_NONE, 0, XFR_ENG_SOCKET, 0, 0, 0, "engine socket"},
+	{"socket asked, no caps", SOCK, MDEF, T_NO_CAPS, 0, XFR_ENG_SOCKET, 0, 0, 0,
 	 "engine socket"},
-	{"auto tcp", AUTO, MDEF, T_TCP, 0, ENGSEL_SOCKET, 0, 0, 0,
+	{"auto tcp", AUTO, MDEF, T_TCP, 0, XFR_ENG_SOCKET, 0, 0, 0,
 	 "engine socket (auto): TCP data runs on sockets"},
-	{"xdp tcp", XDP, MDEF, T_TCP, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"xdp tcp", XDP, MDEF, T_TCP, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket: TCP data runs on sockets"},
-	{"afxdp quic", AFXDP, MDEF, T_QUIC, 0, ENGSEL_SOCKET, 0, 0, 1,
-	 "engine socket: QUIC data runs on sockets"},
-	{"auto all good", AUTO, MDEF, T_NONE, 0, ENGSEL_XDP, MDROP, 0, 0,
+	{"afxdp quic", AFXDP, MDEF, T_QUIC, 0, XFR_ENG_QUIC, 0, 0, 1,
+	 "engine quic: QUIC runs on its own engine"},
+	{"auto quic", AUTO, MDEF, T_QUIC, 0, XFR_ENG_QUIC, 0, 0, 0,
+	 "engine quic (auto): QUIC runs on its own engine"},
+	{"auto all good", AUTO, MDEF, T_NONE, 0, XFR_ENG_XDP, MDROP, 0, 0,
 	 "engine xdp on veth0 (native XDP, live frames)"},
-	{"xdp all good", XDP, MDEF, T_NONE, 0, ENGSEL_XDP, MDROP, 0, 0,
+	{"xdp all good", XDP, MDEF, T_NONE, 0, XFR_ENG_XDP, MDROP, 0, 0,
 	 "engine xdp on veth0 (native XDP, live frames)"},
-	{"xdp keeps pass", XDP, MPASS, T_NONE, 0, ENGSEL_XDP, MPASS, 0, 0, "engine xdp on veth0"},
-	{"afxdp all good", AFXDP, MDEF, T_NONE, 0, ENGSEL_AFXDP, MRED, 0, 0,
+	{"xdp keeps pass", XDP, MPASS, T_NONE, 0, XFR_ENG_XDP, MPASS, 0, 0, "engine xdp on veth0"},
+	{"afxdp all good", AFXDP, MDEF, T_NONE, 0, XFR_ENG_AFXDP, MRED, 0, 0,
 	 "engine afxdp on veth0 (native XDP, AF_XDP)"},
-	{"afxdp keeps drop", AFXDP, MDROP, T_NONE, 0, ENGSEL_AFXDP, MDROP, 0, 0, "engine afxdp"},
-	{"auto redirect wants afxdp", AUTO, MRED, T_NONE, 0, ENGSEL_AFXDP, MRED, 0, 0,
+	{"afxdp keeps drop", AFXDP, MDROP, T_NONE, 0, XFR_ENG_AFXDP, MDROP, 0, 0, "engine afxdp"},
+	{"auto redirect wants afxdp", AUTO, MRED, T_NONE, 0, XFR_ENG_AFXDP, MRED, 0, 0,
 	 "engine afxdp on veth0 (native XDP, AF_XDP)"},
-	{"auto no live frames", AUTO, MDEF, T_NO_LIVE, 0, ENGSEL_AFXDP, MRED, 0, 0,
+	{"auto no live frames", AUTO, MDEF, T_NO_LIVE, 0, XFR_ENG_AFXDP, MRED, 0, 0,
 	 "engine afxdp on veth0 (native XDP, AF_XDP); no live frames for xdp"},
-	{"auto generic", AUTO, MDEF, T_GENERIC, 0, ENGSEL_XDP, MDROP, 1, 0,
+	{"auto generic", AUTO, MDEF, T_GENERIC, 0, XFR_ENG_XDP, MDROP, 1, 0,
 	 "engine xdp on veth0 (live frames): generic XDP (the driver has no native XDP)"},
-	{"afxdp generic", AFXDP, MDEF, T_GENERIC, 0, ENGSEL_AFXDP, MRED, 1, 0,
+	{"afxdp generic", AFXDP, MDEF, T_GENERIC, 0, XFR_ENG_AFXDP, MRED, 1, 0,
 	 "engine afxdp on veth0 (AF_XDP): generic XDP (the driver has no native XDP)"},
-	{"auto features unknown", AUTO, MDEF, T_FEAT_UNKNOWN, 0, ENGSEL_XDP, MDROP, 0, 0,
+	{"auto features unknown", AUTO, MDEF, T_FEAT_UNKNOWN, 0, XFR_ENG_XDP, MDROP, 0, 0,
 	 "engine xdp on veth0 (native XDP, features unknown, live frames)"},
-	{"auto no iface", AUTO, MDEF, T_NO_IFACE, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"auto no iface", AUTO, MDEF, T_NO_IFACE, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket (auto): no interface for the peer (give --iface NAME)"},
-	{"xdp no iface", XDP, MDEF, T_NO_IFACE, -EOPNOTSUPP, ENGSEL_SOCKET, 0, 0, 1,
+	{"xdp no iface", XDP, MDEF, T_NO_IFACE, -EOPNOTSUPP, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine xdp unavailable: no interface for the peer (give --iface NAME)"},
-	{"auto iface missing", AUTO, MDEF, T_IFACE_MISSING, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"auto iface missing", AUTO, MDEF, T_IFACE_MISSING, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket (auto): interface eth9 not found"},
-	{"auto down", AUTO, MDEF, T_DOWN, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"auto down", AUTO, MDEF, T_DOWN, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket (auto): interface veth0 is down"},
-	{"afxdp down", AFXDP, MDEF, T_DOWN, -EOPNOTSUPP, ENGSEL_SOCKET, 0, 0, 1,
+	{"afxdp down", AFXDP, MDEF, T_DOWN, -EOPNOTSUPP, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine afxdp unavailable: interface veth0 is down"},
-	{"auto loopback", AUTO, MDEF, T_LOOPBACK, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"auto loopback", AUTO, MDEF, T_LOOPBACK, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket (auto): lo is loopback (XDP needs a real or veth interface)"},
-	{"xdp loopback", XDP, MDEF, T_LOOPBACK, -EOPNOTSUPP, ENGSEL_SOCKET, 0, 0, 1,
+	{"xdp loopback", XDP, MDEF, T_LOOPBACK, -EOPNOTSUPP, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine xdp unavailable: lo is loopback"},
-	{"auto no caps", AUTO, MDEF, T_NO_CAPS, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"auto no caps", AUTO, MDEF, T_NO_CAPS, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket (auto): " CAPS2},
-	{"xdp no caps", XDP, MDEF, T_NO_CAPS, -EPERM, ENGSEL_SOCKET, 0, 0, 1,
+	{"xdp no caps", XDP, MDEF, T_NO_CAPS, -EPERM, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine xdp unavailable: " CAPS2},
-	{"afxdp no caps", AFXDP, MDEF, T_NO_CAPS, -EPERM, ENGSEL_SOCKET, 0, 0, 1,
+	{"afxdp no caps", AFXDP, MDEF, T_NO_CAPS, -EPERM, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine afxdp unavailable: " CAPS2},
-	{"auto no CAP_BPF", AUTO, MDEF, T_NO_BPF_CAP, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"auto no CAP_BPF", AUTO, MDEF, T_NO_BPF_CAP, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket (auto): needs CAP_BPF (run as root or grant it)"},
-	{"xdp no CAP_NET_ADMIN", XDP, MDEF, T_NO_ADMIN, -EPERM, ENGSEL_SOCKET, 0, 0, 1,
+	{"xdp no CAP_NET_ADMIN", XDP, MDEF, T_NO_ADMIN, -EPERM, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine xdp unavailable: needs CAP_NET_ADMIN (run as root or grant it)"},
-	{"auto bpf EPERM", AUTO, MDEF, T_BPF_EPERM, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"auto bpf EPERM", AUTO, MDEF, T_BPF_EPERM, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket (auto): cannot load an XDP program: ", "Operation not permitted"},
-	{"xdp bpf EPERM", XDP, MDEF, T_BPF_EPERM, -EPERM, ENGSEL_SOCKET, 0, 0, 1,
+	{"xdp bpf EPERM", XDP, MDEF, T_BPF_EPERM, -EPERM, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine xdp unavailable: cannot load an XDP program: Operation not permitted"},
-	{"xdp bpf EINVAL", XDP, MDEF, T_BPF_EINVAL, -EOPNOTSUPP, ENGSEL_SOCKET, 0, 0, 1,
+	{"xdp bpf EINVAL", XDP, MDEF, T_BPF_EINVAL, -EOPNOTSUPP, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine xdp unavailable: cannot load an XDP program: Invalid argument"},
-	{"xdp no live frames", XDP, MDEF, T_NO_LIVE, -EOPNOTSUPP, ENGSEL_SOCKET, 0, 0, 1,
+	{"xdp no live frames", XDP, MDEF, T_NO_LIVE, -EOPNOTSUPP, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine xdp unavailable: " LIVE},
-	{"afxdp ignores live frames", AFXDP, MDEF, T_NO_LIVE, 0, ENGSEL_AFXDP, MRED, 0, 0,
+	{"afxdp ignores live frames", AFXDP, MDEF, T_NO_LIVE, 0, XFR_ENG_AFXDP, MRED, 0, 0,
 	 "engine afxdp on veth0 (native XDP, AF_XDP)"},
-	{"afxdp no CAP_NET_RAW", AFXDP, MDEF, T_NO_RAW, -EPERM, ENGSEL_SOCKET, 0, 0, 1,
+	{"afxdp no CAP_NET_RAW", AFXDP, MDEF, T_NO_RAW, -EPERM, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine afxdp unavailable: " RAW},
-	{"xdp ignores CAP_NET_RAW", XDP, MDEF, T_NO_RAW, 0, ENGSEL_XDP, MDROP, 0, 0,
+	{"xdp ignores CAP_NET_RAW", XDP, MDEF, T_NO_RAW, 0, XFR_ENG_XDP, MDROP, 0, 0,
 	 "engine xdp on veth0"},
-	{"afxdp no socket", AFXDP, MDEF, T_NO_AFXDP, -EOPNOTSUPP, ENGSEL_SOCKET, 0, 0, 1,
+	{"afxdp no socket", AFXDP, MDEF, T_NO_AFXDP, -EOPNOTSUPP, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine afxdp unavailable: no AF_XDP sockets (kernel without CONFIG_XDP_SOCKETS?)"},
-	{"auto no live, no raw", AUTO, MDEF, T_NO_LIVE_NO_RAW, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"auto no live, no raw", AUTO, MDEF, T_NO_LIVE_NO_RAW, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket (auto): " LIVE "; " RAW},
-	{"auto redirect, no raw", AUTO, MRED, T_NO_RAW, 0, ENGSEL_SOCKET, 0, 0, 1,
+	{"auto redirect, no raw", AUTO, MRED, T_NO_RAW, 0, XFR_ENG_SOCKET, 0, 0, 1,
 	 "engine socket (auto): " RAW},
 };
 
@@ -238,7 +240,7 @@ static void check_case(const struct decide_case *tc)
 	memset(&c, 0xa5, sizeof(c));
 	assert_int_equal(engsel_decide(tc->req, tc->mode, &f, &c), tc->rc);
 	assert_int_equal(c.engine, tc->engine);
-	if (tc->engine != ENGSEL_SOCKET)
+	if (tc->engine != XFR_ENG_SOCKET)
 		assert_int_equal(c.mode, tc->want_mode);
 	assert_int_equal(c.generic, tc->generic);
 	assert_int_equal(c.fallback, tc->fallback);
@@ -279,9 +281,9 @@ static void test_long_names(void **state)
 static void test_names(void **state)
 {
 	(void)state;
-	assert_string_equal(engsel_name(ENGSEL_SOCKET), "socket");
-	assert_string_equal(engsel_name(ENGSEL_XDP), "xdp");
-	assert_string_equal(engsel_name(ENGSEL_AFXDP), "afxdp");
+	assert_string_equal(xfr_engine_name(XFR_ENG_SOCKET), "socket");
+	assert_string_equal(xfr_engine_name(XFR_ENG_XDP), "xdp");
+	assert_string_equal(xfr_engine_name(XFR_ENG_AFXDP), "afxdp");
 }
 
 static int probe_progs_loaded(void)
@@ -322,7 +324,7 @@ static void test_probe_lo(void **state)
 	assert_true(f.afxdp_ok);
 	assert_int_equal(probe_progs_loaded(), 0);
 	assert_int_equal(engsel_decide(AUTO, MDEF, &f, &c), 0);
-	assert_int_equal(c.engine, ENGSEL_SOCKET);
+	assert_int_equal(c.engine, XFR_ENG_SOCKET);
 	assert_non_null(strstr(c.reason, "lo is loopback"));
 	engsel_probe(XFR_PROTO_UDP, "no-such-if0", &f);
 	assert_false(f.have_iface);

@@ -127,7 +127,7 @@ static struct xfr_result *fx_result(enum xfr_dir dir, uint32_t streams)
 	snprintf(r->client_version, sizeof(r->client_version), "xfr/0.1.0");
 	snprintf(r->server_version, sizeof(r->server_version), "xfr/0.1.0");
 	snprintf(r->host, sizeof(r->host), "192.0.2.10");
-	snprintf(r->engine, sizeof(r->engine), "socket");
+	r->engine = XFR_ENG_SOCKET;
 	r->port = 5201;
 	r->proto = XFR_PROTO_TCP;
 	r->dir = dir;
@@ -325,7 +325,7 @@ static struct xfr_result *fx_udp_xdp_result(void)
 {
 	struct xfr_result *r = fx_udp_result(XFR_DIR_UPLOAD, 2, true);
 
-	snprintf(r->engine, sizeof(r->engine), "afxdp");
+	r->engine = XFR_ENG_AFXDP;
 	snprintf(r->server_engine, sizeof(r->server_engine), "xdp");
 	snprintf(r->engine_note, sizeof(r->engine_note), "auto: AF_XDP on veth0 (copy mode)");
 	snprintf(r->server_engine_note, sizeof(r->server_engine_note),
@@ -399,7 +399,7 @@ static struct xfr_result *fx_mtu_result(void)
 	snprintf(r->client_version, sizeof(r->client_version), "xfr/0.1.0");
 	snprintf(r->server_version, sizeof(r->server_version), "xfr/0.1.0");
 	snprintf(r->host, sizeof(r->host), "192.0.2.10");
-	snprintf(r->engine, sizeof(r->engine), "socket");
+	r->engine = XFR_ENG_SOCKET;
 	r->port = 5201;
 	r->proto = XFR_PROTO_UDP;
 	r->dir = XFR_DIR_UPLOAD;
@@ -1279,12 +1279,12 @@ static void test_result_intervals(void **state)
 static void test_result_names(void **state)
 {
 	(void)state;
-	assert_string_equal(result_dir_name(XFR_DIR_UPLOAD), "upload");
-	assert_string_equal(result_dir_name(XFR_DIR_DOWNLOAD), "download");
-	assert_string_equal(result_dir_name(XFR_DIR_BIDIR), "bidir");
-	assert_string_equal(result_proto_name(XFR_PROTO_TCP), "tcp");
-	assert_string_equal(result_proto_name(XFR_PROTO_UDP), "udp");
-	assert_string_equal(result_proto_name(XFR_PROTO_QUIC), "quic");
+	assert_string_equal(xfr_dir_name(XFR_DIR_UPLOAD), "upload");
+	assert_string_equal(xfr_dir_name(XFR_DIR_DOWNLOAD), "download");
+	assert_string_equal(xfr_dir_name(XFR_DIR_BIDIR), "bidir");
+	assert_string_equal(xfr_proto_name(XFR_PROTO_TCP), "tcp");
+	assert_string_equal(xfr_proto_name(XFR_PROTO_UDP), "udp");
+	assert_string_equal(xfr_proto_name(XFR_PROTO_QUIC), "quic");
 }
 
 int main(void)

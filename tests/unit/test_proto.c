@@ -1391,7 +1391,7 @@ static void test_xdp_rejects(void **state)
 	};
 	static const char *const ack_bad[][2] = {
 		{"\"engine\":\"auto\"",
-		 "field engine: invalid value \"auto\" (expected socket, xdp or afxdp)"},
+		 "field engine: invalid value \"auto\" (expected socket, xdp, afxdp or quic)"},
 		{"\"engine\":true", "field engine: expected string"},
 		{"\"engine_note\":5", "field engine_note: expected string"},
 	};

@@ -78,6 +78,14 @@ enum xfr_engine_req {
 	XFR_ENGINE_AFXDP,  /* XDP receiver redirecting to AF_XDP + AF_XDP TX generator */
 };
 
+/* The engine that runs one side's data plane (what --engine resolved to). */
+enum xfr_engine {
+	XFR_ENG_SOCKET, /* TCP and UDP over sockets */
+	XFR_ENG_XDP,	/* XDP receiver, in-kernel live-frames generator */
+	XFR_ENG_AFXDP,	/* XDP receiver redirecting to AF_XDP, AF_XDP TX generator */
+	XFR_ENG_QUIC,	/* QUIC (quic/): its own engine whatever --engine says */
+};
+
 /* --xdp-mode: what the XDP receiver does with a counted test packet. */
 enum xfr_xdp_mode {
 	XFR_XDP_MODE_DEFAULT,  /* drop for xdp, redirect for afxdp */
@@ -93,6 +101,34 @@ enum xfr_log_level {
 	XFR_LOG_DEBUG,
 };
 
+/*
+ * The one vocabulary: each enum's names, in one table per enum (config.c).
+ * name() never returns NULL ("?" for a value out of range); parse() returns
+ * the value or -1. The wire (control/proto.c) and the command line use the
+ * same tables.
+ */
+extern const char *const xfr_proto_names[];	 /* "tcp", "udp", "quic", NULL */
+extern const char *const xfr_dir_names[];	 /* "upload", "download", "bidir", NULL */
+extern const char *const xfr_engine_req_names[]; /* "socket", "auto", "xdp", "afxdp", NULL */
+extern const char *const xfr_engine_names[];	 /* "socket", "xdp", "afxdp", "quic", NULL */
+/* "", "drop", "pass", "redirect", NULL: DEFAULT is "" (the wire's absent value) */
+extern const char *const xfr_xdp_mode_names[];
+
+const char *xfr_proto_name(enum xfr_proto p);
+int xfr_proto_parse(const char *s);
+const char *xfr_dir_name(enum xfr_dir d);
+const char *xfr_engine_req_name(enum xfr_engine_req r);
+int xfr_engine_req_parse(const char *s);
+const char *xfr_engine_name(enum xfr_engine e);
+int xfr_engine_parse(const char *s);
+const char *xfr_xdp_mode_name(enum xfr_xdp_mode m);
+int xfr_xdp_mode_parse(const char *s);
+/* Index of s in a NULL-terminated table, or -1. */
+int xfr_name_index(const char *const *names, const char *s);
+
+/* Bytes per write (TCP) or per datagram (UDP) when -l is not given. */
+uint32_t xfr_default_length(enum xfr_proto p);
+
 struct xfr_config {
 	enum xfr_mode mode;
 
@@ -107,7 +143,7 @@ struct xfr_config {
 	uint32_t duration_s;  /* -t, XFR_DURATION; 0 = until stopped */
 	bool duration_set;    /* -t given (else default 10, or none with -n) */
 	uint64_t bytes;	      /* -n, XFR_BYTES: total budget across streams; 0 = none */
-	enum xfr_proto proto; /* -u / -Q later; TCP now */
+	enum xfr_proto proto; /* -u: UDP; TCP otherwise */
 	enum xfr_dir dir;     /* -R / --bidir */
 	uint32_t streams;     /* -P 1..128 */
 	uint64_t bitrate;     /* -b bits/s total across streams; 0 = unlimited */

@@ -413,33 +413,22 @@ static const char *set_busy_poll(struct cli_state *st, const char *arg)
 
 static const char *set_engine(struct cli_state *st, const char *arg)
 {
-	static const char *const names[] = {
-		[XFR_ENGINE_SOCKET] = "socket",
-		[XFR_ENGINE_AUTO] = "auto",
-		[XFR_ENGINE_XDP] = "xdp",
-		[XFR_ENGINE_AFXDP] = "afxdp",
-	};
+	int e = xfr_engine_req_parse(arg);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(arg, names[i])) {
-			st->cfg->engine = (enum xfr_engine_req)i;
-			st->cfg->engine_set = true;
-			return NULL;
-		}
-	}
-	return "must be auto, socket, xdp or afxdp";
+	if (e < 0)
+		return "must be auto, socket, xdp or afxdp";
+	st->cfg->engine = (enum xfr_engine_req)e;
+	st->cfg->engine_set = true;
+	return NULL;
 }
 
 static const char *set_xdp_mode(struct cli_state *st, const char *arg)
 {
-	if (!strcmp(arg, "drop"))
-		st->cfg->xdp_mode = XFR_XDP_MODE_DROP;
-	else if (!strcmp(arg, "pass"))
-		st->cfg->xdp_mode = XFR_XDP_MODE_PASS;
-	else if (!strcmp(arg, "redirect"))
-		st->cfg->xdp_mode = XFR_XDP_MODE_REDIRECT;
-	else
+	int m = arg[0] ? xfr_xdp_mode_parse(arg) : -1; /* "" is the wire's default */
+
+	if (m < 0)
 		return "must be drop, pass or redirect";
+	st->cfg->xdp_mode = (enum xfr_xdp_mode)m;
 	st->xdp_mode_set = true;
 	return NULL;
 }
@@ -1045,7 +1034,7 @@ static int check_udp(struct cli_state *st, FILE *err)
 		cfg->bitrate_set = true;
 	}
 	if (!st->length_set)
-		cfg->length = XFR_DEFAULT_UDP_LEN;
+		cfg->length = xfr_default_length(XFR_PROTO_UDP);
 	if (cfg->length < 64 || cfg->length > 65507) {
 		fprintf(err, "xfr: --length %u: a UDP datagram must be 64..65507 bytes\n",
 			cfg->length);
@@ -1064,7 +1053,7 @@ static int check_engine(struct cli_state *st, FILE *err)
 		fprintf(err,
 			"xfr: --engine %s: XDP engines carry UDP tests (add -u); TCP runs on "
 			"sockets\n",
-			cfg->engine == XFR_ENGINE_XDP ? "xdp" : "afxdp");
+			xfr_engine_req_name(cfg->engine));
 		return -EINVAL;
 	}
 	if (kernel && cfg->probe_mtu)
@@ -1157,7 +1146,7 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 		fprintf(err,
 			"xfr: serve --engine %s: the server runs what each client asks for; use "
 			"auto (default) or socket\n",
-			st->cfg->engine == XFR_ENGINE_XDP ? "xdp" : "afxdp");
+			xfr_engine_req_name(st->cfg->engine));
 		return -EINVAL;
 	}
 	if (st->xdp_mode_set) {

@@ -174,7 +174,7 @@ static int check_server(struct clnt *c, const struct proto_hello *h)
 			clnt_error(c,
 				   "--engine %s: the server (%s) has no kernel data plane (no "
 				   "xdp_v1)",
-				   dataplane_req_name(cfg->engine), c->res->server_version);
+				   xfr_engine_req_name(cfg->engine), c->res->server_version);
 			return -EPROTO;
 		}
 		snprintf(c->res->server_engine_note, sizeof(c->res->server_engine_note),
@@ -222,9 +222,8 @@ static void fill_start(struct clnt *c, struct proto_test_start *r)
 	r->length = cfg->length;
 	if (c->server_caps & CAP_XDP_V1) {
 		snprintf(r->engine, sizeof(r->engine), "%s",
-			 cfg->engine == XFR_ENGINE_SOCKET ? "" : dataplane_req_name(cfg->engine));
-		snprintf(r->xdp_mode, sizeof(r->xdp_mode), "%s",
-			 dataplane_mode_name(cfg->xdp_mode));
+			 cfg->engine == XFR_ENGINE_SOCKET ? "" : xfr_engine_req_name(cfg->engine));
+		snprintf(r->xdp_mode, sizeof(r->xdp_mode), "%s", xfr_xdp_mode_name(cfg->xdp_mode));
 		r->drop_reasons = cfg->drop_reasons;
 	}
 }
@@ -242,7 +241,7 @@ static int decide_engine(struct clnt *c)
 		clnt_error(c, "%s", c->dp.note);
 		return err;
 	}
-	snprintf(r->engine, sizeof(r->engine), "%s", engsel_name(c->dp.engine));
+	r->engine = c->dp.engine;
 	snprintf(r->engine_note, sizeof(r->engine_note), "%s", c->dp.note);
 	return 0;
 }
@@ -262,7 +261,8 @@ static void say_engines(struct clnt *c)
 	}
 	if (c->cfg->engine == XFR_ENGINE_SOCKET && !c->cfg->drop_reasons)
 		return;
-	pr_info("client: %s; server: %s", r->engine_note[0] ? r->engine_note : r->engine,
+	pr_info("client: %s; server: %s",
+		r->engine_note[0] ? r->engine_note : xfr_engine_name(r->engine),
 		r->server_engine_note[0] ? r->server_engine_note : r->server_engine);
 }
 
@@ -507,7 +507,8 @@ static int open_udp_kernel(struct clnt *c, int *fds, const struct net_opts *o)
 	}
 	err = clnt_engine_prepare(c, fds, true);
 	if (err) {
-		clnt_error(c, "cannot prepare the %s engine: %s", c->res->engine, strerror(-err));
+		clnt_error(c, "cannot prepare the %s engine: %s", xfr_engine_name(c->res->engine),
+			   strerror(-err));
 		return err;
 	}
 	for (uint32_t i = 0; i < c->cfg->streams; i++) {
@@ -552,7 +553,7 @@ int clnt_open_streams(struct clnt *c, int *fds)
 	struct net_opts o = {.window = cfg->window, .tos = cfg->tos, .nodelay = cfg->nodelay};
 
 	snprintf(o.congestion, sizeof(o.congestion), "%s", cfg->congestion);
-	if (cfg->proto == XFR_PROTO_UDP && c->dp.engine != ENGSEL_SOCKET)
+	if (cfg->proto == XFR_PROTO_UDP && c->dp.engine != XFR_ENG_SOCKET)
 		return open_udp_kernel(c, fds, &o);
 	for (uint32_t i = 0; i < cfg->streams; i++) {
 		fds[i] = open_stream(c, i, &o);
@@ -569,7 +570,7 @@ static void fill_identity(struct clnt *c)
 
 	snprintf(r->client_version, sizeof(r->client_version), "xfr/%s", XFR_VERSION);
 	snprintf(r->host, sizeof(r->host), "%s", cfg->host);
-	snprintf(r->engine, sizeof(r->engine), "socket");
+	r->engine = XFR_ENG_SOCKET;
 	snprintf(r->server_engine, sizeof(r->server_engine), "socket");
 	r->port = cfg->port;
 	r->proto = cfg->proto;
@@ -578,7 +579,7 @@ static void fill_identity(struct clnt *c)
 	r->duration_req_s = cfg->duration_s;
 	r->bytes_req = cfg->bytes;
 	r->bitrate_req = cfg->bitrate;
-	r->length = cfg->length ? cfg->length : XFR_DEFAULT_TCP_LEN;
+	r->length = cfg->length ? cfg->length : xfr_default_length(cfg->proto);
 }
 
 static int setup_signals(struct clnt *c)

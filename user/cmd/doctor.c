@@ -160,14 +160,10 @@ static const char *xdp_kind(const struct netinfo_iface *i)
 static const char *mode_name(enum xfr_xdp_mode m)
 {
 	switch (m) {
-	case XFR_XDP_MODE_DROP:
-		return "drop";
-	case XFR_XDP_MODE_PASS:
-		return "pass";
-	case XFR_XDP_MODE_REDIRECT:
-		return "redirect";
+	case XFR_XDP_MODE_DEFAULT:
+		return "default"; /* the table's "" is the wire's absent value */
 	default:
-		return "default";
+		return xfr_xdp_mode_name(m);
 	}
 }
 
@@ -250,7 +246,7 @@ static json_t *json_iface(const struct doctor_row *row)
 	if (o && row->picked)
 		json_object_set_new(o, "engine_auto",
 				    json_pack("{s:s, s:s, s:b, s:b, s:s}", "engine",
-					      engsel_name(row->choice.engine), "mode",
+					      xfr_engine_name(row->choice.engine), "mode",
 					      mode_name(row->choice.mode), "generic",
 					      row->choice.generic, "fallback", row->choice.fallback,
 					      "reason", row->choice.reason));

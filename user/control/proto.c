@@ -137,11 +137,12 @@ static const char *const cap_names[] = {
 	"interval_ms_v1",
 };
 
-static const char *const proto_names[] = {"tcp", "udp", "quic"};
-static const char *const engine_req_names[] = {"socket", "auto", "xdp", "afxdp", NULL};
-static const char *const engine_run_names[] = {"socket", "xdp", "afxdp", NULL};
-static const char *const xdp_mode_names[] = {"drop", "pass", "redirect", NULL};
-static const char *const dir_names[] = {"upload", "download", "bidir"};
+/* The wire names are config.h's tables; "" (default) is the absent xdp_mode. */
+#define proto_names	 xfr_proto_names
+#define dir_names	 xfr_dir_names
+#define engine_req_names xfr_engine_req_names
+#define engine_run_names xfr_engine_names
+#define xdp_mode_names	 (xfr_xdp_mode_names + 1)
 
 static const struct field hello_f[] = {
 	FR("version", K_STR, struct proto_hello, version, 0, 31),

@@ -9,46 +9,6 @@
 #include "base/log.h"
 #include "base/netinfo.h"
 
-static const char *const req_names[] = {
-	[XFR_ENGINE_SOCKET] = "socket",
-	[XFR_ENGINE_AUTO] = "auto",
-	[XFR_ENGINE_XDP] = "xdp",
-	[XFR_ENGINE_AFXDP] = "afxdp",
-};
-
-static const char *const mode_names[] = {
-	[XFR_XDP_MODE_DEFAULT] = "",
-	[XFR_XDP_MODE_DROP] = "drop",
-	[XFR_XDP_MODE_PASS] = "pass",
-	[XFR_XDP_MODE_REDIRECT] = "redirect",
-};
-
-const char *dataplane_req_name(enum xfr_engine_req r)
-{
-	return (unsigned int)r < sizeof(req_names) / sizeof(req_names[0]) ? req_names[r] : "?";
-}
-
-int dataplane_req_parse(const char *s)
-{
-	for (size_t i = 0; i < sizeof(req_names) / sizeof(req_names[0]); i++)
-		if (!strcmp(s, req_names[i]))
-			return (int)i;
-	return -1;
-}
-
-const char *dataplane_mode_name(enum xfr_xdp_mode m)
-{
-	return (unsigned int)m < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[m] : "";
-}
-
-int dataplane_mode_parse(const char *s)
-{
-	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
-		if (!strcmp(s, mode_names[i]))
-			return (int)i;
-	return -1;
-}
-
 /* The interface toward @peer: --iface, else the route's. "" when none. */
 static void peer_iface(const char *iface, const struct sockaddr *peer, char out[16])
 {
@@ -76,13 +36,20 @@ int dataplane_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, enum xfr_p
 	dp->drop_reasons = drop_reasons;
 	dp->queues = queues;
 	dp->mode = mode;
-	if (req == XFR_ENGINE_SOCKET && proto != XFR_PROTO_TCP) {
-		dp->engine = ENGSEL_SOCKET;
+	if (req == XFR_ENGINE_SOCKET && proto == XFR_PROTO_UDP) {
+		dp->engine = XFR_ENG_SOCKET;
+		return 0;
+	}
+	if (proto == XFR_PROTO_QUIC) {
+		dp->engine = XFR_ENG_QUIC;
+		if (req != XFR_ENGINE_SOCKET && req != XFR_ENGINE_AUTO)
+			snprintf(dp->note, sizeof(dp->note),
+				 "engine quic: QUIC runs on its own engine");
 		return 0;
 	}
 	if (proto == XFR_PROTO_TCP) {
 		/* TCP data stays on sockets; with auto BPF adds per-flow RTT when allowed. */
-		dp->engine = ENGSEL_SOCKET;
+		dp->engine = XFR_ENG_SOCKET;
 		if (req == XFR_ENGINE_SOCKET)
 			return 0;
 		netinfo_caps_get(&caps);
@@ -103,6 +70,75 @@ int dataplane_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, enum xfr_p
 	return 0;
 }
 
+/*
+ * The engines this build has, keyed by (engine, protocol). A missing entry
+ * (ops NULL) says why in one line; QUIC plugs in here when quic/ is built.
+ */
+struct engine_entry {
+	enum xfr_engine engine;
+	const struct engine_ops *ops;
+	unsigned int protos; /* 1 << enum xfr_proto it carries */
+	const char *missing; /* ops NULL: why */
+};
+
+#define P(x) (1u << XFR_PROTO_##x)
+static const struct engine_entry engines[] = {
+	{XFR_ENG_SOCKET, &engine_sock_ops, P(TCP) | P(UDP), NULL},
+	{XFR_ENG_XDP, &engine_xdp_ops, P(UDP), NULL},
+	{XFR_ENG_AFXDP, &engine_xdp_ops, P(UDP), NULL},
+	{XFR_ENG_QUIC, NULL, P(QUIC), "not built in this version"},
+};
+#undef P
+
+static const struct engine_entry *engine_entry(enum xfr_engine e)
+{
+	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
+		if (engines[i].engine == e)
+			return &engines[i];
+	return NULL;
+}
+
+const char *dataplane_missing(enum xfr_engine e, enum xfr_proto proto)
+{
+	const struct engine_entry *en = engine_entry(e);
+
+	if (!en)
+		return "unknown engine";
+	if (!(en->protos & (1u << proto)))
+		return "does not carry this protocol";
+	return en->ops ? NULL : en->missing;
+}
+
+/* The engine for @dp, initialised with @p: NULL with errno and @why. */
+static struct engine *engine_build(struct dataplane *dp, const struct engine_params *p, char *why,
+				   size_t whylen)
+{
+	const char *missing = dataplane_missing(dp->engine, p->proto);
+	struct engine *e;
+	int err;
+
+	if (missing) {
+		snprintf(why, whylen, "engine %s, protocol %s: %s", xfr_engine_name(dp->engine),
+			 xfr_proto_name(p->proto), missing);
+		errno = EPROTONOSUPPORT;
+		return NULL;
+	}
+	e = engine_new(engine_entry(dp->engine)->ops);
+	if (!e) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	err = e->ops->init(e, p);
+	if (err) {
+		snprintf(why, whylen, "cannot start the %s engine: %s", xfr_engine_name(dp->engine),
+			 strerror(-err));
+		e->ops->destroy(e);
+		errno = -err;
+		return NULL;
+	}
+	return e;
+}
+
 struct engine *dataplane_engine(struct dataplane *dp, struct engine_params *p, char *why,
 				size_t whylen)
 {
@@ -111,25 +147,15 @@ struct engine *dataplane_engine(struct dataplane *dp, struct engine_params *p, c
 
 	p->drop_reasons = dp->drop_reasons;
 	p->bpf_tcp = dp->bpf_tcp;
-	if (dp->engine != ENGSEL_SOCKET) {
-		p->kind = dp->engine == ENGSEL_XDP ? XFR_ENGINE_XDP : XFR_ENGINE_AFXDP;
+	p->engine = dp->engine;
+	if (dp->engine == XFR_ENG_XDP || dp->engine == XFR_ENG_AFXDP) {
 		p->xdp_mode = dp->mode;
 		snprintf(p->iface, sizeof(p->iface), "%s", dp->iface);
 		p->queues = dp->queues;
 	}
-	e = engine_new(dp->engine == ENGSEL_SOCKET ? &engine_sock_ops : &engine_xdp_ops);
-	if (!e) {
-		snprintf(why, whylen, "out of memory");
+	e = engine_build(dp, p, why, whylen);
+	if (!e)
 		return NULL;
-	}
-	err = e->ops->init(e, p);
-	if (err) {
-		snprintf(why, whylen, "cannot start the %s engine: %s", engsel_name(dp->engine),
-			 strerror(-err));
-		e->ops->destroy(e);
-		errno = -err;
-		return NULL;
-	}
 	if (!dp->drop_reasons && !dp->bpf_tcp)
 		return e;
 	m = engine_mon_new(e, dp->drop_reasons, dp->bpf_tcp, why, whylen);

@@ -17,7 +17,7 @@
 #include "dataplane/engsel.h"
 
 struct dataplane {
-	enum engsel_engine engine;
+	enum xfr_engine engine;
 	enum xfr_xdp_mode mode;
 	bool drop_reasons;
 	bool bpf_tcp;
@@ -43,11 +43,10 @@ int dataplane_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, enum xfr_p
 struct engine *dataplane_engine(struct dataplane *dp, struct engine_params *p, char *why,
 				size_t whylen);
 
-/* "socket" / "auto" / "xdp" / "afxdp" and back (-1 = unknown). */
-const char *dataplane_req_name(enum xfr_engine_req r);
-int dataplane_req_parse(const char *s);
-/* "drop" / "pass" / "redirect" ("" for DEFAULT) and back (DEFAULT for ""; -1 = unknown). */
-const char *dataplane_mode_name(enum xfr_xdp_mode m);
-int dataplane_mode_parse(const char *s);
+/*
+ * Why this build cannot run @e for @proto ("not built in this version"), or
+ * NULL when it can. Engines register in dataplane.c, keyed by (engine, proto).
+ */
+const char *dataplane_missing(enum xfr_engine e, enum xfr_proto proto);
 
 #endif /* XFR_DATAPLANE_DATAPLANE_H */

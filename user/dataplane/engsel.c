@@ -25,18 +25,6 @@ struct engsel_why {
 	char text[128];
 };
 
-const char *engsel_name(enum engsel_engine e)
-{
-	switch (e) {
-	case ENGSEL_XDP:
-		return "xdp";
-	case ENGSEL_AFXDP:
-		return "afxdp";
-	default:
-		return "socket";
-	}
-}
-
 static int why_set(struct engsel_why *w, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -114,39 +102,39 @@ static int check_afxdp(const struct engsel_facts *f, struct engsel_why *w)
 	return 0;
 }
 
-static void choose_kernel(enum engsel_engine e, enum xfr_xdp_mode mode,
-			  const struct engsel_facts *f, const char *note, struct engsel_choice *c)
+static void choose_kernel(enum xfr_engine e, enum xfr_xdp_mode mode, const struct engsel_facts *f,
+			  const char *note, struct engsel_choice *c)
 {
-	const char *what = e == ENGSEL_XDP ? "live frames" : "AF_XDP";
+	const char *what = e == XFR_ENG_XDP ? "live frames" : "AF_XDP";
 
 	c->engine = e;
 	c->mode = mode != XFR_XDP_MODE_DEFAULT ? mode
-		  : e == ENGSEL_XDP	       ? XFR_XDP_MODE_DROP
+		  : e == XFR_ENG_XDP	       ? XFR_XDP_MODE_DROP
 					       : XFR_XDP_MODE_REDIRECT;
 	/* Features unknown (kernel < 6.3): try native, the attach says the rest. */
 	c->generic = f->has_xdp_features && !f->xdp_native;
 	if (c->generic)
 		snprintf(c->reason, sizeof(c->reason),
 			 "engine %s on %.16s (%s): generic XDP (the driver has no native XDP)%s",
-			 engsel_name(e), f->ifname, what, note);
+			 xfr_engine_name(e), f->ifname, what, note);
 	else
 		snprintf(c->reason, sizeof(c->reason), "engine %s on %.16s (native XDP%s, %s)%s",
-			 engsel_name(e), f->ifname, f->has_xdp_features ? "" : ", features unknown",
-			 what, note);
+			 xfr_engine_name(e), f->ifname,
+			 f->has_xdp_features ? "" : ", features unknown", what, note);
 }
 
 static int decide_explicit(enum xfr_engine_req req, enum xfr_xdp_mode mode,
 			   const struct engsel_facts *f, struct engsel_choice *c)
 {
-	enum engsel_engine e = req == XFR_ENGINE_XDP ? ENGSEL_XDP : ENGSEL_AFXDP;
+	enum xfr_engine e = req == XFR_ENGINE_XDP ? XFR_ENG_XDP : XFR_ENG_AFXDP;
 	struct engsel_why w;
 	int err;
 
-	err = e == ENGSEL_XDP ? check_xdp(f, &w) : check_afxdp(f, &w);
+	err = e == XFR_ENG_XDP ? check_xdp(f, &w) : check_afxdp(f, &w);
 	if (err) {
 		c->fallback = true;
-		snprintf(c->reason, sizeof(c->reason), "engine %s unavailable: %s", engsel_name(e),
-			 w.text);
+		snprintf(c->reason, sizeof(c->reason), "engine %s unavailable: %s",
+			 xfr_engine_name(e), w.text);
 		return err;
 	}
 	choose_kernel(e, mode, f, "", c);
@@ -164,11 +152,12 @@ static int decide_auto(enum xfr_xdp_mode mode, const struct engsel_facts *f,
 	bool want_xdp = mode != XFR_XDP_MODE_REDIRECT;
 
 	if (want_xdp && !check_xdp(f, &wx)) {
-		choose_kernel(ENGSEL_XDP, mode, f, "", c);
+		choose_kernel(XFR_ENG_XDP, mode, f, "", c);
 		return 0;
 	}
 	if (!check_afxdp(f, &wa)) {
-		choose_kernel(ENGSEL_AFXDP, mode, f, want_xdp ? "; no live frames for xdp" : "", c);
+		choose_kernel(XFR_ENG_AFXDP, mode, f, want_xdp ? "; no live frames for xdp" : "",
+			      c);
 		return 0;
 	}
 	c->fallback = true;
@@ -186,18 +175,25 @@ int engsel_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, const struct 
 		  struct engsel_choice *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->engine = ENGSEL_SOCKET;
+	c->engine = XFR_ENG_SOCKET;
 	c->mode = mode;
 	if (req == XFR_ENGINE_SOCKET) {
 		snprintf(c->reason, sizeof(c->reason), "engine socket");
 		return 0;
 	}
+	if (f->proto == XFR_PROTO_QUIC) {
+		/* QUIC brings its own engine: XDP engines carry plain UDP tests only. */
+		c->engine = XFR_ENG_QUIC;
+		c->fallback = req != XFR_ENGINE_AUTO;
+		snprintf(c->reason, sizeof(c->reason), "engine quic%s: QUIC runs on its own engine",
+			 req == XFR_ENGINE_AUTO ? " (auto)" : "");
+		return 0;
+	}
 	if (f->proto != XFR_PROTO_UDP) {
 		/* auto on TCP is the normal case (server default), not a fallback. */
 		c->fallback = req != XFR_ENGINE_AUTO;
-		snprintf(c->reason, sizeof(c->reason), "engine socket%s: %s data runs on sockets",
-			 req == XFR_ENGINE_AUTO ? " (auto)" : "",
-			 f->proto == XFR_PROTO_TCP ? "TCP" : "QUIC");
+		snprintf(c->reason, sizeof(c->reason), "engine socket%s: TCP data runs on sockets",
+			 req == XFR_ENGINE_AUTO ? " (auto)" : "");
 		return 0;
 	}
 	if (req == XFR_ENGINE_AUTO)

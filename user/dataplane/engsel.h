@@ -13,12 +13,6 @@
 
 #include "base/config.h"
 
-enum engsel_engine {
-	ENGSEL_SOCKET,
-	ENGSEL_XDP,   /* XDP receiver, live-frames generator */
-	ENGSEL_AFXDP, /* XDP receiver redirecting to AF_XDP, AF_XDP TX generator */
-};
-
 struct engsel_facts {
 	enum xfr_proto proto;
 	bool have_iface; /* an interface was found (--iface or route) */
@@ -35,7 +29,7 @@ struct engsel_facts {
 };
 
 struct engsel_choice {
-	enum engsel_engine engine;
+	enum xfr_engine engine;
 	enum xfr_xdp_mode mode; /* resolved receiver mode (never DEFAULT) when not socket */
 	bool generic;		/* XDP will attach in generic (skb) mode: announced */
 	bool fallback;		/* asked for more than we could give (auto or explicit) */
@@ -45,14 +39,13 @@ struct engsel_choice {
 /*
  * Decide. Explicit xdp/afxdp that cannot run is an error (-EPERM /
  * -EOPNOTSUPP, reason says why); auto falls back to socket with a reason.
- * TCP always runs on sockets (engine socket; BPF only observes).
+ * TCP always runs on sockets (engine socket; BPF only observes), QUIC on the
+ * quic engine.
  */
 int engsel_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, const struct engsel_facts *f,
 		  struct engsel_choice *c);
 
 /* Gather facts for @ifname on this host (loads and unloads a trivial XDP program). */
 void engsel_probe(enum xfr_proto proto, const char *ifname, struct engsel_facts *f);
-
-const char *engsel_name(enum engsel_engine e); /* "socket" / "xdp" / "afxdp" */
 
 #endif /* XFR_DATAPLANE_ENGSEL_H */

@@ -24,6 +24,7 @@
 #include "model/sample.h"
 
 struct engine_params {
+	enum xfr_engine engine; /* the engine these are for (dataplane.c fills it) */
 	enum xfr_proto proto;
 	uint32_t streams;
 	uint32_t length;  /* bytes per write; 0 = default (128 KiB TCP) */
@@ -43,7 +44,6 @@ struct engine_params {
 	const int *cpus;       /* --affinity: pin flow threads round-robin; NULL = no pinning */
 	uint32_t ncpus;
 	/* kernel data plane (engine_xdp_ops) */
-	enum xfr_engine_req kind;   /* XFR_ENGINE_XDP or XFR_ENGINE_AFXDP */
 	enum xfr_xdp_mode xdp_mode; /* resolved: DROP, PASS or REDIRECT */
 	char iface[16];		    /* "" = the interface of each stream's route */
 	uint32_t queues;	    /* AF_XDP sockets per side; 0 = one per stream */

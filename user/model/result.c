@@ -148,29 +148,3 @@ void result_free(struct xfr_result *r)
 	free(r->mtu);
 	r->mtu = NULL;
 }
-
-const char *result_dir_name(enum xfr_dir d)
-{
-	switch (d) {
-	case XFR_DIR_UPLOAD:
-		return "upload";
-	case XFR_DIR_DOWNLOAD:
-		return "download";
-	case XFR_DIR_BIDIR:
-		return "bidir";
-	}
-	return "unknown";
-}
-
-const char *result_proto_name(enum xfr_proto p)
-{
-	switch (p) {
-	case XFR_PROTO_TCP:
-		return "tcp";
-	case XFR_PROTO_UDP:
-		return "udp";
-	case XFR_PROTO_QUIC:
-		return "quic";
-	}
-	return "unknown";
-}

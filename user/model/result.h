@@ -160,7 +160,7 @@ struct xfr_result {
 	char server_version[64]; /* from the server's hello, sanitized */
 	char host[256];
 	uint16_t port;
-	char engine[16];	/* what this side ran: "socket", "xdp", "afxdp" */
+	enum xfr_engine engine; /* what this side ran */
 	char server_engine[16]; /* what the server ran ("" = not said: socket) */
 	char engine_note[160];	/* why (auto's choice or fallback), "" = asked for */
 	char server_engine_note[160];
@@ -205,9 +205,5 @@ uint64_t result_flow_bytes(const struct xfr_flow *f);
 /* Append a copy of iv (its nflows flows only) to r->intervals. 0 or -ENOMEM. */
 int result_add_interval(struct xfr_result *r, const struct xfr_interval *iv);
 void result_free(struct xfr_result *r);
-
-/* "upload" / "download" / "bidir"; "tcp" / "udp" / "quic". */
-const char *result_dir_name(enum xfr_dir d);
-const char *result_proto_name(enum xfr_proto p);
 
 #endif

@@ -102,15 +102,15 @@ static int csv_sides(FILE *f, const struct xfr_flow *sum, const char *tail)
 }
 
 /* The engines that always bring kernel figures (XDP counts). */
-static bool csv_engine_kernel(const char *e)
+static bool csv_engine_kernel(int e)
 {
-	return !strcmp(e, "xdp") || !strcmp(e, "afxdp");
+	return e == XFR_ENG_XDP || e == XFR_ENG_AFXDP;
 }
 
 static bool csv_kernel(const struct xfr_result *r, const struct xfr_flow *flows, uint32_t n)
 {
-	return csv_engine_kernel(r->engine) || csv_engine_kernel(r->server_engine) ||
-	       output_has_kernel(flows, n);
+	return csv_engine_kernel(r->engine) ||
+	       csv_engine_kernel(xfr_engine_parse(r->server_engine)) || output_has_kernel(flows, n);
 }
 
 /* ",xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us" of a sum; empty fields when unknown. */
@@ -224,7 +224,7 @@ static int csv_end(struct output *o, const struct xfr_result *r)
 	if (!ret)
 		ret = csv_bidir(o->f, r, r->flows, r->nflows, r->duration_s);
 	csv_udp_tail(r, &sum, true, udp, sizeof(udp));
-	snprintf(tail, sizeof(tail), ",%s%s%s", r->engine, udp, ktail);
+	snprintf(tail, sizeof(tail), ",%s%s%s", xfr_engine_name(r->engine), udp, ktail);
 	if (!ret)
 		ret = csv_sides(o->f, &sum, tail);
 	return ret ? ret : output_flush(o->f);

@@ -403,9 +403,9 @@ static void jsettings(json_t *o, const struct xfr_result *r, int *err)
 {
 	char buf[64];
 
-	jset(o, "protocol", json_string(result_proto_name(r->proto)), err);
-	jset(o, "direction", json_string(result_dir_name(r->dir)), err);
-	jset(o, "engine", output_json_string(r->engine), err);
+	jset(o, "protocol", json_string(xfr_proto_name(r->proto)), err);
+	jset(o, "direction", json_string(xfr_dir_name(r->dir)), err);
+	jset(o, "engine", json_string(xfr_engine_name(r->engine)), err);
 	if (r->server_engine[0])
 		jset(o, "server_engine", output_json_string(r->server_engine), err);
 	if (r->engine_note[0])

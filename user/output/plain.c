@@ -274,7 +274,7 @@ static const char *plain_proto(const struct xfr_result *r)
 	case XFR_PROTO_QUIC:
 		break;
 	}
-	return result_proto_name(r->proto);
+	return xfr_proto_name(r->proto);
 }
 
 static int plain_start(struct output *o, const struct xfr_result *r)
@@ -292,14 +292,14 @@ static int plain_start(struct output *o, const struct xfr_result *r)
 	if (r->server_version[0])
 		snprintf(server, sizeof(server), ", server %s", r->server_version);
 	/* The server's engine only when it differs from ours (auto picked another). */
-	if (r->server_engine[0] && strcmp(r->server_engine, r->engine))
+	if (r->server_engine[0] && strcmp(r->server_engine, xfr_engine_name(r->engine)))
 		snprintf(server + strlen(server), sizeof(server) - strlen(server), " (engine %s)",
 			 r->server_engine);
 	/* A probe-only run (the client hands r->mtu over before it starts) has no rows. */
 	if (r->mtu && !r->nflows) {
 		ret = plain_line(o->f, "xfr %s \u2192 %s%s%s:%u  UDP path-MTU probe, engine %s%s",
-				 ver, v6 ? "[" : "", r->host, v6 ? "]" : "", r->port, r->engine,
-				 server);
+				 ver, v6 ? "[" : "", r->host, v6 ? "]" : "", r->port,
+				 xfr_engine_name(r->engine), server);
 		return ret ? ret : output_flush(o->f);
 	}
 	plain_amount(r, amount, sizeof(amount));
@@ -310,8 +310,8 @@ static int plain_start(struct output *o, const struct xfr_result *r)
 		snprintf(dgram, sizeof(dgram), ", %u-byte datagrams", r->length);
 	ret = plain_line(o->f, "xfr %s \u2192 %s%s%s:%u  %s %s, %u stream%s, %s%s%s, engine %s%s",
 			 ver, v6 ? "[" : "", r->host, v6 ? "]" : "", r->port, plain_proto(r),
-			 result_dir_name(r->dir), r->streams, r->streams == 1 ? "" : "s", amount,
-			 limit, dgram, r->engine, server);
+			 xfr_dir_name(r->dir), r->streams, r->streams == 1 ? "" : "s", amount,
+			 limit, dgram, xfr_engine_name(r->engine), server);
 	if (!ret && !o->opts.quiet)
 		ret = plain_interval_header(o, r);
 	return ret ? ret : output_flush(o->f);

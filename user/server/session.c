@@ -329,8 +329,8 @@ static const char *check_start(struct srv_test *t, const struct proto_test_start
 static const char *decide_engine(struct srv_test *t, const struct proto_test_start *r, char *buf,
 				 size_t len)
 {
-	int req = r->engine[0] ? dataplane_req_parse(r->engine) : XFR_ENGINE_SOCKET;
-	int mode = dataplane_mode_parse(r->xdp_mode);
+	int req = r->engine[0] ? xfr_engine_req_parse(r->engine) : XFR_ENGINE_SOCKET;
+	int mode = xfr_xdp_mode_parse(r->xdp_mode);
 	bool kernel = req == XFR_ENGINE_XDP || req == XFR_ENGINE_AFXDP;
 
 	if (req < 0 || mode < 0) {
@@ -377,13 +377,13 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 		fail(t, "server error: cannot open data ports");
 		return;
 	}
-	snprintf(ack.ack.engine, sizeof(ack.ack.engine), "%s", engsel_name(t->dp.engine));
+	snprintf(ack.ack.engine, sizeof(ack.ack.engine), "%s", xfr_engine_name(t->dp.engine));
 	snprintf(ack.ack.engine_note, sizeof(ack.ack.engine_note), "%s", t->dp.note);
 	if (t->dp.note[0])
 		pr_info("%s: test %s: %s", t->peer_str, r->id, t->dp.note);
 	pr_info("%s: test %s: %s, %u stream%s, %s, %u s%s", t->peer_str, r->id,
 		r->proto == XFR_PROTO_UDP ? "UDP" : "TCP", r->streams, r->streams > 1 ? "s" : "",
-		result_dir_name(r->dir), t->duration_s,
+		xfr_dir_name(r->dir), t->duration_s,
 		!r->duration_secs		    ? " (no limit asked; server cap)"
 		: t->duration_s != r->duration_secs ? " (capped)"
 						    : "");

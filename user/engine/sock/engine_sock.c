@@ -191,8 +191,7 @@ static int sock_init(struct engine *e, const struct engine_params *p)
 		return -ENOMEM;
 	se->p = *p;
 	if (!se->p.length)
-		se->p.length =
-			p->proto == XFR_PROTO_UDP ? XFR_DEFAULT_UDP_LEN : XFR_DEFAULT_TCP_LEN;
+		se->p.length = xfr_default_length(p->proto);
 	se->rlen = se->p.length > SOCK_MIN_RLEN ? se->p.length : SOCK_MIN_RLEN;
 	se->memfd = -1;
 	se->budgeted = p->byte_budget > 0;

@@ -163,7 +163,7 @@ static int xe_init(struct engine *e, const struct engine_params *p)
 		return -ENOMEM;
 	xe->p = *p;
 	if (!xe->p.length)
-		xe->p.length = XFR_DEFAULT_UDP_LEN;
+		xe->p.length = xfr_default_length(XFR_PROTO_UDP);
 	for (uint32_t i = 0; i < XFR_MAX_STREAMS; i++)
 		xe->fds[i] = -1;
 	xe->budgeted = p->byte_budget > 0;
@@ -379,7 +379,7 @@ static int gen_prepare(struct xeng *xe, struct xflow *f)
 	const struct gen_route *r;
 	int err;
 
-	if (xe->p.kind != XFR_ENGINE_XDP)
+	if (xe->p.engine != XFR_ENG_XDP)
 		return 0;
 	if (!xe->gen) {
 		xe->gen = xdp_gen_open();
@@ -672,7 +672,7 @@ static int threads_plan(struct xeng *xe)
 
 	if (!xe->nsend)
 		return 0;
-	if (xe->p.kind == XFR_ENGINE_AFXDP) {
+	if (xe->p.engine == XFR_ENG_AFXDP) {
 		struct xflow *first = NULL;
 
 		for (uint32_t i = 0; i < xe->nflows && !first; i++)
@@ -777,7 +777,7 @@ static int senders_prepare(struct xeng *xe)
 		}
 	}
 	err = threads_plan(xe);
-	for (uint32_t i = 0; !err && xe->p.kind == XFR_ENGINE_AFXDP && i < xe->nthreads; i++) {
+	for (uint32_t i = 0; !err && xe->p.engine == XFR_ENG_AFXDP && i < xe->nthreads; i++) {
 		struct xthread *t = &xe->threads[i];
 
 		t->queue = i;
