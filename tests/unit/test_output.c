@@ -119,10 +119,11 @@ static struct xfr_result *fx_result(enum xfr_dir dir, uint32_t streams)
 {
 	static const unsigned up[] = {XFR_FLOW_UP}, down[] = {XFR_FLOW_DOWN};
 	static const unsigned both[] = {XFR_FLOW_UP, XFR_FLOW_DOWN};
-	struct xfr_result *r = calloc(1, sizeof(*r));
+	struct xfr_result *r = malloc(sizeof(*r));
 	const unsigned *dirs = dir == XFR_DIR_UPLOAD ? up : dir == XFR_DIR_DOWNLOAD ? down : both;
 
 	assert_non_null(r);
+	assert_int_equal(result_init(r, streams), 0);
 	snprintf(r->id, sizeof(r->id), "3f2a9c1e-0b6d-4e8a-9a51-7c2d4e6f8a01");
 	snprintf(r->client_version, sizeof(r->client_version), "xfr/0.1.0");
 	snprintf(r->server_version, sizeof(r->server_version), "xfr/0.1.0");
@@ -390,10 +391,11 @@ static struct xfr_result *fx_tcp_bpf_result(void)
 static struct xfr_result *fx_mtu_result(void)
 {
 	static const uint32_t payload[] = {548, 1252, 1464, 1472, 1473, 4324, 8972};
-	struct xfr_result *r = calloc(1, sizeof(*r));
+	struct xfr_result *r = malloc(sizeof(*r));
 	struct xfr_mtu_result *m = calloc(1, sizeof(*m));
 
 	assert_non_null(r);
+	assert_int_equal(result_init(r, 1), 0);
 	assert_non_null(m);
 	snprintf(r->id, sizeof(r->id), "3f2a9c1e-0b6d-4e8a-9a51-7c2d4e6f8a01");
 	snprintf(r->client_version, sizeof(r->client_version), "xfr/0.1.0");
@@ -1269,6 +1271,7 @@ static void test_result_intervals(void **state)
 	result_free(r);
 	assert_null(r->intervals);
 	assert_null(r->server_output);
+	assert_null(r->flows);
 	assert_int_equal(r->nintervals, 0);
 	result_free(r); /* twice is harmless */
 	free(iv->flows);

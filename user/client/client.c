@@ -20,22 +20,11 @@
 #include "client/client_priv.h"
 #include "base/log.h"
 #include "control/report.h"
+#include "output/output.h"
 #include "timeutil.h"
 #include "wire.h"
 
 static bool single_port(const struct clnt *c);
-
-void clnt_error(struct clnt *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->error, sizeof(c->error), fmt, ap);
-	va_end(ap);
-	pr_err("%s", c->error);
-	if (c->res && !c->res->error[0])
-		snprintf(c->res->error, sizeof(c->res->error), "%s", c->error);
-}
 
 static const char *conn_error(int err)
 {
@@ -123,11 +112,7 @@ static int send_hello(struct clnt *c)
 	int err;
 
 	proto_msg_init(&m, MSG_HELLO);
-	snprintf(m.hello.version, sizeof(m.hello.version), "%s", PROTO_VERSION);
-	snprintf(m.hello.software, sizeof(m.hello.software), "xfr/%s", XFR_VERSION);
-	m.hello.caps = PROTO_CAPS_SUPPORTED | CAP_UDP | CAP_UDP_FEEDBACK_V1 |
-		       CAP_SINGLE_PORT_UDP_V1 | CAP_XDP_V1;
-	m.hello.has_caps = true;
+	proto_hello_fill(&m.hello, false, proto_caps_local(false, true));
 	err = ctrl_send(&c->ctrl, &m);
 	proto_msg_free(&m);
 	return err ? err : ctrl_flush_wait(&c->ctrl, CLNT_HANDSHAKE_MS);
@@ -261,9 +246,9 @@ static void say_engines(struct clnt *c)
 	}
 	if (c->cfg->engine == XFR_ENGINE_SOCKET && !c->cfg->drop_reasons)
 		return;
-	pr_info("client: %s; server: %s",
-		r->engine_note[0] ? r->engine_note : xfr_engine_name(r->engine),
-		r->server_engine_note[0] ? r->server_engine_note : r->server_engine);
+	sinks_notice(&c->sinks, XFR_ROLE_CLIENT, r, XFR_NOTICE_ENGINE, "client: %s; server: %s",
+		     r->engine_note[0] ? r->engine_note : xfr_engine_name(r->engine),
+		     r->server_engine_note[0] ? r->server_engine_note : r->server_engine);
 }
 
 int clnt_handshake(struct clnt *c)
@@ -290,6 +275,7 @@ int clnt_handshake(struct clnt *c)
 	proto_msg_init(m, MSG_TEST_START);
 	fill_start(c, &m->start);
 	c->req = m->start;
+	snprintf(c->res->id, sizeof(c->res->id), "%s", c->req.id);
 	err = ctrl_send(&c->ctrl, m);
 	proto_msg_free(m);
 	if (!err)
@@ -361,18 +347,6 @@ static bool single_port(const struct clnt *c)
 	return c->server_caps & CAP_SINGLE_PORT_TCP;
 }
 
-static int unhex16(const char *hex, unsigned char *out)
-{
-	for (int i = 0; i < 16; i++) {
-		unsigned v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (unsigned char)v;
-	}
-	return 0;
-}
-
 /*
  * The control connection spoke while we wait for a stream's ack: nothing but
  * the server's error (it could not start the test) or its close. Reported here;
@@ -405,7 +379,7 @@ static int udp_hello(struct clnt *c, int fd, uint32_t i)
 	uint16_t idx;
 	ssize_t n;
 
-	if (unhex16(c->ack.udp_token, token))
+	if (proto_token_parse(c->ack.udp_token, token))
 		return -EPROTO;
 	wire_hello_put(pkt, XFR_HELLO_KIND_HELLO, (uint16_t)i, token);
 	for (int tries = 0; tries < 50; tries++) {
@@ -494,7 +468,7 @@ static int open_udp_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
 static int open_udp_kernel(struct clnt *c, int *fds, const struct net_opts *o)
 {
 	struct net_addr dst[XFR_MAX_STREAMS];
-	char addr[80];
+	char addr[80], why[240];
 	int err;
 
 	for (uint32_t i = 0; i < c->cfg->streams; i++) {
@@ -505,7 +479,11 @@ static int open_udp_kernel(struct clnt *c, int *fds, const struct net_opts *o)
 			return fds[i];
 		}
 	}
-	err = clnt_engine_prepare(c, fds, true);
+	err = clnt_run_new(c);
+	if (!err && (err = run_prepare(c->run, fds, true, why, sizeof(why)))) {
+		clnt_error(c, "%s", why);
+		return err;
+	}
 	if (err) {
 		clnt_error(c, "cannot prepare the %s engine: %s", xfr_engine_name(c->res->engine),
 			   strerror(-err));
@@ -582,17 +560,23 @@ static void fill_identity(struct clnt *c)
 	r->length = cfg->length ? cfg->length : xfr_default_length(cfg->proto);
 }
 
-static int setup_signals(struct clnt *c)
+/* The sinks of this test: the printer on stdout, -o FILE, the log. */
+static int add_sinks(struct clnt *c)
 {
-	sigset_t set;
+	const struct xfr_config *cfg = c->cfg;
+	struct output_opts oo = {.quiet = cfg->quiet,
+				 .rows = cfg->interval_ms != 0,
+				 .ts_format = cfg->ts_format,
+				 .per_stream = cfg->streams > 1};
+	struct xfr_sink *s = output_sink_new(cfg->format, STDOUT_FILENO, &oo);
 
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	c->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	return c->sigfd < 0 ? -errno : 0;
+	if (!s || sinks_add(&c->sinks, s))
+		return -ENOMEM;
+	if (cfg->output_file[0] &&
+	    (!(s = output_file_sink_new(cfg->output_file)) || sinks_add(&c->sinks, s)))
+		return -ENOMEM;
+	s = output_log_sink_new();
+	return s && !sinks_add(&c->sinks, s) ? 0 : -ENOMEM;
 }
 
 static int run(struct clnt *c)
@@ -614,35 +598,72 @@ static int run(struct clnt *c)
 	return err;
 }
 
-int client_run(const struct xfr_config *cfg)
+/* A test that could not run: the error to the sinks (JSON wants it on stdout). */
+static void report_error(struct clnt *c)
 {
-	struct output_opts oo = {
-		.quiet = cfg->quiet, .ts_format = cfg->ts_format, .per_stream = cfg->streams > 1};
-	struct clnt c = {.cfg = cfg, .sigfd = -1, .done_fd = -1, .tick_fd = -1, .end_fd = -1};
+	c->exit_code = c->signals ? 130 : 1;
+	sinks_error(&c->sinks, XFR_ROLE_CLIENT, c->res, c->error);
+	if (sinks_flush(&c->sinks))
+		c->exit_code = 1;
+}
+
+static int start(struct clnt *c)
+{
 	int err;
 
-	c.ctrl.fd = -1;
-	c.res = calloc(1, sizeof(*c.res));
-	c.out = output_new(cfg->format, stdout, &oo);
-	if (!c.res || !c.out || setup_signals(&c)) {
-		pr_err("cannot start: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	c->res = malloc(sizeof(*c->res));
+	if (!c->res || result_init(c->res, XFR_MAX_STREAMS))
+		return -ENOMEM;
+	/* Signals first: every thread made later (sinks, engines) inherits the block. */
+	c->sigfd = signalfd_open();
+	if (c->sigfd < 0)
+		return c->sigfd;
+	err = loop_init(&c->loop);
+	return err ? err : add_sinks(c);
+}
+
+static void finish(struct clnt *c)
+{
+	clnt_release(c); /* also when the test never ran (an engine prepared early) */
+	sinks_free(&c->sinks);
+	loop_fini(&c->loop);
+	ctrl_close(&c->ctrl);
+	if (c->res)
+		result_free(c->res);
+	free(c->res);
+	if (c->sigfd >= 0)
+		close(c->sigfd);
+	if (c->give_up_it.fd >= 0)
+		close(c->give_up_it.fd);
+	free(c);
+}
+
+int client_run(const struct xfr_config *cfg)
+{
+	struct clnt *c = calloc(1, sizeof(*c));
+	int err, code;
+
+	if (!c) {
+		pr_err("cannot start: %s", strerror(ENOMEM));
 		return 1;
 	}
-	fill_identity(&c);
-	err = run(&c);
-	clnt_release(&c); /* also when the test never ran (an engine prepared early) */
-	if (err && !c.exit_code) {
-		c.exit_code = c.signals ? 130 : 1;
-		if (c.out->ops->error(c.out, c.error) < 0 || fflush(stdout)) {
-			pr_err("cannot write results: %s", strerror(errno));
-			c.exit_code = 1;
-		}
+	c->cfg = cfg;
+	c->sigfd = -1;
+	c->ctrl.fd = -1;
+	c->loop.epfd = -1;
+	c->give_up_it.fd = -1;
+	err = start(c);
+	if (err) {
+		pr_err("cannot start: %s", strerror(-err));
+		finish(c);
+		return 1;
 	}
-	ctrl_close(&c.ctrl);
-	output_free(c.out);
-	result_free(c.res);
-	free(c.res);
-	if (c.sigfd >= 0)
-		close(c.sigfd);
-	return c.exit_code;
+	fill_identity(c);
+	err = run(c);
+	if (err && !c->exit_code)
+		report_error(c);
+	code = c->exit_code;
+	finish(c);
+	return code;
 }

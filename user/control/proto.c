@@ -1341,3 +1341,41 @@ int proto_uuid(char out[37])
 		 b[13], b[14], b[15]);
 	return 0;
 }
+
+uint32_t proto_caps_local(bool server, bool udp_single_port)
+{
+	/* A socket-only server has xdp_v1 too: it reads the fields and says why it runs sockets. */
+	uint32_t caps = PROTO_CAPS_SUPPORTED | CAP_UDP | CAP_UDP_FEEDBACK_V1 | CAP_MTU_PROBE_V1 |
+			CAP_XDP_V1;
+
+	if (!server || udp_single_port)
+		caps |= CAP_SINGLE_PORT_UDP_V1;
+	return caps;
+}
+
+void proto_hello_fill(struct proto_hello *h, bool server, uint32_t caps)
+{
+	snprintf(h->version, sizeof(h->version), "%s", PROTO_VERSION);
+	snprintf(h->software, sizeof(h->software), "xfr/%s", XFR_VERSION);
+	h->from_server = server;
+	h->caps = caps;
+	h->has_caps = true;
+}
+
+void proto_token_hex(const unsigned char token[16], char out[33])
+{
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", token[i]);
+}
+
+int proto_token_parse(const char *hex, unsigned char token[16])
+{
+	for (int i = 0; i < 16; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		token[i] = (unsigned char)v;
+	}
+	return 0;
+}

@@ -320,4 +320,17 @@ bool proto_version_compatible(const char *v);
 /* Random UUID v4 as 36 chars + NUL. */
 int proto_uuid(char out[37]);
 
+/*
+ * The capabilities this build advertises, one list for both roles: the
+ * server adds single_port_udp_v1 only when its routing self-test passed
+ * (udp_single_port), the client always has it.
+ */
+uint32_t proto_caps_local(bool server, bool udp_single_port);
+/* Our hello: version, "xfr/VERSION", caps. */
+void proto_hello_fill(struct proto_hello *h, bool server, uint32_t caps);
+
+/* A 16-byte test token as 32 lowercase hex digits (+ NUL), and back (0 or -EINVAL). */
+void proto_token_hex(const unsigned char token[16], char out[33]);
+int proto_token_parse(const char *hex, unsigned char token[16]);
+
 #endif

@@ -110,6 +110,18 @@ uint64_t result_flow_bytes(const struct xfr_flow *f)
 	return f->has_recv ? f->recv_bytes : f->sent_bytes;
 }
 
+int result_init(struct xfr_result *r, uint32_t streams)
+{
+	memset(r, 0, sizeof(*r));
+	if (!streams || streams > XFR_MAX_STREAMS)
+		streams = XFR_MAX_STREAMS;
+	r->flows = calloc(2 * streams, sizeof(*r->flows));
+	if (!r->flows)
+		return -ENOMEM;
+	r->cap_flows = 2 * streams;
+	return 0;
+}
+
 int result_add_interval(struct xfr_result *r, const struct xfr_interval *iv)
 {
 	if (r->nintervals == r->cap_intervals) {
@@ -147,4 +159,7 @@ void result_free(struct xfr_result *r)
 	r->server_output = NULL;
 	free(r->mtu);
 	r->mtu = NULL;
+	free(r->flows);
+	r->flows = NULL;
+	r->nflows = r->cap_flows = 0;
 }

@@ -167,15 +167,17 @@ struct xfr_result {
 	enum xfr_proto proto;
 	enum xfr_dir dir;
 	uint32_t streams;
-	uint32_t duration_req_s; /* requested, 0 = until stopped */
-	uint64_t bytes_req;	 /* -n, 0 = none */
-	uint64_t bitrate_req;	 /* bits/s, 0 = unlimited */
-	uint32_t length;	 /* write size (TCP) or datagram size (UDP) */
-	uint64_t start_wall_us;	 /* CLOCK_REALTIME at test start */
+	uint32_t duration_req_s;     /* requested, 0 = until stopped */
+	uint32_t duration_granted_s; /* server: what it runs (its cap applied); 0 = not known */
+	uint64_t bytes_req;	     /* -n, 0 = none */
+	uint64_t bitrate_req;	     /* bits/s, 0 = unlimited */
+	uint32_t length;	     /* write size (TCP) or datagram size (UDP) */
+	uint64_t start_wall_us;	     /* CLOCK_REALTIME at test start */
 
 	double duration_s; /* measured, pauses excluded */
 	uint32_t nflows;
-	struct xfr_flow flows[XFR_MAX_FLOWS]; /* whole test */
+	uint32_t cap_flows;
+	struct xfr_flow *flows; /* whole test: cap_flows entries (result_init) */
 
 	uint32_t nintervals; /* kept for the JSON document */
 	uint32_t cap_intervals;
@@ -201,6 +203,12 @@ void result_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask, str
 
 /* Bytes that count as delivered: the receiver's if known, else the sender's. */
 uint64_t result_flow_bytes(const struct xfr_flow *f);
+
+/*
+ * Zero r and give it room for the flows of a test with @streams streams
+ * (each direction of each stream, both sides merged). 0 or -ENOMEM.
+ */
+int result_init(struct xfr_result *r, uint32_t streams);
 
 /* Append a copy of iv (its nflows flows only) to r->intervals. 0 or -ENOMEM. */
 int result_add_interval(struct xfr_result *r, const struct xfr_interval *iv);

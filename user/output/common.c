@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The printer registry and what every printer shares: checked writes (a full
- * disk or a closed pipe must become an error, never a silent success),
- * delivered-byte sums and timestamps.
+ * What every printer shares: checked writes (a full disk or a closed pipe
+ * must become an error, never a silent success), delivered-byte sums,
+ * timestamps, UDP and kernel figures.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,39 +11,6 @@
 #include <time.h>
 
 #include "output/printers.h"
-
-static const struct output_ops *const output_registry[] = {
-	[XFR_FMT_PLAIN] = &output_plain_ops,
-	[XFR_FMT_JSON] = &output_json_ops,
-	[XFR_FMT_JSON_STREAM] = &output_jsonstream_ops,
-	[XFR_FMT_CSV] = &output_csv_ops,
-};
-
-struct output *output_new(enum xfr_format fmt, FILE *f, const struct output_opts *opts)
-{
-	struct output *o;
-
-	if ((unsigned)fmt >= sizeof(output_registry) / sizeof(output_registry[0]) || !f) {
-		errno = EINVAL;
-		return NULL;
-	}
-	o = calloc(1, sizeof(*o));
-	if (!o)
-		return NULL;
-	o->ops = output_registry[fmt];
-	o->f = f;
-	if (opts)
-		o->opts = *opts;
-	return o;
-}
-
-void output_free(struct output *o)
-{
-	if (!o)
-		return;
-	free(o->priv);
-	free(o);
-}
 
 static int output_errno(void)
 {

@@ -11,10 +11,12 @@
 #include <stdio.h>
 
 #include "base/config.h"
+#include "model/event.h"
 #include "model/result.h"
 
 struct output_opts {
 	bool quiet;		      /* -q: no interval rows */
+	bool rows;		      /* interval rows wanted (-i 0: none, the summary only) */
 	enum xfr_ts_format ts_format; /* interval timestamps */
 	bool per_stream;	      /* print per-stream rows/lines (plain: when streams > 1) */
 };
@@ -51,5 +53,22 @@ int output_json_document(FILE *f, const struct xfr_result *r);
 /* Format an interval timestamp per opts->ts_format ("1.000", ISO 8601, epoch). */
 char *output_timestamp(const struct xfr_result *r, const struct xfr_interval *iv,
 		       enum xfr_ts_format fmt, char *buf, size_t len);
+
+/*
+ * Sinks (model/event.h) over the printers. output_sink_new: the printer for
+ * fmt, writing to fd through a bounded asynchronous writer: interval rows a
+ * slow reader cannot take are dropped and counted (said on stderr, once when
+ * it starts and in total at the end); the start, the summary and errors are
+ * never dropped (nor waited for). flush() returns the first write error (EPIPE, ENOSPC, ...).
+ * NULL with errno.
+ */
+struct xfr_sink *output_sink_new(enum xfr_format fmt, int fd, const struct output_opts *opts);
+/* -o FILE: the whole-test JSON document, written when flushed after the end. */
+struct xfr_sink *output_file_sink_new(const char *path);
+/*
+ * The log (stderr, through log.h): notices on both sides; on the server also
+ * one line per test started and ended. Errors are logged where they happen.
+ */
+struct xfr_sink *output_log_sink_new(void);
 
 #endif

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * xfr serve: listening sockets, the first line of every connection (a control
- * hello or a data_hello), connection limits, signals, and the epoll loop that
- * drives every test's control connection (srv_test.c).
+ * hello or a data_hello), connection limits, signals, and the event loop
+ * (base/loop.h) that drives every test (session.c).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,11 +14,11 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "control/report.h"
+#include "output/output.h"
 #include "server/server.h"
 #include "server/server_priv.h"
 #include "timeutil.h"
@@ -28,34 +28,13 @@
 
 /* A connection whose first line has not arrived yet. */
 struct pending {
-	struct ep_item item;
+	struct srv *srv;
+	struct loop_item item;
+	struct loop_defer defer; /* freed after the batch that closed it */
 	struct net_addr peer;
 	uint64_t deadline_ns;
 	struct pending *next;
 };
-
-static struct pending *pending_list;
-static char peek_buf[PROTO_MAX_LINE];
-
-int srv_ep_add(struct srv *s, struct ep_item *it, uint32_t events)
-{
-	struct epoll_event ev = {.events = events, .data.ptr = it};
-
-	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, it->fd, &ev) ? -errno : 0;
-}
-
-int srv_ep_mod(struct srv *s, struct ep_item *it, uint32_t events)
-{
-	struct epoll_event ev = {.events = events, .data.ptr = it};
-
-	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, it->fd, &ev) ? -errno : 0;
-}
-
-void srv_ep_del(struct srv *s, struct ep_item *it)
-{
-	if (it->fd >= 0)
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, it->fd, NULL);
-}
 
 /* Where a local client reaches the socket bound to a (loopback for a wildcard). */
 static void selftest_target(const struct net_addr *a, bool v6only, struct net_addr *dst)
@@ -96,7 +75,7 @@ static bool udp_selftest(struct srv *s, int i, bool v6only)
 		goto out;
 	p = (struct pollfd){.fd = conn, .events = POLLIN};
 	ok = poll(&p, 1, 500) == 1 && recv(conn, buf, sizeof(buf), MSG_DONTWAIT) == 12 &&
-	     recv(s->ufd[i], buf, sizeof(buf), MSG_DONTWAIT) < 0;
+	     recv(s->ufd_it[i].fd, buf, sizeof(buf), MSG_DONTWAIT) < 0;
 out:
 	if (conn >= 0)
 		close(conn);
@@ -105,40 +84,35 @@ out:
 	return ok;
 }
 
+static void on_udp(struct loop_item *it, uint32_t events);
+
 static int open_udp(struct srv *s, int i, const struct net_addr *a, bool v6only)
 {
 	char buf[80];
-	int fd = net_udp_socket(a, v6only, true);
+	int fd = net_udp_socket(a, v6only, true), err;
 
 	if (fd < 0) {
 		pr_err("cannot bind UDP %s: %s", net_addr_str(a, buf, sizeof(buf)), strerror(-fd));
-		errno = -fd;
 		return fd;
 	}
-	s->ufd[i] = fd;
 	s->uaddr[i] = *a;
-	s->ufd_item[i] = (struct ep_item){.kind = EP_UDP, .fd = fd, .index = (uint32_t)i};
+	err = loop_add(&s->loop, &s->ufd_it[i], fd, EPOLLIN, on_udp, s);
+	if (err) {
+		close(fd);
+		s->ufd_it[i].fd = -1;
+		return err;
+	}
 	s->udp_single_port = udp_selftest(s, i, v6only) && (i == 0 || s->udp_single_port);
 	if (!s->udp_single_port)
 		pr_warn("single-port UDP unavailable (connected-socket routing self-test failed): "
 			"UDP tests use one port per stream");
-	return srv_ep_add(s, &s->ufd_item[i], EPOLLIN);
-}
-
-uint32_t srv_caps(const struct srv *s)
-{
-	uint32_t caps = PROTO_CAPS_SUPPORTED | CAP_UDP | CAP_UDP_FEEDBACK_V1 | CAP_MTU_PROBE_V1;
-
-	if (s->udp_single_port)
-		caps |= CAP_SINGLE_PORT_UDP_V1;
-	/* Always: a socket-only server still reads the fields and says why it runs sockets. */
-	caps |= CAP_XDP_V1;
-	return caps;
+	return 0;
 }
 
 /* Datagrams on the shared UDP port: 24-byte hellos of single-port streams. */
-static void on_udp(struct srv *s, struct ep_item *it)
+static void on_udp(struct loop_item *it, uint32_t events)
 {
+	struct srv *s = it->ctx;
 	unsigned char buf[64], token[XFR_TOKEN_LEN];
 	struct net_addr peer;
 	struct srv_test *t;
@@ -146,6 +120,7 @@ static void on_udp(struct srv *s, struct ep_item *it)
 	ssize_t n;
 	char who[64];
 
+	(void)events;
 	for (int budget = 256; budget > 0; budget--) {
 		peer.len = sizeof(peer.ss);
 		n = recvfrom(it->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
@@ -163,30 +138,36 @@ static void on_udp(struct srv *s, struct ep_item *it)
 				 net_addr_str(&peer, who, sizeof(who)));
 			continue;
 		}
-		srv_test_udp_hello(t, idx, &peer, it->fd);
+		ports_udp_hello(&t->ports, idx, &peer, it->fd);
 	}
 }
+
+static void on_listen(struct loop_item *it, uint32_t events);
 
 static int open_listener(struct srv *s, const struct net_addr *a, bool v6only)
 {
 	char buf[80];
 	/* MPTCP where the kernel has it (plain TCP clients still get plain TCP), else TCP. */
-	int fd = net_listen(a, v6only, true, 1024);
+	int fd = net_listen(a, v6only, true, 1024), err;
 
 	if (fd == -EPROTONOSUPPORT || fd == -EINVAL || fd == -ENOPROTOOPT)
 		fd = net_listen(a, v6only, false, 1024);
-
 	if (fd < 0) {
 		pr_err("cannot listen on %s: %s", net_addr_str(a, buf, sizeof(buf)), strerror(-fd));
 		return fd;
 	}
-	s->lfd[s->nlfd] = fd;
-	s->lfd_item[s->nlfd] = (struct ep_item){.kind = EP_LISTEN, .fd = fd};
-	if (open_udp(s, s->nlfd, a, v6only))
-		return -errno;
+	err = loop_add(&s->loop, &s->lfd_it[s->nlfd], fd, EPOLLIN, on_listen, s);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	s->nlfd++;
+	err = open_udp(s, s->nlfd - 1, a, v6only);
+	if (err)
+		return err;
 	pr_info("xfr %s listening on %s (protocol %s)", XFR_VERSION,
 		net_addr_str(a, buf, sizeof(buf)), PROTO_VERSION);
-	return srv_ep_add(s, &s->lfd_item[s->nlfd++], EPOLLIN);
+	return 0;
 }
 
 static int open_listeners(struct srv *s)
@@ -219,21 +200,29 @@ static int open_listeners(struct srv *s)
 	return err;
 }
 
+static void pending_reap(struct loop_defer *d)
+{
+	free((char *)d - offsetof(struct pending, defer));
+}
+
+/* Forget p (closing its fd unless the caller took it); its memory goes after the batch. */
 static void pending_free(struct srv *s, struct pending *p, bool close_fd)
 {
 	struct pending **pp;
 
-	for (pp = &pending_list; *pp; pp = &(*pp)->next) {
+	for (pp = &s->pending; *pp; pp = &(*pp)->next) {
 		if (*pp == p) {
 			*pp = p->next;
 			break;
 		}
 	}
-	srv_ep_del(s, &p->item);
 	if (close_fd)
-		close(p->item.fd);
+		loop_close(&s->loop, &p->item);
+	else
+		loop_del(&s->loop, &p->item);
 	s->npending--;
-	free(p);
+	p->defer.fn = pending_reap;
+	loop_defer(&s->loop, &p->defer);
 }
 
 /* Best effort: a one-line error to a peer we are about to drop. */
@@ -310,7 +299,7 @@ static void route_data(struct srv *s, struct pending *p, struct proto_msg *m, co
 		return;
 	}
 	pending_free(s, p, false);
-	srv_test_data_conn(t, fd, &peer, m->data_hello.stream_index);
+	ports_data_conn(&t->ports, fd, m->data_hello.stream_index);
 }
 
 static void classify(struct srv *s, struct pending *p, const char *line, size_t len)
@@ -338,8 +327,7 @@ static void classify(struct srv *s, struct pending *p, const char *line, size_t 
 		send_error_line(p->item.fd, err);
 		pending_free(s, p, true);
 	}
-	if (m)
-		proto_msg_free(m);
+	proto_msg_free(m);
 	free(m);
 }
 
@@ -348,11 +336,15 @@ static void classify(struct srv *s, struct pending *p, const char *line, size_t 
  * client sends right after its data_hello stays in the socket for the engine.
  * Edge-triggered: a partial line waits for the next arrival, not a busy loop.
  */
-static void pending_read(struct srv *s, struct pending *p)
+static void pending_read(struct loop_item *it, uint32_t events)
 {
-	ssize_t n = recv(p->item.fd, peek_buf, sizeof(peek_buf), MSG_PEEK | MSG_DONTWAIT);
+	struct pending *p = it->ctx;
+	struct srv *s = p->srv;
 	char who[64], *nl;
+	ssize_t n;
 
+	(void)events;
+	n = recv(it->fd, s->peek_buf, sizeof(s->peek_buf), MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -361,25 +353,25 @@ static void pending_read(struct srv *s, struct pending *p)
 		pending_free(s, p, true);
 		return;
 	}
-	nl = memchr(peek_buf, '\n', (size_t)n);
+	nl = memchr(s->peek_buf, '\n', (size_t)n);
 	if (!nl) {
-		if (n < (ssize_t)sizeof(peek_buf))
+		if (n < (ssize_t)sizeof(s->peek_buf))
 			return;
 		pr_warn("%s: control line too long (limit %d bytes)",
 			net_addr_str(&p->peer, who, sizeof(who)), PROTO_MAX_LINE);
-		send_error_line(p->item.fd, "control line too long");
+		send_error_line(it->fd, "control line too long");
 		pending_free(s, p, true);
 		return;
 	}
-	n = recv(p->item.fd, peek_buf, (size_t)(nl - peek_buf) + 1, MSG_DONTWAIT);
-	if (n <= 0 || peek_buf[n - 1] != '\n') {
+	n = recv(it->fd, s->peek_buf, (size_t)(nl - s->peek_buf) + 1, MSG_DONTWAIT);
+	if (n <= 0 || s->peek_buf[n - 1] != '\n') {
 		pending_free(s, p, true);
 		return;
 	}
 	n--;
-	if (n && peek_buf[n - 1] == '\r')
+	if (n && s->peek_buf[n - 1] == '\r')
 		n--;
-	classify(s, p, peek_buf, (size_t)n);
+	classify(s, p, s->peek_buf, (size_t)n);
 }
 
 static void accept_one(struct srv *s, int cfd, const struct net_addr *peer)
@@ -393,16 +385,19 @@ static void accept_one(struct srv *s, int cfd, const struct net_addr *peer)
 		close(cfd);
 		return;
 	}
-	p->item = (struct ep_item){.kind = EP_PENDING, .fd = cfd, .owner = p};
+	p->srv = s;
 	p->peer = *peer;
 	p->deadline_ns = time_mono_ns() + SRV_FIRST_LINE_MS * NSEC_PER_MSEC;
-	p->next = pending_list;
-	pending_list = p;
+	p->next = s->pending;
+	s->pending = p;
 	s->npending++;
-	if (srv_ep_add(s, &p->item, EPOLLIN | EPOLLET | EPOLLRDHUP))
-		pending_free(s, p, true);
-	else
-		pending_read(s, p); /* data may already be there */
+	if (loop_add(&s->loop, &p->item, cfd, EPOLLIN | EPOLLET | EPOLLRDHUP, pending_read, p)) {
+		close(cfd);
+		p->item.fd = -1;
+		pending_free(s, p, false);
+	} else {
+		pending_read(&p->item, EPOLLIN); /* data may already be there */
+	}
 }
 
 static void pause_accept(struct srv *s, int err)
@@ -415,14 +410,16 @@ static void pause_accept(struct srv *s, int err)
 	}
 	s->accept_paused_until = now + 100 * NSEC_PER_MSEC;
 	for (int i = 0; i < s->nlfd; i++)
-		srv_ep_mod(s, &s->lfd_item[i], 0);
+		loop_mod(&s->loop, &s->lfd_it[i], 0);
 }
 
-static void on_listen(struct srv *s, struct ep_item *it)
+static void on_listen(struct loop_item *it, uint32_t events)
 {
+	struct srv *s = it->ctx;
 	struct net_addr peer;
 	int cfd;
 
+	(void)events;
 	for (;;) {
 		peer.len = sizeof(peer.ss);
 		cfd = accept4(it->fd, (struct sockaddr *)&peer.ss, &peer.len,
@@ -440,21 +437,22 @@ static void on_listen(struct srv *s, struct ep_item *it)
 	}
 }
 
-static void on_tick(struct srv *s)
+static void on_tick(struct loop_item *it, uint32_t events)
 {
-	uint64_t now = time_mono_ns(), expirations;
+	struct srv *s = it->ctx;
+	uint64_t now = time_mono_ns();
 	struct pending *p, *next;
 	struct srv_test *t, *tn;
 	char who[64];
 
-	if (read(s->tickfd, &expirations, sizeof(expirations)) < 0)
-		pr_debug("tick: %s", strerror(errno));
+	(void)events;
+	timerfd_take(it->fd);
 	if (s->accept_paused_until && now >= s->accept_paused_until) {
 		s->accept_paused_until = 0;
 		for (int i = 0; i < s->nlfd; i++)
-			srv_ep_mod(s, &s->lfd_item[i], EPOLLIN);
+			loop_mod(&s->loop, &s->lfd_it[i], EPOLLIN);
 	}
-	for (p = pending_list; p; p = next) {
+	for (p = s->pending; p; p = next) {
 		next = p->next;
 		if (now < p->deadline_ns)
 			continue;
@@ -469,102 +467,87 @@ static void on_tick(struct srv *s)
 	}
 }
 
-static void on_signal(struct srv *s)
+static void on_signal(struct loop_item *it, uint32_t events)
 {
+	struct srv *s = it->ctx;
 	struct signalfd_siginfo si;
 
-	if (read(s->sigfd, &si, sizeof(si)) == sizeof(si))
+	(void)events;
+	if (read(it->fd, &si, sizeof(si)) == sizeof(si))
 		pr_info("signal %d: shutting down", (int)si.ssi_signo);
 	s->stop = true;
 }
 
-static void dispatch(struct srv *s, struct ep_item *it, uint32_t events)
+static int add_fd(struct srv *s, struct loop_item *it, int fd, loop_cb cb)
 {
-	switch (it->kind) {
-	case EP_LISTEN:
-		on_listen(s, it);
-		break;
-	case EP_SIGNAL:
-		on_signal(s);
-		break;
-	case EP_TICK:
-		on_tick(s);
-		break;
-	case EP_PENDING:
-		pending_read(s, it->owner);
-		break;
-	case EP_UDP:
-		on_udp(s, it);
-		break;
-	default:
-		srv_test_event(it->owner, it, events);
-		break;
-	}
+	int err = fd < 0 ? fd : loop_add(&s->loop, it, fd, EPOLLIN, cb, s);
+
+	if (err && fd >= 0)
+		close(fd);
+	if (err)
+		it->fd = -1;
+	return err;
 }
 
 static int setup(struct srv *s)
 {
-	struct itimerspec its = {.it_interval = {0, TICK_MS * 1000000L},
-				 .it_value = {0, TICK_MS * 1000000L}};
-	sigset_t set;
+	struct xfr_sink *log = output_log_sink_new();
+	int err = loop_init(&s->loop);
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	s->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	s->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (s->epfd < 0 || s->sigfd < 0 || s->tickfd < 0 ||
-	    timerfd_settime(s->tickfd, 0, &its, NULL))
-		return -errno;
-	s->sig_item = (struct ep_item){.kind = EP_SIGNAL, .fd = s->sigfd};
-	s->tick_item = (struct ep_item){.kind = EP_TICK, .fd = s->tickfd};
-	if (srv_ep_add(s, &s->sig_item, EPOLLIN) || srv_ep_add(s, &s->tick_item, EPOLLIN))
-		return -errno;
-	return open_listeners(s);
+	if (!log || sinks_add(&s->sinks, log))
+		return -ENOMEM;
+	if (!err)
+		err = add_fd(s, &s->sig_it, signalfd_open(), on_signal);
+	if (!err)
+		err = add_fd(s, &s->tick_it, timerfd_open(), on_tick);
+	if (!err)
+		err = timerfd_arm_ms(s->tick_it.fd, TICK_MS, TICK_MS);
+	return err ? err : open_listeners(s);
 }
 
 static void teardown(struct srv *s)
 {
 	while (s->tests)
 		srv_test_abort(s->tests, "server shutting down");
-	srv_test_reap(s);
-	while (pending_list)
-		pending_free(s, pending_list, true);
-	for (int i = 0; i < s->nlfd; i++) {
-		close(s->lfd[i]);
-		if (s->ufd[i] >= 0)
-			close(s->ufd[i]);
+	while (s->pending)
+		pending_free(s, s->pending, true);
+	for (int i = 0; i < 2; i++) {
+		loop_close(&s->loop, &s->lfd_it[i]);
+		loop_close(&s->loop, &s->ufd_it[i]);
 	}
-	if (s->tickfd >= 0)
-		close(s->tickfd);
-	if (s->sigfd >= 0)
-		close(s->sigfd);
-	if (s->epfd >= 0)
-		close(s->epfd);
+	loop_close(&s->loop, &s->tick_it);
+	loop_close(&s->loop, &s->sig_it);
+	loop_fini(&s->loop); /* frees what was deferred */
+	sinks_flush(&s->sinks);
+	sinks_free(&s->sinks);
 }
 
 int server_run(const struct xfr_config *cfg)
 {
-	struct srv s = {.cfg = cfg, .epfd = -1, .sigfd = -1, .tickfd = -1, .ufd = {-1, -1}};
-	struct epoll_event ev[64];
+	struct srv *s = calloc(1, sizeof(*s));
 	int n, err;
 
-	signal(SIGPIPE, SIG_IGN);
-	err = setup(&s);
-	while (!err && !s.stop) {
-		n = epoll_wait(s.epfd, ev, 64, -1);
-		if (n < 0 && errno != EINTR) {
-			err = -errno;
-			pr_err("epoll_wait: %s", strerror(errno));
-		}
-		for (int i = 0; i < n; i++)
-			dispatch(&s, ev[i].data.ptr, ev[i].events);
-		srv_test_reap(&s);
-		if (cfg->one_off && s.completed && !s.tests)
-			s.stop = true;
+	if (!s) {
+		pr_err("cannot start: %s", strerror(ENOMEM));
+		return 1;
 	}
-	teardown(&s);
+	s->cfg = cfg;
+	s->loop.epfd = -1;
+	s->sig_it = s->tick_it = (struct loop_item){.fd = -1};
+	for (int i = 0; i < 2; i++)
+		s->lfd_it[i] = s->ufd_it[i] = (struct loop_item){.fd = -1};
+	signal(SIGPIPE, SIG_IGN);
+	err = setup(s);
+	while (!err && !s->stop) {
+		n = loop_run_once(&s->loop, -1);
+		if (n < 0) {
+			err = n;
+			pr_err("epoll_wait: %s", strerror(-n));
+		}
+		if (cfg->one_off && s->completed && !s->tests)
+			s->stop = true;
+	}
+	teardown(s);
+	free(s);
 	return err ? 1 : 0;
 }

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The test-run core (dataplane/run.h) over real loopback TCP streams and the
+ * socket engine: the two sides of a test as client and server use them, on
+ * one event loop, with a sink that records what the run emits.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/log.h"
+#include "dataplane/run.h"
+#include "timeutil.h"
+
+/* ---- a recording sink ---- */
+
+struct rec {
+	int ev[5];
+	uint32_t rows;	     /* intervals emitted */
+	double last_end;     /* end of the latest interval */
+	bool ordered;	     /* every interval ended after the one before */
+	uint32_t both_sides; /* intervals with the sender's and the receiver's count */
+	uint64_t bytes;	     /* delivered bytes over the intervals */
+};
+
+static void rec_event(struct xfr_sink *s, const struct xfr_event *ev)
+{
+	struct rec *r = s->priv;
+	const struct xfr_interval *iv = ev->iv;
+
+	r->ev[ev->type]++;
+	if (ev->type != XFR_EV_INTERVAL)
+		return;
+	r->rows++;
+	if (iv->end_s < r->last_end)
+		r->ordered = false;
+	r->last_end = iv->end_s;
+	for (uint32_t i = 0; i < iv->nflows; i++) {
+		r->bytes += result_flow_bytes(&iv->flows[i]);
+		r->both_sides += iv->flows[i].has_sent && iv->flows[i].has_recv;
+	}
+}
+
+static void rec_free(struct xfr_sink *s)
+{
+	(void)s;
+}
+
+static const struct xfr_sink_ops rec_ops = {.name = "rec", .event = rec_event, .free = rec_free};
+
+/* ---- one side ---- */
+
+struct side {
+	struct run *run;
+	struct xfr_result res;
+	struct rec rec;
+	struct xfr_sink sink;
+	struct xfr_sinks sinks;
+	int ticks, last_ticks, done, deadline, drained;
+	bool finish_on_done; /* a client with a byte budget ends its senders gracefully */
+	uint64_t deadline_ns;
+};
+
+static void on_tick(struct run *r, const struct run_tick *t)
+{
+	struct side *s = run_ctx(r);
+
+	s->ticks++;
+	s->last_ticks += t->last;
+	assert_true(t->end_s >= t->start_s);
+	assert_true(t->span_s > 0);
+}
+
+static void on_done(struct run *r)
+{
+	struct side *s = run_ctx(r);
+
+	s->done++;
+	if (s->finish_on_done)
+		run_finish(r, false);
+}
+
+static void on_deadline(struct run *r)
+{
+	struct side *s = run_ctx(r);
+
+	s->deadline++;
+	s->deadline_ns = time_mono_ns();
+}
+
+static void on_drained(struct run *r)
+{
+	((struct side *)run_ctx(r))->drained++;
+}
+
+static const struct run_hooks hooks = {
+	.tick = on_tick, .done = on_done, .deadline = on_deadline, .drained = on_drained};
+
+static struct loop loop;
+
+static void side_new(struct side *s, enum xfr_role role, uint32_t interval_ms, uint32_t duration_ms,
+		     uint64_t budget, bool pair)
+{
+	struct run_cfg rc = {
+		.role = role,
+		.ep = {.proto = XFR_PROTO_TCP,
+		       .streams = 1,
+		       .length = 16384,
+		       .bitrate = role == XFR_ROLE_CLIENT ? 200000000 : 0,
+		       .byte_budget = budget,
+		       .zerocopy = XFR_ZC_OFF,
+		       .done_fd = -1},
+		.dp = {.engine = XFR_ENG_SOCKET},
+		.dir = XFR_DIR_UPLOAD,
+		.interval_ms = interval_ms,
+		.duration_ms = duration_ms,
+		.pair = pair,
+		.keep_intervals = true,
+		.peer = "test",
+	};
+
+	memset(s, 0, sizeof(*s));
+	s->rec.ordered = true;
+	assert_int_equal(result_init(&s->res, 1), 0);
+	s->sink = (struct xfr_sink){.ops = &rec_ops, .priv = &s->rec};
+	assert_int_equal(sinks_add(&s->sinks, &s->sink), 0);
+	s->run = run_new(&rc, &loop, &s->sinks, &s->res, &hooks, s);
+	assert_non_null(s->run);
+}
+
+static void side_free(struct side *s)
+{
+	run_free(s->run);
+	result_free(&s->res);
+}
+
+/* A connected TCP pair over loopback: a (client), b (server). */
+static void tcp_pair(int *a, int *b)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(l >= 0);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	*a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(*a, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	*b = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(*b >= 0);
+	close(l);
+}
+
+/* Start a client sender and a server receiver on one stream. */
+static void start_pair(struct side *c, struct side *s)
+{
+	char why[240];
+	int a, b;
+
+	tcp_pair(&a, &b);
+	assert_int_equal(run_start(s->run, &b, why, sizeof(why)), 0);
+	assert_int_equal(run_start(c->run, &a, why, sizeof(why)), 0);
+	assert_int_equal(a, -1); /* the engine's now */
+	assert_int_equal(b, -1);
+}
+
+/* Run the loop until *flag or ms pass. */
+static void spin_until(int *flag, uint32_t ms)
+{
+	uint64_t end = time_mono_ns() + (uint64_t)ms * NSEC_PER_MSEC;
+
+	while (!*flag && time_mono_ns() < end)
+		assert_true(loop_run_once(&loop, 20) >= 0);
+}
+
+static void spin_for(uint32_t ms)
+{
+	int never = 0;
+
+	spin_until(&never, ms);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	log_set_level(XFR_LOG_ERROR);
+	return loop_init(&loop);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	loop_fini(&loop);
+	return 0;
+}
+
+/* -n: the client's budget ends its flows, the server's flows end at EOF, counts exact. */
+static void test_budget_exact(void **state)
+{
+	struct side c, s;
+	struct xfr_flow f[2];
+	uint32_t n = 0;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 100, 0, 3 << 20, false);
+	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
+	c.finish_on_done = true;
+	start_pair(&c, &s);
+	assert_int_equal(s.rec.ev[XFR_EV_TEST_START], 1);
+	spin_until(&s.done, 10000);
+	assert_int_equal(c.done, 1);
+	assert_int_equal(s.done, 1);
+	run_finish(s.run, false);
+	run_totals(s.run, f, &n);
+	assert_int_equal(n, 1);
+	assert_true(f[0].has_recv);
+	assert_int_equal(f[0].recv_bytes, 3 << 20);
+	run_end(s.run, "complete");
+	assert_int_equal(s.rec.ev[XFR_EV_TEST_END], 1);
+	assert_true(s.rec.ordered);
+	/* every byte is in exactly one interval (the last partial one when it is long
+	 * enough; a short tail is in the totals only) */
+	assert_true(s.rec.bytes <= 3 << 20);
+	assert_int_equal(s.res.nintervals, s.rec.rows);
+	side_free(&c);
+	side_free(&s);
+}
+
+/* Paused time is not test time: the deadline waits, no interval is sampled meanwhile. */
+static void test_pause_deadline(void **state)
+{
+	struct side c, s;
+	uint64_t t0;
+	int ticks;
+	double secs;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 50, 0, 0, false);
+	side_new(&s, XFR_ROLE_SERVER, 50, 300, 0, false);
+	start_pair(&c, &s);
+	t0 = time_mono_ns();
+	spin_for(100);
+	run_pause(s.run);
+	assert_true(run_paused(s.run));
+	ticks = s.ticks;
+	spin_for(400);
+	assert_int_equal(s.ticks, ticks); /* nothing sampled while paused */
+	assert_int_equal(s.deadline, 0);
+	run_resume(s.run);
+	spin_until(&s.deadline, 5000);
+	assert_int_equal(s.deadline, 1);
+	/* 300 ms of test time, 400 ms of it paused: not before 650 ms of wall time */
+	assert_true(s.deadline_ns - t0 >= 650 * NSEC_PER_MSEC);
+	run_finish(s.run, true);
+	secs = run_secs(s.run);
+	assert_true(secs >= 0.29 && secs < 0.6);
+	run_finish(c.run, true);
+	side_free(&c);
+	side_free(&s);
+}
+
+/* The drain: senders off, no ticks, test time stops at its start; then drained. */
+static void test_drain(void **state)
+{
+	struct side c, s;
+	uint64_t t0;
+	double secs;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 50, 0, 0, false);
+	side_new(&s, XFR_ROLE_SERVER, 50, 0, 0, false);
+	start_pair(&c, &s);
+	spin_for(200);
+	assert_int_equal(run_drain(s.run, 150), 0);
+	assert_true(run_draining(s.run));
+	assert_int_equal(run_drain(s.run, 150), -EALREADY);
+	t0 = time_mono_ns();
+	int ticks = s.ticks;
+
+	spin_until(&s.drained, 5000);
+	assert_int_equal(s.drained, 1);
+	assert_true(time_mono_ns() - t0 >= 140 * NSEC_PER_MSEC);
+	assert_int_equal(s.ticks, ticks);
+	run_finish(s.run, true);
+	secs = run_secs(s.run);
+	assert_true(secs >= 0.19 && secs < 0.35); /* the drain is not test time */
+	run_finish(c.run, true);
+	side_free(&c);
+	side_free(&s);
+}
+
+/* The last partial interval: emitted when at least half an interval long. */
+static void test_last_interval(void **state)
+{
+	struct side c, s;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 400, 0, 0, false);
+	side_new(&s, XFR_ROLE_SERVER, 400, 0, 0, false);
+	start_pair(&c, &s);
+	spin_for(700); /* one tick at 400 ms, 300 ms more */
+	run_finish(s.run, true);
+	assert_int_equal(s.ticks, 2);
+	assert_int_equal(s.last_ticks, 1);
+	run_finish(s.run, true); /* idempotent */
+	assert_int_equal(s.ticks, 2);
+	run_finish(c.run, true);
+	side_free(&c);
+	side_free(&s);
+
+	side_new(&c, XFR_ROLE_CLIENT, 400, 0, 0, false);
+	side_new(&s, XFR_ROLE_SERVER, 400, 0, 0, false);
+	start_pair(&c, &s);
+	spin_for(450); /* one tick, then 50 ms: too short */
+	run_finish(s.run, true);
+	assert_int_equal(s.ticks, 1);
+	assert_int_equal(s.last_ticks, 0);
+	run_finish(c.run, true);
+	side_free(&c);
+	side_free(&s);
+}
+
+/* The peer's half: a receiver count that our side (the sender) does not have. */
+static void fill_peer(void *arg, struct xfr_flow *flows, uint32_t *n)
+{
+	struct xfr_flow *f = NULL;
+
+	for (uint32_t i = 0; i < *n; i++)
+		if (flows[i].stream == 0 && flows[i].dir == XFR_FLOW_UP)
+			f = &flows[i];
+	if (!f) {
+		f = &flows[(*n)++];
+		memset(f, 0, sizeof(*f));
+	}
+	f->has_recv = true;
+	f->recv_bytes = *(uint64_t *)arg;
+}
+
+/* Pairing: each interval is emitted once both halves are in, in order; a late peer
+ * half does not hold the rows back for more than an interval. */
+static void test_pairing(void **state)
+{
+	struct side c, s;
+	uint64_t bytes = 1000;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 100, 0, 0, true);
+	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
+	start_pair(&c, &s);
+	while (c.ticks < 1)
+		spin_for(10);
+	assert_int_equal(c.rec.rows, 0); /* waits for the peer's half */
+	run_peer_interval(c.run, 100, fill_peer, &bytes);
+	assert_int_equal(c.rec.rows, 1);
+	assert_int_equal(c.rec.both_sides, 1);
+	while (c.ticks < 3)
+		spin_for(10);
+	assert_int_equal(c.rec.rows, 2);		  /* 3 is in: 2 goes out without the peer */
+	run_peer_interval(c.run, 200, fill_peer, &bytes); /* out already: ignored */
+	assert_int_equal(c.rec.rows, 2);
+	run_peer_interval(c.run, 300, fill_peer, &bytes);
+	assert_int_equal(c.rec.rows, 3);
+	assert_int_equal(c.rec.both_sides, 2); /* 1 and 3 paired; 2 went out alone */
+	run_finish(c.run, true);
+	run_end(c.run, "complete");
+	assert_true(c.rec.ordered);
+	assert_int_equal(c.res.nintervals, c.rec.rows);
+	run_finish(s.run, true);
+	side_free(&c);
+	side_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_budget_exact), cmocka_unit_test(test_pause_deadline),
+		cmocka_unit_test(test_drain),	     cmocka_unit_test(test_last_interval),
+		cmocka_unit_test(test_pairing),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What belongs to the client's session itself, used by the set-up and by the
+ * run: errors, the run core's construction, the control connection's writes,
+ * release.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+#include "base/log.h"
+#include "client/client_priv.h"
+
+void clnt_error(struct clnt *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->error, sizeof(c->error), fmt, ap);
+	va_end(ap);
+	pr_err("%s", c->error);
+	if (c->res && !c->res->error[0])
+		snprintf(c->res->error, sizeof(c->res->error), "%s", c->error);
+}
+
+static void on_deadline(struct run *r);
+static void on_done(struct run *r);
+static void on_drained(struct run *r);
+
+static const struct run_hooks clnt_hooks = {
+	.done = on_done,
+	.deadline = on_deadline,
+	.drained = on_drained,
+};
+
+static bool sends(const struct clnt *c)
+{
+	return c->cfg->dir != XFR_DIR_DOWNLOAD;
+}
+
+/* What this side runs, from the options. */
+static void run_cfg(const struct clnt *c, struct run_cfg *rc)
+{
+	const struct xfr_config *cfg = c->cfg;
+
+	*rc = (struct run_cfg){
+		.role = XFR_ROLE_CLIENT,
+		.ep = {.proto = cfg->proto,
+		       .streams = cfg->streams,
+		       .length = cfg->length,
+		       .bitrate = sends(c) ? cfg->bitrate : 0,
+		       .byte_budget = sends(c) ? cfg->bytes : 0,
+		       .payload = cfg->payload,
+		       .zerocopy = cfg->zerocopy,
+		       .done_fd = -1,
+		       .udp_no_offload = cfg->no_offload,
+		       .busy_poll_us = cfg->busy_poll_us,
+		       .cpus = cfg->ncpus ? cfg->cpus : NULL,
+		       .ncpus = cfg->ncpus},
+		.dp = c->dp,
+		.dir = cfg->dir,
+		.interval_ms = c->interval_ms,
+		.omit_ms = cfg->omit_ms,
+		.pair = true,
+		.keep_intervals = true,
+		.peer = cfg->host,
+	};
+	/* UDP: our senders stop at our own deadline; TCP runs until the server's result. */
+	if (cfg->proto == XFR_PROTO_UDP && sends(c) && c->req.duration_secs)
+		rc->duration_ms = c->req.duration_secs * 1000;
+}
+
+int clnt_run_new(struct clnt *c)
+{
+	struct run_cfg rc;
+
+	if (c->run)
+		return 0;
+	run_cfg(c, &rc);
+	c->run = run_new(&rc, &c->loop, &c->sinks, c->res, &clnt_hooks, c);
+	return c->run ? 0 : -ENOMEM;
+}
+
+int clnt_send(struct clnt *c, const struct proto_msg *m)
+{
+	int err = ctrl_send(&c->ctrl, m);
+
+	if (c->ctrl_it.added)
+		loop_mod(&c->loop, &c->ctrl_it, EPOLLIN | (ctrl_pending(&c->ctrl) ? EPOLLOUT : 0));
+	return err;
+}
+
+int clnt_send_simple(struct clnt *c, enum proto_type type, const char *text)
+{
+	struct proto_msg m;
+	int err;
+
+	proto_msg_init(&m, type);
+	snprintf(m.text.id, sizeof(m.text.id), "%s", c->req.id);
+	if (text)
+		snprintf(m.text.text, sizeof(m.text.text), "%s", text);
+	err = clnt_send(c, &m);
+	proto_msg_free(&m);
+	return err;
+}
+
+/* UDP: our senders stop at our own deadline; in-flight datagrams still land. */
+static void on_deadline(struct run *r)
+{
+	run_senders_off(r);
+}
+
+/* Our flows have all ended. With a byte budget that is the normal end. */
+static void on_done(struct run *r)
+{
+	struct clnt *c = run_ctx(r);
+
+	if (c->cfg->bytes && sends(c) && !c->finish_sent) {
+		c->finish_sent = true;
+		clnt_send_simple(c, MSG_FINISH, NULL);
+	}
+}
+
+static void on_drained(struct run *r)
+{
+	struct clnt *c = run_ctx(r);
+
+	c->drained = true;
+}
+
+void clnt_release(struct clnt *c)
+{
+	run_free(c->run);
+	c->run = NULL;
+	if (c->result_msg) {
+		proto_msg_free(c->result_msg);
+		free(c->result_msg);
+		c->result_msg = NULL;
+	}
+}

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One side's test run (see run.h): the engine, the timers, sampling, pause,
+ * drain and end, and the events to the sinks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "dataplane/run_priv.h"
+#include "model/stats.h"
+#include "timeutil.h"
+
+static void item_init(struct loop_item *it)
+{
+	*it = (struct loop_item){.fd = -1};
+}
+
+struct run *run_new(const struct run_cfg *cfg, struct loop *loop, const struct xfr_sinks *sinks,
+		    struct xfr_result *res, const struct run_hooks *hooks, void *ctx)
+{
+	struct run *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->cfg = *cfg;
+	snprintf(r->peer, sizeof(r->peer), "%s", cfg->peer ? cfg->peer : "");
+	r->cfg.peer = r->peer;
+	if (!r->cfg.interval_ms)
+		r->cfg.interval_ms = 1000;
+	r->loop = loop;
+	r->sinks = sinks;
+	r->res = res;
+	r->hooks = hooks;
+	r->ctx = ctx;
+	item_init(&r->done_it);
+	item_init(&r->tick_it);
+	item_init(&r->end_it);
+	item_init(&r->drain_it);
+	r->prev = calloc(1, sizeof(*r->prev));
+	r->cur = calloc(1, sizeof(*r->cur));
+	if (!r->prev || !r->cur || (cfg->pair ? run_pair_init(r) : 0) ||
+	    (!cfg->pair && !(r->flows = calloc(XFR_MAX_FLOWS, sizeof(*r->flows))))) {
+		run_free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return r;
+}
+
+void *run_ctx(const struct run *r)
+{
+	return r->ctx;
+}
+
+struct engine *run_engine(const struct run *r)
+{
+	return r->eng;
+}
+
+bool run_started(const struct run *r)
+{
+	return r->started;
+}
+
+/* ---- time ---- */
+
+double run_test_secs(const struct run *r, uint64_t t_ns, bool clamp)
+{
+	uint64_t paused = r->paused_ns;
+
+	if (clamp && r->drain_start_ns && t_ns > r->drain_start_ns)
+		t_ns = r->drain_start_ns;
+	if (r->pause_start_ns && t_ns > r->pause_start_ns)
+		paused += t_ns - r->pause_start_ns;
+	if (t_ns <= r->start_ns + paused)
+		return 0;
+	return (double)(t_ns - r->start_ns - paused) / 1e9;
+}
+
+double run_secs(const struct run *r)
+{
+	return run_test_secs(r, r->finished ? r->cur->t_ns : time_mono_ns(), true);
+}
+
+/* ---- sampling ---- */
+
+/* Sample the engine and hand this side's interval on (prev -> cur, then swap). */
+static void tick(struct run *r, bool last)
+{
+	struct engine_sample *tmp;
+	struct run_tick t = {.k = ++r->ticks, .last = last};
+
+	r->eng->ops->sample(r->eng, r->cur);
+	t.start_s = run_test_secs(r, r->prev->t_ns, false);
+	t.end_s = run_test_secs(r, r->cur->t_ns, false);
+	t.span_s = (double)(r->cur->t_ns - r->prev->t_ns) / 1e9;
+	t.elapsed_ms = (uint64_t)(run_test_secs(r, r->cur->t_ns, true) * 1000);
+	t.cur = r->cur;
+	if (r->slots) {
+		run_pair_local(r, t.k, t.start_s, t.end_s);
+	} else {
+		t.nflows = 0;
+		stats_side_delta(r->prev, r->cur, r->flows, &t.nflows);
+		t.flows = r->flows;
+	}
+	if (r->hooks->tick)
+		r->hooks->tick(r, &t);
+	if (r->halted)
+		return; /* the role gave up on the test inside its hook */
+	if (r->slots) {
+		run_pair_emit(r, false);
+	} else {
+		struct xfr_interval iv = {.start_s = t.start_s,
+					  .end_s = t.end_s,
+					  .nflows = t.nflows,
+					  .flows = r->flows};
+
+		run_emit_interval(r, &iv, t.k);
+	}
+	tmp = r->prev;
+	r->prev = r->cur;
+	r->cur = tmp;
+}
+
+static void on_tick(struct loop_item *it, uint32_t events)
+{
+	struct run *r = it->ctx;
+
+	(void)events;
+	if (!timerfd_take(it->fd) || r->pause_start_ns || r->drain_start_ns || r->finished)
+		return;
+	tick(r, false);
+}
+
+static void on_done(struct loop_item *it, uint32_t events)
+{
+	struct run *r = it->ctx;
+	uint64_t v;
+
+	(void)events;
+	if (read(it->fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	loop_close(r->loop, it); /* once */
+	if (r->hooks->done)
+		r->hooks->done(r);
+}
+
+static void on_deadline(struct loop_item *it, uint32_t events)
+{
+	struct run *r = it->ctx;
+
+	(void)events;
+	if (!timerfd_take(it->fd) || r->finished)
+		return;
+	loop_close(r->loop, it);
+	if (r->hooks->deadline)
+		r->hooks->deadline(r);
+}
+
+static void on_drained(struct loop_item *it, uint32_t events)
+{
+	struct run *r = it->ctx;
+
+	(void)events;
+	if (!timerfd_take(it->fd))
+		return;
+	loop_close(r->loop, it);
+	if (r->hooks->drained)
+		r->hooks->drained(r);
+}
+
+/* A timerfd on the loop, armed for first_ms then every every_ms. */
+static int add_timer(struct run *r, struct loop_item *it, loop_cb cb, uint64_t first_ms,
+		     uint64_t every_ms)
+{
+	int fd = timerfd_open(), err;
+
+	if (fd < 0)
+		return fd;
+	err = loop_add(r->loop, it, fd, EPOLLIN, cb, r);
+	if (!err)
+		err = timerfd_arm_ms(fd, first_ms, every_ms);
+	if (err) {
+		loop_del(r->loop, it);
+		close(fd);
+		it->fd = -1;
+	}
+	return err;
+}
+
+/* ---- set-up ---- */
+
+/* Which directions this side runs on each stream, and the direction of what it sends. */
+static void side(const struct run *r, bool *send, bool *recv, enum xfr_flow_dir *dir_send)
+{
+	bool client = r->cfg.role == XFR_ROLE_CLIENT;
+	enum xfr_dir d = r->cfg.dir;
+
+	*send = client ? d != XFR_DIR_DOWNLOAD : d != XFR_DIR_UPLOAD;
+	*recv = client ? d != XFR_DIR_UPLOAD : d != XFR_DIR_DOWNLOAD;
+	*dir_send = client ? XFR_FLOW_UP : XFR_FLOW_DOWN;
+}
+
+static int add_streams(struct run *r, int *fds, bool dup)
+{
+	enum xfr_flow_dir dir_send;
+	bool send, recv;
+	int err = 0;
+
+	side(r, &send, &recv, &dir_send);
+	for (uint32_t i = 0; i < r->cfg.ep.streams; i++) {
+		int fd = dup ? fcntl(fds[i], F_DUPFD_CLOEXEC, 0) : fds[i];
+
+		if (!dup)
+			fds[i] = -1;
+		if (fd < 0 && !err)
+			err = -errno;
+		else if (!err)
+			err = r->eng->ops->add_stream(r->eng, i, fd, send, recv, dir_send);
+		else if (fd >= 0)
+			close(fd);
+	}
+	return err;
+}
+
+int run_prepare(struct run *r, int *fds, bool dup, char *why, size_t whylen)
+{
+	struct engine_params p = r->cfg.ep;
+	int fd, err;
+
+	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0 || loop_add(r->loop, &r->done_it, fd, EPOLLIN, on_done, r)) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		snprintf(why, whylen, "cannot start the data streams: %s", strerror(-err));
+		return err;
+	}
+	p.done_fd = fd;
+	r->eng = dataplane_engine(&r->cfg.dp, &p, why, whylen);
+	if (!r->eng)
+		return errno ? -errno : -ENOMEM;
+	r->prepared = true;
+	err = add_streams(r, fds, dup);
+	if (err)
+		snprintf(why, whylen, "cannot start the data streams: %s", strerror(-err));
+	return err;
+}
+
+int run_start(struct run *r, int *fds, char *why, size_t whylen)
+{
+	int err = 0;
+
+	if (!r->prepared)
+		err = run_prepare(r, fds, false, why, whylen);
+	if (!err && (err = r->eng->ops->start(r->eng)))
+		snprintf(why, whylen, "cannot start the data streams: %s", strerror(-err));
+	if (!err &&
+	    (err = add_timer(r, &r->tick_it, on_tick, r->cfg.interval_ms, r->cfg.interval_ms)))
+		snprintf(why, whylen, "cannot arm the interval timer: %s", strerror(-err));
+	if (!err && r->cfg.duration_ms &&
+	    (err = add_timer(r, &r->end_it, on_deadline, r->cfg.duration_ms, 0)))
+		snprintf(why, whylen, "cannot arm the test timer: %s", strerror(-err));
+	if (err)
+		return err;
+	r->started = true;
+	r->start_ns = time_mono_ns();
+	r->res->start_wall_us = time_real_us();
+	r->eng->ops->sample(r->eng, r->prev);
+	run_emit(r, XFR_EV_TEST_START, NULL, NULL);
+	return 0;
+}
+
+/* ---- while it runs ---- */
+
+bool run_paused(const struct run *r)
+{
+	return r->pause_start_ns != 0;
+}
+
+void run_pause(struct run *r)
+{
+	if (!r->started || r->finished || r->pause_start_ns)
+		return;
+	r->eng->ops->pause(r->eng);
+	r->pause_start_ns = time_mono_ns();
+	if (r->end_it.added) { /* the deadline waits too */
+		r->deadline_left_ms = timerfd_left_ms(r->end_it.fd);
+		timerfd_arm_ms(r->end_it.fd, 0, 0);
+	}
+}
+
+void run_resume(struct run *r)
+{
+	if (!r->pause_start_ns || r->finished)
+		return;
+	r->paused_ns += time_mono_ns() - r->pause_start_ns;
+	r->pause_start_ns = 0;
+	if (r->end_it.added)
+		timerfd_arm_ms(r->end_it.fd, r->deadline_left_ms ? r->deadline_left_ms : 1, 0);
+	if (!r->drain_start_ns)
+		r->eng->ops->resume(r->eng);
+}
+
+void run_senders_off(struct run *r)
+{
+	if (r->eng && !r->finished)
+		r->eng->ops->pause(r->eng);
+}
+
+bool run_draining(const struct run *r)
+{
+	return r->drain_start_ns != 0;
+}
+
+int run_drain(struct run *r, uint32_t ms)
+{
+	if (r->drain_start_ns || r->finished || !r->eng)
+		return -EALREADY;
+	loop_close(r->loop, &r->tick_it);
+	/* The deadline is not read: left armed it would end the drain at once. */
+	loop_close(r->loop, &r->end_it);
+	r->drain_start_ns = time_mono_ns();
+	r->eng->ops->pause(r->eng); /* bidir: our senders stop on time too */
+	return add_timer(r, &r->drain_it, on_drained, ms ? ms : 1, 0);
+}
+
+/* ---- the end ---- */
+
+void run_finish(struct run *r, bool abortive)
+{
+	if (r->finished || r->halted)
+		return;
+	r->finished = true;
+	loop_close(r->loop, &r->tick_it);
+	loop_close(r->loop, &r->end_it);
+	loop_close(r->loop, &r->drain_it);
+	if (!r->eng || !r->started) {
+		r->cur->t_ns = time_mono_ns(); /* nothing was counted */
+		return;
+	}
+	r->eng->ops->stop(r->eng, abortive);
+	/* a last partial interval, if it is long enough to mean something */
+	if (!r->pause_start_ns &&
+	    time_mono_ns() - r->prev->t_ns >= (uint64_t)r->cfg.interval_ms * NSEC_PER_MSEC / 2)
+		tick(r, true);
+	if (r->halted)
+		return;
+	r->eng->ops->sample(r->eng, r->cur);
+	if (r->slots)
+		run_pair_emit(r, true);
+}
+
+void run_totals(const struct run *r, struct xfr_flow *out, uint32_t *n)
+{
+	stats_side_total(r->cur, out, n);
+}
+
+void run_end(struct run *r, const char *why)
+{
+	if (r->slots)
+		run_pair_emit(r, true);
+	run_emit(r, XFR_EV_TEST_END, NULL, why);
+}
+
+void run_halt(struct run *r)
+{
+	if (!r)
+		return;
+	r->halted = true;
+	loop_close(r->loop, &r->tick_it);
+	loop_close(r->loop, &r->end_it);
+	loop_close(r->loop, &r->drain_it);
+	loop_close(r->loop, &r->done_it);
+	if (r->eng) {
+		r->eng->ops->stop(r->eng, true);
+		r->eng->ops->destroy(r->eng);
+		r->eng = NULL;
+	}
+}
+
+void run_free(struct run *r)
+{
+	if (!r)
+		return;
+	run_halt(r);
+	free(r->prev);
+	free(r->cur);
+	free(r->flows);
+	free(r->slots);
+	free(r);
+}

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Pairing (client): each interval is emitted once our sample and the peer's
+ * interval message for the same period are both in, or when the peer is a
+ * whole interval late (then with our side only, and the receiver's side of
+ * a UDP upload taken from its XFRF feedback).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/run_priv.h"
+#include "model/stats.h"
+
+int run_pair_init(struct run *r)
+{
+	r->slots = calloc(RUN_SLOTS, sizeof(*r->slots));
+	r->next_emit = 1;
+	return r->slots ? 0 : -ENOMEM;
+}
+
+/* The peer's interval is late: show the receiver's side from its feedback. */
+static void apply_feedback(struct run_slot *s)
+{
+	for (uint32_t i = 0; i < s->iv.nflows; i++) {
+		struct xfr_flow *f = &s->iv.flows[i];
+
+		if (f->dir != XFR_FLOW_UP || f->has_udp_rx || f->stream >= XFR_MAX_STREAMS)
+			continue;
+		f->has_udp_rx = true;
+		f->udp.packets_received = s->fb_received[f->stream];
+		f->udp.lost = s->fb_lost[f->stream];
+	}
+}
+
+static void emit(struct run *r, struct run_slot *s)
+{
+	if (!s->has_peer && s->has_fb)
+		apply_feedback(s);
+	run_emit_interval(r, &s->iv, s->k);
+	if (s->k >= r->next_emit)
+		r->next_emit = s->k + 1;
+	s->k = 0;
+}
+
+static struct run_slot *slot_for(struct run *r, uint32_t k)
+{
+	struct run_slot *s = &r->slots[k % RUN_SLOTS];
+
+	if (s->k == k)
+		return s;
+	if (s->k)
+		emit(r, s); /* an older interval still waiting: emit it as it is */
+	memset(s, 0, sizeof(*s));
+	s->iv.flows = s->flows;
+	s->k = k;
+	return s;
+}
+
+/* The lowest interval number waiting, 0 when none. */
+static uint32_t lowest_waiting(const struct run *r)
+{
+	uint32_t low = 0;
+
+	for (int i = 0; i < RUN_SLOTS; i++)
+		if (r->slots[i].k && (!low || r->slots[i].k < low))
+			low = r->slots[i].k;
+	return low;
+}
+
+void run_pair_emit(struct run *r, bool flush)
+{
+	struct run_slot *s, *next;
+
+	for (;;) {
+		s = &r->slots[r->next_emit % RUN_SLOTS];
+		if (s->k != r->next_emit) {
+			uint32_t low = flush ? lowest_waiting(r) : 0;
+
+			if (!low)
+				return;
+			r->next_emit = low; /* nothing for this number: skip to the lowest */
+			continue;
+		}
+		next = &r->slots[(r->next_emit + 1) % RUN_SLOTS];
+		if (flush || (s->has_local && s->has_peer) ||
+		    (s->has_local && next->k == r->next_emit + 1 && next->has_local))
+			emit(r, s);
+		else
+			return;
+	}
+}
+
+/* Feedback counters of our UDP senders over the interval (prev -> cur). */
+static void feedback_delta(const struct run *r, struct run_slot *s)
+{
+	const struct engine_flow_sample *a, *b;
+
+	for (uint32_t i = 0; i < r->cur->nflows && i < r->prev->nflows; i++) {
+		a = &r->prev->flows[i];
+		b = &r->cur->flows[i];
+		if (!b->is_udp || !b->sending || !b->udp.has_feedback ||
+		    b->stream >= XFR_MAX_STREAMS)
+			continue;
+		s->has_fb = true;
+		s->fb_received[b->stream] = b->udp.fb_received - a->udp.fb_received;
+		s->fb_lost[b->stream] =
+			b->udp.fb_lost > a->udp.fb_lost ? b->udp.fb_lost - a->udp.fb_lost : 0;
+	}
+}
+
+void run_pair_local(struct run *r, uint32_t k, double start_s, double end_s)
+{
+	struct run_slot *s = slot_for(r, k);
+
+	stats_side_delta(r->prev, r->cur, s->iv.flows, &s->iv.nflows);
+	feedback_delta(r, s);
+	s->iv.start_s = start_s;
+	s->iv.end_s = end_s;
+	s->has_local = true;
+}
+
+void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg)
+{
+	uint32_t ms = r->cfg.interval_ms ? r->cfg.interval_ms : 1000;
+	uint32_t k = (uint32_t)((elapsed_ms + ms / 2) / ms);
+	struct run_slot *s;
+
+	if (!r->slots || r->finished)
+		return;
+	if (k == 0)
+		k = 1;
+	if (k < r->next_emit)
+		return; /* that interval is out already */
+	s = slot_for(r, k);
+	fill(arg, s->iv.flows, &s->iv.nflows);
+	if (!s->has_local) { /* the peer's own span until our sample comes */
+		s->iv.end_s = (double)elapsed_ms / 1000.0;
+		s->iv.start_s = (double)r->last_peer_ms / 1000.0;
+	}
+	if (elapsed_ms > r->last_peer_ms)
+		r->last_peer_ms = elapsed_ms;
+	s->has_peer = true;
+	run_pair_emit(r, false);
+}
