@@ -12,32 +12,6 @@
 #include "bpf/tcprtt.h"
 #include "tcprtt.skel.h"
 
-#define TCPRTT_NO_RTT 0xffffffffu
-
-/* Same layout as struct tcprtt_key in bpf/tcprtt.bpf.c: sock_common as the kernel holds it. */
-struct tcprtt_key {
-	__u32 family;
-	__u32 lport; /* host order (skc_num) */
-	__u32 dport; /* network order (skc_dport) */
-	__u32 saddr[4];
-	__u32 daddr[4];
-};
-
-/* Same layout as struct tcprtt_val in bpf/tcprtt.bpf.c. */
-struct tcprtt_val {
-	__u64 samples;
-	__u64 rtt_sum_us;
-	__u32 rtt_min_us;
-	__u32 rtt_max_us;
-	__u32 win_min_us;
-	__u32 win_max_us;
-	__u64 retransmits;
-	__u64 delivered;
-	__u64 last_sent;
-	__u32 win_gen;
-	__u32 pad;
-};
-
 struct tcprtt {
 	struct tcprtt_bpf *skel;
 	struct tcprtt_key keys[TCPRTT_MAX_FLOWS];

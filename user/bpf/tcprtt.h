@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define TCPRTT_MAX_FLOWS 256
+#include "tcprtt_maps.h"
 
 struct tcprtt;
 

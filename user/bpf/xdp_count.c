@@ -23,10 +23,10 @@ struct xdp_count {
 	struct xdp_count_bpf *skel;
 	int link_fd; /* bpf_link of the attachment; -1 = none */
 	bool generic;
-	uint32_t tails; /* gen_tail slots in use (bits) */
+	uint32_t tails; /* xc_gen_tail slots in use (bits) */
 	int ncpus;
 	struct xdp_flow_cnt *percpu;	/* scratch for one per-CPU lookup */
-	const struct xdp_flow_seq *seq; /* flow_seq, mmapped read-only */
+	const struct xdp_flow_seq *seq; /* xc_flow_seq, mmapped read-only */
 	size_t seq_len;
 };
 
@@ -62,9 +62,9 @@ struct xdp_count *xdp_count_open(uint32_t mode)
 		pr_err("xdp: cannot load the XDP program: %s\n", strerror(-err));
 		goto destroy_skel;
 	}
-	xc->seq_len = (size_t)bpf_map__value_size(xc->skel->maps.flow_seq) * XDP_FLOW_MAX;
+	xc->seq_len = (size_t)bpf_map__value_size(xc->skel->maps.xc_flow_seq) * XDP_FLOW_MAX;
 	xc->seq = mmap(NULL, xc->seq_len, PROT_READ, MAP_SHARED,
-		       bpf_map__fd(xc->skel->maps.flow_seq), 0);
+		       bpf_map__fd(xc->skel->maps.xc_flow_seq), 0);
 	if (xc->seq == MAP_FAILED) {
 		err = -errno;
 		pr_err("xdp: cannot map the counter's sequence state: %s\n", strerror(-err));
@@ -145,7 +145,7 @@ int xdp_count_gen_hook(struct xdp_count *xc, int gen_prog_fd)
 		;
 	if (i == XDP_GEN_TAILS)
 		return -ENOSPC;
-	err = bpf_map__update_elem(xc->skel->maps.gen_tail, &i, sizeof(i), &gen_prog_fd,
+	err = bpf_map__update_elem(xc->skel->maps.xc_gen_tail, &i, sizeof(i), &gen_prog_fd,
 				   sizeof(gen_prog_fd), BPF_ANY);
 	if (err)
 		return err;
@@ -159,13 +159,13 @@ void xdp_count_gen_unhook(struct xdp_count *xc, int tail)
 
 	if (tail < 0 || i >= XDP_GEN_TAILS || !(xc->tails & (1U << i)))
 		return;
-	bpf_map__delete_elem(xc->skel->maps.gen_tail, &i, sizeof(i), 0);
+	bpf_map__delete_elem(xc->skel->maps.xc_gen_tail, &i, sizeof(i), 0);
 	xc->tails &= ~(1U << i);
 }
 
 int xdp_count_xskmap_fd(const struct xdp_count *xc)
 {
-	return bpf_map__fd(xc->skel->maps.xsks);
+	return bpf_map__fd(xc->skel->maps.xc_xsks);
 }
 
 int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uint32_t slot)
@@ -176,22 +176,22 @@ int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uin
 	if (slot >= XDP_FLOW_MAX)
 		return -EINVAL;
 	/* Reset the slot's sequence state before the flow becomes visible. */
-	err = bpf_map__update_elem(xc->skel->maps.flow_seq, &slot, sizeof(slot), &seq, sizeof(seq),
-				   BPF_ANY);
+	err = bpf_map__update_elem(xc->skel->maps.xc_flow_seq, &slot, sizeof(slot), &seq,
+				   sizeof(seq), BPF_ANY);
 	if (err)
 		return err;
 	memset(xc->percpu, 0, xc->ncpus * sizeof(*xc->percpu));
-	err = bpf_map__update_elem(xc->skel->maps.flow_cnt, &slot, sizeof(slot), xc->percpu,
+	err = bpf_map__update_elem(xc->skel->maps.xc_flow_cnt, &slot, sizeof(slot), xc->percpu,
 				   xc->ncpus * sizeof(*xc->percpu), BPF_ANY);
 	if (err)
 		return err;
-	return bpf_map__update_elem(xc->skel->maps.flows, key, sizeof(*key), &slot, sizeof(slot),
+	return bpf_map__update_elem(xc->skel->maps.xc_flows, key, sizeof(*key), &slot, sizeof(slot),
 				    BPF_ANY);
 }
 
 int xdp_count_del_flow(struct xdp_count *xc, const struct xdp_flow_key *key)
 {
-	int err = bpf_map__delete_elem(xc->skel->maps.flows, key, sizeof(*key), 0);
+	int err = bpf_map__delete_elem(xc->skel->maps.xc_flows, key, sizeof(*key), 0);
 
 	/* Per-CPU caches of older generations are ignored from now on. */
 	__atomic_fetch_add(&xc->skel->bss->flows_gen, 1, __ATOMIC_SEQ_CST);
@@ -209,7 +209,7 @@ int xdp_count_read(struct xdp_count *xc, uint32_t slot, struct xdp_count_stats *
 	memset(st, 0, sizeof(*st));
 	if (slot >= XDP_FLOW_MAX)
 		return -EINVAL;
-	err = bpf_map__lookup_elem(xc->skel->maps.flow_cnt, &slot, sizeof(slot), xc->percpu,
+	err = bpf_map__lookup_elem(xc->skel->maps.xc_flow_cnt, &slot, sizeof(slot), xc->percpu,
 				   xc->ncpus * sizeof(*xc->percpu), 0);
 	if (err)
 		return err;

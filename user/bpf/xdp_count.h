@@ -41,7 +41,7 @@ int xdp_count_attach(struct xdp_count *xc, int ifindex);
 bool xdp_count_generic(const struct xdp_count *xc);
 void xdp_count_detach(struct xdp_count *xc);
 int xdp_count_prog_fd(const struct xdp_count *xc);
-/* XSKMAP "xsks" (key: rx queue index, value: AF_XDP socket fd) for XDP_COUNT_REDIRECT. */
+/* XSKMAP "xc_xsks" (key: rx queue index, value: AF_XDP socket fd) for XDP_COUNT_REDIRECT. */
 int xdp_count_xskmap_fd(const struct xdp_count *xc);
 /*
  * Let the live-frames generator @gen_prog_fd run through this counter's

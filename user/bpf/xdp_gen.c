@@ -34,22 +34,6 @@
  */
 #define LIVE_MAX_FRAME 3408
 
-/* Same layout as struct xdp_gen_slot in bpf/xdp_gen.bpf.c (value size checked at open). */
-struct gen_slot {
-	uint64_t next_seq;
-	uint64_t start_ns;
-	uint32_t l4_off;
-	uint32_t data_off;
-	uint32_t len;
-	uint16_t csum0;
-	uint16_t pad;
-	uint8_t hdr[64]; /* the template's first 64 bytes: headers rewritten on every run */
-	uint64_t ts_us;
-	uint64_t ts_seq;
-	uint32_t ts_run;
-	uint32_t pad2;
-};
-
 struct xdp_gen {
 	struct xdp_gen_bpf *skel;
 	uint8_t *in[XDP_GEN_SLOTS]; /* metadata + template, NULL until xdp_gen_flow() */
@@ -126,11 +110,6 @@ struct xdp_gen *xdp_gen_open(void)
 		pr_err("xdp: cannot open the generator's BPF object: %s\n", strerror(-err));
 		goto free_g;
 	}
-	if (bpf_map__value_size(g->skel->maps.gen_slots) != sizeof(struct gen_slot)) {
-		err = -EPROTO;
-		pr_err("xdp: generator slot layout differs between BPF and user space\n");
-		goto destroy_skel;
-	}
 	g->skel->rodata->gen_key = xdp_gen_key();
 	err = xdp_gen_bpf__load(g->skel);
 	if (err) {
@@ -180,7 +159,7 @@ static int tmpl_check(const struct frame_tmpl *t, uint32_t max_frame)
 int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t)
 {
 	struct xdp_gen_meta meta = {.slot = slot, .key = xdp_gen_key()};
-	struct gen_slot s = {};
+	struct xdp_gen_slot s = {};
 	struct timespec now;
 	uint8_t *in;
 	int err;
@@ -278,7 +257,7 @@ int xdp_gen_attach(struct xdp_gen *g, int ifindex)
 
 uint64_t xdp_gen_sent(struct xdp_gen *g, uint32_t slot)
 {
-	struct gen_slot s;
+	struct xdp_gen_slot s;
 
 	if (bpf_map__lookup_elem(g->skel->maps.gen_slots, &slot, sizeof(slot), &s, sizeof(s), 0))
 		return 0;

@@ -15,8 +15,7 @@
 
 #include "base/frame.h"
 #include "xdp_flow.h"
-
-#define XDP_GEN_SLOTS 256
+#include "xdp_gen_maps.h"
 
 struct xdp_gen;
 
