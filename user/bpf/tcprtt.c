@@ -2,13 +2,13 @@
 /* Loader and reader for bpf/tcprtt.bpf.c; see tcprtt.h. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "base/log.h"
 #include "bpf/tcprtt.h"
 #include "tcprtt.skel.h"
 
@@ -19,24 +19,35 @@ struct tcprtt {
 	bool used[TCPRTT_MAX_FLOWS];
 };
 
-struct tcprtt *tcprtt_open(void)
+struct tcprtt *tcprtt_open(char *why, size_t whylen)
 {
 	struct tcprtt *t;
 	int err;
 
 	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->skel = tcprtt_bpf__open_and_load();
-	err = t->skel ? tcprtt_bpf__attach(t->skel) : -errno;
-	if (err) {
-		tcprtt_bpf__destroy(t->skel);
-		pr_err("tcp rtt: cannot load or attach the BPF program: %s", strerror(-err));
-		free(t);
-		errno = -err;
+	if (!t) {
+		snprintf(why, whylen, "cannot load the tcprtt BPF program: out of memory");
 		return NULL;
 	}
+	t->skel = tcprtt_bpf__open_and_load();
+	if (!t->skel) {
+		err = -errno;
+		snprintf(why, whylen, "cannot load the tcprtt BPF program: %s", strerror(-err));
+		goto free_t;
+	}
+	err = tcprtt_bpf__attach(t->skel);
+	if (err) {
+		snprintf(why, whylen, "cannot attach the tcprtt BPF program: %s", strerror(-err));
+		goto destroy_skel;
+	}
 	return t;
+
+destroy_skel:
+	tcprtt_bpf__destroy(t->skel);
+free_t:
+	free(t);
+	errno = -err;
+	return NULL;
 }
 
 void tcprtt_close(struct tcprtt *t)

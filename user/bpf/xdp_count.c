@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,15 +15,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "base/log.h"
 #include "bpf/xdp_count.h"
 #include "xdp_count.skel.h"
 #include "bpf/xdp_gen.h"
 
 struct xdp_count {
 	struct xdp_count_bpf *skel;
-	int link_fd; /* bpf_link of the attachment; -1 = none */
-	bool generic;
+	int link_fd;	/* bpf_link of the attachment; -1 = none */
 	uint32_t tails; /* xc_gen_tail slots in use (bits) */
 	int ncpus;
 	struct xdp_flow_cnt *percpu;	/* scratch for one per-CPU lookup */
@@ -30,36 +29,41 @@ struct xdp_count {
 	size_t seq_len;
 };
 
-struct xdp_count *xdp_count_open(uint32_t mode)
+struct xdp_count *xdp_count_open(uint32_t mode, char *why, size_t whylen)
 {
 	struct xdp_count *xc;
 	int err;
 
 	xc = calloc(1, sizeof(*xc));
-	if (!xc)
+	if (!xc) {
+		snprintf(why, whylen, "cannot load the XDP counter: out of memory");
 		return NULL;
+	}
 	xc->link_fd = -1;
 	xc->ncpus = libbpf_num_possible_cpus();
 	if (xc->ncpus <= 0) {
 		err = xc->ncpus ? xc->ncpus : -EINVAL;
+		snprintf(why, whylen, "cannot count the possible CPUs: %s", strerror(-err));
 		goto free_xc;
 	}
 	xc->percpu = calloc(xc->ncpus, sizeof(*xc->percpu));
 	if (!xc->percpu) {
 		err = -ENOMEM;
+		snprintf(why, whylen, "cannot load the XDP counter: out of memory");
 		goto free_xc;
 	}
 	xc->skel = xdp_count_bpf__open();
 	if (!xc->skel) {
 		err = -errno;
-		pr_err("xdp: cannot open the BPF object: %s\n", strerror(-err));
+		snprintf(why, whylen, "cannot open the XDP counter's BPF object: %s",
+			 strerror(-err));
 		goto free_percpu;
 	}
 	xc->skel->rodata->mode = mode;
 	xc->skel->rodata->gen_key = xdp_gen_key();
 	err = xdp_count_bpf__load(xc->skel);
 	if (err) {
-		pr_err("xdp: cannot load the XDP program: %s\n", strerror(-err));
+		snprintf(why, whylen, "cannot load the XDP counter: %s", strerror(-err));
 		goto destroy_skel;
 	}
 	xc->seq_len = (size_t)bpf_map__value_size(xc->skel->maps.xc_flow_seq) * XDP_FLOW_MAX;
@@ -67,7 +71,8 @@ struct xdp_count *xdp_count_open(uint32_t mode)
 		       bpf_map__fd(xc->skel->maps.xc_flow_seq), 0);
 	if (xc->seq == MAP_FAILED) {
 		err = -errno;
-		pr_err("xdp: cannot map the counter's sequence state: %s\n", strerror(-err));
+		snprintf(why, whylen, "cannot map the XDP counter's sequence state: %s",
+			 strerror(-err));
 		goto destroy_skel;
 	}
 	return xc;
@@ -91,36 +96,35 @@ static int link_xdp(struct xdp_count *xc, int ifindex, __u32 mode)
 	return fd < 0 ? -errno : fd;
 }
 
-int xdp_count_attach(struct xdp_count *xc, int ifindex)
+int xdp_count_attach(struct xdp_count *xc, int ifindex, char *why, size_t whylen)
 {
 	char name[IF_NAMESIZE] = "?";
 	int fd, native;
 
-	if (xc->link_fd >= 0)
-		return -EBUSY;
 	if_indextoname((unsigned int)ifindex, name);
-	fd = native = link_xdp(xc, ifindex, XDP_FLAGS_DRV_MODE);
-	if (fd == -EBUSY || fd == -EEXIST) {
-		pr_err("xdp: %s already has an XDP program attached\n", name);
+	if (xc->link_fd >= 0) {
+		snprintf(why, whylen,
+			 "this XDP counter is attached already (one interface each), not to %s",
+			 name);
 		return -EBUSY;
 	}
-	if (fd < 0) {
-		fd = link_xdp(xc, ifindex, XDP_FLAGS_SKB_MODE);
-		if (fd < 0) {
-			pr_err("xdp: cannot attach XDP to %s: %s\n", name, strerror(-fd));
-			return fd;
-		}
-		pr_warn("xdp: %s has no native XDP (%s): attached in generic mode, slower\n", name,
-			strerror(-native));
-		xc->generic = true;
+	native = link_xdp(xc, ifindex, XDP_FLAGS_DRV_MODE);
+	if (native == -EBUSY || native == -EEXIST) {
+		snprintf(why, whylen, "%s already has an XDP program attached", name);
+		return -EBUSY;
 	}
+	if (native >= 0) {
+		xc->link_fd = native;
+		return 0;
+	}
+	fd = link_xdp(xc, ifindex, XDP_FLAGS_SKB_MODE);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot attach XDP to %s: %s", name, strerror(-fd));
+		return fd;
+	}
+	snprintf(why, whylen, "%s has no native XDP (%s)", name, strerror(-native));
 	xc->link_fd = fd;
-	return 0;
-}
-
-bool xdp_count_generic(const struct xdp_count *xc)
-{
-	return xc->generic;
+	return 1;
 }
 
 void xdp_count_detach(struct xdp_count *xc)
@@ -128,7 +132,6 @@ void xdp_count_detach(struct xdp_count *xc)
 	if (xc->link_fd >= 0)
 		close(xc->link_fd); /* the kernel detaches with the link's last fd */
 	xc->link_fd = -1;
-	xc->generic = false;
 }
 
 int xdp_count_prog_fd(const struct xdp_count *xc)

@@ -168,6 +168,13 @@ static void mon_add_flow(struct mon *m, int fd, const struct mon_sock *ms, uint3
 		mon_register_tcp(m, f, fd, ms);
 }
 
+/* The inner engine's result, and its reason for engine_last_error() when it failed. */
+static int mon_pass(struct engine *e, int err)
+{
+	snprintf(e->why, sizeof(e->why), "%s", err ? mon_of(e)->inner->why : "");
+	return err;
+}
+
 static int mon_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bool recv,
 			  enum xfr_flow_dir dir_send)
 {
@@ -180,7 +187,7 @@ static int mon_add_stream(struct engine *e, uint32_t idx, int fd, bool send, boo
 	err = fd >= 0 ? mon_sock_read(fd, &ms) : -EBADF;
 	if (err)
 		pr_warn("stream %u not monitored: cannot read its socket: %s", idx, strerror(-err));
-	err = m->inner->ops->add_stream(m->inner, idx, fd, send, recv, dir_send);
+	err = mon_pass(e, m->inner->ops->add_stream(m->inner, idx, fd, send, recv, dir_send));
 	if (err || fd < 0 || ms.proto == 0)
 		return err;
 	if (send)
@@ -195,14 +202,14 @@ static int mon_init(struct engine *e, const struct engine_params *p)
 {
 	struct mon *m = mon_of(e);
 
-	return m->inner->ops->init(m->inner, p);
+	return mon_pass(e, m->inner->ops->init(m->inner, p));
 }
 
 static int mon_start(struct engine *e)
 {
 	struct mon *m = mon_of(e);
 
-	return m->inner->ops->start(m->inner);
+	return mon_pass(e, m->inner->ops->start(m->inner));
 }
 
 static int mon_pause(struct engine *e)
@@ -375,25 +382,22 @@ static const struct engine_ops mon_ops = {
 /* Load the BPF sides asked for; 0, or -errno with a one-line reason in why. */
 static int mon_open_bpf(struct mon *m, bool drop_reasons, bool bpf_tcp, char *why, size_t whylen)
 {
+	char lwhy[ENGINE_WHY_MAX] = "";
 	int err;
 
 	if (drop_reasons) {
-		m->dm = dropmon_open();
+		m->dm = dropmon_open(lwhy, sizeof(lwhy));
 		if (!m->dm) {
 			err = -errno;
-			snprintf(why, whylen,
-				 "--drop-reasons: cannot load the kfree_skb BPF program: %s",
-				 strerror(-err));
+			snprintf(why, whylen, "--drop-reasons: %s", lwhy);
 			return err;
 		}
 	}
 	if (bpf_tcp) {
-		m->tr = tcprtt_open();
+		m->tr = tcprtt_open(lwhy, sizeof(lwhy));
 		if (!m->tr) {
 			err = -errno;
-			snprintf(why, whylen,
-				 "BPF TCP figures: cannot load the tcprtt BPF program: %s",
-				 strerror(-err));
+			snprintf(why, whylen, "BPF TCP figures: %s", lwhy);
 			return err;
 		}
 	}
