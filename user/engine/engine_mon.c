@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "bpf/tcprtt.h"
+#include "model/result.h"
 
 /* One direction of one stream as this side runs it. */
 struct mon_flow {
@@ -244,15 +245,6 @@ static const struct mon_flow *mon_find(const struct mon *m, const struct engine_
 	return NULL;
 }
 
-static int drop_cmp(const void *a, const void *b)
-{
-	const struct xfr_drop *x = a, *y = b;
-
-	if (x->packets != y->packets)
-		return x->packets < y->packets ? 1 : -1;
-	return strcmp(x->reason, y->reason);
-}
-
 static void drop_name(const struct mon *m, unsigned int r, char *buf, size_t len)
 {
 	const char *name = dropmon_reason_name(m->dm, r);
@@ -276,16 +268,7 @@ static void mon_fill_drops(const struct mon *m, const struct dropmon_count *c,
 		drop_name(m, i, all[n].reason, sizeof(all[n].reason));
 		all[n++].packets = c[i].packets;
 	}
-	qsort(all, n, sizeof(all[0]), drop_cmp);
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < n && i < XFR_MAX_DROP_REASONS; i++)
-		out->d[i] = all[i];
-	out->n = i;
-	if (n <= XFR_MAX_DROP_REASONS)
-		return;
-	snprintf(out->d[XFR_MAX_DROP_REASONS - 1].reason, sizeof(out->d[0].reason), "OTHER");
-	for (i = XFR_MAX_DROP_REASONS; i < n; i++)
-		out->d[XFR_MAX_DROP_REASONS - 1].packets += all[i].packets;
+	result_drops_fold(all, n, out);
 }
 
 static int mon_sample_drops(struct mon *m, const struct mon_flow *f, struct engine_flow_sample *s)
