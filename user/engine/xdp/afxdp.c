@@ -29,6 +29,10 @@
 #define AFXDP_RX_BATCH	 512  /* RX descriptors taken per peek */
 #define AFXDP_KICKS	 8    /* sendto() kicks per send: copy mode sends 32 per kick */
 
+/* How long a bind waits for a queue a closed socket still holds, in naps of 10 ms. */
+#define AFXDP_BUSY_WAIT_MS 500
+#define AFXDP_BUSY_NAP_MS  10
+
 struct afxdp {
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
@@ -94,6 +98,26 @@ static int afxdp_create(struct afxdp *x, const char *ifname, uint32_t queue, uin
 	return err;
 }
 
+/*
+ * afxdp_create, waiting out a queue that is still busy: the kernel lets go of
+ * a closed socket's queue in a work item that takes the RTNL lock
+ * (xp_release_deferred), so a bind right after a close may see -EBUSY for a
+ * while, longer when other netlink work holds the lock.
+ */
+static int afxdp_create_wait(struct afxdp *x, const char *ifname, uint32_t queue,
+			     uint16_t bind_mode)
+{
+	const struct timespec nap = {.tv_nsec = AFXDP_BUSY_NAP_MS * 1000000L};
+	int err, waited;
+
+	for (waited = 0;; waited += AFXDP_BUSY_NAP_MS) {
+		err = afxdp_create(x, ifname, queue, bind_mode);
+		if (err != -EBUSY || waited >= AFXDP_BUSY_WAIT_MS)
+			return err;
+		nanosleep(&nap, NULL);
+	}
+}
+
 /* Zero-copy if the driver has it, else copy mode. */
 static int afxdp_bind(struct afxdp *x, int ifindex, uint32_t queue, char *why, size_t whylen)
 {
@@ -111,14 +135,14 @@ static int afxdp_bind(struct afxdp *x, int ifindex, uint32_t queue, char *why, s
 			 strerror(-err));
 		return err;
 	}
-	err = afxdp_create(x, ifname, queue, XDP_ZEROCOPY);
+	err = afxdp_create_wait(x, ifname, queue, XDP_ZEROCOPY);
 	if (!err) {
 		x->zerocopy = true;
 		return 0;
 	}
 	pr_debug("afxdp: %s queue %u: no zero-copy (%s), using copy mode", ifname, queue,
 		 strerror(-err));
-	err = afxdp_create(x, ifname, queue, XDP_COPY);
+	err = afxdp_create_wait(x, ifname, queue, XDP_COPY);
 	if (err)
 		snprintf(why, whylen, "cannot bind an AF_XDP socket to %s queue %u: %s", ifname,
 			 queue, strerror(-err));
