@@ -25,41 +25,17 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
-#define TR_MAX_FLOWS 256 /* TCPRTT_MAX_FLOWS */
+#include "tcprtt_maps.h"
+
 #define TR_AF_INET   2
 #define TR_AF_INET6  10
-#define TR_NO_RTT    0xffffffffu
 #define TR_PROTO_TCP 6
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Same layout as struct tcprtt_key in user/tcprtt.c. */
-struct tcprtt_key {
-	__u32 family; /* skc_family: AF_INET6 also for IPv4-mapped flows */
-	__u32 lport;  /* skc_num, host order */
-	__u32 dport;  /* skc_dport, network order as stored */
-	__u32 saddr[4];
-	__u32 daddr[4];
-};
-
-/* Same layout as struct tcprtt_val in user/tcprtt.c. */
-struct tcprtt_val {
-	__u64 samples;
-	__u64 rtt_sum_us;
-	__u32 rtt_min_us; /* TR_NO_RTT until the first sample */
-	__u32 rtt_max_us;
-	__u32 win_min_us;
-	__u32 win_max_us;
-	__u64 retransmits;
-	__u64 delivered;
-	__u64 last_sent; /* rack.mstamp of the last sample */
-	__u32 win_gen;	 /* the tr_wgen value this window belongs to */
-	__u32 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TR_MAX_FLOWS);
+	__uint(max_entries, TCPRTT_MAX_FLOWS);
 	__type(key, struct tcprtt_key);
 	__type(value, __u32);
 } tr_flows SEC(".maps");
@@ -70,7 +46,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TR_MAX_FLOWS);
+	__uint(max_entries, TCPRTT_MAX_FLOWS);
 	__type(key, __u32);
 	__type(value, struct tcprtt_val);
 } tr_stats SEC(".maps");
@@ -82,7 +58,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TR_MAX_FLOWS);
+	__uint(max_entries, TCPRTT_MAX_FLOWS);
 	__type(key, __u32);
 	__type(value, __u32);
 } tr_wgen SEC(".maps");
@@ -117,7 +93,7 @@ static __always_inline void tr_sample(struct tcprtt_val *v, __u32 slot, __u32 rt
 
 	if (gen && *gen != v->win_gen) {
 		v->win_gen = *gen;
-		v->win_min_us = TR_NO_RTT;
+		v->win_min_us = TCPRTT_NO_RTT;
 		v->win_max_us = 0;
 	}
 	v->samples++;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
  * XDP receiver for xfr UDP test flows. Registered flows (5-tuple -> slot in
- * "flows") are counted per CPU (packets, bytes, malformed) and their sequence
+ * "xc_flows") are counted per CPU (packets, bytes, malformed) and their sequence
  * and jitter state is kept in one locked record per slot, so the figures stay
  * right when a flow's packets arrive on several CPUs. Everything else passes
  * untouched. Built for BPF ISA v3 (atomic compare-and-exchange: kernel 5.12).
@@ -33,7 +33,7 @@ struct {
 	__uint(max_entries, XDP_GEN_TAILS);
 	__type(key, __u32);
 	__type(value, __u32);
-} gen_tail SEC(".maps");
+} xc_gen_tail SEC(".maps");
 
 /* AF_XDP sockets by rx queue index, used in XDP_COUNT_REDIRECT mode only. */
 struct {
@@ -41,14 +41,14 @@ struct {
 	__uint(max_entries, XDP_XSKS_MAX);
 	__type(key, __u32);
 	__type(value, __u32);
-} xsks SEC(".maps");
+} xc_xsks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XDP_FLOW_MAX);
 	__type(key, struct xdp_flow_key);
 	__type(value, __u32);
-} flows SEC(".maps");
+} xc_flows SEC(".maps");
 
 /*
  * The last test flow each CPU saw, so that a flood skips the hash lookup.
@@ -66,7 +66,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct flow_cache);
-} fcache SEC(".maps");
+} xc_fcache SEC(".maps");
 
 volatile __u32 flows_gen;
 
@@ -81,11 +81,11 @@ static __always_inline int key_eq(const struct xdp_flow_key *a, const struct xdp
 static __always_inline __s64 flow_slot(const struct xdp_flow_key *key)
 {
 	__u32 zero = 0, gen = flows_gen, *slot;
-	struct flow_cache *c = bpf_map_lookup_elem(&fcache, &zero);
+	struct flow_cache *c = bpf_map_lookup_elem(&xc_fcache, &zero);
 
 	if (c && c->gen == gen && key_eq(&c->key, key))
 		return c->slot;
-	slot = bpf_map_lookup_elem(&flows, key);
+	slot = bpf_map_lookup_elem(&xc_flows, key);
 	if (!slot)
 		return -1;
 	if (c) {
@@ -101,7 +101,7 @@ struct {
 	__uint(max_entries, XDP_FLOW_MAX);
 	__type(key, __u32);
 	__type(value, struct xdp_flow_cnt);
-} flow_cnt SEC(".maps");
+} xc_flow_cnt SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -109,7 +109,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct xdp_flow_seq);
-} flow_seq SEC(".maps");
+} xc_flow_seq SEC(".maps");
 
 /*
  * Attempts at a busy sequence lock. Its holder is another CPU inside this
@@ -211,7 +211,7 @@ static __always_inline void seq_unlock(struct xdp_flow_seq *s)
 /* -1: the lock stayed busy, the packet skipped the sequence logic. */
 static __always_inline int seq_account(__u32 slot, __u64 seq, __u64 ts_us)
 {
-	struct xdp_flow_seq *s = bpf_map_lookup_elem(&flow_seq, &slot);
+	struct xdp_flow_seq *s = bpf_map_lookup_elem(&xc_flow_seq, &slot);
 	/* In ns: a multiply where µs would cost a division per packet. */
 	__u64 transit = bpf_ktime_get_ns() - ts_us * 1000;
 
@@ -251,7 +251,7 @@ int xdp_count(struct xdp_md *ctx)
 	/* A generator run through us (xdp_flow.h); otherwise a frame to count. */
 	if ((void *)(meta + 1) <= data && meta->key == gen_key &&
 	    meta->ifindex == ctx->ingress_ifindex)
-		bpf_tail_call(ctx, &gen_tail, meta->tail);
+		bpf_tail_call(ctx, &xc_gen_tail, meta->tail);
 	if ((void *)(eth + 1) > end)
 		return XDP_PASS;
 	proto = eth->h_proto;
@@ -271,7 +271,7 @@ int xdp_count(struct xdp_md *ctx)
 	if (sl < 0)
 		return XDP_PASS;
 	slot = (__u32)sl;
-	cnt = bpf_map_lookup_elem(&flow_cnt, &slot);
+	cnt = bpf_map_lookup_elem(&xc_flow_cnt, &slot);
 	if (!cnt)
 		return XDP_PASS;
 	payload = (__u8 *)(udp + 1);
@@ -293,7 +293,7 @@ int xdp_count(struct xdp_md *ctx)
 	}
 	/* No socket on this queue: the stack gets the packet (the flag is the fallback action). */
 	if (mode == XDP_COUNT_REDIRECT)
-		return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+		return bpf_redirect_map(&xc_xsks, ctx->rx_queue_index, XDP_PASS);
 	return mode == XDP_COUNT_PASS ? XDP_PASS : XDP_DROP;
 }
 

@@ -26,29 +26,12 @@
 
 #include "wire.h"
 #include "xdp_flow.h"
+#include "xdp_gen_maps.h"
 
-#define XDP_GEN_SLOTS	 256
 #define XDP_GEN_MAX_OFF	 256 /* header offsets are far below this (no VLAN, no options) */
 #define XDP_GEN_TS_EVERY 64  /* frames per clock read: the live-frames batch (user/xdp_gen.c) */
 
 const volatile __u64 gen_key; /* set by user space before load */
-
-/* Per-slot state, written by user space (xdp_gen_flow) except next_seq. Same layout there. */
-struct xdp_gen_slot {
-	__u64 next_seq;
-	__u64 start_ns; /* bpf_ktime_get_ns() = CLOCK_MONOTONIC at the flow's start */
-	__u32 l4_off;	/* UDP header */
-	__u32 data_off; /* xfr data header */
-	__u32 len;	/* frame length */
-	__u16 csum0;	/* UDP checksum of the template (seq 0, ts 0), network order */
-	__u16 pad;
-	__u8 hdr[64]; /* the template's first 64 bytes */
-	/* the batch's timestamp: read at ts_seq, in run ts_run */
-	__u64 ts_us;
-	__u64 ts_seq;
-	__u32 ts_run;
-	__u32 pad2;
-};
 
 /* Bumped by user space before each run of a slot (xdp_gen_run): a new run reads the clock. */
 __u32 run_id[XDP_GEN_SLOTS];

@@ -17,7 +17,7 @@
 enum xdp_count_mode {
 	XDP_COUNT_DROP = 0, /* count, then XDP_DROP (flood sink) */
 	XDP_COUNT_PASS = 1, /* count, then XDP_PASS (the socket still receives) */
-	/* count, then redirect to the AF_XDP socket of the rx queue (XSKMAP "xsks"); none: pass */
+	/* count, then redirect to the AF_XDP socket of the rx queue (XSKMAP "xc_xsks"); none: pass */
 	XDP_COUNT_REDIRECT = 2,
 };
 
@@ -27,7 +27,7 @@ enum xdp_count_mode {
  * Live-frames generator input (bpf/xdp_gen.bpf.c): XDP metadata in front of
  * the frame template, with this process's random generator key and the
  * interface the run transmits through. Where our counter holds that
- * interface, the generator runs as the counter's tail call "tail" (gen_tail in
+ * interface, the generator runs as the counter's tail call "tail" (xc_gen_tail in
  * bpf/xdp_count.bpf.c): the attached program is in the kernel's XDP
  * dispatcher, which keeps BPF_PROG_RUN cheap. Live frames keep their metadata
  * across veth, so a received frame can carry it too: a peer's (another key),

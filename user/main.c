@@ -12,6 +12,7 @@ int main(int argc, char **argv)
 {
 	static struct xfr_config cfg;
 
+	log_libs_init();
 	switch (cli_parse(argc, argv, &cfg, stdout, stderr)) {
 	case CLI_EXIT_OK:
 		return fflush(stdout) ? 1 : 0;

@@ -92,6 +92,7 @@ int main(int argc, char **argv)
 	struct xdp_gen *gen;
 	uint64_t offered = 0, counted = 0;
 	int nth, len, sink_idx, link;
+	char why[160] = "";
 	double secs, t0, t1;
 
 	if (argc != 10) {
@@ -114,20 +115,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sink_idx = sink.ifindex;
-	xc = xdp_count_open(XDP_COUNT_DROP);
-	if (!xc || xdp_count_attach(xc, sink_idx)) {
-		fprintf(stderr, "xdp_ceiling: cannot attach the XDP counter: %s\n",
-			strerror(errno));
+	xc = xdp_count_open(XDP_COUNT_DROP, why, sizeof(why));
+	if (!xc || xdp_count_attach(xc, sink_idx, why, sizeof(why)) < 0) {
+		fprintf(stderr, "xdp_ceiling: %s\n", why);
 		return 1;
 	}
 	if (enter_ns(argv[3]) || netinfo_iface_get(argv[4], 0, &src)) {
 		fprintf(stderr, "xdp_ceiling: no interface %s in %s\n", argv[4], argv[3]);
 		return 1;
 	}
-	gen = xdp_gen_open();
+	gen = xdp_gen_open(why, sizeof(why));
 	tm = calloc((size_t)nth, sizeof(*tm));
 	if (!gen || !tm) {
-		fprintf(stderr, "xdp_ceiling: cannot load the generator: %s\n", strerror(errno));
+		fprintf(stderr, "xdp_ceiling: %s\n", gen ? "out of memory" : why);
 		return 1;
 	}
 	/* Keep the generator in the XDP dispatcher (cheap runs), as xfr does. */

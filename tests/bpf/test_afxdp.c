@@ -77,13 +77,13 @@ static int if_mac(const char *name, uint8_t mac[6])
 
 static struct xdp_count *counter_on_rx(uint32_t mode)
 {
-	struct xdp_count *xc = xdp_count_open(mode);
+	struct xdp_count *xc = xdp_count_open(mode, NULL, 0);
 	struct xdp_flow_key k;
 
 	assert_non_null(xc);
 	xdp_count_key(&k, AF_INET, saddr, daddr, htons(SPORT), htons(DPORT));
 	assert_int_equal(xdp_count_add_flow(xc, &k, 0), 0);
-	assert_int_equal(xdp_count_attach(xc, env.rx_ifindex), 0);
+	assert_int_equal(xdp_count_attach(xc, env.rx_ifindex, NULL, 0), 0);
 	return xc;
 }
 
@@ -139,7 +139,7 @@ static uint64_t tx_dropped(void)
 static void test_tx_flood(void **state)
 {
 	struct xdp_count *xc = counter_on_rx(XDP_COUNT_DROP);
-	struct afxdp *tx = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len);
+	struct afxdp *tx = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len, NULL, 0);
 	struct xdp_count_stats cs;
 	struct afxdp_stats st;
 	uint64_t seq = 0, t0 = now_us(), dt, drop0 = tx_dropped(), dropped;
@@ -210,7 +210,7 @@ static uint64_t udp_drain(int fd, uint64_t want, int wait_ms)
 static void test_redirect_rx(void **state)
 {
 	struct xdp_count *xc = counter_on_rx(XDP_COUNT_REDIRECT);
-	struct afxdp *tx = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len);
+	struct afxdp *tx = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len, NULL, 0);
 	int sink = udp_sink();
 	struct xdp_count_stats cs;
 	struct afxdp_stats st;
@@ -227,7 +227,7 @@ static void test_redirect_rx(void **state)
 	 */
 	struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = htons(SPORT)};
 	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(DPORT)};
-	struct dropmon *dm = dropmon_open();
+	struct dropmon *dm = dropmon_open(NULL, 0);
 	static struct dropmon_count dc[DROPMON_MAX_REASONS];
 	struct dropmon_key dk;
 	int dslot = -1;
@@ -255,7 +255,7 @@ static void test_redirect_rx(void **state)
 	assert_int_equal((uint64_t)got, cs.packets);
 	assert_true(got >= PASS_FRAMES * 9 / 10);
 	pass = cs.packets;
-	rx = afxdp_rx_open(env.rx_ifindex, 0, xdp_count_xskmap_fd(xc));
+	rx = afxdp_rx_open(env.rx_ifindex, 0, xdp_count_xskmap_fd(xc), NULL, 0);
 	assert_non_null(rx);
 	send_frames(tx, rx, &seq, RX_FRAMES, t0);
 	deadline = now_us() + 5000000;
@@ -284,7 +284,7 @@ static void test_redirect_rx(void **state)
 
 static void test_rx_open_bad_map(void **state)
 {
-	struct afxdp *rx = afxdp_rx_open(env.rx_ifindex, 0, -1);
+	struct afxdp *rx = afxdp_rx_open(env.rx_ifindex, 0, -1, NULL, 0);
 
 	(void)state;
 	assert_null(rx);
@@ -294,7 +294,7 @@ static void test_rx_open_bad_map(void **state)
 static void test_tx_frame_too_long(void **state)
 {
 	(void)state;
-	assert_null(afxdp_tx_open(env.tx_ifindex, 0, 4097));
+	assert_null(afxdp_tx_open(env.tx_ifindex, 0, 4097, NULL, 0));
 	assert_int_equal(errno, EMSGSIZE);
 }
 
@@ -344,7 +344,7 @@ static const char *skip_reason(void)
 	if (build_tmpl())
 		return "cannot build the test frame";
 	libbpf_set_print(NULL);
-	x = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len);
+	x = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len, NULL, 0);
 	if (!x) {
 		snprintf(why, sizeof(why), "cannot open an AF_XDP socket: %s", strerror(errno));
 		return why;

@@ -221,7 +221,7 @@ static int nft_child(void)
 
 	if (unshare(CLONE_NEWNET) || system("ip link set lo up"))
 		return 10;
-	dm = dropmon_open();
+	dm = dropmon_open(NULL, 0);
 	if (!dm)
 		return 11;
 	nfdrop = dropmon_reason_find(dm, "NETFILTER_DROP");
@@ -287,7 +287,7 @@ static void test_detach(void **state)
 	int fd;
 
 	(void)state;
-	dm = dropmon_open();
+	dm = dropmon_open(NULL, 0);
 	assert_non_null(dm);
 	id = dropmon_link_id(dm);
 	assert_true(id > 0);
@@ -301,7 +301,7 @@ static void test_detach(void **state)
 
 static int setup(void **state)
 {
-	*state = dropmon_open();
+	*state = dropmon_open(NULL, 0);
 	return *state ? 0 : -1;
 }
 

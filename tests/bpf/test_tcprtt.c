@@ -262,7 +262,7 @@ static void test_nft_retransmits(void **state)
 
 static int setup(void **state)
 {
-	struct tcprtt *t = tcprtt_open();
+	struct tcprtt *t = tcprtt_open(NULL, 0);
 
 	if (!t)
 		return -1;
@@ -291,7 +291,7 @@ int main(void)
 		printf("SKIP: needs root (CAP_BPF + CAP_PERFMON)\n");
 		return 0;
 	}
-	t = tcprtt_open();
+	t = tcprtt_open(NULL, 0);
 	if (!t) {
 		printf("SKIP: cannot load the tcprtt program: %s\n", strerror(errno));
 		return 0;

@@ -147,7 +147,7 @@ static int run_frame_meta(struct xdp_count *xc, const struct frame_spec *fs,
 static struct xdp_count *open_registered(uint32_t mode)
 {
 	struct xdp_flow_key k;
-	struct xdp_count *xc = xdp_count_open(mode);
+	struct xdp_count *xc = xdp_count_open(mode, NULL, 0);
 
 	assert_non_null(xc);
 	xdp_count_key(&k, AF_INET, v4_src, v4_dst, htons(SPORT), htons(DPORT));
@@ -465,9 +465,9 @@ static void test_attach_veth(void **state)
 	ifindex = (int)if_nametoindex("xcnt0");
 	assert_true(ifindex > 0);
 	assert_int_equal(xdp_prog_id(ifindex), 0);
-	assert_int_equal(xdp_count_attach(*state, ifindex), 0);
+	assert_int_equal(xdp_count_attach(*state, ifindex, NULL, 0), 0);
 	assert_true(xdp_prog_id(ifindex) > 0);
-	assert_int_equal(xdp_count_attach(*state, ifindex), -EBUSY);
+	assert_int_equal(xdp_count_attach(*state, ifindex, NULL, 0), -EBUSY);
 	xdp_count_detach(*state);
 	assert_int_equal(xdp_prog_id(ifindex), 0);
 }
@@ -535,7 +535,7 @@ static void test_two_cpus(void **state)
 		skip();
 	}
 	ifindex = (int)if_nametoindex("xcpu0");
-	assert_int_equal(xdp_count_attach(*state, ifindex), 0);
+	assert_int_equal(xdp_count_attach(*state, ifindex, NULL, 0), 0);
 	assert_int_equal(pthread_barrier_init(&bar, NULL, 2), 0);
 	for (int i = 0; i < 2; i++) {
 		th[i] = (struct cpu_thread){.xc = *state, .bar = &bar, .cpu = i};
@@ -575,7 +575,7 @@ static const char *skip_reason(void)
 	if (geteuid() != 0)
 		return "not root (BPF_PROG_RUN needs CAP_BPF + CAP_NET_ADMIN)";
 	libbpf_set_print(NULL);
-	xc = xdp_count_open(XDP_COUNT_DROP);
+	xc = xdp_count_open(XDP_COUNT_DROP, NULL, 0);
 	if (!xc) {
 		snprintf(why, sizeof(why), "cannot load the XDP program: %s", strerror(errno));
 		return why;

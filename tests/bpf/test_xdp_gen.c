@@ -98,7 +98,7 @@ static uint64_t run_once(struct xdp_gen *g, uint32_t slot, const struct frame_tm
 
 static void plain_runs(int family, uint32_t payload_len)
 {
-	struct xdp_gen *g = xdp_gen_open();
+	struct xdp_gen *g = xdp_gen_open(NULL, 0);
 	struct frame_spec s;
 	struct frame_tmpl *t;
 	uint64_t ts0, ts2;
@@ -139,7 +139,7 @@ static void test_plain_ipv6(void **state)
 /* Two slots in turn: each keeps its own sequence and template. */
 static void test_two_slots(void **state)
 {
-	struct xdp_gen *g = xdp_gen_open();
+	struct xdp_gen *g = xdp_gen_open(NULL, 0);
 	struct frame_tmpl *t4, *t6;
 	struct frame_spec s;
 
@@ -170,8 +170,8 @@ static void test_two_slots(void **state)
  */
 static void test_via_counter(void **state)
 {
-	struct xdp_gen *g = xdp_gen_open();
-	struct xdp_count *xc = xdp_count_open(XDP_COUNT_DROP);
+	struct xdp_gen *g = xdp_gen_open(NULL, 0);
+	struct xdp_count *xc = xdp_count_open(XDP_COUNT_DROP, NULL, 0);
 	uint8_t out[FRAME_MAX];
 	struct frame_spec s;
 	struct frame_tmpl *t;
@@ -204,7 +204,7 @@ static void test_via_counter(void **state)
 
 static void test_bad_args(void **state)
 {
-	struct xdp_gen *g = xdp_gen_open();
+	struct xdp_gen *g = xdp_gen_open(NULL, 0);
 	uint8_t out[FRAME_MAX];
 	struct frame_spec s;
 	struct frame_tmpl *t;
@@ -301,10 +301,10 @@ static void flood_setup(struct flood *f, int family, uint32_t payload_len, uint3
 	get_mac(VETH_TX, f->spec.src_mac);
 	get_mac(VETH_RX, f->spec.dst_mac);
 	f->t = tmpl_new(&f->spec);
-	f->xc = xdp_count_open(mode);
+	f->xc = xdp_count_open(mode, NULL, 0);
 	assert_non_null(f->xc);
-	assert_int_equal(xdp_count_attach(f->xc, f->rx_if), 0);
-	f->g = xdp_gen_open();
+	assert_int_equal(xdp_count_attach(f->xc, f->rx_if, NULL, 0), 0);
+	f->g = xdp_gen_open(NULL, 0);
 	assert_non_null(f->g);
 }
 
@@ -391,9 +391,9 @@ static void test_veth_via_counter(void **state)
 
 	(void)state;
 	flood_setup(&f, AF_INET, 64, XDP_COUNT_DROP);
-	own = xdp_count_open(XDP_COUNT_DROP);
+	own = xdp_count_open(XDP_COUNT_DROP, NULL, 0);
 	assert_non_null(own);
-	assert_int_equal(xdp_count_attach(own, f.tx_if), 0);
+	assert_int_equal(xdp_count_attach(own, f.tx_if, NULL, 0), 0);
 	tail = xdp_count_gen_hook(own, xdp_gen_prog_fd(f.g));
 	assert_true(tail >= 0);
 	for (;;) {
@@ -574,7 +574,7 @@ static const char *skip_reason(void)
 	if (geteuid() != 0)
 		return "not root (BPF_PROG_RUN needs CAP_BPF + CAP_NET_ADMIN)";
 	libbpf_set_print(NULL);
-	g = xdp_gen_open();
+	g = xdp_gen_open(NULL, 0);
 	if (!g) {
 		snprintf(why, sizeof(why), "cannot load the generator: %s", strerror(errno));
 		return why;

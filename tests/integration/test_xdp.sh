@@ -318,6 +318,9 @@ test_xdp_mode_conflict() {
 	grep -q "^xfr: server error: cannot start the test" "$ERR" ||
 		{ xt_fail "no server error for the second test: $(cat "$ERR")"; return 1; }
 	[ "$(grep -c "error" "$ERR")" = 1 ] || { xt_fail "want one error line: $(cat "$ERR")"; return 1; }
+	# The server reports it once too: the engine keeps the reason, the server logs it.
+	[ "$(grep -cE "another mode|cannot start the test" "$SRV_ERR")" = 1 ] ||
+		{ xt_fail "want the server to report the conflict once: $(cat "$SRV_ERR")"; return 1; }
 	xt_wait_exit "$first" 10 || { xt_fail "first test did not finish"; return 1; }
 	[ "$XT_EXIT" = 0 ] || { xt_fail "first test exited $XT_EXIT: $(tail -n1 "$XT_TMP/a.err")"; return 1; }
 	xt_json_ok "$XT_TMP/a.out" || return

@@ -6,10 +6,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/net.h"
 #include "cli/cli.h"
 
 #define MAX_ARGS 64
@@ -741,6 +743,60 @@ static void test_engine_flags(void **state)
 	assert_non_null(strstr(last_out, "Usage: xfr doctor"));
 }
 
+/* --bind has one grammar: the option parser accepts exactly what the sockets (net.c) parse. */
+static void test_bind_one_grammar(void **state)
+{
+	static const struct {
+		const char *spec;
+		bool ok;
+		uint16_t port;
+	} cases[] = {
+		{"10.0.0.1", true, 0},
+		{"10.0.0.1:5000", true, 5000},
+		{"10.0.0.1:65535", true, 65535},
+		{"[::1]", true, 0},
+		{"[::1]:5000", true, 5000},
+		{"fd00::2", true, 0},
+		{"::ffff:10.0.0.1", true, 0},
+		{"[fe80::1]:1", true, 1},
+		{"10.0.0.300", false, 0},
+		{"localhost", false, 0},
+		{"[::1]:0", false, 0},
+		{"10.0.0.1:", false, 0},
+		{"10.0.0.1:65536", false, 0},
+		{"10.0.0.1: 80", false, 0},
+		{"10.0.0.1:+80", false, 0},
+		{"10.0.0.1:80x", false, 0},
+		{"10.0.0.1:8.0", false, 0},
+		{"[10.0.0.1]", false, 0},
+		{"[::1", false, 0},
+		{"[::1]x", false, 0},
+		{"[::1]:", false, 0},
+		{"fe80:1", false, 0},
+	};
+	struct xfr_config c;
+	struct net_addr a;
+	uint16_t port;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum cli_status rc = PARSE(&c, "--bind", cases[i].spec, "host");
+
+		port = 42;
+		assert_int_equal(net_parse_bind(cases[i].spec, &a, &port),
+				 cases[i].ok ? 0 : -EINVAL);
+		assert_int_equal(rc, cases[i].ok ? CLI_RUN : CLI_EXIT_USAGE);
+		if (cases[i].ok)
+			assert_int_equal(port, cases[i].port);
+	}
+	assert_int_equal(net_parse_port("5201", &port), 0);
+	assert_int_equal(port, 5201);
+	assert_int_equal(net_parse_port("0", &port), -ERANGE);
+	assert_int_equal(net_parse_port("65536", &port), -ERANGE);
+	assert_int_equal(net_parse_port(" 80", &port), -EINVAL);
+	assert_int_equal(net_parse_port("", &port), -EINVAL);
+}
+
 static void test_positional(void **state)
 {
 	struct xfr_config c;
@@ -806,6 +862,7 @@ int main(void)
 		cmocka_unit_test_setup(test_unknown_options, clean_env),
 		cmocka_unit_test_setup(test_udp_flags, clean_env),
 		cmocka_unit_test_setup(test_engine_flags, clean_env),
+		cmocka_unit_test_setup(test_bind_one_grammar, clean_env),
 		cmocka_unit_test_setup(test_positional, clean_env),
 		cmocka_unit_test_setup(test_repeatable, clean_env),
 	};

@@ -322,6 +322,7 @@ static void test_probe_lo(void **state)
 	assert_true(f.bpf_ok);
 	assert_true(f.live_frames_ok); /* this kernel is >= 5.18 */
 	assert_true(f.afxdp_ok);
+	assert_int_equal(f.afxdp_errno, 0);
 	assert_int_equal(probe_progs_loaded(), 0);
 	assert_int_equal(engsel_decide(AUTO, MDEF, &f, &c), 0);
 	assert_int_equal(c.engine, XFR_ENG_SOCKET);

@@ -404,6 +404,41 @@ static void test_xdp_counts(void **state)
 }
 
 /* Drops: per reason by name (order may change), 0 deltas left out, largest first. */
+/* Largest first, ties by name; past XFR_MAX_DROP_REASONS the smallest fold into "OTHER". */
+static void test_drops_fold(void **state)
+{
+	struct xfr_drop all[XFR_MAX_DROP_REASONS + 4];
+	struct xfr_drops d;
+	uint32_t n = XFR_MAX_DROP_REASONS + 4;
+
+	(void)state;
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(all[i].reason, sizeof(all[i].reason), "R%02u", i);
+		all[i].packets = 10 + i; /* R19 largest ... R00 smallest */
+	}
+	all[0].packets = all[1].packets = 1000; /* a tie on top: R00 before R01 */
+	result_drops_fold(all, n, &d);
+	assert_int_equal(d.n, XFR_MAX_DROP_REASONS);
+	assert_string_equal(d.d[0].reason, "R00");
+	assert_string_equal(d.d[1].reason, "R01");
+	assert_string_equal(d.d[2].reason, "R19");
+	assert_int_equal(d.d[2].packets, 29);
+	assert_string_equal(d.d[14].reason, "R07");
+	/* R06 .. R02 did not fit: 16 + 15 + 14 + 13 + 12 */
+	assert_string_equal(d.d[15].reason, "OTHER");
+	assert_int_equal(d.d[15].packets, 70);
+
+	/* What fits is only sorted. */
+	all[0] = (struct xfr_drop){.reason = "B", .packets = 5};
+	all[1] = (struct xfr_drop){.reason = "A", .packets = 5};
+	all[2] = (struct xfr_drop){.reason = "C", .packets = 9};
+	result_drops_fold(all, 3, &d);
+	assert_int_equal(d.n, 3);
+	assert_string_equal(d.d[0].reason, "C");
+	assert_string_equal(d.d[1].reason, "A");
+	assert_string_equal(d.d[2].reason, "B");
+}
+
 static void test_drops_delta(void **state)
 {
 	uint32_t n = 0;
@@ -608,6 +643,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tcp_has_no_udp, reset),
 		cmocka_unit_test_setup(test_xdp_counts, reset),
 		cmocka_unit_test_setup(test_drops_delta, reset),
+		cmocka_unit_test(test_drops_fold),
 		cmocka_unit_test_setup(test_bpf_tcp, reset),
 		cmocka_unit_test(test_tcp_from_info),
 		cmocka_unit_test(test_pacing_burst),

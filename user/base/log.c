@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
 #include "base/log.h"
 
 static enum xfr_log_level log_level = XFR_LOG_INFO;
@@ -35,19 +38,20 @@ static const char *log_prefix(enum xfr_log_level level)
 	}
 }
 
-void log_msg(enum xfr_log_level level, const char *fmt, ...)
+/* log_msg with a va_list; @ap is left untouched (copied for each pass). */
+static void log_vmsg(enum xfr_log_level level, const char *fmt, va_list ap)
 {
 	char small[512], *msg = small;
-	va_list ap;
+	va_list aq;
 	size_t n;
 	int len;
 
 	if (level > log_get_level())
 		return;
 
-	va_start(ap, fmt);
-	len = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
+	va_copy(aq, ap);
+	len = vsnprintf(small, sizeof(small), fmt, aq);
+	va_end(aq);
 	if (len < 0)
 		return;
 	if ((size_t)len >= sizeof(small)) {
@@ -55,9 +59,9 @@ void log_msg(enum xfr_log_level level, const char *fmt, ...)
 		if (!msg) {
 			msg = small; /* print the truncated text rather than nothing */
 		} else {
-			va_start(ap, fmt);
-			vsnprintf(msg, (size_t)len + 1, fmt, ap);
-			va_end(ap);
+			va_copy(aq, ap);
+			vsnprintf(msg, (size_t)len + 1, fmt, aq);
+			va_end(aq);
 		}
 	}
 	/* Callers may or may not end with "\n": always exactly one. */
@@ -67,4 +71,38 @@ void log_msg(enum xfr_log_level level, const char *fmt, ...)
 	fprintf(stderr, "%s%s\n", log_prefix(level), msg);
 	if (msg != small)
 		free(msg);
+}
+
+void log_msg(enum xfr_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The libraries' own messages, one level down as xdp-tools does: what they
+ * call a warning is often expected here (a probe that fails by design), and
+ * the failure that matters is reported by our caller. WARN -> info, INFO ->
+ * debug, DEBUG (every relocation and map) -> debug too. Their text keeps its
+ * "libbpf: " / "libxdp: " prefix.
+ */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	log_vmsg(level == LIBBPF_WARN ? XFR_LOG_INFO : XFR_LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	log_vmsg(level == LIBXDP_WARN ? XFR_LOG_INFO : XFR_LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
+void log_libs_init(void)
+{
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
 }

@@ -10,6 +10,12 @@ enum xfr_log_level log_get_level(void);
 /* Prefix "xfr: " for errors, "xfr: warning: " for warnings, plain for info/debug. */
 void log_msg(enum xfr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Route libbpf's and libxdp's messages through log_msg, one level down
+ * (their warnings show at info, the rest at debug). Once, early in main().
+ */
+void log_libs_init(void);
+
 #define pr_err(...)   log_msg(XFR_LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...)  log_msg(XFR_LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  log_msg(XFR_LOG_INFO, __VA_ARGS__)

@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "base/net.h"
+#include "units.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -63,19 +64,14 @@ static int parse_ip(const char *s, struct net_addr *out)
 	return -EINVAL;
 }
 
-static int parse_port(const char *s, uint16_t *port)
+int net_parse_port(const char *s, uint16_t *port)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
+	int err = units_parse_uint(s, 1, 65535, &v);
 
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
+	if (!err)
+		*port = (uint16_t)v;
+	return err;
 }
 
 int net_parse_bind(const char *spec, struct net_addr *out, uint16_t *port_out)
@@ -92,7 +88,7 @@ int net_parse_bind(const char *spec, struct net_addr *out, uint16_t *port_out)
 		if (!close)
 			return -EINVAL;
 		*close = '\0';
-		if (close[1] == ':' && parse_port(close + 2, port_out))
+		if (close[1] == ':' && net_parse_port(close + 2, port_out))
 			return -EINVAL;
 		if (close[1] && close[1] != ':')
 			return -EINVAL;
@@ -101,7 +97,7 @@ int net_parse_bind(const char *spec, struct net_addr *out, uint16_t *port_out)
 	colon = strchr(buf, ':');
 	if (colon && !strchr(colon + 1, ':')) { /* exactly one colon: IPv4:port */
 		*colon = '\0';
-		if (parse_port(colon + 1, port_out))
+		if (net_parse_port(colon + 1, port_out))
 			return -EINVAL;
 	}
 	return parse_ip(buf, out);
@@ -265,14 +261,15 @@ static int bound_socket(const struct net_addr *a, int type, int proto, bool v6on
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
-		goto fail;
+		goto close_fd;
 	if (a->ss.ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof(v6)))
-		goto fail;
+		goto close_fd;
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len))
-		goto fail;
+		goto close_fd;
 	return fd;
-fail:
+
+close_fd:
 	err = -errno;
 	close(fd);
 	return err;
@@ -320,28 +317,28 @@ int net_connect(const struct net_addr *dst, const struct net_addr *src, bool mpt
 	if (fd < 0)
 		return -errno;
 	if (o && (err = net_apply_opts(fd, dst->ss.ss_family, o)))
-		goto out;
+		goto close_fd;
 	if (src) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (bind(fd, (const struct sockaddr *)&src->ss, src->len)) {
 			err = -errno;
-			goto out;
+			goto close_fd;
 		}
 	}
 	if (connect(fd, (const struct sockaddr *)&dst->ss, dst->len) == 0)
 		goto done;
 	if (errno != EINPROGRESS) {
 		err = -errno;
-		goto out;
+		goto close_fd;
 	}
 	err = wait_connected(fd, timeout_ms, stop_fd);
 	if (err)
-		goto out;
+		goto close_fd;
 done:
 	err = net_set_nonblock(fd, false);
 	if (!err)
 		return fd;
-out:
+close_fd:
 	close(fd);
 	return err;
 }

@@ -27,10 +27,13 @@ struct net_opts {
 int net_resolve(const char *host, uint16_t port, enum xfr_family family, struct net_addr *out);
 
 /*
- * Parse "IP", "IP:PORT", "[v6]", "[v6]:PORT" (no names). port_out = 0 when
+ * Parse "IP", "IP:PORT", "[v6]", "[v6]:PORT" (no names): the one grammar of
+ * --bind, for the option parser and the sockets alike. port_out = 0 when
  * absent. 0 or -EINVAL.
  */
 int net_parse_bind(const char *spec, struct net_addr *out, uint16_t *port_out);
+/* A port: decimal digits only, 1 to 65535. 0, -EINVAL (not a number) or -ERANGE. */
+int net_parse_port(const char *s, uint16_t *port);
 
 /* "10.0.0.1:5201" / "[fd00::1]:5201"; IPv4-mapped IPv6 printed as IPv4. */
 char *net_addr_str(const struct net_addr *a, char *buf, size_t len);

@@ -2,6 +2,7 @@
 /* Loader and reader for bpf/dropmon.bpf.c; see dropmon.h. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,7 +12,6 @@
 #include <bpf/libbpf.h>
 
 #include "dropmon.skel.h"
-#include "base/log.h"
 #include "bpf/dropmon.h"
 
 #define DROP_PREFIX "SKB_DROP_REASON_"
@@ -25,46 +25,64 @@ struct dropmon {
 	struct dropmon_count *percpu; /* scratch for one lookup: nr_cpus values */
 };
 
-/* Names come from the running kernel's BTF so new reasons need no rebuild. */
-static int dropmon_load_names(struct dropmon *dm)
+/* A name of the enum that is not a reason: its count, or the subsystem bits of newer kernels. */
+static bool not_a_reason(const char *name)
 {
-	const struct btf_type *t;
-	const struct btf_enum *e;
-	struct btf *btf;
-	int id, i, err = 0;
+	return !strcmp(name, "MAX") || !strncmp(name, "SUBSYS_", strlen("SUBSYS_"));
+}
 
-	btf = btf__load_vmlinux_btf();
-	if (!btf)
-		return -errno;
-	id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
-	if (id < 0) {
-		err = id;
-		goto free_btf;
-	}
-	t = btf__type_by_id(btf, id);
-	e = btf_enum(t);
+/* Copy the enum's names into @names (if given); how many reasons it has, or -ENOMEM. */
+static int names_copy(const struct btf *btf, const struct btf_type *t, char **names)
+{
+	const struct btf_enum *e = btf_enum(t);
+	int i, n = 0;
+
 	for (i = 0; i < btf_vlen(t); i++, e++) {
 		const char *name = btf__name_by_offset(btf, e->name_off);
 
-		if (e->val < 0 || e->val >= DROPMON_MAX_REASONS || !name)
+		if (!name)
 			continue;
 		if (!strncmp(name, DROP_PREFIX, strlen(DROP_PREFIX)))
 			name += strlen(DROP_PREFIX);
-		if (!strcmp(name, "MAX"))
+		if (not_a_reason(name))
 			continue;
-		free(dm->names[e->val]);
-		dm->names[e->val] = strdup(name);
-		if (!dm->names[e->val]) {
-			err = -ENOMEM;
-			break;
-		}
+		n++;
+		if (!names || e->val < 0 || e->val >= DROPMON_MAX_REASONS)
+			continue;
+		free(names[e->val]);
+		names[e->val] = strdup(name);
+		if (!names[e->val])
+			return -ENOMEM;
 	}
-free_btf:
-	btf__free(btf);
-	return err;
+	return n;
 }
 
-static int dropmon_attach(struct dropmon *dm)
+int dropmon_reason_names(char *names[DROPMON_MAX_REASONS], char *why, size_t whylen)
+{
+	struct btf *btf;
+	int id, n;
+
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		n = -errno;
+		snprintf(why, whylen, "kernel BTF not readable: %s", strerror(-n));
+		return n;
+	}
+	id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	if (id < 0) {
+		n = id;
+		snprintf(why, whylen, "no enum skb_drop_reason in kernel BTF (kernel < 5.17?)");
+	} else {
+		n = names_copy(btf, btf__type_by_id(btf, id), names);
+		if (n < 0)
+			snprintf(why, whylen, "cannot copy the drop reason names: %s",
+				 strerror(-n));
+	}
+	btf__free(btf);
+	return n;
+}
+
+static int dropmon_attach(struct dropmon *dm, char *why, size_t whylen)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
@@ -72,56 +90,65 @@ static int dropmon_attach(struct dropmon *dm)
 	int err;
 
 	dm->skel = dropmon_bpf__open();
-	if (!dm->skel)
-		return -errno;
+	if (!dm->skel) {
+		err = -errno;
+		goto load_failed;
+	}
 	dm->skel->rodata->dm_enabled = 1;
 	if (!stat("/proc/self/ns/net", &ns))
 		dm->skel->rodata->dm_netns = (__u32)ns.st_ino;
 	err = dropmon_bpf__load(dm->skel);
 	if (err)
-		return err;
+		goto load_failed;
 	err = dropmon_bpf__attach(dm->skel);
-	if (err)
+	if (err) {
+		snprintf(why, whylen, "cannot attach the kfree_skb BPF program: %s",
+			 strerror(-err));
 		return err;
-	err = bpf_obj_get_info_by_fd(bpf_link__fd(dm->skel->links.dm_kfree_skb), &info, &len);
-	if (err)
-		return -errno;
+	}
+	if (bpf_obj_get_info_by_fd(bpf_link__fd(dm->skel->links.dm_kfree_skb), &info, &len)) {
+		err = -errno;
+		snprintf(why, whylen, "cannot read the kfree_skb link: %s", strerror(-err));
+		return err;
+	}
 	dm->link_id = info.id;
 	return 0;
+
+load_failed:
+	snprintf(why, whylen, "cannot load the kfree_skb BPF program: %s", strerror(-err));
+	return err;
 }
 
-struct dropmon *dropmon_open(void)
+struct dropmon *dropmon_open(char *why, size_t whylen)
 {
 	struct dropmon *dm;
 	int err;
 
 	dm = calloc(1, sizeof(*dm));
-	if (!dm)
+	if (!dm) {
+		snprintf(why, whylen, "cannot load the kfree_skb BPF program: out of memory");
 		return NULL;
+	}
 	dm->nr_cpus = libbpf_num_possible_cpus();
 	if (dm->nr_cpus <= 0) {
 		err = dm->nr_cpus ? dm->nr_cpus : -EINVAL;
-		goto fail;
+		snprintf(why, whylen, "cannot count the possible CPUs: %s", strerror(-err));
+		goto close_dm;
 	}
 	dm->percpu = calloc(dm->nr_cpus, sizeof(*dm->percpu));
 	if (!dm->percpu) {
 		err = -ENOMEM;
-		goto fail;
+		snprintf(why, whylen, "cannot load the kfree_skb BPF program: out of memory");
+		goto close_dm;
 	}
-	err = dropmon_load_names(dm);
-	if (err) {
-		pr_err("drop reasons: cannot read enum skb_drop_reason from kernel BTF: %s",
-		       strerror(-err));
-		goto fail;
-	}
-	err = dropmon_attach(dm);
-	if (err) {
-		pr_err("drop reasons: cannot load or attach the kfree_skb program: %s",
-		       strerror(-err));
-		goto fail;
-	}
+	err = dropmon_reason_names(dm->names, why, whylen);
+	if (err >= 0)
+		err = dropmon_attach(dm, why, whylen);
+	if (err)
+		goto close_dm;
 	return dm;
-fail:
+
+close_dm:
 	dropmon_close(dm);
 	errno = -err;
 	return NULL;

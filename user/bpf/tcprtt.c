@@ -2,41 +2,15 @@
 /* Loader and reader for bpf/tcprtt.bpf.c; see tcprtt.h. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "base/log.h"
 #include "bpf/tcprtt.h"
 #include "tcprtt.skel.h"
-
-#define TCPRTT_NO_RTT 0xffffffffu
-
-/* Same layout as struct tcprtt_key in bpf/tcprtt.bpf.c: sock_common as the kernel holds it. */
-struct tcprtt_key {
-	__u32 family;
-	__u32 lport; /* host order (skc_num) */
-	__u32 dport; /* network order (skc_dport) */
-	__u32 saddr[4];
-	__u32 daddr[4];
-};
-
-/* Same layout as struct tcprtt_val in bpf/tcprtt.bpf.c. */
-struct tcprtt_val {
-	__u64 samples;
-	__u64 rtt_sum_us;
-	__u32 rtt_min_us;
-	__u32 rtt_max_us;
-	__u32 win_min_us;
-	__u32 win_max_us;
-	__u64 retransmits;
-	__u64 delivered;
-	__u64 last_sent;
-	__u32 win_gen;
-	__u32 pad;
-};
 
 struct tcprtt {
 	struct tcprtt_bpf *skel;
@@ -45,24 +19,35 @@ struct tcprtt {
 	bool used[TCPRTT_MAX_FLOWS];
 };
 
-struct tcprtt *tcprtt_open(void)
+struct tcprtt *tcprtt_open(char *why, size_t whylen)
 {
 	struct tcprtt *t;
 	int err;
 
 	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->skel = tcprtt_bpf__open_and_load();
-	err = t->skel ? tcprtt_bpf__attach(t->skel) : -errno;
-	if (err) {
-		tcprtt_bpf__destroy(t->skel);
-		pr_err("tcp rtt: cannot load or attach the BPF program: %s", strerror(-err));
-		free(t);
-		errno = -err;
+	if (!t) {
+		snprintf(why, whylen, "cannot load the tcprtt BPF program: out of memory");
 		return NULL;
 	}
+	t->skel = tcprtt_bpf__open_and_load();
+	if (!t->skel) {
+		err = -errno;
+		snprintf(why, whylen, "cannot load the tcprtt BPF program: %s", strerror(-err));
+		goto free_t;
+	}
+	err = tcprtt_bpf__attach(t->skel);
+	if (err) {
+		snprintf(why, whylen, "cannot attach the tcprtt BPF program: %s", strerror(-err));
+		goto destroy_skel;
+	}
 	return t;
+
+destroy_skel:
+	tcprtt_bpf__destroy(t->skel);
+free_t:
+	free(t);
+	errno = -err;
+	return NULL;
 }
 
 void tcprtt_close(struct tcprtt *t)

@@ -8,10 +8,11 @@
 #ifndef XFR_BPF_TCPRTT_H
 #define XFR_BPF_TCPRTT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define TCPRTT_MAX_FLOWS 256
+#include "tcprtt_maps.h"
 
 struct tcprtt;
 
@@ -26,8 +27,11 @@ struct tcprtt_stats {
 	uint64_t delivered;   /* bytes acknowledged by the peer, cumulative */
 };
 
-/* Load and attach. NULL + errno (EPERM without CAP_BPF + CAP_PERFMON). */
-struct tcprtt *tcprtt_open(void);
+/*
+ * Load and attach. NULL + errno (EPERM without CAP_BPF + CAP_PERFMON) and one
+ * line in @why (NULL, 0: not wanted); like every loader, never logs.
+ */
+struct tcprtt *tcprtt_open(char *why, size_t whylen);
 void tcprtt_close(struct tcprtt *t);
 
 /* Register the connected TCP socket @fd (its local/peer 4-tuple); returns a slot >= 0 or -errno. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,60 +15,64 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "base/log.h"
 #include "bpf/xdp_count.h"
 #include "xdp_count.skel.h"
 #include "bpf/xdp_gen.h"
 
 struct xdp_count {
 	struct xdp_count_bpf *skel;
-	int link_fd; /* bpf_link of the attachment; -1 = none */
-	bool generic;
-	uint32_t tails; /* gen_tail slots in use (bits) */
+	int link_fd;	/* bpf_link of the attachment; -1 = none */
+	uint32_t tails; /* xc_gen_tail slots in use (bits) */
 	int ncpus;
 	struct xdp_flow_cnt *percpu;	/* scratch for one per-CPU lookup */
-	const struct xdp_flow_seq *seq; /* flow_seq, mmapped read-only */
+	const struct xdp_flow_seq *seq; /* xc_flow_seq, mmapped read-only */
 	size_t seq_len;
 };
 
-struct xdp_count *xdp_count_open(uint32_t mode)
+struct xdp_count *xdp_count_open(uint32_t mode, char *why, size_t whylen)
 {
 	struct xdp_count *xc;
 	int err;
 
 	xc = calloc(1, sizeof(*xc));
-	if (!xc)
+	if (!xc) {
+		snprintf(why, whylen, "cannot load the XDP counter: out of memory");
 		return NULL;
+	}
 	xc->link_fd = -1;
 	xc->ncpus = libbpf_num_possible_cpus();
 	if (xc->ncpus <= 0) {
 		err = xc->ncpus ? xc->ncpus : -EINVAL;
+		snprintf(why, whylen, "cannot count the possible CPUs: %s", strerror(-err));
 		goto free_xc;
 	}
 	xc->percpu = calloc(xc->ncpus, sizeof(*xc->percpu));
 	if (!xc->percpu) {
 		err = -ENOMEM;
+		snprintf(why, whylen, "cannot load the XDP counter: out of memory");
 		goto free_xc;
 	}
 	xc->skel = xdp_count_bpf__open();
 	if (!xc->skel) {
 		err = -errno;
-		pr_err("xdp: cannot open the BPF object: %s\n", strerror(-err));
+		snprintf(why, whylen, "cannot open the XDP counter's BPF object: %s",
+			 strerror(-err));
 		goto free_percpu;
 	}
 	xc->skel->rodata->mode = mode;
 	xc->skel->rodata->gen_key = xdp_gen_key();
 	err = xdp_count_bpf__load(xc->skel);
 	if (err) {
-		pr_err("xdp: cannot load the XDP program: %s\n", strerror(-err));
+		snprintf(why, whylen, "cannot load the XDP counter: %s", strerror(-err));
 		goto destroy_skel;
 	}
-	xc->seq_len = (size_t)bpf_map__value_size(xc->skel->maps.flow_seq) * XDP_FLOW_MAX;
+	xc->seq_len = (size_t)bpf_map__value_size(xc->skel->maps.xc_flow_seq) * XDP_FLOW_MAX;
 	xc->seq = mmap(NULL, xc->seq_len, PROT_READ, MAP_SHARED,
-		       bpf_map__fd(xc->skel->maps.flow_seq), 0);
+		       bpf_map__fd(xc->skel->maps.xc_flow_seq), 0);
 	if (xc->seq == MAP_FAILED) {
 		err = -errno;
-		pr_err("xdp: cannot map the counter's sequence state: %s\n", strerror(-err));
+		snprintf(why, whylen, "cannot map the XDP counter's sequence state: %s",
+			 strerror(-err));
 		goto destroy_skel;
 	}
 	return xc;
@@ -91,36 +96,35 @@ static int link_xdp(struct xdp_count *xc, int ifindex, __u32 mode)
 	return fd < 0 ? -errno : fd;
 }
 
-int xdp_count_attach(struct xdp_count *xc, int ifindex)
+int xdp_count_attach(struct xdp_count *xc, int ifindex, char *why, size_t whylen)
 {
 	char name[IF_NAMESIZE] = "?";
 	int fd, native;
 
-	if (xc->link_fd >= 0)
-		return -EBUSY;
 	if_indextoname((unsigned int)ifindex, name);
-	fd = native = link_xdp(xc, ifindex, XDP_FLAGS_DRV_MODE);
-	if (fd == -EBUSY || fd == -EEXIST) {
-		pr_err("xdp: %s already has an XDP program attached\n", name);
+	if (xc->link_fd >= 0) {
+		snprintf(why, whylen,
+			 "this XDP counter is attached already (one interface each), not to %s",
+			 name);
 		return -EBUSY;
 	}
-	if (fd < 0) {
-		fd = link_xdp(xc, ifindex, XDP_FLAGS_SKB_MODE);
-		if (fd < 0) {
-			pr_err("xdp: cannot attach XDP to %s: %s\n", name, strerror(-fd));
-			return fd;
-		}
-		pr_warn("xdp: %s has no native XDP (%s): attached in generic mode, slower\n", name,
-			strerror(-native));
-		xc->generic = true;
+	native = link_xdp(xc, ifindex, XDP_FLAGS_DRV_MODE);
+	if (native == -EBUSY || native == -EEXIST) {
+		snprintf(why, whylen, "%s already has an XDP program attached", name);
+		return -EBUSY;
 	}
+	if (native >= 0) {
+		xc->link_fd = native;
+		return 0;
+	}
+	fd = link_xdp(xc, ifindex, XDP_FLAGS_SKB_MODE);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot attach XDP to %s: %s", name, strerror(-fd));
+		return fd;
+	}
+	snprintf(why, whylen, "%s has no native XDP (%s)", name, strerror(-native));
 	xc->link_fd = fd;
-	return 0;
-}
-
-bool xdp_count_generic(const struct xdp_count *xc)
-{
-	return xc->generic;
+	return 1;
 }
 
 void xdp_count_detach(struct xdp_count *xc)
@@ -128,7 +132,6 @@ void xdp_count_detach(struct xdp_count *xc)
 	if (xc->link_fd >= 0)
 		close(xc->link_fd); /* the kernel detaches with the link's last fd */
 	xc->link_fd = -1;
-	xc->generic = false;
 }
 
 int xdp_count_prog_fd(const struct xdp_count *xc)
@@ -145,7 +148,7 @@ int xdp_count_gen_hook(struct xdp_count *xc, int gen_prog_fd)
 		;
 	if (i == XDP_GEN_TAILS)
 		return -ENOSPC;
-	err = bpf_map__update_elem(xc->skel->maps.gen_tail, &i, sizeof(i), &gen_prog_fd,
+	err = bpf_map__update_elem(xc->skel->maps.xc_gen_tail, &i, sizeof(i), &gen_prog_fd,
 				   sizeof(gen_prog_fd), BPF_ANY);
 	if (err)
 		return err;
@@ -159,13 +162,13 @@ void xdp_count_gen_unhook(struct xdp_count *xc, int tail)
 
 	if (tail < 0 || i >= XDP_GEN_TAILS || !(xc->tails & (1U << i)))
 		return;
-	bpf_map__delete_elem(xc->skel->maps.gen_tail, &i, sizeof(i), 0);
+	bpf_map__delete_elem(xc->skel->maps.xc_gen_tail, &i, sizeof(i), 0);
 	xc->tails &= ~(1U << i);
 }
 
 int xdp_count_xskmap_fd(const struct xdp_count *xc)
 {
-	return bpf_map__fd(xc->skel->maps.xsks);
+	return bpf_map__fd(xc->skel->maps.xc_xsks);
 }
 
 int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uint32_t slot)
@@ -176,22 +179,22 @@ int xdp_count_add_flow(struct xdp_count *xc, const struct xdp_flow_key *key, uin
 	if (slot >= XDP_FLOW_MAX)
 		return -EINVAL;
 	/* Reset the slot's sequence state before the flow becomes visible. */
-	err = bpf_map__update_elem(xc->skel->maps.flow_seq, &slot, sizeof(slot), &seq, sizeof(seq),
-				   BPF_ANY);
+	err = bpf_map__update_elem(xc->skel->maps.xc_flow_seq, &slot, sizeof(slot), &seq,
+				   sizeof(seq), BPF_ANY);
 	if (err)
 		return err;
 	memset(xc->percpu, 0, xc->ncpus * sizeof(*xc->percpu));
-	err = bpf_map__update_elem(xc->skel->maps.flow_cnt, &slot, sizeof(slot), xc->percpu,
+	err = bpf_map__update_elem(xc->skel->maps.xc_flow_cnt, &slot, sizeof(slot), xc->percpu,
 				   xc->ncpus * sizeof(*xc->percpu), BPF_ANY);
 	if (err)
 		return err;
-	return bpf_map__update_elem(xc->skel->maps.flows, key, sizeof(*key), &slot, sizeof(slot),
+	return bpf_map__update_elem(xc->skel->maps.xc_flows, key, sizeof(*key), &slot, sizeof(slot),
 				    BPF_ANY);
 }
 
 int xdp_count_del_flow(struct xdp_count *xc, const struct xdp_flow_key *key)
 {
-	int err = bpf_map__delete_elem(xc->skel->maps.flows, key, sizeof(*key), 0);
+	int err = bpf_map__delete_elem(xc->skel->maps.xc_flows, key, sizeof(*key), 0);
 
 	/* Per-CPU caches of older generations are ignored from now on. */
 	__atomic_fetch_add(&xc->skel->bss->flows_gen, 1, __ATOMIC_SEQ_CST);
@@ -209,7 +212,7 @@ int xdp_count_read(struct xdp_count *xc, uint32_t slot, struct xdp_count_stats *
 	memset(st, 0, sizeof(*st));
 	if (slot >= XDP_FLOW_MAX)
 		return -EINVAL;
-	err = bpf_map__lookup_elem(xc->skel->maps.flow_cnt, &slot, sizeof(slot), xc->percpu,
+	err = bpf_map__lookup_elem(xc->skel->maps.xc_flow_cnt, &slot, sizeof(slot), xc->percpu,
 				   xc->ncpus * sizeof(*xc->percpu), 0);
 	if (err)
 		return err;

@@ -7,7 +7,7 @@
 #ifndef XFR_BPF_XDP_COUNT_H
 #define XFR_BPF_XDP_COUNT_H
 
-#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xdp_flow.h"
@@ -28,20 +28,25 @@ struct xdp_count_stats {
 	uint64_t unsequenced; /* counted, but skipped the sequence logic (a lock never freed) */
 };
 
-/* Opens and loads the program with @mode (enum xdp_count_mode). NULL + errno on failure. */
-struct xdp_count *xdp_count_open(uint32_t mode);
+/*
+ * Loaders report, they never log: a failing call returns -errno (or NULL with
+ * errno) and writes one line for the user into @why (@whylen bytes; NULL, 0
+ * when the caller does not want it), without a trailing newline.
+ */
+
+/* Opens and loads the program with @mode (enum xdp_count_mode). NULL + errno, @why. */
+struct xdp_count *xdp_count_open(uint32_t mode, char *why, size_t whylen);
 /*
  * Attach through a bpf_link (the kernel detaches it when the last fd closes,
- * SIGKILL included): native XDP, or generic (skb) mode, announced with one
- * warning, when the driver has none. -EBUSY when the interface already has an
- * XDP program (one error line names it).
+ * SIGKILL included): native XDP (0), or generic (skb) mode when the driver
+ * has none (1; @why says why native failed, for the caller to announce).
+ * -EBUSY when the interface already has an XDP program, or -errno; @why names
+ * the interface.
  */
-int xdp_count_attach(struct xdp_count *xc, int ifindex);
-/* The attachment fell back to generic XDP. */
-bool xdp_count_generic(const struct xdp_count *xc);
+int xdp_count_attach(struct xdp_count *xc, int ifindex, char *why, size_t whylen);
 void xdp_count_detach(struct xdp_count *xc);
 int xdp_count_prog_fd(const struct xdp_count *xc);
-/* XSKMAP "xsks" (key: rx queue index, value: AF_XDP socket fd) for XDP_COUNT_REDIRECT. */
+/* XSKMAP "xc_xsks" (key: rx queue index, value: AF_XDP socket fd) for XDP_COUNT_REDIRECT. */
 int xdp_count_xskmap_fd(const struct xdp_count *xc);
 /*
  * Let the live-frames generator @gen_prog_fd run through this counter's

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -19,7 +20,6 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "base/log.h"
 #include "bpf/xdp_gen.h"
 #include "xdp_gen.skel.h"
 
@@ -33,22 +33,6 @@
  * the largest accepted frame and larger templates are refused here.
  */
 #define LIVE_MAX_FRAME 3408
-
-/* Same layout as struct xdp_gen_slot in bpf/xdp_gen.bpf.c (value size checked at open). */
-struct gen_slot {
-	uint64_t next_seq;
-	uint64_t start_ns;
-	uint32_t l4_off;
-	uint32_t data_off;
-	uint32_t len;
-	uint16_t csum0;
-	uint16_t pad;
-	uint8_t hdr[64]; /* the template's first 64 bytes: headers rewritten on every run */
-	uint64_t ts_us;
-	uint64_t ts_seq;
-	uint32_t ts_run;
-	uint32_t pad2;
-};
 
 struct xdp_gen {
 	struct xdp_gen_bpf *skel;
@@ -112,29 +96,27 @@ uint32_t xdp_gen_max_frame(const struct xdp_gen *g)
 	return g->max_frame;
 }
 
-struct xdp_gen *xdp_gen_open(void)
+struct xdp_gen *xdp_gen_open(char *why, size_t whylen)
 {
 	struct xdp_gen *g;
 	int err;
 
 	g = calloc(1, sizeof(*g));
-	if (!g)
+	if (!g) {
+		snprintf(why, whylen, "cannot load the live-frames generator: out of memory");
 		return NULL;
+	}
 	g->skel = xdp_gen_bpf__open();
 	if (!g->skel) {
 		err = -errno;
-		pr_err("xdp: cannot open the generator's BPF object: %s\n", strerror(-err));
+		snprintf(why, whylen, "cannot open the live-frames generator's BPF object: %s",
+			 strerror(-err));
 		goto free_g;
-	}
-	if (bpf_map__value_size(g->skel->maps.gen_slots) != sizeof(struct gen_slot)) {
-		err = -EPROTO;
-		pr_err("xdp: generator slot layout differs between BPF and user space\n");
-		goto destroy_skel;
 	}
 	g->skel->rodata->gen_key = xdp_gen_key();
 	err = xdp_gen_bpf__load(g->skel);
 	if (err) {
-		pr_err("xdp: cannot load the generator program: %s\n", strerror(-err));
+		snprintf(why, whylen, "cannot load the live-frames generator: %s", strerror(-err));
 		goto destroy_skel;
 	}
 	for (int i = 0; i < XDP_GEN_SLOTS; i++)
@@ -168,19 +150,13 @@ static int tmpl_check(const struct frame_tmpl *t, uint32_t max_frame)
 {
 	if (t->len > FRAME_MAX || t->data_off != t->l4_off + 8 || t->data_off + 16 > t->len)
 		return -EINVAL;
-	if (t->len > max_frame) {
-		pr_err("xdp: %u-byte frames are too large for live frames on this kernel (at most "
-		       "%u: use -l %u or less, or --engine afxdp)\n",
-		       t->len, max_frame, max_frame - t->data_off);
-		return -EMSGSIZE;
-	}
-	return 0;
+	return t->len > max_frame ? -EMSGSIZE : 0;
 }
 
 int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t)
 {
 	struct xdp_gen_meta meta = {.slot = slot, .key = xdp_gen_key()};
-	struct gen_slot s = {};
+	struct xdp_gen_slot s = {};
 	struct timespec now;
 	uint8_t *in;
 	int err;
@@ -260,11 +236,9 @@ int xdp_gen_run(struct xdp_gen *g, uint32_t slot, int ifindex, uint32_t count, u
 	opts.repeat = count;
 	opts.batch_size = batch ? batch : DEFAULT_BATCH;
 	err = run_prog(g, slot, &opts, &md);
-	if (err == -EINVAL && g->in[slot]) {
-		/* Our arguments were checked: a kernel before 5.18 rejects the flag. */
-		pr_debug("xdp: live frames rejected (EINVAL): kernel without live frames?\n");
+	/* Our arguments were checked: a kernel before 5.18 rejects the flag. */
+	if (err == -EINVAL && g->in[slot])
 		return -EOPNOTSUPP;
-	}
 	return err ? err : (int)count;
 }
 
@@ -278,7 +252,7 @@ int xdp_gen_attach(struct xdp_gen *g, int ifindex)
 
 uint64_t xdp_gen_sent(struct xdp_gen *g, uint32_t slot)
 {
-	struct gen_slot s;
+	struct xdp_gen_slot s;
 
 	if (bpf_map__lookup_elem(g->skel->maps.gen_slots, &slot, sizeof(slot), &s, sizeof(s), 0))
 		return 0;

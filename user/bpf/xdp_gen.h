@@ -11,22 +11,26 @@
 #ifndef XFR_BPF_XDP_GEN_H
 #define XFR_BPF_XDP_GEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/frame.h"
 #include "xdp_flow.h"
-
-#define XDP_GEN_SLOTS 256
+#include "xdp_gen_maps.h"
 
 struct xdp_gen;
 
-/* Open and load the program. NULL + errno (EPERM without CAP_BPF+CAP_NET_ADMIN). */
-struct xdp_gen *xdp_gen_open(void);
+/*
+ * Open and load the program. NULL + errno (EPERM without CAP_BPF+CAP_NET_ADMIN)
+ * and one line in @why (NULL, 0: not wanted); like every loader it never logs.
+ */
+struct xdp_gen *xdp_gen_open(char *why, size_t whylen);
 void xdp_gen_close(struct xdp_gen *g);
 
 /*
  * Prepare @slot for frames like @t: sequence restarts at 0, timestamps count
- * from now (CLOCK_MONOTONIC). 0 or -errno.
+ * from now (CLOCK_MONOTONIC). 0 or -errno (-EMSGSIZE: @t is longer than
+ * xdp_gen_max_frame()).
  */
 int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t);
 

@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "base/log.h"
+#include "base/net.h"
 #include "control/proto.h"
 #include "units.h"
 
@@ -117,14 +118,12 @@ static const char *set_bytes(struct cli_state *st, const char *arg)
 
 static const char *parse_port(const char *arg, uint16_t *port)
 {
-	uint64_t v;
-	int err = units_parse_uint(arg, 1, 65535, &v);
+	int err = net_parse_port(arg, port);
 
 	if (err == -ERANGE)
 		return "must be between 1 and 65535";
 	if (err)
 		return "not a port";
-	*port = (uint16_t)v;
 	return NULL;
 }
 
@@ -274,39 +273,15 @@ static const char *set_zerocopy(struct cli_state *st, const char *arg)
 
 /* ---- connection options ---- */
 
-/* "IP", "IP:PORT", "[v6]", "[v6]:PORT"; *port = 0 when absent. */
-static int split_bind(const char *spec, int *family, uint16_t *port)
+/* The family of a --bind spec (net_parse_bind's grammar); *port = 0 when absent. */
+static int bind_family(const char *spec, int *family, uint16_t *port)
 {
-	char buf[128], *close, *colon = NULL;
-	struct in6_addr a;
+	struct net_addr a;
+	int err = net_parse_bind(spec, &a, port);
 
-	*port = 0;
-	if (strlen(spec) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, spec);
-	if (buf[0] == '[') {
-		close = strchr(buf, ']');
-		if (!close || (close[1] && close[1] != ':'))
-			return -EINVAL;
-		*close = '\0';
-		if (close[1] == ':' && parse_port(close + 2, port))
-			return -EINVAL;
-		*family = XFR_AF_INET6;
-		return inet_pton(AF_INET6, buf + 1, &a) == 1 ? 0 : -EINVAL;
-	}
-	colon = strchr(buf, ':');
-	if (colon && !strchr(colon + 1, ':')) { /* one colon: IPv4:PORT */
-		*colon = '\0';
-		if (parse_port(colon + 1, port))
-			return -EINVAL;
-	}
-	if (inet_pton(AF_INET, buf, &a) == 1) {
-		*family = XFR_AF_INET;
-		return 0;
-	}
-	if (!colon || inet_pton(AF_INET6, buf, &a) != 1)
-		return -EINVAL;
-	*family = XFR_AF_INET6;
+	if (err)
+		return err;
+	*family = net_family(&a) == AF_INET6 ? XFR_AF_INET6 : XFR_AF_INET;
 	return 0;
 }
 
@@ -315,7 +290,7 @@ static const char *set_client_bind(struct cli_state *st, const char *arg)
 	int family;
 	uint16_t port;
 
-	if (split_bind(arg, &family, &port))
+	if (bind_family(arg, &family, &port))
 		return "not an address (use IP, IP:PORT, [IPv6] or [IPv6]:PORT)";
 	snprintf(st->cfg->bind, sizeof(st->cfg->bind), "%s", arg);
 	return NULL;
@@ -948,7 +923,7 @@ static int check_family(struct cli_state *st, const char *what, FILE *err)
 		fprintf(err, "xfr: -4 and -6 cannot be used together\n");
 		return -EINVAL;
 	}
-	if (!cfg->bind[0] || split_bind(cfg->bind, &family, &port))
+	if (!cfg->bind[0] || bind_family(cfg->bind, &family, &port))
 		return 0;
 	if ((st->v4 && family != XFR_AF_INET) || (st->v6 && family != XFR_AF_INET6)) {
 		fprintf(err, "xfr: %s %s and %s disagree\n", what, cfg->bind, st->v4 ? "-4" : "-6");
@@ -986,7 +961,7 @@ static int check_ports(struct cli_state *st, FILE *err)
 	int family;
 
 	if (cfg->bind[0])
-		split_bind(cfg->bind, &family, &port);
+		bind_family(cfg->bind, &family, &port);
 	if (port && cfg->streams > 1) {
 		fprintf(err, "xfr: --bind %s: a port cannot be used with -P > 1 (use --cport)\n",
 			cfg->bind);

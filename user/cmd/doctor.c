@@ -7,14 +7,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
 #include <jansson.h>
 
+#include "bpf/dropmon.h"
 #include "cmd/doctor.h"
 #include "dataplane/engsel.h"
 #include "base/log.h"
@@ -45,27 +43,13 @@ struct doctor_report {
 	int nr_rows;
 };
 
-/* enum skb_drop_reason in the running kernel's BTF: what --drop-reasons names. */
+/* enum skb_drop_reason in the running kernel's BTF: what --drop-reasons names (dropmon's reader). */
 static void gather_drop_reasons(struct doctor_report *r)
 {
-	struct btf *btf;
-	int id;
+	int n = dropmon_reason_names(NULL, r->drops.why, sizeof(r->drops.why));
 
-	btf = btf__load_vmlinux_btf();
-	if (!btf) {
-		snprintf(r->drops.why, sizeof(r->drops.why), "kernel BTF not readable: %s",
-			 strerror(errno));
-		return;
-	}
-	id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
-	if (id < 0) {
-		snprintf(r->drops.why, sizeof(r->drops.why),
-			 "no enum skb_drop_reason in kernel BTF (kernel < 5.17?)");
-	} else {
-		r->drops.ok = true;
-		r->nr_reasons = btf_vlen(btf__type_by_id(btf, id));
-	}
-	btf__free(btf);
+	r->drops.ok = n >= 0;
+	r->nr_reasons = n > 0 ? n : 0;
 }
 
 /* Host-wide probes: no interface, so live frames enter as if on loopback. */
@@ -73,7 +57,6 @@ static void gather_host(struct doctor_report *r)
 {
 	struct engsel_facts f;
 	struct utsname u;
-	int fd;
 
 	if (!uname(&u))
 		snprintf(r->kernel, sizeof(r->kernel), "%s", u.release);
@@ -90,14 +73,9 @@ static void gather_host(struct doctor_report *r)
 			 f.bpf_ok ? "BPF_F_TEST_XDP_LIVE_FRAMES refused (needs kernel 5.18)"
 				  : "not tried: no BPF program loads");
 	r->afxdp.ok = f.afxdp_ok;
-	if (!f.afxdp_ok) {
-		/* engsel keeps only the verdict: ask once more for the errno. */
-		fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (!f.afxdp_ok)
 		snprintf(r->afxdp.why, sizeof(r->afxdp.why), "%s",
-			 fd < 0 ? strerror(errno) : "unexpectedly worked on a second try");
-		if (fd >= 0)
-			close(fd);
-	}
+			 strerror(f.afxdp_errno ? f.afxdp_errno : EINVAL));
 	gather_drop_reasons(r);
 }
 

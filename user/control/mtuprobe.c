@@ -374,7 +374,7 @@ static int probe(struct probe_ctx *c, bool reverse, uint32_t size)
 		s->forward = t.verdict;
 		s->forward_ok = t.ok;
 	}
-	pr_debug("mtu probe: %s %u bytes: %s (%u/%d)\n", reverse ? "reverse" : "forward", size,
+	pr_debug("mtu probe: %s %u bytes: %s (%u/%d)", reverse ? "reverse" : "forward", size,
 		 t.verdict == XFR_MTU_PASS	    ? "pass"
 		 : t.verdict == XFR_MTU_LOCAL_LIMIT ? "local limit"
 						    : "fail",
@@ -441,7 +441,7 @@ int mtuprobe_run(int fd, bool ipv6, int stop_fd, struct xfr_mtu_result *out)
 	df_save(fd, &saved);
 	err = df_set(fd);
 	if (err) {
-		pr_debug("mtu probe: cannot set don't-fragment: %s\n", strerror(-err));
+		pr_debug("mtu probe: cannot set don't-fragment: %s", strerror(-err));
 		goto out_free;
 	}
 	err = search(&c, false, overhead, &out->forward_max_payload);

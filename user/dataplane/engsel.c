@@ -233,14 +233,15 @@ static bool probe_live_frames(int prog_fd, int ifindex)
 	return !bpf_prog_test_run_opts(prog_fd, &opts);
 }
 
-static bool probe_afxdp(void)
+/* 0 when an AF_XDP socket can be created, else socket()'s errno. */
+static int probe_afxdp(void)
 {
 	int fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
-		return false;
+		return errno;
 	close(fd);
-	return true;
+	return 0;
 }
 
 static void probe_iface(const char *ifname, struct engsel_facts *f, int *ifindex)
@@ -281,5 +282,6 @@ void engsel_probe(enum xfr_proto proto, const char *ifname, struct engsel_facts 
 		f->live_frames_ok = probe_live_frames(fd, ifindex);
 		close(fd); /* never attached: closing the last fd unloads it */
 	}
-	f->afxdp_ok = probe_afxdp();
+	f->afxdp_errno = probe_afxdp();
+	f->afxdp_ok = !f->afxdp_errno;
 }

@@ -26,6 +26,7 @@ struct engsel_facts {
 	bool xdp_native;
 	bool live_frames_ok; /* BPF_F_TEST_XDP_LIVE_FRAMES accepted (kernel >= 5.18) */
 	bool afxdp_ok;	     /* an AF_XDP socket could be created */
+	int afxdp_errno;     /* why not, when !afxdp_ok */
 };
 
 struct engsel_choice {

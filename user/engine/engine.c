@@ -19,3 +19,8 @@ struct engine *engine_new(const struct engine_ops *ops)
 	e->ops = ops;
 	return e;
 }
+
+const char *engine_last_error(const struct engine *e)
+{
+	return e && e->why[0] ? e->why : NULL;
+}

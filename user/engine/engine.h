@@ -75,10 +75,22 @@ struct engine_ops {
 	void (*destroy)(struct engine *e);
 };
 
+#define ENGINE_WHY_MAX 160
+
 struct engine {
 	const struct engine_ops *ops;
 	void *priv;
+	/* why the last failing init/add_stream/start failed, one line; "" = only its -errno */
+	char why[ENGINE_WHY_MAX];
 };
+
+/*
+ * The reason the last failing op (init, add_stream, start) gave, as one line
+ * for the user ("veth1 already has an XDP program attached"), or NULL when
+ * its -errno is all there is (also for a NULL engine). The engine does not
+ * log it: the caller reports it once, and decides whether the peer hears it.
+ */
+const char *engine_last_error(const struct engine *e);
 
 extern const struct engine_ops engine_sock_ops;
 extern const struct engine_ops engine_xdp_ops; /* engine_xdp.c: XDP/AF_XDP (UDP) */

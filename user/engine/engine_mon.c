@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "bpf/tcprtt.h"
+#include "model/result.h"
 
 /* One direction of one stream as this side runs it. */
 struct mon_flow {
@@ -168,6 +169,13 @@ static void mon_add_flow(struct mon *m, int fd, const struct mon_sock *ms, uint3
 		mon_register_tcp(m, f, fd, ms);
 }
 
+/* The inner engine's result, and its reason for engine_last_error() when it failed. */
+static int mon_pass(struct engine *e, int err)
+{
+	snprintf(e->why, sizeof(e->why), "%s", err ? mon_of(e)->inner->why : "");
+	return err;
+}
+
 static int mon_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bool recv,
 			  enum xfr_flow_dir dir_send)
 {
@@ -180,7 +188,7 @@ static int mon_add_stream(struct engine *e, uint32_t idx, int fd, bool send, boo
 	err = fd >= 0 ? mon_sock_read(fd, &ms) : -EBADF;
 	if (err)
 		pr_warn("stream %u not monitored: cannot read its socket: %s", idx, strerror(-err));
-	err = m->inner->ops->add_stream(m->inner, idx, fd, send, recv, dir_send);
+	err = mon_pass(e, m->inner->ops->add_stream(m->inner, idx, fd, send, recv, dir_send));
 	if (err || fd < 0 || ms.proto == 0)
 		return err;
 	if (send)
@@ -195,14 +203,14 @@ static int mon_init(struct engine *e, const struct engine_params *p)
 {
 	struct mon *m = mon_of(e);
 
-	return m->inner->ops->init(m->inner, p);
+	return mon_pass(e, m->inner->ops->init(m->inner, p));
 }
 
 static int mon_start(struct engine *e)
 {
 	struct mon *m = mon_of(e);
 
-	return m->inner->ops->start(m->inner);
+	return mon_pass(e, m->inner->ops->start(m->inner));
 }
 
 static int mon_pause(struct engine *e)
@@ -237,15 +245,6 @@ static const struct mon_flow *mon_find(const struct mon *m, const struct engine_
 	return NULL;
 }
 
-static int drop_cmp(const void *a, const void *b)
-{
-	const struct xfr_drop *x = a, *y = b;
-
-	if (x->packets != y->packets)
-		return x->packets < y->packets ? 1 : -1;
-	return strcmp(x->reason, y->reason);
-}
-
 static void drop_name(const struct mon *m, unsigned int r, char *buf, size_t len)
 {
 	const char *name = dropmon_reason_name(m->dm, r);
@@ -269,16 +268,7 @@ static void mon_fill_drops(const struct mon *m, const struct dropmon_count *c,
 		drop_name(m, i, all[n].reason, sizeof(all[n].reason));
 		all[n++].packets = c[i].packets;
 	}
-	qsort(all, n, sizeof(all[0]), drop_cmp);
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < n && i < XFR_MAX_DROP_REASONS; i++)
-		out->d[i] = all[i];
-	out->n = i;
-	if (n <= XFR_MAX_DROP_REASONS)
-		return;
-	snprintf(out->d[XFR_MAX_DROP_REASONS - 1].reason, sizeof(out->d[0].reason), "OTHER");
-	for (i = XFR_MAX_DROP_REASONS; i < n; i++)
-		out->d[XFR_MAX_DROP_REASONS - 1].packets += all[i].packets;
+	result_drops_fold(all, n, out);
 }
 
 static int mon_sample_drops(struct mon *m, const struct mon_flow *f, struct engine_flow_sample *s)
@@ -375,25 +365,22 @@ static const struct engine_ops mon_ops = {
 /* Load the BPF sides asked for; 0, or -errno with a one-line reason in why. */
 static int mon_open_bpf(struct mon *m, bool drop_reasons, bool bpf_tcp, char *why, size_t whylen)
 {
+	char lwhy[ENGINE_WHY_MAX] = "";
 	int err;
 
 	if (drop_reasons) {
-		m->dm = dropmon_open();
+		m->dm = dropmon_open(lwhy, sizeof(lwhy));
 		if (!m->dm) {
 			err = -errno;
-			snprintf(why, whylen,
-				 "--drop-reasons: cannot load the kfree_skb BPF program: %s",
-				 strerror(-err));
+			snprintf(why, whylen, "--drop-reasons: %s", lwhy);
 			return err;
 		}
 	}
 	if (bpf_tcp) {
-		m->tr = tcprtt_open();
+		m->tr = tcprtt_open(lwhy, sizeof(lwhy));
 		if (!m->tr) {
 			err = -errno;
-			snprintf(why, whylen,
-				 "BPF TCP figures: cannot load the tcprtt BPF program: %s",
-				 strerror(-err));
+			snprintf(why, whylen, "BPF TCP figures: %s", lwhy);
 			return err;
 		}
 	}

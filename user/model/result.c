@@ -5,6 +5,7 @@
  * "receiver's count is the truth" rule lives in one place.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,4 +163,34 @@ void result_free(struct xfr_result *r)
 	free(r->flows);
 	r->flows = NULL;
 	r->nflows = r->cap_flows = 0;
+}
+
+static int drop_cmp(const void *a, const void *b)
+{
+	const struct xfr_drop *x = a, *y = b;
+
+	if (x->packets != y->packets)
+		return x->packets < y->packets ? 1 : -1;
+	return strcmp(x->reason, y->reason);
+}
+
+void result_drops_sort(struct xfr_drop *d, uint32_t n)
+{
+	qsort(d, n, sizeof(*d), drop_cmp);
+}
+
+void result_drops_fold(struct xfr_drop *all, uint32_t n, struct xfr_drops *out)
+{
+	uint32_t keep = n > XFR_MAX_DROP_REASONS ? XFR_MAX_DROP_REASONS - 1 : n;
+
+	result_drops_sort(all, n);
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < keep; i++)
+		out->d[out->n++] = all[i];
+	if (keep == n)
+		return;
+	snprintf(out->d[keep].reason, sizeof(out->d[keep].reason), "OTHER");
+	for (uint32_t i = keep; i < n; i++)
+		out->d[keep].packets += all[i].packets;
+	out->n++;
 }

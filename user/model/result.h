@@ -201,6 +201,15 @@ struct xfr_result {
 #define RESULT_DIR_ALL	3u
 void result_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask, struct xfr_flow *sum);
 
+/* Drops by reason, largest first; equal counts by name, so the order is stable and readable. */
+void result_drops_sort(struct xfr_drop *d, uint32_t n);
+/*
+ * The XFR_MAX_DROP_REASONS largest of @all (@n, any order; sorted in place)
+ * into @out, largest first; when there are more, the last slot becomes
+ * "OTHER" with the packets of every reason that did not fit.
+ */
+void result_drops_fold(struct xfr_drop *all, uint32_t n, struct xfr_drops *out);
+
 /* Bytes that count as delivered: the receiver's if known, else the sender's. */
 uint64_t result_flow_bytes(const struct xfr_flow *f);
 

@@ -117,15 +117,6 @@ static uint64_t drops_of(const struct xfr_drops *d, const char *reason)
 	return 0;
 }
 
-static int drop_cmp(const void *a, const void *b)
-{
-	const struct xfr_drop *x = a, *y = b;
-
-	if (x->packets != y->packets)
-		return x->packets < y->packets ? 1 : -1;
-	return strcmp(x->reason, y->reason); /* ties in a stable, readable order */
-}
-
 /*
  * Drops by reason over the span: cumulative counts matched by name (the
  * observer's order may change between samples), reasons that did not grow
@@ -143,7 +134,7 @@ static void drops_delta(const struct xfr_drops *p, const struct xfr_drops *c, st
 		out->d[out->n].reason[sizeof(out->d[0].reason) - 1] = '\0';
 		out->d[out->n++].packets = d;
 	}
-	qsort(out->d, out->n, sizeof(out->d[0]), drop_cmp);
+	result_drops_sort(out->d, out->n);
 }
 
 /* This host's drops of the flow's packets: why received ones died (rx) or sent ones (tx). */

@@ -180,34 +180,6 @@ static void drop_acc_add(struct drop_acc *a, const struct xfr_drops *d)
 	}
 }
 
-static int drop_cmp(const void *a, const void *b)
-{
-	const struct xfr_drop *x = a, *y = b;
-
-	if (x->packets != y->packets)
-		return x->packets < y->packets ? 1 : -1;
-	return strcmp(x->reason, y->reason);
-}
-
-/* Largest first; what does not fit goes to "OTHER" in the last slot. */
-static void drop_acc_done(struct drop_acc *a, struct xfr_drops *out)
-{
-	uint32_t keep = a->n;
-
-	qsort(a->d, a->n, sizeof(a->d[0]), drop_cmp);
-	memset(out, 0, sizeof(*out));
-	if (keep > XFR_MAX_DROP_REASONS)
-		keep = XFR_MAX_DROP_REASONS - 1;
-	for (uint32_t i = 0; i < keep; i++)
-		out->d[out->n++] = a->d[i];
-	if (keep == a->n)
-		return;
-	snprintf(out->d[keep].reason, sizeof(out->d[keep].reason), "OTHER");
-	for (uint32_t i = keep; i < a->n; i++)
-		out->d[keep].packets += a->d[i].packets;
-	out->n++;
-}
-
 static void bpf_add(struct xfr_bpf_tcp *acc, const struct xfr_bpf_tcp *b, double *rtt_sum)
 {
 	if (b->rtt_samples) {
@@ -253,8 +225,8 @@ void output_kernel_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_ma
 			bpf_add(&sum->bpf_tcp, &f->bpf_tcp, &rtt_sum);
 		}
 	}
-	drop_acc_done(&rx, &sum->drops_rx);
-	drop_acc_done(&tx, &sum->drops_tx);
+	result_drops_fold(rx.d, rx.n, &sum->drops_rx);
+	result_drops_fold(tx.d, tx.n, &sum->drops_tx);
 	if (sum->bpf_tcp.rtt_samples)
 		sum->bpf_tcp.rtt_avg_us =
 			(uint32_t)(rtt_sum / (double)sum->bpf_tcp.rtt_samples + 0.5);

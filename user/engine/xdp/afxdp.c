@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,6 +28,10 @@
 #define AFXDP_RING	 2048 /* TX, completion and RX ring entries */
 #define AFXDP_RX_BATCH	 512  /* RX descriptors taken per peek */
 #define AFXDP_KICKS	 8    /* sendto() kicks per send: copy mode sends 32 per kick */
+
+/* How long a bind waits for a queue a closed socket still holds, in naps of 10 ms. */
+#define AFXDP_BUSY_WAIT_MS 500
+#define AFXDP_BUSY_NAP_MS  10
 
 struct afxdp {
 	struct xsk_umem *umem;
@@ -93,45 +98,68 @@ static int afxdp_create(struct afxdp *x, const char *ifname, uint32_t queue, uin
 	return err;
 }
 
+/*
+ * afxdp_create, waiting out a queue that is still busy: the kernel lets go of
+ * a closed socket's queue in a work item that takes the RTNL lock
+ * (xp_release_deferred), so a bind right after a close may see -EBUSY for a
+ * while, longer when other netlink work holds the lock.
+ */
+static int afxdp_create_wait(struct afxdp *x, const char *ifname, uint32_t queue,
+			     uint16_t bind_mode)
+{
+	const struct timespec nap = {.tv_nsec = AFXDP_BUSY_NAP_MS * 1000000L};
+	int err, waited;
+
+	for (waited = 0;; waited += AFXDP_BUSY_NAP_MS) {
+		err = afxdp_create(x, ifname, queue, bind_mode);
+		if (err != -EBUSY || waited >= AFXDP_BUSY_WAIT_MS)
+			return err;
+		nanosleep(&nap, NULL);
+	}
+}
+
 /* Zero-copy if the driver has it, else copy mode. */
-static int afxdp_bind(struct afxdp *x, int ifindex, uint32_t queue)
+static int afxdp_bind(struct afxdp *x, int ifindex, uint32_t queue, char *why, size_t whylen)
 {
 	char ifname[IF_NAMESIZE];
 	int err;
 
 	if (!if_indextoname((unsigned int)ifindex, ifname)) {
 		err = -errno;
-		pr_err("afxdp: no interface with index %d: %s\n", ifindex, strerror(-err));
+		snprintf(why, whylen, "no interface with index %d: %s", ifindex, strerror(-err));
 		return err;
 	}
 	err = afxdp_map_area(x);
 	if (err) {
-		pr_err("afxdp: cannot map a %zu-byte umem: %s\n", x->area_len, strerror(-err));
+		snprintf(why, whylen, "cannot map a %zu-byte AF_XDP umem: %s", x->area_len,
+			 strerror(-err));
 		return err;
 	}
-	err = afxdp_create(x, ifname, queue, XDP_ZEROCOPY);
+	err = afxdp_create_wait(x, ifname, queue, XDP_ZEROCOPY);
 	if (!err) {
 		x->zerocopy = true;
 		return 0;
 	}
-	pr_debug("afxdp: %s queue %u: no zero-copy (%s), using copy mode\n", ifname, queue,
+	pr_debug("afxdp: %s queue %u: no zero-copy (%s), using copy mode", ifname, queue,
 		 strerror(-err));
-	err = afxdp_create(x, ifname, queue, XDP_COPY);
+	err = afxdp_create_wait(x, ifname, queue, XDP_COPY);
 	if (err)
-		pr_err("afxdp: cannot bind an AF_XDP socket to %s queue %u: %s\n", ifname, queue,
-		       strerror(-err));
+		snprintf(why, whylen, "cannot bind an AF_XDP socket to %s queue %u: %s", ifname,
+			 queue, strerror(-err));
 	return err;
 }
 
-static struct afxdp *afxdp_open(int ifindex, uint32_t queue, bool is_tx)
+static struct afxdp *afxdp_open(int ifindex, uint32_t queue, bool is_tx, char *why, size_t whylen)
 {
 	struct afxdp *x = calloc(1, sizeof(*x));
 	int err;
 
-	if (!x)
+	if (!x) {
+		snprintf(why, whylen, "cannot open an AF_XDP socket: out of memory");
 		return NULL;
+	}
 	x->is_tx = is_tx;
-	err = afxdp_bind(x, ifindex, queue);
+	err = afxdp_bind(x, ifindex, queue, why, whylen);
 	if (err) {
 		afxdp_close(x);
 		errno = -err;
@@ -141,18 +169,19 @@ static struct afxdp *afxdp_open(int ifindex, uint32_t queue, bool is_tx)
 	return x;
 }
 
-struct afxdp *afxdp_tx_open(int ifindex, uint32_t queue, uint32_t frame_len)
+struct afxdp *afxdp_tx_open(int ifindex, uint32_t queue, uint32_t frame_len, char *why,
+			    size_t whylen)
 {
 	struct afxdp *x;
 	uint32_t i;
 
 	if (frame_len > AFXDP_FRAME_SIZE || frame_len > FRAME_MAX) {
-		pr_err("afxdp: %u-byte frames do not fit a %u-byte umem frame\n", frame_len,
-		       AFXDP_FRAME_SIZE);
+		snprintf(why, whylen, "%u-byte frames do not fit a %u-byte AF_XDP umem frame",
+			 frame_len, AFXDP_FRAME_SIZE);
 		errno = EMSGSIZE;
 		return NULL;
 	}
-	x = afxdp_open(ifindex, queue, true);
+	x = afxdp_open(ifindex, queue, true, why, whylen);
 	if (!x)
 		return NULL;
 	x->free_addr = calloc(AFXDP_NFRAMES, sizeof(*x->free_addr));
@@ -160,6 +189,7 @@ struct afxdp *afxdp_tx_open(int ifindex, uint32_t queue, uint32_t frame_len)
 	x->tmpl_copy = malloc(FRAME_MAX);
 	if (!x->free_addr || !x->len_of || !x->tmpl_copy) {
 		afxdp_close(x);
+		snprintf(why, whylen, "cannot open an AF_XDP socket: out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -337,9 +367,9 @@ static void afxdp_fill(struct afxdp *x, const uint64_t *addrs, uint32_t n, uint6
 	xsk_ring_prod__submit(&x->fq, n);
 }
 
-struct afxdp *afxdp_rx_open(int ifindex, uint32_t queue, int xskmap_fd)
+struct afxdp *afxdp_rx_open(int ifindex, uint32_t queue, int xskmap_fd, char *why, size_t whylen)
 {
-	struct afxdp *x = afxdp_open(ifindex, queue, false);
+	struct afxdp *x = afxdp_open(ifindex, queue, false, why, whylen);
 	int err;
 
 	if (!x)
@@ -347,8 +377,9 @@ struct afxdp *afxdp_rx_open(int ifindex, uint32_t queue, int xskmap_fd)
 	afxdp_fill(x, NULL, AFXDP_NFRAMES, 0);
 	err = xsk_socket__update_xskmap(x->xsk, xskmap_fd);
 	if (err) {
-		pr_err("afxdp: cannot insert the socket of queue %u into the XSKMAP: %s\n", queue,
-		       strerror(-err));
+		snprintf(why, whylen,
+			 "cannot insert the AF_XDP socket of queue %u into the XSKMAP: %s", queue,
+			 strerror(-err));
 		afxdp_close(x);
 		errno = -err;
 		return NULL;

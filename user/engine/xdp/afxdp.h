@@ -11,6 +11,7 @@
 #define XFR_ENGINE_XDP_AFXDP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/frame.h"
@@ -25,8 +26,13 @@ struct afxdp_stats {
 	bool zerocopy;	       /* bound in zero-copy mode */
 };
 
-/* Open a TX socket on @ifindex queue @queue for frames up to @frame_len bytes. NULL + errno. */
-struct afxdp *afxdp_tx_open(int ifindex, uint32_t queue, uint32_t frame_len);
+/*
+ * Open a TX socket on @ifindex queue @queue for frames up to @frame_len bytes.
+ * NULL + errno and one line in @why (NULL, 0: not wanted); the opens never log
+ * a failure, their caller reports it once.
+ */
+struct afxdp *afxdp_tx_open(int ifindex, uint32_t queue, uint32_t frame_len, char *why,
+			    size_t whylen);
 
 /*
  * Queue @n stamped copies of @t (sequences *seq, *seq+1, ...; timestamps from
@@ -38,8 +44,11 @@ int afxdp_tx_send(struct afxdp *x, const struct frame_tmpl *t, uint64_t *seq, ui
 /* Kick and reap until every queued frame completed or @timeout_ms passed. */
 int afxdp_tx_flush(struct afxdp *x, int timeout_ms);
 
-/* Open an RX socket on @ifindex queue @queue and insert it into @xskmap_fd at key @queue. */
-struct afxdp *afxdp_rx_open(int ifindex, uint32_t queue, int xskmap_fd);
+/*
+ * Open an RX socket on @ifindex queue @queue and insert it into @xskmap_fd at
+ * key @queue. NULL + errno and one line in @why, as afxdp_tx_open.
+ */
+struct afxdp *afxdp_rx_open(int ifindex, uint32_t queue, int xskmap_fd, char *why, size_t whylen);
 /* Receive and recycle what is there, waiting up to @timeout_ms. Returns frames taken or -errno. */
 int afxdp_rx_poll(struct afxdp *x, int timeout_ms);
 

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,23 @@ static int xe_init(struct engine *e, const struct engine_params *p)
 	return 0;
 }
 
+/*
+ * A set-up step failed: its reason as one line in @why, for
+ * engine_last_error(), and @err back. The engine logs nothing itself: the
+ * caller reports the failure once.
+ */
+static int xe_why(char *why, size_t whylen, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int xe_why(char *why, size_t whylen, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
 /* Address and port of one end of fd, IPv4-mapped IPv6 folded to IPv4. */
 static int sock_end(int fd, bool peer, int *family, uint8_t addr[16], uint16_t *port_be)
 {
@@ -221,7 +239,7 @@ static void to_sockaddr(int family, const uint8_t *addr, struct sockaddr_storage
 
 /* The interface toward the peer (--iface wins) and the next hop on it. */
 static int flow_route(struct xeng *xe, int family, const uint8_t *peer, int *ifindex,
-		      uint8_t nexthop[16])
+		      uint8_t nexthop[16], char *why, size_t whylen)
 {
 	struct sockaddr_storage ss;
 	struct netinfo_route r;
@@ -230,27 +248,23 @@ static int flow_route(struct xeng *xe, int family, const uint8_t *peer, int *ifi
 
 	to_sockaddr(family, peer, &ss);
 	err = netinfo_route_get((struct sockaddr *)&ss, &r);
-	if (err) {
-		pr_err("xdp: no route to the peer: %s\n", strerror(-err));
-		return err;
-	}
+	if (err)
+		return xe_why(why, whylen, err, "no route to the peer: %s", strerror(-err));
 	*ifindex = r.ifindex;
 	memcpy(nexthop, r.has_gateway ? r.nexthop : peer, 16);
 	if (!xe->p.iface[0])
 		return 0;
 	err = netinfo_iface_get(xe->p.iface, 0, &ifi);
-	if (err) {
-		pr_err("xdp: --iface %s: no such interface\n", xe->p.iface);
-		return err;
-	}
+	if (err)
+		return xe_why(why, whylen, err, "--iface %s: no such interface", xe->p.iface);
 	if (ifi.ifindex != r.ifindex)
-		pr_warn("xdp: --iface %s is not the route's interface %s toward the peer\n",
+		pr_warn("xdp: --iface %s is not the route's interface %s toward the peer",
 			xe->p.iface, r.ifname);
 	*ifindex = ifi.ifindex;
 	return 0;
 }
 
-static int sender_setup(struct xeng *xe, struct xflow *f, int fd)
+static int sender_setup(struct xeng *xe, struct xflow *f, int fd, char *why, size_t whylen)
 {
 	struct frame_spec s = {.tos = -1, .zeros = xe->p.payload == XFR_PAYLOAD_ZEROS};
 	uint16_t sport, dport;
@@ -263,27 +277,26 @@ static int sender_setup(struct xeng *xe, struct xflow *f, int fd)
 	if (!err)
 		err = sock_end(fd, true, &family, s.daddr, &dport);
 	if (err)
-		return err;
-	err = flow_route(xe, s.family, s.daddr, &f->ifindex, nexthop);
+		return xe_why(why, whylen, err, "cannot read the data socket's addresses: %s",
+			      strerror(-err));
+	err = flow_route(xe, s.family, s.daddr, &f->ifindex, nexthop, why, whylen);
 	if (err)
 		return err;
 	err = netinfo_iface_get(NULL, f->ifindex, &ifi);
 	if (err)
-		return err;
+		return xe_why(why, whylen, err, "cannot read the interface toward the peer: %s",
+			      strerror(-err));
 	hdrs = s.family == AF_INET ? 28 : 48;
-	if (xe->p.length + hdrs > ifi.mtu) {
-		pr_err("xdp: a %u-byte datagram does not fit the MTU %u of %s (kernel generators do "
-		       "not fragment; use -l %u or less)\n",
-		       xe->p.length, ifi.mtu, ifi.name, ifi.mtu - hdrs);
-		return -EMSGSIZE;
-	}
+	if (xe->p.length + hdrs > ifi.mtu)
+		return xe_why(why, whylen, -EMSGSIZE,
+			      "a %u-byte datagram does not fit the MTU %u of %s (kernel generators "
+			      "do not fragment; use -l %u or less)",
+			      xe->p.length, ifi.mtu, ifi.name, ifi.mtu - hdrs);
 	memcpy(s.src_mac, ifi.mac, 6);
 	err = netinfo_neigh_mac(f->ifindex, s.family, nexthop, s.dst_mac, NEIGH_WAIT);
-	if (err) {
-		pr_err("xdp: cannot resolve the next hop's MAC on %s: %s\n", ifi.name,
-		       strerror(-err));
-		return err;
-	}
+	if (err)
+		return xe_why(why, whylen, err, "cannot resolve the next hop's MAC on %s: %s",
+			      ifi.name, strerror(-err));
 	s.sport = ntohs(sport);
 	s.dport = ntohs(dport);
 	s.payload_len = xe->p.length;
@@ -292,11 +305,11 @@ static int sender_setup(struct xeng *xe, struct xflow *f, int fd)
 		return -ENOMEM;
 	err = frame_build(&s, f->tmpl);
 	if (err)
-		pr_err("xdp: cannot build the test frame: %s\n", strerror(-err));
-	return err;
+		return xe_why(why, whylen, err, "cannot build the test frame: %s", strerror(-err));
+	return 0;
 }
 
-static int receiver_setup(struct xeng *xe, struct xflow *f, int fd)
+static int receiver_setup(struct xeng *xe, struct xflow *f, int fd, char *why, size_t whylen)
 {
 	static const uint32_t modes[] = {
 		[XFR_XDP_MODE_DROP] = XDP_COUNT_DROP,
@@ -306,28 +319,24 @@ static int receiver_setup(struct xeng *xe, struct xflow *f, int fd)
 	uint8_t local[16], peer[16], nexthop[16];
 	uint16_t lport, pport;
 	int family, pfam, err;
-	char why[160] = "";
 
 	err = sock_end(fd, false, &family, local, &lport);
 	if (!err)
 		err = sock_end(fd, true, &pfam, peer, &pport);
 	if (err)
-		return err;
-	err = flow_route(xe, family, peer, &f->ifindex, nexthop);
+		return xe_why(why, whylen, err, "cannot read the data socket's addresses: %s",
+			      strerror(-err));
+	err = flow_route(xe, family, peer, &f->ifindex, nexthop, why, whylen);
 	if (err)
 		return err;
-	err = xdp_rx_get(f->ifindex, modes[xe->p.xdp_mode], xe->p.queues, &f->rx, why, sizeof(why));
-	if (err) {
-		pr_err("xdp: %s\n", why);
+	err = xdp_rx_get(f->ifindex, modes[xe->p.xdp_mode], xe->p.queues, &f->rx, why, whylen);
+	if (err)
 		return err;
-	}
 	xdp_count_key(&f->key, family, peer, local, pport, lport);
 	f->rx_slot = xdp_rx_add(f->rx, &f->key);
-	if (f->rx_slot < 0) {
-		err = f->rx_slot;
-		pr_err("xdp: cannot register the flow: %s\n", strerror(-err));
-		return err;
-	}
+	if (f->rx_slot < 0)
+		return xe_why(why, whylen, f->rx_slot, "cannot register the flow with XDP: %s",
+			      strerror(-f->rx_slot));
 	return 0;
 }
 
@@ -374,28 +383,36 @@ static const struct gen_route *gen_attach(struct xeng *xe, int ifindex);
  * add_stream time so that start() is quick (the peer's clock is running).
  * After the flow's receiving sibling, so the attachment decision sees it.
  */
-static int gen_prepare(struct xeng *xe, struct xflow *f)
+static int gen_prepare(struct xeng *xe, struct xflow *f, char *why, size_t whylen)
 {
 	const struct gen_route *r;
+	uint32_t max;
 	int err;
 
 	if (xe->p.engine != XFR_ENG_XDP)
 		return 0;
 	if (!xe->gen) {
-		xe->gen = xdp_gen_open();
-		if (!xe->gen) {
-			err = -errno;
-			pr_err("xdp: cannot load the live-frames generator: %s\n", strerror(-err));
-			return err;
-		}
+		xe->gen = xdp_gen_open(why, whylen);
+		if (!xe->gen)
+			return -errno;
 	}
 	r = gen_attach(xe, f->ifindex);
 	f->cheap = r->rx || r->link_fd >= 0;
 	f->gen_slot = xe->ngen_slots++;
 	err = xdp_gen_flow(xe->gen, f->gen_slot, f->tmpl);
+	if (err == -EMSGSIZE) {
+		max = xdp_gen_max_frame(xe->gen);
+		return xe_why(why, whylen, err,
+			      "%u-byte frames are too large for live frames on this kernel (at "
+			      "most %u: use -l %u or less, or --engine afxdp)",
+			      f->tmpl->len, max, max - f->tmpl->data_off);
+	}
 	if (!err && r->rx)
 		err = xdp_gen_via(xe->gen, f->gen_slot, xdp_rx_prog_fd(r->rx), (uint32_t)r->tail);
-	return err;
+	if (err)
+		return xe_why(why, whylen, err, "cannot prepare the live-frames generator: %s",
+			      strerror(-err));
+	return 0;
 }
 
 static int xe_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bool recv,
@@ -406,6 +423,7 @@ static int xe_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bool
 	struct xflow *f, *fs = NULL;
 	int err = 0;
 
+	e->why[0] = '\0';
 	if (idx >= XFR_MAX_STREAMS || xe->fds[idx] >= 0 || xe->started) {
 		close(fd);
 		return -EINVAL;
@@ -414,18 +432,18 @@ static int xe_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bool
 	if (send) {
 		fs = flow_new(xe, idx, true, dir_send);
 		xe->nsend++;
-		err = sender_setup(xe, fs, fd);
+		err = sender_setup(xe, fs, fd, e->why, sizeof(e->why));
 	}
 	if (!err && recv) {
 		f = flow_new(xe, idx, false, dir_recv);
-		err = receiver_setup(xe, f, fd);
+		err = receiver_setup(xe, f, fd, e->why, sizeof(e->why));
 		if (!err && xe->p.xdp_mode == XFR_XDP_MODE_PASS) {
 			f->via_sock = true;
 			err = inner_add(xe, idx, fd, dir_send);
 		}
 	}
 	if (!err && fs)
-		err = gen_prepare(xe, fs);
+		err = gen_prepare(xe, fs, e->why, sizeof(e->why));
 	return err;
 }
 
@@ -724,15 +742,14 @@ static const struct gen_route *gen_attach(struct xeng *xe, int ifindex)
 		r->tail = xdp_rx_gen_hook(r->rx, xdp_gen_prog_fd(xe->gen));
 		if (r->tail >= 0)
 			return r;
-		pr_debug("xdp: live frames without our counter's dispatch: %s\n",
-			 strerror(-r->tail));
+		pr_debug("xdp: live frames without our counter's dispatch: %s", strerror(-r->tail));
 		xdp_rx_put(r->rx);
 		r->rx = NULL;
 		return r;
 	}
 	r->link_fd = xdp_gen_attach(xe->gen, ifindex);
 	if (r->link_fd < 0)
-		pr_debug("xdp: live frames without the egress attachment: %s\n",
+		pr_debug("xdp: live frames without the egress attachment: %s",
 			 strerror(-r->link_fd));
 	return r;
 }
@@ -756,7 +773,7 @@ static void threads_kick(struct xeng *xe)
 	}
 }
 
-static int senders_prepare(struct xeng *xe)
+static int senders_prepare(struct xeng *xe, char *why, size_t whylen)
 {
 	uint64_t rate = pacing_flow_rate(xe->p.bitrate, xe->nsend), now = now_ns();
 	int err;
@@ -781,12 +798,9 @@ static int senders_prepare(struct xeng *xe)
 		struct xthread *t = &xe->threads[i];
 
 		t->queue = i;
-		t->tx = afxdp_tx_open(t->flows[0]->ifindex, i, t->flows[0]->tmpl->len);
-		if (!t->tx) {
+		t->tx = afxdp_tx_open(t->flows[0]->ifindex, i, t->flows[0]->tmpl->len, why, whylen);
+		if (!t->tx)
 			err = -errno;
-			pr_err("xdp: cannot open an AF_XDP socket on queue %u: %s\n", i,
-			       strerror(-err));
-		}
 	}
 	return err;
 }
@@ -796,8 +810,9 @@ static int xe_start(struct engine *e)
 	struct xeng *xe = e->priv;
 	int err;
 
+	e->why[0] = '\0';
 	xe->start_ns = now_ns();
-	err = senders_prepare(xe);
+	err = senders_prepare(xe, e->why, sizeof(e->why));
 	if (err)
 		return err;
 	if (xe->inner) {

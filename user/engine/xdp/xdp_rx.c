@@ -3,7 +3,6 @@
 #include "engine/xdp/xdp_rx.h"
 
 #include <errno.h>
-#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,17 +34,18 @@ struct xdp_rx {
 static pthread_mutex_t rx_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct xdp_rx *rx_list;
 
-/* The counter's own attachment (native first, generic announced); why for the test's error. */
+/*
+ * The counter's own attachment: native first, generic announced here (the
+ * loader only says why native failed); a failure's reason goes to @why.
+ */
 static int rx_attach(struct xdp_rx *rx, char *why, size_t whylen)
 {
-	char name[IF_NAMESIZE] = "?";
-	int err = xdp_count_attach(rx->xc, rx->ifindex);
+	int err = xdp_count_attach(rx->xc, rx->ifindex, why, whylen);
 
-	if_indextoname((unsigned int)rx->ifindex, name);
-	if (err == -EBUSY)
-		snprintf(why, whylen, "%s already has an XDP program attached", name);
-	else if (err)
-		snprintf(why, whylen, "cannot attach XDP to %s: %s", name, strerror(-err));
+	if (err > 0) {
+		pr_warn("xdp: %s: attached in generic mode, slower", why);
+		err = 0;
+	}
 	return err;
 }
 
@@ -78,18 +78,14 @@ static int rx_open_xsks(struct xdp_rx *rx, uint32_t queues, char *why, size_t wh
 	/* A socket per receive queue the interface has, no more (binding past them fails). */
 	if (!netinfo_iface_get(NULL, rx->ifindex, &ifi) && ifi.rx_queues &&
 	    rx->nq > ifi.rx_queues) {
-		pr_warn("xdp: %s has %u RX queue(s): using %u AF_XDP socket(s)\n", ifi.name,
+		pr_warn("xdp: %s has %u RX queue(s): using %u AF_XDP socket(s)", ifi.name,
 			ifi.rx_queues, ifi.rx_queues);
 		rx->nq = ifi.rx_queues;
 	}
 	for (uint32_t q = 0; q < rx->nq; q++) {
-		rx->xsk[q] = afxdp_rx_open(rx->ifindex, q, map);
-		if (!rx->xsk[q]) {
-			err = -errno;
-			snprintf(why, whylen, "cannot open an AF_XDP socket on queue %u: %s", q,
-				 strerror(-err));
-			return err;
-		}
+		rx->xsk[q] = afxdp_rx_open(rx->ifindex, q, map, why, whylen);
+		if (!rx->xsk[q])
+			return -errno;
 	}
 	err = pthread_create(&rx->thread, NULL, rx_thread, rx);
 	if (err) {
@@ -120,24 +116,26 @@ static int rx_new(int ifindex, uint32_t mode, uint32_t queues, struct xdp_rx **o
 	struct xdp_rx *rx = calloc(1, sizeof(*rx));
 	int err;
 
-	if (!rx)
+	if (!rx) {
+		snprintf(why, whylen, "cannot set up the XDP receiver: out of memory");
 		return -ENOMEM;
+	}
 	rx->ifindex = ifindex;
 	rx->mode = mode;
-	rx->xc = xdp_count_open(mode);
+	rx->xc = xdp_count_open(mode, why, whylen);
 	if (!rx->xc) {
 		err = -errno;
-		snprintf(why, whylen, "cannot load the XDP counter: %s", strerror(-err));
-		goto fail;
+		goto free_rx;
 	}
 	err = rx_attach(rx, why, whylen);
 	if (!err && mode == XDP_COUNT_REDIRECT)
 		err = rx_open_xsks(rx, queues, why, whylen);
 	if (err)
-		goto fail;
+		goto free_rx;
 	*out = rx;
 	return 0;
-fail:
+
+free_rx:
 	rx_free(rx);
 	return err;
 }

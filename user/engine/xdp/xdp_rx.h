@@ -22,7 +22,9 @@ struct xdp_rx;
  * Get the receiver on @ifindex in @mode (enum xdp_count_mode), attaching it if
  * none is there. @queues: AF_XDP sockets in redirect mode (0 = 1). -EBUSY when
  * this process has it attached in another mode, or another program holds the
- * interface; @why gets one line.
+ * interface. On failure @why gets the reason as one line and nothing is
+ * logged: the caller reports it once. A fallback to generic XDP is announced
+ * here (one warning).
  */
 int xdp_rx_get(int ifindex, uint32_t mode, uint32_t queues, struct xdp_rx **out, char *why,
 	       size_t whylen);
