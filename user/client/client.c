@@ -481,7 +481,8 @@ static int open_udp_kernel(struct clnt *c, int *fds, const struct net_opts *o)
 	}
 	err = clnt_run_new(c);
 	if (!err && (err = run_prepare(c->run, fds, true, why, sizeof(why)))) {
-		clnt_error(c, "%s", why);
+		clnt_error(c, "cannot prepare the %s engine: %s", xfr_engine_name(c->res->engine),
+			   why);
 		return err;
 	}
 	if (err) {

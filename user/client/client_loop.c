@@ -251,7 +251,7 @@ int clnt_run_test(struct clnt *c, int *fds)
 	if (!err)
 		err = add_items(c);
 	if (!err && (err = run_start(c->run, fds, why, sizeof(why)))) {
-		clnt_error(c, "%s", why);
+		clnt_error(c, "cannot start the data streams: %s", why);
 		return err;
 	}
 	if (err) {

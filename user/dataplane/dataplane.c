@@ -130,8 +130,8 @@ static struct engine *engine_build(struct dataplane *dp, const struct engine_par
 	}
 	err = e->ops->init(e, p);
 	if (err) {
-		snprintf(why, whylen, "cannot start the %s engine: %s", xfr_engine_name(dp->engine),
-			 strerror(-err));
+		snprintf(why, whylen, "engine %s: %s", xfr_engine_name(dp->engine),
+			 engine_last_error(e) ?: strerror(-err));
 		e->ops->destroy(e);
 		errno = -err;
 		return NULL;

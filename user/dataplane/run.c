@@ -239,7 +239,7 @@ int run_prepare(struct run *r, int *fds, bool dup, char *why, size_t whylen)
 		err = -errno;
 		if (fd >= 0)
 			close(fd);
-		snprintf(why, whylen, "cannot start the data streams: %s", strerror(-err));
+		snprintf(why, whylen, "%s", strerror(-err));
 		return err;
 	}
 	p.done_fd = fd;
@@ -249,7 +249,7 @@ int run_prepare(struct run *r, int *fds, bool dup, char *why, size_t whylen)
 	r->prepared = true;
 	err = add_streams(r, fds, dup);
 	if (err)
-		snprintf(why, whylen, "cannot start the data streams: %s", strerror(-err));
+		snprintf(why, whylen, "%s", engine_last_error(r->eng) ?: strerror(-err));
 	return err;
 }
 
@@ -260,7 +260,7 @@ int run_start(struct run *r, int *fds, char *why, size_t whylen)
 	if (!r->prepared)
 		err = run_prepare(r, fds, false, why, whylen);
 	if (!err && (err = r->eng->ops->start(r->eng)))
-		snprintf(why, whylen, "cannot start the data streams: %s", strerror(-err));
+		snprintf(why, whylen, "%s", engine_last_error(r->eng) ?: strerror(-err));
 	if (!err &&
 	    (err = add_timer(r, &r->tick_it, on_tick, r->cfg.interval_ms, r->cfg.interval_ms)))
 		snprintf(why, whylen, "cannot arm the interval timer: %s", strerror(-err));

@@ -83,7 +83,8 @@ struct engine *run_engine(const struct run *r);
  * Build the engine and hand it the streams' sockets, before the test's clock
  * starts (a kernel receiver must be attached before the peer sends). dup:
  * the engine gets duplicates and the caller keeps fds; otherwise the engine
- * owns them (fds[i] set to -1). 0, or -errno with a one-line reason in why.
+ * owns them (fds[i] set to -1). 0, or -errno with a one-line reason in why
+ * (the engine's own when it has one); the role says what failed around it.
  */
 int run_prepare(struct run *r, int *fds, bool dup, char *why, size_t whylen);
 /*

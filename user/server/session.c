@@ -560,10 +560,8 @@ static void start_test(struct srv_test *t)
 	if (t->req.server_output)
 		t->server_output = json_array();
 	err = run_start(t->run, t->fds, why, sizeof(why));
-	if (err) {
-		pr_err("%s: test %s: %s", t->peer_str, t->req.id, why);
-		fail(t, "server error: cannot start the test: %s", strerror(-err));
-	}
+	if (err) /* said once, to the log and to the client */
+		fail(t, "server error: cannot start the test: %s", why);
 }
 
 /* A stream's socket (server_ports.c): configure it; the last one starts the test. */
