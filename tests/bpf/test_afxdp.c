@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * AF_XDP sockets (user/afxdp.c) on a veth pair in a private network namespace:
+ * AF_XDP sockets (user/engine/xdp/afxdp.c) on a veth pair in a private network namespace:
  * a TX socket on axdp0 floods the XDP counter on axdp1 (exact counts), and an
  * RX socket on axdp1 takes what the counter redirects in XDP_COUNT_REDIRECT mode
  * while the stack gets none of it. Frames carry both MACs, so no ARP is needed.

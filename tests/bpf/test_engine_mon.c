@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The observer engine (user/engine_mon.c) around the socket engine on
+ * The observer engine (user/engine/engine_mon.c) around the socket engine on
  * loopback: a UDP receiver with a tiny receive buffer reports SOCKET_RCVBUFF
  * drops equal to its own SO_RXQ_OVFL count, also on a dual-stack socket
  * carrying IPv4; a TCP sender reports RTT samples, retransmits equal to

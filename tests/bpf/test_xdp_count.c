@@ -32,7 +32,7 @@
 #include "bpf/xdp_count.h"
 #include "lib/xt.h"
 
-uint64_t xdp_gen_key(void); /* user/xdp_gen.h, whose frame.h clashes with this file */
+uint64_t xdp_gen_key(void); /* user/bpf/xdp_gen.h, whose frame.h clashes with this file */
 
 #define SLOT  3
 #define SPORT 40000

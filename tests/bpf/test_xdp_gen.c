@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the live-frames generator (bpf/xdp_gen.bpf.c, user/xdp_gen.c):
+ * Tests of the live-frames generator (bpf/xdp_gen.bpf.c, user/bpf/xdp_gen.c):
  * plain BPF_PROG_RUN of the stamping program, then floods across a veth pair
  * in a private network namespace, counted by the XDP counter on the peer.
  * Needs root and BPF_PROG_RUN; otherwise prints "SKIP: <reason>" and exits 0.

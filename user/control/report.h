@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Between the flow model (user/result.h) and the protocol's per-stream view
- * (user/proto.h). The server describes its side of each stream on the wire;
+ * Between the flow model (user/model/result.h) and the protocol's per-stream view
+ * (user/control/proto.h). The server describes its side of each stream on the wire;
  * the client folds that back into flows beside its own side.
  */
 #ifndef XFR_CONTROL_REPORT_H
