@@ -32,6 +32,13 @@ XFR      := $(BUILD)/xfr
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
+# tests/lib: the helpers every C test links (included as "lib/xt.h").
+XT_SRCS  := $(wildcard tests/lib/*.c)
+XT_OBJS  := $(XT_SRCS:%.c=$(BUILD)/%.o)
+LIBXT    := $(BUILD)/libxt.a
+TEST_CFLAGS = $(filter-out -MMD -MP,$(CFLAGS)) -Itests
+TEST_LIBS   = $(LIBXT) $(LIBXFR) $(LDFLAGS) $(LDLIBS) -lcmocka
+
 C_FILES  := $(shell find common user tests bpf quic -name '*.[ch]' 2>/dev/null)
 
 .PHONY: all deps test unit integration demo bench fuzz check check-format check-layers format install clean
@@ -54,9 +61,14 @@ $(LIBXFR): $(LIB_OBJS)
 $(XFR): $(MAIN_OBJ) $(LIBXFR)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBXFR)
+$(BUILD)/tests/lib/%.o: CFLAGS += -Itests
+$(LIBXT): $(XT_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c tests/lib/xt.h $(LIBXT) $(LIBXFR)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -Itests/unit -o $@ $< $(LIBXFR) $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIBS)
 
 deps:
 	@scripts/install-deps.sh
@@ -105,4 +117,4 @@ install: $(XFR)
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(XT_OBJS:.o=.d)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Layout shared by bpf/dropmon.bpf.c and user/dropmon.c: the flow key user
+ * Layout shared by bpf/dropmon.bpf.c and user/bpf/dropmon.c: the flow key user
  * space registers and the per-(flow slot, drop reason) counters the tracepoint
  * program bumps. __u32/__u64 only so both compilers agree on the layout.
  */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * UDP wire formats of protocol 1.1 (docs/PROTOCOL.md). All multi-byte fields
- * are big-endian. Header-only so that BPF programs can share it later: no libc,
- * fixed-size types only.
+ * are big-endian. Header-only, no libc, fixed-size types only: the XDP programs
+ * (bpf/xdp_count.bpf.c, bpf/xdp_gen.bpf.c) include it too.
  *
  * Data datagram:  [0..8) sequence u64 (per stream, from 0)
  *                 [8..16) timestamp u64, microseconds since the sender's stream start

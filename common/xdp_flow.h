@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Types shared by bpf/xdp_count.bpf.c and user/xdp_count.c: the flow key, the
+ * Types shared by bpf/xdp_count.bpf.c and user/bpf/xdp_count.c: the flow key, the
  * per-CPU counters and the shared sequence/jitter state. Fixed layout, __u32 and
  * __u64 only, explicit padding, so that BPF and user space agree byte for byte.
  */

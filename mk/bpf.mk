@@ -1,8 +1,8 @@
 # BPF programs and their tests, included by the main Makefile after its own
-# variables (BUILD, CFLAGS, LDLIBS, LIBXFR, UNIT_BINS) are set.
+# variables (BUILD, CFLAGS, LDLIBS, LIBXFR, LIBXT, TEST_CFLAGS, UNIT_BINS) are set.
 #
 #   bpf/x.bpf.c -> $(BUILD)/bpf/x.bpf.o -> $(BUILD)/bpf/x.skel.h
-#   tests/bpf/test_x.c -> $(BUILD)/tests/test_bpf_x (run by tests/run.sh)
+#   tests/bpf/test_x.c + libxt.a -> $(BUILD)/tests/test_bpf_x (run by tests/run.sh)
 #
 # BPF objects are never sanitized: SANFLAGS only reach user code.
 
@@ -46,10 +46,9 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/user/bpf/xdp_count.o: $(BUILD)/bpf/xdp_count.skel.h
 $(LIB_OBJS) $(MAIN_OBJ): | $(BPF_SKELS)
 
-$(BUILD)/tests/test_bpf_%: tests/bpf/test_%.c $(LIBXFR)
+$(BUILD)/tests/test_bpf_%: tests/bpf/test_%.c tests/lib/xt.h $(LIBXT) $(LIBXFR)
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -Itests/bpf -o $@ $< $(LIBXFR) $(LDFLAGS) \
-		$(LDLIBS) -lcmocka
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIBS)
 
 .SECONDARY: $(BPF_OBJS)
 .PHONY: bpf bpf-test

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * AF_XDP sockets (user/afxdp.c) on a veth pair in a private network namespace:
+ * AF_XDP sockets (user/engine/xdp/afxdp.c) on a veth pair in a private network namespace:
  * a TX socket on axdp0 floods the XDP counter on axdp1 (exact counts), and an
  * RX socket on axdp1 takes what the counter redirects in XDP_COUNT_REDIRECT mode
  * while the stack gets none of it. Frames carry both MACs, so no ARP is needed.
@@ -17,11 +17,9 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +30,7 @@
 #include "bpf/dropmon.h"
 #include "base/frame.h"
 #include "bpf/xdp_count.h"
+#include "lib/xt.h"
 
 #define TX_IF	    "axdp0"
 #define RX_IF	    "axdp1"
@@ -58,21 +57,6 @@ static uint64_t now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int if_mac(const char *name, uint8_t mac[6])
-{
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
-
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	rc = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : 0;
-	close(fd);
-	if (!rc)
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	return rc;
 }
 
 static struct xdp_count *counter_on_rx(uint32_t mode)
@@ -311,7 +295,7 @@ static int build_tmpl(void)
 
 	memcpy(s.saddr, saddr, 4);
 	memcpy(s.daddr, daddr, 4);
-	if (if_mac(TX_IF, s.src_mac) || if_mac(RX_IF, s.dst_mac))
+	if (xt_if_mac(TX_IF, s.src_mac) || xt_if_mac(RX_IF, s.dst_mac))
 		return -1;
 	return frame_build(&s, &env.tmpl);
 }
@@ -319,36 +303,25 @@ static int build_tmpl(void)
 /* Returns NULL when the namespace, veth pair and an AF_XDP socket work, else the reason to skip. */
 static const char *skip_reason(void)
 {
-	static char why[160];
+	const char *why;
 	struct afxdp *x;
 
 	if (geteuid() != 0)
 		return "not root (XDP and AF_XDP need CAP_BPF, CAP_NET_ADMIN, CAP_NET_RAW)";
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(why, sizeof(why), "unshare(CLONE_NEWNET): %s", strerror(errno));
+	why = xt_netns_veth(TX_IF, RX_IF);
+	if (why)
 		return why;
-	}
-	if (system("ip link set lo up && ip link add " TX_IF " type veth peer name " RX_IF
-		   " && ip link set " TX_IF " up && ip link set " RX_IF " up && "
-		   "ip addr add 10.0.0.2/24 dev " RX_IF " && tc qdisc replace dev " TX_IF
+	if (system("ip addr add 10.0.0.2/24 dev " RX_IF " && tc qdisc replace dev " TX_IF
 		   " root pfifo"))
-		return "cannot create a veth pair";
-	/* A new veth can take most of a second to get its carrier (6.1 guests). */
-	if (system("for i in $(seq 150); do ip link show dev " RX_IF
-		   " | grep -q 'LOWER_UP.*state UP'"
-		   " && ip link show dev " TX_IF " | grep -q 'LOWER_UP.*state UP' && exit 0;"
-		   " sleep 0.02; done; exit 1"))
-		return "the veth pair has no carrier after 3 s";
+		return "cannot give the veth pair its address and qdisc";
 	env.tx_ifindex = (int)if_nametoindex(TX_IF);
 	env.rx_ifindex = (int)if_nametoindex(RX_IF);
 	if (build_tmpl())
 		return "cannot build the test frame";
 	libbpf_set_print(NULL);
 	x = afxdp_tx_open(env.tx_ifindex, 0, env.tmpl.len, NULL, 0);
-	if (!x) {
-		snprintf(why, sizeof(why), "cannot open an AF_XDP socket: %s", strerror(errno));
-		return why;
-	}
+	if (!x)
+		return xt_why("cannot open an AF_XDP socket", errno);
 	afxdp_close(x);
 	return NULL;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * bpf/dropmon.bpf.c through user/dropmon.c on the running kernel: drops of a
+ * bpf/dropmon.bpf.c through user/bpf/dropmon.c on the running kernel: drops of a
  * registered UDP flow overflowing a tiny receive buffer are attributed to
  * SOCKET_RCVBUFF and match the socket's own drop counter exactly; drops of an
  * unregistered flow are not counted; an nftables drop rule in a private netns

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The observer engine (user/engine_mon.c) around the socket engine on
+ * The observer engine (user/engine/engine_mon.c) around the socket engine on
  * loopback: a UDP receiver with a tiny receive buffer reports SOCKET_RCVBUFF
  * drops equal to its own SO_RXQ_OVFL count, also on a dual-stack socket
  * carrying IPv4; a TCP sender reports RTT samples, retransmits equal to
@@ -13,10 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -24,90 +21,9 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "lib/xt.h"
 
 static struct engine_sample ss, sr;
-
-static void msleep(unsigned int ms)
-{
-	usleep(ms * 1000);
-}
-
-/* A socket of @fam bound to @addr port 0. */
-static int sock_bound(int fam, int type, const char *addr, struct sockaddr_storage *out)
-{
-	socklen_t len = sizeof(*out);
-	int fd = socket(fam, type | SOCK_CLOEXEC, 0), zero = 0;
-
-	assert_true(fd >= 0);
-	memset(out, 0, sizeof(*out));
-	if (fam == AF_INET) {
-		struct sockaddr_in *s = (void *)out;
-
-		s->sin_family = AF_INET;
-		assert_int_equal(inet_pton(AF_INET, addr, &s->sin_addr), 1);
-	} else {
-		struct sockaddr_in6 *s = (void *)out;
-
-		assert_int_equal(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)), 0);
-		s->sin6_family = AF_INET6;
-		assert_int_equal(inet_pton(AF_INET6, addr, &s->sin6_addr), 1);
-	}
-	assert_int_equal(bind(fd, (struct sockaddr *)out, sizeof(*out)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)out, &len), 0);
-	return fd;
-}
-
-/* The IPv4-mapped form of an IPv4 address, to connect a dual-stack socket to it. */
-static struct sockaddr_storage mapped(const struct sockaddr_storage *v4)
-{
-	const struct sockaddr_in *s4 = (const void *)v4;
-	struct sockaddr_storage out = {};
-	struct sockaddr_in6 *s6 = (void *)&out;
-
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = s4->sin_port;
-	s6->sin6_addr.s6_addr[10] = s6->sin6_addr.s6_addr[11] = 0xff;
-	memcpy(&s6->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
-	return out;
-}
-
-/*
- * Connected UDP pair on 127.0.0.1: tx is IPv4; rx is IPv4, or with @dual an
- * IPv6 socket on :: talking to ::ffff:127.0.0.1.
- */
-static void udp_pair(bool dual, int *tx, int *rx)
-{
-	struct sockaddr_storage at, ar, peer;
-
-	*tx = sock_bound(AF_INET, SOCK_DGRAM, "127.0.0.1", &at);
-	if (dual) {
-		*rx = sock_bound(AF_INET6, SOCK_DGRAM, "::", &ar);
-		peer = mapped(&at);
-		((struct sockaddr_in *)&at)->sin_port = ((struct sockaddr_in6 *)&ar)->sin6_port;
-	} else {
-		*rx = sock_bound(AF_INET, SOCK_DGRAM, "127.0.0.1", &ar);
-		peer = at;
-		at = ar;
-	}
-	assert_int_equal(connect(*rx, (struct sockaddr *)&peer, sizeof(peer)), 0);
-	assert_int_equal(connect(*tx, (struct sockaddr *)&at, sizeof(at)), 0);
-}
-
-/* Loopback TCP: tx connects to rx's listener; with @dual tx is a v6 socket via ::ffff:. */
-static void tcp_pair(bool dual, int *tx, int *rx)
-{
-	struct sockaddr_storage la, dst;
-	int ls = sock_bound(AF_INET, SOCK_STREAM, "127.0.0.1", &la);
-
-	assert_int_equal(listen(ls, 1), 0);
-	dst = dual ? mapped(&la) : la;
-	*tx = socket(dst.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(*tx >= 0);
-	assert_int_equal(connect(*tx, (struct sockaddr *)&dst, sizeof(dst)), 0);
-	*rx = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(*rx >= 0);
-	close(ls);
-}
 
 static struct engine *plain(const struct engine_params *p)
 {
@@ -165,10 +81,10 @@ static void flush_drop_count(int tx)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		msleep(30);
+		xt_msleep(30);
 		assert_int_equal(send(tx, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
 	}
-	msleep(100);
+	xt_msleep(100);
 }
 
 static void udp_drops(bool dual)
@@ -184,7 +100,8 @@ static void udp_drops(bool dual)
 	ps.udp_no_offload = pr.udp_no_offload = true;
 	s = plain(&ps);
 	r = monitored(&pr, true, false);
-	udp_pair(dual, &tx, &rx);
+	/* @dual: rx is an IPv6 socket on :: talking to ::ffff:127.0.0.1. */
+	assert_int_equal(xt_udp_pair_af(AF_INET, dual ? AF_INET6 : AF_INET, &tx, &rx), 0);
 	assert_int_equal(setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
 	poke = dup(tx);
 	assert_true(poke >= 0);
@@ -194,7 +111,7 @@ static void udp_drops(bool dual)
 	assert_int_equal(s->ops->start(s), 0);
 	/* Flood until the buffer has overflowed a few hundred times (slow VMs take longer). */
 	for (int i = 0; i < 50; i++) {
-		msleep(100);
+		xt_msleep(100);
 		assert_int_equal(r->ops->sample(r, &sr), 0);
 		f = flow(&sr, false);
 		if (i >= 2 && f->udp.rcvbuf_drops > 300)
@@ -237,14 +154,6 @@ static void test_udp_drops_v4_mapped(void **state)
 	udp_drops(true);
 }
 
-static bool wait_fd(int fd, int ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	uint64_t v;
-
-	return poll(&pfd, 1, ms) == 1 && read(fd, &v, sizeof(v)) == sizeof(v);
-}
-
 /* Delivered lands with the last ACK (or the ACK of the FIN): give it a moment. */
 static const struct engine_flow_sample *settled(struct engine *s)
 {
@@ -256,7 +165,7 @@ static const struct engine_flow_sample *settled(struct engine *s)
 		f = flow(&ss, true);
 		if (f->has_bpf_tcp && f->bpf_delivered >= f->bytes)
 			break;
-		msleep(10);
+		xt_msleep(10);
 	}
 	return f;
 }
@@ -274,18 +183,19 @@ static void tcp_figures(bool dual)
 	pr.done_fd = rdone;
 	s = monitored(&ps, true, true);
 	r = plain(&pr);
-	tcp_pair(dual, &tx, &rx);
+	/* @dual: tx is an IPv6 socket connected to ::ffff:127.0.0.1. */
+	assert_int_equal(xt_tcp_pair_af(dual ? AF_INET6 : AF_INET, AF_INET, &tx, &rx), 0);
 	assert_int_equal(s->ops->add_stream(s, 0, tx, true, false, XFR_FLOW_UP), 0);
 	assert_int_equal(r->ops->add_stream(r, 0, rx, false, true, XFR_FLOW_DOWN), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(300);
+	xt_msleep(300);
 	assert_int_equal(s->ops->sample(s, &ss), 0);
 	f = flow(&ss, true);
 	assert_true(f->has_bpf_tcp);
 	assert_true(f->bpf_rtt_win_max_us >= f->bpf_rtt_win_min_us);
 	assert_int_equal(s->ops->stop(s, false), 0);
-	assert_true(wait_fd(rdone, 5000));
+	assert_true(xt_wait_fd(rdone, 5000) > 0);
 	f = settled(s);
 	assert_true(f->has_bpf_tcp && f->has_tcp && f->has_drops);
 	assert_true(f->bpf_rtt_samples > 0);

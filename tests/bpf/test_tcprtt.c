@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * bpf/tcprtt.bpf.c through user/tcprtt.c on the running kernel: bulk TCP
+ * bpf/tcprtt.bpf.c through user/bpf/tcprtt.c on the running kernel: bulk TCP
  * transfers on loopback over IPv4, IPv6 and IPv4-mapped dual-stack sockets
  * give RTT samples with min <= avg <= max, delivered bytes equal to what the
  * receiver read (+2: SYN and FIN), and retransmits equal to TCP_INFO's

@@ -30,8 +30,9 @@
 
 #include "wire.h"
 #include "bpf/xdp_count.h"
+#include "lib/xt.h"
 
-uint64_t xdp_gen_key(void); /* user/xdp_gen.h, whose frame.h clashes with this file */
+uint64_t xdp_gen_key(void); /* user/bpf/xdp_gen.h, whose frame.h clashes with this file */
 
 #define SLOT  3
 #define SPORT 40000
@@ -453,15 +454,7 @@ static void test_attach_veth(void **state)
 {
 	int ifindex;
 
-	if (unshare(CLONE_NEWNET)) {
-		print_message("SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		skip();
-	}
-	if (system("ip link add xcnt0 type veth peer name xcnt1 && ip link set xcnt0 up && "
-		   "ip link set xcnt1 up")) {
-		print_message("SKIP: cannot create a veth pair\n");
-		skip();
-	}
+	xt_skip_if(xt_netns_veth("xcnt0", "xcnt1"));
 	ifindex = (int)if_nametoindex("xcnt0");
 	assert_true(ifindex > 0);
 	assert_int_equal(xdp_prog_id(ifindex), 0);
@@ -529,11 +522,7 @@ static void test_two_cpus(void **state)
 		print_message("SKIP: one CPU\n");
 		skip();
 	}
-	if (unshare(CLONE_NEWNET) ||
-	    system("ip link add xcpu0 type veth peer name xcpu1 && ip link set xcpu0 up")) {
-		print_message("SKIP: no private netns with a veth\n");
-		skip();
-	}
+	xt_skip_if(xt_netns_veth("xcpu0", "xcpu1"));
 	ifindex = (int)if_nametoindex("xcpu0");
 	assert_int_equal(xdp_count_attach(*state, ifindex, NULL, 0), 0);
 	assert_int_equal(pthread_barrier_init(&bar, NULL, 2), 0);
@@ -567,7 +556,6 @@ static void test_two_cpus(void **state)
 /* Returns NULL when the program can be loaded and run, else the reason to skip. */
 static const char *skip_reason(void)
 {
-	static char why[160];
 	struct frame_spec fs = {.family = AF_INET, .payload = 16};
 	struct xdp_count *xc;
 	int rc;
@@ -576,17 +564,11 @@ static const char *skip_reason(void)
 		return "not root (BPF_PROG_RUN needs CAP_BPF + CAP_NET_ADMIN)";
 	libbpf_set_print(NULL);
 	xc = xdp_count_open(XDP_COUNT_DROP, NULL, 0);
-	if (!xc) {
-		snprintf(why, sizeof(why), "cannot load the XDP program: %s", strerror(errno));
-		return why;
-	}
+	if (!xc)
+		return xt_why("cannot load the XDP program", errno);
 	rc = run_frame(xc, &fs);
 	xdp_count_destroy(xc);
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "BPF_PROG_RUN unavailable: %s", strerror(-rc));
-		return why;
-	}
-	return NULL;
+	return rc < 0 ? xt_why("BPF_PROG_RUN unavailable", -rc) : NULL;
 }
 
 int main(void)

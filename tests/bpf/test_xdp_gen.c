@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests of the live-frames generator (bpf/xdp_gen.bpf.c, user/xdp_gen.c):
+ * Tests of the live-frames generator (bpf/xdp_gen.bpf.c, user/bpf/xdp_gen.c):
  * plain BPF_PROG_RUN of the stamping program, then floods across a veth pair
  * in a private network namespace, counted by the XDP counter on the peer.
  * Needs root and BPF_PROG_RUN; otherwise prints "SKIP: <reason>" and exits 0.
@@ -15,11 +15,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -31,6 +29,7 @@
 #include "wire.h"
 #include "bpf/xdp_count.h"
 #include "bpf/xdp_gen.h"
+#include "lib/xt.h"
 
 #define SLOT	    7
 #define SPORT	    40001
@@ -241,32 +240,6 @@ static void test_bad_args(void **state)
 	xdp_gen_close(g);
 }
 
-static void get_mac(const char *ifname, uint8_t mac[6])
-{
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	assert_true(fd >= 0);
-	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
-	assert_int_equal(ioctl(fd, SIOCGIFHWADDR, &ifr), 0);
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-}
-
-/* A fresh private netns with one veth pair, both ends up. */
-static void veth_setup(void)
-{
-	if (unshare(CLONE_NEWNET)) {
-		print_message("SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		skip();
-	}
-	if (system("ip link add " VETH_TX " type veth peer name " VETH_RX " && ip link set " VETH_TX
-		   " up && ip link set " VETH_RX " up")) {
-		print_message("SKIP: cannot create a veth pair\n");
-		skip();
-	}
-}
-
 /* Waits until the receiver counted @n packets of @slot (or MAX_WAIT ms passed). */
 static struct xdp_count_stats wait_count(struct xdp_count *xc, uint32_t slot, uint64_t n)
 {
@@ -293,13 +266,13 @@ struct flood {
 /* Netns + veth, the counter on VETH_RX, a frame from VETH_TX's MAC to VETH_RX's. */
 static void flood_setup(struct flood *f, int family, uint32_t payload_len, uint32_t mode)
 {
-	veth_setup();
+	xt_skip_if(xt_netns_veth(VETH_TX, VETH_RX));
 	f->tx_if = (int)if_nametoindex(VETH_TX);
 	f->rx_if = (int)if_nametoindex(VETH_RX);
 	assert_true(f->tx_if > 0 && f->rx_if > 0);
 	spec_init(&f->spec, family, payload_len);
-	get_mac(VETH_TX, f->spec.src_mac);
-	get_mac(VETH_RX, f->spec.dst_mac);
+	assert_int_equal(xt_if_mac(VETH_TX, f->spec.src_mac), 0);
+	assert_int_equal(xt_if_mac(VETH_RX, f->spec.dst_mac), 0);
 	f->t = tmpl_new(&f->spec);
 	f->xc = xdp_count_open(mode, NULL, 0);
 	assert_non_null(f->xc);
@@ -564,7 +537,6 @@ static void test_veth_ipv4_1472(void **state)
 /* NULL when the generator loads and runs, else the reason to skip. */
 static const char *skip_reason(void)
 {
-	static char why[160];
 	static struct frame_tmpl t;
 	uint8_t out[FRAME_MAX];
 	struct frame_spec s;
@@ -575,10 +547,8 @@ static const char *skip_reason(void)
 		return "not root (BPF_PROG_RUN needs CAP_BPF + CAP_NET_ADMIN)";
 	libbpf_set_print(NULL);
 	g = xdp_gen_open(NULL, 0);
-	if (!g) {
-		snprintf(why, sizeof(why), "cannot load the generator: %s", strerror(errno));
-		return why;
-	}
+	if (!g)
+		return xt_why("cannot load the generator", errno);
 	spec_init(&s, AF_INET, 16);
 	rc = frame_build(&s, &t);
 	if (!rc)
@@ -586,11 +556,7 @@ static const char *skip_reason(void)
 	if (!rc)
 		rc = xdp_gen_test_frame(g, 0, out, sizeof(out));
 	xdp_gen_close(g);
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "BPF_PROG_RUN unavailable: %s", strerror(-rc));
-		return why;
-	}
-	return NULL;
+	return rc < 0 ? xt_why("BPF_PROG_RUN unavailable", -rc) : NULL;
 }
 
 int main(void)

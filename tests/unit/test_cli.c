@@ -409,26 +409,32 @@ static void test_help_version(void **state)
 	assert_int_equal(PARSE(&c, "--help"), CLI_EXIT_OK);
 	assert_string_equal(last_err, "");
 	assert_non_null(strstr(last_out, "Usage: xfr [OPTIONS] HOST\n"));
-	assert_non_null(strstr(last_out, "\nTest options:\n"));
-	assert_non_null(strstr(last_out, "\nConnection options:\n"));
-	assert_non_null(strstr(last_out, "\nOutput options:\n"));
-	assert_true(strstr(last_out, "Test options:") < strstr(last_out, "Connection options:"));
-	assert_true(strstr(last_out, "Connection options:") < strstr(last_out, "Output options:"));
+	/* the client's help lists all three sections, its own first */
+	assert_non_null(strstr(last_out, "\nClient options:\n"));
+	assert_non_null(strstr(last_out, "\nServer options:\n"));
+	assert_non_null(strstr(last_out, "\nShared options:\n"));
+	assert_true(strstr(last_out, "Client options:") < strstr(last_out, "Server options:"));
+	assert_true(strstr(last_out, "Server options:") < strstr(last_out, "Shared options:"));
 	assert_non_null(strstr(last_out, "  -P, --parallel N "));
 	assert_non_null(strstr(last_out, "  -Z, --zerocopy[=MODE] "));
 	assert_non_null(strstr(last_out, "      --bind ADDR[:PORT] "));
 	assert_non_null(strstr(last_out, "      --get-server-output "));
-	assert_null(strstr(last_out, "--one-off"));
-	assert_null(strstr(last_out, "Server options:"));
+	assert_true(strstr(last_out, "--xdp-mode") < strstr(last_out, "Server options:"));
+	assert_true(strstr(last_out, "--one-off") > strstr(last_out, "Server options:"));
+	assert_true(strstr(last_out, "--ipv4") > strstr(last_out, "Shared options:"));
 
+	/* serve's help: server and shared options only, none it would refuse */
 	assert_int_equal(PARSE(&c, "serve", "-h"), CLI_EXIT_OK);
 	assert_non_null(strstr(last_out, "Usage: xfr serve [OPTIONS]\n"));
 	assert_non_null(strstr(last_out, "\nServer options:\n"));
+	assert_non_null(strstr(last_out, "\nShared options:\n"));
 	assert_non_null(strstr(last_out, "  -B, --bind ADDR "));
 	assert_non_null(strstr(last_out, "      --one-off "));
 	assert_non_null(strstr(last_out, "      --max-tests N "));
+	assert_non_null(strstr(last_out, "  -4, --ipv4 "));
 	assert_null(strstr(last_out, "--bidir"));
-	assert_null(strstr(last_out, "Test options:"));
+	assert_null(strstr(last_out, "--xdp-mode"));
+	assert_null(strstr(last_out, "Client options:"));
 }
 
 static void test_env(void **state)

@@ -8,47 +8,28 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "lib/xt.h"
 #include "timeutil.h"
 
 static struct engine_sample sa, sb;
 
-static void tcp_pair(int *a, int *b)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sin);
-	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(ls >= 0);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(ls, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(ls, 8), 0);
-	assert_int_equal(getsockname(ls, (struct sockaddr *)&sin, &len), 0);
-	*a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(*a >= 0);
-	assert_int_equal(connect(*a, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	*b = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(*b >= 0);
-	close(ls);
-}
-
-static void unix_pair(int *a, int *b)
+static int unix_pair(int *a, int *b)
 {
 	int sv[2];
 
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
 	*a = sv[0];
 	*b = sv[1];
+	return 0;
 }
 
 static struct engine *eng(const struct engine_params *p)
@@ -66,29 +47,6 @@ static struct engine_params params(uint32_t streams, int done_fd)
 	return p;
 }
 
-/* Sender engine s and receiver engine r over n pairs made by mk. */
-static void connect_pairs(struct engine *s, struct engine *r, uint32_t n, void (*mk)(int *, int *))
-{
-	uint32_t i;
-	int a, b;
-
-	for (i = 0; i < n; i++) {
-		mk(&a, &b);
-		assert_int_equal(s->ops->add_stream(s, i, a, true, false, XFR_FLOW_UP), 0);
-		assert_int_equal(r->ops->add_stream(r, i, b, false, true, XFR_FLOW_DOWN), 0);
-	}
-}
-
-static bool wait_fd(int fd, int ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	uint64_t v;
-
-	if (poll(&pfd, 1, ms) != 1)
-		return false;
-	return read(fd, &v, sizeof(v)) == sizeof(v) && v == 1;
-}
-
 static uint64_t total(struct engine *e, struct engine_sample *s)
 {
 	uint64_t sum = 0;
@@ -100,13 +58,8 @@ static uint64_t total(struct engine *e, struct engine_sample *s)
 	return sum;
 }
 
-static void msleep(unsigned ms)
-{
-	usleep(ms * 1000);
-}
-
 /* Run for ms, stop the sender gracefully: the receiver reads EOF and both counts agree. */
-static void counts_match(void (*mk)(int *, int *), uint32_t n, enum xfr_zerocopy zc)
+static void counts_match(int (*mk)(int *, int *), uint32_t n, enum xfr_zerocopy zc)
 {
 	int rdone = eventfd(0, EFD_CLOEXEC);
 	struct engine_params ps = params(n, -1), pr = params(n, rdone);
@@ -117,12 +70,12 @@ static void counts_match(void (*mk)(int *, int *), uint32_t n, enum xfr_zerocopy
 	ps.zerocopy = zc;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, n, mk);
+	assert_int_equal(xt_connect_pairs(s, r, n, mk, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(150);
+	xt_msleep(150);
 	assert_int_equal(s->ops->stop(s, false), 0);
-	assert_true(wait_fd(rdone, 3000));
+	assert_int_equal(xt_wait_fd(rdone, 3000), 1);
 	sent = total(s, &sa);
 	got = total(r, &sb);
 	assert_true(sent > 0);
@@ -155,10 +108,10 @@ static void test_counts_socketpair(void **state)
 static void test_counts_tcp(void **state)
 {
 	(void)state;
-	counts_match(tcp_pair, 2, XFR_ZC_AUTO);
-	counts_match(tcp_pair, 1, XFR_ZC_OFF);
-	counts_match(tcp_pair, 1, XFR_ZC_SENDFILE);
-	counts_match(tcp_pair, 1, XFR_ZC_MSG);
+	counts_match(xt_tcp_pair, 2, XFR_ZC_AUTO);
+	counts_match(xt_tcp_pair, 1, XFR_ZC_OFF);
+	counts_match(xt_tcp_pair, 1, XFR_ZC_SENDFILE);
+	counts_match(xt_tcp_pair, 1, XFR_ZC_MSG);
 }
 
 /* -n across 3 streams is exact, and done_fd fires on both sides. */
@@ -175,11 +128,11 @@ static void test_budget_three_streams(void **state)
 	ps.length = 65536;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, 3, tcp_pair);
+	assert_int_equal(xt_connect_pairs(s, r, 3, xt_tcp_pair, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	assert_true(wait_fd(sdone, 5000));
-	assert_true(wait_fd(rdone, 5000));
+	assert_int_equal(xt_wait_fd(sdone, 5000), 1);
+	assert_int_equal(xt_wait_fd(rdone, 5000), 1);
 	assert_int_equal(total(s, &sa), budget);
 	assert_int_equal(total(r, &sb), budget);
 	for (i = 0; i < 3; i++) {
@@ -213,7 +166,7 @@ static void payload_check(enum xfr_zerocopy zc, enum xfr_payload pl)
 	ps.zerocopy = zc;
 	ps.payload = pl;
 	s = eng(&ps);
-	tcp_pair(&a, &b);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
 	assert_int_equal(s->ops->add_stream(s, 0, a, true, false, XFR_FLOW_UP), 0);
 	assert_int_equal(s->ops->start(s), 0);
 	while ((r = recv(b, buf + got, sizeof(buf) - got, 0)) > 0)
@@ -244,7 +197,7 @@ static void test_payload(void **state)
 }
 
 /* Receiver bytes over [0.2 s, 1.2 s] at 40 Mbit/s: 5 MB within +-10 %. */
-static void pacing_check(void (*mk)(int *, int *), uint32_t n)
+static void pacing_check(int (*mk)(int *, int *), uint32_t n)
 {
 	struct engine_params ps = params(n, -1), pr = params(n, -1);
 	struct engine *s, *r;
@@ -256,12 +209,12 @@ static void pacing_check(void (*mk)(int *, int *), uint32_t n)
 	ps.length = 16384;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, n, mk);
+	assert_int_equal(xt_connect_pairs(s, r, n, mk, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(200);
+	xt_msleep(200);
 	b0 = total(r, &sb);
-	msleep(1000);
+	xt_msleep(1000);
 	b1 = total(r, &sa);
 	rate = (double)(b1 - b0) * 8 * NSEC_PER_SEC / (double)(sa.t_ns - sb.t_ns);
 	print_message("paced %u stream(s): %.2f Mbit/s\n", n, rate / 1e6);
@@ -275,7 +228,7 @@ static void pacing_check(void (*mk)(int *, int *), uint32_t n)
 static void test_pacing_kernel(void **state)
 {
 	(void)state;
-	pacing_check(tcp_pair, 2); /* SO_MAX_PACING_RATE, 20 Mbit/s each */
+	pacing_check(xt_tcp_pair, 2); /* SO_MAX_PACING_RATE, 20 Mbit/s each */
 }
 
 static void test_pacing_user(void **state)
@@ -297,7 +250,7 @@ static void test_pacing_rate_u64(void **state)
 	p.bitrate = 100000000000ULL;
 	s = eng(&p);
 	for (i = 0; i < 2; i++) {
-		tcp_pair(&a[i], &b[i]);
+		assert_int_equal(xt_tcp_pair(&a[i], &b[i]), 0);
 		assert_int_equal(s->ops->add_stream(s, i, a[i], true, false, XFR_FLOW_UP), 0);
 	}
 	assert_int_equal(s->ops->start(s), 0);
@@ -319,15 +272,15 @@ static void test_pause_resume(void **state)
 	(void)state;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, 1, tcp_pair);
+	assert_int_equal(xt_connect_pairs(s, r, 1, xt_tcp_pair, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(100);
+	xt_msleep(100);
 	assert_int_equal(s->ops->pause(s), 0);
-	msleep(250); /* a write in progress finishes, the receiver drains */
+	xt_msleep(250); /* a write in progress finishes, the receiver drains */
 	s1 = total(s, &sa);
 	r1 = total(r, &sb);
-	msleep(200);
+	xt_msleep(200);
 	s2 = total(s, &sa);
 	r2 = total(r, &sb);
 	assert_true(s1 > 0);
@@ -335,7 +288,7 @@ static void test_pause_resume(void **state)
 	assert_int_equal(r1, r2);
 	assert_int_equal(r2, s2); /* the receiver kept reading until it had everything */
 	assert_int_equal(s->ops->resume(s), 0);
-	msleep(100);
+	xt_msleep(100);
 	s3 = total(s, &sa);
 	r3 = total(r, &sb);
 	assert_true(s3 > s2);
@@ -356,10 +309,10 @@ static void test_abortive_stop_unblocks(void **state)
 
 	(void)state;
 	s = eng(&ps);
-	tcp_pair(&a, &b);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
 	assert_int_equal(s->ops->add_stream(s, 0, a, true, false, XFR_FLOW_UP), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(200);
+	xt_msleep(200);
 	before = total(s, &sa);
 	assert_true(before > 0);
 	assert_false(sa.flows[0].done);
@@ -385,12 +338,12 @@ static void test_bidir(void **state)
 	(void)state;
 	c = eng(&p);
 	sv = eng(&p);
-	tcp_pair(&a, &b);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
 	assert_int_equal(c->ops->add_stream(c, 0, a, true, true, XFR_FLOW_UP), 0);
 	assert_int_equal(sv->ops->add_stream(sv, 0, b, true, true, XFR_FLOW_DOWN), 0);
 	assert_int_equal(sv->ops->start(sv), 0);
 	assert_int_equal(c->ops->start(c), 0);
-	msleep(150);
+	xt_msleep(150);
 	total(c, &sa);
 	assert_int_equal(sa.nflows, 2);
 	assert_true(sa.flows[0].sending && sa.flows[0].dir == XFR_FLOW_UP);
@@ -407,7 +360,7 @@ static void test_bad_params(void **state)
 {
 	struct engine_params p = params(2, -1);
 	struct engine *e = engine_new(&engine_sock_ops);
-	int a, b;
+	int a = -1, b = -1;
 
 	(void)state;
 	assert_non_null(e);
@@ -425,11 +378,11 @@ static void test_bad_params(void **state)
 	p.streams = 2;
 	assert_int_equal(e->ops->init(e, &p), 0);
 	assert_int_equal(e->ops->start(e), -EINVAL); /* no streams */
-	unix_pair(&a, &b);
+	assert_int_equal(unix_pair(&a, &b), 0);
 	assert_int_equal(e->ops->add_stream(e, 2, a, true, false, XFR_FLOW_UP), -EINVAL);
 	assert_int_equal(fcntl(a, F_GETFD), -1); /* owned and closed on error */
 	assert_int_equal(e->ops->add_stream(e, 0, b, true, false, XFR_FLOW_UP), 0);
-	unix_pair(&a, &b);
+	assert_int_equal(unix_pair(&a, &b), 0);
 	close(b);
 	assert_int_equal(e->ops->add_stream(e, 0, a, true, false, XFR_FLOW_UP), -EEXIST);
 	assert_int_equal(fcntl(a, F_GETFD), -1);
@@ -448,7 +401,7 @@ static void test_busy_poll(void **state)
 	(void)state;
 	p.busy_poll_us = 25;
 	e = eng(&p);
-	tcp_pair(&a, &b);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
 	assert_int_equal(e->ops->add_stream(e, 0, a, true, false, XFR_FLOW_UP), 0);
 	assert_int_equal(getsockopt(a, SOL_SOCKET, SO_BUSY_POLL, &us, &len), 0);
 	assert_int_equal(us, 25);

@@ -9,11 +9,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -22,28 +19,11 @@
 
 #include "engine/engine.h"
 #include "engine/sock/engine_sock_priv.h"
+#include "lib/xt.h"
 #include "timeutil.h"
 #include "wire.h"
 
 static struct engine_sample sa, sb;
-
-/* Two UDP sockets on 127.0.0.1 connected to each other. */
-static void udp_pair(int *a, int *b)
-{
-	struct sockaddr_in sa_a = {.sin_family = AF_INET}, sa_b = {.sin_family = AF_INET};
-	socklen_t len = sizeof(sa_a);
-
-	*a = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	*b = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_true(*a >= 0 && *b >= 0);
-	sa_a.sin_addr.s_addr = sa_b.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(*a, (struct sockaddr *)&sa_a, sizeof(sa_a)), 0);
-	assert_int_equal(bind(*b, (struct sockaddr *)&sa_b, sizeof(sa_b)), 0);
-	assert_int_equal(getsockname(*a, (struct sockaddr *)&sa_a, &len), 0);
-	assert_int_equal(getsockname(*b, (struct sockaddr *)&sa_b, &len), 0);
-	assert_int_equal(connect(*a, (struct sockaddr *)&sa_b, sizeof(sa_b)), 0);
-	assert_int_equal(connect(*b, (struct sockaddr *)&sa_a, sizeof(sa_a)), 0);
-}
 
 static struct engine_params uparams(uint32_t streams, uint64_t rate, int done_fd)
 {
@@ -64,37 +44,6 @@ static struct engine *eng(const struct engine_params *p)
 static struct sock_eng *priv(struct engine *e)
 {
 	return e->priv;
-}
-
-/* n pairs: s sends on a, r receives on b; rcvbuf > 0 shrinks b's buffer. */
-static void connect_pairs(struct engine *s, struct engine *r, uint32_t n, int rcvbuf)
-{
-	uint32_t i;
-	int a, b;
-
-	for (i = 0; i < n; i++) {
-		udp_pair(&a, &b);
-		if (rcvbuf)
-			assert_int_equal(
-				setsockopt(b, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
-		assert_int_equal(s->ops->add_stream(s, i, a, true, false, XFR_FLOW_UP), 0);
-		assert_int_equal(r->ops->add_stream(r, i, b, false, true, XFR_FLOW_DOWN), 0);
-	}
-}
-
-static bool wait_fd(int fd, int ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	uint64_t v;
-
-	if (poll(&pfd, 1, ms) != 1)
-		return false;
-	return read(fd, &v, sizeof(v)) == sizeof(v) && v == 1;
-}
-
-static void msleep(unsigned ms)
-{
-	usleep(ms * 1000);
 }
 
 struct sums {
@@ -126,7 +75,7 @@ static struct sums settle(struct engine *r, uint64_t sent, bool gro)
 	int i;
 
 	for (i = 0; i < 60 && !gro && t.packets + t.drops < sent; i++) {
-		msleep(50);
+		xt_msleep(50);
 		t = sum(r, &sb);
 	}
 	return t;
@@ -136,7 +85,7 @@ static struct sums settle(struct engine *r, uint64_t sent, bool gro)
 static void stop_both(struct engine *s, struct engine *r)
 {
 	assert_int_equal(s->ops->stop(s, false), 0);
-	msleep(50);
+	xt_msleep(50);
 	assert_int_equal(r->ops->stop(r, false), 0);
 }
 
@@ -156,10 +105,10 @@ static void counts_match(bool no_offload)
 	ps.udp_no_offload = pr.udp_no_offload = no_offload;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, 2, 0);
+	assert_int_equal(xt_connect_pairs(s, r, 2, xt_udp_pair, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(400);
+	xt_msleep(400);
 	assert_int_equal(s->ops->stop(s, false), 0);
 	ts = sum(s, &sa);
 	settle(r, ts.packets, false);
@@ -198,14 +147,14 @@ static void gso_check(bool no_offload)
 	ps.udp_no_offload = pr.udp_no_offload = no_offload;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, 1, 4 << 20);
+	assert_int_equal(xt_connect_pairs(s, r, 1, xt_udp_pair, 4 << 20), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(300);
+	xt_msleep(300);
 	assert_int_equal(s->ops->stop(s, false), 0);
 	ts = sum(s, &sa);
 	settle(r, ts.packets, !no_offload);
-	msleep(50);
+	xt_msleep(50);
 	assert_int_equal(r->ops->stop(r, false), 0);
 	tr = sum(r, &sb);
 	assert_true(ts.packets > 5000); /* 35714 pps for 0.3 s */
@@ -246,11 +195,11 @@ static void budget_check(uint32_t n, uint64_t budget, uint64_t expect_bytes, uin
 	ps.byte_budget = budget;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, n, 0);
+	assert_int_equal(xt_connect_pairs(s, r, n, xt_udp_pair, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	assert_true(wait_fd(done, 5000));
-	msleep(50);
+	assert_int_equal(xt_wait_fd(done, 5000), 1);
+	xt_msleep(50);
 	stop_both(s, r);
 	ts = sum(s, &sa);
 	tr = sum(r, &sb);
@@ -287,13 +236,13 @@ static void test_pacing_100m(void **state)
 
 	(void)state;
 	s = eng(&p);
-	udp_pair(&a, &b);
+	assert_int_equal(xt_udp_pair(&a, &b), 0);
 	assert_int_equal(s->ops->add_stream(s, 0, a, true, false, XFR_FLOW_UP), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(200); /* past the initial bucket */
+	xt_msleep(200); /* past the initial bucket */
 	b0 = sum(s, &sa).bytes;
 	t0 = sa.t_ns;
-	msleep(1000);
+	xt_msleep(1000);
 	b1 = sum(s, &sa).bytes;
 	t1 = sa.t_ns;
 	rate = (double)(b1 - b0) * 8 * 1e9 / (double)(t1 - t0);
@@ -324,10 +273,10 @@ static void rcvbuf_check(bool gro)
 	pr.udp_no_offload = !gro;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, 1, 4096);
+	assert_int_equal(xt_connect_pairs(s, r, 1, xt_udp_pair, 4096), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(300);
+	xt_msleep(300);
 	assert_int_equal(s->ops->stop(s, false), 0);
 	ts = sum(s, &sa);
 	settle(r, ts.packets, gro);
@@ -382,7 +331,7 @@ static void test_malformed_and_jitter(void **state)
 
 	(void)state;
 	r = eng(&pr);
-	udp_pair(&a, &b);
+	assert_int_equal(xt_udp_pair(&a, &b), 0);
 	assert_int_equal(r->ops->add_stream(r, 0, b, false, true, XFR_FLOW_DOWN), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	for (i = 0; i < 10; i++) {
@@ -396,7 +345,7 @@ static void test_malformed_and_jitter(void **state)
 	send_raw(a, d, XFR_FEEDBACK_LEN);
 	wire_hello_put(d, XFR_HELLO_KIND_HELLO, 0, d + 32); /* a late hello: not data */
 	send_raw(a, d, XFR_HELLO_LEN);
-	msleep(150);
+	xt_msleep(150);
 	tr = sum(r, &sb);
 	assert_int_equal(tr.packets, 10);
 	assert_int_equal(tr.malformed, 2);
@@ -421,10 +370,10 @@ static void test_feedback(void **state)
 	pr.udp_feedback = true;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, 1, 0);
+	assert_int_equal(xt_connect_pairs(s, r, 1, xt_udp_pair, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(1200);
+	xt_msleep(1200);
 	sum(s, &sa);
 	u = &sa.flows[0].udp;
 	assert_true(u->has_feedback);
@@ -446,7 +395,7 @@ static void test_feedback_validated(void **state)
 
 	(void)state;
 	s = eng(&ps);
-	udp_pair(&a, &b);
+	assert_int_equal(xt_udp_pair(&a, &b), 0);
 	assert_int_equal(s->ops->add_stream(s, 0, a, true, false, XFR_FLOW_UP), 0);
 	assert_int_equal(s->ops->start(s), 0);
 	wire_feedback_put(d, &fb); /* stream 1: not ours */
@@ -459,7 +408,7 @@ static void test_feedback_validated(void **state)
 	fb.packets_received = 50; /* backwards */
 	wire_feedback_put(d, &fb);
 	send_raw(b, d, sizeof(d));
-	msleep(200);
+	xt_msleep(200);
 	sum(s, &sa);
 	assert_true(sa.flows[0].udp.has_feedback);
 	assert_int_equal(sa.flows[0].udp.fb_received, 100);
@@ -478,22 +427,22 @@ static void test_pause_resume(void **state)
 	(void)state;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, 1, 0);
+	assert_int_equal(xt_connect_pairs(s, r, 1, xt_udp_pair, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(100);
+	xt_msleep(100);
 	assert_int_equal(s->ops->pause(s), 0);
-	msleep(50);
+	xt_msleep(50);
 	s1 = sum(s, &sa).packets;
 	r1 = sum(r, &sb).packets;
-	msleep(300);
+	xt_msleep(300);
 	s2 = sum(s, &sa).packets;
 	r2 = sum(r, &sb).packets;
 	assert_int_equal(s1, s2);
 	assert_int_equal(r1, r2);
 	assert_int_equal(r2, s2);
 	assert_int_equal(s->ops->resume(s), 0);
-	msleep(200);
+	xt_msleep(200);
 	s3 = sum(s, &sa).packets;
 	/* 20 Mbit/s = 1786 pps: ~357 in 200 ms; no catch-up for the 300 ms paused */
 	assert_true(s3 - s2 > 200 && s3 - s2 < 500);
@@ -514,12 +463,12 @@ static void test_bidir(void **state)
 	pc.udp_feedback = pv.udp_feedback = true;
 	c = eng(&pc);
 	v = eng(&pv);
-	udp_pair(&a, &b);
+	assert_int_equal(xt_udp_pair(&a, &b), 0);
 	assert_int_equal(c->ops->add_stream(c, 0, a, true, true, XFR_FLOW_UP), 0);
 	assert_int_equal(v->ops->add_stream(v, 0, b, true, true, XFR_FLOW_DOWN), 0);
 	assert_int_equal(v->ops->start(v), 0);
 	assert_int_equal(c->ops->start(c), 0);
-	msleep(700);
+	xt_msleep(700);
 	assert_int_equal(c->ops->stop(c, false), 0);
 	assert_int_equal(v->ops->stop(v, false), 0);
 	sum(c, &sa);
@@ -552,11 +501,11 @@ static void test_done_fd(void **state)
 	ps.byte_budget = 14000;
 	s = eng(&ps);
 	r = eng(&pr);
-	connect_pairs(s, r, 1, 0);
+	assert_int_equal(xt_connect_pairs(s, r, 1, xt_udp_pair, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	assert_true(wait_fd(sdone, 2000));
-	assert_false(wait_fd(rdone, 300));
+	assert_int_equal(xt_wait_fd(sdone, 2000), 1);
+	assert_int_not_equal(xt_wait_fd(rdone, 300), 1);
 	assert_int_equal(sum(r, &sb).packets, 10);
 	assert_false(sb.flows[0].done);
 	assert_int_equal(r->ops->stop(r, false), 0);
@@ -582,7 +531,7 @@ static void test_affinity_busy_poll(void **state)
 	p.busy_poll_us = 50;
 	s = eng(&p);
 	for (i = 0; i < 2; i++) {
-		udp_pair(&a[i], &b[i]);
+		assert_int_equal(xt_udp_pair(&a[i], &b[i]), 0);
 		assert_int_equal(s->ops->add_stream(s, i, a[i], true, false, XFR_FLOW_UP), 0);
 	}
 	assert_int_equal(s->ops->start(s), 0);
@@ -609,11 +558,11 @@ static void test_refused(void **state)
 
 	(void)state;
 	s = eng(&p);
-	udp_pair(&a, &b);
+	assert_int_equal(xt_udp_pair(&a, &b), 0);
 	close(b);
 	assert_int_equal(s->ops->add_stream(s, 0, a, true, false, XFR_FLOW_UP), 0);
 	assert_int_equal(s->ops->start(s), 0);
-	msleep(200);
+	xt_msleep(200);
 	sum(s, &sa);
 	assert_true(sa.flows[0].udp.err_refused > 0);
 	assert_false(sa.flows[0].done);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests: frame templates and incremental checksums (user/frame.c). */
+/* Unit tests: frame templates and incremental checksums (user/base/frame.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

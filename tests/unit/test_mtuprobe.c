@@ -5,9 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,6 +15,7 @@
 #include <unistd.h>
 
 #include "control/mtuprobe.h"
+#include "lib/xt.h"
 #include "wire.h"
 
 struct responder {
@@ -52,38 +51,6 @@ static void *responder_main(void *arg)
 	return NULL;
 }
 
-/* Two UDP sockets on the loopback address, connected to each other. */
-static int udp_pair(int family, int fds[2])
-{
-	struct sockaddr_storage ss[2];
-	socklen_t len[2];
-
-	for (int i = 0; i < 2; i++) {
-		memset(&ss[i], 0, sizeof(ss[i]));
-		if (family == AF_INET) {
-			struct sockaddr_in *a = (struct sockaddr_in *)&ss[i];
-
-			a->sin_family = AF_INET;
-			a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-			len[i] = sizeof(*a);
-		} else {
-			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss[i];
-
-			a->sin6_family = AF_INET6;
-			a->sin6_addr = in6addr_loopback;
-			len[i] = sizeof(*a);
-		}
-		fds[i] = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fds[i] < 0 || bind(fds[i], (struct sockaddr *)&ss[i], len[i]) < 0 ||
-		    getsockname(fds[i], (struct sockaddr *)&ss[i], &len[i]) < 0)
-			return -1;
-	}
-	if (connect(fds[0], (struct sockaddr *)&ss[1], len[1]) < 0 ||
-	    connect(fds[1], (struct sockaddr *)&ss[0], len[0]) < 0)
-		return -1;
-	return 0;
-}
-
 static struct xfr_mtu_result res;
 
 static int run_probe(int family, uint32_t drop_above, bool respond, int stop_fd,
@@ -92,8 +59,9 @@ static int run_probe(int family, uint32_t drop_above, bool respond, int stop_fd,
 	int fds[2], err;
 
 	memset(r, 0, sizeof(*r));
-	if (udp_pair(family, fds) < 0)
-		return -1000 - errno;
+	err = xt_udp_pair_af(family, family, &fds[0], &fds[1]);
+	if (err)
+		return -1000 + err;
 	r->fd = fds[1];
 	r->drop_above = drop_above;
 	if (respond)
@@ -274,7 +242,7 @@ static void test_respond_rejects(void **state)
 	int fds[2];
 
 	(void)state;
-	assert_int_equal(udp_pair(AF_INET, fds), 0);
+	assert_int_equal(xt_udp_pair(&fds[0], &fds[1]), 0);
 	assert_true(mtuprobe_is_probe(p, 16));
 	assert_false(mtuprobe_is_probe(p, 15));
 	/* Not ours: a data datagram. */

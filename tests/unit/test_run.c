@@ -4,9 +4,7 @@
  * socket engine: the two sides of a test as client and server use them, on
  * one event loop, with a sink that records what the run emits.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,13 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "base/log.h"
 #include "dataplane/run.h"
+#include "lib/xt.h"
 #include "timeutil.h"
 
 /* ---- a recording sink ---- */
@@ -145,31 +143,13 @@ static void side_free(struct side *s)
 	result_free(&s->res);
 }
 
-/* A connected TCP pair over loopback: a (client), b (server). */
-static void tcp_pair(int *a, int *b)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(l >= 0);
-	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
-	*a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(connect(*a, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	*b = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(*b >= 0);
-	close(l);
-}
-
 /* Start a client sender and a server receiver on one stream. */
 static void start_pair(struct side *c, struct side *s)
 {
 	char why[240];
 	int a, b;
 
-	tcp_pair(&a, &b);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0); /* a: the client's, b: the server's */
 	assert_int_equal(run_start(s->run, &b, why, sizeof(why)), 0);
 	assert_int_equal(run_start(c->run, &a, why, sizeof(why)), 0);
 	assert_int_equal(a, -1); /* the engine's now */

@@ -21,7 +21,7 @@ void log_set_level(enum xfr_log_level level)
 	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
 }
 
-enum xfr_log_level log_get_level(void)
+static enum xfr_log_level log_get_level(void)
 {
 	return __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }

@@ -6,7 +6,6 @@
 #include "base/config.h"
 
 void log_set_level(enum xfr_log_level level);
-enum xfr_log_level log_get_level(void);
 /* Prefix "xfr: " for errors, "xfr: warning: " for warnings, plain for info/debug. */
 void log_msg(enum xfr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -159,7 +159,8 @@ bool net_is_v4(const struct net_addr *a)
 	return as_v4(a, &v4);
 }
 
-char *net_host_str(const struct net_addr *a, char *buf, size_t len)
+/* Address only, no port. */
+static char *net_host_str(const struct net_addr *a, char *buf, size_t len)
 {
 	struct in_addr v4;
 

@@ -37,8 +37,6 @@ int net_parse_port(const char *s, uint16_t *port);
 
 /* "10.0.0.1:5201" / "[fd00::1]:5201"; IPv4-mapped IPv6 printed as IPv4. */
 char *net_addr_str(const struct net_addr *a, char *buf, size_t len);
-/* Address only, no port. */
-char *net_host_str(const struct net_addr *a, char *buf, size_t len);
 
 /* Same IP (port ignored), IPv4-mapped IPv6 normalised. */
 bool net_same_host(const struct net_addr *a, const struct net_addr *b);

@@ -32,13 +32,14 @@
 #define MAX_TESTS_MAX 10000
 #define USAGE_LINE    "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
 
-/* Which command an option belongs to. */
+/*
+ * Which commands take an option. It also decides the --help section: client
+ * only, server only, or shared (M_BOTH).
+ */
 #define M_CLIENT 1U
 #define M_SERVE	 2U
 #define M_DOCTOR 4U
 #define M_BOTH	 (M_CLIENT | M_SERVE)
-
-enum cli_group { GRP_TEST, GRP_CONN, GRP_OUTPUT, GRP_OTHER, GRP_SERVER };
 
 /* Everything seen while parsing that the config itself does not record. */
 struct cli_state {
@@ -58,10 +59,9 @@ struct cli_opt {
 	const char *name;  /* long name */
 	char short_name;   /* 0 = long only */
 	int has_arg;	   /* getopt's no_argument / required_argument / optional_argument */
-	unsigned int mode; /* M_CLIENT, M_SERVE */
-	enum cli_group group;
+	unsigned int mode; /* M_CLIENT, M_SERVE, M_DOCTOR */
 	const char *metavar;
-	const char *help;
+	const char *help;  /* NULL: taken but not listed (serve refuses it with a reason) */
 	const char *label; /* name in error lines when not "--name" */
 	const char *(*handler)(struct cli_state *st, const char *arg);
 	size_t flag; /* no handler: offset of the bool in cli_state to set */
@@ -552,104 +552,103 @@ static const char *show_version(struct cli_state *st, const char *arg)
 #define OPT   optional_argument
 
 static const struct cli_opt cli_opts[] = {
-	/* Test options */
-	{"time", 't', REQ, M_CLIENT, GRP_TEST, "DUR",
-	 "test length (default 10 s; 0 = until Ctrl+C)", NULL, set_time},
-	{"bytes", 'n', REQ, M_CLIENT, GRP_TEST, "SIZE",
-	 "stop after SIZE bytes over all streams (K = 1024)", NULL, set_bytes},
-	{"parallel", 'P', REQ, M_CLIENT, GRP_TEST, "N", "parallel streams, 1..128 (default 1)",
-	 NULL, set_parallel},
-	{"udp", 'u', NOARG, M_CLIENT, GRP_TEST, NULL, "UDP test (default -b 1G, -l 1400)", NULL,
-	 FLAG(udp)},
-	{"reverse", 'R', NOARG, M_CLIENT, GRP_TEST, NULL, "server sends (download)", NULL,
-	 FLAG(reverse)},
-	{"bidir", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "both directions at once", NULL, FLAG(bidir)},
-	{"bitrate", 'b', REQ, M_CLIENT, GRP_TEST, "RATE",
-	 "total bits/s, all streams (K = 1000; 0 = no cap)", NULL, set_bitrate},
-	{"length", 'l', REQ, M_CLIENT, GRP_TEST, "SIZE",
+	/* Client: the test */
+	{"time", 't', REQ, M_CLIENT, "DUR", "test length (default 10 s; 0 = until Ctrl+C)", NULL,
+	 set_time},
+	{"bytes", 'n', REQ, M_CLIENT, "SIZE", "stop after SIZE bytes over all streams (K = 1024)",
+	 NULL, set_bytes},
+	{"parallel", 'P', REQ, M_CLIENT, "N", "parallel streams, 1..128 (default 1)", NULL,
+	 set_parallel},
+	{"udp", 'u', NOARG, M_CLIENT, NULL, "UDP test (default -b 1G, -l 1400)", NULL, FLAG(udp)},
+	{"reverse", 'R', NOARG, M_CLIENT, NULL, "server sends (download)", NULL, FLAG(reverse)},
+	{"bidir", 0, NOARG, M_CLIENT, NULL, "both directions at once", NULL, FLAG(bidir)},
+	{"bitrate", 'b', REQ, M_CLIENT, "RATE", "total bits/s, all streams (K = 1000; 0 = no cap)",
+	 NULL, set_bitrate},
+	{"length", 'l', REQ, M_CLIENT, "SIZE",
 	 "TCP: bytes per write (default 128K; 1..16M); UDP: datagram size", NULL, set_length},
-	{"packet-size", 0, REQ, M_CLIENT, GRP_TEST, "SIZE",
+	{"packet-size", 0, REQ, M_CLIENT, "SIZE",
 	 "UDP datagram size incl. 16-byte header (64..65507)", NULL, set_length},
-	{"window", 'w', REQ, M_CLIENT, GRP_TEST, "SIZE", "socket buffers on both ends (1..512M)",
-	 NULL, set_window},
-	{"congestion", 0, REQ, M_CLIENT, GRP_TEST, "ALGO", "TCP congestion control algorithm", NULL,
+	{"window", 'w', REQ, M_CLIENT, "SIZE", "socket buffers on both ends (1..512M)", NULL,
+	 set_window},
+	{"congestion", 0, REQ, M_CLIENT, "ALGO", "TCP congestion control algorithm", NULL,
 	 set_congestion},
-	{"dscp", 0, REQ, M_CLIENT, GRP_TEST, "VALUE",
-	 "TOS byte 0..255 or name (CS0-7, AF11-43, EF, VA)", NULL, set_dscp},
-	{"tcp-nodelay", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "set TCP_NODELAY on data sockets", NULL,
+	{"dscp", 0, REQ, M_CLIENT, "VALUE", "TOS byte 0..255 or name (CS0-7, AF11-43, EF, VA)",
+	 NULL, set_dscp},
+	{"tcp-nodelay", 0, NOARG, M_CLIENT, NULL, "set TCP_NODELAY on data sockets", NULL,
 	 FLAG(nodelay)},
-	{"random", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "random payload (default)", NULL,
-	 FLAG(random)},
-	{"zeros", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "zero-filled payload", NULL, FLAG(zeros)},
-	{"zerocopy", 'Z', OPT, M_CLIENT, GRP_TEST, "MODE",
-	 "zero-copy send: sendfile (default) or msg", NULL, set_zerocopy},
-	{"no-zerocopy", 0, NOARG, M_CLIENT, GRP_TEST, NULL,
-	 "plain send() (default: sendfile where it works)", NULL, FLAG(zc_off)},
-	/* Connection options */
-	{"probe-mtu", 0, NOARG, M_CLIENT, GRP_TEST, NULL,
+	{"random", 0, NOARG, M_CLIENT, NULL, "random payload (default)", NULL, FLAG(random)},
+	{"zeros", 0, NOARG, M_CLIENT, NULL, "zero-filled payload", NULL, FLAG(zeros)},
+	{"zerocopy", 'Z', OPT, M_CLIENT, "MODE", "zero-copy send: sendfile (default) or msg", NULL,
+	 set_zerocopy},
+	{"no-zerocopy", 0, NOARG, M_CLIENT, NULL, "plain send() (default: sendfile where it works)",
+	 NULL, FLAG(zc_off)},
+	{"probe-mtu", 0, NOARG, M_CLIENT, NULL,
 	 "probe the path MTU both ways instead of a throughput test", NULL, FLAG(probe_mtu)},
-	{"affinity", 0, REQ, M_CLIENT, GRP_TEST, "LIST", "pin stream threads to CPUs (0,2 or 0-3)",
-	 NULL, set_affinity},
-	{"busy-poll", 0, REQ, M_CLIENT, GRP_TEST, "USEC", "SO_BUSY_POLL on data sockets", NULL,
+	{"affinity", 0, REQ, M_CLIENT, "LIST", "pin stream threads to CPUs (0,2 or 0-3)", NULL,
+	 set_affinity},
+	{"busy-poll", 0, REQ, M_CLIENT, "USEC", "SO_BUSY_POLL on data sockets", NULL,
 	 set_busy_poll},
-	{"no-gso", 0, NOARG, M_CLIENT, GRP_TEST, NULL, "UDP without GSO/GRO offload (comparisons)",
-	 NULL, FLAG(no_gso)},
-	{"engine", 0, REQ, M_BOTH, GRP_TEST, "E",
-	 "data plane: socket (default), auto, xdp or afxdp (UDP)", NULL, set_engine},
-	{"xdp-mode", 0, REQ, M_BOTH, GRP_TEST, "M",
+	{"no-gso", 0, NOARG, M_CLIENT, NULL, "UDP without GSO/GRO offload (comparisons)", NULL,
+	 FLAG(no_gso)},
+	/* Client: the data plane (the server runs what the client asks for, if it can) */
+	{"engine", 0, REQ, M_CLIENT, "E", "data plane: socket (default), auto, xdp or afxdp (UDP)",
+	 NULL, set_engine},
+	{"xdp-mode", 0, REQ, M_CLIENT, "M",
 	 "XDP receiver: drop (xdp default), pass or redirect (afxdp default)", NULL, set_xdp_mode},
-	{"iface", 0, REQ, M_BOTH | M_DOCTOR, GRP_TEST, "NAME",
-	 "interface for XDP (default: the route's to the peer)", NULL, set_iface},
-	{"queues", 0, REQ, M_BOTH, GRP_TEST, "N", "AF_XDP queues to use (default: one per stream)",
-	 NULL, set_queues},
-	{"drop-reasons", 0, NOARG, M_CLIENT, GRP_TEST, NULL,
+	/* serve takes it only to refuse it with a reason (finish_server): not in its help */
+	{"xdp-mode", 0, REQ, M_SERVE, "M", NULL, NULL, set_xdp_mode},
+	{"drop-reasons", 0, NOARG, M_CLIENT, NULL,
 	 "attribute kernel drops of the test's packets to their reasons (both ends)", NULL,
 	 FLAG(drop_reasons)},
-	{"port", 'p', REQ, M_CLIENT, GRP_CONN, "N", "server port (default 5201)", NULL, set_port},
-	{"ipv4", '4', NOARG, M_BOTH, GRP_CONN, NULL, "IPv4 only", NULL, FLAG(v4)},
-	{"ipv6", '6', NOARG, M_BOTH, GRP_CONN, NULL, "IPv6 only", NULL, FLAG(v6)},
-	{"bind", 0, REQ, M_CLIENT, GRP_CONN, "ADDR[:PORT]",
-	 "local address ([IPv6]:PORT form for IPv6)", NULL, set_client_bind},
-	{"cport", 0, REQ, M_CLIENT, GRP_CONN, "PORT", "first source port of the data streams", NULL,
+	/* Client: the connection */
+	{"port", 'p', REQ, M_CLIENT, "N", "server port (default 5201)", NULL, set_port},
+	{"bind", 0, REQ, M_CLIENT, "ADDR[:PORT]", "local address ([IPv6]:PORT form for IPv6)", NULL,
+	 set_client_bind},
+	{"cport", 0, REQ, M_CLIENT, "PORT", "first source port of the data streams", NULL,
 	 set_cport},
-	{"mptcp", 0, NOARG, M_CLIENT, GRP_CONN, NULL, "Multipath TCP data sockets", NULL,
-	 set_mptcp},
-	{"connect-timeout", 0, REQ, M_CLIENT, GRP_CONN, "DUR", "give up connecting after DUR", NULL,
+	{"mptcp", 0, NOARG, M_CLIENT, NULL, "Multipath TCP data sockets", NULL, set_mptcp},
+	{"connect-timeout", 0, REQ, M_CLIENT, "DUR", "give up connecting after DUR", NULL,
 	 set_connect_timeout},
-	/* Output options */
-	{"interval", 'i', REQ, M_CLIENT, GRP_OUTPUT, "DUR",
-	 "report interval (default 1 s; 0 = none)", NULL, set_interval},
-	{"omit", 0, REQ, M_CLIENT, GRP_OUTPUT, "DUR", "hide interval rows ending at or before DUR",
-	 NULL, set_omit},
-	{"timestamp-format", 0, REQ, M_CLIENT, GRP_OUTPUT, "F",
-	 "relative (default), iso8601 or unix", NULL, set_ts_format},
-	{"output", 'o', REQ, M_CLIENT, GRP_OUTPUT, "FILE", "also write the JSON result to FILE",
-	 NULL, set_output},
-	{"get-server-output", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL,
-	 "include the server's report in the result", NULL, FLAG(get_server_output)},
-	{"json", 0, NOARG, M_CLIENT | M_DOCTOR, GRP_OUTPUT, NULL, "one JSON document at the end",
-	 NULL, FLAG(json)},
-	{"json-stream", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL,
-	 "one JSON object per line as the test runs", NULL, FLAG(json_stream)},
-	{"csv", 0, NOARG, M_CLIENT, GRP_OUTPUT, NULL, "CSV interval rows and a summary", NULL,
-	 FLAG(csv)},
-	{"quiet", 'q', NOARG, M_CLIENT, GRP_OUTPUT, NULL, "summary only", NULL, FLAG(quiet)},
-	/* Server options (client-shared ones above are marked M_BOTH) */
-	{"port", 'p', REQ, M_SERVE, GRP_SERVER, "N", "listen port (default 5201)", NULL, set_port},
-	{"bind", 'B', REQ, M_SERVE, GRP_SERVER, "ADDR",
-	 "listen on ADDR only (default: dual-stack any)", "serve -B", set_server_bind},
-	{"one-off", 0, NOARG, M_SERVE, GRP_SERVER, NULL, "exit after the first successful test",
-	 NULL, FLAG(one_off)},
-	{"max-duration", 0, REQ, M_SERVE, GRP_SERVER, "DUR",
-	 "cap on the test length clients may ask for", NULL, set_max_duration},
-	{"max-tests", 0, REQ, M_SERVE, GRP_SERVER, "N", "concurrent tests, 1..10000 (default 100)",
-	 NULL, set_max_tests},
-	/* Both */
-	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, GRP_OUTPUT, "L",
-	 "error, warn, info or debug (default info)", NULL, set_log_level},
-	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, GRP_OTHER, NULL, "print this help", NULL,
-	 show_help},
-	{"version", 'V', NOARG, M_BOTH, GRP_OTHER, NULL, "print the version", NULL, show_version},
+	/* Client: the output */
+	{"interval", 'i', REQ, M_CLIENT, "DUR", "report interval (default 1 s; 0 = none)", NULL,
+	 set_interval},
+	{"omit", 0, REQ, M_CLIENT, "DUR", "hide interval rows ending at or before DUR", NULL,
+	 set_omit},
+	{"timestamp-format", 0, REQ, M_CLIENT, "F", "relative (default), iso8601 or unix", NULL,
+	 set_ts_format},
+	{"output", 'o', REQ, M_CLIENT, "FILE", "also write the JSON result to FILE", NULL,
+	 set_output},
+	{"get-server-output", 0, NOARG, M_CLIENT, NULL, "include the server's report in the result",
+	 NULL, FLAG(get_server_output)},
+	{"json", 0, NOARG, M_CLIENT | M_DOCTOR, NULL, "one JSON document at the end", NULL,
+	 FLAG(json)},
+	{"json-stream", 0, NOARG, M_CLIENT, NULL, "one JSON object per line as the test runs", NULL,
+	 FLAG(json_stream)},
+	{"csv", 0, NOARG, M_CLIENT, NULL, "CSV interval rows and a summary", NULL, FLAG(csv)},
+	{"quiet", 'q', NOARG, M_CLIENT, NULL, "summary only", NULL, FLAG(quiet)},
+	/* Server */
+	{"port", 'p', REQ, M_SERVE, "N", "listen port (default 5201)", NULL, set_port},
+	{"bind", 'B', REQ, M_SERVE, "ADDR", "listen on ADDR only (default: dual-stack any)",
+	 "serve -B", set_server_bind},
+	{"one-off", 0, NOARG, M_SERVE, NULL, "exit after the first successful test", NULL,
+	 FLAG(one_off)},
+	{"max-duration", 0, REQ, M_SERVE, "DUR", "cap on the test length clients may ask for", NULL,
+	 set_max_duration},
+	{"max-tests", 0, REQ, M_SERVE, "N", "concurrent tests, 1..10000 (default 100)", NULL,
+	 set_max_tests},
+	{"engine", 0, REQ, M_SERVE, "E",
+	 "auto (default: what each client asks for, if it can) or socket", NULL, set_engine},
+	/* Shared */
+	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
+	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
+	{"iface", 0, REQ, M_BOTH | M_DOCTOR, "NAME",
+	 "interface for XDP (default: the route's to the peer)", NULL, set_iface},
+	{"queues", 0, REQ, M_BOTH, "N", "AF_XDP queues to use (default: one per stream)", NULL,
+	 set_queues},
+	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, "L", "error, warn, info or debug (default info)",
+	 NULL, set_log_level},
+	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, NULL, "print this help", NULL, show_help},
+	{"version", 'V', NOARG, M_BOTH, NULL, "print the version", NULL, show_version},
 };
 
 #define N_OPTS	 (sizeof(cli_opts) / sizeof(cli_opts[0]))
@@ -679,14 +678,18 @@ static void help_line(FILE *out, const struct cli_opt *o)
 		fprintf(out, "  %-26s  %s\n", lhs, o->help);
 }
 
+/* One --help section: the options whose commands (M_CLIENT/M_SERVE bits) are exactly mask. */
+static void help_section(FILE *out, const char *title, unsigned int mask)
+{
+	fprintf(out, "\n%s:\n", title);
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (cli_opts[i].help && (cli_opts[i].mode & M_BOTH) == mask)
+			help_line(out, &cli_opts[i]);
+	}
+}
+
 static void print_help(struct cli_state *st, unsigned int mode)
 {
-	static const char *const titles[] = {
-		[GRP_TEST] = "Test options",	 [GRP_CONN] = "Connection options",
-		[GRP_OUTPUT] = "Output options", [GRP_OTHER] = "Other options",
-		[GRP_SERVER] = "Server options",
-	};
-	static const enum cli_group order[] = {GRP_TEST, GRP_CONN, GRP_OUTPUT, GRP_OTHER};
 	FILE *out = st->out;
 
 	if (mode == M_DOCTOR) {
@@ -695,38 +698,32 @@ static void print_help(struct cli_state *st, unsigned int mode)
 			     "BTF, capabilities, XDP and AF_XDP per interface, and the engine\n"
 			     "--engine auto would pick.\n\nOptions:\n");
 		for (size_t i = 0; i < N_OPTS; i++) {
-			if (in_mode(&cli_opts[i], M_DOCTOR))
+			if (cli_opts[i].help && in_mode(&cli_opts[i], M_DOCTOR))
 				help_line(out, &cli_opts[i]);
 		}
 		return;
 	}
 	if (mode == M_SERVE) {
 		fprintf(out,
-			"Usage: xfr serve [OPTIONS]\n\n"
-			"Run the xfr server (control protocol %s).\n\n%s:\n",
-			PROTO_VERSION, titles[GRP_SERVER]);
-		/* server-only options first, then the ones shared with the client */
-		for (unsigned int pass = M_SERVE; pass <= M_BOTH; pass++) {
-			for (size_t i = 0; i < N_OPTS; i++) {
-				if ((cli_opts[i].mode & M_BOTH) == pass)
-					help_line(out, &cli_opts[i]);
-			}
-		}
+			"Usage: xfr serve [OPTIONS]\n\nRun the xfr server (control protocol %s).\n",
+			PROTO_VERSION);
+	} else {
+		fprintf(out,
+			"Usage: xfr [OPTIONS] HOST\n"
+			"       xfr serve [OPTIONS]\n"
+			"       xfr doctor [--iface NAME] [--json]\n\n"
+			"Measure TCP or UDP throughput between this host and an xfr server on HOST,\n"
+			"on sockets or on the kernel's XDP and AF_XDP data planes (--engine).\n");
+		help_section(out, "Client options", M_CLIENT);
+	}
+	help_section(out, "Server options", M_SERVE);
+	help_section(out, "Shared options", M_BOTH);
+	if (mode == M_SERVE)
 		fprintf(out, "\nEnvironment: XFR_PORT applies when -p is not given.\n");
-		return;
-	}
-	fprintf(out, "Usage: xfr [OPTIONS] HOST\n"
-		     "       xfr serve [OPTIONS]    (see xfr serve --help)\n\n"
-		     "Measure TCP throughput between this host and an xfr server on HOST.\n");
-	for (size_t g = 0; g < sizeof(order) / sizeof(order[0]); g++) {
-		fprintf(out, "\n%s:\n", titles[order[g]]);
-		for (size_t i = 0; i < N_OPTS; i++) {
-			if (in_mode(&cli_opts[i], M_CLIENT) && cli_opts[i].group == order[g])
-				help_line(out, &cli_opts[i]);
-		}
-	}
-	fprintf(out, "\nEnvironment: XFR_PORT, XFR_DURATION, XFR_BYTES and XFR_TIMESTAMP_FORMAT\n"
-		     "apply when the matching option is not given.\n");
+	else
+		fprintf(out,
+			"\nEnvironment: XFR_PORT, XFR_DURATION, XFR_BYTES and XFR_TIMESTAMP_FORMAT\n"
+			"apply when the matching option is not given.\n");
 }
 
 /* ---- getopt plumbing ---- */

@@ -60,7 +60,12 @@ int ctrl_fill(struct ctrl_conn *c)
 	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
 }
 
-int ctrl_next_line(struct ctrl_conn *c, char **line, size_t *len)
+/*
+ * Next complete line (without '\n', NUL-terminated in place). Returns 1 and
+ * sets *line and *len, 0 when no complete line is buffered, -EMSGSIZE when the
+ * line exceeds PROTO_MAX_LINE.
+ */
+static int ctrl_next_line(struct ctrl_conn *c, char **line, size_t *len)
 {
 	char *start = c->rbuf + c->rstart;
 	size_t avail = c->rlen - c->rstart;

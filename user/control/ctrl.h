@@ -36,13 +36,6 @@ void ctrl_close(struct ctrl_conn *c);
  */
 int ctrl_fill(struct ctrl_conn *c);
 
-/*
- * Next complete line (without '\n', NUL-terminated in place). Returns 1 and
- * sets *line and *len, 0 when no complete line is buffered, -EMSGSIZE when the
- * line exceeds PROTO_MAX_LINE.
- */
-int ctrl_next_line(struct ctrl_conn *c, char **line, size_t *len);
-
 /* Next decoded message: 1 = *m filled, 0 = need more, < 0 error with err set. */
 int ctrl_next_msg(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t errlen);
 

@@ -8,7 +8,8 @@
 #include "model/stats.h"
 #include "units.h"
 
-void report_tcp_to_wire(const struct xfr_tcp_stats *t, struct proto_tcp *w)
+/* Wire TCP figures <-> model. */
+static void report_tcp_to_wire(const struct xfr_tcp_stats *t, struct proto_tcp *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->has_retransmits = true;
@@ -25,7 +26,7 @@ void report_tcp_to_wire(const struct xfr_tcp_stats *t, struct proto_tcp *w)
 	w->bytes_acked = t->bytes_acked;
 }
 
-void report_tcp_from_wire(const struct proto_tcp *w, struct xfr_tcp_stats *t)
+static void report_tcp_from_wire(const struct proto_tcp *w, struct xfr_tcp_stats *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->retransmits = w->retransmits;

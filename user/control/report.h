@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Between the flow model (user/result.h) and the protocol's per-stream view
- * (user/proto.h). The server describes its side of each stream on the wire;
+ * Between the flow model (user/model/result.h) and the protocol's per-stream view
+ * (user/control/proto.h). The server describes its side of each stream on the wire;
  * the client folds that back into flows beside its own side.
  */
 #ifndef XFR_CONTROL_REPORT_H
@@ -48,10 +48,6 @@ void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir di
  */
 void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size,
 		       struct proto_udp *out, bool *present);
-
-/* Wire TCP figures <-> model. */
-void report_tcp_to_wire(const struct xfr_tcp_stats *t, struct proto_tcp *w);
-void report_tcp_from_wire(const struct proto_tcp *w, struct xfr_tcp_stats *t);
 
 /* Printable copy of a peer-supplied string: control chars and non-ASCII become
  * '?', at most len-1 bytes. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Output ops: one printer per format over the result model (user/result.h).
+ * Output ops: one printer per format over the result model (user/model/result.h).
  * Every printer writes results to its FILE (stdout); logs never go there.
  * Each op returns 0 or -errno when writing failed (EPIPE, ENOSPC, ...), so the
  * caller can exit non-zero instead of losing results silently.
