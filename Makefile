@@ -41,7 +41,7 @@ TEST_LIBS   = $(LIBXT) $(LIBXFR) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 C_FILES  := $(shell find common user tests bpf quic -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all deps test unit integration demo bench fuzz check check-format check-layers format install clean
+.PHONY: all deps test unit integration demo bench fuzz check check-format check-layers check-cycles format install clean
 
 all: $(XFR)
 
@@ -98,11 +98,15 @@ fuzz: deps
 		$(PKG_CFLAGS) tests/fuzz/fuzz_proto.c user/control/proto.c -o build/fuzz/fuzz_proto $(PKG_LIBS)
 	build/fuzz/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -timeout=1 build/fuzz/corpus
 
-# Static checks CI runs: the layer rule (scripts/check-layers.sh) and the format.
-check: check-layers check-format
+# Static checks CI runs: the layer rule (scripts/check-layers.sh), no cycles between
+# modules (scripts/module-cycles.py, over the built objects) and the format.
+check: check-layers check-cycles check-format
 
 check-layers:
 	@scripts/check-layers.sh
+
+check-cycles: $(LIB_OBJS)
+	@python3 scripts/module-cycles.py $(BUILD)
 
 check-format:
 	@clang-format --dry-run --Werror $(C_FILES)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
  * In-kernel flood generator, run by BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES
- * (user/xdp_gen.c), directly or as the tail call of our attached counter. The
- * input is a frame template (user/frame.h) preceded by XDP metadata (struct
+ * (user/bpf/xdp_gen.c), directly or as the tail call of our attached counter. The
+ * input is a frame template (user/base/frame.h) preceded by XDP metadata (struct
  * xdp_gen_meta: the flow's slot and this process's key): the metadata travels
  * with every live frame but never on the wire, and lets threads run different
  * slots at once without a shared "current slot" variable.
@@ -29,7 +29,7 @@
 #include "xdp_gen_maps.h"
 
 #define XDP_GEN_MAX_OFF	 256 /* header offsets are far below this (no VLAN, no options) */
-#define XDP_GEN_TS_EVERY 64  /* frames per clock read: the live-frames batch (user/xdp_gen.c) */
+#define XDP_GEN_TS_EVERY 64  /* frames per clock read: the live-frames batch (user/bpf/xdp_gen.c) */
 
 const volatile __u64 gen_key; /* set by user space before load */
 
@@ -51,7 +51,7 @@ static __always_inline __u64 csum_words(__u64 v)
 
 /*
  * RFC 1624 eqn. 3 with the template's old header words all zero (see
- * frame_stamp() in user/frame.c): HC' = ~(~HC0 + the 8 new words).
+ * frame_stamp() in user/base/frame.c): HC' = ~(~HC0 + the 8 new words).
  */
 static __always_inline __u16 csum_patch(__u16 csum0_be, __u64 seq, __u64 ts)
 {

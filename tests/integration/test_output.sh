@@ -227,3 +227,33 @@ test_env() {
 	[ "$RC" -eq 2 ] || { xt_fail "XFR_PORT=notaport: exit $RC, want 2"; return 1; }
 	xt_server_stop
 }
+
+# A reader that stalls stdout never stalls the test: the rows it cannot take are
+# dropped and said so on stderr, the start and the summary arrive whole, and the
+# intervals sampled meanwhile (the -o document keeps them all) stay one interval
+# apart. The reader sleeps through the whole test; 128 streams at -i 0.1 make
+# about 27 KB per row, over the 1 MiB the printer queues.
+test_slow_reader() {
+	xt_setup || return
+	xt_server_start || return
+	local out=$XT_TMP/slow.out err=$XT_TMP/slow.err doc=$XT_TMP/slow.json rc n kept gap
+	timeout -k 2 40 ip netns exec "$NS_C" "$XFR" -t 5 -i 0.1 -P 128 -b 20M --json-stream \
+		-o "$doc" -p "$SRV_PORT" "$S4" 2>"$err" | { sleep 7; cat >"$out"; }
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] || { xt_fail "client exited $rc: $(tail -n1 "$err")"; return 1; }
+	xt_check_san "$err" || return
+	xt_stream_ok "$out" || return
+	grep -q 'output: the reader is not keeping up; dropping interval rows' "$err" ||
+		{ xt_fail "no warning when rows were dropped: $(cat "$err")"; return 1; }
+	grep -qE 'output: [0-9]+ interval rows? dropped: the reader was too slow' "$err" ||
+		{ xt_fail "no count of the dropped rows: $(cat "$err")"; return 1; }
+	n=$(grep -c '"event":"interval"' "$out")
+	kept=$(jq '.intervals | length' "$doc")
+	xt_within "$kept" 48 52 || { xt_fail "$kept intervals kept for 5 s at -i 0.1"; return 1; }
+	[ "$n" -lt "$kept" ] || { xt_fail "$n rows printed of $kept: none dropped"; return 1; }
+	# sampled on time while stdout was stuck: no interval longer than 2.5 of them
+	gap=$(jq '[range(1; .intervals | length) as $i | .intervals[$i].end - .intervals[$i - 1].end] |
+		max' "$doc")
+	awk -v g="$gap" 'BEGIN { exit !(g < 0.25) }' || { xt_fail "an interval of $gap s while stdout was stuck"; return 1; }
+	xt_server_stop
+}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The observer engine: wraps any engine and adds to its flow samples the
- * kernel's drop reasons for the flows' packets (user/dropmon.c) and, for
- * sending TCP flows, RTT/retransmits/delivered from BPF (user/tcprtt.c).
+ * kernel's drop reasons for the flows' packets (user/bpf/dropmon.c) and, for
+ * sending TCP flows, RTT/retransmits/delivered from BPF (user/bpf/tcprtt.c).
  * Every op delegates to the inner engine; add_stream registers the socket's
  * flows with the BPF side first, sample() adds the BPF figures after.
  */

@@ -15,7 +15,7 @@
 #include "units.h"
 #include "output/printers.h"
 
-#define SINK_QUEUE_MAX (4u << 20) /* bytes of rows waiting for a slow reader */
+#define SINK_QUEUE_MAX (1u << 20) /* bytes of rows waiting for a slow reader */
 
 struct printer_sink {
 	struct xfr_sink sink;
