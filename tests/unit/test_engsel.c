@@ -17,6 +17,7 @@
 
 #include <bpf/bpf.h>
 
+#include "dataplane/dataplane.h"
 #include "dataplane/engsel.h"
 
 /* A host where everything works: UDP on a native-XDP veth0, root. */
@@ -334,12 +335,40 @@ static void test_probe_lo(void **state)
 	assert_int_equal(probe_progs_loaded(), 0);
 }
 
+/* The engine registry: what this build can run, and a clear no for the rest. */
+static void test_registry(void **state)
+{
+	struct dataplane dp = {.engine = XFR_ENG_QUIC};
+	struct engine_params p = {.proto = XFR_PROTO_QUIC, .streams = 1, .done_fd = -1};
+	char why[200] = "";
+
+	(void)state;
+	assert_null(dataplane_missing(XFR_ENG_SOCKET, XFR_PROTO_TCP));
+	assert_null(dataplane_missing(XFR_ENG_SOCKET, XFR_PROTO_UDP));
+	assert_null(dataplane_missing(XFR_ENG_XDP, XFR_PROTO_UDP));
+	assert_null(dataplane_missing(XFR_ENG_AFXDP, XFR_PROTO_UDP));
+	assert_string_equal(dataplane_missing(XFR_ENG_XDP, XFR_PROTO_TCP),
+			    "does not carry this protocol");
+	assert_string_equal(dataplane_missing(XFR_ENG_SOCKET, XFR_PROTO_QUIC),
+			    "does not carry this protocol");
+	assert_string_equal(dataplane_missing(XFR_ENG_QUIC, XFR_PROTO_QUIC),
+			    "not built in this version");
+	errno = 0;
+	assert_null(dataplane_engine(&dp, &p, why, sizeof(why)));
+	assert_int_equal(errno, EPROTONOSUPPORT);
+	assert_string_equal(why, "engine quic, protocol quic: not built in this version");
+	/* QUIC selects the quic engine whatever --engine asked */
+	assert_int_equal(dataplane_decide(XFR_ENGINE_AUTO, XFR_XDP_MODE_DEFAULT, XFR_PROTO_QUIC, "",
+					  0, false, NULL, &dp),
+			 0);
+	assert_int_equal(dp.engine, XFR_ENG_QUIC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_long_names),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_table),	   cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_long_names), cmocka_unit_test(test_names),
 		cmocka_unit_test(test_probe_lo),
 	};
 

@@ -3,16 +3,30 @@
  * What a run tells the sinks: its start and end, every interval (kept in the
  * result when asked), and the notable events found in them.
  */
+#include <stdio.h>
+
 #include "dataplane/run_priv.h"
+
+static void notice(struct run *r, enum xfr_notice n, const char *text)
+{
+	struct xfr_event ev = {.type = XFR_EV_NOTICE,
+			       .role = r->cfg.role,
+			       .res = r->res,
+			       .notice = n,
+			       .text = text,
+			       .peer = r->peer};
+
+	sinks_emit(r->sinks, &ev);
+}
 
 static void emit_notices(struct run *r, const struct xfr_interval *iv)
 {
 	char text[200];
 
 	if (notable_retransmits(&r->notable, iv, text, sizeof(text)))
-		sinks_notice(r->sinks, r->cfg.role, r->res, XFR_NOTICE_RETRANSMITS, "%s", text);
+		notice(r, XFR_NOTICE_RETRANSMITS, text);
 	if (notable_loss(&r->notable, iv, text, sizeof(text)))
-		sinks_notice(r->sinks, r->cfg.role, r->res, XFR_NOTICE_LOSS, "%s", text);
+		notice(r, XFR_NOTICE_LOSS, text);
 }
 
 void run_emit(struct run *r, enum xfr_event_type type, const struct xfr_interval *iv,
@@ -33,9 +47,13 @@ void run_emit_interval(struct run *r, struct xfr_interval *iv, uint32_t k)
 	/* By the interval's number, not its measured end (1.0003 s is the 1 s row). */
 	iv->omitted = (uint64_t)k * r->cfg.interval_ms <= r->cfg.omit_ms;
 	iv->wall_end_us = r->res->start_wall_us + (uint64_t)(iv->end_s * 1e6);
-	if (r->cfg.keep_intervals && result_add_interval(r->res, iv))
-		sinks_notice(r->sinks, r->cfg.role, r->res, XFR_NOTICE_SINK_LOSS,
-			     "out of memory: interval %u not kept for the JSON document", k);
+	if (r->cfg.keep_intervals && result_add_interval(r->res, iv)) {
+		char text[80];
+
+		snprintf(text, sizeof(text),
+			 "out of memory: interval %u not kept for the JSON document", k);
+		notice(r, XFR_NOTICE_SINK_LOSS, text);
+	}
 	run_emit(r, XFR_EV_INTERVAL, iv, NULL);
 	if (!iv->omitted)
 		emit_notices(r, iv);

@@ -239,8 +239,6 @@ static void log_start(const struct xfr_event *ev)
 	const struct xfr_result *r = ev->res;
 	uint32_t t = r->duration_granted_s;
 
-	if (r->engine_note[0])
-		pr_info("%s: test %s: %s", ev->peer, r->id, r->engine_note);
 	pr_info("%s: test %s: %s, %u stream%s, %s, %u s%s", ev->peer, r->id,
 		r->proto == XFR_PROTO_UDP ? "UDP" : "TCP", r->streams, r->streams > 1 ? "s" : "",
 		xfr_dir_name(r->dir), t,
@@ -273,6 +271,8 @@ static void log_notice(const struct xfr_event *ev)
 	case XFR_NOTICE_ENGINE:
 		if (ev->role == XFR_ROLE_CLIENT)
 			pr_info("%s", ev->text);
+		else
+			pr_info("%s: test %s: %s", ev->peer, id, ev->text);
 		return;
 	case XFR_NOTICE_SINK_LOSS:
 		pr_warn("%s", ev->text);

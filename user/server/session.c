@@ -333,6 +333,18 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 
 /* ---- the end ---- */
 
+static void emit_notice(struct srv_test *t, enum xfr_notice n, const char *text)
+{
+	struct xfr_event ev = {.type = XFR_EV_NOTICE,
+			       .role = XFR_ROLE_SERVER,
+			       .res = &t->res,
+			       .notice = n,
+			       .text = text,
+			       .peer = t->peer_str};
+
+	sinks_emit(&t->srv->sinks, &ev);
+}
+
 /* An MTU probe runs without the run core: its events from here. */
 static void emit_start(struct srv_test *t)
 {
@@ -559,6 +571,8 @@ static void start_test(struct srv_test *t)
 	}
 	if (t->req.server_output)
 		t->server_output = json_array();
+	if (t->dp.note[0]) /* which engine and why, when not plain sockets as asked */
+		emit_notice(t, XFR_NOTICE_ENGINE, t->dp.note);
 	err = run_start(t->run, t->fds, why, sizeof(why));
 	if (err) /* said once, to the log and to the client */
 		fail(t, "server error: cannot start the test: %s", why);
