@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "units.h"
+#include "util.h"
 
 #define RATE_MAX (1ULL << 63)
 
@@ -152,7 +153,7 @@ int units_parse_duration_ms(const char *s, uint64_t *ms)
 	err = parse_decimal(s, &d, &end);
 	if (err)
 		return err;
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
 		if (!strcasecmp(end, suffixes[i].name))
 			return scale_decimal(&d, suffixes[i].ms, UINT64_MAX, ms);
 	}
@@ -175,7 +176,7 @@ static int dscp_by_name(const char *s)
 		{"AF42", 36}, {"AF43", 38}, {"EF", 46},	  {"VA", 44},
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!strcasecmp(s, names[i].name))
 			return names[i].dscp;
 	}
@@ -234,7 +235,7 @@ char *units_fmt_rate(double bps, char *buf, size_t len)
 		return buf;
 	}
 	/* 999.7 Mbit/s would print as "1000 Mbit/s": step up before rounding does. */
-	while (v >= 999.5 && u + 1 < sizeof(units) / sizeof(units[0])) {
+	while (v >= 999.5 && u + 1 < ARRAY_SIZE(units)) {
 		v /= 1000;
 		u++;
 	}
@@ -257,7 +258,7 @@ char *units_fmt_bytes(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%llu B", (unsigned long long)bytes);
 		return buf;
 	}
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(units)) {
 		v /= 1024;
 		u++;
 	}

@@ -3,6 +3,7 @@
 #include "base/config.h"
 
 #include <string.h>
+#include "util.h"
 
 const char *const xfr_proto_names[] = {
 	[XFR_PROTO_TCP] = "tcp", [XFR_PROTO_UDP] = "udp", [XFR_PROTO_QUIC] = "quic", NULL};
@@ -40,7 +41,7 @@ static const char *name_of(const char *const *names, size_t n, unsigned int v)
 	return v < n ? names[v] : "?";
 }
 
-#define NAME_OF(t, v) name_of(t, sizeof(t) / sizeof(t[0]) - 1, (unsigned int)(v))
+#define NAME_OF(t, v) name_of(t, ARRAY_SIZE(t) - 1, (unsigned int)(v))
 
 const char *xfr_proto_name(enum xfr_proto p)
 {

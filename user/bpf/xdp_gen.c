@@ -22,6 +22,7 @@
 
 #include "bpf/xdp_gen.h"
 #include "xdp_gen.skel.h"
+#include "util.h"
 
 #define META_LEN      sizeof(struct xdp_gen_meta) /* XDP metadata: a multiple of 4 */
 #define DEFAULT_BATCH 64 /* frames per live-frames batch: XDP_GEN_TS_EVERY in the program */
@@ -58,7 +59,7 @@ static uint32_t probe_max_frame(struct xdp_gen *g)
 	if (!buf)
 		return 0;
 	memcpy(buf, &bad, META_LEN);
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && !found; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sizes) && !found; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
 			    .repeat = 1, .data_in = buf, .data_size_in = META_LEN + sizes[i]);
 		struct xdp_md md = {

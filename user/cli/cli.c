@@ -24,6 +24,7 @@
 #include "base/net.h"
 #include "control/proto.h"
 #include "units.h"
+#include "util.h"
 
 #define CC_LIST_PATH  "/proc/sys/net/ipv4/tcp_available_congestion_control"
 #define MPTCP_SYSCTL  "/proc/sys/net/mptcp/enabled"
@@ -143,7 +144,7 @@ static const char *set_ts_format(struct cli_state *st, const char *arg)
 		{"unix", XFR_TS_UNIX},	       {"epoch", XFR_TS_UNIX},
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!strcmp(arg, names[i].name)) {
 			st->cfg->ts_format = names[i].fmt;
 			st->ts_set = true;
@@ -486,7 +487,7 @@ static const char *set_log_level(struct cli_state *st, const char *arg)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!strcmp(arg, names[i])) {
 			st->cfg->log_level = (enum xfr_log_level)i;
 			return NULL;
@@ -651,7 +652,7 @@ static const struct cli_opt cli_opts[] = {
 	{"version", 'V', NOARG, M_BOTH, NULL, "print the version", NULL, show_version},
 };
 
-#define N_OPTS	 (sizeof(cli_opts) / sizeof(cli_opts[0]))
+#define N_OPTS	 ARRAY_SIZE(cli_opts)
 #define VAL_BASE 256 /* getopt val of long-only options: VAL_BASE + table index */
 
 static bool in_mode(const struct cli_opt *o, unsigned int mode)

@@ -43,7 +43,7 @@ static int bind_addr(const struct clnt *c, struct net_addr *src, uint16_t *port)
 	return 1;
 }
 
-int clnt_connect(struct clnt *c)
+static int clnt_connect(struct clnt *c)
 {
 	const struct xfr_config *cfg = c->cfg;
 	struct net_addr src;
@@ -251,7 +251,7 @@ static void say_engines(struct clnt *c)
 		     r->server_engine_note[0] ? r->server_engine_note : r->server_engine);
 }
 
-int clnt_handshake(struct clnt *c)
+static int clnt_handshake(struct clnt *c)
 {
 	struct proto_msg *m = malloc(sizeof(*m));
 	int err;
@@ -526,7 +526,7 @@ static int open_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
 	return fd;
 }
 
-int clnt_open_streams(struct clnt *c, int *fds)
+static int clnt_open_streams(struct clnt *c, int *fds)
 {
 	const struct xfr_config *cfg = c->cfg;
 	struct net_opts o = {.window = cfg->window, .tos = cfg->tos, .nodelay = cfg->nodelay};

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "control/mtuprobe.h"
 #include "wire.h"
+#include "util.h"
 
 #define OVERHEAD_V4 28 /* IPv4 20 + UDP 8 */
 #define OVERHEAD_V6 48 /* IPv6 40 + UDP 8 */
@@ -394,10 +395,8 @@ static int search(struct probe_ctx *c, bool reverse, uint32_t overhead, uint32_t
 	int r;
 
 	*max = 0;
-	for (size_t i = 0; i <= sizeof(ladder_mtu) / sizeof(ladder_mtu[0]) && !hi; i++) {
-		uint32_t s = i < sizeof(ladder_mtu) / sizeof(ladder_mtu[0])
-				     ? ladder_mtu[i] - overhead
-				     : PROBE_MAX;
+	for (size_t i = 0; i <= ARRAY_SIZE(ladder_mtu) && !hi; i++) {
+		uint32_t s = i < ARRAY_SIZE(ladder_mtu) ? ladder_mtu[i] - overhead : PROBE_MAX;
 
 		if (overhead == OVERHEAD_V6 && s + overhead < 1280)
 			continue; /* below the IPv6 minimum MTU */

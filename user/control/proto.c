@@ -17,8 +17,8 @@
 
 #include "control/proto.h"
 #include "wire.h"
+#include "util.h"
 
-#define ARRAY_SIZE(a)	    (sizeof(a) / sizeof((a)[0]))
 #define AT(base, off, type) ((type *)((char *)(base) + (off)))
 
 /* Deeper input is refused before jansson sees it (its parser recurses). */

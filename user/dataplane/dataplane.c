@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/netinfo.h"
+#include "util.h"
 
 /* The interface toward @peer: --iface, else the route's. "" when none. */
 static void peer_iface(const char *iface, const struct sockaddr *peer, char out[16])
@@ -92,7 +93,7 @@ static const struct engine_entry engines[] = {
 
 static const struct engine_entry *engine_entry(enum xfr_engine e)
 {
-	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(engines); i++)
 		if (engines[i].engine == e)
 			return &engines[i];
 	return NULL;

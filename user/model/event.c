@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include "util.h"
 
 int sinks_add(struct xfr_sinks *l, struct xfr_sink *s)
 {
@@ -74,5 +75,5 @@ const char *xfr_notice_name(enum xfr_notice n)
 		[XFR_NOTICE_SINK_LOSS] = "sink_loss",
 	};
 
-	return (unsigned int)n < sizeof(names) / sizeof(names[0]) ? names[n] : "?";
+	return (unsigned int)n < ARRAY_SIZE(names) ? names[n] : "?";
 }

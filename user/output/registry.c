@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "output/printers.h"
+#include "util.h"
 
 static const struct output_ops *const output_registry[] = {
 	[XFR_FMT_PLAIN] = &output_plain_ops,
@@ -16,7 +17,7 @@ struct output *output_new(enum xfr_format fmt, FILE *f, const struct output_opts
 {
 	struct output *o;
 
-	if ((unsigned)fmt >= sizeof(output_registry) / sizeof(output_registry[0]) || !f) {
+	if ((unsigned)fmt >= ARRAY_SIZE(output_registry) || !f) {
 		errno = EINVAL;
 		return NULL;
 	}

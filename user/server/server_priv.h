@@ -119,8 +119,6 @@ struct srv {
 /* session.c */
 struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer,
 			      const struct proto_hello *hello);
-/* Close everything now; the memory goes after the current batch. Idempotent. */
-void srv_test_close(struct srv_test *t);
 /* Housekeeping: enforce state deadlines. */
 void srv_test_tick(struct srv_test *t, uint64_t now_ns);
 /* Server shutdown: abort with an error to the client. */

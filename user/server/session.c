@@ -22,6 +22,8 @@
 #include "server/server_priv.h"
 #include "timeutil.h"
 
+static void srv_test_close(struct srv_test *t);
+
 static void ctrl_interest(struct srv_test *t)
 {
 	loop_mod(&t->srv->loop, &t->ctrl_it, EPOLLIN | (ctrl_pending(&t->ctrl) ? EPOLLOUT : 0));
@@ -137,7 +139,8 @@ struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer
 	return t;
 }
 
-void srv_test_close(struct srv_test *t)
+/* Close everything now; the memory goes after the current batch. Idempotent. */
+static void srv_test_close(struct srv_test *t)
 {
 	struct srv_test **pp;
 
