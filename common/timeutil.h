@@ -18,6 +18,21 @@ static inline uint64_t time_mono_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* Milliseconds, signed: deadlines minus now go negative once they have passed. */
+static inline int64_t time_mono_ms(void)
+{
+	return (int64_t)(time_mono_ns() / NSEC_PER_MSEC);
+}
+
+/* Sleep ns; a signal ends it early (callers loop and re-check their state). */
+static inline void time_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / NSEC_PER_SEC),
+			      .tv_nsec = (long)(ns % NSEC_PER_SEC)};
+
+	nanosleep(&ts, NULL);
+}
+
 static inline uint64_t time_real_us(void)
 {
 	struct timespec ts;

@@ -29,6 +29,7 @@
 #include "base/log.h"
 #include "base/net.h"
 #include "base/netinfo.h"
+#include "timeutil.h"
 
 /* linux/netdev.h arrived with 6.3; Debian 12's headers predate it. Values are UAPI. */
 #define NI_NETDEV_FAMILY	"netdev"
@@ -423,14 +424,6 @@ static bool neigh_usable(int state)
 	       (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP);
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 struct link_ctx {
 	struct netinfo_iface *out;
 	int max, n;
@@ -456,8 +449,7 @@ static int neigh_link_noarp(int fd, int ifindex, bool *noarp)
 static int neigh_poll(int fd, int ifindex, int family, const uint8_t *addr, uint8_t mac[6],
 		      int timeout_ms)
 {
-	int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
-	const struct timespec tick = {.tv_nsec = NI_POLL_NS};
+	int64_t deadline = time_mono_ms() + timeout_ms;
 	bool triggered = false;
 	struct neigh_ctx n;
 	int err;
@@ -478,9 +470,9 @@ static int neigh_poll(int fd, int ifindex, int family, const uint8_t *addr, uint
 			triggered = true;
 			continue;
 		}
-		if (now_ns() >= deadline)
+		if (time_mono_ms() >= deadline)
 			return -ETIMEDOUT;
-		nanosleep(&tick, NULL);
+		time_sleep_ns(NI_POLL_NS);
 	}
 }
 

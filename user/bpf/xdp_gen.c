@@ -22,6 +22,7 @@
 
 #include "bpf/xdp_gen.h"
 #include "xdp_gen.skel.h"
+#include "timeutil.h"
 #include "util.h"
 
 #define META_LEN      sizeof(struct xdp_gen_meta) /* XDP metadata: a multiple of 4 */
@@ -158,7 +159,6 @@ int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t)
 {
 	struct xdp_gen_meta meta = {.slot = slot, .key = xdp_gen_key()};
 	struct xdp_gen_slot s = {};
-	struct timespec now;
 	uint8_t *in;
 	int err;
 
@@ -179,8 +179,7 @@ int xdp_gen_flow(struct xdp_gen *g, uint32_t slot, const struct frame_tmpl *t)
 	g->in_len[slot] = META_LEN + t->len;
 
 	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC: timestamps count from here. */
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	s.start_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	s.start_ns = time_mono_ns();
 	s.l4_off = t->l4_off;
 	s.data_off = t->data_off;
 	s.len = t->len;

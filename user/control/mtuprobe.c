@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "control/mtuprobe.h"
+#include "timeutil.h"
 #include "wire.h"
 #include "util.h"
 
@@ -217,14 +218,6 @@ int mtuprobe_respond(int fd, const void *pkt, size_t len)
 	return 1;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The entry for payload in out->sizes, inserted in ascending order. NULL if full. */
 static struct xfr_mtu_size *size_slot(struct xfr_mtu_result *out, uint32_t payload)
 {
@@ -280,7 +273,7 @@ static int await(struct probe_ctx *c, bool reverse, uint32_t size, uint32_t base
 			       {.fd = c->stop_fd, .events = POLLIN}};
 
 	while (!(*mask & want)) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - time_mono_ms();
 		ssize_t n;
 		int m;
 
@@ -342,7 +335,8 @@ static int try_size(struct probe_ctx *c, bool reverse, uint32_t size, struct pro
 			if (!transient_err(errno))
 				return -errno;
 		}
-		err = await(c, reverse, size, base, 1 << k, &mask, now_ms() + mtuprobe_timeout_ms);
+		err = await(c, reverse, size, base, 1 << k, &mask,
+			    time_mono_ms() + mtuprobe_timeout_ms);
 		if (err < 0)
 			return err;
 		if (err == 1) {

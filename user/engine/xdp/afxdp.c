@@ -22,6 +22,7 @@
 
 #include "engine/xdp/afxdp.h"
 #include "base/log.h"
+#include "timeutil.h"
 
 #define AFXDP_NFRAMES	 4096 /* umem frames per socket */
 #define AFXDP_FRAME_SIZE 4096 /* aligned chunk: at most PAGE_SIZE */
@@ -107,14 +108,13 @@ static int afxdp_create(struct afxdp *x, const char *ifname, uint32_t queue, uin
 static int afxdp_create_wait(struct afxdp *x, const char *ifname, uint32_t queue,
 			     uint16_t bind_mode)
 {
-	const struct timespec nap = {.tv_nsec = AFXDP_BUSY_NAP_MS * 1000000L};
 	int err, waited;
 
 	for (waited = 0;; waited += AFXDP_BUSY_NAP_MS) {
 		err = afxdp_create(x, ifname, queue, bind_mode);
 		if (err != -EBUSY || waited >= AFXDP_BUSY_WAIT_MS)
 			return err;
-		nanosleep(&nap, NULL);
+		time_sleep_ns(AFXDP_BUSY_NAP_MS * NSEC_PER_MSEC);
 	}
 }
 
@@ -325,18 +325,9 @@ int afxdp_tx_send(struct afxdp *x, const struct frame_tmpl *t, uint64_t *seq, ui
 	return err ? err : (int)got;
 }
 
-static int64_t afxdp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int afxdp_tx_flush(struct afxdp *x, int timeout_ms)
 {
-	int64_t deadline = afxdp_now_ms() + timeout_ms;
-	const struct timespec nap = {.tv_nsec = 50000};
+	int64_t deadline = time_mono_ms() + timeout_ms;
 	int err;
 
 	if (!x->is_tx)
@@ -347,10 +338,10 @@ int afxdp_tx_flush(struct afxdp *x, int timeout_ms)
 			return err;
 		if (!afxdp_in_flight(x))
 			return 0;
-		if (afxdp_now_ms() >= deadline)
+		if (time_mono_ms() >= deadline)
 			return -ETIMEDOUT;
 		/* Zero-copy completions come from the driver's interrupt: wait a little. */
-		nanosleep(&nap, NULL);
+		time_sleep_ns(50 * NSEC_PER_USEC);
 	}
 }
 
