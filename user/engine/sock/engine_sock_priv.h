@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Socket engine internals shared by engine_sock.c (life cycle, sampling) and
- * the per-transport flow loops (engine_sock_tcp.c; UDP adds its own file).
- * Not part of the engine interface: only the engine_sock_*.c files include it.
+ * Socket engine internals shared by engine_sock.c (life cycle, sampling), the
+ * transports it drives through struct sock_transport (engine_sock_tcp.c,
+ * engine_sock_udp.c) and sock_flow.c, the leaf their loops call into.
+ * Not part of the engine interface: only the socket engine's files include it.
  */
 #ifndef XFR_ENGINE_SOCK_ENGINE_SOCK_PRIV_H
 #define XFR_ENGINE_SOCK_ENGINE_SOCK_PRIV_H
@@ -12,7 +13,10 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "engine/engine_rt.h"
 #include "engine/pacing.h"
+
+#define SOCK_MAX_LEN (16u * 1024 * 1024) /* p.length: the largest write or datagram batch */
 
 /* How a sending flow hands bytes to the kernel. */
 enum sock_tx {
@@ -74,8 +78,7 @@ struct sock_flow {
 	uint32_t stream;
 	enum xfr_flow_dir dir;
 	bool sending;
-	int (*run)(struct sock_flow *f); /* the transport loop: 0 or -errno */
-	struct sock_flow *sibling;	 /* the other direction of the same stream (--bidir) */
+	struct sock_flow *sibling; /* the other direction of the same stream (--bidir) */
 	pthread_t thread;
 	bool started;
 
@@ -91,8 +94,35 @@ struct sock_flow {
 	struct sock_udp_ctr udp; /* own cache line(s) */
 } __attribute__((aligned(64)));
 
+/*
+ * A transport: what engine_sock.c needs of it, so the engine never asks which
+ * protocol it runs. One per engine_sock_<proto>.c.
+ */
+struct sock_transport {
+	uint32_t min_len, max_len; /* bounds of p.length (0: xfr_default_length()) */
+	/*
+	 * Receivers end at the peer's EOF and a graceful stop sends one (TCP).
+	 * Without (UDP), receivers end only at stop(): done_fd then fires once
+	 * every sending flow has finished.
+	 */
+	bool has_eof;
+	/* Once, after the payload is made, before any setup_sender; NULL = nothing to do. */
+	int (*prepare)(struct sock_eng *se);
+	/* A sending flow, before its thread starts: write size, pacing. 0 or -errno. */
+	int (*setup_sender)(struct sock_flow *f, uint64_t rate_bps);
+	/* The flow threads: 0 or -errno. */
+	int (*send_loop)(struct sock_flow *f);
+	int (*recv_loop)(struct sock_flow *f);
+	/* The transport's own counters into a sample; NULL = none. */
+	void (*sample)(const struct sock_flow *f, struct engine_flow_sample *s);
+};
+
+extern const struct sock_transport sock_tcp_transport; /* engine_sock_tcp.c */
+extern const struct sock_transport sock_udp_transport; /* engine_sock_udp.c */
+
 struct sock_eng {
 	struct engine_params p;
+	const struct sock_transport *tp;
 	struct sock_stream *streams; /* p.streams entries */
 	struct sock_flow *flows;     /* 2 * p.streams slots */
 	uint32_t nflows;
@@ -102,18 +132,10 @@ struct sock_eng {
 	int memfd;	  /* payload for sendfile; -1 = none */
 	uint32_t rlen;	  /* receive size */
 
-	bool budgeted;
-	uint64_t budget_left; /* atomic: bytes not yet claimed by any sender */
-
-	bool stop_send;	      /* atomic: senders end */
-	bool stop_all;	      /* atomic: every flow ends */
-	bool paused;	      /* atomic */
-	uint64_t resume_gen;  /* atomic */
-	pthread_mutex_t lock; /* with cond: pause, pacing sleeps, flow exits */
-	pthread_cond_t cond;  /* CLOCK_MONOTONIC */
-	uint32_t live;	      /* atomic: flow threads still running */
-	uint32_t live_send;   /* sending flow threads still running (under lock) */
-	bool done_said;	      /* done_fd written (under lock) */
+	struct eng_budget budget; /* -n */
+	struct eng_gate gate;	  /* stop, pause; flows sleep on it, stop_graceful waits on it */
+	struct eng_done done;	  /* every flow thread */
+	uint32_t live_send;	  /* atomic: sending flow threads still running */
 
 	bool warned_sendfile; /* atomic: explicit -Z fallback said once */
 	bool warned_msgzc;
@@ -125,38 +147,18 @@ struct sock_eng {
 	bool stopped;
 };
 
-#define SOCK_LOAD(x)	 __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define SOCK_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-#define SOCK_ADD(x, v)	 __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
-
 /* Count one call that moved n bytes. */
 static inline void sock_count(struct sock_flow *f, uint64_t n)
 {
-	SOCK_ADD(f->ctr.bytes, n);
-	SOCK_ADD(f->ctr.calls, 1);
+	ENG_ADD(f->ctr.bytes, n);
+	ENG_ADD(f->ctr.calls, 1);
 }
 
-/* Claim up to want bytes of the shared budget; 0 = nothing left. */
-uint64_t sock_budget_claim(struct sock_eng *se, uint64_t want);
-
 /*
- * Block while paused, or until deadline_ns (0 = none) passes. Returns true if
- * the flow should re-check its state (stop, pause, resume) before sending.
+ * sock_flow.c. Senders, before each write of `bytes`: wait while paused, reset
+ * the bucket after a resume (no catch-up), wait for pacing credit. true =
+ * something was waited for: re-check state.
  */
 bool sock_tx_hold(struct sock_flow *f, uint64_t bytes);
-bool sock_wait(struct sock_flow *f, uint64_t deadline_ns);
-
-/* Warn once per engine (flag is one of the warned_* fields). */
-void sock_warn_once(bool *flag, const char *msg);
-
-/* TCP: prepare a sending flow (pacing, zerocopy) before its thread starts. */
-int sock_tcp_setup_sender(struct sock_flow *f, uint64_t rate_bps);
-int sock_tcp_send_loop(struct sock_flow *f);
-int sock_tcp_recv_loop(struct sock_flow *f);
-
-/* UDP (engine_sock_udp.c): batch size and pacing of a sending flow; the loops. */
-int sock_udp_setup_sender(struct sock_flow *f, uint64_t rate_bps);
-int sock_udp_send_loop(struct sock_flow *f);
-int sock_udp_recv_loop(struct sock_flow *f);
 
 #endif

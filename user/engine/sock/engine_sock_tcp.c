@@ -11,8 +11,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "engine/sock/engine_sock_priv.h"
 #include "base/log.h"
@@ -51,6 +53,37 @@ static bool tcp_kernel_pace(struct sock_flow *f, uint64_t rate_bps)
 	return true;
 }
 
+/* The payload as a memfd, for sendfile(2). -1 (and a debug line) if impossible. */
+static int payload_memfd(const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+	ssize_t r;
+	int fd = memfd_create("xfr-payload", MFD_CLOEXEC);
+
+	if (fd < 0 || ftruncate(fd, (off_t)len) < 0)
+		goto fail;
+	while (off < len) {
+		r = pwrite(fd, buf + off, len - off, (off_t)off);
+		if (r <= 0)
+			goto fail;
+		off += (size_t)r;
+	}
+	return fd;
+fail:
+	pr_debug("payload memfd: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Once per engine: the memfd sendfile(2) sends from, when -Z may use it. */
+static int tcp_prepare(struct sock_eng *se)
+{
+	if (se->p.zerocopy == XFR_ZC_AUTO || se->p.zerocopy == XFR_ZC_SENDFILE)
+		se->memfd = payload_memfd(se->payload, se->p.length);
+	return 0;
+}
+
 static enum sock_tx tcp_pick_tx(struct sock_flow *f)
 {
 	struct sock_eng *se = f->eng;
@@ -62,14 +95,14 @@ static enum sock_tx tcp_pick_tx(struct sock_flow *f)
 	case XFR_ZC_SENDFILE:
 		if (se->memfd >= 0)
 			return SOCK_TX_SENDFILE;
-		sock_warn_once(&se->warned_sendfile,
-			       "--zerocopy=sendfile: no memfd for the payload; using send()");
+		eng_warn_once(&se->warned_sendfile,
+			      "--zerocopy=sendfile: no memfd for the payload; using send()");
 		return SOCK_TX_SEND;
 	case XFR_ZC_MSG:
 		if (setsockopt(f->st->fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) == 0)
 			return SOCK_TX_MSG_ZC;
-		sock_warn_once(&se->warned_msgzc,
-			       "--zerocopy=msg: SO_ZEROCOPY not supported here; using send()");
+		eng_warn_once(&se->warned_msgzc,
+			      "--zerocopy=msg: SO_ZEROCOPY not supported here; using send()");
 		return SOCK_TX_SEND;
 	case XFR_ZC_OFF:
 	default:
@@ -77,12 +110,12 @@ static enum sock_tx tcp_pick_tx(struct sock_flow *f)
 	}
 }
 
-int sock_tcp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
+static int tcp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
 {
 	f->chunk = f->eng->p.length;
 	f->tx = tcp_pick_tx(f);
 	f->upace = false;
-	f->resume_gen = SOCK_LOAD(f->eng->resume_gen);
+	f->resume_gen = eng_gate_gen(&f->eng->gate);
 	if (!rate_bps)
 		return 0;
 	f->chunk = pacing_chunk(rate_bps, f->eng->p.length);
@@ -138,12 +171,12 @@ static bool tx_recover(struct sock_flow *f, int err)
 {
 	struct sock_eng *se = f->eng;
 
-	if (f->tx == SOCK_TX_SENDFILE && !SOCK_LOAD(f->ctr.calls) &&
+	if (f->tx == SOCK_TX_SENDFILE && !ENG_LOAD(f->ctr.calls) &&
 	    (err == EINVAL || err == ENOSYS || err == EOPNOTSUPP)) {
 		if (se->p.zerocopy == XFR_ZC_SENDFILE)
-			sock_warn_once(&se->warned_sendfile,
-				       "--zerocopy=sendfile: sendfile() not supported on this "
-				       "socket; using send()");
+			eng_warn_once(&se->warned_sendfile,
+				      "--zerocopy=sendfile: sendfile() not supported on this "
+				      "socket; using send()");
 		f->tx = SOCK_TX_SEND;
 		return true;
 	}
@@ -179,29 +212,26 @@ static int tx_claim(struct sock_flow *f, uint32_t n)
 	return 0;
 }
 
-int sock_tcp_send_loop(struct sock_flow *f)
+static int tcp_send_loop(struct sock_flow *f)
 {
 	struct sock_eng *se = f->eng;
 	uint64_t n;
 	int err;
 
 	for (;;) {
-		if (SOCK_LOAD(se->stop_send))
+		if (eng_gate_tx_stopped(&se->gate))
 			return 0;
 		if (sock_tx_hold(f, f->chunk))
 			continue;
-		n = f->chunk;
-		if (se->budgeted) {
-			n = sock_budget_claim(se, n);
-			if (!n) {
-				/* graceful: the peer reads everything, then EOF */
-				shutdown(f->st->fd, SHUT_WR);
-				return 0;
-			}
+		n = eng_budget_claim(&se->budget, f->chunk);
+		if (!n) {
+			/* graceful: the peer reads everything, then EOF */
+			shutdown(f->st->fd, SHUT_WR);
+			return 0;
 		}
 		err = tx_claim(f, (uint32_t)n);
 		if (err)
-			return SOCK_LOAD(se->stop_send) ? 0 : err;
+			return eng_gate_tx_stopped(&se->gate) ? 0 : err;
 		if (f->upace)
 			pacing_sent(&f->pace, n);
 	}
@@ -224,7 +254,7 @@ static void rx_check_trunc(const uint8_t *buf, ssize_t r)
 	pr_debug("recv(MSG_TRUNC) discards without copying");
 }
 
-int sock_tcp_recv_loop(struct sock_flow *f)
+static int tcp_recv_loop(struct sock_flow *f)
 {
 	struct sock_eng *se = f->eng;
 	uint8_t *buf = malloc(se->rlen);
@@ -237,10 +267,10 @@ int sock_tcp_recv_loop(struct sock_flow *f)
 	for (;;) {
 		r = recv(f->st->fd, buf, se->rlen, MSG_TRUNC);
 		if (r > 0) {
-			if (!SOCK_LOAD(f->ctr.calls))
+			if (!ENG_LOAD(f->ctr.calls))
 				rx_check_trunc(buf, r);
 			sock_count(f, (uint64_t)r);
-			if (SOCK_LOAD(se->stop_all))
+			if (eng_gate_stopped(&se->gate))
 				break;
 			continue;
 		}
@@ -248,9 +278,19 @@ int sock_tcp_recv_loop(struct sock_flow *f)
 			break;
 		if (errno == EINTR)
 			continue;
-		err = SOCK_LOAD(se->stop_all) ? 0 : -errno;
+		err = eng_gate_stopped(&se->gate) ? 0 : -errno;
 		break;
 	}
 	free(buf);
 	return err;
 }
+
+const struct sock_transport sock_tcp_transport = {
+	.min_len = 1,
+	.max_len = SOCK_MAX_LEN,
+	.has_eof = true,
+	.prepare = tcp_prepare,
+	.setup_sender = tcp_setup_sender,
+	.send_loop = tcp_send_loop,
+	.recv_loop = tcp_recv_loop,
+};

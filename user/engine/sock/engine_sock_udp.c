@@ -66,7 +66,7 @@ static void store_double(uint64_t *dst, double v)
 	uint64_t b;
 
 	memcpy(&b, &v, sizeof(b));
-	SOCK_STORE(*dst, b);
+	ENG_STORE(*dst, b);
 }
 
 /*
@@ -86,13 +86,13 @@ static bool fb_take(struct sock_flow *f, const uint8_t *p, size_t len)
 	if (!f || !f->sending || fb.stream_id != (uint16_t)f->stream)
 		return true;
 	c = &f->udp;
-	if (fb.packets_received < SOCK_LOAD(c->fb_received) ||
-	    fb.elapsed_ms < SOCK_LOAD(c->fb_elapsed_ms))
+	if (fb.packets_received < ENG_LOAD(c->fb_received) ||
+	    fb.elapsed_ms < ENG_LOAD(c->fb_elapsed_ms))
 		return true;
-	SOCK_STORE(c->fb_elapsed_ms, fb.elapsed_ms);
-	SOCK_STORE(c->fb_received, fb.packets_received);
-	SOCK_STORE(c->fb_lost, fb.packets_lost);
-	SOCK_STORE(c->has_fb, true);
+	ENG_STORE(c->fb_elapsed_ms, fb.elapsed_ms);
+	ENG_STORE(c->fb_received, fb.packets_received);
+	ENG_STORE(c->fb_lost, fb.packets_lost);
+	ENG_STORE(c->has_fb, true);
 	return true;
 }
 
@@ -116,13 +116,13 @@ struct udp_tx {
 };
 
 /* Datagrams per batch at rate r: about 1 ms of them, 1..64; unlimited: 64. */
-int sock_udp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
+static int udp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
 {
 	uint64_t len = f->eng->p.length, pps;
 
 	f->batch = UDP_BATCH_MAX;
 	f->upace = rate_bps > 0;
-	f->resume_gen = SOCK_LOAD(f->eng->resume_gen);
+	f->resume_gen = eng_gate_gen(&f->eng->gate);
 	if (!rate_bps)
 		return 0;
 	pps = rate_bps / (8 * len);
@@ -183,13 +183,10 @@ static uint32_t tx_batch_size(const struct udp_tx *t)
 static bool tx_claim(struct udp_tx *t, uint32_t k)
 {
 	struct sock_eng *se = t->f->eng;
-	uint64_t n = (uint64_t)k * t->len, rem;
+	uint64_t n = eng_budget_claim(&se->budget, (uint64_t)k * t->len), rem;
 
-	if (se->budgeted) {
-		n = sock_budget_claim(se, n);
-		if (!n)
-			return false;
-	}
+	if (!n)
+		return false;
 	t->n = (uint32_t)(n / t->len);
 	t->last = t->len;
 	rem = n % t->len;
@@ -221,7 +218,7 @@ static uint64_t tx_bytes(const struct udp_tx *t, uint32_t from, uint32_t cnt)
 static void tx_count(struct udp_tx *t, uint32_t from, uint32_t cnt)
 {
 	sock_count(t->f, tx_bytes(t, from, cnt));
-	SOCK_ADD(t->f->udp.packets, cnt);
+	ENG_ADD(t->f->udp.packets, cnt);
 }
 
 /* One send call from datagram off on: how many went, or -errno. */
@@ -246,7 +243,7 @@ static int tx_once(struct udp_tx *t, uint32_t off)
 		if (sendmsg(t->fd, &msg, MSG_NOSIGNAL) < 0)
 			return -errno;
 		t->gso_ok = true;
-		SOCK_ADD(t->f->udp.gso_sends, 1);
+		ENG_ADD(t->f->udp.gso_sends, 1);
 		return (int)t->n;
 	}
 	t->iov[t->n - 1].iov_len = t->last;
@@ -279,11 +276,11 @@ static int tx_error(struct udp_tx *t, int err)
 		return 0;
 	case ENOBUFS:
 	case EAGAIN:
-		SOCK_ADD(c->err_nobufs, 1);
+		ENG_ADD(c->err_nobufs, 1);
 		tx_wait_out(t->fd);
 		return 0;
 	case ECONNREFUSED: /* an earlier datagram drew ICMP port unreachable */
-		SOCK_ADD(c->err_refused, 1);
+		ENG_ADD(c->err_refused, 1);
 		return 0;
 	case EBADF:
 	case ENOTCONN:
@@ -293,7 +290,7 @@ static int tx_error(struct udp_tx *t, int err)
 	case EFAULT:
 		return -err;
 	default: /* EPERM from a firewall, EMSGSIZE, ...: counted; no hot spin */
-		SOCK_ADD(c->err_other, 1);
+		ENG_ADD(c->err_other, 1);
 		tx_wait_out(t->fd);
 		return 0;
 	}
@@ -316,7 +313,7 @@ static int tx_send(struct udp_tx *t)
 		r = tx_error(t, -r);
 		if (r)
 			return r;
-		if (SOCK_LOAD(se->stop_send))
+		if (eng_gate_tx_stopped(&se->gate))
 			return 0;
 	}
 	t->seq += t->n;
@@ -338,13 +335,13 @@ static void tx_feedback(struct udp_tx *t, uint64_t now_ns)
 		if (r >= 0)
 			fb_take(t->f, buf, (size_t)r);
 		else if (errno == ECONNREFUSED)
-			SOCK_ADD(t->f->udp.err_refused, 1);
+			ENG_ADD(t->f->udp.err_refused, 1);
 		else if (errno != EINTR)
 			return;
 	}
 }
 
-int sock_udp_send_loop(struct sock_flow *f)
+static int udp_send_loop(struct sock_flow *f)
 {
 	struct sock_eng *se = f->eng;
 	struct udp_tx *t = tx_new(f);
@@ -354,7 +351,7 @@ int sock_udp_send_loop(struct sock_flow *f)
 
 	if (!t)
 		return -ENOMEM;
-	while (!SOCK_LOAD(se->stop_send)) {
+	while (!eng_gate_tx_stopped(&se->gate)) {
 		k = tx_batch_size(t);
 		if (sock_tx_hold(f, (uint64_t)k * t->len))
 			continue;
@@ -371,7 +368,7 @@ int sock_udp_send_loop(struct sock_flow *f)
 	}
 	free(t->buf);
 	free(t);
-	return SOCK_LOAD(se->stop_send) ? 0 : err;
+	return eng_gate_tx_stopped(&se->gate) ? 0 : err;
 }
 
 /* -------------------------------------------------------------- receiver */
@@ -506,7 +503,7 @@ static int rx_read_gro(struct udp_rx *r, uint64_t now_us)
 	got = recvmsg(r->fd, m, MSG_DONTWAIT);
 	if (got < 0)
 		return -errno;
-	if (!got && SOCK_LOAD(r->f->eng->stop_all))
+	if (!got && eng_gate_stopped(&r->f->eng->gate))
 		return -EAGAIN; /* shut down and empty */
 	n = (size_t)got;
 	seg = rx_cmsgs(r, m);
@@ -515,7 +512,7 @@ static int rx_read_gro(struct udp_rx *r, uint64_t now_us)
 	if (!n)
 		rx_datagram(r, r->buf, 0, now_us);
 	if (seg < n)
-		SOCK_ADD(r->f->udp.gro_reads, 1);
+		ENG_ADD(r->f->udp.gro_reads, 1);
 	for (off = 0; off < n; off += seg, cnt++)
 		rx_datagram(r, r->buf + off, n - off < seg ? n - off : seg, now_us);
 	return cnt ? cnt : 1;
@@ -531,7 +528,7 @@ static int rx_read_mmsg(struct udp_rx *r, uint64_t now_us)
 	got = recvmmsg(r->fd, r->msgs, UDP_BATCH_MAX, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	if (got < 0)
 		return -errno;
-	if (got == 1 && !r->msgs[0].msg_len && SOCK_LOAD(r->f->eng->stop_all))
+	if (got == 1 && !r->msgs[0].msg_len && eng_gate_stopped(&r->f->eng->gate))
 		return -EAGAIN;
 	for (i = 0; i < got; i++) {
 		rx_cmsgs(r, &r->msgs[i].msg_hdr);
@@ -543,21 +540,21 @@ static int rx_read_mmsg(struct udp_rx *r, uint64_t now_us)
 static void rx_publish(struct udp_rx *r)
 {
 	struct sock_udp_ctr *c = &r->f->udp;
-	uint64_t old = SOCK_LOAD(r->f->ctr.bytes);
+	uint64_t old = ENG_LOAD(r->f->ctr.bytes);
 
 	if (r->bytes != old) {
-		SOCK_STORE(r->f->ctr.bytes, r->bytes);
-		SOCK_ADD(r->f->ctr.calls, 1);
+		ENG_STORE(r->f->ctr.bytes, r->bytes);
+		ENG_ADD(r->f->ctr.calls, 1);
 	}
-	SOCK_STORE(c->packets, r->st.received);
-	SOCK_STORE(c->lost, r->st.lost);
-	SOCK_STORE(c->out_of_order, r->st.out_of_order);
-	SOCK_STORE(c->duplicates, r->st.duplicates);
-	SOCK_STORE(c->next_seq, r->st.next);
+	ENG_STORE(c->packets, r->st.received);
+	ENG_STORE(c->lost, r->st.lost);
+	ENG_STORE(c->out_of_order, r->st.out_of_order);
+	ENG_STORE(c->duplicates, r->st.duplicates);
+	ENG_STORE(c->next_seq, r->st.next);
 	store_double(&c->jitter_bits, r->st.jitter_us);
 	store_double(&c->jitter_max_bits, r->st.jitter_max_us);
-	SOCK_STORE(c->rcvbuf_drops, r->drops);
-	SOCK_STORE(c->malformed, r->malformed + r->st.implausible);
+	ENG_STORE(c->rcvbuf_drops, r->drops);
+	ENG_STORE(c->malformed, r->malformed + r->st.implausible);
 }
 
 /* XFRF progress to the sender every 500 ms (p.udp_feedback). */
@@ -613,23 +610,23 @@ static int rx_loop(struct udp_rx *r)
 		n = rx_read(r);
 		if (n > 0) {
 			rx_publish(r);
-			if (SOCK_LOAD(se->stop_all) && ++drain > UDP_DRAIN_MAX)
+			if (eng_gate_stopped(&se->gate) && ++drain > UDP_DRAIN_MAX)
 				return 0;
 			continue;
 		}
 		if (n == -EAGAIN || n == -EWOULDBLOCK) {
-			if (SOCK_LOAD(se->stop_all))
+			if (eng_gate_stopped(&se->gate))
 				return 0;
 			rx_idle(r);
 			continue;
 		}
 		if (n == -EINTR || n == -ECONNREFUSED) /* refused: our XFRF drew an ICMP */
 			continue;
-		return SOCK_LOAD(se->stop_all) ? 0 : n;
+		return eng_gate_stopped(&se->gate) ? 0 : n;
 	}
 }
 
-int sock_udp_recv_loop(struct sock_flow *f)
+static int udp_recv_loop(struct sock_flow *f)
 {
 	struct udp_rx *r = rx_new(f);
 	uint32_t v;
@@ -645,3 +642,47 @@ int sock_udp_recv_loop(struct sock_flow *f)
 	free(r);
 	return err;
 }
+
+/* ---------------------------------------------------------------- sample */
+
+static double bits_double(uint64_t b)
+{
+	double d;
+
+	memcpy(&d, &b, sizeof(d));
+	return d;
+}
+
+static void udp_sample(const struct sock_flow *f, struct engine_flow_sample *s)
+{
+	const struct sock_udp_ctr *c = &f->udp;
+	struct engine_udp_sample *u = &s->udp;
+
+	s->is_udp = true;
+	u->packets = ENG_LOAD(c->packets);
+	u->lost = ENG_LOAD(c->lost);
+	u->out_of_order = ENG_LOAD(c->out_of_order);
+	u->duplicates = ENG_LOAD(c->duplicates);
+	u->next_seq = ENG_LOAD(c->next_seq);
+	u->jitter_us = bits_double(ENG_LOAD(c->jitter_bits));
+	u->jitter_max_us = bits_double(ENG_LOAD(c->jitter_max_bits));
+	u->rcvbuf_drops = ENG_LOAD(c->rcvbuf_drops);
+	u->malformed = ENG_LOAD(c->malformed);
+	u->err_nobufs = ENG_LOAD(c->err_nobufs);
+	u->err_refused = ENG_LOAD(c->err_refused);
+	u->err_other = ENG_LOAD(c->err_other);
+	u->has_feedback = ENG_LOAD(c->has_fb);
+	u->fb_elapsed_ms = ENG_LOAD(c->fb_elapsed_ms);
+	u->fb_received = ENG_LOAD(c->fb_received);
+	u->fb_lost = ENG_LOAD(c->fb_lost);
+}
+
+const struct sock_transport sock_udp_transport = {
+	.min_len = XFR_UDP_HDR_LEN,
+	.max_len = XFR_UDP_MAX_PAYLOAD,
+	.has_eof = false,
+	.setup_sender = udp_setup_sender,
+	.send_loop = udp_send_loop,
+	.recv_loop = udp_recv_loop,
+	.sample = udp_sample,
+};
