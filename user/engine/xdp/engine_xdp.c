@@ -20,18 +20,17 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "engine/xdp/afxdp.h"
 #include "engine/engine.h"
+#include "engine/engine_rt.h"
 #include "base/frame.h"
 #include "base/log.h"
 #include "base/net.h"
@@ -40,10 +39,6 @@
 #include "timeutil.h"
 #include "bpf/xdp_gen.h"
 #include "engine/xdp/xdp_rx.h"
-
-#define XE_LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define XE_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-#define XE_ADD(x, v)   __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
 
 /*
  * Frames per live-frames run. A run of more than one frame costs ~25-30 ms
@@ -127,35 +122,18 @@ struct xeng {
 	uint32_t ngen_slots;
 	struct xthread threads[XFR_MAX_FLOWS];
 	uint32_t nthreads;
-	uint32_t live; /* sender threads still running (atomic) */
-	bool budgeted;
-	uint64_t budget_left; /* atomic, bytes */
-	bool stop;	      /* atomic */
-	bool paused;	      /* atomic */
-	uint64_t resume_gen;  /* atomic */
+	struct eng_done done;	  /* sender threads */
+	struct eng_budget budget; /* -n, bytes */
+	struct eng_gate gate;	  /* stop (senders and all alike here), pause */
+	bool warned_affinity;
 	uint64_t start_ns;
 	bool started, stopped;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL),
-			      .tv_nsec = (long)(ns % 1000000000ULL)};
-
-	nanosleep(&ts, NULL);
-}
-
 static int xe_init(struct engine *e, const struct engine_params *p)
 {
 	struct xeng *xe;
+	int err;
 
 	if (p->proto != XFR_PROTO_UDP || !p->streams || p->streams > XFR_MAX_STREAMS)
 		return -EINVAL;
@@ -167,8 +145,12 @@ static int xe_init(struct engine *e, const struct engine_params *p)
 		xe->p.length = xfr_default_length(XFR_PROTO_UDP);
 	for (uint32_t i = 0; i < XFR_MAX_STREAMS; i++)
 		xe->fds[i] = -1;
-	xe->budgeted = p->byte_budget > 0;
-	xe->budget_left = p->byte_budget;
+	eng_budget_init(&xe->budget, p->byte_budget);
+	err = eng_gate_init(&xe->gate);
+	if (err) {
+		free(xe);
+		return err;
+	}
 	e->priv = xe;
 	return 0;
 }
@@ -496,21 +478,10 @@ static uint32_t min_batch(uint64_t rate_bps, uint32_t len)
  */
 static uint32_t flow_budget(struct xflow *f, uint32_t n, uint64_t *claimed)
 {
-	struct xeng *xe = f->xe;
-	uint64_t len = xe->p.length, want = n * len, left, take;
+	uint64_t len = f->xe->p.length;
 
-	*claimed = 0;
-	if (!xe->budgeted)
-		return n;
-	left = XE_LOAD(xe->budget_left);
-	do {
-		take = left < want ? left : want;
-		if (!take)
-			return 0;
-	} while (!__atomic_compare_exchange_n(&xe->budget_left, &left, left - take, true,
-					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-	*claimed = take;
-	return (uint32_t)((take + len - 1) / len);
+	*claimed = eng_budget_claim(&f->xe->budget, n * len);
+	return (uint32_t)((*claimed + len - 1) / len);
 }
 
 /* A full TX ring or an interrupted run sent fewer frames than claimed: return the rest. */
@@ -519,7 +490,7 @@ static void flow_unclaim(struct xflow *f, uint64_t claimed, int got)
 	uint64_t used = (uint64_t)(got > 0 ? got : 0) * f->xe->p.length;
 
 	if (claimed > used)
-		XE_ADD(f->xe->budget_left, claimed - used);
+		eng_budget_unclaim(&f->xe->budget, claimed - used);
 }
 
 /*
@@ -542,7 +513,7 @@ static int live_send(struct xeng *xe, struct xflow *f, uint32_t n)
 	}
 	err = xdp_gen_run(xe->gen, f->gen_slot, f->ifindex, n, n < 64 ? n : 64);
 	if (err == -EINTR)
-		return (int)(xdp_gen_sent(xe->gen, f->gen_slot) - XE_LOAD(f->packets));
+		return (int)(xdp_gen_sent(xe->gen, f->gen_slot) - ENG_LOAD(f->packets));
 	return err;
 }
 
@@ -552,17 +523,17 @@ static int flow_send(struct xthread *t, struct xflow *f, uint32_t n)
 	int got;
 
 	if (t->tx) {
-		uint64_t ts = (now_ns() - xe->start_ns) / 1000;
+		uint64_t ts = (time_mono_ns() - xe->start_ns) / 1000;
 
 		got = afxdp_tx_send(t->tx, f->tmpl, &f->seq, ts, n);
 		if (got >= 0 && (uint32_t)got < n)
-			XE_ADD(f->ring_full, 1);
+			ENG_ADD(f->ring_full, 1);
 	} else {
 		got = live_send(xe, f, n);
 	}
 	if (got > 0) {
-		XE_ADD(f->packets, (uint64_t)got);
-		XE_ADD(f->calls, 1);
+		ENG_ADD(f->packets, (uint64_t)got);
+		ENG_ADD(f->calls, 1);
 		if (f->paced)
 			pacing_sent(&f->pace, (uint64_t)got * xe->p.length);
 	}
@@ -580,7 +551,7 @@ static uint32_t flow_chunk(const struct xthread *t, const struct xflow *f)
 static uint64_t thread_round(struct xthread *t, uint32_t *active)
 {
 	uint64_t claimed;
-	uint64_t now = now_ns(), wait = 1000000, w;
+	uint64_t now = time_mono_ns(), wait = 1000000, w;
 	bool sent = false;
 	uint32_t n;
 	int got;
@@ -589,7 +560,7 @@ static uint64_t thread_round(struct xthread *t, uint32_t *active)
 	for (uint32_t i = 0; i < t->nflows; i++) {
 		struct xflow *f = t->flows[i];
 
-		if (XE_LOAD(f->done))
+		if (ENG_LOAD(f->done))
 			continue;
 		(*active)++;
 		w = wait;
@@ -600,7 +571,7 @@ static uint64_t thread_round(struct xthread *t, uint32_t *active)
 		}
 		n = flow_budget(f, n, &claimed);
 		if (!n) {
-			XE_STORE(f->done, true);
+			ENG_STORE(f->done, true);
 			(*active)--;
 			continue;
 		}
@@ -608,8 +579,8 @@ static uint64_t thread_round(struct xthread *t, uint32_t *active)
 		flow_unclaim(f, claimed, got);
 		if (got < 0) {
 			pr_err("xdp: stream %u: sending failed: %s\n", f->stream, strerror(-got));
-			XE_STORE(f->err, -got);
-			XE_STORE(f->done, true);
+			ENG_STORE(f->err, -got);
+			ENG_STORE(f->done, true);
 			(*active)--;
 			continue;
 		}
@@ -618,64 +589,46 @@ static uint64_t thread_round(struct xthread *t, uint32_t *active)
 	return sent ? 0 : wait;
 }
 
+/* Paused: sleep on the gate until resume or stop. Resumed: no catch-up. */
 static void thread_pause(struct xthread *t, uint64_t *gen)
 {
-	struct xeng *xe = t->xe;
-	uint64_t g;
+	struct eng_gate *g = &t->xe->gate;
+	uint64_t now;
 
-	while (XE_LOAD(xe->paused) && !XE_LOAD(xe->stop))
-		sleep_ns(1000000);
-	g = XE_LOAD(xe->resume_gen);
-	if (g == *gen)
+	if (eng_gate_paused(g))
+		eng_gate_wait(g, 0);
+	if (!eng_gate_resumed(g, gen))
 		return;
-	*gen = g;
+	now = time_mono_ns();
 	for (uint32_t i = 0; i < t->nflows; i++)
 		if (t->flows[i]->paced)
-			pacing_reset(&t->flows[i]->pace, now_ns());
+			pacing_reset(&t->flows[i]->pace, now);
 }
 
 static void thread_done(struct xthread *t)
 {
-	struct xeng *xe = t->xe;
-	uint64_t one = 1;
-
 	if (t->tx)
 		afxdp_tx_flush(t->tx, 200);
 	for (uint32_t i = 0; i < t->nflows; i++)
-		XE_STORE(t->flows[i]->done, true);
-	if (__atomic_sub_fetch(&xe->live, 1, __ATOMIC_RELAXED) == 0 && xe->p.done_fd >= 0 &&
-	    write(xe->p.done_fd, &one, sizeof(one)) < 0)
-		pr_debug("xdp: done_fd: %s\n", strerror(errno));
-}
-
-static void thread_pin(struct xthread *t, uint32_t i)
-{
-	struct xeng *xe = t->xe;
-	cpu_set_t set;
-
-	if (!xe->p.cpus || !xe->p.ncpus)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(xe->p.cpus[i % xe->p.ncpus], &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		ENG_STORE(t->flows[i]->done, true);
+	eng_done_exit(&t->xe->done);
 }
 
 static void *thread_main(void *arg)
 {
 	struct xthread *t = arg;
-	struct xeng *xe = t->xe;
+	struct eng_gate *g = &t->xe->gate;
 	uint64_t gen = 0, wait;
 	uint32_t active = t->nflows;
 
-	thread_pin(t, (uint32_t)(t - xe->threads));
-	while (active && !XE_LOAD(xe->stop)) {
-		if (XE_LOAD(xe->paused) || XE_LOAD(xe->resume_gen) != gen) {
+	while (active && !eng_gate_tx_stopped(g)) {
+		if (eng_gate_paused(g) || eng_gate_gen(g) != gen) {
 			thread_pause(t, &gen);
 			continue;
 		}
 		wait = thread_round(t, &active);
 		if (wait)
-			sleep_ns(wait > 1000000 ? 1000000 : wait);
+			time_sleep_ns(wait > NSEC_PER_MSEC ? NSEC_PER_MSEC : wait);
 	}
 	thread_done(t);
 	return NULL;
@@ -775,7 +728,7 @@ static void threads_kick(struct xeng *xe)
 
 static int senders_prepare(struct xeng *xe, char *why, size_t whylen)
 {
-	uint64_t rate = pacing_flow_rate(xe->p.bitrate, xe->nsend), now = now_ns();
+	uint64_t rate = pacing_flow_rate(xe->p.bitrate, xe->nsend), now = time_mono_ns();
 	int err;
 
 	for (uint32_t i = 0; i < xe->nflows; i++) {
@@ -805,13 +758,35 @@ static int senders_prepare(struct xeng *xe, char *why, size_t whylen)
 	return err;
 }
 
+/* Pinned from here, so that --affinity holds when start() returns. */
+static int threads_spawn(struct xeng *xe)
+{
+	int err;
+
+	eng_done_init(&xe->done, xe->p.done_fd, xe->nthreads);
+	for (uint32_t i = 0; i < xe->nthreads; i++) {
+		struct xthread *t = &xe->threads[i];
+
+		t->xe = xe;
+		err = pthread_create(&t->th, NULL, thread_main, t);
+		if (err) {
+			eng_done_cancel(&xe->done, xe->nthreads - i);
+			eng_gate_stop(&xe->gate, true);
+			return -err;
+		}
+		t->started = true;
+		eng_pin_flow(t->th, &xe->p, i, &xe->warned_affinity);
+	}
+	return 0;
+}
+
 static int xe_start(struct engine *e)
 {
 	struct xeng *xe = e->priv;
 	int err;
 
 	e->why[0] = '\0';
-	xe->start_ns = now_ns();
+	xe->start_ns = time_mono_ns();
 	err = senders_prepare(xe, e->why, sizeof(e->why));
 	if (err)
 		return err;
@@ -827,31 +802,19 @@ static int xe_start(struct engine *e)
 		sigaction(SIGUSR1, &sa, NULL);
 	}
 	xe->started = true;
-	XE_STORE(xe->live, xe->nthreads);
-	for (uint32_t i = 0; i < xe->nthreads; i++) {
-		struct xthread *t = &xe->threads[i];
-
-		t->xe = xe;
-		err = pthread_create(&t->th, NULL, thread_main, t);
-		if (err) {
-			XE_STORE(xe->stop, true);
-			return -err;
-		}
-		t->started = true;
-	}
-	return 0;
+	return threads_spawn(xe);
 }
 
 static void sample_sender(const struct xflow *f, uint32_t len, struct engine_flow_sample *s)
 {
-	uint64_t pk = XE_LOAD(f->packets);
+	uint64_t pk = ENG_LOAD(f->packets);
 
 	s->bytes = pk * len;
-	s->calls = XE_LOAD(f->calls);
+	s->calls = ENG_LOAD(f->calls);
 	s->udp.packets = pk;
-	s->udp.err_nobufs = XE_LOAD(f->ring_full);
-	s->done = XE_LOAD(f->done);
-	s->err = XE_LOAD(f->err);
+	s->udp.err_nobufs = ENG_LOAD(f->ring_full);
+	s->done = ENG_LOAD(f->done);
+	s->err = ENG_LOAD(f->err);
 }
 
 static void sample_xdp(const struct xflow *f, struct engine_flow_sample *s, bool all)
@@ -902,7 +865,7 @@ static int xe_sample(struct engine *e, struct engine_sample *out)
 		return -ENOMEM;
 	if (xe->inner)
 		xe->inner->ops->sample(xe->inner, xe->tmp);
-	out->t_ns = now_ns();
+	out->t_ns = time_mono_ns();
 	out->nflows = 0;
 	for (uint32_t i = 0; i < xe->nflows; i++) {
 		const struct xflow *f = &xe->flows[i];
@@ -927,7 +890,7 @@ static int xe_pause(struct engine *e)
 {
 	struct xeng *xe = e->priv;
 
-	XE_STORE(xe->paused, true);
+	eng_gate_pause(&xe->gate);
 	threads_kick(xe);
 	return xe->inner ? xe->inner->ops->pause(xe->inner) : 0;
 }
@@ -936,8 +899,7 @@ static int xe_resume(struct engine *e)
 {
 	struct xeng *xe = e->priv;
 
-	XE_ADD(xe->resume_gen, 1);
-	XE_STORE(xe->paused, false);
+	eng_gate_resume(&xe->gate);
 	return xe->inner ? xe->inner->ops->resume(xe->inner) : 0;
 }
 
@@ -948,7 +910,7 @@ static int xe_stop(struct engine *e, bool abortive)
 	if (xe->stopped)
 		return 0;
 	xe->stopped = true;
-	XE_STORE(xe->stop, true);
+	eng_gate_stop(&xe->gate, true);
 	threads_kick(xe);
 	for (uint32_t i = 0; i < xe->nthreads; i++)
 		if (xe->threads[i].started)
@@ -995,6 +957,7 @@ static void xe_destroy(struct engine *e)
 			if (xe->fds[i] >= 0)
 				close(xe->fds[i]);
 		free(xe->tmp);
+		eng_gate_destroy(&xe->gate);
 		free(xe);
 	}
 	free(e);
