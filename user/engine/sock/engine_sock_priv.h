@@ -141,6 +141,7 @@ struct sock_eng {
 	bool warned_msgzc;
 	bool warned_affinity;
 	bool warned_busy_poll;
+	bool logged_trunc; /* atomic: how recv(MSG_TRUNC) behaves, said once (debug) */
 	bool logged_gso;   /* GSO fallback said once (debug) */
 	uint64_t start_ns; /* CLOCK_MONOTONIC at start(): XFRF elapsed_ms origin */
 	bool started;

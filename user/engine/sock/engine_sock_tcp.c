@@ -239,12 +239,11 @@ static int tcp_send_loop(struct sock_flow *f)
 
 /* MSG_TRUNC on TCP discards without copying; the buffer is full size anyway so
  * a kernel that copies regardless stays safe (it is only slower). */
-static void rx_check_trunc(const uint8_t *buf, ssize_t r)
+static void rx_check_trunc(struct sock_eng *se, const uint8_t *buf, ssize_t r)
 {
-	static bool said;
 	int i;
 
-	if (r < 16 || __atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+	if (r < 16 || __atomic_exchange_n(&se->logged_trunc, true, __ATOMIC_RELAXED))
 		return;
 	for (i = 0; i < 16; i++)
 		if (buf[i] != RECV_MARK) {
@@ -268,7 +267,7 @@ static int tcp_recv_loop(struct sock_flow *f)
 		r = recv(f->st->fd, buf, se->rlen, MSG_TRUNC);
 		if (r > 0) {
 			if (!ENG_LOAD(f->ctr.calls))
-				rx_check_trunc(buf, r);
+				rx_check_trunc(se, buf, r);
 			sock_count(f, (uint64_t)r);
 			if (eng_gate_stopped(&se->gate))
 				break;

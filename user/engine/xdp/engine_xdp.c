@@ -126,6 +126,7 @@ struct xeng {
 	struct eng_budget budget; /* -n, bytes */
 	struct eng_gate gate;	  /* stop (senders and all alike here), pause */
 	bool warned_affinity;
+	bool warned_unseq; /* atomic: packets past the counter's sequence lock, said once */
 	uint64_t start_ns;
 	bool started, stopped;
 };
@@ -578,7 +579,7 @@ static uint64_t thread_round(struct xthread *t, uint32_t *active)
 		got = flow_send(t, f, n);
 		flow_unclaim(f, claimed, got);
 		if (got < 0) {
-			pr_err("xdp: stream %u: sending failed: %s\n", f->stream, strerror(-got));
+			pr_err("xdp: stream %u: sending failed: %s", f->stream, strerror(-got));
 			ENG_STORE(f->err, -got);
 			ENG_STORE(f->done, true);
 			(*active)--;
@@ -659,7 +660,7 @@ static int threads_plan(struct xeng *xe)
 		if (nq > MAX_TX_QUEUE)
 			nq = MAX_TX_QUEUE;
 		if (xe->p.queues > nq)
-			pr_warn("xdp: %s has %u TX queue(s): using %u AF_XDP socket(s)\n", ifi.name,
+			pr_warn("xdp: %s has %u TX queue(s): using %u AF_XDP socket(s)", ifi.name,
 				ifi.tx_queues, nq);
 	}
 	xe->nthreads = nq;
@@ -817,17 +818,17 @@ static void sample_sender(const struct xflow *f, uint32_t len, struct engine_flo
 	s->err = ENG_LOAD(f->err);
 }
 
-static void sample_xdp(const struct xflow *f, struct engine_flow_sample *s, bool all)
+static void sample_xdp(struct xeng *xe, const struct xflow *f, struct engine_flow_sample *s,
+		       bool all)
 {
-	static bool unseq_said;
 	struct xdp_count_stats st;
 
 	if (xdp_rx_read(f->rx, f->rx_slot, &st))
 		return;
 	/* Never seen: the counter's sequence lock is held for nanoseconds. */
-	if (st.unsequenced && !__atomic_exchange_n(&unseq_said, true, __ATOMIC_RELAXED))
+	if (st.unsequenced && !__atomic_exchange_n(&xe->warned_unseq, true, __ATOMIC_RELAXED))
 		pr_warn("xdp: stream %u: %llu packets skipped the sequence accounting (its lock "
-			"stayed busy): reordering and duplicate figures may miss them\n",
+			"stayed busy): reordering and duplicate figures may miss them",
 			f->stream, (unsigned long long)st.unsequenced);
 	s->has_xdp = true;
 	s->xdp_sink = all;
@@ -881,7 +882,7 @@ static int xe_sample(struct engine *e, struct engine_sample *out)
 		if (f->sending)
 			sample_sender(f, xe->p.length, s);
 		else
-			sample_xdp(f, s, !f->via_sock);
+			sample_xdp(xe, f, s, !f->via_sock);
 	}
 	return 0;
 }
