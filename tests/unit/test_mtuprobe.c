@@ -66,7 +66,7 @@ static int run_probe(int family, uint32_t drop_above, bool respond, int stop_fd,
 	r->drop_above = drop_above;
 	if (respond)
 		assert_int_equal(pthread_create(&r->thread, NULL, responder_main, r), 0);
-	err = mtuprobe_run(fds[0], family == AF_INET6, stop_fd, &res);
+	err = mtuprobe_run(fds[0], family == AF_INET6, stop_fd, 60, &res); /* short: a test */
 	if (respond) {
 		atomic_store(&r->stop, true);
 		pthread_join(r->thread, NULL);
@@ -275,7 +275,6 @@ static void test_respond_rejects(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	mtuprobe_timeout_ms = 60;
 	memset(&res, 0, sizeof(res));
 	return 0;
 }

@@ -321,7 +321,7 @@ int clnt_run_probe(struct clnt *c, int *fds)
 	r->start_wall_us = time_real_us();
 	probe_event(c, XFR_EV_TEST_START);
 	pr_info("probing the path MTU in both directions (a few seconds)");
-	err = mtuprobe_run(fds[0], !net_is_v4(&c->server), c->sigfd, r->mtu);
+	err = mtuprobe_run(fds[0], !net_is_v4(&c->server), c->sigfd, 0, r->mtu);
 	close(fds[0]);
 	fds[0] = -1;
 	r->duration_s = (double)(time_mono_ns() - t0) / 1e9;

@@ -24,8 +24,6 @@
 #define PROBE_MAX   XFR_UDP_MAX_PAYLOAD
 #define BUF_LEN	    65536
 
-int mtuprobe_timeout_ms = 250;
-
 /* Wire MTUs worth knowing: minimum IPv4, IPv6 minimum, PPPoE, Ethernet,
  * FDDI/Token Ring, jumbo frames. */
 static const uint32_t ladder_mtu[] = {576, 1280, 1492, 1500, 4352, 9000, 9216};
@@ -40,7 +38,8 @@ struct probe_hdr {
 struct probe_ctx {
 	int fd;
 	int stop_fd;
-	uint32_t seq; /* next sequence to use: unique per attempt in a run */
+	int timeout_ms; /* per attempt */
+	uint32_t seq;	/* next sequence to use: unique per attempt in a run */
 	unsigned char *tx, *rx;
 	struct xfr_mtu_result *out;
 };
@@ -335,8 +334,7 @@ static int try_size(struct probe_ctx *c, bool reverse, uint32_t size, struct pro
 			if (!transient_err(errno))
 				return -errno;
 		}
-		err = await(c, reverse, size, base, 1 << k, &mask,
-			    time_mono_ms() + mtuprobe_timeout_ms);
+		err = await(c, reverse, size, base, 1 << k, &mask, time_mono_ms() + c->timeout_ms);
 		if (err < 0)
 			return err;
 		if (err == 1) {
@@ -416,9 +414,13 @@ static int search(struct probe_ctx *c, bool reverse, uint32_t overhead, uint32_t
 	return 0;
 }
 
-int mtuprobe_run(int fd, bool ipv6, int stop_fd, struct xfr_mtu_result *out)
+int mtuprobe_run(int fd, bool ipv6, int stop_fd, int timeout_ms, struct xfr_mtu_result *out)
 {
-	struct probe_ctx c = {.fd = fd, .stop_fd = stop_fd, .seq = 1, .out = out};
+	struct probe_ctx c = {.fd = fd,
+			      .stop_fd = stop_fd,
+			      .timeout_ms = timeout_ms > 0 ? timeout_ms : MTUPROBE_TIMEOUT_MS,
+			      .seq = 1,
+			      .out = out};
 	uint32_t overhead = ipv6 ? OVERHEAD_V6 : OVERHEAD_V4;
 	struct df_saved saved;
 	int err;

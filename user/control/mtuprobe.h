@@ -28,8 +28,7 @@
 #define MTUPROBE_ATTEMPTS	  3
 #define MTUPROBE_FLAG_LOCAL_LIMIT 0x0001 /* on an ack answering an echo request */
 
-/* Reply timeout per attempt in ms (default 250). A knob for tests. */
-extern int mtuprobe_timeout_ms;
+#define MTUPROBE_TIMEOUT_MS 250 /* reply timeout per attempt */
 
 /*
  * Client: probe both directions through fd, a UDP socket connected to the
@@ -38,10 +37,11 @@ extern int mtuprobe_timeout_ms;
  * and restores the previous setting before returning. stop_fd (-1 = none) is
  * polled, never read: when it is readable the probe stops.
  * Fills *out (sizes ascending; what was not reached stays Untested), also when
- * stopped. 0, -EINTR when stopped, or -errno of a socket error.
+ * stopped. 0, -EINTR when stopped, or -errno of a socket error. timeout_ms:
+ * the reply timeout per attempt (0 = MTUPROBE_TIMEOUT_MS).
  * Bounded: about 25 sizes per direction at most, each 3 x timeout.
  */
-int mtuprobe_run(int fd, bool ipv6, int stop_fd, struct xfr_mtu_result *out);
+int mtuprobe_run(int fd, bool ipv6, int stop_fd, int timeout_ms, struct xfr_mtu_result *out);
 
 /* An XFRP packet of version 1 (any kind; not checked further). */
 bool mtuprobe_is_probe(const void *pkt, size_t len);
