@@ -249,7 +249,8 @@ test_slow_reader() {
 		{ xt_fail "no count of the dropped rows: $(cat "$err")"; return 1; }
 	n=$(grep -c '"event":"interval"' "$out")
 	kept=$(jq '.intervals | length' "$doc")
-	xt_within "$kept" 48 52 || { xt_fail "$kept intervals kept for 5 s at -i 0.1"; return 1; }
+	# 5 s at -i 0.1, and until the server's result (later under a sanitizer)
+	xt_within "$kept" 48 70 || { xt_fail "$kept intervals kept for 5 s at -i 0.1"; return 1; }
 	[ "$n" -lt "$kept" ] || { xt_fail "$n rows printed of $kept: none dropped"; return 1; }
 	# sampled on time while stdout was stuck: no interval longer than 2.5 of them
 	gap=$(jq '[range(1; .intervals | length) as $i | .intervals[$i].end - .intervals[$i - 1].end] |

@@ -80,8 +80,14 @@ test_udp_reverse() {
 	wire=$(xt_nft_count "$NS_C" down)
 	rx=$(xt_udp_stat "$OUT" packets_received)
 	xt_log "wire $wire, received $rx, sent $(xt_udp_stat "$OUT" packets_sent)"
-	[ "$rx" -gt 0 ] && [ "$rx" -eq "$wire" ] && [ "$(xt_udp_stat "$OUT" lost)" -eq 0 ] ||
-		{ xt_fail "-R: received $rx and lost $(xt_udp_stat "$OUT" lost) of $wire datagrams that reached the client (nft), rcvbuf_drops $(xt_udp_stat "$OUT" rcvbuf_drops)"; return 1; }
+	# Every datagram that reached the client is received or, when the receiving thread
+	# was late (a slow or sanitized build on a busy host), lost in its full socket
+	# buffer and counted there: nothing is lost unexplained.
+	local lost drops
+	lost=$(xt_udp_stat "$OUT" lost)
+	drops=$(xt_udp_stat "$OUT" rcvbuf_drops)
+	[ "$rx" -gt 0 ] && [ $((rx + lost)) -eq "$wire" ] && [ "$lost" -eq "$drops" ] ||
+		{ xt_fail "-R: received $rx and lost $lost of $wire datagrams that reached the client (nft), rcvbuf_drops $drops"; return 1; }
 	[ "$(xt_udp_stat "$OUT" packets_sent)" -eq "$wire" ] ||
 		{ xt_fail "-R: packets_sent $(xt_udp_stat "$OUT" packets_sent), $wire reached the client (nft)"; return 1; }
 	xt_assert "$OUT" '.bytes_total == .udp_stats.packets_received * 1400' \

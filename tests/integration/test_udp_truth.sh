@@ -27,7 +27,12 @@ test_udp_truth_loss() {
 	xt_log "nft: $(xt_nft_count "$NS_S" data) data datagrams arrived, $dropped dropped; xfr sent" \
 		"$(xt_udp_stat "$OUT" packets_sent), received $rx, lost $lost ($pct %), rcvbuf_drops $drops"
 	[ $((rx + lost)) -ge 20000 ] || { xt_fail "only $((rx + lost)) datagrams, want >= 20000"; return 1; }
-	xt_within "$pct" 4 6 || { xt_fail "lost_percent $pct with 5 % dropped by nft ($dropped datagrams)"; return 1; }
+	# The wire's share: 5 % by nft. A receiver that fell behind on a busy host loses
+	# more in its full socket buffer, and says so in rcvbuf_drops.
+	local wire_pct
+	wire_pct=$(awk -v l="$lost" -v d="$drops" -v r="$rx" 'BEGIN { printf "%.3f", (l - d) * 100 / (r + l) }')
+	xt_within "$wire_pct" 4 6 ||
+		{ xt_fail "lost_percent $pct ($wire_pct % without $drops rcvbuf drops) with 5 % dropped by nft ($dropped datagrams)"; return 1; }
 	# Every nft drop is a data datagram or one of the (few) hellos, and every
 	# one is counted lost, as are receive-buffer drops. (That nothing else is
 	# called lost at the end of a test is test_udp_upload's exact check.)
