@@ -1555,9 +1555,46 @@ static void test_caps_and_uuid(void **state)
 	assert_non_null(strchr("89ab", a[19]));
 }
 
+/* One capability list for both roles, our hello as docs/PROTOCOL.md shows it, the token codec. */
+static void test_local_hello(void **state)
+{
+	static const char doc[] =
+		"{\"type\":\"hello\",\"version\":\"1.1\",\"client\":\"xfr/" XFR_VERSION
+		"\",\"capabilities\":[\"tcp\",\"udp\",\"multistream\",\"single_port_tcp\","
+		"\"pause_resume\",\"udp_feedback_v1\",\"zerocopy_v1\",\"mtu_probe_v1\","
+		"\"single_port_udp_v1\",\"byte_budget_v1\",\"xdp_v1\",\"server_output_v1\","
+		"\"interval_ms_v1\"]}\n";
+	unsigned char tok[16], back[16];
+	struct proto_msg m;
+	char hex[33];
+	size_t len;
+	char *line;
+
+	(void)state;
+	assert_int_equal(proto_caps_local(false, false), proto_caps_local(true, true));
+	assert_true(proto_caps_local(false, false) & CAP_SINGLE_PORT_UDP_V1); /* the client's */
+	assert_false(proto_caps_local(true, false) & CAP_SINGLE_PORT_UDP_V1); /* self-test failed */
+	assert_true(proto_caps_local(true, false) & CAP_MTU_PROBE_V1);
+	proto_msg_init(&m, MSG_HELLO);
+	proto_hello_fill(&m.hello, false, proto_caps_local(false, true));
+	line = proto_encode(&m, &len);
+	assert_non_null(line);
+	assert_string_equal(line, doc);
+	free(line);
+	proto_msg_free(&m);
+	for (int i = 0; i < 16; i++)
+		tok[i] = (unsigned char)(i * 17 + 3);
+	proto_token_hex(tok, hex);
+	assert_string_equal(hex, "031425364758697a8b9cadbecfe0f102");
+	assert_int_equal(proto_token_parse(hex, back), 0);
+	assert_memory_equal(tok, back, 16);
+	assert_int_equal(proto_token_parse("0314zz", back), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_local_hello),
 		cmocka_unit_test(test_reference_vectors),
 		cmocka_unit_test(test_doc_examples),
 		cmocka_unit_test(test_round_trip_full),
