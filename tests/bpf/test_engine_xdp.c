@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "base/log.h"
+#include "lib/xt.h"
 #include "bpf/xdp_count.h"
 #include "engine/engine.h"
 #include "engine/xdp/xdp_rx.h"
@@ -41,41 +42,6 @@
 
 static struct xdp_count *foreign;
 static int busy_ifindex;
-
-/* stderr goes to a temporary file between cap_start() and cap_end(). */
-struct cap {
-	FILE *f;
-	int saved;
-	char text[2048];
-};
-
-static void cap_start(struct cap *c)
-{
-	fflush(stderr);
-	c->f = tmpfile();
-	assert_non_null(c->f);
-	c->saved = dup(STDERR_FILENO);
-	assert_true(c->saved >= 0);
-	assert_true(dup2(fileno(c->f), STDERR_FILENO) >= 0);
-}
-
-/* Restores stderr; the captured text in c->text, the number of lines returned. */
-static int cap_end(struct cap *c)
-{
-	size_t n;
-	int lines = 0;
-
-	fflush(stderr);
-	dup2(c->saved, STDERR_FILENO);
-	close(c->saved);
-	rewind(c->f);
-	n = fread(c->text, 1, sizeof(c->text) - 1, c->f);
-	c->text[n] = '\0';
-	fclose(c->f);
-	for (size_t i = 0; i < n; i++)
-		lines += c->text[i] == '\n';
-	return lines;
-}
 
 /* A UDP socket on LOCAL_IP connected to PEER_IP: what a data stream hands the engine. */
 static int data_socket(void)
@@ -96,14 +62,14 @@ static void test_loader(void **state)
 {
 	char why[160] = "";
 	struct xdp_count *xc;
-	struct cap c;
+	struct xt_cap c;
 
 	(void)state;
 	xc = xdp_count_open(XDP_COUNT_DROP, why, sizeof(why));
 	assert_non_null(xc);
-	cap_start(&c);
+	assert_int_equal(xt_cap_start(&c), 0);
 	assert_int_equal(xdp_count_attach(xc, busy_ifindex, why, sizeof(why)), -EBUSY);
-	assert_int_equal(cap_end(&c), 0);
+	assert_int_equal(xt_cap_end(&c), 0);
 	assert_string_equal(why, BUSY_WHY);
 	xdp_count_destroy(xc);
 }
@@ -112,13 +78,13 @@ static void test_receiver(void **state)
 {
 	struct xdp_rx *rx = NULL;
 	char why[160] = "";
-	struct cap c;
+	struct xt_cap c;
 
 	(void)state;
-	cap_start(&c);
+	assert_int_equal(xt_cap_start(&c), 0);
 	assert_int_equal(xdp_rx_get(busy_ifindex, XDP_COUNT_DROP, 0, &rx, why, sizeof(why)),
 			 -EBUSY);
-	assert_int_equal(cap_end(&c), 0);
+	assert_int_equal(xt_cap_end(&c), 0);
 	assert_null(rx);
 	assert_string_equal(why, BUSY_WHY);
 }
@@ -136,7 +102,7 @@ static void engine_busy(bool observed)
 	};
 	struct engine *e = engine_new(&engine_xdp_ops), *m;
 	char why[160] = "";
-	struct cap c;
+	struct xt_cap c;
 
 	assert_non_null(e);
 	assert_int_equal(e->ops->init(e, &p), 0);
@@ -146,16 +112,16 @@ static void engine_busy(bool observed)
 		e = m;
 	}
 	assert_null(engine_last_error(e));
-	cap_start(&c);
+	assert_int_equal(xt_cap_start(&c), 0);
 	assert_int_equal(e->ops->add_stream(e, 0, data_socket(), false, true, XFR_FLOW_UP), -EBUSY);
-	assert_int_equal(cap_end(&c), 0);
+	assert_int_equal(xt_cap_end(&c), 0);
 	assert_non_null(engine_last_error(e));
 	assert_string_equal(engine_last_error(e), BUSY_WHY);
 
 	/* What the role does with it: one line, with the real reason. */
-	cap_start(&c);
+	assert_int_equal(xt_cap_start(&c), 0);
 	pr_err("cannot start the data streams: %s", engine_last_error(e));
-	assert_int_equal(cap_end(&c), 1);
+	assert_int_equal(xt_cap_end(&c), 1);
 	assert_string_equal(c.text, "xfr: cannot start the data streams: " BUSY_WHY "\n");
 	e->ops->destroy(e);
 }

@@ -251,3 +251,39 @@ const char *xt_netns_veth(const char *a, const char *b)
 		return "the veth pair has no carrier after 3 s";
 	return NULL;
 }
+
+int xt_cap_start(struct xt_cap *c)
+{
+	fflush(stderr);
+	c->f = tmpfile();
+	if (!c->f)
+		return -errno;
+	c->saved = dup(STDERR_FILENO);
+	if (c->saved < 0 || dup2(fileno(c->f), STDERR_FILENO) < 0) {
+		int err = -errno;
+
+		if (c->saved >= 0)
+			close(c->saved);
+		fclose(c->f);
+		return err;
+	}
+	return 0;
+}
+
+int xt_cap_end(struct xt_cap *c)
+{
+	int lines = 0;
+	size_t n;
+
+	fflush(stderr);
+	if (dup2(c->saved, STDERR_FILENO) < 0)
+		return -errno;
+	close(c->saved);
+	rewind(c->f);
+	n = fread(c->text, 1, sizeof(c->text) - 1, c->f);
+	c->text[n] = '\0';
+	fclose(c->f);
+	for (size_t i = 0; i < n; i++)
+		lines += c->text[i] == '\n';
+	return lines;
+}

@@ -13,6 +13,7 @@
 #define XFR_TESTS_LIB_XT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct engine;
 
@@ -43,6 +44,19 @@ void xt_msleep(unsigned int ms);
 
 /* The MAC address of interface name (in the current network namespace). */
 int xt_if_mac(const char *name, uint8_t mac[6]);
+
+/*
+ * stderr goes to a temporary file between xt_cap_start() (0 or -errno) and
+ * xt_cap_end(), which restores it and returns the number of lines captured
+ * (the text in c->text, NUL-terminated, cut at its size) or -errno.
+ */
+struct xt_cap {
+	FILE *f;
+	int saved;
+	char text[4096];
+};
+int xt_cap_start(struct xt_cap *c);
+int xt_cap_end(struct xt_cap *c);
 
 /* "<what>: <strerror(err)>" in a static buffer, for a SKIP reason. */
 const char *xt_why(const char *what, int err);
