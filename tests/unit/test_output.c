@@ -572,6 +572,49 @@ static void test_golden_download(void **state)
 	run_scenario("tcp_download", r, false, false, XFR_TS_RELATIVE);
 }
 
+/* Bytes a terminal acts on: ESC, C1 CSI/OSC (UTF-8), bidi override, BEL. */
+static bool terminal_safe(const char *out)
+{
+	return !strchr(out, 0x1b) && !strchr(out, 0x07) && !strstr(out, "\xc2\x9b") &&
+	       !strstr(out, "\xc2\x9d") && !strstr(out, "\xe2\x80\xae");
+}
+
+/* --get-server-output carries the server's text: no format lets it drive the terminal. */
+static void test_server_output_hostile(void **state)
+{
+	static const char *const outputs[] = {
+		"{\"version\":\"x\xc2\x9b"
+		"2J\xe2\x80\xae\",\"note\":\"\\u001b]52;c;aGk=\\u0007\"}",
+		"not json \x1b[2J \xc2\x9d"
+		"0;pwned\x07 \xe2\x80\xae"
+		"cba",
+	};
+	static const enum xfr_format fmts[] = {XFR_FMT_PLAIN, XFR_FMT_JSON, XFR_FMT_JSON_STREAM,
+					       XFR_FMT_CSV};
+	struct output_opts oo = {.rows = true};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		for (size_t k = 0; k < sizeof(fmts) / sizeof(fmts[0]); k++) {
+			struct xfr_result *r = fx_result(XFR_DIR_DOWNLOAD, 1);
+			char *out;
+
+			r->server_output = strdup(outputs[i]);
+			assert_non_null(r->server_output);
+			out = render(fmts[k], r, &oo);
+			if (!terminal_safe(out))
+				fail_msg(
+					"format %d, output %zu: the server's text reached stdout raw",
+					(int)fmts[k], i);
+			if (fmts[k] == XFR_FMT_PLAIN)
+				assert_non_null(strstr(out, "Server output:"));
+			free(out);
+			result_free(r);
+			free(r);
+		}
+	}
+}
+
 static void test_golden_bidir_p2(void **state)
 {
 	(void)state;
@@ -1267,12 +1310,25 @@ static void test_result_intervals(void **state)
 	assert_true(r->cap_intervals >= 40);
 	assert_true(r->intervals[39].start_s == 39);
 	assert_int_equal(r->intervals[38].nflows, 2);
+	/* within a bound: past it, counted and not kept */
+	{
+		uint64_t used = r->intervals_bytes;
+
+		iv->nflows = 3;
+		assert_int_equal(result_keep_interval(r, iv, used), -ENOSPC);
+		assert_int_equal(r->intervals_dropped, 1);
+		assert_int_equal(r->nintervals, 40);
+		assert_int_equal(result_keep_interval(r, iv, used + (1 << 20)), 0);
+		assert_int_equal(r->nintervals, 41);
+		assert_true(r->intervals_bytes > used);
+	}
 	r->server_output = strdup("{}");
 	result_free(r);
 	assert_null(r->intervals);
 	assert_null(r->server_output);
 	assert_null(r->flows);
 	assert_int_equal(r->nintervals, 0);
+	assert_int_equal(r->intervals_bytes, 0);
 	result_free(r); /* twice is harmless */
 	free(iv->flows);
 	free(iv);
@@ -1293,6 +1349,7 @@ static void test_result_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_server_output_hostile),
 		cmocka_unit_test(test_result_sum),
 		cmocka_unit_test(test_result_sum_udp),
 		cmocka_unit_test(test_result_flow_bytes),

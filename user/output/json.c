@@ -460,6 +460,8 @@ json_t *output_json_result(const struct xfr_result *r, enum xfr_ts_format ts)
 	for (uint32_t i = 0; i < r->nintervals; i++)
 		jappend(ivs, jinterval(r, &r->intervals[i], ts), &err);
 	jset(o, "intervals", ivs, &err);
+	if (r->intervals_dropped) /* past what the client keeps (XFR_MAX_KEPT_BYTES) */
+		jset(o, "intervals_dropped", ju64(r->intervals_dropped), &err);
 	jset(o, "interrupted", json_boolean(r->interrupted), &err);
 	if (r->error[0])
 		jset(o, "error", output_json_string(r->error), &err);
@@ -471,9 +473,14 @@ int output_json_dump(FILE *f, const json_t *j, size_t flags)
 {
 	int ret;
 
-	/* 15 significant digits print the 3-decimal values exactly, no binary noise. */
+	/*
+	 * 15 significant digits print the 3-decimal values exactly, no binary noise.
+	 * ASCII only: a peer's string with C1 controls or bidi overrides (valid
+	 * UTF-8, which JSON does not escape) reaches the terminal as \uXXXX.
+	 */
 	errno = 0;
-	if (json_dumpf(j, f, flags | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)))
+	if (json_dumpf(j, f,
+		       flags | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) | JSON_ENSURE_ASCII))
 		return errno > 0 ? -errno : -EIO;
 	ret = output_printf(f, "\n");
 	return ret ? ret : output_flush(f);

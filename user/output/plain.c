@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "units.h"
+#include "base/text.h"
 #include "output/printers.h"
 
 #define PLAIN_SEP      "- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -"
@@ -594,22 +595,33 @@ static int plain_indented(FILE *f, char *text)
 	return ret;
 }
 
-/* --get-server-output: the server's report, pretty-printed when it is JSON. */
+/*
+ * --get-server-output: the server's report, pretty-printed when it is JSON
+ * (non-ASCII escaped), and in any case neutralised for the terminal: it is the
+ * peer's text.
+ */
 static int plain_server_output(struct output *o, const struct xfr_result *r)
 {
 	json_t *j = json_loads(r->server_output, JSON_DECODE_ANY, NULL);
-	char *text;
+	char *text, *safe;
+	size_t len;
 	int ret;
 
-	text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+	text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) |
+					 JSON_ENSURE_ASCII)
 		 : strdup(r->server_output);
 	json_decref(j);
-	if (!text)
+	len = text ? strlen(text) + 1 : 0;
+	safe = text ? malloc(len) : NULL;
+	if (safe)
+		text_sanitize(safe, len, text, TEXT_KEEP_NEWLINES);
+	free(text);
+	if (!safe)
 		return -ENOMEM;
 	ret = plain_line(o->f, "Server output:");
 	if (!ret)
-		ret = plain_indented(o->f, text);
-	free(text);
+		ret = plain_indented(o->f, safe);
+	free(safe);
 	return ret;
 }
 

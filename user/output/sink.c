@@ -275,6 +275,7 @@ static void log_notice(const struct xfr_event *ev)
 			pr_info("%s: test %s: %s", ev->peer, id, ev->text);
 		return;
 	case XFR_NOTICE_SINK_LOSS:
+	case XFR_NOTICE_PEER:
 		pr_warn("%s", ev->text);
 		return;
 	default:
