@@ -392,6 +392,70 @@ static void test_server(void **state)
 	assert_int_equal(c.family, XFR_AF_INET6);
 }
 
+/* The budgets of a public server: defaults, values, and what 0 means. */
+static void test_server_limits(void **state)
+{
+	struct xfr_config c;
+
+	(void)state;
+	PARSE_OK(&c, "serve");
+	assert_int_equal(c.rate_limit, 8);
+	assert_int_equal(c.max_pending_ip, 8);
+	assert_int_equal(c.max_pause_s, 60);
+	assert_int_equal(c.max_streams, 128);
+	assert_int_equal(c.max_streams_total, 1024);
+	assert_int_equal(c.max_bandwidth, 0);
+	assert_int_equal(c.data_port_lo, 0);
+	assert_int_equal(c.data_port_hi, 0);
+	/* one address never holds every slot by default ... */
+	PARSE_OK(&c, "serve", "--max-tests", "4");
+	assert_int_equal(c.rate_limit, 2);
+	PARSE_OK(&c, "serve", "--max-tests", "1");
+	assert_int_equal(c.rate_limit, 1);
+	/* ... unless the operator says so */
+	PARSE_OK(&c, "serve", "--max-tests", "4", "--rate-limit", "4");
+	assert_int_equal(c.rate_limit, 4);
+	PARSE_OK(&c, "serve", "--rate-limit", "0", "--max-pending-per-ip", "0", "--max-pause", "0",
+		 "--max-streams", "16", "--max-total-streams", "100", "--max-bandwidth", "1.5G",
+		 "--data-port-range", "40000-40099");
+	assert_int_equal(c.rate_limit, 0);
+	assert_int_equal(c.max_pending_ip, 0);
+	assert_int_equal(c.max_pause_s, 0);
+	assert_int_equal(c.max_streams, 16);
+	assert_int_equal(c.max_streams_total, 100);
+	assert_int_equal(c.max_bandwidth, 1500000000ULL);
+	assert_int_equal(c.data_port_lo, 40000);
+	assert_int_equal(c.data_port_hi, 40099);
+	PARSE_OK(&c, "serve", "--max-pause=2min", "--data-port-range=5000-5000");
+	assert_int_equal(c.max_pause_s, 120);
+	assert_int_equal(c.data_port_lo, 5000);
+	assert_int_equal(c.data_port_hi, 5000);
+
+	EXPECT_ERR("xfr: --rate-limit x: not a number", "serve", "--rate-limit", "x");
+	EXPECT_ERR("xfr: --rate-limit 10001: must be between 0 (no limit) and 10000", "serve",
+		   "--rate-limit", "10001");
+	EXPECT_ERR("xfr: --max-streams 0: must be between 1 and 128", "serve", "--max-streams",
+		   "0");
+	EXPECT_ERR("xfr: --max-streams 129: must be between 1 and 128", "serve", "--max-streams",
+		   "129");
+	EXPECT_ERR("xfr: --max-total-streams 0: must be between 1 and 1000000", "serve",
+		   "--max-total-streams", "0");
+	EXPECT_ERR("xfr: --max-pause 2d: not a duration (examples: 10, 500ms, 30s, 2min, 1h)",
+		   "serve", "--max-pause", "2d");
+	EXPECT_ERR("xfr: --max-pause 25h: must be at most 24 h", "serve", "--max-pause", "25h");
+	EXPECT_ERR("xfr: --max-bandwidth fast: not a rate (examples: 100M, 1.5G; 0 = no cap)",
+		   "serve", "--max-bandwidth", "fast");
+	EXPECT_ERR("xfr: --data-port-range 40000: not a range (example: 40000-40999)", "serve",
+		   "--data-port-range", "40000");
+	EXPECT_ERR("xfr: --data-port-range 0-10: ports must be between 1 and 65535 (example: "
+		   "40000-40999)",
+		   "serve", "--data-port-range", "0-10");
+	EXPECT_ERR("xfr: --data-port-range 50000-40000: the first port is above the last", "serve",
+		   "--data-port-range", "50000-40000");
+	/* client commands do not take them */
+	EXPECT_ERR("xfr: unknown option --rate-limit", "--rate-limit", "1", "host");
+}
+
 static void test_help_version(void **state)
 {
 	struct xfr_config c;
@@ -431,6 +495,9 @@ static void test_help_version(void **state)
 	assert_non_null(strstr(last_out, "  -B, --bind ADDR "));
 	assert_non_null(strstr(last_out, "      --one-off "));
 	assert_non_null(strstr(last_out, "      --max-tests N "));
+	assert_non_null(strstr(last_out, "      --rate-limit N "));
+	assert_non_null(strstr(last_out, "      --max-bandwidth RATE "));
+	assert_non_null(strstr(last_out, "      --data-port-range LO-HI\n"));
 	assert_non_null(strstr(last_out, "  -4, --ipv4 "));
 	assert_null(strstr(last_out, "--bidir"));
 	assert_null(strstr(last_out, "--xdp-mode"));
@@ -724,14 +791,16 @@ static void test_engine_flags(void **state)
 		   "host");
 	EXPECT_ERR("xfr: --probe-mtu cannot be used with --engine xdp/afxdp", "--probe-mtu",
 		   "--engine", "xdp", "host");
-	/* the server runs what clients ask: auto by default, socket to refuse BPF */
+	/* the server loads no BPF unless told to: socket by default, auto lets clients ask */
 	PARSE_OK(&cfg, "serve");
+	assert_int_equal(cfg.engine, XFR_ENGINE_SOCKET);
+	PARSE_OK(&cfg, "serve", "--engine", "auto");
 	assert_int_equal(cfg.engine, XFR_ENGINE_AUTO);
 	PARSE_OK(&cfg, "serve", "--engine", "socket", "--iface", "eth1", "--queues", "2");
 	assert_int_equal(cfg.engine, XFR_ENGINE_SOCKET);
 	assert_string_equal(cfg.iface, "eth1");
-	EXPECT_ERR("xfr: serve --engine xdp: the server runs what each client asks for; use auto "
-		   "(default) or socket",
+	EXPECT_ERR("xfr: serve --engine xdp: the server runs what each client asks for; use socket "
+		   "(default) or auto",
 		   "serve", "--engine", "xdp");
 	EXPECT_ERR("xfr: serve --xdp-mode: the client chooses the receiver mode", "serve",
 		   "--xdp-mode", "drop");
@@ -860,6 +929,7 @@ int main(void)
 		cmocka_unit_test_setup(test_mptcp, clean_env),
 		cmocka_unit_test_setup(test_output_options, clean_env),
 		cmocka_unit_test_setup(test_server, clean_env),
+		cmocka_unit_test_setup(test_server_limits, clean_env),
 		cmocka_unit_test_setup(test_help_version, clean_env),
 		cmocka_unit_test_teardown(test_env, clean_env),
 		cmocka_unit_test_teardown(test_env_errors, clean_env),

@@ -33,6 +33,11 @@
 #define MAX_TESTS_MAX 10000
 #define USAGE_LINE    "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
 
+/* serve's limits: the largest values the options take */
+#define MAX_PENDING_MAX	      100000
+#define MAX_PAUSE_MAX	      86400 /* s */
+#define MAX_TOTAL_STREAMS_MAX 1000000
+
 /*
  * Which commands take an option. It also decides the --help section: client
  * only, server only, or shared (M_BOTH).
@@ -53,6 +58,7 @@ struct cli_state {
 	bool nodelay, quiet, get_server_output, one_off;
 	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
 	bool drop_reasons, xdp_mode_set;
+	bool rate_limit_set;
 	char why[400]; /* reasons that need formatting */
 };
 
@@ -526,6 +532,118 @@ static const char *set_max_tests(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
+/* A count where 0 switches the limit off. */
+static const char *set_limit(uint32_t *out, const char *arg, uint64_t max, const char *range)
+{
+	uint64_t v;
+	int err = units_parse_uint(arg, 0, max, &v);
+
+	if (err == -EINVAL)
+		return "not a number";
+	if (err)
+		return range;
+	*out = (uint32_t)v;
+	return NULL;
+}
+
+static const char *set_rate_limit(struct cli_state *st, const char *arg)
+{
+	st->rate_limit_set = true;
+	return set_limit(&st->cfg->rate_limit, arg, MAX_TESTS_MAX,
+			 "must be between 0 (no limit) and 10000");
+}
+
+static const char *set_max_pending_ip(struct cli_state *st, const char *arg)
+{
+	return set_limit(&st->cfg->max_pending_ip, arg, MAX_PENDING_MAX,
+			 "must be between 0 (no limit) and 100000");
+}
+
+static const char *set_max_pause(struct cli_state *st, const char *arg)
+{
+	uint64_t ms;
+	const char *why = dur_ms(arg, &ms);
+
+	if (why)
+		return why;
+	if ((ms + 500) / 1000 > MAX_PAUSE_MAX)
+		return "must be at most 24 h";
+	st->cfg->max_pause_s = (uint32_t)((ms + 500) / 1000);
+	return NULL;
+}
+
+static const char *set_max_streams(struct cli_state *st, const char *arg)
+{
+	uint64_t v;
+	int err = units_parse_uint(arg, 1, XFR_MAX_STREAMS, &v);
+
+	if (err == -EINVAL)
+		return "not a number";
+	if (err)
+		return "must be between 1 and 128";
+	st->cfg->max_streams = (uint32_t)v;
+	return NULL;
+}
+
+static const char *set_max_total_streams(struct cli_state *st, const char *arg)
+{
+	uint64_t v;
+	int err = units_parse_uint(arg, 1, MAX_TOTAL_STREAMS_MAX, &v);
+
+	if (err == -EINVAL)
+		return "not a number";
+	if (err)
+		return "must be between 1 and 1000000";
+	st->cfg->max_streams_total = (uint32_t)v;
+	return NULL;
+}
+
+static const char *set_max_bandwidth(struct cli_state *st, const char *arg)
+{
+	int err = units_parse_rate(arg, &st->cfg->max_bandwidth);
+
+	if (err == -ERANGE)
+		return "too large";
+	if (err)
+		return "not a rate (examples: 100M, 1.5G; 0 = no cap)";
+	return NULL;
+}
+
+static const char *set_max_memory(struct cli_state *st, const char *arg)
+{
+	uint64_t v;
+	int err = units_parse_size(arg, &v);
+
+	if (err == -ERANGE)
+		return "too large";
+	if (err)
+		return "not a size (examples: 512M, 2G)";
+	if (v < (1u << 20))
+		return "must be at least 1M";
+	st->cfg->max_memory = v;
+	return NULL;
+}
+
+/* "LO-HI": the per-stream ports of older clients come from this range. */
+static const char *set_data_port_range(struct cli_state *st, const char *arg)
+{
+	const char *dash = strchr(arg, '-');
+	char lo[8];
+	uint16_t a, b;
+
+	if (!dash || dash == arg || (size_t)(dash - arg) >= sizeof(lo))
+		return "not a range (example: 40000-40999)";
+	memcpy(lo, arg, (size_t)(dash - arg));
+	lo[dash - arg] = '\0';
+	if (net_parse_port(lo, &a) || net_parse_port(dash + 1, &b))
+		return "ports must be between 1 and 65535 (example: 40000-40999)";
+	if (a > b)
+		return "the first port is above the last";
+	st->cfg->data_port_lo = a;
+	st->cfg->data_port_hi = b;
+	return NULL;
+}
+
 /* ---- help and version ---- */
 
 static void print_help(struct cli_state *st, unsigned int mode);
@@ -637,8 +755,29 @@ static const struct cli_opt cli_opts[] = {
 	 set_max_duration},
 	{"max-tests", 0, REQ, M_SERVE, "N", "concurrent tests, 1..10000 (default 100)", NULL,
 	 set_max_tests},
+	{"rate-limit", 0, REQ, M_SERVE, "N",
+	 "tests per client address (default 8, at most half of --max-tests)", NULL, set_rate_limit},
+	{"max-pending-per-ip", 0, REQ, M_SERVE, "N",
+	 "connections per client address before their first line (default 8)", NULL,
+	 set_max_pending_ip},
+	{"max-pause", 0, REQ, M_SERVE, "DUR",
+	 "paused time a test may add to its length (default 60 s)", NULL, set_max_pause},
+	{"max-streams", 0, REQ, M_SERVE, "N", "streams per test, 1..128 (default 128)", NULL,
+	 set_max_streams},
+	{"max-total-streams", 0, REQ, M_SERVE, "N",
+	 "streams over all running tests, half per address (default 1024)", NULL,
+	 set_max_total_streams},
+	{"max-memory", 0, REQ, M_SERVE, "SIZE",
+	 "test buffers over all tests, half per address (default 1G, at most a quarter of RAM)",
+	 NULL, set_max_memory},
+	{"max-bandwidth", 0, REQ, M_SERVE, "RATE",
+	 "bits/s per test and direction (K = 1000; default no cap)", NULL, set_max_bandwidth},
+	{"data-port-range", 0, REQ, M_SERVE, "LO-HI",
+	 "ports for older clients' per-stream connections (default ephemeral)", NULL,
+	 set_data_port_range},
 	{"engine", 0, REQ, M_SERVE, "E",
-	 "auto (default: what each client asks for, if it can) or socket", NULL, set_engine},
+	 "socket (default, loads no BPF) or auto (clients may use XDP and BPF here)", NULL,
+	 set_engine},
 	/* Shared */
 	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
@@ -1112,13 +1251,13 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 	}
 	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || check_family(st, "-B", err))
 		return -EINVAL;
-	/* The server runs what each client asks for, when it can, unless told otherwise. */
+	/* Sockets only, no BPF, unless the operator lets clients ask for more (auto). */
 	if (!st->cfg->engine_set)
-		st->cfg->engine = XFR_ENGINE_AUTO;
+		st->cfg->engine = XFR_ENGINE_SOCKET;
 	if (st->cfg->engine == XFR_ENGINE_XDP || st->cfg->engine == XFR_ENGINE_AFXDP) {
 		fprintf(err,
 			"xfr: serve --engine %s: the server runs what each client asks for; use "
-			"auto (default) or socket\n",
+			"socket (default) or auto\n",
 			xfr_engine_req_name(st->cfg->engine));
 		return -EINVAL;
 	}
@@ -1126,6 +1265,9 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 		fprintf(err, "xfr: serve --xdp-mode: the client chooses the receiver mode\n");
 		return -EINVAL;
 	}
+	/* By default one address never holds every test slot: half of them at most. */
+	if (!st->rate_limit_set && st->cfg->rate_limit > st->cfg->max_tests / 2)
+		st->cfg->rate_limit = st->cfg->max_tests > 1 ? st->cfg->max_tests / 2 : 1;
 	return 0;
 }
 
@@ -1160,6 +1302,11 @@ void cli_defaults(struct xfr_config *cfg)
 	cfg->ts_format = XFR_TS_RELATIVE;
 	cfg->format = XFR_FMT_PLAIN;
 	cfg->max_tests = XFR_DEFAULT_MAX_TESTS;
+	cfg->rate_limit = XFR_DEFAULT_RATE_LIMIT;
+	cfg->max_pending_ip = XFR_DEFAULT_PENDING_PER_IP;
+	cfg->max_pause_s = XFR_DEFAULT_MAX_PAUSE_S;
+	cfg->max_streams = XFR_MAX_STREAMS;
+	cfg->max_streams_total = XFR_DEFAULT_MAX_STREAMS_TOTAL;
 }
 
 enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *out, FILE *err)

@@ -32,8 +32,12 @@ struct pending {
 	struct loop_item item;
 	struct loop_defer defer; /* freed after the batch that closed it */
 	struct net_addr peer;
+	struct policy_ip *ip; /* its address's counts (admit.c) */
 	uint64_t deadline_ns;
 	struct pending *next;
+	/* the line so far, taken from the socket so that no byte is scanned twice */
+	char *line;
+	uint32_t len, cap;
 };
 
 /* Where a local client reaches the socket bound to a (loopback for a wildcard). */
@@ -202,7 +206,10 @@ static int open_listeners(struct srv *s)
 
 static void pending_reap(struct loop_defer *d)
 {
-	free((char *)d - offsetof(struct pending, defer));
+	struct pending *p = (struct pending *)((char *)d - offsetof(struct pending, defer));
+
+	free(p->line);
+	free(p);
 }
 
 /* Forget p (closing its fd unless the caller took it); its memory goes after the batch. */
@@ -221,6 +228,8 @@ static void pending_free(struct srv *s, struct pending *p, bool close_fd)
 	else
 		loop_del(&s->loop, &p->item);
 	s->npending--;
+	admit_connection_done(s, p->ip);
+	p->ip = NULL;
 	p->defer.fn = pending_reap;
 	loop_defer(&s->loop, &p->defer);
 }
@@ -267,10 +276,8 @@ static void route_hello(struct srv *s, struct pending *p, struct proto_msg *m, c
 			 PROTO_VERSION);
 		goto reject;
 	}
-	if (s->ntests >= s->cfg->max_tests) {
-		snprintf(msg, sizeof(msg), "server busy (%u tests running)", s->ntests);
+	if (admit_hello(s, p->ip, msg, sizeof(msg)))
 		goto reject;
-	}
 	struct net_addr peer = p->peer;
 
 	pending_free(s, p, false);
@@ -300,6 +307,7 @@ static void route_data(struct srv *s, struct pending *p, struct proto_msg *m, co
 	}
 	pending_free(s, p, false);
 	ports_data_conn(&t->ports, fd, m->data_hello.stream_index);
+	admit_expect(t); /* one fewer to come (or the test is gone) */
 }
 
 static void classify(struct srv *s, struct pending *p, const char *line, size_t len)
@@ -331,61 +339,134 @@ static void classify(struct srv *s, struct pending *p, const char *line, size_t 
 	free(m);
 }
 
+/* Room for n more bytes of the line (the line cap bounds it). */
+static int pending_grow(struct pending *p, uint32_t n)
+{
+	uint32_t cap = p->cap ? p->cap : 1024;
+	char *line;
+
+	while (cap < p->len + n)
+		cap *= 2;
+	if (cap == p->cap)
+		return 0;
+	line = realloc(p->line, cap);
+	if (!line)
+		return -ENOMEM;
+	p->line = line;
+	p->cap = cap;
+	return 0;
+}
+
+/* The line is complete in buf (n bytes with its '\n'): classify it. */
+static void pending_line(struct srv *s, struct pending *p, char *buf, size_t n)
+{
+	n--;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	classify(s, p, buf, n);
+}
+
+static void too_long(struct srv *s, struct pending *p)
+{
+	char who[64];
+
+	pr_warn("%s: control line too long (limit %d bytes)",
+		net_addr_str(&p->peer, who, sizeof(who)), PROTO_MAX_LINE);
+	send_error_line(p->item.fd, "control line too long");
+	pending_free(s, p, true);
+}
+
 /*
  * The first line is peeked and only consumed up to its '\n', so data that a
  * client sends right after its data_hello stays in the socket for the engine.
+ * What comes before the '\n' is taken into p->line as it arrives: each byte is
+ * peeked and scanned once, however the line is cut into segments.
  * Edge-triggered: a partial line waits for the next arrival, not a busy loop.
  */
 static void pending_read(struct loop_item *it, uint32_t events)
 {
 	struct pending *p = it->ctx;
 	struct srv *s = p->srv;
-	char who[64], *nl;
+	size_t take;
 	ssize_t n;
+	char who[64], *nl;
 
 	(void)events;
-	n = recv(it->fd, s->peek_buf, sizeof(s->peek_buf), MSG_PEEK | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		pr_debug("%s: closed before its first line",
-			 net_addr_str(&p->peer, who, sizeof(who)));
-		pending_free(s, p, true);
-		return;
-	}
-	nl = memchr(s->peek_buf, '\n', (size_t)n);
-	if (!nl) {
-		if (n < (ssize_t)sizeof(s->peek_buf))
+	for (;;) {
+		n = recv(it->fd, s->peek_buf, sizeof(s->peek_buf) - p->len,
+			 MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		pr_warn("%s: control line too long (limit %d bytes)",
-			net_addr_str(&p->peer, who, sizeof(who)), PROTO_MAX_LINE);
-		send_error_line(it->fd, "control line too long");
-		pending_free(s, p, true);
+		if (n <= 0)
+			break;
+		nl = memchr(s->peek_buf, '\n', (size_t)n);
+		take = nl ? (size_t)(nl - s->peek_buf) + 1 : (size_t)n;
+		if (!p->len && nl) { /* the usual case: the whole line at once */
+			if (recv(it->fd, s->peek_buf, take, MSG_DONTWAIT) != (ssize_t)take)
+				break;
+			pending_line(s, p, s->peek_buf, take);
+			return;
+		}
+		if (pending_grow(p, (uint32_t)take) ||
+		    recv(it->fd, p->line + p->len, take, MSG_DONTWAIT) != (ssize_t)take)
+			break;
+		p->len += (uint32_t)take;
+		if (nl) {
+			pending_line(s, p, p->line, p->len);
+			return;
+		}
+		if (p->len >= sizeof(s->peek_buf)) {
+			too_long(s, p);
+			return;
+		}
+	}
+	pr_debug("%s: closed before its first line", net_addr_str(&p->peer, who, sizeof(who)));
+	pending_free(s, p, true);
+}
+
+/*
+ * A connection refused at accept hears why before the close. Under a flood
+ * the log gets one line a second, with the count of the others.
+ */
+static void refuse(struct srv *s, int cfd, const struct net_addr *peer, const char *why)
+{
+	uint64_t now = time_mono_ns();
+	char who[64];
+
+	send_error_line(cfd, why);
+	close(cfd);
+	if (s->refuse_log_ns && now - s->refuse_log_ns < NSEC_PER_SEC) {
+		s->refuse_quiet++;
 		return;
 	}
-	n = recv(it->fd, s->peek_buf, (size_t)(nl - s->peek_buf) + 1, MSG_DONTWAIT);
-	if (n <= 0 || s->peek_buf[n - 1] != '\n') {
-		pending_free(s, p, true);
-		return;
-	}
-	n--;
-	if (n && s->peek_buf[n - 1] == '\r')
-		n--;
-	classify(s, p, s->peek_buf, (size_t)n);
+	net_addr_str(peer, who, sizeof(who));
+	if (s->refuse_quiet)
+		pr_warn("%s: %s (and %u more refused in the last second)", who, why,
+			s->refuse_quiet);
+	else
+		pr_warn("%s: %s", who, why);
+	s->refuse_log_ns = now;
+	s->refuse_quiet = 0;
 }
 
 static void accept_one(struct srv *s, int cfd, const struct net_addr *peer)
 {
+	struct policy_ip *ip;
 	struct pending *p;
-	char who[64];
+	char why[PROTO_TEXT_MAX];
 
-	if (s->npending >= s->cfg->max_tests * SRV_PENDING_FACTOR || !(p = calloc(1, sizeof(*p)))) {
-		pr_debug("%s: too many unidentified connections, closed",
-			 net_addr_str(peer, who, sizeof(who)));
-		close(cfd);
+	if (admit_connection(s, peer, &ip, why, sizeof(why))) {
+		refuse(s, cfd, peer, why);
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		admit_connection_done(s, ip);
+		refuse(s, cfd, peer, "server error: out of memory");
 		return;
 	}
 	p->srv = s;
+	p->ip = ip;
 	p->peer = *peer;
 	p->deadline_ns = time_mono_ns() + SRV_FIRST_LINE_MS * NSEC_PER_MSEC;
 	p->next = s->pending;
@@ -497,6 +578,8 @@ static int setup(struct srv *s)
 	if (!log || sinks_add(&s->sinks, log))
 		return -ENOMEM;
 	if (!err)
+		err = admit_init(s);
+	if (!err)
 		err = add_fd(s, &s->sig_it, signalfd_open(), on_signal);
 	if (!err)
 		err = add_fd(s, &s->tick_it, timerfd_open(), on_tick);
@@ -518,6 +601,7 @@ static void teardown(struct srv *s)
 	loop_close(&s->loop, &s->tick_it);
 	loop_close(&s->loop, &s->sig_it);
 	loop_fini(&s->loop); /* frees what was deferred */
+	admit_fini(s);
 	sinks_flush(&s->sinks);
 	sinks_free(&s->sinks);
 }
@@ -550,4 +634,19 @@ int server_run(const struct xfr_config *cfg)
 	teardown(s);
 	free(s);
 	return err ? 1 : 0;
+}
+
+/*
+ * For tests/fuzz/fuzz_server.c: a server set up by hand (loop, no listeners,
+ * no signalfd) takes connections it did not accept itself, through the same
+ * first-line path, and is torn down like server_run's.
+ */
+void srv_accept(struct srv *s, int fd, const struct net_addr *peer)
+{
+	accept_one(s, fd, peer);
+}
+
+void srv_teardown(struct srv *s)
+{
+	teardown(s);
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -101,7 +102,56 @@ static void on_stream_udp(struct loop_item *it, uint32_t events)
 	close_if_all(p);
 }
 
-/* One socket per stream on an ephemeral port of the control connection's address. */
+/*
+ * A UDP port of our own: no SO_REUSEADDR, which would let two tests share a
+ * port of the range. fd or -errno.
+ */
+static int own_udp_socket(const struct net_addr *local)
+{
+	int fd = socket(local->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err;
+	int v6only = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (local->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	if (bind(fd, (const struct sockaddr *)&local->ss, local->len) == 0)
+		return fd;
+	err = -errno;
+	close(fd);
+	return err;
+}
+
+static int stream_socket(struct srv_ports *p, struct net_addr *local, bool mptcp)
+{
+	return p->tcp ? net_listen(local, false, mptcp, 4) : own_udp_socket(local);
+}
+
+/*
+ * --data-port-range: the next free port of the range, from where the last
+ * test left off. fd, or -EADDRNOTAVAIL when every port is taken.
+ */
+static int range_socket(struct srv_ports *p, struct net_addr *local, bool mptcp)
+{
+	struct srv_prange *r = p->range;
+	uint32_t span = (uint32_t)r->hi - r->lo + 1, port;
+	int fd;
+
+	for (uint32_t i = 0; i < span; i++) {
+		port = r->lo + ((uint32_t)r->next - r->lo + i) % span;
+		net_set_port(local, (uint16_t)port);
+		fd = stream_socket(p, local, mptcp);
+		if (fd >= 0) {
+			r->next = (uint16_t)(port == r->hi ? r->lo : port + 1);
+			return fd;
+		}
+		if (fd != -EADDRINUSE)
+			return fd;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/* One socket per stream on a port of the control connection's address (ephemeral or the range). */
 static int open_per_stream(struct srv_ports *p, int ctrl_fd, bool mptcp, struct proto_test_ack *ack)
 {
 	struct net_addr local = {.len = sizeof(local.ss)}, bound;
@@ -111,8 +161,7 @@ static int open_per_stream(struct srv_ports *p, int ctrl_fd, bool mptcp, struct 
 		return -errno;
 	net_set_port(&local, 0);
 	for (uint32_t i = 0; i < p->streams; i++) {
-		fd = p->tcp ? net_listen(&local, false, mptcp, 4)
-			    : net_udp_socket(&local, false, false);
+		fd = p->range ? range_socket(p, &local, mptcp) : stream_socket(p, &local, mptcp);
 		if (fd < 0)
 			return fd;
 		p->it[i].index = i;
@@ -152,6 +201,11 @@ int ports_open(struct srv_ports *p, int ctrl_fd, bool single_port, bool mptcp,
 
 void ports_data_conn(struct srv_ports *p, int fd, uint32_t idx)
 {
+	if (!p->tcp) { /* a TCP connection is no UDP stream: those say hello with the token */
+		pr_debug("%s: TCP data connection for a UDP test dropped", p->who);
+		close(fd);
+		return;
+	}
 	if (!p->taking || idx >= p->streams || p->have[idx] || p->it[idx].added) {
 		pr_debug("%s: data connection for stream %u dropped", p->who, idx);
 		close(fd);

@@ -20,13 +20,21 @@
 #include "dataplane/run.h"
 #include "model/event.h"
 #include "model/result.h"
+#include "server/policy.h"
 
 #define SRV_FIRST_LINE_MS  5000	 /* whole first line, slow-loris bound */
 #define SRV_HANDSHAKE_MS   30000 /* hello -> test_start */
 #define SRV_STREAMS_MS	   30000 /* test_ack -> all data connections */
 #define SRV_CLOSING_MS	   5000	 /* result written -> close */
 #define SRV_PENDING_FACTOR 4	 /* unclassified connections <= 4 x max tests */
+#define SRV_PENDING_MIN	   64	 /* ... and at least this: more than one address's worth */
 #define SRV_UDP_DRAIN_MS   250	 /* UDP: datagrams still in flight at the end */
+#define SRV_LIMIT_SLACK_MS 2000	 /* wall-clock cap: the end's drain and result on top */
+
+/* --data-port-range: where per-stream ports come from, and the next one to try. */
+struct srv_prange {
+	uint16_t lo, hi, next;
+};
 
 /*
  * server_ports.c: a test's data connections. Per-stream TCP listeners for
@@ -50,8 +58,24 @@ struct srv_ports {
 	int ack_fd
 		[XFR_MAX_STREAMS]; /* single-port UDP: a stream's socket, to ack a repeated hello */
 	struct loop_item it[XFR_MAX_STREAMS]; /* per-stream listeners / legacy UDP ports */
+	struct srv_prange *range;	      /* per-stream ports from here; NULL = ephemeral */
 	void (*connected)(void *owner, int fd, uint32_t idx);
 	void *owner;
+};
+
+/*
+ * --get-server-output: the most recent intervals that can fit the result
+ * line, oldest first, each as compact JSON without its "type". A ring with
+ * a running byte count: what a test keeps does not grow with its length.
+ */
+struct srv_output {
+	struct srv_output_item {
+		char *text;
+		uint32_t len;
+	} * item;
+	uint32_t cap, head, n; /* item[head] is the oldest of n */
+	size_t bytes;	       /* of the n texts, with a separating comma each */
+	bool dropped;	       /* an older interval was let go */
 };
 
 struct srv;
@@ -85,11 +109,22 @@ struct srv_test {
 	struct dataplane dp; /* what this side runs for the test, and why */
 	struct run *run;
 	struct xfr_result res; /* this side's figures, for the sinks */
-	json_t *server_output; /* array of interval objects, when asked */
+	struct srv_output so;  /* --get-server-output: the intervals kept for the result */
 	bool ended;
 	bool dead;	     /* closed; freed after the current batch */
 	bool flows_done;     /* the engine's flows have all ended */
 	bool finish_pending; /* bidir -n: the client's finish came before our senders ended */
+	/* before the run started (TS_STREAMS: streams or the engine not ready yet) */
+	bool finish_early; /* the client's finish: applied once the run starts */
+	bool pause_early;  /* the client's last pause/resume was a pause */
+	/* admit.c: what this test holds of the server's budgets */
+	struct policy_ip *ip;  /* its client address's counts (one test slot) */
+	uint32_t streams_held; /* of --max-total-streams */
+	uint32_t fds_held;     /* of the descriptors for tests */
+	uint64_t mem_held;     /* of --max-memory: its estimated buffers */
+	uint32_t expect_held;  /* data connections still expected (pending allowance) */
+	uint64_t limit_ns;     /* wall-clock end, pauses included; 0 = not running */
+	uint64_t rate_cap;     /* --max-bandwidth, bits/s; 0 = none */
 	/* --probe-mtu: no engine; the stream's socket answers probes until cancel */
 	struct loop_item probe_it, probe_end_it;
 	uint64_t probe_start_ns;
@@ -110,11 +145,29 @@ struct srv {
 	uint32_t npending;
 	uint64_t accept_paused_until; /* EMFILE back-off */
 	uint64_t last_emfile_log;
+	/* admit.c: budgets and limits */
+	struct policy_iptab ips; /* per client address */
+	struct policy_fds fds;	 /* how the descriptor limit is spent */
+	uint64_t fds_used;	 /* held by tests (their estimates) */
+	uint32_t streams_used;	 /* held by tests */
+	uint64_t mem_budget;	 /* --max-memory, resolved */
+	uint64_t mem_used;	 /* held by tests (their estimates) */
+	uint32_t expect;	 /* data connections tests still expect, all clients */
+	struct srv_prange prange;
+	uint64_t refuse_log_ns; /* refusals at accept: one log line a second */
+	uint32_t refuse_quiet;	/* refusals not logged since */
 	bool stop;
 	uint32_t completed;	/* successful tests */
 	struct xfr_sinks sinks; /* the log; later the dashboard, Prometheus */
 	char peek_buf[PROTO_MAX_LINE];
 };
+
+/*
+ * server.c, for tests/fuzz/fuzz_server.c: the first-line path for a
+ * connection accepted elsewhere (takes fd), and server_run's teardown.
+ */
+void srv_accept(struct srv *s, int fd, const struct net_addr *peer);
+void srv_teardown(struct srv *s);
 
 /* session.c */
 struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer,
@@ -126,10 +179,43 @@ void srv_test_abort(struct srv_test *t, const char *why);
 struct srv_test *srv_test_find(struct srv *s, const char *id);
 struct srv_test *srv_test_by_token(struct srv *s, const unsigned char token[16]);
 
+/* admit.c: the budgets and limits (server/policy.h) applied to the server's state */
+/* Raise the descriptor limit, plan it, make the per-address table. 0 or -errno. */
+int admit_init(struct srv *s);
+void admit_fini(struct srv *s);
+/*
+ * A new connection from peer: NULL and *ip held (its pending count) when it
+ * may wait for its first line, else why not (in buf).
+ */
+const char *admit_connection(struct srv *s, const struct net_addr *peer, struct policy_ip **ip,
+			     char *buf, size_t len);
+/* The connection was identified or closed: its pending count goes. */
+void admit_connection_done(struct srv *s, struct policy_ip *ip);
+/* A hello from an address: NULL when it may take a test slot, else why not. */
+const char *admit_hello(struct srv *s, const struct policy_ip *ip, char *buf, size_t len);
+/* Take the test slot of t's address (from srv_test_new, before anything can close t). */
+void admit_hold_test(struct srv_test *t);
+/* Whether t's data connections come on the shared port (else one port per stream). */
+bool admit_single_port(const struct srv_test *t, enum xfr_proto proto);
+/* test_start: NULL and the budgets held, or why the test cannot run here. */
+const char *admit_test(struct srv_test *t, const struct proto_test_start *r, uint64_t mem,
+		       char *buf, size_t len);
+/* t's expected data connections changed (state, streams connected). */
+void admit_expect(struct srv_test *t);
+/* The test is running: its wall-clock end, pauses included. */
+void admit_running(struct srv_test *t);
+/* This side received over the client's limit in tk: why (in buf), else NULL. */
+const char *admit_over_rate(const struct srv_test *t, const struct run_tick *tk, char *buf,
+			    size_t len);
+/* Everything t holds goes back. Idempotent. */
+void admit_release(struct srv_test *t);
+
 /* session_wire.c: this side on the wire (malloc'd messages; NULL when out of memory) */
 struct proto_msg *wire_interval(struct srv_test *t, const struct run_tick *tk);
 /* The result from t->res (flows and duration filled), fitted under the line cap. */
 struct proto_msg *wire_result(struct srv_test *t);
+/* The intervals kept for --get-server-output go. */
+void wire_output_free(struct srv_test *t);
 
 /* server_ports.c */
 /* Where the streams will come from; per-stream ports go in the ack. 0 or -errno. */

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +16,12 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/netinfo.h"
 #include "control/mtuprobe.h"
 #include "control/report.h"
 #include "server/server_priv.h"
 #include "timeutil.h"
+#include "wire.h"
 
 static void srv_test_close(struct srv_test *t);
 
@@ -97,8 +98,7 @@ static void reap(struct loop_defer *d)
 
 	run_free(t->run);
 	result_free(&t->res);
-	if (t->server_output)
-		json_decref(t->server_output);
+	wire_output_free(t);
 	free(t);
 }
 
@@ -126,6 +126,7 @@ struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer
 	t->next = s->tests;
 	s->tests = t;
 	s->ntests++;
+	admit_hold_test(t);
 	report_sanitize(sw, sizeof(sw), hello->software[0] ? hello->software : "unknown");
 	pr_info("%s: connected (%s, protocol %s)", t->peer_str, sw, hello->version);
 	if (loop_add(&s->loop, &t->ctrl_it, fd, EPOLLIN, on_ctrl, t)) {
@@ -163,6 +164,7 @@ static void srv_test_close(struct srv_test *t)
 		}
 	}
 	t->srv->ntests--;
+	admit_release(t);
 	loop_defer(&t->srv->loop, &t->defer); /* events of this batch may still point at t */
 }
 
@@ -177,16 +179,23 @@ void srv_test_abort(struct srv_test *t, const char *why)
 
 /* ---- test_start ---- */
 
-static bool congestion_available(const char *name)
+/*
+ * A client's congestion control: only what the kernel allows unprivileged
+ * processes (tcp_allowed_congestion_control). Never probed with setsockopt:
+ * as root that would load module tcp_<name> for any name a client sends.
+ */
+static bool congestion_available(const char *name, char *buf, size_t len)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
+	char allowed[256];
+	int err = netinfo_cc_check(name, allowed, sizeof(allowed));
 
-	if (fd < 0)
-		return false;
-	ok = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, strlen(name)) == 0;
-	close(fd);
-	return ok;
+	if (err == -EPERM)
+		snprintf(buf, len,
+			 "field congestion: \"%s\" not allowed on the server (allowed: %.120s)",
+			 name, allowed);
+	else if (err)
+		snprintf(buf, len, "field congestion: \"%s\" not available on the server", name);
+	return !err;
 }
 
 static uint32_t capped_duration(const struct srv_test *t)
@@ -213,43 +222,61 @@ static const char *check_start(struct srv_test *t, const struct proto_test_start
 		snprintf(buf, len, "mtu_probe: needs protocol udp and 1 stream");
 	else
 		buf[0] = '\0';
-	if (!buf[0] && r->congestion[0] && !congestion_available(r->congestion))
-		snprintf(buf, len, "field congestion: \"%s\" not available on the server",
-			 r->congestion);
+	if (!buf[0] && r->congestion[0])
+		congestion_available(r->congestion, buf, len);
 	if (!buf[0] && srv_test_find(t->srv, r->id))
 		snprintf(buf, len, "field id: test %s already exists", r->id);
 	return buf[0] ? buf : NULL;
 }
 
 /*
+ * A server started without --engine auto (the default): sockets, no BPF
+ * program, no XDP attachment, whatever the client asks. An explicit
+ * xdp/afxdp fails the test; auto and drop_reasons get sockets, with a note.
+ */
+static const char *decide_sockets_only(struct srv_test *t, const struct proto_test_start *r,
+				       int req, char *buf, size_t len)
+{
+	bool kernel = req == XFR_ENGINE_XDP || req == XFR_ENGINE_AFXDP;
+
+	if (kernel && r->proto != XFR_PROTO_QUIC) {
+		snprintf(buf, len, "engine %s unavailable on the server: it runs sockets only",
+			 r->engine);
+		return buf;
+	}
+	dataplane_decide(XFR_ENGINE_SOCKET, XFR_XDP_MODE_DEFAULT, r->proto, NULL, 0, false, NULL,
+			 &t->dp);
+	if (r->proto == XFR_PROTO_QUIC)
+		return NULL;
+	if (req != XFR_ENGINE_SOCKET)
+		snprintf(t->dp.note, sizeof(t->dp.note),
+			 "engine socket: this server runs sockets only and loads no BPF%s",
+			 r->drop_reasons ? " (no drop reasons)" : "");
+	else if (r->drop_reasons)
+		snprintf(t->dp.note, sizeof(t->dp.note),
+			 "engine socket: no drop reasons: this server loads no BPF");
+	return NULL;
+}
+
+/*
  * The server's side of the data plane: what the client asked for (engine ext
- * field, "" = socket), bounded by serve --engine. An explicit xdp/afxdp that
- * cannot run here fails the test; auto falls back with a note in the ack.
+ * field, "" = socket), bounded by serve --engine: only auto lets a client
+ * load BPF here. An explicit xdp/afxdp that cannot run here fails the test;
+ * auto falls back with a note in the ack.
  */
 static const char *decide_engine(struct srv_test *t, const struct proto_test_start *r, char *buf,
 				 size_t len)
 {
 	int req = r->engine[0] ? xfr_engine_req_parse(r->engine) : XFR_ENGINE_SOCKET;
 	int mode = xfr_xdp_mode_parse(r->xdp_mode);
-	bool kernel = req == XFR_ENGINE_XDP || req == XFR_ENGINE_AFXDP;
 
 	if (req < 0 || mode < 0) {
 		snprintf(buf, len, "field engine: \"%s\" / xdp_mode \"%s\" not known", r->engine,
 			 r->xdp_mode);
 		return buf;
 	}
-	if (t->srv->cfg->engine == XFR_ENGINE_SOCKET && req != XFR_ENGINE_SOCKET &&
-	    r->proto != XFR_PROTO_QUIC) {
-		memset(&t->dp, 0, sizeof(t->dp));
-		t->dp.drop_reasons = r->drop_reasons;
-		snprintf(t->dp.note, sizeof(t->dp.note),
-			 "engine socket: this server runs sockets only (serve --engine socket)");
-		if (!kernel)
-			return NULL;
-		snprintf(buf, len, "engine %s unavailable on the server: it runs sockets only",
-			 r->engine);
-		return buf;
-	}
+	if (t->srv->cfg->engine != XFR_ENGINE_AUTO)
+		return decide_sockets_only(t, r, req, buf, len);
 	if (dataplane_decide((enum xfr_engine_req)req, (enum xfr_xdp_mode)mode, r->proto,
 			     t->srv->cfg->iface, t->srv->cfg->queues, r->drop_reasons,
 			     (const struct sockaddr *)&t->peer.ss, &t->dp)) {
@@ -290,25 +317,49 @@ static void on_stream(void *owner, int fd, uint32_t idx);
 static int open_ports(struct srv_test *t, struct proto_test_ack *ack)
 {
 	bool tcp = t->req.proto == XFR_PROTO_TCP;
-	bool single = tcp ? t->client_caps & CAP_SINGLE_PORT_TCP
-			  : (t->client_caps & CAP_SINGLE_PORT_UDP_V1) && t->srv->udp_single_port;
+	bool single = admit_single_port(t, t->req.proto);
 
 	t->ports = (struct srv_ports){.loop = &t->srv->loop,
 				      .peer = t->peer,
 				      .who = t->peer_str,
 				      .streams = t->req.streams,
 				      .tcp = tcp,
+				      .range = t->srv->prange.lo ? &t->srv->prange : NULL,
 				      .connected = on_stream,
 				      .owner = t};
 	return ports_open(&t->ports, t->ctrl.fd, single, t->req.mptcp, ack);
+}
+
+static void run_cfg(const struct srv_test *t, const struct proto_test_start *q, struct run_cfg *rc);
+
+/*
+ * --max-memory: what a test takes in this process, estimated before anything
+ * is allocated: its state (the per-stream tables, the result, the
+ * --get-server-output ring, bounded by one result line, and a line buffer)
+ * and its engine's buffers and threads as the engine sizes them for this
+ * request (dataplane_mem_estimate).
+ */
+static uint64_t test_mem(struct srv_test *t, const struct proto_test_start *r)
+{
+	uint64_t n = sizeof(*t) + 2 * PROTO_MAX_LINE;
+	struct run_cfg rc;
+
+	t->rate_cap = t->srv->cfg->max_bandwidth; /* our senders' clamped rate */
+	if (r->mtu_probe)
+		return n;
+	run_cfg(t, r, &rc);
+	return n + dataplane_mem_estimate(&t->dp, &rc.ep, r->dir != XFR_DIR_UPLOAD,
+					  r->dir != XFR_DIR_DOWNLOAD);
 }
 
 static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 {
 	struct proto_msg ack;
 	char why[PROTO_TEXT_MAX];
+	int err;
 
-	if (check_start(t, r, why, sizeof(why)) || decide_engine(t, r, why, sizeof(why))) {
+	if (check_start(t, r, why, sizeof(why)) || decide_engine(t, r, why, sizeof(why)) ||
+	    admit_test(t, r, test_mem(t, r), why, sizeof(why))) {
 		fail(t, "%s", why);
 		return;
 	}
@@ -322,7 +373,13 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 	}
 	proto_msg_init(&ack, MSG_TEST_ACK);
 	snprintf(ack.ack.id, sizeof(ack.ack.id), "%s", r->id);
-	if (open_ports(t, &ack.ack)) {
+	err = open_ports(t, &ack.ack);
+	if (err == -EADDRNOTAVAIL && t->ports.range) {
+		fail(t, "server busy: no free data port in %u-%u for %u streams",
+		     t->ports.range->lo, t->ports.range->hi, r->streams);
+		return;
+	}
+	if (err) {
 		fail(t, "server error: cannot open data ports");
 		return;
 	}
@@ -330,6 +387,7 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 	snprintf(ack.ack.engine_note, sizeof(ack.ack.engine_note), "%s", t->dp.note);
 	t->state = TS_STREAMS;
 	t->deadline_ns = time_mono_ns() + SRV_STREAMS_MS * NSEC_PER_MSEC;
+	admit_expect(t);
 	send_msg(t, &ack);
 	proto_msg_free(&ack);
 }
@@ -416,12 +474,15 @@ static void on_tick(struct run *r, const struct run_tick *tk)
 {
 	struct srv_test *t = run_ctx(r);
 	struct proto_msg *m = wire_interval(t, tk);
+	char why[PROTO_TEXT_MAX];
 
 	if (!m)
 		return;
 	send_msg(t, m); /* a client that does not read is dropped here */
 	proto_msg_free(m);
 	free(m);
+	if (!t->dead && admit_over_rate(t, tk, why, sizeof(why)))
+		fail(t, "%s", why);
 }
 
 /* UDP receivers: the client's last datagrams land during the drain. */
@@ -465,11 +526,15 @@ static void on_done(struct run *r)
 	finish(t, "complete", !t->req.has_byte_budget);
 }
 
+static void on_prepared(struct run *r, int err, const char *why);
+static void on_finish(struct srv_test *t);
+
 static const struct run_hooks srv_hooks = {
 	.tick = on_tick,
 	.done = on_done,
 	.deadline = on_deadline,
 	.drained = on_drained,
+	.prepared = on_prepared,
 };
 
 /* ---- running ---- */
@@ -521,10 +586,9 @@ static int start_probe(struct srv_test *t)
 	return timerfd_arm_ms(tfd, (uint64_t)t->duration_s * 1000, 0);
 }
 
-/* This side's run: what the client asked, as this side runs it. */
-static void run_cfg(const struct srv_test *t, struct run_cfg *rc)
+/* This side's run: what the client asked (q), as this side runs it. */
+static void run_cfg(const struct srv_test *t, const struct proto_test_start *q, struct run_cfg *rc)
 {
-	const struct proto_test_start *q = &t->req;
 	bool send = q->dir != XFR_DIR_UPLOAD, recv = q->dir != XFR_DIR_DOWNLOAD;
 
 	*rc = (struct run_cfg){
@@ -551,34 +615,96 @@ static void run_cfg(const struct srv_test *t, struct run_cfg *rc)
 		if (send && !q->has_bitrate)
 			rc->ep.bitrate = XFR_DEFAULT_UDP_RATE;
 	}
+	if (send) /* --max-bandwidth: our own senders never go over it */
+		rc->ep.bitrate = policy_rate_clamp(t->rate_cap, rc->ep.bitrate);
 }
 
-static void start_test(struct srv_test *t)
+/*
+ * Single-port UDP: ack every stream again from its own socket (a kept
+ * duplicate), the last one for the first time; receivers ignore a repeated
+ * ack. Then the duplicates go.
+ */
+static void ack_udp_streams(struct srv_test *t)
 {
-	struct run_cfg rc;
-	char why[240];
-	int err;
+	unsigned char ack[XFR_HELLO_LEN];
+
+	for (uint32_t i = 0; i < t->req.streams; i++) {
+		if (t->fds[i] < 0)
+			continue;
+		wire_hello_put(ack, XFR_HELLO_KIND_ACK, (uint16_t)i, t->ports.token);
+		if (send(t->fds[i], ack, sizeof(ack), MSG_DONTWAIT) < 0)
+			pr_debug("%s: UDP ack: %s", t->peer_str, strerror(errno));
+		close(t->fds[i]);
+		t->fds[i] = -1;
+	}
+}
+
+/* The run's engine is built (off the loop): start the clock, then let UDP clients send. */
+static void on_prepared(struct run *r, int err, const char *why)
+{
+	struct srv_test *t = run_ctx(r);
+	char buf[240];
 
 	t->state = TS_RUNNING;
 	t->deadline_ns = 0;
+	/*
+	 * Single-port UDP: the acks go before our senders start. A client reads
+	 * its socket for the ack and drops anything else; our first datagrams
+	 * would be lost (and on a shaped link the ack would queue behind them).
+	 * The receivers are built, so the client's first datagrams are counted.
+	 */
+	if (!err && t->ports.udp_single)
+		ack_udp_streams(t);
+	if (!err) {
+		err = run_start(r, NULL, buf, sizeof(buf));
+		why = buf;
+	}
+	if (err) { /* said once, to the log and to the client */
+		fail(t, "server error: cannot start the test: %s", why);
+		return;
+	}
+	if (t->pause_early)
+		run_pause(r);
+	if (t->finish_early)
+		on_finish(t);
+}
+
+/*
+ * Every stream is in. The engine is built on a worker (run_prepare_async):
+ * loading BPF, attaching XDP and resolving the next hop never hold the loop
+ * that serves every other client. The test stays in TS_STREAMS meanwhile (a
+ * cancel is "before the test started"); on_prepared starts it. Single-port
+ * UDP: the last stream's ack waits for that too (its socket is kept, the
+ * ports do not ack it), so that the client sends only once a kernel
+ * receiver is attached.
+ */
+static void start_test(struct srv_test *t)
+{
+	bool ack_later = t->ports.udp_single;
+	struct run_cfg rc;
+	int err;
+
 	if (t->req.mtu_probe) {
+		t->state = TS_RUNNING;
+		t->deadline_ns = 0;
 		if (start_probe(t))
 			fail(t, "server error: cannot start the MTU probe");
 		return;
 	}
-	run_cfg(t, &rc);
+	run_cfg(t, &t->req, &rc);
 	t->run = run_new(&rc, &t->srv->loop, &t->srv->sinks, &t->res, &srv_hooks, t);
 	if (!t->run) {
 		fail(t, "server error: out of memory");
 		return;
 	}
-	if (t->req.server_output)
-		t->server_output = json_array();
 	if (t->dp.note[0]) /* which engine and why, when not plain sockets as asked */
 		emit_notice(t, XFR_NOTICE_ENGINE, t->dp.note);
-	err = run_start(t->run, t->fds, why, sizeof(why));
-	if (err) /* said once, to the log and to the client */
-		fail(t, "server error: cannot start the test: %s", why);
+	if (ack_later)
+		t->ports.taking = false; /* no ack from the ports for the stream that got us here */
+	t->deadline_ns = time_mono_ns() + SRV_STREAMS_MS * NSEC_PER_MSEC;
+	err = run_prepare_async(t->run, t->fds, ack_later);
+	if (err)
+		fail(t, "server error: cannot start the test: %s", strerror(-err));
 }
 
 /* A stream's socket (server_ports.c): configure it; the last one starts the test. */
@@ -604,8 +730,10 @@ static void on_stream(void *owner, int fd, uint32_t idx)
 		return;
 	}
 	t->fds[idx] = fd;
-	if (t->ports.nconnected == t->req.streams)
+	if (t->ports.nconnected == t->req.streams) {
+		admit_running(t);
 		start_test(t);
+	}
 }
 
 static bool id_matches(struct srv_test *t, const char *id)
@@ -669,7 +797,14 @@ static void on_msg(struct srv_test *t, const struct proto_msg *m)
 		on_running_msg(t, m);
 	else if (t->state == TS_STREAMS && m->type == MSG_CANCEL)
 		srv_test_abort(t, "cancelled before the test started");
-	else if (t->state != TS_CLOSING)
+	else if (t->state == TS_STREAMS && m->type == MSG_FINISH)
+		/* -n: the client's data is written before our side saw every stream or
+		 * built its engine (two connections, no order between them) */
+		t->finish_early = id_matches(t, m->text.id);
+	else if (t->state == TS_STREAMS && (m->type == MSG_PAUSE || m->type == MSG_RESUME)) {
+		if (id_matches(t, m->text.id))
+			t->pause_early = m->type == MSG_PAUSE;
+	} else if (t->state != TS_CLOSING)
 		fail(t, "unexpected message %s in state %s", proto_type_name(m->type),
 		     state_name(t->state));
 }
@@ -703,6 +838,12 @@ static void on_ctrl(struct loop_item *it, uint32_t events)
 
 void srv_test_tick(struct srv_test *t, uint64_t now)
 {
+	/* A paused test's clock stops; the wall clock does not (--max-pause). */
+	if (!t->dead && t->limit_ns && now >= t->limit_ns && t->state == TS_RUNNING) {
+		fail(t, "test ended by the server: %u s plus %u s of pauses is its limit here",
+		     t->duration_s, t->srv->cfg->max_pause_s);
+		return;
+	}
 	if (t->dead || !t->deadline_ns || now < t->deadline_ns)
 		return;
 	if (t->state == TS_HELLO)

@@ -28,17 +28,92 @@ static void wire_side(const struct srv_test *t, const struct xfr_flow *flows, ui
 	free(totals);
 }
 
+/* What a kept interval may cost at most: one result line. */
+#define SO_BUDGET PROTO_MAX_LINE
+
+static struct srv_output_item *so_at(const struct srv_output *o, uint32_t i)
+{
+	return &o->item[(o->head + i) % o->cap];
+}
+
+static void so_drop_oldest(struct srv_output *o)
+{
+	struct srv_output_item *it = so_at(o, 0);
+
+	o->bytes -= it->len + 1;
+	free(it->text);
+	it->text = NULL;
+	o->head = (o->head + 1) % o->cap;
+	o->n--;
+	o->dropped = true;
+}
+
+/* Room for one more item: the ring doubles (it stays small: items cost >= 2 bytes of budget). */
+static int so_room(struct srv_output *o)
+{
+	struct srv_output_item *items;
+	uint32_t cap = o->cap ? o->cap * 2 : 64;
+
+	if (o->n < o->cap)
+		return 0;
+	items = malloc(cap * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < o->n; i++)
+		items[i] = *so_at(o, i);
+	free(o->item);
+	o->item = items;
+	o->cap = cap;
+	o->head = 0;
+	return 0;
+}
+
+/* The interval line without its type, as the object the report lists. */
+static char *interval_object(const struct proto_msg *m, uint32_t *len)
+{
+	static const char head[] = "{\"type\":\"interval\",";
+	size_t n, h = sizeof(head) - 1;
+	char *line = proto_encode(m, &n);
+
+	if (!line || n < h + 2 || strncmp(line, head, h)) {
+		free(line);
+		return NULL;
+	}
+	n -= h + 1; /* the head and the newline go; "{" comes back */
+	memmove(line + 1, line + h, n);
+	line[n + 1] = '\0';
+	*len = (uint32_t)n + 1;
+	return line;
+}
+
 static void keep_server_output(struct srv_test *t, const struct proto_msg *m)
 {
-	size_t len;
-	char *line = proto_encode(m, &len);
-	json_t *obj = line ? json_loadb(line, len, 0, NULL) : NULL;
+	struct srv_output *o = &t->so;
+	uint32_t len;
+	char *text = interval_object(m, &len);
 
-	if (obj) {
-		json_object_del(obj, "type");
-		json_array_append_new(t->server_output, obj);
+	if (!text)
+		return;
+	while (o->n && o->bytes + len + 1 > SO_BUDGET)
+		so_drop_oldest(o);
+	if (len + 1 > SO_BUDGET || so_room(o)) {
+		o->dropped = true;
+		free(text);
+		return;
 	}
-	free(line);
+	*so_at(o, o->n) = (struct srv_output_item){text, len};
+	o->n++;
+	o->bytes += len + 1;
+}
+
+void wire_output_free(struct srv_test *t)
+{
+	struct srv_output *o = &t->so;
+
+	while (o->n)
+		so_drop_oldest(o);
+	free(o->item);
+	memset(o, 0, sizeof(*o));
 }
 
 struct proto_msg *wire_interval(struct srv_test *t, const struct run_tick *tk)
@@ -53,18 +128,38 @@ struct proto_msg *wire_interval(struct srv_test *t, const struct run_tick *tk)
 	m->interval.nstreams = t->req.streams;
 	wire_side(t, tk->flows, tk->nflows, tk->cur, tk->span_s, m->interval.streams,
 		  &m->interval.aggregate);
-	if (t->server_output)
+	if (t->req.server_output)
 		keep_server_output(t, m);
 	return m;
 }
 
-static char *server_output_text(json_t *intervals, bool truncated)
+/*
+ * {"version":...,"intervals":[...],"truncated":...} with the newest intervals
+ * that fit in room bytes. NULL when out of memory.
+ */
+static char *server_output_text(const struct srv_output *o, size_t room)
 {
-	json_t *o = json_pack("{s:s,s:O,s:b}", "version", "xfr/" XFR_VERSION, "intervals",
-			      intervals, "truncated", truncated);
-	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	static const char head[] = "{\"version\":\"xfr/" XFR_VERSION "\",\"intervals\":[";
+	static const char tail[] = "],\"truncated\":false}";
+	size_t fixed = sizeof(head) - 1 + sizeof(tail), body = 0, off;
+	uint32_t first = o->n;
+	char *text;
 
-	json_decref(o);
+	while (first > 0 && fixed + body + so_at(o, first - 1)->len + 1 <= room)
+		body += so_at(o, --first)->len + 1;
+	text = malloc(fixed + body + 1);
+	if (!text)
+		return NULL;
+	off = sizeof(head) - 1;
+	memcpy(text, head, off);
+	for (uint32_t i = first; i < o->n; i++) {
+		if (i > first)
+			text[off++] = ',';
+		memcpy(text + off, so_at(o, i)->text, so_at(o, i)->len);
+		off += so_at(o, i)->len;
+	}
+	snprintf(text + off, fixed + body + 1 - off, "],\"truncated\":%s}",
+		 o->dropped || first > 0 ? "true" : "false");
 	return text;
 }
 
@@ -91,28 +186,34 @@ static void fill_result(struct srv_test *t, struct proto_result *r)
 	r->bytes_received = agg.bytes_received;
 	r->throughput_send_mbps = agg.throughput_send_mbps;
 	r->throughput_recv_mbps = agg.throughput_recv_mbps;
-	if (t->server_output)
-		r->server_output = server_output_text(t->server_output, false);
 }
 
 /*
- * A result line must fit the 64 KiB control line cap. A long test's server
- * output may not: keep its most recent half until it fits, and say so.
+ * A result line must fit the 64 KiB control line cap. The server output gets
+ * what the rest of the result leaves: measured once, then the newest
+ * intervals that fit (a second try with less only if the encoder's numbers
+ * came out longer than the kept text).
  */
 static void fit_result(struct srv_test *t, struct proto_msg *m)
 {
-	size_t len, n;
+	static const char key[] = ",\"server_output\":";
+	size_t len, room;
 	char *line;
 
-	while ((line = proto_encode(m, &len)) == NULL && errno == EMSGSIZE && t->server_output) {
-		n = json_array_size(t->server_output);
+	if (!t->req.server_output)
+		return;
+	line = proto_encode(m, &len);
+	if (!line)
+		return;
+	free(line);
+	room = PROTO_MAX_LINE > len + sizeof(key) ? PROTO_MAX_LINE - len - sizeof(key) : 0;
+	for (int tries = 0; tries < 4; tries++, room -= room / 8) {
+		m->result.server_output = server_output_text(&t->so, room);
+		line = m->result.server_output ? proto_encode(m, &len) : NULL;
+		if (line || errno != EMSGSIZE)
+			break;
 		free(m->result.server_output);
 		m->result.server_output = NULL;
-		if (n == 0)
-			return;
-		for (size_t i = 0; i < (n + 1) / 2; i++)
-			json_array_remove(t->server_output, 0);
-		m->result.server_output = server_output_text(t->server_output, true);
 	}
 	free(line);
 }
