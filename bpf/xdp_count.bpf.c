@@ -159,40 +159,48 @@ static __always_inline void *parse_ip(void *p, void *end, __u16 proto, struct xd
  * ahead of next_seq: the gap counts as lost, the window slides;
  * inside the window and unseen: a late fill, lost - 1 and out_of_order + 1;
  * inside the window and seen: a duplicate; older than the window: out_of_order + 1.
- * Returns 1 if the packet was a duplicate (no jitter update).
+ * A first sequence of XDP_SEQ_FIRST_MAX or more, or a jump of XDP_SEQ_JUMP_MAX
+ * or more past the highest, is forged (xdp_flow.h) and changes nothing.
+ * Returns SEQ_DUP for a duplicate (no jitter update), SEQ_FORGED, or SEQ_OK.
  */
+enum { SEQ_OK, SEQ_DUP, SEQ_FORGED, SEQ_BUSY };
+
 static __always_inline int seq_update(struct xdp_flow_seq *s, __u64 seq)
 {
 	__u64 back, shift;
 
 	if (!s->seen) {
+		if (seq >= XDP_SEQ_FIRST_MAX)
+			return SEQ_FORGED;
 		s->lost += seq; /* sequences start at 0 */
 		s->next_seq = seq + 1;
 		s->window = 1;
-		return 0;
+		return SEQ_OK;
 	}
 	if (seq >= s->next_seq) {
+		if (seq - s->next_seq >= XDP_SEQ_JUMP_MAX)
+			return SEQ_FORGED;
 		shift = seq - s->next_seq + 1;
 		s->lost += shift - 1;
 		s->window = shift >= XDP_SEQ_WINDOW ? 0 : s->window << shift;
 		s->window |= 1;
 		s->next_seq = seq + 1;
-		return 0;
+		return SEQ_OK;
 	}
 	back = s->next_seq - 1 - seq;
 	if (back >= XDP_SEQ_WINDOW) {
 		s->out_of_order++;
-		return 0;
+		return SEQ_OK;
 	}
 	if (s->window & (1ULL << back)) {
 		s->duplicates++;
-		return 1;
+		return SEQ_DUP;
 	}
 	s->window |= 1ULL << back;
 	if (s->lost)
 		s->lost--;
 	s->out_of_order++;
-	return 0;
+	return SEQ_OK;
 }
 
 static __always_inline int seq_lock(struct xdp_flow_seq *s)
@@ -208,18 +216,20 @@ static __always_inline void seq_unlock(struct xdp_flow_seq *s)
 	__sync_lock_test_and_set(&s->lock, 0); /* an exchange: a full barrier */
 }
 
-/* -1: the lock stayed busy, the packet skipped the sequence logic. */
+/* SEQ_BUSY: the lock stayed busy, the packet skipped the sequence logic; SEQ_FORGED. */
 static __always_inline int seq_account(__u32 slot, __u64 seq, __u64 ts_us)
 {
 	struct xdp_flow_seq *s = bpf_map_lookup_elem(&xc_flow_seq, &slot);
 	/* In ns: a multiply where µs would cost a division per packet. */
 	__u64 transit = bpf_ktime_get_ns() - ts_us * 1000;
+	int r;
 
 	if (!s)
-		return 0;
+		return SEQ_OK;
 	if (seq_lock(s))
-		return -1;
-	if (!seq_update(s, seq)) {
+		return SEQ_BUSY;
+	r = seq_update(s, seq);
+	if (r == SEQ_OK) {
 		if (s->seen) {
 			s->jitter = xdp_jitter_update(s->jitter, s->last_transit, transit);
 			if (s->jitter > s->jitter_max)
@@ -229,7 +239,7 @@ static __always_inline int seq_account(__u32 slot, __u64 seq, __u64 ts_us)
 		s->seen++;
 	}
 	seq_unlock(s);
-	return 0;
+	return r;
 }
 
 SEC("xdp")
@@ -287,9 +297,14 @@ int xdp_count(struct xdp_md *ctx)
 	cnt->bytes += (__u64)(end - (void *)payload);
 	if ((void *)(payload + XFR_UDP_HDR_LEN) > end) {
 		cnt->malformed++;
-	} else if (seq_account(slot, bpf_be64_to_cpu(*(__u64 *)payload),
-			       bpf_be64_to_cpu(*(__u64 *)(payload + 8)))) {
-		cnt->unsequenced++;
+	} else {
+		int r = seq_account(slot, bpf_be64_to_cpu(*(__u64 *)payload),
+				    bpf_be64_to_cpu(*(__u64 *)(payload + 8)));
+
+		if (r == SEQ_BUSY)
+			cnt->unsequenced++;
+		else if (r == SEQ_FORGED)
+			cnt->forged++;
 	}
 	/* No socket on this queue: the stack gets the packet (the flag is the fallback action). */
 	if (mode == XDP_COUNT_REDIRECT)

@@ -13,6 +13,16 @@
 #define XDP_FLOW_MAX	 256 /* flow slots */
 #define XDP_SEQ_WINDOW	 64  /* bits in the reorder window */
 #define XDP_JITTER_SHIFT 4   /* jitter is kept as ns << 4 (×16) */
+/*
+ * Our senders number each flow from 0. A flow's first sequence must be below
+ * XDP_SEQ_FIRST_MAX (its first packets may be lost, not 65536 of them), and
+ * no sequence may jump XDP_SEQ_JUMP_MAX or more past the highest (hours at
+ * line rate; seqtrack.h's bound): such packets are forged or corrupt, counted
+ * in "forged" and kept out of the sequence figures, so that one datagram
+ * with a made-up sequence cannot shape the loss.
+ */
+#define XDP_SEQ_FIRST_MAX (1ULL << 16)
+#define XDP_SEQ_JUMP_MAX  (1ULL << 32)
 
 enum xdp_count_mode {
 	XDP_COUNT_DROP = 0, /* count, then XDP_DROP (flood sink) */
@@ -63,7 +73,8 @@ struct xdp_flow_cnt {
 	__u64 bytes;	   /* UDP payload bytes, xfr header included */
 	__u64 malformed;   /* UDP payload shorter than the 16-byte xfr header */
 	__u64 unsequenced; /* counted, but the sequence lock stayed busy (never seen) */
-	__u64 pad[4];
+	__u64 forged;	   /* a sequence no sender of ours sends (XDP_SEQ_*_MAX) */
+	__u64 pad[3];
 } __attribute__((aligned(64)));
 
 /*

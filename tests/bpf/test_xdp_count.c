@@ -178,18 +178,29 @@ static struct xdp_count_stats stats_of(struct xdp_count *xc, uint32_t slot)
 	return st;
 }
 
-/* The table: one frame each, expected action and counters of the IPv4 slot. */
+/*
+ * The table: one frame each into a fresh counter, expected action and
+ * counters of the IPv4 slot (next_seq and lost: what the sequence logic made
+ * of it, 0 when it took no part).
+ */
 struct table_case {
 	const char *name;
 	struct frame_spec fs;
 	int action;
-	uint64_t packets, malformed;
+	uint64_t packets, malformed, forged, next_seq, lost;
 };
 
 static const struct table_case cases[] = {
-	{"udp4", {.family = AF_INET, .payload = 64}, XDP_DROP, 1, 0},
-	{"udp4 ip options", {.family = AF_INET, .ip_opts = 8, .payload = 64}, XDP_DROP, 1, 0},
-	{"udp4 vlan", {.family = AF_INET, .vlan = 1, .payload = 64}, XDP_DROP, 1, 0},
+	{"udp4", {.family = AF_INET, .payload = 64}, XDP_DROP, 1, 0, 0, 1, 0},
+	{"udp4 ip options",
+	 {.family = AF_INET, .ip_opts = 8, .payload = 64},
+	 XDP_DROP,
+	 1,
+	 0,
+	 0,
+	 1,
+	 0},
+	{"udp4 vlan", {.family = AF_INET, .vlan = 1, .payload = 64}, XDP_DROP, 1, 0, 0, 1, 0},
 	{"wrong port", {.family = AF_INET, .dport = 9999, .payload = 64}, XDP_PASS, 0, 0},
 	{"tcp", {.family = AF_INET, .proto = IPPROTO_TCP, .payload = 64}, XDP_PASS, 0, 0},
 	{"cut in vlan", {.family = AF_INET, .vlan = 1, .payload = 64, .cut = 16}, XDP_PASS, 0, 0},
@@ -210,6 +221,53 @@ static const struct table_case cases[] = {
 	 {.family = AF_INET, .vlan = 1, .ip_opts = 4, .payload = 16},
 	 XDP_DROP,
 	 1,
+	 0,
+	 0,
+	 1,
+	 0},
+	/* A flow's first sequence: ours start at 0; a few lost in front are loss. */
+	{"first seq 0", {.family = AF_INET, .payload = 64}, XDP_DROP, 1, 0, 0, 1, 0},
+	{"first seq 5", {.family = AF_INET, .payload = 64, .seq = 5}, XDP_DROP, 1, 0, 0, 6, 5},
+	{"first seq 2^16 - 1",
+	 {.family = AF_INET, .payload = 64, .seq = XDP_SEQ_FIRST_MAX - 1},
+	 XDP_DROP,
+	 1,
+	 0,
+	 0,
+	 XDP_SEQ_FIRST_MAX,
+	 XDP_SEQ_FIRST_MAX - 1},
+	/* Forged: counted (and dropped like the flow's packets), no loss made of it. */
+	{"forged first seq 2^16",
+	 {.family = AF_INET, .payload = 64, .seq = XDP_SEQ_FIRST_MAX},
+	 XDP_DROP,
+	 1,
+	 0,
+	 1,
+	 0,
+	 0},
+	{"forged first seq 2^63",
+	 {.family = AF_INET, .payload = 64, .seq = 1ULL << 63},
+	 XDP_DROP,
+	 1,
+	 0,
+	 1,
+	 0,
+	 0},
+	{"forged first seq 2^64 - 1",
+	 {.family = AF_INET, .payload = 64, .seq = UINT64_MAX},
+	 XDP_DROP,
+	 1,
+	 0,
+	 1,
+	 0,
+	 0},
+	{"forged first seq, header only",
+	 {.family = AF_INET, .payload = 16, .seq = 1ULL << 40},
+	 XDP_DROP,
+	 1,
+	 0,
+	 1,
+	 0,
 	 0},
 };
 
@@ -227,6 +285,11 @@ static void test_table(void **state)
 		st = stats_of(xc, SLOT);
 		assert_int_equal(st.packets, cases[i].packets);
 		assert_int_equal(st.malformed, cases[i].malformed);
+		assert_int_equal(st.forged, cases[i].forged);
+		if (cases[i].packets && !cases[i].malformed) {
+			assert_int_equal(st.next_seq, cases[i].next_seq);
+			assert_int_equal(st.lost, cases[i].lost);
+		}
 		xdp_count_destroy(xc);
 	}
 }
@@ -361,6 +424,50 @@ static void test_gap(void **state)
 	assert_int_equal(st.lost, 3 + 93);
 	assert_int_equal(st.out_of_order, 1);
 	assert_int_equal(st.next_seq, 101);
+}
+
+/*
+ * A forged first packet (a huge sequence ahead of the flow's real first one)
+ * shapes nothing: the real sequence 0 then starts the flow, loss stays 0.
+ */
+static void test_forged_first(void **state)
+{
+	const uint64_t seqs[] = {1ULL << 40, 0, 1, 2, XDP_SEQ_FIRST_MAX};
+	struct xdp_count_stats st;
+
+	send_seqs(*state, seqs, 5);
+	st = stats_of(*state, SLOT);
+	assert_int_equal(st.packets, 5);
+	assert_int_equal(st.forged, 1);
+	assert_int_equal(st.malformed, 0);
+	assert_int_equal(st.next_seq, XDP_SEQ_FIRST_MAX + 1); /* past the start: a gap, real loss */
+	assert_int_equal(st.lost, XDP_SEQ_FIRST_MAX - 3);
+	assert_int_equal(st.duplicates, 0);
+	assert_int_equal(st.out_of_order, 0);
+}
+
+/*
+ * Later, a jump of 2^32 or more past the highest is forged too (seqtrack.h's
+ * bound); one just under it is loss, however unlikely.
+ */
+static void test_forged_jump(void **state)
+{
+	const uint64_t seqs[] = {0, 1, 2 + XDP_SEQ_JUMP_MAX, UINT64_MAX, 2, 3};
+	const uint64_t under[] = {3 + XDP_SEQ_JUMP_MAX};
+	struct xdp_count_stats st;
+
+	send_seqs(*state, seqs, 6);
+	st = stats_of(*state, SLOT);
+	assert_int_equal(st.packets, 6);
+	assert_int_equal(st.forged, 2);
+	assert_int_equal(st.next_seq, 4);
+	assert_int_equal(st.lost, 0);
+	assert_int_equal(st.out_of_order, 0);
+	send_seqs(*state, under, 1);
+	st = stats_of(*state, SLOT);
+	assert_int_equal(st.forged, 2);
+	assert_int_equal(st.next_seq, 4 + XDP_SEQ_JUMP_MAX);
+	assert_int_equal(st.lost, XDP_SEQ_JUMP_MAX - 1);
 }
 
 static void test_jitter_first_then_varying(void **state)
@@ -584,6 +691,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forged_jump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_jitter_first_then_varying, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gen_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_cpus, setup, teardown),

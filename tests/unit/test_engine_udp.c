@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <math.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -571,6 +572,78 @@ static void test_refused(void **state)
 	s->ops->destroy(s);
 }
 
+/* Resident memory of this process, bytes. */
+static uint64_t rss_bytes(void)
+{
+	unsigned long size = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu %lu", &size, &res), 2);
+	fclose(f);
+	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Defect 2a of issue 9: every sending flow held 64 datagrams of -l bytes
+ * whatever its rate, so 128 flows of 65507-byte datagrams at 8 kbit/s in
+ * total took 512 MiB. A flow holds what one pacing step (~1 ms) sends: here
+ * one datagram, 8 MiB in all; the engine's estimate says so too.
+ */
+static void test_slow_big_flows_memory(void **state)
+{
+	struct engine_params p = uparams(128, 8000, -1);
+	int peer[128];
+	uint64_t before, after, est;
+	struct engine *s;
+	uint32_t i;
+
+	(void)state;
+	p.length = XFR_UDP_MAX_PAYLOAD;
+	est = engine_sock_ops.mem_estimate(&p, true, false);
+	print_message("estimate for 128 flows at 8 kbit/s, -l 65507: %.1f MiB\n",
+		      (double)est / (1 << 20));
+	assert_true(est >= 128ULL * XFR_UDP_MAX_PAYLOAD && est < 32ULL << 20);
+	s = eng(&p);
+	for (i = 0; i < 128; i++) {
+		int a, b;
+
+		assert_int_equal(xt_udp_pair(&a, &b), 0);
+		peer[i] = b;
+		assert_int_equal(s->ops->add_stream(s, i, a, true, false, XFR_FLOW_UP), 0);
+	}
+	before = rss_bytes();
+	assert_int_equal(s->ops->start(s), 0);
+	xt_msleep(500);
+	after = rss_bytes();
+	print_message("RSS %+.1f MiB with 128 sending flows\n",
+		      (double)(after - before) / (1 << 20));
+	assert_true(sum(s, &sa).packets >= 128);   /* every flow sent its first datagram */
+	assert_true(after - before < 64ULL << 20); /* 64 x 65507 per flow was 512 MiB */
+	s->ops->stop(s, true);
+	s->ops->destroy(s);
+	for (i = 0; i < 128; i++)
+		close(peer[i]);
+}
+
+/* The estimate follows the rate: an unpaced flow holds a full batch. */
+static void test_mem_estimate(void **state)
+{
+	struct engine_params p = uparams(1, 0, -1);
+	size_t flood, slow, recv;
+
+	(void)state;
+	p.length = 1400;
+	flood = engine_sock_ops.mem_estimate(&p, true, false);
+	p.bitrate = 1000000; /* 89 datagrams/s: one per batch */
+	slow = engine_sock_ops.mem_estimate(&p, true, false);
+	recv = engine_sock_ops.mem_estimate(&p, false, true);
+	assert_true(flood >= 64 * 1400 + ENG_THREAD_MEM);
+	assert_true(flood - slow == 63 * 1400);
+	assert_true(recv >= 65536 + ENG_THREAD_MEM); /* the GRO buffer */
+	assert_true(engine_sock_ops.mem_estimate(&p, true, true) > slow + recv - 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +664,8 @@ int main(void)
 		cmocka_unit_test(test_done_fd),
 		cmocka_unit_test(test_affinity_busy_poll),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_slow_big_flows_memory),
+		cmocka_unit_test(test_mem_estimate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

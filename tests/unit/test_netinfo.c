@@ -401,6 +401,45 @@ static void test_ns_iface(void **state)
 	assert_int_equal(sh("ip -n %s link set ni1 up", peer_name), 0);
 }
 
+/* Words of the kernel's space-separated lists, never substrings. */
+static void test_cc_listed(void **state)
+{
+	(void)state;
+	assert_true(netinfo_cc_listed("reno cubic", "reno"));
+	assert_true(netinfo_cc_listed("reno cubic", "cubic"));
+	assert_true(netinfo_cc_listed("reno cubic\n", "cubic"));
+	assert_false(netinfo_cc_listed("reno cubic", "cub"));
+	assert_false(netinfo_cc_listed("reno cubic", "ubic"));
+	assert_false(netinfo_cc_listed("reno bbr2", "bbr"));
+	assert_false(netinfo_cc_listed("reno cubic", ""));
+	assert_false(netinfo_cc_listed("", "reno"));
+	assert_true(netinfo_cc_listed("bbr2 bbr", "bbr"));
+}
+
+/*
+ * Against this host's lists: reno is built in (and allowed everywhere we
+ * know), a made-up name is not available; neither is tried on a socket.
+ */
+static void test_cc_check(void **state)
+{
+	char allowed[256], avail[512] = "";
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "r");
+	char *tok, *save = NULL;
+
+	(void)state;
+	if (!f) {
+		print_message("SKIP: no tcp_available_congestion_control\n");
+		return;
+	}
+	assert_non_null(fgets(avail, sizeof(avail), f));
+	fclose(f);
+	assert_int_equal(netinfo_cc_check("xfr_no_such_cc", allowed, sizeof(allowed)), -ENOENT);
+	assert_true(strlen(allowed) > 0);
+	for (tok = strtok_r(avail, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		assert_int_equal(netinfo_cc_check(tok, allowed, sizeof(allowed)),
+				 netinfo_cc_listed(allowed, tok) ? 0 : -EPERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest plain[] = {
@@ -409,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_iface_of_addr_lo),
 		cmocka_unit_test(test_neigh_lo),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_cc_listed),
+		cmocka_unit_test(test_cc_check),
 	};
 	const struct CMUnitTest netns[] = {
 		cmocka_unit_test(test_ns_routes),

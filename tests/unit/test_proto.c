@@ -169,6 +169,7 @@ static void fill_tcp(struct proto_tcp *t, uint64_t k)
 
 static void fill_stream(struct proto_stream *s, uint32_t id)
 {
+	memset(s, 0, sizeof(*s));
 	s->id = id;
 	s->bytes = 1000000ULL * (id + 1);
 	s->throughput_mbps = 941.5 + id;
@@ -1591,9 +1592,44 @@ static void test_local_hello(void **state)
 	assert_int_equal(proto_token_parse("0314zz", back), -EINVAL);
 }
 
+/*
+ * Defect 6 of the server-safety issue: every decoded line zeroed the whole
+ * ~270 KB message twice, even a line that is then ignored. The decoder now
+ * writes only the decoded message's own fields: the 128 stream entries of an
+ * interval or result stay untouched unless the line carries them.
+ */
+static void test_decode_cost(void **state)
+{
+	static const char cancel[] = "{\"type\":\"cancel\",\"id\":\"x\",\"reason\":\"r\"}";
+	static const char iv[] = "{\"type\":\"interval\",\"id\":\"x\",\"elapsed_ms\":1,"
+				 "\"streams\":[{\"id\":0,\"bytes\":5}],"
+				 "\"aggregate\":{\"bytes\":5,\"throughput_mbps\":0.0}}";
+	struct proto_msg *m = malloc(sizeof(*m));
+	unsigned char *p;
+
+	(void)state;
+	assert_non_null(m);
+	memset(m, 0xa5, sizeof(*m));
+	m->type = MSG_HELLO;
+	assert_int_equal(proto_decode(cancel, strlen(cancel), m, err, sizeof(err)), 0);
+	assert_int_equal(m->type, MSG_CANCEL);
+	assert_string_equal(m->text.id, "x");
+	p = (unsigned char *)&m->interval.streams[64];
+	assert_int_equal(p[0], 0xa5); /* not zeroed: no streams in a cancel */
+	assert_int_equal(proto_decode(iv, strlen(iv), m, err, sizeof(err)), 0);
+	assert_int_equal(m->interval.nstreams, 1);
+	assert_int_equal(m->interval.streams[0].bytes, 5);
+	assert_false(m->interval.streams[0].has_udp); /* the decoded entry is clean */
+	assert_false(m->interval.aggregate.has_split);
+	assert_int_equal(p[0], 0xa5); /* entries past nstreams untouched */
+	proto_msg_free(m);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decode_cost),
 		cmocka_unit_test(test_local_hello),
 		cmocka_unit_test(test_reference_vectors),
 		cmocka_unit_test(test_doc_examples),

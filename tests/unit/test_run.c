@@ -4,6 +4,7 @@
  * socket engine: the two sides of a test as client and server use them, on
  * one event loop, with a sink that records what the run emits.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -66,6 +69,9 @@ struct side {
 	struct xfr_sink sink;
 	struct xfr_sinks sinks;
 	int ticks, last_ticks, done, deadline, drained;
+	int prepared, prep_err, start_err; /* run_prepare_async: the hook's calls and results */
+	char prep_why[240];
+	uint64_t prepared_ns;
 	bool finish_on_done; /* a client with a byte budget ends its senders gracefully */
 	uint64_t deadline_ns;
 };
@@ -102,8 +108,25 @@ static void on_drained(struct run *r)
 	((struct side *)run_ctx(r))->drained++;
 }
 
-static const struct run_hooks hooks = {
-	.tick = on_tick, .done = on_done, .deadline = on_deadline, .drained = on_drained};
+/* run_prepare_async is through: start as the server does. */
+static void on_prepared(struct run *r, int err, const char *why)
+{
+	struct side *s = run_ctx(r);
+	char buf[240];
+
+	s->prepared++;
+	s->prepared_ns = time_mono_ns();
+	s->prep_err = err;
+	snprintf(s->prep_why, sizeof(s->prep_why), "%s", why);
+	if (!err)
+		s->start_err = run_start(r, NULL, buf, sizeof(buf));
+}
+
+static const struct run_hooks hooks = {.tick = on_tick,
+				       .done = on_done,
+				       .deadline = on_deadline,
+				       .drained = on_drained,
+				       .prepared = on_prepared};
 
 static struct loop loop;
 
@@ -352,7 +375,12 @@ static void test_pairing(void **state)
 	assert_int_equal(c.rec.rows, 2);
 	run_peer_interval(c.run, 300, fill_peer, &bytes);
 	assert_int_equal(c.rec.rows, 3);
-	assert_int_equal(c.rec.both_sides, 2); /* 1 and 3 paired; 2 went out alone */
+	/* a peer running ahead of our clock (a hostile server flooding intervals): ignored */
+	for (uint64_t ms = 100000; ms < 100000 + 1000 * 100; ms += 100)
+		run_peer_interval(c.run, ms, fill_peer, &bytes);
+	assert_int_equal(c.rec.rows, 3);
+	assert_int_equal(c.rec.ev[XFR_EV_NOTICE], 1); /* said once */
+	assert_int_equal(c.rec.both_sides, 2);	      /* 1 and 3 paired; 2 went out alone */
 	run_finish(c.run, true);
 	run_end(c.run, "complete");
 	assert_true(c.rec.ordered);
@@ -362,12 +390,230 @@ static void test_pairing(void **state)
 	side_free(&s);
 }
 
+/*
+ * ---- run_prepare_async ----
+ *
+ * The build is slowed down (or failed) here, as loading BPF programs and
+ * resolving the next hop would: this binary links with
+ * -Wl,--wrap=dataplane_engine (Makefile), so the run core calls this.
+ */
+struct engine *__real_dataplane_engine(struct dataplane *dp, struct engine_params *p, char *why,
+				       size_t whylen);
+struct engine *__wrap_dataplane_engine(struct dataplane *dp, struct engine_params *p, char *why,
+				       size_t whylen);
+
+static unsigned int build_ms; /* the next builds take this long */
+static bool build_fail;	      /* ... and then fail */
+static int builds;	      /* atomic: builds through */
+
+struct engine *__wrap_dataplane_engine(struct dataplane *dp, struct engine_params *p, char *why,
+				       size_t whylen)
+{
+	struct engine *e = NULL;
+
+	xt_msleep(build_ms);
+	if (build_fail) {
+		snprintf(why, whylen, "simulated: cannot load");
+		errno = EIO;
+	} else {
+		e = __real_dataplane_engine(dp, p, why, whylen);
+	}
+	__atomic_add_fetch(&builds, 1, __ATOMIC_SEQ_CST);
+	return e;
+}
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Poll (<= 2 s) until this process holds n fds again: what a worker built is gone. */
+static void fds_back_to(int n)
+{
+	for (int i = 0; i < 200 && open_fds() != n; i++)
+		xt_msleep(10);
+	assert_int_equal(open_fds(), n);
+}
+
+/* Another client on the same loop: a socketpair whose line is answered at once. */
+struct echo {
+	struct loop_item it;
+	int peer;
+	int answered;
+	uint64_t answered_ns;
+};
+
+static void on_echo(struct loop_item *it, uint32_t events)
+{
+	struct echo *e = it->ctx;
+	char buf[64];
+	ssize_t n = read(it->fd, buf, sizeof(buf));
+
+	(void)events;
+	if (n > 0 && write(it->fd, buf, (size_t)n) == n) {
+		e->answered++;
+		e->answered_ns = time_mono_ns();
+	}
+}
+
+/*
+ * Issue 9: the server built each test's engine on its loop, so another
+ * client's hello waited for BPF loads (12-45 ms) or a next hop (up to 2 s).
+ * With run_prepare_async a 400 ms build leaves the loop free: the other
+ * client is answered within milliseconds, the hook comes after the build,
+ * and the test then runs and counts exactly.
+ */
+static void test_prepare_async_loop_free(void **state)
+{
+	struct side c, s;
+	struct echo e = {0};
+	struct xfr_flow f[2];
+	uint32_t n = 0;
+	char why[240];
+	int a, b, sp[2];
+	uint64_t t0;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 100, 0, 1 << 20, false);
+	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
+	c.finish_on_done = true;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(loop_add(&loop, &e.it, sp[1], EPOLLIN, on_echo, &e), 0);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
+	build_ms = 400;
+	t0 = time_mono_ns();
+	assert_int_equal(run_prepare_async(s.run, &b, false), 0);
+	assert_int_equal(b, -1); /* the worker's now */
+	assert_true(run_preparing(s.run));
+	assert_int_equal(run_start(s.run, NULL, why, sizeof(why)), -EBUSY);
+	assert_int_equal(write(sp[0], "hello\n", 6), 6);
+	spin_until(&e.answered, 1000);
+	assert_int_equal(e.answered, 1);
+	print_message("answered after %.1f ms while the engine was built\n",
+		      (double)(e.answered_ns - t0) / 1e6);
+	assert_true(e.answered_ns - t0 < 100 * NSEC_PER_MSEC);
+	assert_int_equal(s.prepared, 0);
+	spin_until(&s.prepared, 3000);
+	build_ms = 0;
+	assert_int_equal(s.prepared, 1);
+	assert_int_equal(s.prep_err, 0);
+	assert_int_equal(s.start_err, 0);
+	assert_false(run_preparing(s.run));
+	assert_true(s.prepared_ns - t0 >= 400 * NSEC_PER_MSEC);
+	assert_int_equal(s.rec.ev[XFR_EV_TEST_START], 1);
+	assert_int_equal(run_start(c.run, &a, why, sizeof(why)), 0);
+	spin_until(&s.done, 10000);
+	run_finish(s.run, false);
+	run_totals(s.run, f, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(f[0].recv_bytes, 1 << 20);
+	loop_close(&loop, &e.it);
+	close(sp[0]);
+	side_free(&c);
+	side_free(&s);
+}
+
+/* The test closes while its engine is being built: the loop never waits, the worker
+ * frees the run when through, nothing stays open (ASan/LSan see the memory). */
+static void test_prepare_async_free_while_building(void **state)
+{
+	struct side s;
+	int base = open_fds(), a, b, before;
+	uint64_t t0;
+
+	(void)state;
+	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
+	before = __atomic_load_n(&builds, __ATOMIC_SEQ_CST);
+	build_ms = 300;
+	assert_int_equal(run_prepare_async(s.run, &b, false), 0);
+	t0 = time_mono_ns();
+	side_free(&s); /* run_free: orphaned */
+	assert_true(time_mono_ns() - t0 < 50 * NSEC_PER_MSEC);
+	close(a);
+	for (int i = 0; i < 200 && __atomic_load_n(&builds, __ATOMIC_SEQ_CST) == before; i++)
+		xt_msleep(10);
+	build_ms = 0;
+	fds_back_to(base);
+	assert_int_equal(s.prepared, 0);
+}
+
+/* Halted while building, freed after: the hook never runs, free joins the worker. */
+static void test_prepare_async_halt(void **state)
+{
+	struct side s;
+	int base = open_fds(), a, b;
+
+	(void)state;
+	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
+	build_ms = 150;
+	assert_int_equal(run_prepare_async(s.run, &b, true), 0); /* dup: b stays ours */
+	assert_true(b >= 0);
+	run_halt(s.run);
+	spin_for(400);
+	build_ms = 0;
+	assert_int_equal(s.prepared, 0);
+	side_free(&s);
+	close(a);
+	close(b);
+	fds_back_to(base);
+
+	/* finished (a cancel) while building: no hook either, the engine goes with the run */
+	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
+	build_ms = 150;
+	assert_int_equal(run_prepare_async(s.run, &b, false), 0);
+	run_finish(s.run, true);
+	spin_for(400);
+	build_ms = 0;
+	assert_int_equal(s.prepared, 0);
+	assert_false(run_preparing(s.run));
+	side_free(&s);
+	close(a);
+	fds_back_to(base);
+}
+
+/* A build that fails: the hook says why, the sockets were the worker's and are closed. */
+static void test_prepare_async_fails(void **state)
+{
+	struct side s;
+	int base = open_fds(), a, b;
+
+	(void)state;
+	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
+	build_fail = true;
+	assert_int_equal(run_prepare_async(s.run, &b, false), 0);
+	spin_until(&s.prepared, 2000);
+	build_fail = false;
+	assert_int_equal(s.prepared, 1);
+	assert_int_equal(s.prep_err, -EIO);
+	assert_string_equal(s.prep_why, "simulated: cannot load");
+	side_free(&s);
+	close(a);
+	fds_back_to(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_budget_exact), cmocka_unit_test(test_pause_deadline),
-		cmocka_unit_test(test_drain),	     cmocka_unit_test(test_last_interval),
+		cmocka_unit_test(test_budget_exact),
+		cmocka_unit_test(test_pause_deadline),
+		cmocka_unit_test(test_drain),
+		cmocka_unit_test(test_last_interval),
 		cmocka_unit_test(test_pairing),
+		cmocka_unit_test(test_prepare_async_loop_free),
+		cmocka_unit_test(test_prepare_async_free_while_building),
+		cmocka_unit_test(test_prepare_async_halt),
+		cmocka_unit_test(test_prepare_async_fails),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

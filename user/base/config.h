@@ -21,6 +21,13 @@
 #define XFR_MAX_CPUS	      256
 #define XFR_MAX_WINDOW	      (512ULL * 1024 * 1024)
 
+/* serve's budgets for a public address (docs/xfr.1, "LIMITS") */
+#define XFR_DEFAULT_RATE_LIMIT	      8		   /* tests at a time per client address */
+#define XFR_DEFAULT_PENDING_PER_IP    8		   /* unidentified connections per client address */
+#define XFR_DEFAULT_MAX_PAUSE_S	      60	   /* paused time a test may add to its duration */
+#define XFR_DEFAULT_MAX_STREAMS_TOTAL 1024	   /* streams over all running tests */
+#define XFR_DEFAULT_MAX_MEMORY	      (1ull << 30) /* test buffers, at most (and a quarter of RAM) */
+
 enum xfr_mode {
 	XFR_MODE_CLIENT,
 	XFR_MODE_SERVE,
@@ -185,6 +192,18 @@ struct xfr_config {
 	bool one_off;		 /* --one-off */
 	uint32_t max_duration_s; /* --max-duration; 0 = only the 3600 s hard cap */
 	uint32_t max_tests;	 /* --max-tests; default 100 */
+
+	/* server: budgets and limits (server/admit.c) */
+	uint32_t rate_limit;	    /* --rate-limit: tests at a time per client address; 0 = none */
+	uint32_t max_pending_ip;    /* --max-pending-per-ip: unidentified connections; 0 = none */
+	uint32_t max_pause_s;	    /* --max-pause: paused time a test may add to its duration */
+	uint32_t max_streams;	    /* --max-streams: per test, 1..128 */
+	uint32_t max_streams_total; /* --max-total-streams: over all running tests */
+	uint64_t max_bandwidth;	    /* --max-bandwidth: bits/s per test, each direction; 0 = none */
+	uint64_t
+		max_memory; /* --max-memory: bytes of test buffers in all; 0 = the host's default */
+	uint16_t data_port_lo; /* --data-port-range LO-HI for per-stream ports; 0 = ephemeral */
+	uint16_t data_port_hi;
 };
 
 #endif

@@ -775,3 +775,58 @@ void netinfo_caps_get(struct netinfo_caps *c)
 	c->net_admin = cap_has(d, CAP_NET_ADMIN);
 	c->net_raw = cap_has(d, CAP_NET_RAW);
 }
+
+/* ------------------------------------------------------ congestion control */
+
+#define CC_ALLOWED   "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
+#define CC_AVAILABLE "/proc/sys/net/ipv4/tcp_available_congestion_control"
+
+bool netinfo_cc_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	if (!n)
+		return false;
+	while ((p = strstr(p, name))) {
+		bool start = p == list || p[-1] == ' ' || p[-1] == '\t';
+		char end = p[n];
+
+		if (start && (end == '\0' || end == ' ' || end == '\t' || end == '\n'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* One line of a sysctl, without its newline. 0 or -errno. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		err = ferror(f) ? -EIO : -ENODATA;
+	fclose(f);
+	if (!err)
+		buf[strcspn(buf, "\n")] = '\0';
+	return err;
+}
+
+int netinfo_cc_check(const char *name, char *allowed, size_t len)
+{
+	char avail[512];
+	int err;
+
+	err = read_line(CC_ALLOWED, allowed, len);
+	if (err)
+		return err;
+	if (netinfo_cc_listed(allowed, name))
+		return 0;
+	err = read_line(CC_AVAILABLE, avail, sizeof(avail));
+	if (err)
+		return err;
+	return netinfo_cc_listed(avail, name) ? -EPERM : -ENOENT;
+}

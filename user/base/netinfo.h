@@ -69,4 +69,17 @@ struct netinfo_caps {
 };
 void netinfo_caps_get(struct netinfo_caps *c);
 
+/*
+ * TCP congestion control a peer may choose: one listed in
+ * /proc/sys/net/ipv4/tcp_allowed_congestion_control (what the kernel lets
+ * unprivileged processes use). Read from the kernel's lists, never tried
+ * with setsockopt(TCP_CONGESTION): with CAP_NET_ADMIN that makes the kernel
+ * load module tcp_<name> and ignores the allowed list. @allowed gets the
+ * allowed list (one line). 0 = allowed; -EPERM available but not allowed;
+ * -ENOENT not available; -errno when the lists cannot be read.
+ */
+int netinfo_cc_check(const char *name, char *allowed, size_t len);
+/* @name is one of the words of @list (space-separated, as the kernel writes it). */
+bool netinfo_cc_listed(const char *list, const char *name);
+
 #endif /* XFR_BASE_NETINFO_H */

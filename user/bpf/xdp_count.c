@@ -221,6 +221,7 @@ int xdp_count_read(struct xdp_count *xc, uint32_t slot, struct xdp_count_stats *
 		st->bytes += xc->percpu[i].bytes;
 		st->malformed += xc->percpu[i].malformed;
 		unsequenced += xc->percpu[i].unsequenced;
+		st->forged += xc->percpu[i].forged;
 	}
 	/* Live fields, each read whole; a reading during traffic may be a packet apart. */
 	seq = &xc->seq[slot];

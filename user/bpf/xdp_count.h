@@ -26,6 +26,7 @@ struct xdp_count_stats {
 	uint64_t jitter_us16; /* RFC 3550 jitter, µs × 16 */
 	uint64_t jitter_max_us16;
 	uint64_t unsequenced; /* counted, but skipped the sequence logic (a lock never freed) */
+	uint64_t forged;      /* counted, but a sequence none of our senders sends (xdp_flow.h) */
 };
 
 /*

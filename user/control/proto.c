@@ -439,6 +439,50 @@ void proto_msg_init(struct proto_msg *m, enum proto_type t)
 		m->start.dscp = -1;
 }
 
+/* Zero [from, to) of m, skipping the streams array of an interval or result. */
+static void zero_but_streams(struct proto_msg *m, size_t from, size_t to)
+{
+	size_t s = offsetof(struct proto_msg, interval.streams);
+	size_t e = s + sizeof(m->interval.streams);
+
+	if (m->type == MSG_RESULT) {
+		s = offsetof(struct proto_msg, result.streams);
+		e = s + sizeof(m->result.streams);
+	} else if (m->type != MSG_INTERVAL) {
+		s = e = to;
+	}
+	memset((char *)m + from, 0, (s < to ? s : to) - from);
+	if (e < to)
+		memset((char *)m + e, 0, to - e);
+}
+
+/*
+ * proto_msg_init for the decoder: a message is ~270 KB because of the 128
+ * stream entries of an interval or result, and every line a peer sends is
+ * decoded into one. Zero only the message's own member without its streams;
+ * dec_streams zeroes each entry it fills (nothing reads past nstreams).
+ */
+static void init_for_decode(struct proto_msg *m, enum proto_type t)
+{
+	static const size_t size[MSG__COUNT] = {
+		[MSG_HELLO] = sizeof(struct proto_hello),
+		[MSG_AUTH_RESPONSE] = sizeof(struct proto_text),
+		[MSG_AUTH_SUCCESS] = sizeof(struct proto_text),
+		[MSG_TEST_START] = sizeof(struct proto_test_start),
+		[MSG_TEST_ACK] = sizeof(struct proto_test_ack),
+		[MSG_DATA_HELLO] = sizeof(struct proto_data_hello),
+		[MSG_INTERVAL] = sizeof(struct proto_interval),
+		[MSG_RESULT] = sizeof(struct proto_result),
+	};
+	size_t n = (unsigned int)t < MSG__COUNT && size[t] ? size[t] : sizeof(struct proto_text);
+
+	m->type = t;
+	zero_but_streams(m, offsetof(struct proto_msg, hello),
+			 offsetof(struct proto_msg, hello) + n);
+	if (t == MSG_TEST_START)
+		m->start.dscp = -1;
+}
+
 void proto_msg_free(struct proto_msg *m)
 {
 	if (m->type == MSG_RESULT) {
@@ -768,6 +812,8 @@ static int dec_streams(const struct dctx *c, const struct field *f, json_t *v, v
 		if (!json_is_object(e))
 			return ferr(c, f->name, "expected array of objects");
 		sub_ctx(&s, c, e, pfx, sizeof(pfx), f->name, i);
+		memset(&st[i], 0,
+		       sizeof(st[i])); /* the decoder's message leaves streams as they were */
 		rc = dec_fields(&s, f->sub, f->nsub, &st[i]);
 		if (rc)
 			return rc;
@@ -1033,13 +1079,13 @@ int proto_decode(const char *line, size_t len, struct proto_msg *m, char *err, s
 		err = scratch;
 		errlen = sizeof(scratch);
 	}
-	proto_msg_init(m, MSG_ERROR);
+	init_for_decode(m, MSG_ERROR);
 	rc = parse_line(line, len, &root, err, errlen);
 	if (rc)
 		return rc;
 	rc = find_type(root, &t, err, errlen);
 	if (!rc) {
-		proto_msg_init(m, t);
+		init_for_decode(m, t);
 		c = (struct dctx){.obj = root, .prefix = "", .err = err, .errlen = errlen};
 		rc = dec_fields(&c, msgs[t].fields, msgs[t].n, &m->hello);
 	}

@@ -300,7 +300,9 @@ void proto_msg_init(struct proto_msg *m, enum proto_type t);
 void proto_msg_free(struct proto_msg *m);
 
 /*
- * Decode one line (without the '\n'; len bytes, not NUL-terminated). Returns 0,
+ * Decode one line (without the '\n'; len bytes, not NUL-terminated). Only the
+ * decoded message's fields are written: the stream entries of an interval or
+ * result past nstreams keep what they held (cheap for any line). Returns 0,
  * or -EINVAL with a one-line reason in err such as "malformed control message",
  * "unknown message type \"foo\"", "field streams: expected integer",
  * "field streams: 0 out of range 1..128". On error *m is left freed.

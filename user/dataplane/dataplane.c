@@ -140,12 +140,9 @@ static struct engine *engine_build(struct dataplane *dp, const struct engine_par
 	return e;
 }
 
-struct engine *dataplane_engine(struct dataplane *dp, struct engine_params *p, char *why,
-				size_t whylen)
+/* What @dp makes of the engine parameters (kind, mode, interface, observers). */
+static void params_fill(const struct dataplane *dp, struct engine_params *p)
 {
-	struct engine *e, *m;
-	int err;
-
 	p->drop_reasons = dp->drop_reasons;
 	p->bpf_tcp = dp->bpf_tcp;
 	p->engine = dp->engine;
@@ -154,6 +151,28 @@ struct engine *dataplane_engine(struct dataplane *dp, struct engine_params *p, c
 		snprintf(p->iface, sizeof(p->iface), "%s", dp->iface);
 		p->queues = dp->queues;
 	}
+}
+
+size_t dataplane_mem_estimate(const struct dataplane *dp, const struct engine_params *p, bool send,
+			      bool recv)
+{
+	const struct engine_entry *en = engine_entry(dp->engine);
+	struct engine_params q = *p;
+
+	params_fill(dp, &q);
+	if (!en || !en->ops || !en->ops->mem_estimate)
+		return 0;
+	return en->ops->mem_estimate(&q, send, recv) +
+	       engine_mon_mem_estimate(q.drop_reasons, q.bpf_tcp);
+}
+
+struct engine *dataplane_engine(struct dataplane *dp, struct engine_params *p, char *why,
+				size_t whylen)
+{
+	struct engine *e, *m;
+	int err;
+
+	params_fill(dp, p);
 	e = engine_build(dp, p, why, whylen);
 	if (!e)
 		return NULL;

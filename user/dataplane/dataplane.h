@@ -44,6 +44,17 @@ struct engine *dataplane_engine(struct dataplane *dp, struct engine_params *p, c
 				size_t whylen);
 
 /*
+ * Bytes a test's engine for @dp would take in this process with @p (the
+ * per-test parameters: proto, streams, length, this side's bitrate, ...),
+ * this side sending (@send) and/or receiving (@recv) on each stream: the
+ * engine's mem_estimate (engine.h) plus the observers'. An upper bound of
+ * what the test adds to RSS, for a memory budget; 0 when the engine is not
+ * built. Pure: the server may call it before accepting a test.
+ */
+size_t dataplane_mem_estimate(const struct dataplane *dp, const struct engine_params *p, bool send,
+			      bool recv);
+
+/*
  * Why this build cannot run @e for @proto ("not built in this version"), or
  * NULL when it can. Engines register in dataplane.c, keyed by (engine, proto).
  */

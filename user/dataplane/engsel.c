@@ -5,6 +5,7 @@
  * engsel_probe asks the host, and leaves nothing loaded or attached behind.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -262,10 +263,21 @@ static void probe_iface(const char *ifname, struct engsel_facts *f, int *ifindex
 	f->xdp_native = i.xdp_native;
 }
 
+/*
+ * The kernel's answers do not change while we run: once the program loaded,
+ * took a live frame and an AF_XDP socket opened, they are remembered, so a
+ * server started with --engine auto loads the probe program once, not on
+ * its loop for every test. A failure is asked again (it may be a passing
+ * shortage: locked memory, a full fd table).
+ */
+static pthread_mutex_t host_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool host_ok;
+
 void engsel_probe(enum xfr_proto proto, const char *ifname, struct engsel_facts *f)
 {
 	struct netinfo_caps caps;
 	int ifindex, fd;
+	bool known;
 
 	memset(f, 0, sizeof(*f));
 	f->proto = proto;
@@ -274,6 +286,13 @@ void engsel_probe(enum xfr_proto proto, const char *ifname, struct engsel_facts 
 	f->cap_net_admin = caps.net_admin;
 	f->cap_net_raw = caps.net_raw;
 	probe_iface(ifname, f, &ifindex);
+	pthread_mutex_lock(&host_lock);
+	known = host_ok;
+	pthread_mutex_unlock(&host_lock);
+	if (known) {
+		f->bpf_ok = f->live_frames_ok = f->afxdp_ok = true;
+		return;
+	}
 	fd = probe_prog_load(XDP_DROP);
 	if (fd < 0) {
 		f->bpf_errno = -fd;
@@ -284,4 +303,9 @@ void engsel_probe(enum xfr_proto proto, const char *ifname, struct engsel_facts 
 	}
 	f->afxdp_errno = probe_afxdp();
 	f->afxdp_ok = !f->afxdp_errno;
+	if (f->bpf_ok && f->live_frames_ok && f->afxdp_ok) {
+		pthread_mutex_lock(&host_lock);
+		host_ok = true;
+		pthread_mutex_unlock(&host_lock);
+	}
 }

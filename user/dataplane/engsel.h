@@ -46,7 +46,11 @@ struct engsel_choice {
 int engsel_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, const struct engsel_facts *f,
 		  struct engsel_choice *c);
 
-/* Gather facts for @ifname on this host (loads and unloads a trivial XDP program). */
+/*
+ * Gather facts for @ifname on this host (loads and unloads a trivial XDP
+ * program, until once the kernel took it, a live frame and an AF_XDP socket:
+ * those answers are then remembered for the process).
+ */
 void engsel_probe(enum xfr_proto proto, const char *ifname, struct engsel_facts *f);
 
 #endif /* XFR_DATAPLANE_ENGSEL_H */

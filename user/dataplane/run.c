@@ -4,12 +4,10 @@
  * drain and end, and the events to the sinks.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "dataplane/run_priv.h"
@@ -138,19 +136,6 @@ static void on_tick(struct loop_item *it, uint32_t events)
 	tick(r, false);
 }
 
-static void on_done(struct loop_item *it, uint32_t events)
-{
-	struct run *r = it->ctx;
-	uint64_t v;
-
-	(void)events;
-	if (read(it->fd, &v, sizeof(v)) != sizeof(v))
-		return;
-	loop_close(r->loop, it); /* once */
-	if (r->hooks->done)
-		r->hooks->done(r);
-}
-
 static void on_deadline(struct loop_item *it, uint32_t events)
 {
 	struct run *r = it->ctx;
@@ -196,67 +181,14 @@ static int add_timer(struct run *r, struct loop_item *it, loop_cb cb, uint64_t f
 
 /* ---- set-up ---- */
 
-/* Which directions this side runs on each stream, and the direction of what it sends. */
-static void side(const struct run *r, bool *send, bool *recv, enum xfr_flow_dir *dir_send)
-{
-	bool client = r->cfg.role == XFR_ROLE_CLIENT;
-	enum xfr_dir d = r->cfg.dir;
-
-	*send = client ? d != XFR_DIR_DOWNLOAD : d != XFR_DIR_UPLOAD;
-	*recv = client ? d != XFR_DIR_UPLOAD : d != XFR_DIR_DOWNLOAD;
-	*dir_send = client ? XFR_FLOW_UP : XFR_FLOW_DOWN;
-}
-
-static int add_streams(struct run *r, int *fds, bool dup)
-{
-	enum xfr_flow_dir dir_send;
-	bool send, recv;
-	int err = 0;
-
-	side(r, &send, &recv, &dir_send);
-	for (uint32_t i = 0; i < r->cfg.ep.streams; i++) {
-		int fd = dup ? fcntl(fds[i], F_DUPFD_CLOEXEC, 0) : fds[i];
-
-		if (!dup)
-			fds[i] = -1;
-		if (fd < 0 && !err)
-			err = -errno;
-		else if (!err)
-			err = r->eng->ops->add_stream(r->eng, i, fd, send, recv, dir_send);
-		else if (fd >= 0)
-			close(fd);
-	}
-	return err;
-}
-
-int run_prepare(struct run *r, int *fds, bool dup, char *why, size_t whylen)
-{
-	struct engine_params p = r->cfg.ep;
-	int fd, err;
-
-	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (fd < 0 || loop_add(r->loop, &r->done_it, fd, EPOLLIN, on_done, r)) {
-		err = -errno;
-		if (fd >= 0)
-			close(fd);
-		snprintf(why, whylen, "%s", strerror(-err));
-		return err;
-	}
-	p.done_fd = fd;
-	r->eng = dataplane_engine(&r->cfg.dp, &p, why, whylen);
-	if (!r->eng)
-		return errno ? -errno : -ENOMEM;
-	r->prepared = true;
-	err = add_streams(r, fds, dup);
-	if (err)
-		snprintf(why, whylen, "%s", engine_last_error(r->eng) ?: strerror(-err));
-	return err;
-}
-
 int run_start(struct run *r, int *fds, char *why, size_t whylen)
 {
 	int err = 0;
 
+	if (r->prep) {
+		snprintf(why, whylen, "the engine is still being prepared");
+		return -EBUSY;
+	}
 	if (!r->prepared)
 		err = run_prepare(r, fds, false, why, whylen);
 	if (!err && (err = r->eng->ops->start(r->eng)))
@@ -374,15 +306,17 @@ void run_halt(struct run *r)
 	if (!r)
 		return;
 	r->halted = true;
-	loop_close(r->loop, &r->tick_it);
-	loop_close(r->loop, &r->end_it);
-	loop_close(r->loop, &r->drain_it);
-	loop_close(r->loop, &r->done_it);
+	run_prep_halt(r);
+	/* The engine first: its last flow writes done_fd as it ends, also when stopped. */
 	if (r->eng) {
 		r->eng->ops->stop(r->eng, true);
 		r->eng->ops->destroy(r->eng);
 		r->eng = NULL;
 	}
+	loop_close(r->loop, &r->tick_it);
+	loop_close(r->loop, &r->end_it);
+	loop_close(r->loop, &r->drain_it);
+	loop_close(r->loop, &r->done_it);
 }
 
 void run_free(struct run *r)
@@ -390,9 +324,7 @@ void run_free(struct run *r)
 	if (!r)
 		return;
 	run_halt(r);
-	free(r->prev);
-	free(r->cur);
-	free(r->flows);
-	free(r->slots);
-	free(r);
+	if (run_prep_release(r))
+		return; /* the worker is still building: it frees the run when through */
+	run_mem_free(r);
 }

@@ -11,12 +11,13 @@
  * over; the client sends `finish`, pairs each interval with the server's
  * half (run_peer_interval) and folds the server's result into its own.
  *
- *   run_new -> run_prepare (optional: engine built early) -> run_start ->
+ *   run_new -> run_prepare (optional: engine built early), or
+ *   run_prepare_async -> hooks->prepared -> run_start ->
  *   [ticks, pause/resume, deadline, done, drain] -> run_finish -> the role
  *   builds the result -> run_end -> run_free
  *
- * Everything happens on the role's loop thread; the engine's own threads
- * never call back into the run.
+ * Everything happens on the role's loop thread (hooks included); the engine's
+ * own threads and run_prepare_async's worker never call back into the run.
  */
 #ifndef XFR_DATAPLANE_RUN_H
 #define XFR_DATAPLANE_RUN_H
@@ -55,6 +56,12 @@ struct run_hooks {
 	void (*deadline)(struct run *r);
 	/* A drain started with run_drain() is over. */
 	void (*drained)(struct run *r);
+	/*
+	 * run_prepare_async() is through: 0 (run_start may follow), or -errno
+	 * with the one-line reason in why (the engine's own when it has one).
+	 * Not called when the run was finished or halted meanwhile.
+	 */
+	void (*prepared)(struct run *r, int err, const char *why);
 };
 
 struct run_cfg {
@@ -88,9 +95,23 @@ struct engine *run_engine(const struct run *r);
  */
 int run_prepare(struct run *r, int *fds, bool dup, char *why, size_t whylen);
 /*
+ * run_prepare on a worker thread, for a role whose loop must not wait: loading
+ * BPF programs, attaching XDP and resolving the next hop take milliseconds to
+ * seconds. The fds are taken now (dup: duplicated, the caller keeps fds;
+ * otherwise fds[i] is set to -1, and closed on failure); hooks->prepared
+ * follows on the loop, then run_start(r, NULL, ...). Finishing, halting or
+ * freeing the run meanwhile is safe and never waits: the worker finishes,
+ * then what it built is released (by the worker itself when the run was
+ * freed). 0, or -errno when the worker could not start.
+ */
+int run_prepare_async(struct run *r, int *fds, bool dup);
+/* run_prepare_async's worker has not reported yet. */
+bool run_preparing(const struct run *r);
+/*
  * Start the data plane (preparing it with fds first if run_prepare did not
  * run; the fds then belong to the engine), the clock and the timers; emits
- * XFR_EV_TEST_START. 0, or -errno with a one-line reason in why.
+ * XFR_EV_TEST_START. 0, or -errno with a one-line reason in why (-EBUSY while
+ * run_prepare_async's worker builds).
  */
 int run_start(struct run *r, int *fds, char *why, size_t whylen);
 

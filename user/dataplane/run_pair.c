@@ -132,6 +132,13 @@ void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, voi
 		k = 1;
 	if (k < r->next_emit)
 		return; /* that interval is out already */
+	if (k > r->ticks + RUN_PEER_AHEAD) {
+		/* ahead of our own clock: a peer that sends faster than time passes */
+		if (!r->peer_ahead++)
+			run_notice(r, XFR_NOTICE_PEER,
+				   "the peer's intervals run ahead of this side's clock: ignored");
+		return;
+	}
 	s = slot_for(r, k);
 	fill(arg, s->iv.flows, &s->iv.nflows);
 	if (!s->has_local) { /* the peer's own span until our sample comes */

@@ -10,7 +10,8 @@
 #include "dataplane/run.h"
 #include "model/notable.h"
 
-#define RUN_SLOTS 4 /* intervals waiting for their other half */
+#define RUN_SLOTS      4 /* intervals waiting for their other half */
+#define RUN_PEER_AHEAD 2 /* a peer's interval may lead our own sampling by this many */
 
 /* One interval being assembled from our sample and the peer's message. */
 struct run_slot {
@@ -36,6 +37,7 @@ struct run {
 	void *ctx;
 
 	struct engine *eng;
+	struct run_prep *prep; /* run_prepare_async's worker, until its result is taken */
 	struct engine_sample *prev, *cur;
 	struct xfr_flow *flows; /* XFR_MAX_FLOWS: one tick's flows (unpaired runs) */
 	struct loop_item done_it, tick_it, end_it, drain_it;
@@ -50,6 +52,7 @@ struct run {
 	struct run_slot *slots; /* RUN_SLOTS when pairing */
 	uint32_t next_emit;	/* next interval number to emit */
 	uint64_t last_peer_ms;	/* elapsed_ms of the peer's previous interval */
+	uint64_t peer_ahead;	/* the peer's intervals ignored: ahead of our clock */
 
 	struct notable notable;
 	bool prepared, started, finished, halted;
@@ -57,8 +60,19 @@ struct run {
 
 /* run.c: test time of a monotonic timestamp, pauses excluded (the drain too when clamp). */
 double run_test_secs(const struct run *r, uint64_t t_ns, bool clamp);
+/* run_prep.c: the engine's set-up, on the loop's thread or on a worker. */
+/* The run's own memory, nothing else (run_free's last step; an orphaned worker's). */
+void run_mem_free(struct run *r);
+/* run_halt: the worker's result will not be taken (its loop item goes). */
+void run_prep_halt(struct run *r);
+/*
+ * run_free: release what the worker built, joining it when it is through.
+ * true when it is not: the run is then the worker's to free (orphaned).
+ */
+bool run_prep_release(struct run *r);
 
 /* run_emit.c */
+void run_notice(struct run *r, enum xfr_notice n, const char *text);
 void run_emit(struct run *r, enum xfr_event_type type, const struct xfr_interval *iv,
 	      const char *why);
 /* Give an interval to the sinks (and to the result when kept), with its notable events. */

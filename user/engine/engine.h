@@ -73,7 +73,24 @@ struct engine_ops {
 	 * tests) instead of a graceful shutdown. Idempotent. */
 	int (*stop)(struct engine *e, bool abortive);
 	void (*destroy)(struct engine *e);
+	/*
+	 * Bytes this engine would take in this process for a test with @p (the
+	 * engine kind and observer flags filled as dataplane_engine() fills them),
+	 * this side sending (@send) and/or receiving (@recv) on every stream: its
+	 * state, each flow's buffers (sized by the flow's rate, as the engine sizes
+	 * them) and ENG_THREAD_MEM per flow thread. An upper bound of what the
+	 * test adds to RSS, for a server's memory budget; kernel memory (socket
+	 * buffers, BPF maps) is not in it. Pure: no allocation, no syscall.
+	 */
+	size_t (*mem_estimate)(const struct engine_params *p, bool send, bool recv);
 };
+
+/*
+ * What one flow thread adds to RSS besides its buffers: the stack pages it
+ * touches, its thread-local storage and its share of a malloc arena
+ * (measured: ~50 KiB for a UDP sender at a low rate, its buffer aside).
+ */
+#define ENG_THREAD_MEM (64u * 1024)
 
 #define ENGINE_WHY_MAX 160
 
@@ -106,5 +123,7 @@ struct engine *engine_new(const struct engine_ops *ops);
  * reason in why when the BPF side cannot load. */
 struct engine *engine_mon_new(struct engine *inner, bool drop_reasons, bool bpf_tcp, char *why,
 			      size_t whylen);
+/* What engine_mon_new() adds in this process (its state and loaded objects), in bytes. */
+size_t engine_mon_mem_estimate(bool drop_reasons, bool bpf_tcp);
 
 #endif

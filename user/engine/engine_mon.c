@@ -425,3 +425,16 @@ struct engine *engine_mon_new(struct engine *inner, bool drop_reasons, bool bpf_
 	e->priv = m;
 	return e;
 }
+
+/*
+ * Its state, and per loaded skeleton the object libbpf keeps (maps, programs,
+ * the ELF; the kernel's BTF it parses to load is freed after the load).
+ */
+#define MON_OBJ_MEM (256u * 1024)
+
+size_t engine_mon_mem_estimate(bool drop_reasons, bool bpf_tcp)
+{
+	if (!drop_reasons && !bpf_tcp)
+		return 0;
+	return sizeof(struct mon) + MON_OBJ_MEM * ((drop_reasons ? 1 : 0) + (bpf_tcp ? 1 : 0));
+}

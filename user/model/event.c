@@ -69,10 +69,9 @@ void sinks_error(const struct xfr_sinks *l, enum xfr_role role, const struct xfr
 const char *xfr_notice_name(enum xfr_notice n)
 {
 	static const char *const names[] = {
-		[XFR_NOTICE_ENGINE] = "engine",
-		[XFR_NOTICE_RETRANSMITS] = "retransmits",
-		[XFR_NOTICE_LOSS] = "loss",
-		[XFR_NOTICE_SINK_LOSS] = "sink_loss",
+		[XFR_NOTICE_ENGINE] = "engine", [XFR_NOTICE_RETRANSMITS] = "retransmits",
+		[XFR_NOTICE_LOSS] = "loss",	[XFR_NOTICE_SINK_LOSS] = "sink_loss",
+		[XFR_NOTICE_PEER] = "peer",
 	};
 
 	return (unsigned int)n < ARRAY_SIZE(names) ? names[n] : "?";

@@ -37,7 +37,8 @@ enum xfr_notice {
 	XFR_NOTICE_ENGINE,	/* which engine each end runs and why (fallbacks) */
 	XFR_NOTICE_RETRANSMITS, /* a retransmit spike: far above the test's usual */
 	XFR_NOTICE_LOSS,	/* a loss burst starts: loss over the threshold */
-	XFR_NOTICE_SINK_LOSS,	/* a slow sink dropped events */
+	XFR_NOTICE_SINK_LOSS,	/* a slow sink dropped events, or intervals were not kept */
+	XFR_NOTICE_PEER,	/* the peer sent something that was not used (and why) */
 };
 
 struct xfr_event {

@@ -145,7 +145,17 @@ int result_add_interval(struct xfr_result *r, const struct xfr_interval *iv)
 		memcpy(dst->flows, iv->flows, iv->nflows * sizeof(*dst->flows));
 	}
 	r->nintervals++;
+	r->intervals_bytes += sizeof(*dst) + iv->nflows * sizeof(*dst->flows);
 	return 0;
+}
+
+int result_keep_interval(struct xfr_result *r, const struct xfr_interval *iv, uint64_t max_bytes)
+{
+	if (r->intervals_bytes + sizeof(*iv) + iv->nflows * sizeof(*iv->flows) > max_bytes) {
+		r->intervals_dropped++;
+		return -ENOSPC;
+	}
+	return result_add_interval(r, iv);
 }
 
 void result_free(struct xfr_result *r)
@@ -156,6 +166,7 @@ void result_free(struct xfr_result *r)
 	r->intervals = NULL;
 	r->nintervals = 0;
 	r->cap_intervals = 0;
+	r->intervals_bytes = 0;
 	free(r->server_output);
 	r->server_output = NULL;
 	free(r->mtu);

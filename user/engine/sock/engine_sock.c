@@ -460,6 +460,30 @@ static void sock_destroy(struct engine *e)
 	free(e);
 }
 
+/*
+ * See engine.h. Senders share one payload (twice for TCP with -Z: the memfd
+ * sendfile reads); the flow table is allocated for both directions.
+ */
+static size_t sock_mem_estimate(const struct engine_params *p, bool send, bool recv)
+{
+	const struct sock_transport *tp = sock_transport(p->proto);
+	struct engine_params q = *p;
+	size_t n = sizeof(struct sock_eng);
+
+	if (!tp || sock_check_params(p))
+		return n;
+	if (!q.length)
+		q.length = xfr_default_length(p->proto);
+	n += p->streams * (sizeof(struct sock_stream) + 2 * sizeof(struct sock_flow));
+	if (send)
+		n += (size_t)q.length * (tp->prepare && q.zerocopy != XFR_ZC_OFF ? 2 : 1) +
+		     p->streams * (ENG_THREAD_MEM +
+				   tp->flow_mem(&q, pacing_flow_rate(q.bitrate, q.streams), true));
+	if (recv)
+		n += p->streams * (ENG_THREAD_MEM + tp->flow_mem(&q, 0, false));
+	return n;
+}
+
 const struct engine_ops engine_sock_ops = {
 	.name = "socket",
 	.init = sock_init,
@@ -470,4 +494,5 @@ const struct engine_ops engine_sock_ops = {
 	.resume = sock_resume,
 	.stop = sock_stop,
 	.destroy = sock_destroy,
+	.mem_estimate = sock_mem_estimate,
 };

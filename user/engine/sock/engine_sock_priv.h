@@ -115,6 +115,8 @@ struct sock_transport {
 	int (*recv_loop)(struct sock_flow *f);
 	/* The transport's own counters into a sample; NULL = none. */
 	void (*sample)(const struct sock_flow *f, struct engine_flow_sample *s);
+	/* Bytes one flow's loop allocates (p.length resolved; rate_bps: the sending flow's). */
+	size_t (*flow_mem)(const struct engine_params *p, uint64_t rate_bps, bool sending);
 };
 
 extern const struct sock_transport sock_tcp_transport; /* engine_sock_tcp.c */

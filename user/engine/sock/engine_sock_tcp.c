@@ -284,6 +284,18 @@ static int tcp_recv_loop(struct sock_flow *f)
 	return err;
 }
 
+/*
+ * Senders write from the engine's shared payload. A receiver's buffer is
+ * se->rlen bytes, but MSG_TRUNC discards without copying: only the page with
+ * the mark is ever touched.
+ */
+static size_t tcp_flow_mem(const struct engine_params *p, uint64_t rate_bps, bool sending)
+{
+	(void)p;
+	(void)rate_bps;
+	return sending ? 0 : 4096;
+}
+
 const struct sock_transport sock_tcp_transport = {
 	.min_len = 1,
 	.max_len = SOCK_MAX_LEN,
@@ -292,4 +304,5 @@ const struct sock_transport sock_tcp_transport = {
 	.setup_sender = tcp_setup_sender,
 	.send_loop = tcp_send_loop,
 	.recv_loop = tcp_recv_loop,
+	.flow_mem = tcp_flow_mem,
 };

@@ -24,9 +24,12 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <linux/sock_diag.h>
+#include <linux/sockios.h>
 
 #include "engine/sock/engine_sock_priv.h"
 #include "base/log.h"
@@ -55,6 +58,7 @@
 #define UDP_GRO_BUF	  65536
 #define UDP_RX_SLOT	  64   /* recvmmsg copies this much per datagram: header or XFRF */
 #define UDP_DRAIN_MAX	  4096 /* reads after stop: what was queued is counted */
+#define UDP_OUTQ_WAIT_MS  2000 /* a sent budget: how long its datagrams may take to leave */
 
 union udp_cmsg {
 	char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint32_t))];
@@ -102,7 +106,7 @@ struct udp_tx {
 	struct sock_flow *f;
 	int fd;
 	uint32_t len;	/* datagram size */
-	uint8_t *buf;	/* UDP_BATCH_MAX slots of len bytes, payload pre-filled */
+	uint8_t *buf;	/* f->batch slots of len bytes, payload pre-filled */
 	uint32_t n;	/* datagrams in the pending batch */
 	uint32_t last;	/* size of its last datagram */
 	uint64_t seq;	/* of the pending batch's first datagram */
@@ -115,21 +119,35 @@ struct udp_tx {
 	struct mmsghdr msgs[UDP_BATCH_MAX];
 };
 
-/* Datagrams per batch at rate r: about 1 ms of them, 1..64; unlimited: 64. */
+/*
+ * Datagrams per send call for a flow at rate_bps (0 = unlimited): about 1 ms
+ * of them (one pacing step), at least 1, at most UDP_BATCH_MAX. The flow's
+ * send buffer holds one batch, so this also sizes its memory: a slow flow of
+ * big datagrams holds one, not 64 (64 x 65507 B was 4 MiB per flow whatever
+ * the rate).
+ */
+static uint32_t udp_batch(uint64_t rate_bps, uint32_t len)
+{
+	uint64_t per_ms;
+
+	if (!rate_bps)
+		return UDP_BATCH_MAX;
+	per_ms = rate_bps / (8 * (uint64_t)len) / 1000;
+	if (per_ms > UDP_BATCH_MAX)
+		return UDP_BATCH_MAX;
+	return per_ms ? (uint32_t)per_ms : 1;
+}
+
 static int udp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
 {
-	uint64_t len = f->eng->p.length, pps;
+	uint32_t len = f->eng->p.length;
 
-	f->batch = UDP_BATCH_MAX;
+	f->batch = udp_batch(rate_bps, len);
 	f->upace = rate_bps > 0;
 	f->resume_gen = eng_gate_gen(&f->eng->gate);
 	if (!rate_bps)
 		return 0;
-	pps = rate_bps / (8 * len);
-	f->batch = pps / 1000 > UDP_BATCH_MAX ? UDP_BATCH_MAX
-		   : pps / 1000		      ? (uint32_t)(pps / 1000)
-					      : 1;
-	f->chunk = f->batch * (uint32_t)len;
+	f->chunk = f->batch * len;
 	pacing_init(&f->pace, rate_bps, pacing_burst(rate_bps, f->chunk), time_mono_ns());
 	return 0;
 }
@@ -145,12 +163,12 @@ static struct udp_tx *tx_new(struct sock_flow *f)
 	t->f = f;
 	t->fd = f->st->fd;
 	t->len = se->p.length;
-	t->buf = malloc((size_t)UDP_BATCH_MAX * t->len);
+	t->buf = malloc((size_t)f->batch * t->len); /* tx_batch_size() never asks for more */
 	if (!t->buf) {
 		free(t);
 		return NULL;
 	}
-	for (i = 0; i < UDP_BATCH_MAX; i++) {
+	for (i = 0; i < f->batch; i++) {
 		memcpy(t->buf + (size_t)i * t->len, se->payload, t->len);
 		t->iov[i].iov_base = t->buf + (size_t)i * t->len;
 		t->iov[i].iov_len = t->len;
@@ -341,6 +359,24 @@ static void tx_feedback(struct udp_tx *t, uint64_t now_ns)
 	}
 }
 
+/*
+ * The byte budget is sent: wait until its datagrams have left this host, so
+ * that a flow's end means on the wire. A shaped link's qdisc (tbf) may hold
+ * a socket buffer's worth; the socket's send queue (SIOCOUTQ) counts them
+ * until they leave. The peer is told the end after this (its receiver then
+ * drains what is in flight), so that nothing still queued here is counted
+ * lost. Bounded by UDP_OUTQ_WAIT_MS; a stop ends it.
+ */
+static void tx_wait_outq(struct sock_flow *f, int fd)
+{
+	uint64_t end = time_mono_ns() + UDP_OUTQ_WAIT_MS * NSEC_PER_MSEC;
+	int n = 0;
+
+	while (!eng_gate_tx_stopped(&f->eng->gate) && !ioctl(fd, SIOCOUTQ, &n) && n > 0 &&
+	       time_mono_ns() < end)
+		usleep(1000);
+}
+
 static int udp_send_loop(struct sock_flow *f)
 {
 	struct sock_eng *se = f->eng;
@@ -355,8 +391,10 @@ static int udp_send_loop(struct sock_flow *f)
 		k = tx_batch_size(t);
 		if (sock_tx_hold(f, (uint64_t)k * t->len))
 			continue;
-		if (!tx_claim(t, k))
+		if (!tx_claim(t, k)) {
+			tx_wait_outq(f, t->fd);
 			break;
+		}
 		now = time_mono_ns();
 		tx_headers(t, now);
 		err = tx_send(t);
@@ -677,6 +715,16 @@ static void udp_sample(const struct sock_flow *f, struct engine_flow_sample *s)
 	u->fb_lost = ENG_LOAD(c->fb_lost);
 }
 
+/* ----------------------------------------------------------------- memory */
+
+static size_t udp_flow_mem(const struct engine_params *p, uint64_t rate_bps, bool sending)
+{
+	if (sending)
+		return sizeof(struct udp_tx) + (size_t)udp_batch(rate_bps, p->length) * p->length;
+	return sizeof(struct udp_rx) +
+	       (p->udp_no_offload ? UDP_BATCH_MAX * UDP_RX_SLOT : UDP_GRO_BUF);
+}
+
 const struct sock_transport sock_udp_transport = {
 	.min_len = XFR_UDP_HDR_LEN,
 	.max_len = XFR_UDP_MAX_PAYLOAD,
@@ -685,4 +733,5 @@ const struct sock_transport sock_udp_transport = {
 	.send_loop = udp_send_loop,
 	.recv_loop = udp_recv_loop,
 	.sample = udp_sample,
+	.flow_mem = udp_flow_mem,
 };

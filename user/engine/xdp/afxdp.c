@@ -453,3 +453,12 @@ void afxdp_close(struct afxdp *x)
 	free(x->tmpl_copy);
 	free(x);
 }
+
+size_t afxdp_mem(bool tx)
+{
+	size_t n = sizeof(struct afxdp) + (size_t)AFXDP_NFRAMES * AFXDP_FRAME_SIZE;
+
+	if (tx)
+		n += AFXDP_NFRAMES * (sizeof(uint64_t) + sizeof(uint32_t)) + FRAME_MAX;
+	return n;
+}

@@ -56,5 +56,7 @@ void afxdp_stats(struct afxdp *x, struct afxdp_stats *st);
 /* Socket fd (for poll) */
 int afxdp_fd(const struct afxdp *x);
 void afxdp_close(struct afxdp *x);
+/* Bytes one socket takes in this process: its umem (populated at open) and bookkeeping. */
+size_t afxdp_mem(bool tx);
 
 #endif /* XFR_ENGINE_XDP_AFXDP_H */

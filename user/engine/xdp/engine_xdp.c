@@ -843,7 +843,7 @@ static void sample_xdp(struct xeng *xe, const struct xflow *f, struct engine_flo
 	s->udp.out_of_order = st.out_of_order;
 	s->udp.duplicates = st.duplicates;
 	s->udp.next_seq = st.next_seq;
-	s->udp.malformed = st.malformed;
+	s->udp.malformed = st.malformed + st.forged; /* as the socket engine's implausible */
 	s->udp.jitter_us = (double)st.jitter_us16 / 16.0;
 	s->udp.jitter_max_us = (double)st.jitter_max_us16 / 16.0;
 }
@@ -971,6 +971,32 @@ bool engine_xdp_sink(const struct engine *e)
 	return e->ops == &engine_xdp_ops && xe && xe->p.xdp_mode != XFR_XDP_MODE_PASS;
 }
 
+/*
+ * See engine.h: the engine's tables, a frame template and a thread per
+ * sending flow, an AF_XDP socket (its populated umem) per TX queue, the
+ * receiver's AF_XDP sockets in redirect mode (shared with the interface's
+ * other tests: counted whole, an upper bound), the socket engine's receivers
+ * in count-and-pass mode.
+ */
+static size_t xe_mem_estimate(const struct engine_params *p, bool send, bool recv)
+{
+	uint32_t nq = p->queues ? p->queues : p->streams;
+	size_t n = sizeof(struct xeng) + sizeof(struct engine_sample);
+
+	if (nq > MAX_TX_QUEUE)
+		nq = MAX_TX_QUEUE;
+	if (send) {
+		n += p->streams * (sizeof(struct frame_tmpl) + ENG_THREAD_MEM);
+		if (p->engine == XFR_ENG_AFXDP)
+			n += nq * afxdp_mem(true);
+	}
+	if (recv && p->xdp_mode == XFR_XDP_MODE_REDIRECT)
+		n += (p->queues ? nq : 1) * afxdp_mem(false) + ENG_THREAD_MEM;
+	if (recv && p->xdp_mode == XFR_XDP_MODE_PASS)
+		n += engine_sock_ops.mem_estimate(p, false, true);
+	return n;
+}
+
 const struct engine_ops engine_xdp_ops = {
 	.name = "xdp",
 	.init = xe_init,
@@ -981,4 +1007,5 @@ const struct engine_ops engine_xdp_ops = {
 	.resume = xe_resume,
 	.stop = xe_stop,
 	.destroy = xe_destroy,
+	.mem_estimate = xe_mem_estimate,
 };
