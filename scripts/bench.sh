@@ -172,7 +172,7 @@ udp_veth_up() {
 	VETH_C=$client_ns VETH_S=$server_ns VETH_HOST=$server4 VETH_CLIENT4=$client4
 	ip netns exec "$VETH_S" iperf3 -s -p "$IP3_PORT" >"$TMP/iperf3-veth.log" 2>&1 &
 	PIDS+=($!)
-	ip netns exec "$VETH_S" "$XFR" serve -p "$XFR_PORT" 2>"$TMP/xfr-veth.log" &
+	ip netns exec "$VETH_S" "$XFR" serve -p "$XFR_PORT" --engine auto 2>"$TMP/xfr-veth.log" &
 	PIDS+=($!)
 	local i
 	for ((i = 0; i < 100; i++)); do

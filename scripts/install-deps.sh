@@ -9,11 +9,13 @@ build_pkgs=(build-essential pkg-config libjansson-dev libssl-dev clang-format)
 bpf_pkgs=(clang llvm libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev)
 # Tests: unit framework, peers we compare against, network tools, schema validator.
 test_pkgs=(libcmocka-dev iperf3 jq iproute2 nftables bats python3 python3-jsonschema
-	   procps ethtool libcap2-bin util-linux)
+	   procps ethtool libcap2-bin util-linux time valgrind)
+# make fuzz: libFuzzer's runtime for clang 14 (only recommended by clang-14, not pulled in).
+fuzz_pkgs=(libclang-rt-14-dev)
 # make vmtest: boots Debian 12's 6.1 kernel under qemu (TCG) with a busybox initramfs.
 vmtest_pkgs=(qemu-system-x86 busybox-static cpio kmod)
 
-want=("${build_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}" "${vmtest_pkgs[@]}")
+want=("${build_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${vmtest_pkgs[@]}")
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -276,6 +276,56 @@ def close_after_test_start(h, port):
     return "reset after test_start"
 
 
+def deadline_batch(n=300, rounds=4, line_kb=60):
+    """Defect 1 of the server-safety issue: n connections each hold a ~60 KB
+    partial first line and trickle a byte every 20 ms across the 5 s first-line
+    deadline, so that the server's housekeeping tick (which drops them) and
+    their reads land in the same batch of events, under load (each read peeks
+    a 60 KB buffer). The old server freed them inside the batch: heap use after
+    free, double free. Each round must end with every connection closed by the
+    server, which must answer a hello afterwards."""
+    def run(h, port):
+        chunk = b'{"type":"hello","version":"1.1","client":"' + b"a" * (line_kb * 1024)
+        for r in range(rounds):
+            socks = []
+            try:
+                for _ in range(n):
+                    try:
+                        p = Peer(h, port, timeout=10)
+                    except OSError:
+                        break  # the pending gate may refuse some: fine
+                    p.s.setblocking(False)
+                    try:
+                        p.s.send(chunk)
+                    except OSError:
+                        pass
+                    socks.append(p)
+                end = time.monotonic() + 6.5
+                while time.monotonic() < end:
+                    for p in socks:
+                        if p.closed:
+                            continue
+                        try:
+                            p.s.send(b"a")
+                        except BlockingIOError:
+                            pass
+                        except OSError:
+                            p.closed = True
+                    time.sleep(0.02)
+                for p in socks:
+                    p.s.setblocking(True)
+                    if not p.closed and not p.wait_close(3.0):
+                        raise CaseError("round %d: a trickling connection was still open 9.5 s in" % r)
+            finally:
+                for p in socks:
+                    p.close()
+        q = Peer(h, port)
+        q.hello()
+        q.close()
+        return "%d rounds of %d trickling 60 KB lines across the deadline; hello answered" % (rounds, n)
+    return run
+
+
 # name: (runner, log keyword regex or None)
 CASES = {
     "c1_not_json": (raw_first_line(b"this is not json\n"), r"malformed"),
@@ -336,11 +386,13 @@ CASES = {
     "c2_truncated_hold": (hold_then_closed(b'{"type":"hel'), r"timeout|timed out"),
     "n1_slowloris": (hold_then_closed(b"{", every=4.0, byte=b'"'), r"timeout|timed out"),
     "n2_idle_200": (idle_flood(200), None),
+    "d1_deadline_batch": (deadline_batch(), r"timeout waiting for the first line"),
 }
 
 GROUPS = {
-    "fast": [c for c in CASES if not c.startswith(("c2_", "n1_", "n2_"))],
+    "fast": [c for c in CASES if not c.startswith(("c2_", "n1_", "n2_", "d1_"))],
     "slow": ["c2_truncated_hold", "n1_slowloris", "n2_idle_200"],
+    "deadline": ["d1_deadline_batch"],
 }
 
 
@@ -499,6 +551,299 @@ CASES.update({
     "n7_udp_session": (udp_session, None),
 })
 GROUPS["udp"] = ["n7_udp_random", "n7_udp_short", "n7_udp_hello_bad", "n8_udp_feedback", "n7_udp_session"]
+
+
+# ------------------------------------------------------------------- limits (issue 9)
+# Budgets a public server enforces (test_limits.sh starts the server with the
+# options each case needs and runs the case by name; HOSTILE_* variables give
+# the numbers). Every refusal must be an error line that says why, then close.
+
+def envi(name, default):
+    return int(os.environ.get(name, default))
+
+
+def lim_busy_line(h, port):
+    """HOSTILE_N idle connections; all but HOSTILE_LIMIT hear "server busy"
+    and are closed at once; the rest stay open (HOSTILE_HOLD s)."""
+    n, limit = envi("HOSTILE_N", 30), envi("HOSTILE_LIMIT", 8)
+    socks = [Peer(h, port) for _ in range(n)]
+    try:
+        busy = 0
+        time.sleep(0.5)
+        for p in socks:
+            msg = p.readline(0.05)
+            if isinstance(msg, dict) and msg.get("type") == "error":
+                if "server busy" not in str(msg.get("message")):
+                    raise CaseError("refusal without 'server busy': %r" % (msg,))
+                if not p.wait_close(1.0):
+                    raise CaseError("busy error sent but connection left open")
+                busy += 1
+            elif msg is not None or p.closed:
+                raise CaseError("connection closed without an error line (or %r)" % (msg,))
+        if busy != n - limit:
+            raise CaseError("%d of %d connections refused, want %d" % (busy, n, n - limit))
+        time.sleep(envi("HOSTILE_HOLD", 0))
+        return "%d refused with 'server busy', %d held" % (busy, n - busy)
+    finally:
+        for p in socks:
+            p.close()
+
+
+def lim_rate_limit(h, port):
+    """HOSTILE_LIMIT+1 hellos from one address: the last is refused, naming the
+    address; the others stay (HOSTILE_HOLD s)."""
+    limit = envi("HOSTILE_LIMIT", 2)
+    socks = []
+    try:
+        for _ in range(limit):
+            p = Peer(h, port)
+            socks.append(p)
+            p.hello()
+        p = Peer(h, port)
+        socks.append(p)
+        p.send(line(HELLO))
+        detail = expect_error(p, ("server busy", "address"))
+        time.sleep(envi("HOSTILE_HOLD", 0))
+        return detail
+    finally:
+        for p in socks:
+            p.close()
+
+
+def data_conn(h, port, tid, idx=0):
+    d = Peer(h, port)
+    d.send(line({"type": "data_hello", "test_id": tid, "stream_index": idx}))
+    return d
+
+
+def lim_pause(h, port):
+    """A 3 s test paused at once: the server ends it (error naming the pauses)
+    within HOSTILE_WAIT s."""
+    p = Peer(h, port, timeout=30)
+    d = None
+    try:
+        p.hello()
+        msg = test_start(duration_secs=3)
+        p.send(line(msg))
+        ack = p.readline(3)
+        if not (isinstance(ack, dict) and ack.get("type") == "test_ack"):
+            raise CaseError("no test_ack: %r" % (ack,))
+        d = data_conn(h, port, msg["id"])
+        time.sleep(0.3)
+        p.send(line({"type": "pause", "id": msg["id"]}))
+        t0 = time.monotonic()
+        end = t0 + envi("HOSTILE_WAIT", 12)
+        while time.monotonic() < end:
+            m = p.readline(end - time.monotonic())
+            if isinstance(m, dict) and m.get("type") == "error":
+                if "pause" not in str(m.get("message")):
+                    raise CaseError("error does not mention the pauses: %r" % (m,))
+                if not p.wait_close(2):
+                    raise CaseError("error sent but connection left open")
+                return "ended %.1f s after the pause: %s" % (time.monotonic() - t0, m["message"][:80])
+            if isinstance(m, dict) and m.get("type") == "result":
+                raise CaseError("a paused test came to a result: %r" % (m,))
+            if m is None and p.closed:
+                raise CaseError("closed without an error after %.1f s" % (time.monotonic() - t0))
+        raise CaseError("paused test still held after %d s" % envi("HOSTILE_WAIT", 12))
+    finally:
+        if d:
+            d.close()
+        p.close()
+
+
+def legacy_start(h, port, streams, caps=("tcp", "multistream")):
+    """hello without single_port_tcp, test_start: (peer, reply)."""
+    p = Peer(h, port)
+    p.send(line(dict(HELLO, capabilities=list(caps))))
+    if not isinstance(p.readline(3), dict):
+        raise CaseError("no hello reply")
+    p.send(line(test_start(streams=streams, duration_secs=10)))
+    return p, p.readline(3)
+
+
+def lim_fd_fill(h, port):
+    """Test starts of per-stream listeners (no single_port_tcp), of
+    HOSTILE_STREAMS streams each (default five of 128): those the descriptors
+    cannot take are refused with the reason, the others held (HOSTILE_HOLD s)."""
+    socks, refused, acked = [], 0, 0
+    sizes = [int(x) for x in os.environ.get("HOSTILE_STREAMS", "128,128,128,128,128").split(",")]
+    try:
+        for st in sizes:
+            p, msg = legacy_start(h, port, st)
+            socks.append(p)
+            if isinstance(msg, dict) and msg.get("type") == "test_ack":
+                acked += 1
+            elif isinstance(msg, dict) and msg.get("type") == "error":
+                if "file descriptors" not in str(msg.get("message")):
+                    raise CaseError("refusal does not say why: %r" % (msg,))
+                refused += 1
+            else:
+                raise CaseError("no test_ack or error for %d streams: %r" % (st, msg))
+        if not refused:
+            raise CaseError("every test start accepted (%d)" % acked)
+        time.sleep(envi("HOSTILE_HOLD", 0))
+        return "%d test starts held, %d refused for descriptors" % (acked, refused)
+    finally:
+        for p in socks:
+            p.close()
+
+
+def lim_rate_liar(h, port):
+    """Asks for 1 Mbit/s, sends as fast as it can: the server ends the test."""
+    p = Peer(h, port, timeout=10)
+    d = None
+    try:
+        p.hello()
+        msg = test_start(duration_secs=8, bitrate=1000000)
+        p.send(line(msg))
+        ack = p.readline(3)
+        if not (isinstance(ack, dict) and ack.get("type") == "test_ack"):
+            raise CaseError("no test_ack: %r" % (ack,))
+        d = data_conn(h, port, msg["id"])
+        d.s.setblocking(False)
+        blob = b"\xa5" * 65536
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 6:
+            try:
+                d.s.send(blob)
+            except BlockingIOError:
+                time.sleep(0.001)
+            except OSError:
+                break
+            p.s.setblocking(False)
+            try:
+                chunk = p.s.recv(65536)
+                if not chunk:
+                    break
+                p.buf += chunk
+            except BlockingIOError:
+                pass
+            p.s.setblocking(True)
+            if b'"type":"error"' in p.buf:
+                break
+        p.s.setblocking(True)
+        while True:
+            m = p.readline(3)
+            if isinstance(m, dict) and m.get("type") == "error":
+                if "limit" not in str(m.get("message")):
+                    raise CaseError("error does not name the limit: %r" % (m,))
+                return "ended after %.1f s: %s" % (time.monotonic() - t0, m["message"][:80])
+            if m is None or (isinstance(m, dict) and m.get("type") == "result"):
+                raise CaseError("the test ran to %r" % (m,))
+    finally:
+        if d:
+            d.close()
+        p.close()
+
+
+def lim_port_range(h, port):
+    """HOSTILE_PORT_RANGE=LO-HI: an older client's per-stream ports come from
+    the range; a test that would need more than are free is refused."""
+    lo, hi = (int(x) for x in os.environ["HOSTILE_PORT_RANGE"].split("-"))
+    p1, ack = legacy_start(h, port, 2)
+    try:
+        if not (isinstance(ack, dict) and ack.get("type") == "test_ack"):
+            raise CaseError("no test_ack: %r" % (ack,))
+        ports = ack.get("data_ports") or []
+        if len(ports) != 2 or not all(lo <= x <= hi for x in ports):
+            raise CaseError("data_ports %r not in %d-%d" % (ports, lo, hi))
+        p2, msg = legacy_start(h, port, hi - lo + 1 - 1)
+        try:
+            if not (isinstance(msg, dict) and msg.get("type") == "error"
+                    and "no free data port" in str(msg.get("message"))):
+                raise CaseError("second test not refused for ports: %r" % (msg,))
+            if not p2.wait_close(2):
+                raise CaseError("refused but left open")
+        finally:
+            p2.close()
+        return "ports %r; then: %s" % (ports, msg["message"][:60])
+    finally:
+        p1.close()
+
+
+def d7_tcp_data_hello_udp(h, port):
+    """A single-port UDP test: a TCP data_hello with its id does not become
+    its stream (dropped, the test does not start); the UDP hello does."""
+    p = Peer(h, port)
+    u = udp_socket(h)
+    d = None
+    try:
+        p.send(line(dict(HELLO, capabilities=UDP_HELLO_CAPS)))
+        if not isinstance(p.readline(3), dict):
+            raise CaseError("no hello reply")
+        msg = test_start(protocol="udp", duration_secs=1, bitrate=1000000)
+        p.send(line(msg))
+        ack = p.readline(3)
+        if not (isinstance(ack, dict) and ack.get("udp_token")):
+            raise CaseError("no single-port UDP test_ack: %r" % (ack,))
+        d = data_conn(h, port, msg["id"])
+        if not d.wait_close(2):
+            raise CaseError("the TCP data connection was kept for a UDP test")
+        early = p.readline(1.0)
+        if early is not None:
+            raise CaseError("the test went on after a TCP data_hello: %r" % (early if isinstance(early, bytes) else early.get("type"),))
+        tok = bytes.fromhex(ack["udp_token"])
+        u.connect((h, port))
+        for _ in range(20):
+            u.send(udp_hello(token=tok))
+            if [g for g in udp_replies(u, 0.1) if len(g) == 24]:
+                break
+        else:
+            raise CaseError("no ack to the UDP hello after the TCP one was dropped")
+        for i in range(50):
+            u.send(udp_data(i, ts=i * 1000))
+        end = time.monotonic() + 6
+        while time.monotonic() < end:
+            m = p.readline(end - time.monotonic())
+            if isinstance(m, dict) and m.get("type") == "result":
+                return "TCP data_hello dropped; the UDP stream ran to a result"
+            if m is None and p.closed:
+                break
+        raise CaseError("no result once the UDP stream joined")
+    finally:
+        if d:
+            d.close()
+        u.close()
+        p.close()
+
+
+def d6_trickle(h, port):
+    """HOSTILE_N (8) connections each hold a HOSTILE_HELD-byte (50 000)
+    partial line, then add one byte per segment for HOSTILE_WAIT (3) s,
+    staying under the line cap. The server's CPU time (measured by the
+    caller) must not grow with the bytes held."""
+    n, secs, held = envi("HOSTILE_N", 8), envi("HOSTILE_WAIT", 3), envi("HOSTILE_HELD", 50000)
+    socks = []
+    try:
+        for _ in range(n):
+            p = Peer(h, port, timeout=10)
+            p.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            p.send(b'{"type":"hello","version":"1.1","x":"' + b"a" * held)
+            socks.append(p)
+        t0, sent = time.monotonic(), 0
+        while time.monotonic() - t0 < secs and sent < 12000:
+            for p in socks:
+                if not p.send(b"a"):
+                    raise CaseError("closed before the first-line deadline")
+            sent += 1
+            time.sleep(0.0003)
+        return "%d one-byte segments on each of %d connections holding %d bytes" % (sent, n, held)
+    finally:
+        for p in socks:
+            p.close()
+
+
+CASES.update({
+    "lim_busy_line": (lim_busy_line, r"server busy"),
+    "lim_rate_limit": (lim_rate_limit, r"server busy.*address"),
+    "lim_pause": (lim_pause, r"pauses"),
+    "lim_fd_fill": (lim_fd_fill, r"file descriptors"),
+    "lim_rate_liar": (lim_rate_liar, r"over this server's limit"),
+    "lim_port_range": (lim_port_range, r"no free data port"),
+    "d7_tcp_data_hello_udp": (d7_tcp_data_hello_udp, r"TCP data connection for a UDP test"),
+    "d6_trickle": (d6_trickle, None),
+})
 
 
 # Routine lines of a healthy server that could match a keyword by accident.

@@ -131,13 +131,15 @@ xt_port() {
 
 # ---------------------------------------------------------------- server
 
-# Any sanitizer report or crash message in FILE fails the test.
+# Any sanitizer report or crash message in FILE fails the test (TSan reports
+# races as WARNING, and with halt_on_error=1 exits 66 after the first).
 xt_check_san() {
 	local f
 	for f in "$@"; do
 		[ -f "$f" ] || continue
-		if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' "$f"; then
-			xt_fail "sanitizer report in $(basename "$f"): $(grep -m1 -E 'Sanitizer|runtime error' "$f")"
+		if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|(WARNING|FATAL): ThreadSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' "$f"; then
+			xt_fail "sanitizer report in $(basename "$f"): $(grep -m1 -E 'SUMMARY: [A-Za-z]+Sanitizer: ' "$f" ||
+				grep -m1 -E 'Sanitizer|runtime error' "$f")"
 			return 1
 		fi
 	done
@@ -423,4 +425,65 @@ xt_cleanup_ns1() {
 	for n in "${XT_NS1[@]}"; do
 		ip netns del "$n" 2>/dev/null
 	done
+}
+
+# ---------------------------------------------------------------- more peers
+
+# xt_client_addrs N: N more IPv4 addresses on the client's veth (same /24 as
+# C4, hosts .10 up), for tests that need many distinct clients. Sets XT_CADDRS.
+xt_client_addrs() {
+	local i net=${C4%.*}
+	XT_CADDRS=()
+	[ "$1" -le 200 ] || { xt_fail "xt_client_addrs: at most 200 addresses"; return 1; }
+	for ((i = 0; i < $1; i++)); do
+		echo "address add $net.$((10 + i))/24 dev $IF_C"
+	done | ip -n "$NS_C" -batch - || { xt_fail "cannot add client addresses"; return 1; }
+	for ((i = 0; i < $1; i++)); do
+		XT_CADDRS+=("$net.$((10 + i))")
+	done
+}
+
+# xt_setup_client2: a second client namespace NS_C2 with its own veth link to
+# the server namespace and its own /24 (after xt_setup): a client at C2_4
+# reaches the server at S2_4. Another host, as far as the server can tell.
+xt_setup_client2() {
+	local net=${C4%.*} x y
+	x=$(echo "$net" | cut -d. -f2) y=$(echo "$net" | cut -d. -f3)
+	y=$(((y + 128) % 256))
+	NS_C2=${NS_C%-c}-c2
+	ip netns add "$NS_C2" || { xt_fail "cannot create $NS_C2"; return 1; }
+	XT_NS1+=("$NS_C2")
+	C2_4=10.$x.$y.1 S2_4=10.$x.$y.2
+	ip link add name xc2 netns "$NS_C2" type veth peer name xs2 netns "$NS_S" &&
+		ip -n "$NS_C2" link set lo up &&
+		ip -n "$NS_C2" addr add "$C2_4/24" dev xc2 &&
+		ip -n "$NS_S" addr add "$S2_4/24" dev xs2 &&
+		ip -n "$NS_C2" link set xc2 up && ip -n "$NS_S" link set xs2 up ||
+		{ xt_fail "cannot configure the second client link"; return 1; }
+	xt_link_up "$NS_C2" xc2 && xt_link_up "$NS_S" xs2
+}
+
+# ---------------------------------------------------------------- process figures
+
+# Open fds, threads and resident memory (KiB) of PID.
+xt_proc_fds() {
+	ls "/proc/$1/fd" 2>/dev/null | wc -l
+}
+
+xt_proc_threads() {
+	ls "/proc/$1/task" 2>/dev/null | wc -l
+}
+
+xt_proc_rss() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# xt_sanitizer: "asan" or "tsan" when $XFR is a sanitizer build, else nothing.
+xt_sanitizer() {
+	local libs
+	libs=$(ldd "$XFR" 2>/dev/null)
+	case $libs in
+	*libasan*) echo asan ;;
+	*libtsan*) echo tsan ;;
+	esac
 }

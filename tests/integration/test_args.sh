@@ -111,7 +111,8 @@ test_help_version() {
 		grep -q -- "$o" "$XT_TMP/h" || { xt_fail "--help does not mention $o"; return 1; }
 	done
 	"$XFR" serve --help >"$XT_TMP/sh" 2>/dev/null || { xt_fail "serve --help exit $?"; return 1; }
-	for o in --port --bind --one-off --max-duration --max-tests; do
+	for o in --port --bind --one-off --max-duration --max-tests --rate-limit --max-pending-per-ip \
+		--max-pause --max-streams --max-total-streams --max-bandwidth --data-port-range; do
 		grep -q -- "$o" "$XT_TMP/sh" || { xt_fail "serve --help does not mention $o"; return 1; }
 	done
 }

@@ -33,7 +33,7 @@ xt_xdp_exact() {
 # by the XDP receiver, upload and -R, IPv4 and IPv6; both ends say engine xdp.
 test_xdp_flood_exact() {
 	xt_setup || return
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	local host dir
 	for host in "$S4" "$S6"; do
 		for dir in "" -R; do
@@ -61,7 +61,7 @@ test_xdp_afxdp_exact() {
 	xt_setup || return
 	tc -n "$NS_C" qdisc replace dev "$IF_C" root pfifo
 	tc -n "$NS_S" qdisc replace dev "$IF_S" root pfifo
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	local dir
 	for dir in "" -R; do
 		# shellcheck disable=SC2086
@@ -79,7 +79,7 @@ test_xdp_afxdp_exact() {
 # XDP_TX bypasses qdiscs).
 test_xdp_pacing() {
 	xt_setup || return
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	xt_client -u --engine xdp -b 50M -t 3 --json
 	xt_client_ok || return
 	xt_json_ok "$OUT" || return
@@ -104,7 +104,7 @@ test_xdp_nft_loss() {
 		ip netns exec "$NS_R" nft add rule inet xfrt xfwd udp dport "${SRV_PORT:=$(xt_port)}" \
 			numgen random mod 1000 "<" 50 counter drop comment '"loss"' ||
 		{ xt_fail "cannot add the router's nft rule"; return 1; }
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	xt_client -u --engine xdp -l 200 -b 100M -n 20000000 --json
 	xt_client_ok || return
 	xt_json_ok "$OUT" || return
@@ -134,7 +134,7 @@ xt_xmit_errors() {
 # those, and sent = XDP + those exactly.
 test_xdp_pass_rcvbuf_reasons() {
 	xt_setup || return
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	local before after delta reason xdp sent x0 x1
 	x0=$(xt_xmit_errors "$NS_C" "$IF_C")
 	before=$(xt_nstat0 "$NS_S" UdpRcvbufErrors)
@@ -166,7 +166,7 @@ test_xdp_pass_rcvbuf_reasons() {
 test_xdp_socket_drop_reasons() {
 	xt_setup || return
 	xt_wire_datagrams || return
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	local before after delta reason ovfl
 	before=$(xt_nstat0 "$NS_S" UdpRcvbufErrors)
 	xt_client -u --drop-reasons --no-gso -w 16K -l 64 -b 0 -n 12800000 --json
@@ -187,7 +187,7 @@ test_xdp_socket_drop_reasons() {
 test_xdp_kill9_leaves_nothing() {
 	xt_setup || return
 	[ "$(xt_our_progs)" = 0 ] || { xt_skip "programs of ours already loaded by someone else"; return 77; }
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	xt_client_bg "$XT_TMP/k.out" "$XT_TMP/k.err" -u --engine xdp -b 10M -t 30 -p "$SRV_PORT" "$S4"
 	xt_poll 5 xt_xdp_attached "$NS_S" "$IF_S" || { xt_fail "server never attached XDP: $(tail -n1 "$SRV_ERR")"; return 1; }
 	xt_poll 5 xt_xdp_attached "$NS_C" "$IF_C" || true # the client only sends: nothing to attach
@@ -206,7 +206,7 @@ test_xdp_kill9_leaves_nothing() {
 test_xdp_unprivileged_fallback() {
 	xt_setup || return
 	command -v capsh >/dev/null || { xt_skip "capsh not installed"; return 77; }
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	local drop=cap_bpf,cap_net_admin,cap_sys_admin,cap_perfmon,cap_net_raw
 	timeout 20 ip netns exec "$NS_C" capsh --drop="$drop" -- -c \
 		"$XFR -u --engine auto -b 10M -t 1 --json -p $SRV_PORT $S4" >"$XT_TMP/u.out" 2>"$XT_TMP/u.err"
@@ -257,7 +257,7 @@ test_xdp_doctor() {
 # TCP with --engine auto: per-flow RTT from BPF beside TCP_INFO.
 test_xdp_tcp_bpf_rtt() {
 	xt_setup || return
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	xt_client --engine auto -t 2 --json
 	xt_client_ok || return
 	xt_json_ok "$OUT" || return
@@ -271,7 +271,7 @@ test_xdp_tcp_bpf_rtt() {
 # stay cheap and paced in small steps): 100 000 datagrams each way, exact.
 test_xdp_bidir_exact() {
 	xt_setup || return
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	xt_client -u --engine xdp --bidir -l 64 -b 100M -n 6400000 --json
 	xt_client_ok || return
 	xt_json_ok "$OUT" || return
@@ -286,7 +286,7 @@ test_xdp_bidir_exact() {
 test_xdp_iface_queues() {
 	xt_setup || return
 	tc -n "$NS_C" qdisc replace dev "$IF_C" root pfifo
-	xt_server_start --iface "$IF_S" --queues 2 || return
+	xt_server_start --engine auto --iface "$IF_S" --queues 2 || return
 	xt_client -u --engine afxdp --xdp-mode redirect --iface "$IF_C" --queues 2 -P 2 -l 64 \
 		-b 100M -n 6400000 --json
 	xt_client_ok || return
@@ -308,7 +308,7 @@ test_xdp_iface_queues() {
 # instead of waiting out its stream hellos; the first test is unharmed.
 test_xdp_mode_conflict() {
 	xt_setup || return
-	xt_server_start || return
+	xt_server_start --engine auto || return
 	xt_client_bg "$XT_TMP/a.out" "$XT_TMP/a.err" -u --engine xdp --xdp-mode pass -b 1M -t 3 \
 		--json -p "$SRV_PORT" "$S4"
 	local first=$CLI_PID
