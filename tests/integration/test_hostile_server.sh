@@ -30,19 +30,27 @@ xt_terminal_safe() {
 test_hostile_server_flood() {
 	xt_setup || return
 	xt_hostile_server flood || return
-	/usr/bin/time -f %M -o "$XT_TMP/rss" timeout -k 2 60 ip netns exec "$NS_C" "$XFR" -t 2 -i 0.1 \
+	/usr/bin/time -f '%M %e' -o "$XT_TMP/rss" timeout -k 2 60 ip netns exec "$NS_C" "$XFR" -t 2 -i 0.1 \
 		--json -p "$SRV_PORT" "$S4" >"$XT_TMP/flood.out" 2>"$XT_TMP/flood.err"
-	local rc=$? rss
-	rss=$(tail -n1 "$XT_TMP/rss")
-	xt_log "client exit $rc, peak RSS $rss KB"
+	local rc=$? rss secs most
+	read -r rss secs <<<"$(tail -n1 "$XT_TMP/rss")"
+	xt_log "client exit $rc, peak RSS $rss KB, ran $secs s"
 	[ "$rc" -eq 0 ] || { xt_fail "client exited $rc: $(tail -n1 "$XT_TMP/flood.err")"; return 1; }
 	xt_check_san "$XT_TMP/flood.err" || return
 	xt_json_ok "$XT_TMP/flood.out" || return
-	[ "$rss" -lt 80000 ] || { xt_fail "client peak RSS $rss KB under a flood of intervals"; return 1; }
+	# a sanitizer's quarantine and shadow memory make RSS meaningless: the
+	# plain build's run of this test checks it
+	if [ -z "$(xt_sanitizer)" ] && [ "$rss" -ge 80000 ]; then
+		xt_fail "client peak RSS $rss KB under a flood of intervals"
+		return 1
+	fi
 	grep -q "intervals run ahead of this side's clock: ignored" "$XT_TMP/flood.err" ||
 		{ xt_fail "no word of the ignored intervals: $(cat "$XT_TMP/flood.err")"; return 1; }
-	xt_assert "$XT_TMP/flood.out" '(.intervals | length) <= 30 and ([.intervals[].streams | length] | max) <= 1' \
-		"kept intervals: $(jq -c '[.intervals | length, ([.intervals[].streams | length] | max)]' "$XT_TMP/flood.out")"
+	# kept: what our own clock reached (a loaded machine runs the 2 s test
+	# longer) plus the two it may lead by, and only our one stream
+	most=$(awk -v s="$secs" 'BEGIN { printf "%d", s / 0.1 + 3 }')
+	xt_assert "$XT_TMP/flood.out" "(.intervals | length) <= $most and ([.intervals[].streams | length] | max) <= 1" \
+		"kept intervals (at most $most): $(jq -c '[(.intervals | length), ([.intervals[].streams | length] | max)]' "$XT_TMP/flood.out")"
 }
 
 # Defect 8: the server's version, engine note and --get-server-output text are

@@ -265,7 +265,11 @@ test_limits_server_output() {
 	xt_log "server RSS: ${r1} KiB at 3 s, ${r2} KiB at 11 s"
 	xt_wait_exit "$CLI_PID" 10 || { xt_fail "client hung"; return 1; }
 	[ "$XT_EXIT" -eq 0 ] || { xt_fail "client exit $XT_EXIT: $(tail -n1 "$err")"; return 1; }
-	[ $((r2 - r1)) -lt 8192 ] || { xt_fail "server RSS grew by $(((r2 - r1) / 1024)) MiB in 8 s"; return 1; }
+	# under a sanitizer freed memory sits in quarantine: only the plain build's RSS means anything
+	if [ -z "$(xt_sanitizer)" ] && [ $((r2 - r1)) -ge 8192 ]; then
+		xt_fail "server RSS grew by $(((r2 - r1) / 1024)) MiB in 8 s"
+		return 1
+	fi
 	xt_assert "$out" '.server_output.truncated == true' \
 		"server_output: $(jq -c '.server_output | {truncated, n: (.intervals | length)}' "$out")" || return
 	# fewer streams: many intervals fit, the newest ones

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "engine/pacing.h"
 #include "engine/engine.h"
 #include "lib/xt.h"
 #include "timeutil.h"
@@ -237,6 +238,33 @@ static void test_pacing_user(void **state)
 	pacing_check(unix_pair, 1); /* not TCP: token bucket */
 }
 
+/*
+ * The bucket starts full whatever the clock reads: a few minutes after boot a
+ * slow flow's first 64 KiB datagram (2.3 hours of credit at 62 bit/s) waited
+ * for hours, as t_ns could not go below 0.
+ */
+static void test_pacing_full_at_boot(void **state)
+{
+	struct pacing p;
+	uint64_t now = 300 * NSEC_PER_SEC; /* uptime 5 min */
+
+	(void)state;
+	pacing_init(&p, 62, 65507, now);
+	assert_int_equal(pacing_delay_ns(&p, 65507, now), 0);
+	assert_int_equal(pacing_credit(&p, now), 65507);
+	pacing_sent(&p, 65507);
+	assert_int_equal(pacing_credit(&p, now), 0);
+	assert_true(pacing_delay_ns(&p, 1, now) > 0);
+	/* an hour later: credit for what an hour pays, never more than one burst */
+	assert_int_equal(pacing_credit(&p, now + 3600 * NSEC_PER_SEC), 62 * 3600 / 8);
+	assert_int_equal(pacing_credit(&p, now + 100000 * NSEC_PER_SEC), 65507);
+	/* at 0 ns too */
+	pacing_init(&p, 1000000, 1000, 0);
+	assert_int_equal(pacing_delay_ns(&p, 1000, 0), 0);
+	pacing_reset(&p, 5);
+	assert_int_equal(pacing_credit(&p, 5), 1000);
+}
+
 /* Rates above 34 Gbit/s need the 8-byte SO_MAX_PACING_RATE: 100 Gbit/s over 2 flows. */
 static void test_pacing_rate_u64(void **state)
 {
@@ -419,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_pacing_kernel),
 		cmocka_unit_test(test_pacing_user),
 		cmocka_unit_test(test_pacing_rate_u64),
+		cmocka_unit_test(test_pacing_full_at_boot),
 		cmocka_unit_test(test_pause_resume),
 		cmocka_unit_test(test_abortive_stop_unblocks),
 		cmocka_unit_test(test_bidir),

@@ -402,6 +402,7 @@ struct engine *__real_dataplane_engine(struct dataplane *dp, struct engine_param
 struct engine *__wrap_dataplane_engine(struct dataplane *dp, struct engine_params *p, char *why,
 				       size_t whylen);
 
+/* set by the test, read by the build worker: atomic on both sides */
 static unsigned int build_ms; /* the next builds take this long */
 static bool build_fail;	      /* ... and then fail */
 static int builds;	      /* atomic: builds through */
@@ -411,8 +412,8 @@ struct engine *__wrap_dataplane_engine(struct dataplane *dp, struct engine_param
 {
 	struct engine *e = NULL;
 
-	xt_msleep(build_ms);
-	if (build_fail) {
+	xt_msleep(__atomic_load_n(&build_ms, __ATOMIC_SEQ_CST));
+	if (__atomic_load_n(&build_fail, __ATOMIC_SEQ_CST)) {
 		snprintf(why, whylen, "simulated: cannot load");
 		errno = EIO;
 	} else {
@@ -487,7 +488,7 @@ static void test_prepare_async_loop_free(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
 	assert_int_equal(loop_add(&loop, &e.it, sp[1], EPOLLIN, on_echo, &e), 0);
 	assert_int_equal(xt_tcp_pair(&a, &b), 0);
-	build_ms = 400;
+	__atomic_store_n(&build_ms, 400, __ATOMIC_SEQ_CST);
 	t0 = time_mono_ns();
 	assert_int_equal(run_prepare_async(s.run, &b, false), 0);
 	assert_int_equal(b, -1); /* the worker's now */
@@ -501,7 +502,7 @@ static void test_prepare_async_loop_free(void **state)
 	assert_true(e.answered_ns - t0 < 100 * NSEC_PER_MSEC);
 	assert_int_equal(s.prepared, 0);
 	spin_until(&s.prepared, 3000);
-	build_ms = 0;
+	__atomic_store_n(&build_ms, 0, __ATOMIC_SEQ_CST);
 	assert_int_equal(s.prepared, 1);
 	assert_int_equal(s.prep_err, 0);
 	assert_int_equal(s.start_err, 0);
@@ -532,7 +533,7 @@ static void test_prepare_async_free_while_building(void **state)
 	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
 	assert_int_equal(xt_tcp_pair(&a, &b), 0);
 	before = __atomic_load_n(&builds, __ATOMIC_SEQ_CST);
-	build_ms = 300;
+	__atomic_store_n(&build_ms, 300, __ATOMIC_SEQ_CST);
 	assert_int_equal(run_prepare_async(s.run, &b, false), 0);
 	t0 = time_mono_ns();
 	side_free(&s); /* run_free: orphaned */
@@ -540,7 +541,7 @@ static void test_prepare_async_free_while_building(void **state)
 	close(a);
 	for (int i = 0; i < 200 && __atomic_load_n(&builds, __ATOMIC_SEQ_CST) == before; i++)
 		xt_msleep(10);
-	build_ms = 0;
+	__atomic_store_n(&build_ms, 0, __ATOMIC_SEQ_CST);
 	fds_back_to(base);
 	assert_int_equal(s.prepared, 0);
 }
@@ -554,12 +555,12 @@ static void test_prepare_async_halt(void **state)
 	(void)state;
 	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
 	assert_int_equal(xt_tcp_pair(&a, &b), 0);
-	build_ms = 150;
+	__atomic_store_n(&build_ms, 150, __ATOMIC_SEQ_CST);
 	assert_int_equal(run_prepare_async(s.run, &b, true), 0); /* dup: b stays ours */
 	assert_true(b >= 0);
 	run_halt(s.run);
 	spin_for(400);
-	build_ms = 0;
+	__atomic_store_n(&build_ms, 0, __ATOMIC_SEQ_CST);
 	assert_int_equal(s.prepared, 0);
 	side_free(&s);
 	close(a);
@@ -569,11 +570,11 @@ static void test_prepare_async_halt(void **state)
 	/* finished (a cancel) while building: no hook either, the engine goes with the run */
 	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
 	assert_int_equal(xt_tcp_pair(&a, &b), 0);
-	build_ms = 150;
+	__atomic_store_n(&build_ms, 150, __ATOMIC_SEQ_CST);
 	assert_int_equal(run_prepare_async(s.run, &b, false), 0);
 	run_finish(s.run, true);
 	spin_for(400);
-	build_ms = 0;
+	__atomic_store_n(&build_ms, 0, __ATOMIC_SEQ_CST);
 	assert_int_equal(s.prepared, 0);
 	assert_false(run_preparing(s.run));
 	side_free(&s);
@@ -590,10 +591,10 @@ static void test_prepare_async_fails(void **state)
 	(void)state;
 	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
 	assert_int_equal(xt_tcp_pair(&a, &b), 0);
-	build_fail = true;
+	__atomic_store_n(&build_fail, true, __ATOMIC_SEQ_CST);
 	assert_int_equal(run_prepare_async(s.run, &b, false), 0);
 	spin_until(&s.prepared, 2000);
-	build_fail = false;
+	__atomic_store_n(&build_fail, false, __ATOMIC_SEQ_CST);
 	assert_int_equal(s.prepared, 1);
 	assert_int_equal(s.prep_err, -EIO);
 	assert_string_equal(s.prep_why, "simulated: cannot load");

@@ -4,6 +4,20 @@
 
 #include "timeutil.h"
 
+/*
+ * The virtual clock runs PACING_EPOCH_NS ahead of CLOCK_MONOTONIC. A full
+ * bucket is t_ns = now - cost(burst); right after boot "now" may be smaller
+ * than that cost (a 64 KiB datagram at 62 bit/s costs 2.3 hours), and an
+ * unsigned t_ns cannot go below 0: the first send then waited for hours.
+ * 2^62 ns (146 years) is more than any burst costs at 1 bit/s.
+ */
+#define PACING_EPOCH_NS (1ULL << 62)
+
+static uint64_t vclock(uint64_t now_ns)
+{
+	return now_ns + PACING_EPOCH_NS;
+}
+
 void pacing_init(struct pacing *p, uint64_t rate_bps, uint64_t burst, uint64_t now_ns)
 {
 	p->rate_bps = rate_bps ? rate_bps : 1;
@@ -23,8 +37,8 @@ uint64_t pacing_cost_ns(const struct pacing *p, uint64_t n)
 /* Never hold more than one burst of credit: that is the no-catch-up rule. */
 static void pacing_cap(struct pacing *p, uint64_t now_ns)
 {
-	uint64_t full = pacing_cost_ns(p, p->burst);
-	uint64_t floor_ns = now_ns > full ? now_ns - full : 0;
+	uint64_t full = pacing_cost_ns(p, p->burst), v = vclock(now_ns);
+	uint64_t floor_ns = v > full ? v - full : 0;
 
 	if (p->t_ns < floor_ns)
 		p->t_ns = floor_ns;
@@ -38,7 +52,19 @@ uint64_t pacing_delay_ns(struct pacing *p, uint64_t n, uint64_t now_ns)
 	ready = p->t_ns + pacing_cost_ns(p, n);
 	if (ready < p->t_ns) /* overflow: effectively never */
 		return UINT64_MAX;
-	return ready > now_ns ? ready - now_ns : 0;
+	return ready > vclock(now_ns) ? ready - vclock(now_ns) : 0;
+}
+
+uint64_t pacing_credit(struct pacing *p, uint64_t now_ns)
+{
+	unsigned __int128 c;
+	uint64_t v = vclock(now_ns);
+
+	pacing_cap(p, now_ns); /* forget credit beyond one burst */
+	if (v <= p->t_ns)
+		return 0;
+	c = (unsigned __int128)(v - p->t_ns) * p->rate_bps / 8 / NSEC_PER_SEC;
+	return c > p->burst ? p->burst : (uint64_t)c;
 }
 
 void pacing_sent(struct pacing *p, uint64_t n)

@@ -13,7 +13,8 @@
 struct pacing {
 	uint64_t rate_bps; /* bits/s, >= 1 */
 	uint64_t burst;	   /* bytes the bucket can hold */
-	uint64_t t_ns;	   /* virtual time: credit = (now - t_ns) * rate, capped at burst */
+	uint64_t t_ns;	   /* virtual clock (ahead of CLOCK_MONOTONIC by a fixed epoch):
+			    * credit = (now - t_ns) * rate, capped at burst */
 };
 
 /* Start with a full bucket (one burst) at now_ns. rate_bps 0 is taken as 1. */
@@ -24,6 +25,9 @@ uint64_t pacing_cost_ns(const struct pacing *p, uint64_t n);
 
 /* How long to wait from now_ns before n bytes may go (0 = send now). */
 uint64_t pacing_delay_ns(struct pacing *p, uint64_t n, uint64_t now_ns);
+
+/* Bytes that may go now: the credit held at now_ns, at most one burst. */
+uint64_t pacing_credit(struct pacing *p, uint64_t now_ns);
 
 /* Charge n bytes that were just sent. */
 void pacing_sent(struct pacing *p, uint64_t n);

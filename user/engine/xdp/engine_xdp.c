@@ -444,14 +444,11 @@ static uint32_t flow_allow(struct xflow *f, uint32_t max, uint64_t now, uint64_t
 	 */
 	if ((f->cheap || !f->xe->gen) && max > 2 * f->min_batch)
 		max = 2 * f->min_batch;
-	pacing_delay_ns(&f->pace, 0, now); /* forget credit beyond one burst */
-	if (now <= f->pace.t_ns) {
+	credit = pacing_credit(&f->pace, now);
+	if (!credit) {
 		*wait_ns = pacing_delay_ns(&f->pace, len, now);
 		return 0;
 	}
-	credit = (now - f->pace.t_ns) * f->pace.rate_bps / 8 / 1000000000ULL;
-	if (credit > f->pace.burst)
-		credit = f->pace.burst;
 	n = credit / len;
 	if (n < f->min_batch) {
 		*wait_ns = pacing_delay_ns(&f->pace, (uint64_t)f->min_batch * len, now);
