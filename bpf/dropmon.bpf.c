@@ -100,6 +100,22 @@ static __always_inline int dm_parse_ip(unsigned char *head, __u16 nh, __u16 prot
 	return -1;
 }
 
+/*
+ * Datagrams (or TCP segments) in the skb: a GSO packet from a local sender or
+ * a GRO aggregate dies as one skb holding gso_segs of them, and users count
+ * datagrams. skb_shinfo() is head + end (end is an offset on 64-bit).
+ */
+static __always_inline __u32 dm_segs(struct sk_buff *skb, unsigned char *head)
+{
+	struct skb_shared_info *sh;
+	__u16 size, segs;
+
+	sh = (struct skb_shared_info *)(head + BPF_CORE_READ(skb, end));
+	size = BPF_CORE_READ(sh, gso_size);
+	segs = BPF_CORE_READ(sh, gso_segs);
+	return size && segs > 1 ? segs : 1;
+}
+
 SEC("tp_btf/kfree_skb")
 int dm_kfree_skb(__u64 *ctx)
 {
@@ -110,16 +126,17 @@ int dm_kfree_skb(__u64 *ctx)
 	struct dropmon_count *cnt;
 	unsigned char *head;
 	__u16 ports[2];
-	__u32 *slot, idx, r, ip_len = 0;
-	int l4;
+	__u32 *slot, idx, r, ip_len = 0, segs, hdr;
+	__u8 doff = 0;
+	int l4, nh;
 
 	if (!dm_enabled)
 		return 0;
 	if (dm_netns && dm_skb_netns(skb) != dm_netns)
 		return 0;
 	head = BPF_CORE_READ(skb, head);
-	l4 = dm_parse_ip(head, BPF_CORE_READ(skb, network_header), BPF_CORE_READ(skb, protocol),
-			 &key, &ip_len);
+	nh = BPF_CORE_READ(skb, network_header);
+	l4 = dm_parse_ip(head, nh, BPF_CORE_READ(skb, protocol), &key, &ip_len);
 	if (l4 < 0 || (key.proto != DM_PROTO_UDP && key.proto != DM_PROTO_TCP))
 		return 0;
 	/* Source and destination ports lead both the UDP and the TCP header. */
@@ -137,8 +154,19 @@ int dm_kfree_skb(__u64 *ctx)
 	cnt = bpf_map_lookup_elem(&dm_counts, &idx);
 	if (!cnt)
 		return 0;
+	/*
+	 * A GSO/GRO skb's IP length covers all its payload once; each datagram
+	 * on the wire carried its own IP and L4 headers: add them for the rest.
+	 */
+	segs = dm_segs(skb, head);
+	hdr = l4 - nh + 8;
+	if (key.proto == DM_PROTO_TCP) {
+		if (bpf_probe_read_kernel(&doff, 1, head + l4 + 12))
+			doff = 0x50;
+		hdr = l4 - nh + (doff >> 4) * 4;
+	}
 	/* Per-CPU slot: plain adds are safe, the tracepoint does not nest on one CPU. */
-	cnt->packets++;
-	cnt->bytes += ip_len;
+	cnt->packets += segs;
+	cnt->bytes += ip_len + (__u64)(segs - 1) * hdr;
 	return 0;
 }

@@ -261,8 +261,10 @@ static void test_pacing_100m(void **state)
  * are reported. Without GRO the kernel splits each GSO buffer before queueing
  * and counts drops per datagram: every datagram is received or dropped, and
  * the drops are the sequence gaps plus the tail after the last one received.
- * With GRO a dropped buffer holds up to 46 datagrams and counts once:
- * drops > 0 and lost >= drops.
+ * With GRO a dropped buffer holds up to 46 datagrams and the kernel counts it
+ * once; the engine counts its datagrams (the hole before the next buffer), so
+ * the drops are the loss within 2 % (the tail after the last arrival counts
+ * one per buffer). They were 2 892 for 131 322 lost before.
  */
 static void rcvbuf_check(bool gro)
 {
@@ -292,6 +294,7 @@ static void rcvbuf_check(bool gro)
 	assert_int_equal(tr.lost + tail, ts.packets - tr.packets);
 	if (gro) {
 		assert_true(tr.lost + tail >= tr.drops);
+		assert_true(tr.drops * 100 >= (tr.lost + tail) * 98);
 	} else {
 		/* exact on an idle machine; under a CPU hog a few in a thousand went
 		 * missing without a socket drop (seen with 2 busy-loops on 2 cores) */
@@ -615,15 +618,14 @@ static void test_slow_big_flows_memory(void **state)
 	before = rss_bytes();
 	assert_int_equal(s->ops->start(s), 0);
 	xt_msleep(500);
-	sent = sum(s, &sa).packets;		  /* samples are deltas: add them up */
+	sent = sum(s, &sa).packets;		  /* cumulative */
 	for (i = 0; i < 100 && sent < 128; i++) { /* slower under TSan */
 		xt_msleep(50);
-		sent += sum(s, &sa).packets;
+		sent = sum(s, &sa).packets;
 	}
 	after = rss_bytes();
 	print_message("RSS %+.1f MiB with 128 sending flows\n",
 		      (double)(after - before) / (1 << 20));
-	print_message("sent %llu\n", (unsigned long long)sent);
 	assert_true(sent >= 128); /* every flow sent its first datagram */
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 	/* 64 x 65507 per flow was 512 MiB; a sanitizer's shadow memory multiplies

@@ -887,8 +887,15 @@ static void test_udp_plain_loss_by_cause(void **state)
 	r->flows[0].udp.send_errors = 3;
 	r->flows[0].udp.err_refused = 3;
 	out = render(XFR_FMT_PLAIN, r, &oo);
-	assert_non_null(strstr(out, "Loss: lost 1000 (5.0%); receiving socket buffer full: 200 "
-				    "kernel drops (datagrams, or GRO batches)\n"));
+	assert_non_null(strstr(out, "Loss: lost 1000 (5.0%); 200 at the receiving socket (buffer "
+				    "full), 800 before it (path or receive stack)\n"));
+	free(out);
+	/* a peer counting buffers or more than its loss: no split is inferred */
+	r->flows[0].udp.rcvbuf_drops = 1200;
+	out = render(XFR_FMT_PLAIN, r, &oo);
+	assert_non_null(strstr(out, "Loss: lost 1000 (5.0%); receiving socket buffer full: 1200 "
+				    "dropped\n"));
+	r->flows[0].udp.rcvbuf_drops = 200;
 	assert_non_null(strstr(out, " 1000/20000 (5.0%) "));
 	assert_non_null(strstr(out, "sender, 3 send errors (ECONNREFUSED 3)\n"));
 	free(out);

@@ -421,10 +421,10 @@ static int plain_tcp_line(struct output *o, const struct xfr_tcp_stats *t)
 }
 
 /*
- * Loss by cause. SO_RXQ_OVFL counts what the kernel dropped because the
- * receiving socket's buffer was full, one count per queued buffer: one datagram,
- * or a whole batch when UDP GRO coalesced them. So the split is stated as the
- * kernel gives it, never as "lost minus drops = path loss".
+ * The loss split by cause. rcvbuf_drops counts datagrams (a GRO buffer the
+ * kernel dropped counts the datagrams it held), so the rest of the loss
+ * happened before the socket: on the path or in the receive stack. A peer
+ * that counts otherwise (more drops than loss) gets no split.
  */
 static int plain_loss_line(struct output *o, const struct xfr_udp_stats *u)
 {
@@ -436,10 +436,15 @@ static int plain_loss_line(struct output *o, const struct xfr_udp_stats *u)
 				  "Loss: lost %llu (%s), none at the receiving socket (path or "
 				  "receive stack)",
 				  (unsigned long long)u->lost, pct);
+	if (u->rcvbuf_drops > u->lost)
+		return plain_line(
+			o->f, "Loss: lost %llu (%s); receiving socket buffer full: %llu dropped",
+			(unsigned long long)u->lost, pct, (unsigned long long)u->rcvbuf_drops);
 	return plain_line(o->f,
-			  "Loss: lost %llu (%s); receiving socket buffer full: %llu kernel drops "
-			  "(datagrams, or GRO batches)",
-			  (unsigned long long)u->lost, pct, (unsigned long long)u->rcvbuf_drops);
+			  "Loss: lost %llu (%s); %llu at the receiving socket (buffer full), %llu "
+			  "before it (path or receive stack)",
+			  (unsigned long long)u->lost, pct, (unsigned long long)u->rcvbuf_drops,
+			  (unsigned long long)(u->lost - u->rcvbuf_drops));
 }
 
 /* The direction's UDP figures beyond the rows: reordering, duplicates, drops, jitter max. */

@@ -14,7 +14,11 @@
  * recvmmsg of up to 64 datagrams of which only the first 64 bytes are copied
  * (MSG_TRUNC reports the real length; the payload is never inspected). Each
  * datagram goes through the sequence tracker; SO_RXQ_OVFL tells how many the
- * kernel dropped because the socket buffer was full.
+ * kernel dropped because the socket buffer was full. The kernel counts a
+ * dropped buffer once, and with GRO a buffer holds up to 64 datagrams: each
+ * arriving buffer carries the counter as it was when the buffer was queued,
+ * so the buffers dropped since the previous one queued are the hole in the
+ * sequence between the two, and that hole is what they held (rx_gap_drops).
  *
  * Counters are published once per batch, never per datagram.
  */
@@ -418,8 +422,11 @@ struct udp_rx {
 	uint8_t *buf; /* GRO: one read of UDP_GRO_BUF; else UDP_BATCH_MAX slots */
 	uint64_t bytes;
 	uint64_t malformed;
-	uint32_t drops_raw; /* last SO_RXQ_OVFL value (the socket's u32 counter) */
-	uint64_t drops;	    /* since the flow started */
+	uint32_t drops_raw; /* last value of the socket's u32 drop counter, any source */
+	uint64_t drops;	    /* buffers dropped since the flow started */
+	uint32_t cm_raw;    /* the counter the last arriving buffer carried (queue time) */
+	uint64_t cm_bufs;   /* of drops: those a later arrival measured ... */
+	uint64_t cm_dgrams; /* ... and the datagrams they held */
 	uint64_t fb_next_ns;
 	struct seqtrack st;
 	struct iovec iov[UDP_BATCH_MAX];
@@ -448,6 +455,41 @@ static void rx_drops_at(struct udp_rx *r, uint32_t v)
 		r->drops += d;
 		r->drops_raw = v;
 	}
+}
+
+/* Most datagrams one GRO buffer holds (the kernel's UDP_GRO_CNT_MAX). */
+#define UDP_GRO_SEGS_MAX 64
+
+/*
+ * A buffer arrived that was queued when the counter read v, its first
+ * datagram's sequence seq (have_seq false: unknown, or each buffer is one
+ * datagram). The buffers dropped since the previous arrival was queued held
+ * the sequences between the two: at least one datagram each, at most 64.
+ */
+static void rx_gap_drops(struct udp_rx *r, uint32_t v, uint64_t seq, bool have_seq)
+{
+	uint32_t d = v - r->cm_raw;
+	uint64_t gap = 0, n = d;
+
+	if ((int32_t)d <= 0)
+		return;
+	r->cm_raw = v;
+	if (have_seq && !r->st.started && seq <= SEQTRACK_RESET)
+		gap = seq; /* sequences start at 0 */
+	else if (have_seq && r->st.started && seq - r->st.next <= SEQTRACK_RESET)
+		gap = seq - r->st.next;
+	if (gap > n)
+		n = gap < (uint64_t)d * UDP_GRO_SEGS_MAX ? gap : (uint64_t)d * UDP_GRO_SEGS_MAX;
+	r->cm_bufs += d;
+	r->cm_dgrams += n;
+	rx_drops_at(r, v);
+}
+
+/* Datagrams the socket dropped: those measured by a later arrival, the
+ * rest (no arrival after them yet) one per buffer. */
+static uint64_t rx_drop_dgrams(const struct udp_rx *r)
+{
+	return r->cm_dgrams + (r->drops > r->cm_bufs ? r->drops - r->cm_bufs : 0);
 }
 
 static struct udp_rx *rx_new(struct sock_flow *f)
@@ -488,18 +530,20 @@ static struct udp_rx *rx_new(struct sock_flow *f)
 	return r;
 }
 
-/* SO_RXQ_OVFL and UDP_GRO from one datagram's control data; returns the GRO
- * segment size, 0 if the read is a single datagram. */
-static uint32_t rx_cmsgs(struct udp_rx *r, struct msghdr *m)
+/* SO_RXQ_OVFL and UDP_GRO from one read's control data; returns the GRO
+ * segment size, 0 if the read is a single datagram. *ovfl is the drop counter
+ * when the buffer was queued; *have_ovfl false when there was none. */
+static uint32_t rx_cmsgs(struct msghdr *m, uint32_t *ovfl, bool *have_ovfl)
 {
 	struct cmsghdr *cm;
-	uint32_t seg = 0, v;
+	uint32_t seg = 0;
 	int gso;
 
+	*have_ovfl = false;
 	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
-			memcpy(&v, CMSG_DATA(cm), sizeof(v));
-			rx_drops_at(r, v);
+			memcpy(ovfl, CMSG_DATA(cm), sizeof(*ovfl));
+			*have_ovfl = true;
 		} else if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
 			memcpy(&gso, CMSG_DATA(cm), sizeof(gso));
 			seg = gso > 0 ? (uint32_t)gso : 0;
@@ -533,7 +577,9 @@ static void rx_datagram(struct udp_rx *r, const uint8_t *p, size_t len, uint64_t
 static int rx_read_gro(struct udp_rx *r, uint64_t now_us)
 {
 	struct msghdr *m = &r->msgs[0].msg_hdr;
-	size_t off, n, seg;
+	size_t off, n, seg, first;
+	uint32_t ovfl = 0;
+	bool have_ovfl;
 	ssize_t got;
 	int cnt = 0;
 
@@ -544,9 +590,14 @@ static int rx_read_gro(struct udp_rx *r, uint64_t now_us)
 	if (!got && eng_gate_stopped(&r->f->eng->gate))
 		return -EAGAIN; /* shut down and empty */
 	n = (size_t)got;
-	seg = rx_cmsgs(r, m);
+	seg = rx_cmsgs(m, &ovfl, &have_ovfl);
 	if (!seg || seg > n)
 		seg = n ? n : 1;
+	first = n < seg ? n : seg;
+	if (have_ovfl) /* before the tracker moves on: the hole is measured from its next */
+		rx_gap_drops(r, ovfl, first >= XFR_UDP_HDR_LEN ? wire_get_be64(r->buf) : 0,
+			     first >= XFR_UDP_HDR_LEN && first != XFR_FEEDBACK_LEN &&
+				     !rx_is_hello(r->buf, first));
 	if (!n)
 		rx_datagram(r, r->buf, 0, now_us);
 	if (seg < n)
@@ -569,7 +620,12 @@ static int rx_read_mmsg(struct udp_rx *r, uint64_t now_us)
 	if (got == 1 && !r->msgs[0].msg_len && eng_gate_stopped(&r->f->eng->gate))
 		return -EAGAIN;
 	for (i = 0; i < got; i++) {
-		rx_cmsgs(r, &r->msgs[i].msg_hdr);
+		uint32_t ovfl = 0;
+		bool have_ovfl;
+
+		rx_cmsgs(&r->msgs[i].msg_hdr, &ovfl, &have_ovfl);
+		if (have_ovfl) /* one datagram per buffer: the counter is the count */
+			rx_gap_drops(r, ovfl, 0, false);
 		rx_datagram(r, r->buf + i * UDP_RX_SLOT, r->msgs[i].msg_len, now_us);
 	}
 	return got;
@@ -591,7 +647,7 @@ static void rx_publish(struct udp_rx *r)
 	ENG_STORE(c->next_seq, r->st.next);
 	store_double(&c->jitter_bits, r->st.jitter_us);
 	store_double(&c->jitter_max_bits, r->st.jitter_max_us);
-	ENG_STORE(c->rcvbuf_drops, r->drops);
+	ENG_STORE(c->rcvbuf_drops, rx_drop_dgrams(r));
 	ENG_STORE(c->malformed, r->malformed + r->st.implausible);
 }
 
