@@ -18,6 +18,12 @@ test_upload_basic() {
 	xt_assert "$OUT" '.bytes_total > 0 and .receiver.bytes == .bytes_total' \
 		"bytes_total $(xt_jq "$OUT" .bytes_total) != receiver.bytes $(xt_jq "$OUT" .receiver.bytes)" || return
 	xt_assert "$OUT" '.sender.bytes >= .receiver.bytes' "sender.bytes < receiver.bytes" || return
+	# --zerocopy auto measured both write paths and kept the faster
+	xt_assert "$OUT" '.tcp_info.send_path as $p | .tcp_info.send_path_measured_mbps as $m
+		| ($p == "send" or $p == "sendfile") and $m.send > 0 and $m.sendfile > 0
+		and (if $m.send > $m.sendfile * 1.05 then $p == "send"
+		     elif $m.sendfile > $m.send * 1.05 then $p == "sendfile" else true end)' \
+		"send path: $(xt_jq "$OUT" '[.tcp_info.send_path, .tcp_info.send_path_measured_mbps]')" || return
 	local wire total
 	wire=$(xt_nft_count "$NS_S" up bytes)
 	total=$(xt_jq "$OUT" .bytes_total)

@@ -633,7 +633,7 @@ static void test_value_errors(void **state)
 		   "--timestamp-format", "local", "host");
 	EXPECT_ERR("xfr: --log-level trace: unknown level (use error, warn, info or debug)",
 		   "--log-level", "trace", "host");
-	EXPECT_ERR("xfr: --zerocopy splice: unknown mode (use sendfile or msg)",
+	EXPECT_ERR("xfr: --zerocopy splice: unknown mode (use auto, sendfile or msg)",
 		   "--zerocopy=splice", "host");
 	EXPECT_ERR("xfr: --output '': empty file name", "-o", "", "host");
 	EXPECT_ERR("xfr: --bind 10.0.0.300: not an address (use IP, IP:PORT, [IPv6] or "

@@ -239,6 +239,61 @@ static void test_pacing_user(void **state)
 }
 
 /*
+ * --zerocopy auto measures: an unpaced flow writes by send and by sendfile in
+ * turn during its first 0.6 s, then keeps one, and reports both rates. A
+ * paced flow and --no-zerocopy never measure and write by send.
+ */
+static void send_path_check(enum xfr_zerocopy zc, uint64_t rate, bool measured,
+			    enum xfr_send_path want)
+{
+	struct engine_params ps = params(1, -1), pr = params(1, -1);
+	struct engine *s, *r;
+	const struct engine_flow_sample *f;
+
+	ps.zerocopy = zc;
+	ps.bitrate = rate;
+	s = eng(&ps);
+	r = eng(&pr);
+	assert_int_equal(xt_connect_pairs(s, r, 1, xt_tcp_pair, 0), 0);
+	assert_int_equal(r->ops->start(r), 0);
+	assert_int_equal(s->ops->start(s), 0);
+	xt_msleep(900);
+	total(s, &sa);
+	f = &sa.flows[0];
+	print_message("zerocopy %d rate %llu: path %s, measured send %u sendfile %u Mbit/s\n", zc,
+		      (unsigned long long)rate, xfr_send_path_name(f->send_path),
+		      f->probe_send_mbps, f->probe_sendfile_mbps);
+	assert_true(f->sending);
+	if (measured) {
+		assert_true(f->probe_send_mbps > 0 && f->probe_sendfile_mbps > 0);
+		assert_true(f->send_path == XFR_SEND_PATH_SEND ||
+			    f->send_path == XFR_SEND_PATH_SENDFILE);
+		/* the faster one, unless they are within 5 % */
+		if (f->probe_send_mbps > f->probe_sendfile_mbps * 1.05)
+			assert_int_equal(f->send_path, XFR_SEND_PATH_SEND);
+		if (f->probe_sendfile_mbps > f->probe_send_mbps * 1.05)
+			assert_int_equal(f->send_path, XFR_SEND_PATH_SENDFILE);
+	} else {
+		assert_int_equal(f->probe_send_mbps, 0);
+		assert_int_equal(f->probe_sendfile_mbps, 0);
+		assert_int_equal(f->send_path, want);
+	}
+	assert_int_equal(s->ops->stop(s, true), 0);
+	assert_int_equal(r->ops->stop(r, true), 0);
+	s->ops->destroy(s);
+	r->ops->destroy(r);
+}
+
+static void test_send_path_auto(void **state)
+{
+	(void)state;
+	send_path_check(XFR_ZC_AUTO, 0, true, XFR_SEND_PATH_UNKNOWN);
+	send_path_check(XFR_ZC_AUTO, 100000000, false, XFR_SEND_PATH_SEND);
+	send_path_check(XFR_ZC_OFF, 0, false, XFR_SEND_PATH_SEND);
+	send_path_check(XFR_ZC_SENDFILE, 0, false, XFR_SEND_PATH_SENDFILE);
+}
+
+/*
  * The bucket starts full whatever the clock reads: a few minutes after boot a
  * slow flow's first 64 KiB datagram (2.3 hours of credit at 62 bit/s) waited
  * for hours, as t_ns could not go below 0.
@@ -448,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_pacing_user),
 		cmocka_unit_test(test_pacing_rate_u64),
 		cmocka_unit_test(test_pacing_full_at_boot),
+		cmocka_unit_test(test_send_path_auto),
 		cmocka_unit_test(test_pause_resume),
 		cmocka_unit_test(test_abortive_stop_unblocks),
 		cmocka_unit_test(test_bidir),

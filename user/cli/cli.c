@@ -273,8 +273,10 @@ static const char *set_zerocopy(struct cli_state *st, const char *arg)
 		st->cfg->zerocopy = XFR_ZC_SENDFILE;
 	else if (!strcmp(arg, "msg"))
 		st->cfg->zerocopy = XFR_ZC_MSG;
+	else if (!strcmp(arg, "auto"))
+		st->cfg->zerocopy = XFR_ZC_AUTO;
 	else
-		return "unknown mode (use sendfile or msg)";
+		return "unknown mode (use auto, sendfile or msg)";
 	return NULL;
 }
 
@@ -697,10 +699,11 @@ static const struct cli_opt cli_opts[] = {
 	 FLAG(nodelay)},
 	{"random", 0, NOARG, M_CLIENT, NULL, "random payload (default)", NULL, FLAG(random)},
 	{"zeros", 0, NOARG, M_CLIENT, NULL, "zero-filled payload", NULL, FLAG(zeros)},
-	{"zerocopy", 'Z', OPT, M_CLIENT, "MODE", "zero-copy send: sendfile (default) or msg", NULL,
-	 set_zerocopy},
-	{"no-zerocopy", 0, NOARG, M_CLIENT, NULL, "plain send() (default: sendfile where it works)",
-	 NULL, FLAG(zc_off)},
+	{"zerocopy", 'Z', OPT, M_CLIENT, "MODE",
+	 "TCP write path: sendfile, msg or auto (default: measure send and sendfile, keep the faster)",
+	 NULL, set_zerocopy},
+	{"no-zerocopy", 0, NOARG, M_CLIENT, NULL, "plain send() for TCP, no measuring", NULL,
+	 FLAG(zc_off)},
 	{"probe-mtu", 0, NOARG, M_CLIENT, NULL,
 	 "probe the path MTU both ways instead of a throughput test", NULL, FLAG(probe_mtu)},
 	{"affinity", 0, REQ, M_CLIENT, "LIST", "pin stream threads to CPUs (0,2 or 0-3)", NULL,

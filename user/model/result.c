@@ -26,6 +26,8 @@ static void tcp_add(struct xfr_tcp_stats *acc, const struct xfr_tcp_stats *t)
 	acc->cwnd_bytes += t->cwnd_bytes;
 	acc->delivery_rate_bps += t->delivery_rate_bps;
 	acc->bytes_acked += t->bytes_acked;
+	acc->probe_send_mbps += t->probe_send_mbps;
+	acc->probe_sendfile_mbps += t->probe_sendfile_mbps;
 	if (t->pmtu && (!acc->pmtu || t->pmtu < acc->pmtu))
 		acc->pmtu = t->pmtu;
 }
@@ -74,6 +76,7 @@ void result_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask, str
 {
 	uint64_t rtt = 0, rttvar = 0;
 	uint32_t ntcp = 0;
+	bool mixed = false; /* flows wrote by different paths: the sum names none */
 
 	memset(sum, 0, sizeof(*sum));
 	sum->dir = dir_mask == RESULT_DIR_DOWN ? XFR_FLOW_DOWN : XFR_FLOW_UP;
@@ -94,10 +97,17 @@ void result_sum(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask, str
 			continue;
 		sum->has_tcp = true;
 		tcp_add(&sum->tcp, &f->tcp);
+		if (f->tcp.send_path && sum->tcp.send_path &&
+		    f->tcp.send_path != sum->tcp.send_path)
+			mixed = true;
+		else if (f->tcp.send_path)
+			sum->tcp.send_path = f->tcp.send_path;
 		rtt += f->tcp.rtt_us;
 		rttvar += f->tcp.rttvar_us;
 		ntcp++;
 	}
+	if (mixed)
+		sum->tcp.send_path = XFR_SEND_PATH_UNKNOWN;
 	/* rtt is a property of each path, so the aggregate is a mean, not a sum. */
 	if (ntcp) {
 		sum->tcp.rtt_us = (uint32_t)((rtt + ntcp / 2) / ntcp);
@@ -204,4 +214,19 @@ void result_drops_fold(struct xfr_drop *all, uint32_t n, struct xfr_drops *out)
 	for (uint32_t i = keep; i < n; i++)
 		out->d[keep].packets += all[i].packets;
 	out->n++;
+}
+
+const char *xfr_send_path_name(enum xfr_send_path p)
+{
+	switch (p) {
+	case XFR_SEND_PATH_SEND:
+		return "send";
+	case XFR_SEND_PATH_SENDFILE:
+		return "sendfile";
+	case XFR_SEND_PATH_MSG_ZC:
+		return "msg_zerocopy";
+	case XFR_SEND_PATH_UNKNOWN:
+	default:
+		return NULL;
+	}
 }

@@ -25,6 +25,17 @@ enum xfr_flow_dir {
 
 /* Sender-side TCP figures. In an interval retransmits is the delta; in the
  * whole-test flow it is the total. cwnd both in segments and in bytes. */
+/* How a sending TCP flow writes its payload (--zerocopy; auto measures). */
+enum xfr_send_path {
+	XFR_SEND_PATH_UNKNOWN,
+	XFR_SEND_PATH_SEND,	/* send() from a buffer */
+	XFR_SEND_PATH_SENDFILE, /* sendfile() from a memfd */
+	XFR_SEND_PATH_MSG_ZC,	/* send(MSG_ZEROCOPY) */
+};
+
+/* "send", "sendfile", "msg_zerocopy"; NULL for unknown. */
+const char *xfr_send_path_name(enum xfr_send_path p);
+
 struct xfr_tcp_stats {
 	uint64_t retransmits;
 	uint32_t rtt_us;
@@ -34,6 +45,11 @@ struct xfr_tcp_stats {
 	uint32_t pmtu;
 	uint64_t delivery_rate_bps; /* bits/s */
 	uint64_t bytes_acked;
+	/* the sender's write path; with --zerocopy auto, what each candidate
+	 * moved while it was measured (Mbit/s, 0 = not measured) */
+	enum xfr_send_path send_path;
+	uint32_t probe_send_mbps;
+	uint32_t probe_sendfile_mbps;
 };
 
 /*

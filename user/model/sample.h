@@ -58,6 +58,9 @@ struct engine_flow_sample {
 	uint64_t calls; /* cumulative send/recv calls that moved data */
 	bool has_tcp;	/* sending TCP flows: TCP_INFO read at sample time */
 	struct xfr_tcpinfo tcp;
+	enum xfr_send_path send_path; /* sending TCP flows */
+	uint32_t probe_send_mbps;     /* --zerocopy auto: measured rates, 0 = not (yet) */
+	uint32_t probe_sendfile_mbps;
 	bool is_udp;
 	struct engine_udp_sample udp;
 	/* receiving flows in XDP: what the XDP program counted, cumulative */

@@ -220,6 +220,9 @@ static void merge_flow(const struct engine_flow_sample *p, const struct engine_f
 	f->has_tcp = true;
 	stats_tcp_from_info(&c->tcp, &f->tcp);
 	f->tcp.retransmits = sub_sat(c->tcp.total_retrans, retr0);
+	f->tcp.send_path = c->send_path;
+	f->tcp.probe_send_mbps = c->probe_send_mbps;
+	f->tcp.probe_sendfile_mbps = c->probe_sendfile_mbps;
 }
 
 static void side_merge(const struct engine_sample *prev, const struct engine_sample *cur,

@@ -97,6 +97,15 @@ static json_t *jtcp_info(const struct xfr_tcp_stats *t)
 	jset(o, "pmtu", ju64(t->pmtu), &err);
 	jset(o, "delivery_rate_bps", ju64(t->delivery_rate_bps), &err);
 	jset(o, "bytes_acked", ju64(t->bytes_acked), &err);
+	if (xfr_send_path_name(t->send_path))
+		jset(o, "send_path", json_string(xfr_send_path_name(t->send_path)), &err);
+	if (t->probe_send_mbps || t->probe_sendfile_mbps) {
+		json_t *m = json_object();
+
+		jset(m, "send", ju64(t->probe_send_mbps), &err);
+		jset(m, "sendfile", ju64(t->probe_sendfile_mbps), &err);
+		jset(o, "send_path_measured_mbps", m, &err);
+	}
 	return jdone(o, err);
 }
 

@@ -408,16 +408,22 @@ static int plain_summary_flow(struct output *o, const struct xfr_result *r, cons
 /* The sender's TCP figures of a direction (means for rtt, sums for cwnd). */
 static int plain_tcp_line(struct output *o, const struct xfr_tcp_stats *t)
 {
-	char cwnd[32], rate[32], pmtu[24] = "", dlv[48] = "";
+	char cwnd[32], rate[32], pmtu[24] = "", dlv[48] = "", path[96] = "";
 
 	if (t->pmtu)
 		snprintf(pmtu, sizeof(pmtu), ", pmtu %u", t->pmtu);
 	if (t->delivery_rate_bps)
 		snprintf(dlv, sizeof(dlv), ", delivery %s",
 			 units_fmt_rate((double)t->delivery_rate_bps, rate, sizeof(rate)));
-	return plain_line(o->f, "TCP: rtt %.2f ms (var %.2f ms), cwnd %u segments (%s)%s%s",
+	if (xfr_send_path_name(t->send_path))
+		snprintf(path, sizeof(path), ", writes by %s", xfr_send_path_name(t->send_path));
+	if (t->probe_send_mbps || t->probe_sendfile_mbps)
+		snprintf(path + strlen(path), sizeof(path) - strlen(path),
+			 " (measured: send %.2f, sendfile %.2f Gbit/s)", t->probe_send_mbps / 1e3,
+			 t->probe_sendfile_mbps / 1e3);
+	return plain_line(o->f, "TCP: rtt %.2f ms (var %.2f ms), cwnd %u segments (%s)%s%s%s",
 			  t->rtt_us / 1000.0, t->rttvar_us / 1000.0, t->cwnd_segments,
-			  units_fmt_bytes(t->cwnd_bytes, cwnd, sizeof(cwnd)), pmtu, dlv);
+			  units_fmt_bytes(t->cwnd_bytes, cwnd, sizeof(cwnd)), pmtu, dlv, path);
 }
 
 /*

@@ -87,9 +87,19 @@ struct sock_flow {
 	uint32_t chunk; /* bytes per write */
 	bool upace;	/* user-space token bucket (kernel pacing unavailable) */
 	struct pacing pace;
-	uint64_t resume_gen;  /* last resume seen: a new one resets the bucket */
-	uint32_t zc_unreaped; /* MSG_ZEROCOPY sends since the last error-queue drain */
-	uint32_t batch;	      /* UDP: datagrams per send call */
+	uint64_t resume_gen;	   /* last resume seen: a new one resets the bucket */
+	uint32_t zc_unreaped;	   /* MSG_ZEROCOPY sends since the last error-queue drain */
+	uint32_t batch;		   /* UDP: datagrams per send call */
+	struct tx_probe {	   /* TCP, --zerocopy auto: send vs sendfile, measured */
+		uint32_t slice;	   /* 0 warm-up, 1..4 measured slices, 5 decided */
+		uint64_t end_ns;   /* end of the current slice */
+		uint64_t b0, cpu0; /* bytes and thread CPU ns at its start */
+		uint64_t bytes[2]; /* per candidate: [0] send, [1] sendfile */
+		uint64_t ns[2], cpu[2];
+	} probe;
+	/* published for sampling (atomic): enum xfr_send_path, measured Mbit/s */
+	uint32_t tx_path;
+	uint32_t probe_mbps[2];
 
 	struct sock_udp_ctr udp; /* own cache line(s) */
 } __attribute__((aligned(64)));
