@@ -60,7 +60,7 @@ TEST_LIBS   = $(LIBXT) $(LIBXFR) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 C_FILES  := $(shell find common user tests bpf quic -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all deps test unit integration demo bench fuzz fuzz-smoke fuzz-regress fuzz-bins check check-format check-layers check-cycles format install clean
+.PHONY: all deps test unit integration demo bench bench-check fuzz fuzz-smoke fuzz-regress fuzz-bins check check-format check-layers check-cycles format install clean
 
 all: $(XFR)
 
@@ -109,7 +109,12 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(XDP_CEILING)
-	@XDP_CEILING=$(XDP_CEILING) scripts/bench.sh $(XFR)
+	@XDP_CEILING=$(XDP_CEILING) BENCH_JSON=$(BUILD)/bench.json scripts/bench.sh $(XFR)
+
+# The bench, then its ratios against bench/baseline.json (this machine kind):
+# fails when one is more than 15 % below. Not in CI (noisy); run before a release.
+bench-check: bench
+	@scripts/bench-check.sh $(BUILD)/bench.json bench/baseline.json
 
 # libFuzzer harnesses, one per attack surface (tests/fuzz/fuzz_*.c, docs/FUZZING.md), built
 # with make FUZZ=1 into build/fuzz and run by scripts/fuzz.sh:

@@ -8,15 +8,25 @@
 #   iperf3 -u -l N is the same size on the wire), on loopback and across a veth
 #   pair between two namespaces (needs root). What the RECEIVER got: packets/s
 #   and Gbit/s, the loss each tool reported, and xfr/iperf3 ratios.
+#  Scaling (BENCH_ONLY=scale): -P 1, 2, 4, 8, 32, 128 over loopback, TCP flat
+#   out and UDP at 2 Gbit/s in total (1400 B; iperf3's -b is per stream, so
+#   it gets 2G/P each): both tools' throughput, CPU seconds per GB moved
+#   (client + server, user + system), the server's RSS per stream while the
+#   test runs, and the servers' idle RSS.
 #  XDP (BENCH_ONLY=xdp): packets/s at 64 B across the veth pair for iperf3, the
 #   socket engine, AF_XDP, live frames on one core and on all cores, and the
 #   bare XDP_DROP sink ceiling (tests/bench/xdp_ceiling.c); ratios to iperf3,
 #   all-cores live frames as a share of the ceiling, and whether sent equals
 #   received + lost.
 # Not a test: it never fails on a ratio (only when a tool cannot run).
+# Every table row is also written to BENCH_JSON (default build/bench.json):
+# the machine, and per case the unit, iperf3's and xfr's medians and the
+# ratio; scripts/bench-check.sh compares the ratios with bench/baseline.json.
 #
 #   scripts/bench.sh [path/to/xfr]
-#   env: BENCH_TIME (5 s per run), BENCH_ROUNDS (3), BENCH_ONLY (tcp|udp|xdp)
+#   env: BENCH_TIME (5 s per run), BENCH_ROUNDS (3), BENCH_ONLY (tcp|udp|scale|xdp),
+#        BENCH_SCALE_TIME (3 s per scaling run),
+#        BENCH_JSON (where the JSON goes)
 set -euo pipefail
 
 XFR=${1:-build/xfr}
@@ -36,6 +46,28 @@ command -v jq >/dev/null || {
 }
 
 TMP=$(mktemp -d /tmp/xfr-bench.XXXXXX)
+BENCH_JSON=${BENCH_JSON:-build/bench.json}
+: >"$TMP/rows.tsv"
+
+# record CASE UNIT IPERF3 XFR [lower]: one row of the JSON (ratio = xfr /
+# iperf3); "lower" marks a cost, where a smaller ratio is the better one.
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-higher}" >>"$TMP/rows.tsv"
+}
+
+# write_json: the rows so far, with the machine they were measured on.
+write_json() {
+	local model
+	model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
+	jq -R -s --arg kernel "$(uname -r)" --arg cpu "${model:-unknown}" --argjson cpus "$(nproc)" \
+		--argjson t "$T" --argjson rounds "$ROUNDS" --arg date "$(date -u +%FT%TZ)" '
+		{machine: {cpus: $cpus, kernel: $kernel, cpu: $cpu}, date: $date, time_s: $t, rounds: $rounds,
+		 cases: [split("\n")[] | select(length > 0) | split("\t")
+			 | {name: .[0], unit: .[1], iperf3: (.[2] | tonumber), xfr: (.[3] | tonumber), better: .[4]}
+			 | .ratio = (if .iperf3 > 0 then (.xfr / .iperf3 * 1000 | round) / 1000 else null end)]}' \
+		"$TMP/rows.tsv" >"$BENCH_JSON.tmp" && mv "$BENCH_JSON.tmp" "$BENCH_JSON" &&
+		echo "bench: wrote $BENCH_JSON ($(jq '.cases | length' "$BENCH_JSON") cases)"
+}
 PIDS=()
 NETNS=
 cleanup() {
@@ -77,11 +109,15 @@ free_port() {
 IP3_PORT=$(free_port)
 XFR_PORT=$(free_port)
 iperf3 -s -p "$IP3_PORT" >"$TMP/iperf3-server.log" 2>&1 &
+IP3_SRV=$!
 PIDS+=($!)
 "$XFR" serve -p "$XFR_PORT" -B 127.0.0.1 2>"$TMP/xfr-server.log" &
+XFR_SRV=$!
 PIDS+=($!)
 wait_listen "$IP3_PORT"
 wait_listen "$XFR_PORT"
+IP3_IDLE_KB=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$IP3_SRV/status")
+XFR_IDLE_KB=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$XFR_SRV/status")
 
 run_iperf3() { # streams -> Gbit/s
 	iperf3 -c 127.0.0.1 -p "$IP3_PORT" -t "$T" -P "$1" -J >"$TMP/ip3.json" 2>/dev/null ||
@@ -129,6 +165,7 @@ bench_tcp() {
 		case $p in 1) name="TCP 1 stream" ;; *) name="TCP $p streams" ;; esac
 		printf '%-16s | %13.2f | %10.2f | %.2f\n' "$name" "${res[ip3.$p]}" "${res[xfr.$p]}" \
 			"$(awk -v x="${res[xfr.$p]}" -v i="${res[ip3.$p]}" 'BEGIN { print (i > 0) ? x / i : 0 }')"
+		record "tcp_p$p" Gbit/s "${res[ip3.$p]}" "${res[xfr.$p]}"
 	done
 }
 
@@ -238,8 +275,82 @@ bench_udp() {
 				"${med[ip3.$key.2]}" "${med[xfr.$key.2]}" \
 				"$(awk -v x="${med[xfr.$key.2]}" -v i="${med[ip3.$key.2]}" 'BEGIN { print (i > 0) ? x / i : 0 }')" \
 				"${med[ip3.$key.3]}" "${med[xfr.$key.3]}"
+			record "udp_${path}_$len" pps "${med[ip3.$key.1]}" "${med[xfr.$key.1]}"
 		done
 	done
+}
+
+# ---------------------------------------------------------------- scaling
+
+# cpu_ticks PID: user + system clock ticks of a process so far.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+rss_kb() {
+	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
+}
+
+# scale_run TOOL PROTO P SRVPID -> "gbps cpu_s_per_gb rss_kb_per_stream"
+scale_run() {
+	local tool=$1 proto=$2 p=$3 srv=$4 t0 t1 r0 mid gbps cpu hz bytes
+	local -a args
+	hz=$(getconf CLK_TCK)
+	t0=$(cpu_ticks "$srv")
+	r0=$(rss_kb "$srv")
+	if [ "$tool" = iperf3 ]; then
+		args=(iperf3 -c 127.0.0.1 -p "$IP3_PORT" -t "$TS" -P "$p" -J)
+		[ "$proto" = tcp ] || args+=(-u -l 1400 -b "$((2000 / p))M")
+	else
+		args=("$XFR" -t "$TS" -P "$p" -p "$XFR_PORT" --json 127.0.0.1)
+		[ "$proto" = tcp ] || args+=(-u -l 1400 -b 2G)
+	fi
+	/usr/bin/time -f '%U %S' -o "$TMP/scale.time" "${args[@]}" >"$TMP/scale.json" 2>"$TMP/scale.err" &
+	local cpid=$!
+	sleep "$(awk -v t="$TS" 'BEGIN { print t / 2 + 0.3 }')"
+	mid=$(rss_kb "$srv")
+	wait "$cpid" || { echo "bench: $tool -P $p $proto failed: $(tail -n1 "$TMP/scale.err")" >&2; echo "0 0 0"; return; }
+	t1=$(cpu_ticks "$srv")
+	if [ "$tool" = iperf3 ]; then
+		if [ "$proto" = tcp ]; then
+			gbps=$(jq '.end.sum_received.bits_per_second / 1e9' "$TMP/scale.json")
+			bytes=$(jq '.end.sum_received.bytes' "$TMP/scale.json")
+		else
+			gbps=$(jq '.end.sum.bits_per_second * (1 - .end.sum.lost_percent / 100) / 1e9' "$TMP/scale.json")
+			bytes=$(jq '.end.sum.bytes' "$TMP/scale.json")
+		fi
+	else
+		gbps=$(jq '.receiver.throughput_mbps / 1e3' "$TMP/scale.json")
+		bytes=$(jq '.receiver.bytes' "$TMP/scale.json")
+	fi
+	read -r cu cs <"$TMP/scale.time"
+	cpu=$(awk -v u="$cu" -v s="$cs" -v a="$t0" -v b="$t1" -v hz="$hz" -v by="$bytes" \
+		'BEGIN { c = u + s + (b - a) / hz; print (by > 0) ? c / (by / 1e9) : 0 }')
+	echo "$gbps $cpu $(awk -v m="$mid" -v r="$r0" -v p="$p" 'BEGIN { d = m - r; print (d > 0 ? d : 0) / p }')"
+}
+
+bench_scale() {
+	local proto p a b name
+	TS=${BENCH_SCALE_TIME:-3}
+	echo
+	echo "bench: scaling over loopback, ${TS} s per run, one round (TCP flat out; UDP 2 Gbit/s in total, 1400 B)"
+	printf '%-12s | %-9s | %-9s | %-6s | %-14s | %-14s | %-13s | %s\n' case "ip3 Gb/s" "xfr Gb/s" "x" \
+		"ip3 CPU s/GB" "xfr CPU s/GB" "ip3 KiB/strm" "xfr KiB/strm"
+	printf '%s\n' "-------------+-----------+-----------+--------+----------------+----------------+---------------+-------------"
+	for proto in tcp udp; do
+		for p in 1 2 4 8 32 128; do
+			a=$(scale_run iperf3 "$proto" "$p" "$IP3_SRV")
+			b=$(scale_run xfr "$proto" "$p" "$XFR_SRV")
+			read -r ag ac ar <<<"$a"
+			read -r bg bc br <<<"$b"
+			name="$proto -P $p"
+			printf '%-12s | %9.2f | %9.2f | %6.2f | %14.3f | %14.3f | %13.0f | %.0f\n' "$name" "$ag" "$bg" \
+				"$(awk -v x="$bg" -v i="$ag" 'BEGIN { print (i > 0) ? x / i : 0 }')" "$ac" "$bc" "$ar" "$br"
+			record "scale_${proto}_p$p" Gbit/s "$ag" "$bg"
+			record "scale_${proto}_p${p}_cpu" s/GB "$ac" "$bc" lower
+		done
+	done
+	printf 'server idle RSS: iperf3 %s KiB, xfr %s KiB (target < 10 MiB)\n' "$IP3_IDLE_KB" "$XFR_IDLE_KB"
+	record server_idle_rss KiB "$IP3_IDLE_KB" "$XFR_IDLE_KB" lower
 }
 
 # ---------------------------------------------------------------- kernel data plane
@@ -316,6 +427,7 @@ bench_xdp() {
 		printf '%-32s | %10.1f | %10.2f | %s\n' "$desc" \
 			"$(awk -v v="${med[$name]}" 'BEGIN { print v / 1e3 }')" \
 			"$(awk -v x="${med[$name]}" -v i="$ip3" 'BEGIN { print (i > 0) ? x / i : 0 }')" "$exact"
+		[ "$name" = iperf3 ] || record "xdp_${name//-/_}" pps "$ip3" "${med[$name]}"
 	done
 	local best=${med[live]} all=${med[live-all]} ceil=${med[ceiling]} ceil1=${med[ceiling-1]}
 	echo
@@ -330,9 +442,13 @@ case ${BENCH_ONLY:-} in
 tcp) bench_tcp ;;
 udp) bench_udp ;;
 xdp) bench_xdp ;;
+scale) bench_scale ;;
 *)
 	bench_tcp
 	bench_udp
+	bench_scale
 	bench_xdp
 	;;
 esac
+echo
+write_json

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# make bench-check: compare the xfr/iperf3 ratios of a bench run (build/bench.json,
+# written by scripts/bench.sh) with the checked-in baseline of this machine
+# kind (bench/baseline.json). Fails when a ratio is more than BENCH_TOLERANCE
+# (15 %) below its baseline (for a cost such as CPU per GB, "better": "lower",
+# more than 15 % worse the other way), and says which. Cases the run did not measure
+# are listed, not failed (a run without root has no veth cases). Not part of
+# CI (the machine's speed swings by 25 %): run it before a release.
+#
+#   scripts/bench-check.sh [run.json] [baseline.json]
+set -euo pipefail
+
+RUN=${1:-build/bench.json}
+BASE=${2:-bench/baseline.json}
+TOL=${BENCH_TOLERANCE:-15}
+for f in "$RUN" "$BASE"; do
+	[ -r "$f" ] || { echo "bench-check: $f not found (make bench writes $RUN)" >&2; exit 2; }
+	jq -e '.cases | type == "array"' "$f" >/dev/null 2>&1 || { echo "bench-check: $f: no cases array" >&2; exit 2; }
+done
+echo "bench-check: run $(jq -r '"\(.date), \(.machine.cpus) CPUs, \(.machine.kernel)"' "$RUN")"
+echo "bench-check: baseline $(jq -r '"\(.date), \(.machine.cpus) CPUs, \(.machine.kernel)"' "$BASE"); tolerance $TOL %"
+jq -r --slurpfile run "$RUN" --argjson tol "$TOL" '
+	($run[0].cases | map({(.name): .}) | add // {}) as $r
+	| .cases[] | select(.ratio != null) | . as $b | $r[$b.name] as $c
+	| if $c == null or $c.ratio == null then "MISSING \($b.name): not measured in this run"
+	  elif ($b.better // "higher") == "lower" and $c.ratio > $b.ratio / (1 - $tol / 100)
+	  then "REGRESSION \($b.name) (\($b.unit), lower is better): xfr/iperf3 \($c.ratio), baseline \($b.ratio) (+\((($c.ratio / $b.ratio - 1) * 1000 | round) / 10) %)"
+	  elif ($b.better // "higher") != "lower" and $c.ratio < $b.ratio * (1 - $tol / 100)
+	  then "REGRESSION \($b.name): xfr/iperf3 \($c.ratio), baseline \($b.ratio) (\((($c.ratio / $b.ratio - 1) * 1000 | round) / 10) %)"
+	  else "ok \($b.name): xfr/iperf3 \($c.ratio), baseline \($b.ratio)" end' "$BASE" | tee "${TMPDIR:-/tmp}/bench-check.$$"
+n=$(grep -c '^REGRESSION' "${TMPDIR:-/tmp}/bench-check.$$" || true)
+rm -f "${TMPDIR:-/tmp}/bench-check.$$"
+if [ "$n" -gt 0 ]; then
+	echo "bench-check: $n ratio(s) more than $TOL % below the baseline" >&2
+	exit 1
+fi
+echo "bench-check: no ratio more than $TOL % below the baseline"
