@@ -86,6 +86,10 @@ test_reverse() {
 	xt_assert "$OUT" '.download != null and .upload == null' "download object missing or upload present" || return
 	xt_assert "$OUT" '[.streams[].direction == "download"] | all' "stream direction not download" || return
 	xt_assert "$OUT" '.bytes_total > 0 and .receiver.bytes == .bytes_total' "receiver.bytes != bytes_total" || return
+	# the server measured its write paths and said which it kept
+	xt_assert "$OUT" '(.tcp_info.send_path == "send" or .tcp_info.send_path == "sendfile")
+		and .tcp_info.send_path_measured_mbps.send > 0 and .tcp_info.send_path_measured_mbps.sendfile > 0' \
+		"server's send path: $(xt_jq "$OUT" '[.tcp_info.send_path, .tcp_info.send_path_measured_mbps]')" || return
 	local wire total
 	wire=$(xt_nft_count "$NS_C" down bytes)
 	total=$(xt_jq "$OUT" .bytes_total)

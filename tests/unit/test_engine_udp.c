@@ -263,8 +263,9 @@ static void test_pacing_100m(void **state)
  * the drops are the sequence gaps plus the tail after the last one received.
  * With GRO a dropped buffer holds up to 46 datagrams and the kernel counts it
  * once; the engine counts its datagrams (the hole before the next buffer), so
- * the drops are the loss within 2 % (the tail after the last arrival counts
- * one per buffer). They were 2 892 for 131 322 lost before.
+ * the drops are the loss within 2 % (the buffers dropped after the last
+ * arrival count the mean of the measured ones). They were 2 892 for 131 322
+ * lost before; a CI run with little loss had a tail of 322 in 9 844.
  */
 static void rcvbuf_check(bool gro)
 {
@@ -293,7 +294,7 @@ static void rcvbuf_check(bool gro)
 	assert_true(priv(s)->flows[0].udp.gso_sends > 0);
 	assert_int_equal(tr.lost + tail, ts.packets - tr.packets);
 	if (gro) {
-		assert_true(tr.lost + tail >= tr.drops);
+		assert_true(tr.drops * 100 <= (tr.lost + tail) * 102);
 		assert_true(tr.drops * 100 >= (tr.lost + tail) * 98);
 	} else {
 		/* exact on an idle machine; under a CPU hog a few in a thousand went

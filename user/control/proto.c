@@ -273,6 +273,9 @@ static const struct field bpf_f[] = {
 		FN("pmtu", K_U32, S, tcp.pmtu, 0, U32),                                            \
 		FN("delivery_rate_bps", K_U64, S, tcp.delivery_rate_bps, 0, I64),                  \
 		FH("bytes_acked", K_U64, S, tcp.bytes_acked, tcp.has_bytes_acked, 0, I64),         \
+		FN("send_path", K_TEXT, S, tcp.send_path, 0, 15),                                  \
+		FN("send_path_send_mbps", K_U32, S, tcp.send_path_send_mbps, 0, U32),              \
+		FN("send_path_sendfile_mbps", K_U32, S, tcp.send_path_sendfile_mbps, 0, U32),      \
 		FH("bytes_sent", K_U64, S, bytes_sent, has_split, 0, I64),                         \
 		FH("bytes_received", K_U64, S, bytes_received, has_split, 0, I64),                 \
 		FSUB("udp", K_OBJ, F_HAS, S, udp, offsetof(S, has_udp), udp_f),                    \

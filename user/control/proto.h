@@ -144,6 +144,11 @@ struct proto_tcp {
 	uint64_t delivery_rate_bps; /* ext, 0 = absent */
 	bool has_bytes_acked;
 	uint64_t bytes_acked;
+	/* ext: how the server's sending flow writes ("send", "sendfile",
+	 * "msg_zerocopy"; "" = absent) and, measured, each candidate's Mbit/s */
+	char send_path[16];
+	uint32_t send_path_send_mbps;
+	uint32_t send_path_sendfile_mbps;
 	/* ext "bpf": per-flow figures from the server's BPF TCP program */
 	bool has_bpf;
 	uint32_t bpf_rtt_min_us;

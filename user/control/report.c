@@ -24,6 +24,21 @@ static void report_tcp_to_wire(const struct xfr_tcp_stats *t, struct proto_tcp *
 	w->delivery_rate_bps = t->delivery_rate_bps;
 	w->has_bytes_acked = t->bytes_acked > 0;
 	w->bytes_acked = t->bytes_acked;
+	if (xfr_send_path_name(t->send_path))
+		snprintf(w->send_path, sizeof(w->send_path), "%s",
+			 xfr_send_path_name(t->send_path));
+	w->send_path_send_mbps = t->probe_send_mbps;
+	w->send_path_sendfile_mbps = t->probe_sendfile_mbps;
+}
+
+static enum xfr_send_path send_path_parse(const char *s)
+{
+	enum xfr_send_path p;
+
+	for (p = XFR_SEND_PATH_SEND; p <= XFR_SEND_PATH_MSG_ZC; p++)
+		if (!strcmp(s, xfr_send_path_name(p)))
+			return p;
+	return XFR_SEND_PATH_UNKNOWN; /* a name we do not know: say nothing */
 }
 
 static void report_tcp_from_wire(const struct proto_tcp *w, struct xfr_tcp_stats *t)
@@ -37,6 +52,9 @@ static void report_tcp_from_wire(const struct proto_tcp *w, struct xfr_tcp_stats
 	t->pmtu = w->pmtu;
 	t->delivery_rate_bps = w->delivery_rate_bps;
 	t->bytes_acked = w->bytes_acked;
+	t->send_path = send_path_parse(w->send_path);
+	t->probe_send_mbps = w->send_path_send_mbps;
+	t->probe_sendfile_mbps = w->send_path_sendfile_mbps;
 }
 
 static const struct xfr_flow *find(const struct xfr_flow *flows, uint32_t n, uint32_t stream,
