@@ -63,13 +63,16 @@
  * Empty reads before a receiver sleeps in poll. Each sleep costs the sender
  * a wake-up (sock_def_readable took 20 % of a 64 B no-GSO sender's CPU on
  * veth): a receiver that re-reads a few times first is usually not asleep
- * when the next batch lands. ~0.3 us per empty recvmmsg.
+ * when the next batch lands. ~0.3 us per empty recvmmsg. Only a dense flow
+ * spins (data within the last UDP_SPIN_DENSE_NS): a paced flow of one
+ * datagram per wake-up would otherwise spin 64 reads for each.
  */
-#define UDP_SPIN_READS	 64
-#define UDP_GRO_BUF	 65536
-#define UDP_RX_SLOT	 64   /* recvmmsg copies this much per datagram: header or XFRF */
-#define UDP_DRAIN_MAX	 4096 /* reads after stop: what was queued is counted */
-#define UDP_OUTQ_WAIT_MS 2000 /* a sent budget: how long its datagrams may take to leave */
+#define UDP_SPIN_READS	  64
+#define UDP_SPIN_DENSE_NS (50 * NSEC_PER_USEC)
+#define UDP_GRO_BUF	  65536
+#define UDP_RX_SLOT	  64   /* recvmmsg copies this much per datagram: header or XFRF */
+#define UDP_DRAIN_MAX	  4096 /* reads after stop: what was queued is counted */
+#define UDP_OUTQ_WAIT_MS  2000 /* a sent budget: how long its datagrams may take to leave */
 
 union udp_cmsg {
 	char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(uint32_t))];
@@ -434,6 +437,7 @@ struct udp_rx {
 	uint32_t cm_raw;    /* the counter the last arriving buffer carried (queue time) */
 	uint64_t cm_bufs;   /* of drops: those a later arrival measured ... */
 	uint64_t cm_dgrams; /* ... and the datagrams they held */
+	uint32_t last_segs; /* datagrams in the last buffer read */
 	uint64_t fb_next_ns;
 	struct seqtrack st;
 	struct iovec iov[UDP_BATCH_MAX];
@@ -468,16 +472,23 @@ static void rx_drops_at(struct udp_rx *r, uint32_t v)
 #define UDP_GRO_SEGS_MAX 64
 
 /*
- * A buffer arrived that was queued when the counter read v, its first
- * datagram's sequence seq (have_seq false: unknown, or each buffer is one
- * datagram). The buffers dropped since the previous arrival was queued held
- * the sequences between the two: at least one datagram each, at most 64.
+ * A buffer of segs datagrams arrived that was queued when the counter read v,
+ * its first datagram's sequence seq (have_seq false: unknown, or each buffer
+ * is one datagram). The buffers dropped since the previous arrival was queued
+ * held the sequences between the two: at least one datagram each, and at most
+ * as many as the larger of this buffer and the previous one (GRO coalesces
+ * alike buffers alike; 64 at most). The bound keeps the path's own losses in
+ * the same hole out: where buffers are single datagrams, so are the drops.
  */
-static void rx_gap_drops(struct udp_rx *r, uint32_t v, uint64_t seq, bool have_seq)
+static void rx_gap_drops(struct udp_rx *r, uint32_t v, uint64_t seq, bool have_seq, uint32_t segs)
 {
-	uint32_t d = v - r->cm_raw;
+	uint32_t d = v - r->cm_raw, per = segs > r->last_segs ? segs : r->last_segs;
 	uint64_t gap = 0, n = d;
 
+	if (per > UDP_GRO_SEGS_MAX)
+		per = UDP_GRO_SEGS_MAX;
+	if (!per)
+		per = 1;
 	if ((int32_t)d <= 0)
 		return;
 	r->cm_raw = v;
@@ -486,7 +497,7 @@ static void rx_gap_drops(struct udp_rx *r, uint32_t v, uint64_t seq, bool have_s
 	else if (have_seq && r->st.started && seq - r->st.next <= SEQTRACK_RESET)
 		gap = seq - r->st.next;
 	if (gap > n)
-		n = gap < (uint64_t)d * UDP_GRO_SEGS_MAX ? gap : (uint64_t)d * UDP_GRO_SEGS_MAX;
+		n = gap < (uint64_t)d * per ? gap : (uint64_t)d * per;
 	r->cm_bufs += d;
 	r->cm_dgrams += n;
 	rx_drops_at(r, v);
@@ -610,7 +621,9 @@ static int rx_read_gro(struct udp_rx *r, uint64_t now_us)
 	if (have_ovfl) /* before the tracker moves on: the hole is measured from its next */
 		rx_gap_drops(r, ovfl, first >= XFR_UDP_HDR_LEN ? wire_get_be64(r->buf) : 0,
 			     first >= XFR_UDP_HDR_LEN && first != XFR_FEEDBACK_LEN &&
-				     !rx_is_hello(r->buf, first));
+				     !rx_is_hello(r->buf, first),
+			     (uint32_t)((n + seg - 1) / seg));
+	r->last_segs = (uint32_t)((n + seg - 1) / seg);
 	if (!n)
 		rx_datagram(r, r->buf, 0, now_us);
 	if (seg < n)
@@ -638,7 +651,7 @@ static int rx_read_mmsg(struct udp_rx *r, uint64_t now_us)
 
 		rx_cmsgs(&r->msgs[i].msg_hdr, &ovfl, &have_ovfl);
 		if (have_ovfl) /* one datagram per buffer: the counter is the count */
-			rx_gap_drops(r, ovfl, 0, false);
+			rx_gap_drops(r, ovfl, 0, false, 1);
 		rx_datagram(r, r->buf + i * UDP_RX_SLOT, r->msgs[i].msg_len, now_us);
 	}
 	return got;
@@ -711,12 +724,14 @@ static int rx_loop(struct udp_rx *r)
 {
 	struct sock_eng *se = r->f->eng;
 	uint32_t drain = 0, empty = 0;
+	uint64_t last_ns = 0; /* when a read last brought data */
 	int n;
 
 	for (;;) {
 		n = rx_read(r);
 		if (n > 0) {
 			empty = 0;
+			last_ns = time_mono_ns();
 			rx_publish(r);
 			if (eng_gate_stopped(&se->gate) && ++drain > UDP_DRAIN_MAX)
 				return 0;
@@ -725,8 +740,11 @@ static int rx_loop(struct udp_rx *r)
 		if (n == -EAGAIN || n == -EWOULDBLOCK) {
 			if (eng_gate_stopped(&se->gate))
 				return 0;
-			if (++empty <= UDP_SPIN_READS)
+			if (empty < UDP_SPIN_READS &&
+			    time_mono_ns() - last_ns < UDP_SPIN_DENSE_NS) {
+				empty++;
 				continue;
+			}
 			rx_idle(r);
 			continue;
 		}
