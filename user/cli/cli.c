@@ -521,24 +521,12 @@ static const char *set_max_duration(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
-static const char *set_max_tests(struct cli_state *st, const char *arg)
+/* A count in [min, max]; range is the error when it is outside. */
+static const char *set_count(uint32_t *out, const char *arg, uint64_t min, uint64_t max,
+			     const char *range)
 {
 	uint64_t v;
-	int err = units_parse_uint(arg, 1, MAX_TESTS_MAX, &v);
-
-	if (err == -EINVAL)
-		return "not a number";
-	if (err)
-		return "must be between 1 and 10000";
-	st->cfg->max_tests = (uint32_t)v;
-	return NULL;
-}
-
-/* A count where 0 switches the limit off. */
-static const char *set_limit(uint32_t *out, const char *arg, uint64_t max, const char *range)
-{
-	uint64_t v;
-	int err = units_parse_uint(arg, 0, max, &v);
+	int err = units_parse_uint(arg, min, max, &v);
 
 	if (err == -EINVAL)
 		return "not a number";
@@ -546,6 +534,17 @@ static const char *set_limit(uint32_t *out, const char *arg, uint64_t max, const
 		return range;
 	*out = (uint32_t)v;
 	return NULL;
+}
+
+/* A count where 0 switches the limit off. */
+static const char *set_limit(uint32_t *out, const char *arg, uint64_t max, const char *range)
+{
+	return set_count(out, arg, 0, max, range);
+}
+
+static const char *set_max_tests(struct cli_state *st, const char *arg)
+{
+	return set_count(&st->cfg->max_tests, arg, 1, MAX_TESTS_MAX, "must be between 1 and 10000");
 }
 
 static const char *set_rate_limit(struct cli_state *st, const char *arg)
@@ -576,28 +575,14 @@ static const char *set_max_pause(struct cli_state *st, const char *arg)
 
 static const char *set_max_streams(struct cli_state *st, const char *arg)
 {
-	uint64_t v;
-	int err = units_parse_uint(arg, 1, XFR_MAX_STREAMS, &v);
-
-	if (err == -EINVAL)
-		return "not a number";
-	if (err)
-		return "must be between 1 and 128";
-	st->cfg->max_streams = (uint32_t)v;
-	return NULL;
+	return set_count(&st->cfg->max_streams, arg, 1, XFR_MAX_STREAMS,
+			 "must be between 1 and 128");
 }
 
 static const char *set_max_total_streams(struct cli_state *st, const char *arg)
 {
-	uint64_t v;
-	int err = units_parse_uint(arg, 1, MAX_TOTAL_STREAMS_MAX, &v);
-
-	if (err == -EINVAL)
-		return "not a number";
-	if (err)
-		return "must be between 1 and 1000000";
-	st->cfg->max_streams_total = (uint32_t)v;
-	return NULL;
+	return set_count(&st->cfg->max_streams_total, arg, 1, MAX_TOTAL_STREAMS_MAX,
+			 "must be between 1 and 1000000");
 }
 
 static const char *set_max_bandwidth(struct cli_state *st, const char *arg)
