@@ -19,6 +19,7 @@
 #include "client/client.h"
 #include "client/client_priv.h"
 #include "base/log.h"
+#include "control/foreign.h"
 #include "control/report.h"
 #include "output/output.h"
 #include "timeutil.h"
@@ -77,9 +78,11 @@ static int clnt_connect(struct clnt *c)
 }
 
 /* Wait for one message of type want; an error message or anything else fails. */
+static int expect_type(struct clnt *c, struct proto_msg *m, enum proto_type want);
+
 static int expect(struct clnt *c, struct proto_msg *m, enum proto_type want)
 {
-	char err[PROTO_TEXT_MAX], text[PROTO_TEXT_MAX];
+	char err[PROTO_TEXT_MAX];
 	int rc = ctrl_recv_wait(&c->ctrl, m, CLNT_HANDSHAKE_MS, c->sigfd, err, sizeof(err));
 
 	if (rc == -EINTR) {
@@ -91,6 +94,14 @@ static int expect(struct clnt *c, struct proto_msg *m, enum proto_type want)
 		clnt_error(c, "server: %s", err);
 		return rc;
 	}
+	return expect_type(c, m, want);
+}
+
+/* A received message must be @want; an error message or anything else fails. */
+static int expect_type(struct clnt *c, struct proto_msg *m, enum proto_type want)
+{
+	char text[PROTO_TEXT_MAX];
+
 	if (m->type == MSG_ERROR) {
 		report_sanitize(text, sizeof(text), m->text.text);
 		clnt_error(c, "server error: %s", report_server_error(text));
@@ -104,6 +115,47 @@ static int expect(struct clnt *c, struct proto_msg *m, enum proto_type want)
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/*
+ * The server's hello, within CLNT_HELLO_MS: an xfr server answers at once, so
+ * silence, a closed connection or bytes that cannot start a message mean the
+ * port runs something else (iperf3 listens on 5201 almost everywhere).
+ */
+static int expect_hello(struct clnt *c, struct proto_msg *m)
+{
+	char err[PROTO_TEXT_MAX], what[200], addr[80];
+	const char *buf;
+	size_t len;
+	int rc = ctrl_recv_wait(&c->ctrl, m, CLNT_HELLO_MS, c->sigfd, err, sizeof(err));
+
+	if (rc == 0)
+		return expect_type(c, m, MSG_HELLO);
+	if (rc == -EINTR) {
+		c->signals++;
+		clnt_error(c, "interrupted");
+		return rc;
+	}
+	net_addr_str(&c->server, addr, sizeof(addr));
+	buf = ctrl_peek(&c->ctrl, &len);
+	if (rc == -EBADMSG || (len && foreign_bytes(buf, len))) {
+		foreign_describe(buf, len, what, sizeof(what));
+		clnt_error(c, "%s is not an xfr server (%s)", addr, what);
+		return -EPROTO;
+	}
+	if (rc == -ETIMEDOUT)
+		clnt_error(
+			c,
+			"%s accepted the connection but sent no hello in %d s: not an xfr server (iperf3?), or one too busy to answer",
+			addr, CLNT_HELLO_MS / 1000);
+	else if (rc == -ECONNRESET)
+		clnt_error(
+			c,
+			"%s closed the connection before its hello: not an xfr server, or one that refused us (see its log)",
+			addr);
+	else
+		clnt_error(c, "server: %s", err);
+	return rc;
 }
 
 static int send_hello(struct clnt *c)
@@ -263,7 +315,7 @@ static int clnt_handshake(struct clnt *c)
 		clnt_error(c, "cannot send hello: %s", strerror(-err));
 		goto out;
 	}
-	err = expect(c, m, MSG_HELLO);
+	err = expect_hello(c, m);
 	if (err)
 		goto out;
 	err = check_server(c, &m->hello);

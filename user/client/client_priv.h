@@ -19,6 +19,7 @@
 #include "model/result.h"
 
 #define CLNT_HANDSHAKE_MS    30000 /* each handshake reply */
+#define CLNT_HELLO_MS	     5000  /* the server's hello: xfr answers at once */
 #define CLNT_RESULT_GRACE_MS 10000 /* after the requested duration */
 #define CLNT_CANCEL_WAIT_MS  5000  /* after Ctrl+C, for the server's result */
 #define CLNT_UDP_DRAIN_MS    250   /* UDP receivers: in-flight datagrams after the result */

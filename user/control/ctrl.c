@@ -11,6 +11,7 @@
 
 #include "timeutil.h"
 #include "control/ctrl.h"
+#include "control/foreign.h"
 
 int ctrl_init(struct ctrl_conn *c, int fd)
 {
@@ -192,6 +193,10 @@ int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int
 	int rc, n;
 
 	for (;;) {
+		if (foreign_bytes(c->rbuf + c->rstart, c->rlen - c->rstart)) {
+			snprintf(err, errlen, "not JSON");
+			return -EBADMSG;
+		}
 		rc = ctrl_next_msg(c, m, err, errlen);
 		if (rc)
 			return rc < 0 ? rc : 0;
@@ -227,4 +232,10 @@ int ctrl_flush_wait(struct ctrl_conn *c, int timeout_ms)
 			return -ETIMEDOUT;
 	}
 	return err;
+}
+
+const char *ctrl_peek(const struct ctrl_conn *c, size_t *len)
+{
+	*len = c->rlen - c->rstart;
+	return c->rbuf + c->rstart;
 }

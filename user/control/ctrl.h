@@ -50,9 +50,13 @@ int ctrl_flush(struct ctrl_conn *c);
 bool ctrl_pending(const struct ctrl_conn *c);
 
 /* Blocking helpers for the client: wait up to timeout_ms (-1 = forever) for a
- * message, returning -EINTR if stop_fd becomes readable, -ETIMEDOUT. */
+ * message, returning -EINTR if stop_fd becomes readable, -ETIMEDOUT, or
+ * -EBADMSG as soon as the buffered bytes cannot start a message (a peer that
+ * speaks another protocol: ctrl_peek shows what it sent). */
 int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int stop_fd, char *err,
 		   size_t errlen);
+/* The bytes received and not yet consumed. */
+const char *ctrl_peek(const struct ctrl_conn *c, size_t *len);
 /* Flush everything, waiting up to timeout_ms. */
 int ctrl_flush_wait(struct ctrl_conn *c, int timeout_ms);
 

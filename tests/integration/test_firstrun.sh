@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# What a new user meets in the first hour (issue 16): the wrong port, the
+# wrong engine, figures that must be true.
+
+# xt_foreign_listener PORT PYTHON-BODY: a TCP listener in the server namespace
+# that runs BODY for each accepted connection `c`; sets FL_PID.
+xt_foreign_listener() {
+	ip netns exec "$NS_S" python3 -c "
+import socket, time
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('::', $1)); s.listen()
+while True:
+    c, _ = s.accept()
+    $2
+" &
+	FL_PID=$!
+	XT_PIDS+=("$FL_PID")
+	xt_poll 3 xt_listening "$NS_S" "$1"
+}
+
+# xt_client_fails_within SECONDS PATTERN ARGS...: the client exits 1 within
+# SECONDS with one line matching PATTERN on stderr and nothing on stdout.
+xt_client_fails_within() {
+	local limit=$1 pat=$2 t0 ms
+	shift 2
+	t0=$(xt_now_ms)
+	xt_client_raw "$@"
+	ms=$(($(xt_now_ms) - t0))
+	xt_log "client gave up after $ms ms: $(head -n1 "$ERR")"
+	[ "$RC" -eq 1 ] || { xt_fail "exit $RC, want 1: $(head -n1 "$ERR")"; return 1; }
+	[ "$ms" -le $((limit * 1000)) ] || { xt_fail "took $ms ms, want <= $limit s"; return 1; }
+	grep -qE "$pat" "$ERR" || { xt_fail "stderr does not say /$pat/: $(head -n1 "$ERR")"; return 1; }
+	[ "$(grep -c . "$ERR")" -eq 1 ] || { xt_fail "more than one line on stderr: $(cat "$ERR")"; return 1; }
+	case " $* " in
+	*" --json "*) # the error as JSON on stdout, the same words
+		jq -e --arg p "$pat" '.error | test($p)' "$OUT" >/dev/null ||
+			{ xt_fail "JSON error does not say /$pat/: $(head -c 300 "$OUT")"; return 1; } ;;
+	*) [ ! -s "$OUT" ] || { xt_fail "stdout not empty: $(head -n1 "$OUT")"; return 1; } ;;
+	esac
+	xt_check_san "$ERR"
+}
+
+# iperf3's server answers our hello with its PARAM_EXCHANGE state byte and
+# waits: said at once, even with a long --connect-timeout; and when iperf3 is
+# busy with another client it sends ACCESS_DENIED, which we name too.
+test_foreign_iperf3() {
+	xt_setup || return
+	command -v iperf3 >/dev/null || { xt_skip "iperf3 not installed"; return 77; }
+	local port ip3
+	port=$(xt_port)
+	ip netns exec "$NS_S" iperf3 -s -p "$port" >"$XT_TMP/iperf3.log" 2>&1 &
+	ip3=$!
+	XT_PIDS+=("$ip3")
+	xt_poll 3 xt_listening "$NS_S" "$port" || { xt_fail "iperf3 not listening"; return 1; }
+	xt_client_fails_within 3 "^xfr: $S4:$port is not an xfr server \(iperf3\?\)$" \
+		--connect-timeout 1 -p "$port" "$S4" || return
+	xt_client_fails_within 3 "is not an xfr server \\(iperf3\\?\\)" --json -t 1 -p "$port" "$S6" || return
+	# iperf3 busy with a real client: ACCESS_DENIED.
+	ip netns exec "$NS_C" iperf3 -c "$S4" -p "$port" -t 4 -b 10M >/dev/null 2>&1 &
+	XT_PIDS+=($!)
+	sleep 1
+	xt_client_fails_within 3 "is not an xfr server \(iperf3, busy with another test\?\)$" -p "$port" "$S4" || return
+	kill -0 "$ip3" || { xt_fail "iperf3 server died"; return 1; }
+}
+
+# Another protocol's banner is shown (escaped); a silent peer is named within
+# the hello deadline (5 s), a peer that closes at once too.
+test_foreign_other() {
+	xt_setup || return
+	local p1 p2 p3
+	p1=$(xt_port) p2=$(xt_port) p3=$(xt_port)
+	xt_foreign_listener "$p1" 'c.sendall(b"SSH-2.0-OpenSSH_9.2p1\x1b[31m\r\n"); time.sleep(1); c.close()' || return
+	xt_foreign_listener "$p2" 'time.sleep(8); c.close()' || return
+	xt_foreign_listener "$p3" 'c.close()' || return
+	xt_client_fails_within 3 '^xfr: [0-9.]+:[0-9]+ is not an xfr server \(it sent "SSH-2.0-OpenSSH_9.2p1\\x1b\[31m"\)$' \
+		-p "$p1" "$S4" || return
+	xt_client_fails_within 7 "sent no hello in 5 s: not an xfr server" --connect-timeout 1 -p "$p2" "$S4" || return
+	xt_client_fails_within 3 "closed the connection before its hello" -p "$p3" "$S4" || return
+}
