@@ -262,6 +262,8 @@ static void fill_start(struct clnt *c, struct proto_test_start *r)
 			 cfg->engine == XFR_ENGINE_SOCKET ? "" : xfr_engine_req_name(cfg->engine));
 		snprintf(r->xdp_mode, sizeof(r->xdp_mode), "%s", xfr_xdp_mode_name(cfg->xdp_mode));
 		r->drop_reasons = cfg->drop_reasons;
+		snprintf(r->client_engine, sizeof(r->client_engine), "%s",
+			 xfr_engine_name(c->dp.engine));
 	}
 }
 
@@ -281,6 +283,19 @@ static int decide_engine(struct clnt *c)
 	r->engine = c->dp.engine;
 	snprintf(r->engine_note, sizeof(r->engine_note), "%s", c->dp.note);
 	return 0;
+}
+
+/*
+ * Auto and we send: live frames only toward a server that receives in the
+ * kernel (its engine is in the ack; "" from a server without one = sockets).
+ */
+static void fit_server(struct clnt *c)
+{
+	if (c->cfg->engine != XFR_ENGINE_AUTO || c->cfg->dir == XFR_DIR_DOWNLOAD ||
+	    !dataplane_fit_peer(&c->dp, c->ack.engine, true))
+		return;
+	c->res->engine = c->dp.engine;
+	snprintf(c->res->engine_note, sizeof(c->res->engine_note), "%s", c->dp.note);
 }
 
 /* One line on stderr: which engine each end runs, and why when not plain sockets. */
@@ -336,6 +351,7 @@ static int clnt_handshake(struct clnt *c)
 		goto out;
 	c->ack = m->ack;
 	proto_msg_free(m);
+	fit_server(c);
 	say_engines(c);
 	if (!single_port(c) && c->ack.nports != c->req.streams) {
 		clnt_error(c, "server sent %u data ports for %u streams", c->ack.nports,

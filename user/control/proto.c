@@ -188,6 +188,7 @@ static const struct field test_start_f[] = {
 	FNAME("engine", TS, engine, engine_req_names),
 	FNAME("xdp_mode", TS, xdp_mode, xdp_mode_names),
 	FN("drop_reasons", K_BOOL, TS, drop_reasons, 0, 0),
+	FNAME("client_engine", TS, client_engine, engine_run_names),
 };
 #undef TS
 

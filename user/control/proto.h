@@ -109,6 +109,12 @@ struct proto_test_start {
 	char engine[8];
 	char xdp_mode[10];
 	bool drop_reasons;
+	/*
+	 * ext, with CAP_XDP_V1: the engine the client itself runs ("socket" |
+	 * "xdp" | "afxdp" | "quic"; "" = absent, read as "socket"): a server
+	 * that sends generates live frames only toward a kernel receiver.
+	 */
+	char client_engine[8];
 };
 
 struct proto_test_ack {

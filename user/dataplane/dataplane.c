@@ -71,6 +71,35 @@ int dataplane_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, enum xfr_p
 	return 0;
 }
 
+static bool kernel_receiver(const char *engine)
+{
+	return !strcmp(engine, "xdp") || !strcmp(engine, "afxdp");
+}
+
+bool dataplane_fit_peer(struct dataplane *dp, const char *peer_engine, bool sends)
+{
+	struct engsel_facts f;
+	struct engsel_choice c;
+
+	if (dp->engine != XFR_ENG_XDP || !sends || kernel_receiver(peer_engine))
+		return false;
+	engsel_probe(XFR_PROTO_UDP, dp->iface, &f);
+	if (!engsel_decide(XFR_ENGINE_AFXDP, dp->mode, &f, &c)) {
+		dp->engine = c.engine;
+		dp->mode = c.mode;
+		snprintf(
+			dp->note, sizeof(dp->note),
+			"engine afxdp on %s (auto): the peer receives on sockets, which live frames may never reach",
+			dp->iface);
+		return true;
+	}
+	dp->engine = XFR_ENG_SOCKET;
+	snprintf(
+		dp->note, sizeof(dp->note),
+		"engine socket (auto): the peer receives on sockets, which live frames may never reach, and AF_XDP is unavailable");
+	return true;
+}
+
 /*
  * The engines this build has, keyed by (engine, protocol). A missing entry
  * (ops NULL) says why in one line; QUIC plugs in here when quic/ is built.

@@ -36,6 +36,16 @@ int dataplane_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, enum xfr_p
 		     const struct sockaddr *peer, struct dataplane *dp);
 
 /*
+ * Auto chose live frames (engine xdp) for a side that sends (@sends): they
+ * are counted only by a kernel receiver on the peer (@peer_engine "xdp" or
+ * "afxdp"). A socket receiver ("socket", "" or anything else) may never see
+ * them (veth drops frames redirected to a peer without XDP), so the sender
+ * becomes AF_XDP, whose frames cross as packets, or sockets. Returns true
+ * when @dp changed (its note says why).
+ */
+bool dataplane_fit_peer(struct dataplane *dp, const char *peer_engine, bool sends);
+
+/*
  * Build the engine for @dp with @p (kind, mode, iface, queues and the
  * observer flags are filled from dp) and init it. NULL with errno and a
  * one-line reason in @why.

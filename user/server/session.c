@@ -283,6 +283,9 @@ static const char *decide_engine(struct srv_test *t, const struct proto_test_sta
 		snprintf(buf, len, "%s on the server", t->dp.note);
 		return buf;
 	}
+	/* We send: live frames only toward a client that receives in the kernel. */
+	if (req == XFR_ENGINE_AUTO && r->dir != XFR_DIR_UPLOAD)
+		dataplane_fit_peer(&t->dp, r->client_engine, true);
 	return NULL;
 }
 
