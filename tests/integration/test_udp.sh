@@ -424,13 +424,12 @@ test_udp_hostile() {
 	xt_server_stop
 }
 
-# xt_csv_col FILE BLOCK NAME: the value of column NAME in the first data row of
-# block 1 (interval rows) or 2 (summary).
+# xt_csv_col FILE TYPE NAME: the value of column NAME in the first row of
+# type TYPE (interval, summary, ...) of a --csv table.
 xt_csv_col() {
-	awk -F, -v blk="$2" -v name="$3" '
-		$0 == "" { b++; hdr = 0; next }
-		!hdr { for (i = 1; i <= NF; i++) if ($i == name) c = i; hdr = 1; next }
-		b + 1 == blk && c { print $c; exit }' "$1"
+	awk -F, -v type="$2" -v name="$3" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
+		$1 == type && c { print $c; exit }' "$1"
 }
 
 # --json-stream and --csv carry the UDP figures: every stream line passes the
@@ -452,11 +451,11 @@ test_udp_outputs() {
 	xt_client_ok || return
 	local v c
 	for c in jitter_ms lost lost_percent packets_received packet_size; do
-		v=$(xt_csv_col "$OUT" 2 $c)
+		v=$(xt_csv_col "$OUT" summary $c)
 		[[ $v =~ ^[0-9.]+$ ]] || { xt_fail "CSV summary $c = '$v'"; return 1; }
 	done
-	[ "$(xt_csv_col "$OUT" 2 packet_size)" = 1400 ] || { xt_fail "CSV packet_size $(xt_csv_col "$OUT" 2 packet_size)"; return 1; }
-	[ "$(xt_csv_col "$OUT" 1 jitter_ms)" != "" ] || { xt_fail "CSV interval row has no jitter_ms"; return 1; }
+	[ "$(xt_csv_col "$OUT" summary packet_size)" = 1400 ] || { xt_fail "CSV packet_size $(xt_csv_col "$OUT" summary packet_size)"; return 1; }
+	[ "$(xt_csv_col "$OUT" interval jitter_ms)" != "" ] || { xt_fail "CSV interval row has no jitter_ms"; return 1; }
 	xt_client -u -t 1 -b 10M
 	xt_client_ok || return
 	grep -qiE 'jitter' "$OUT" && grep -qiE 'lost|loss' "$OUT" ||

@@ -1057,35 +1057,77 @@ static void test_kernel_plain_path(void **state)
 	fx_free(r);
 }
 
-/* CSV: the kernel columns follow the data; an xdp engine brings them even before it. */
+/*
+ * CSV: one header, every row the same number of cells (kernel columns
+ * included, empty when unknown); -q keeps the header and the summary rows; no
+ * interval at all still gives the header and the summary.
+ */
+static size_t csv_cells(const char *line, size_t len)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < len; i++)
+		n += line[i] == ',';
+	return n;
+}
+
+static void check_csv_shape(const char *out, size_t want_rows)
+{
+	const char *nl = strchr(out, '\n'), *p;
+	size_t cols, rows = 0;
+
+	assert_non_null(nl);
+	cols = csv_cells(out, (size_t)(nl - out));
+	assert_int_equal(cols, 31);
+	for (p = nl + 1; *p; p = nl + 1, rows++) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		assert_true(nl > p); /* no blank line */
+		assert_int_equal(csv_cells(p, (size_t)(nl - p)), cols);
+	}
+	assert_int_equal(rows, want_rows);
+}
+
 static void test_kernel_csv_columns(void **state)
 {
-	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 1);
-	struct output_opts oo = {.quiet = true};
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 2);
+	struct output_opts oo = {.quiet = true, .per_stream = true};
 	uint32_t nint;
 	char *out;
 
 	(void)state;
-	snprintf(r->server_engine, sizeof(r->server_engine), "xdp");
 	out = render(XFR_FMT_CSV, r, &oo);
-	assert_non_null(strstr(out, "packet_size,xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us\n"));
-	assert_non_null(strstr(out, ",socket,,,,,,,,,,,\n"));
+	assert_true(!strncmp(out, "type,direction,stream,", 22));
+	assert_non_null(strstr(out, "\nsummary,upload,,,0.000,3.000,"));
+	assert_non_null(strstr(out, "\nstream-summary,upload,1,,0.000,3.000,"));
+	check_csv_shape(out, 3);
 	free(out);
 	oo.quiet = false;
 	out = render(XFR_FMT_CSV, r, &oo);
-	assert_true(!strncmp(out, "timestamp,", 10));
-	assert_non_null(strstr(out, "rcvbuf_drops,xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us\n"));
+	check_csv_shape(out, 3 * r->nintervals + 3);
+	assert_non_null(strstr(out, "\nstream-interval,upload,0,1.000,0.000,1.000,"));
 	free(out);
-	/* no interval row at all: the interval header still comes, then the summary */
 	nint = r->nintervals;
 	r->nintervals = 0;
-	r->server_engine[0] = '\0';
 	out = render(XFR_FMT_CSV, r, &oo);
-	assert_true(!strncmp(out, "timestamp,elapsed_secs,", 23));
-	assert_non_null(strstr(out, "rcvbuf_drops\n\ntest_id,"));
-	assert_null(strstr(out, "xdp_packets"));
+	check_csv_shape(out, 3);
 	free(out);
 	r->nintervals = nint;
+	fx_free(r);
+}
+
+/* A test id with a comma or a quote stays one cell (RFC 4180 quoting). */
+static void test_csv_quoted_id(void **state)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 1);
+	struct output_opts oo = {.quiet = true};
+	char *out;
+
+	(void)state;
+	snprintf(r->id, sizeof(r->id), "a,\"b");
+	out = render(XFR_FMT_CSV, r, &oo);
+	assert_non_null(strstr(out, ",socket,\"a,\"\"b\"\n"));
+	free(out);
 	fx_free(r);
 }
 
@@ -1121,9 +1163,7 @@ static void check_write_error(FILE *f, int want)
 		assert_int_equal(o->ops->end(o, r), want);
 		clearerr(f);
 		if (fmt != XFR_FMT_JSON) {
-			/* CSV's interval header waits for the first row (its columns
-			 * depend on the flows): its start writes nothing. */
-			assert_int_equal(o->ops->start(o, r), fmt == XFR_FMT_CSV ? 0 : want);
+			assert_int_equal(o->ops->start(o, r), want);
 			clearerr(f);
 			assert_int_equal(o->ops->interval(o, r, &r->intervals[0]), want);
 			clearerr(f);
@@ -1366,6 +1406,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_document),
 		cmocka_unit_test(test_kernel_plain_path),
 		cmocka_unit_test(test_kernel_csv_columns),
+		cmocka_unit_test(test_csv_quoted_id),
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_output_new_invalid),
 		cmocka_unit_test(test_golden_upload_p1),

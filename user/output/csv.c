@@ -1,232 +1,288 @@
 // SPDX-License-Identifier: MIT
 /*
- * --csv: the reference's columns (xfr-reference §3.3) plus sender_bytes and
- * receiver_bytes (and engine in the summary), then UDP counts appended at the
- * end of each line, so no existing column ever moves. Interval header and rows
- * first (none with -q), a blank line, then the summary header and one row.
- * Unknown values are empty fields; the reference's jitter_ms/lost/lost_percent
- * are 0 for TCP, as the reference prints them, and our UDP columns are empty.
+ * --csv: one table, one header, every row the same columns, so a CSV reader
+ * (pandas, a spreadsheet) reads the whole stream as one frame. A row's `type`
+ * says what it is: "interval" (the sum of one direction's flows over one
+ * interval), "stream-interval" (one flow over one interval, with -P N),
+ * "summary" (one direction over the whole test), "stream-summary" (one flow
+ * over the whole test, with -P N). `direction` and `stream` say which flows.
+ *
+ * The reference's two blocks (interval rows, a blank line, a summary header
+ * with other columns) made a CSV reader label the summary with the interval
+ * header; its column names are kept where the figure is the same.
+ *
+ * Numbers are plain (no units, no thousands separators); a figure that does
+ * not apply to the row (TCP figures of a UDP test, the receiver's counts
+ * before they are known) is an empty cell, never 0.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "output/printers.h"
 
-#define CSV_INTERVAL_HEADER                                                                        \
-	"timestamp,elapsed_secs,bytes,throughput_mbps,retransmits,jitter_ms,lost,rtt_us,cwnd,"     \
-	"bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,sender_bytes,"        \
-	"receiver_bytes,packets_sent,packets_received,out_of_order,duplicates,rcvbuf_drops"
-#define CSV_SUMMARY_HEADER                                                                         \
-	"test_id,duration_secs,transfer_bytes,throughput_mbps,retransmits,jitter_ms,lost,"         \
-	"lost_percent,bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps,"        \
-	"sender_bytes,receiver_bytes,engine,packets_sent,packets_received,out_of_order,"           \
-	"duplicates,rcvbuf_drops,jitter_max_ms,packet_size"
-
-/*
- * The kernel data plane's columns, appended to both headers only when the test
- * has such figures (so a socket test prints the reference-shaped lines it
- * always did): XDP count, drops by reason summed per host, BPF mean RTT.
- */
-#define CSV_KERNEL_HEADER ",xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us"
+#define CSV_HEADER                                                                                 \
+	"type,direction,stream,timestamp,start_secs,elapsed_secs,bytes,throughput_mbps,"           \
+	"sender_bytes,receiver_bytes,retransmits,rtt_us,rtt_var_us,cwnd,cwnd_bytes,jitter_ms,"     \
+	"jitter_max_ms,lost,lost_percent,packets_sent,packets_received,out_of_order,duplicates,"   \
+	"rcvbuf_drops,packet_size,xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us,engine,test_id"
+#define CSV_LINE_MAX 1024
 
 struct csv_state {
-	bool header_printed; /* the summary is then set apart by a blank line */
-	bool kernel;	     /* the interval block has the kernel columns */
+	bool header_printed;
 };
 
-/* An optional unsigned field: empty when unknown. */
-static const char *csv_u64(bool known, uint64_t v, char *buf, size_t len)
+/* A line being built: cells joined by commas. */
+struct csv_line {
+	char s[CSV_LINE_MAX];
+	size_t n;
+	unsigned cells;
+};
+
+/* What one row is about: its flows (one flow, or a direction's sum) and period. */
+struct csv_row {
+	const char *type;
+	const struct xfr_flow *f; /* the flow, or the direction's sum */
+	bool stream;		  /* one flow: the stream column is filled */
+	uint64_t bytes;		  /* delivered */
+	double start_s, end_s;
+	const char *ts; /* interval rows: the timestamp; "" in summary rows */
+	bool summary;
+};
+
+static void csv_cell(struct csv_line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void csv_cell(struct csv_line *l, const char *fmt, ...)
 {
-	if (!known)
-		return "";
-	snprintf(buf, len, "%llu", (unsigned long long)v);
-	return buf;
+	va_list ap;
+	int w;
+
+	if (l->cells++ && l->n < sizeof(l->s) - 1)
+		l->s[l->n++] = ',';
+	va_start(ap, fmt);
+	w = vsnprintf(l->s + l->n, sizeof(l->s) - l->n, fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		l->n = l->n + (size_t)w < sizeof(l->s) ? l->n + (size_t)w : sizeof(l->s) - 1;
 }
 
-/* bytes_sent,bytes_received,throughput_send_mbps,throughput_recv_mbps (bidir only). */
-static int csv_bidir(FILE *f, const struct xfr_result *r, const struct xfr_flow *flows, uint32_t n,
-		     double secs)
+/* An unsigned cell; empty when unknown. */
+static void csv_u64(struct csv_line *l, bool known, uint64_t v)
 {
-	uint64_t up, down;
-
-	if (r->dir != XFR_DIR_BIDIR)
-		return output_printf(f, ",,,,");
-	up = output_delivered(flows, n, RESULT_DIR_UP);
-	down = output_delivered(flows, n, RESULT_DIR_DOWN);
-	return output_printf(f, "%llu,%llu,%.2f,%.2f,", (unsigned long long)up,
-			     (unsigned long long)down, output_mbps(up, secs),
-			     output_mbps(down, secs));
+	if (known)
+		csv_cell(l, "%llu", (unsigned long long)v);
+	else
+		csv_cell(l, "%s", "");
 }
 
-/* jitter_ms,lost (and lost_percent in the summary): the UDP receiver's, 0 for TCP. */
-static int csv_loss(FILE *f, const struct xfr_result *r, const struct xfr_flow *sum, bool pct)
+/* A text cell, quoted (RFC 4180) when it holds a comma, a quote or a line break. */
+static void csv_text(struct csv_line *l, const char *s)
 {
-	const struct xfr_udp_stats *u = &sum->udp;
+	char q[2 * 64 + 3];
+	size_t n = 0;
 
-	if (!output_is_udp(r))
-		return output_printf(f, pct ? "0.00,0,0.00," : "0.00,0,");
-	if (pct)
-		return output_printf(f, "%.3f,%llu,%.2f,", u->jitter_ms,
-				     (unsigned long long)u->lost, output_lost_percent(u));
-	return output_printf(f, "%.3f,%llu,", u->jitter_ms, (unsigned long long)u->lost);
-}
-
-/* The appended UDP columns (",packets_sent,...,rcvbuf_drops"), empty for TCP; the
- * summary adds jitter_max_ms and packet_size. */
-static void csv_udp_tail(const struct xfr_result *r, const struct xfr_flow *sum, bool summary,
-			 char *buf, size_t len)
-{
-	const struct xfr_udp_stats *u = &sum->udp;
-	int n;
-
-	if (!output_is_udp(r)) {
-		snprintf(buf, len, "%s", summary ? ",,,,,,," : ",,,,,");
+	if (!strpbrk(s, ",\"\r\n")) {
+		csv_cell(l, "%s", s);
 		return;
 	}
-	n = snprintf(buf, len, ",%llu,%llu,%llu,%llu,%llu",
-		     (unsigned long long)output_udp_sent(sum),
-		     (unsigned long long)u->packets_received, (unsigned long long)u->out_of_order,
-		     (unsigned long long)u->duplicates, (unsigned long long)u->rcvbuf_drops);
-	if (summary && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, ",%.3f,%u", u->jitter_max_ms, r->length);
+	q[n++] = '"';
+	for (; *s && n < sizeof(q) - 3; s++) {
+		if (*s == '"')
+			q[n++] = '"';
+		q[n++] = *s;
+	}
+	q[n++] = '"';
+	q[n] = '\0';
+	csv_cell(l, "%s", q);
 }
 
-/* sender_bytes,receiver_bytes then the rest of the line. */
-static int csv_sides(FILE *f, const struct xfr_flow *sum, const char *tail)
+/* type,direction,stream,timestamp,start_secs,elapsed_secs */
+static void csv_ident(struct csv_line *l, const struct csv_row *w)
 {
-	char s[24], rcv[24];
-
-	return output_printf(f, "%s,%s%s\n", csv_u64(sum->has_sent, sum->sent_bytes, s, sizeof(s)),
-			     csv_u64(sum->has_recv, sum->recv_bytes, rcv, sizeof(rcv)), tail);
+	csv_cell(l, "%s", w->type);
+	csv_cell(l, "%s", w->f->dir == XFR_FLOW_DOWN ? "download" : "upload");
+	csv_u64(l, w->stream, w->f->stream);
+	csv_cell(l, "%s", w->ts);
+	csv_cell(l, "%.3f", w->start_s);
+	csv_cell(l, "%.3f", w->end_s);
 }
 
-/* The engines that always bring kernel figures (XDP counts). */
-static bool csv_engine_kernel(int e)
+/* bytes,throughput_mbps,sender_bytes,receiver_bytes */
+static void csv_bytes(struct csv_line *l, const struct csv_row *w)
 {
-	return e == XFR_ENG_XDP || e == XFR_ENG_AFXDP;
+	const struct xfr_flow *f = w->f;
+
+	csv_cell(l, "%llu", (unsigned long long)w->bytes);
+	csv_cell(l, "%.3f", output_mbps(w->bytes, w->end_s - w->start_s));
+	csv_u64(l, f->has_sent, f->sent_bytes);
+	csv_u64(l, f->has_recv, f->recv_bytes);
 }
 
-static bool csv_kernel(const struct xfr_result *r, const struct xfr_flow *flows, uint32_t n)
+/* retransmits,rtt_us,rtt_var_us,cwnd,cwnd_bytes: the sender's TCP_INFO, TCP only. */
+static void csv_tcp(struct csv_line *l, const struct xfr_result *r, const struct xfr_flow *f)
 {
-	return csv_engine_kernel(r->engine) ||
-	       csv_engine_kernel(xfr_engine_parse(r->server_engine)) || output_has_kernel(flows, n);
-}
+	bool tcp = f->has_tcp && !output_is_udp(r);
 
-/* ",xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us" of a sum; empty fields when unknown. */
-static void csv_kernel_tail(const struct xfr_flow *k, char *buf, size_t len)
-{
-	char x[24], rx[24], tx[24], rtt[24];
-
-	snprintf(buf, len, ",%s,%s,%s,%s", csv_u64(k->has_xdp, k->xdp_packets, x, sizeof(x)),
-		 csv_u64(k->has_drops_rx, output_drops_total(&k->drops_rx), rx, sizeof(rx)),
-		 csv_u64(k->has_drops_tx, output_drops_total(&k->drops_tx), tx, sizeof(tx)),
-		 csv_u64(k->has_bpf_tcp && k->bpf_tcp.rtt_samples, k->bpf_tcp.rtt_avg_us, rtt,
-			 sizeof(rtt)));
+	csv_u64(l, tcp, f->tcp.retransmits);
+	csv_u64(l, tcp, f->tcp.rtt_us);
+	csv_u64(l, tcp, f->tcp.rttvar_us);
+	csv_u64(l, tcp, f->tcp.cwnd_segments);
+	csv_u64(l, tcp, f->tcp.cwnd_bytes);
 }
 
 /*
- * The interval header waits for the first row: the flows' presence flags
- * (XDP, drop observer, BPF TCP) are set from the first interval on, and they
- * decide the columns.
+ * jitter_ms,jitter_max_ms,lost,lost_percent,packets_sent,packets_received,
+ * out_of_order,duplicates,rcvbuf_drops,packet_size: UDP only; the receiver's
+ * figures need its report.
  */
-static int csv_interval_header(struct output *o, struct csv_state *st, bool kernel)
+static void csv_udp(struct csv_line *l, const struct xfr_result *r, const struct xfr_flow *f)
 {
+	const struct xfr_udp_stats *u = &f->udp;
+	bool udp = output_is_udp(r), rx = udp && f->has_udp_rx;
+
+	if (rx) {
+		csv_cell(l, "%.3f", u->jitter_ms);
+		csv_cell(l, "%.3f", u->jitter_max_ms);
+	} else {
+		csv_cell(l, "%s", "");
+		csv_cell(l, "%s", "");
+	}
+	csv_u64(l, rx, u->lost);
+	if (rx)
+		csv_cell(l, "%.3f", output_lost_percent(u));
+	else
+		csv_cell(l, "%s", "");
+	csv_u64(l, udp && (f->has_udp_tx || f->has_udp_rx), output_udp_sent(f));
+	csv_u64(l, rx, u->packets_received);
+	csv_u64(l, rx, u->out_of_order);
+	csv_u64(l, rx, u->duplicates);
+	csv_u64(l, rx, u->rcvbuf_drops);
+	csv_u64(l, udp, r->length);
+}
+
+/* xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us: the kernel data plane's, when known. */
+static void csv_kernel(struct csv_line *l, const struct xfr_flow *k)
+{
+	csv_u64(l, k->has_xdp, k->xdp_packets);
+	csv_u64(l, k->has_drops_rx, output_drops_total(&k->drops_rx));
+	csv_u64(l, k->has_drops_tx, output_drops_total(&k->drops_tx));
+	csv_u64(l, k->has_bpf_tcp && k->bpf_tcp.rtt_samples, k->bpf_tcp.rtt_avg_us);
+}
+
+static int csv_header(struct output *o)
+{
+	struct csv_state *st = o->priv;
 	int ret;
 
-	if (st->header_printed)
+	if (st && st->header_printed)
 		return 0;
-	st->kernel = kernel;
-	ret = output_printf(o->f, "%s%s\n", CSV_INTERVAL_HEADER, kernel ? CSV_KERNEL_HEADER : "");
-	if (!ret)
+	ret = output_printf(o->f, "%s\n", CSV_HEADER);
+	if (!ret && st)
 		st->header_printed = true;
 	return ret;
 }
 
+static int csv_row(struct output *o, const struct xfr_result *r, const struct csv_row *w)
+{
+	struct csv_line l = {.n = 0};
+
+	csv_ident(&l, w);
+	csv_bytes(&l, w);
+	csv_tcp(&l, r, w->f);
+	csv_udp(&l, r, w->f);
+	csv_kernel(&l, w->f);
+	csv_cell(&l, "%s", w->summary ? xfr_engine_name(r->engine) : "");
+	csv_text(&l, r->id);
+	return output_printf(o->f, "%s\n", l.s);
+}
+
+/*
+ * The rows of one direction over one period (p: its type, times, timestamp):
+ * a "stream-" row per flow (with -P N), then the direction's sum.
+ */
+static int csv_dir(struct output *o, const struct xfr_result *r, const struct xfr_flow *flows,
+		   uint32_t n, unsigned mask, const struct csv_row *p)
+{
+	bool multi = r->streams > 1 && o->opts.per_stream;
+	struct csv_row w = *p;
+	char stype[32];
+	struct xfr_flow sum;
+	int ret = 0;
+
+	snprintf(stype, sizeof(stype), "stream-%s", p->type);
+	w.type = stype;
+	w.stream = true;
+	for (uint32_t i = 0; i < n && multi && !ret; i++) {
+		unsigned bit = flows[i].dir == XFR_FLOW_DOWN ? RESULT_DIR_DOWN : RESULT_DIR_UP;
+
+		if (bit != mask)
+			continue;
+		w.f = &flows[i];
+		w.bytes = result_flow_bytes(&flows[i]);
+		ret = csv_row(o, r, &w);
+	}
+	if (ret)
+		return ret;
+	result_sum(flows, n, mask, &sum);
+	output_kernel_sum(flows, n, mask, &sum);
+	w = *p;
+	w.f = &sum;
+	w.bytes = output_delivered(flows, n, mask);
+	return csv_row(o, r, &w);
+}
+
+/* Both directions that ran, upload first. */
+static int csv_dirs(struct output *o, const struct xfr_result *r, const struct xfr_flow *flows,
+		    uint32_t n, const struct csv_row *p)
+{
+	unsigned dirs = output_dirs(flows, n);
+	int ret = 0;
+
+	if (dirs & RESULT_DIR_UP)
+		ret = csv_dir(o, r, flows, n, RESULT_DIR_UP, p);
+	if (!ret && (dirs & RESULT_DIR_DOWN))
+		ret = csv_dir(o, r, flows, n, RESULT_DIR_DOWN, p);
+	return ret;
+}
+
+/* The header comes first, so a reader has it even when the test ends early. */
 static int csv_start(struct output *o, const struct xfr_result *r)
 {
 	struct csv_state *st = calloc(1, sizeof(*st));
+	int ret;
 
 	(void)r;
 	if (!st)
 		return -ENOMEM;
 	free(o->priv);
 	o->priv = st;
-	return 0;
+	ret = csv_header(o);
+	return ret ? ret : output_flush(o->f);
 }
 
 static int csv_interval(struct output *o, const struct xfr_result *r, const struct xfr_interval *iv)
 {
-	double secs = iv->end_s - iv->start_s;
-	uint64_t bytes = output_delivered(iv->flows, iv->nflows, RESULT_DIR_ALL);
-	char ts[64], rtt[24], cwnd[24], tail[160], ktail[128] = "";
-	struct csv_state *st = o->priv;
-	struct xfr_flow sum;
-	bool tcp;
+	struct csv_row w = {.type = "interval", .start_s = iv->start_s, .end_s = iv->end_s};
+	char ts[64];
 	int ret;
 
-	if (o->opts.quiet || !st)
+	if (o->opts.quiet)
 		return 0;
-	result_sum(iv->flows, iv->nflows, RESULT_DIR_ALL, &sum);
-	output_kernel_sum(iv->flows, iv->nflows, RESULT_DIR_ALL, &sum);
-	ret = csv_interval_header(o, st, csv_kernel(r, iv->flows, iv->nflows));
-	if (ret)
-		return ret;
-	if (st->kernel)
-		csv_kernel_tail(&sum, ktail, sizeof(ktail));
-	tcp = sum.has_tcp && !output_is_udp(r);
-	ret = output_printf(o->f, "%s,%.2f,%llu,%.2f,%llu,",
-			    output_timestamp(r, iv, o->opts.ts_format, ts, sizeof(ts)), iv->end_s,
-			    (unsigned long long)bytes, output_mbps(bytes, secs),
-			    (unsigned long long)(tcp ? sum.tcp.retransmits : 0));
+	w.ts = output_timestamp(r, iv, o->opts.ts_format, ts, sizeof(ts));
+	ret = csv_header(o);
 	if (!ret)
-		ret = csv_loss(o->f, r, &sum, false);
-	if (!ret)
-		ret = output_printf(o->f, "%s,%s,", csv_u64(tcp, sum.tcp.rtt_us, rtt, sizeof(rtt)),
-				    csv_u64(tcp, sum.tcp.cwnd_segments, cwnd, sizeof(cwnd)));
-	if (!ret)
-		ret = csv_bidir(o->f, r, iv->flows, iv->nflows, secs);
-	csv_udp_tail(r, &sum, false, tail, sizeof(tail));
-	strncat(tail, ktail, sizeof(tail) - strlen(tail) - 1);
-	if (!ret)
-		ret = csv_sides(o->f, &sum, tail);
+		ret = csv_dirs(o, r, iv->flows, iv->nflows, &w);
 	return ret ? ret : output_flush(o->f);
 }
 
 static int csv_end(struct output *o, const struct xfr_result *r)
 {
-	struct csv_state *st = o->priv;
-	uint64_t bytes = output_delivered(r->flows, r->nflows, RESULT_DIR_ALL);
-	char tail[320], udp[160], ktail[128] = "";
-	struct xfr_flow sum;
-	bool kernel;
-	int ret = 0;
+	struct csv_row w = {.type = "summary", .end_s = r->duration_s, .ts = "", .summary = true};
+	int ret = csv_header(o);
 
-	result_sum(r->flows, r->nflows, RESULT_DIR_ALL, &sum);
-	output_kernel_sum(r->flows, r->nflows, RESULT_DIR_ALL, &sum);
-	kernel = csv_kernel(r, r->flows, r->nflows) || (st && st->kernel);
-	/* No interval row came (an early end): the interval block is the header alone. */
-	if (st && !o->opts.quiet)
-		ret = csv_interval_header(o, st, kernel);
-	if (!ret && st && st->header_printed)
-		ret = output_printf(o->f, "\n");
-	if (kernel)
-		csv_kernel_tail(&sum, ktail, sizeof(ktail));
 	if (!ret)
-		ret = output_printf(o->f, "%s%s\n%s,%.2f,%llu,%.2f,%llu,", CSV_SUMMARY_HEADER,
-				    kernel ? CSV_KERNEL_HEADER : "", r->id, r->duration_s,
-				    (unsigned long long)bytes, output_mbps(bytes, r->duration_s),
-				    (unsigned long long)(sum.has_tcp && !output_is_udp(r)
-								 ? sum.tcp.retransmits
-								 : 0));
-	if (!ret)
-		ret = csv_loss(o->f, r, &sum, true);
-	if (!ret)
-		ret = csv_bidir(o->f, r, r->flows, r->nflows, r->duration_s);
-	csv_udp_tail(r, &sum, true, udp, sizeof(udp));
-	snprintf(tail, sizeof(tail), ",%s%s%s", xfr_engine_name(r->engine), udp, ktail);
-	if (!ret)
-		ret = csv_sides(o->f, &sum, tail);
+		ret = csv_dirs(o, r, r->flows, r->nflows, &w);
 	return ret ? ret : output_flush(o->f);
 }
 

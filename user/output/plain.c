@@ -405,25 +405,85 @@ static int plain_summary_flow(struct output *o, const struct xfr_result *r, cons
 	return ret;
 }
 
-/* The sender's TCP figures of a direction (means for rtt, sums for cwnd). */
-static int plain_tcp_line(struct output *o, const struct xfr_tcp_stats *t)
+/*
+ * The mean socket write speed of the flows that measured their send paths
+ * (--zerocopy auto) into *send / *sendfile, Gbit/s; false when none did. A
+ * mean, not a sum: each flow measured its own writes, not at the same instants.
+ */
+static bool plain_probe_mean(const struct xfr_result *r, unsigned mask, double *send,
+			     double *sendfile)
 {
-	char cwnd[32], rate[32], pmtu[24] = "", dlv[48] = "", path[96] = "";
+	uint32_t n = 0;
+
+	*send = *sendfile = 0;
+	for (uint32_t i = 0; i < r->nflows; i++) {
+		const struct xfr_tcp_stats *t = &r->flows[i].tcp;
+
+		if (flow_mask(&r->flows[i]) != mask || !r->flows[i].has_tcp ||
+		    !(t->probe_send_mbps || t->probe_sendfile_mbps))
+			continue;
+		*send += t->probe_send_mbps / 1e3;
+		*sendfile += t->probe_sendfile_mbps / 1e3;
+		n++;
+	}
+	if (n) {
+		*send /= n;
+		*sendfile /= n;
+	}
+	return n;
+}
+
+/* Flows of a direction with the sender's TCP figures. */
+static uint32_t plain_tcp_flows(const struct xfr_result *r, unsigned mask)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < r->nflows; i++)
+		n += flow_mask(&r->flows[i]) == mask && r->flows[i].has_tcp;
+	return n;
+}
+
+/* ", writes by sendfile (socket write speed per flow: send 9.10, sendfile 12.30 Gbit/s)" */
+static void plain_send_path(const struct xfr_result *r, unsigned mask,
+			    const struct xfr_tcp_stats *t, char *buf, size_t len)
+{
+	double send, sendfile;
+	size_t n;
+
+	buf[0] = '\0';
+	if (xfr_send_path_name(t->send_path))
+		snprintf(buf, len, ", writes by %s", xfr_send_path_name(t->send_path));
+	n = strlen(buf);
+	if (plain_probe_mean(r, mask, &send, &sendfile) && n < len)
+		snprintf(buf + n, len - n,
+			 " (socket write speed per flow: send %.2f, sendfile %.2f Gbit/s)", send,
+			 sendfile);
+}
+
+/*
+ * The sender's TCP_INFO of a direction at the end of the test (a snapshot, not
+ * a figure over the test): over several flows rtt and rttvar are means, cwnd
+ * a total, pmtu the smallest, and the line says so. The kernel's delivery
+ * rate is left to JSON: it is the last round trip's sample, not a test rate.
+ */
+static int plain_tcp_line(struct output *o, const struct xfr_result *r, unsigned mask,
+			  const struct xfr_tcp_stats *t)
+{
+	uint32_t n = plain_tcp_flows(r, mask);
+	char cwnd[32], pmtu[32] = "", path[128], flows[32] = "";
+	bool multi = n > 1;
 
 	if (t->pmtu)
-		snprintf(pmtu, sizeof(pmtu), ", pmtu %u", t->pmtu);
-	if (t->delivery_rate_bps)
-		snprintf(dlv, sizeof(dlv), ", delivery %s",
-			 units_fmt_rate((double)t->delivery_rate_bps, rate, sizeof(rate)));
-	if (xfr_send_path_name(t->send_path))
-		snprintf(path, sizeof(path), ", writes by %s", xfr_send_path_name(t->send_path));
-	if (t->probe_send_mbps || t->probe_sendfile_mbps)
-		snprintf(path + strlen(path), sizeof(path) - strlen(path),
-			 " (measured: send %.2f, sendfile %.2f Gbit/s)", t->probe_send_mbps / 1e3,
-			 t->probe_sendfile_mbps / 1e3);
-	return plain_line(o->f, "TCP: rtt %.2f ms (var %.2f ms), cwnd %u segments (%s)%s%s%s",
-			  t->rtt_us / 1000.0, t->rttvar_us / 1000.0, t->cwnd_segments,
-			  units_fmt_bytes(t->cwnd_bytes, cwnd, sizeof(cwnd)), pmtu, dlv, path);
+		snprintf(pmtu, sizeof(pmtu), ", pmtu %u%s", t->pmtu, multi ? " smallest" : "");
+	if (multi)
+		snprintf(flows, sizeof(flows), " (%u flows)", n);
+	plain_send_path(r, mask, t, path, sizeof(path));
+	return plain_line(
+		o->f,
+		"TCP at end of test%s: rtt %.2f ms%s (var %.2f ms), cwnd %u segments%s (%s)%s%s",
+		flows, t->rtt_us / 1000.0, multi ? " mean" : "", t->rttvar_us / 1000.0,
+		t->cwnd_segments, multi ? " total" : "",
+		units_fmt_bytes(t->cwnd_bytes, cwnd, sizeof(cwnd)), pmtu, path);
 }
 
 /*
@@ -573,7 +633,7 @@ static int plain_summary_dir(struct output *o, const struct xfr_result *r, unsig
 	if (!ret && output_is_udp(r))
 		ret = plain_udp_line(o, r, &sum);
 	else if (!ret && sum.has_tcp)
-		ret = plain_tcp_line(o, &sum.tcp);
+		ret = plain_tcp_line(o, r, mask, &sum.tcp);
 	if (!ret && sum.has_bpf_tcp && !output_is_udp(r))
 		ret = plain_bpf_line(o, &sum.bpf_tcp);
 	if (!ret)
