@@ -80,6 +80,16 @@ struct srv_output {
 
 struct srv;
 
+/* How a test ended, for the log's end line (session.c says it in words). */
+enum srv_end {
+	SRV_END_COMPLETE,     /* the asked time passed or the byte budget moved */
+	SRV_END_CANCELLED,    /* the client sent cancel */
+	SRV_END_DISCONNECTED, /* the control connection went away mid-test */
+	SRV_END_STREAMS_GONE, /* the client closed its data streams, control still open */
+	SRV_END_TIMED_OUT,    /* -n with -t: the client's time bound came first */
+	SRV_END_SERVER_CAP,   /* the server's duration cap came first */
+};
+
 enum test_state {
 	TS_HELLO,   /* hello exchanged, waiting for test_start */
 	TS_STREAMS, /* test_ack sent, collecting data connections */
@@ -111,9 +121,10 @@ struct srv_test {
 	struct xfr_result res; /* this side's figures, for the sinks */
 	struct srv_output so;  /* --get-server-output: the intervals kept for the result */
 	bool ended;
-	bool dead;	     /* closed; freed after the current batch */
-	bool flows_done;     /* the engine's flows have all ended */
-	bool finish_pending; /* bidir -n: the client's finish came before our senders ended */
+	bool dead;		/* closed; freed after the current batch */
+	bool flows_done;	/* the engine's flows have all ended */
+	bool finish_pending;	/* bidir -n: the client's finish came before our senders ended */
+	enum srv_end drain_end; /* how the test ends once the UDP drain is over */
 	/* before the run started (TS_STREAMS: streams or the engine not ready yet) */
 	bool finish_early; /* the client's finish: applied once the run starts */
 	bool pause_early;  /* the client's last pause/resume was a pause */
@@ -128,6 +139,7 @@ struct srv_test {
 	/* --probe-mtu: no engine; the stream's socket answers probes until cancel */
 	struct loop_item probe_it, probe_end_it;
 	uint64_t probe_start_ns;
+	uint32_t probe_largest; /* the largest probe payload that arrived from the client */
 };
 
 struct srv {
@@ -216,6 +228,11 @@ struct proto_msg *wire_interval(struct srv_test *t, const struct run_tick *tk);
 struct proto_msg *wire_result(struct srv_test *t);
 /* The intervals kept for --get-server-output go. */
 void wire_output_free(struct srv_test *t);
+
+/* srvlog.c: the server's log of its tests (start and end lines), a sink */
+struct xfr_sink *srvlog_sink_new(const struct xfr_config *cfg);
+/* Where the duration cap comes from: "--max-duration", else the server's hard limit. */
+const char *srvlog_cap_name(const struct xfr_config *cfg);
 
 /* server_ports.c */
 /* Where the streams will come from; per-stream ports go in the ack. 0 or -errno. */

@@ -432,34 +432,153 @@ static void emit_end(struct srv_test *t, const char *why)
 		sinks_emit(&t->srv->sinks, &ev); /* an MTU probe */
 }
 
+/* The server's cap cut the test short of what the client asked (0 = no limit asked). */
+static bool capped(const struct srv_test *t)
+{
+	return !t->req.duration_secs || t->req.duration_secs > t->duration_s;
+}
+
+/* Why the test's clock running out ended it. */
+static enum srv_end deadline_end(const struct srv_test *t)
+{
+	if (capped(t))
+		return SRV_END_SERVER_CAP;
+	if (t->req.has_byte_budget || t->req.mtu_probe)
+		return SRV_END_TIMED_OUT; /* the work was not done within the client's -t */
+	return SRV_END_COMPLETE;
+}
+
+/* Every direction this side moves got its byte budget through. */
+static bool budget_moved(const struct srv_test *t)
+{
+	uint64_t dir_bytes[2] = {0, 0};
+
+	if (!t->req.has_byte_budget)
+		return false;
+	for (uint32_t i = 0; i < t->res.nflows; i++)
+		dir_bytes[t->res.flows[i].dir] += result_flow_bytes(&t->res.flows[i]);
+	if (t->req.dir != XFR_DIR_DOWNLOAD && dir_bytes[XFR_FLOW_UP] < t->req.byte_budget)
+		return false;
+	return t->req.dir == XFR_DIR_UPLOAD || dir_bytes[XFR_FLOW_DOWN] >= t->req.byte_budget;
+}
+
+/* The client's control connection is closed or reset (peeked, nothing consumed). */
+static bool ctrl_gone(const struct srv_test *t)
+{
+	char c;
+	ssize_t n;
+
+	if (t->ctrl.eof)
+		return true;
+	n = recv(t->ctrl.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/*
+ * Every flow ended before the clock did: the budget moved, or the client went
+ * away (a killed client's control connection closes first: its lower
+ * descriptor), or it closed its data streams and is still there.
+ */
+static enum srv_end flows_end(const struct srv_test *t)
+{
+	if (budget_moved(t))
+		return SRV_END_COMPLETE;
+	return ctrl_gone(t) ? SRV_END_DISCONNECTED : SRV_END_STREAMS_GONE;
+}
+
+/* The end line's words for how the test ended (the figures follow them). */
+static const char *end_words(const struct srv_test *t, enum srv_end e, char *buf, size_t len)
+{
+	double s = t->res.duration_s;
+
+	switch (e) {
+	case SRV_END_COMPLETE:
+		return "complete";
+	case SRV_END_CANCELLED:
+		snprintf(buf, len, "cancelled by client at %.2f s", s);
+		break;
+	case SRV_END_DISCONNECTED:
+		snprintf(buf, len, "client disconnected at %.2f s", s);
+		break;
+	case SRV_END_STREAMS_GONE:
+		snprintf(buf, len, "ended at %.2f s: the client closed its data streams", s);
+		break;
+	case SRV_END_TIMED_OUT:
+		snprintf(buf, len, "timed out at %.2f s: the client's -t %u s came first", s,
+			 t->req.duration_secs);
+		break;
+	case SRV_END_SERVER_CAP:
+		snprintf(buf, len, "server cap reached: %u s (%s)", t->duration_s,
+			 srvlog_cap_name(t->srv->cfg));
+		break;
+	}
+	return buf;
+}
+
+/* An IPv6 peer, not an IPv4 one on the dual-stack socket (::ffff:a.b.c.d). */
+static bool peer_ipv6(const struct srv_test *t)
+{
+	const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&t->peer.ss;
+
+	return net_family(&t->peer) == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&a->sin6_addr);
+}
+
+/* The path MTU of a probe payload: the UDP and IP headers on top. */
+static uint32_t probe_path_mtu(const struct srv_test *t, uint32_t payload)
+{
+	return payload ? payload + 8 + (peer_ipv6(t) ? 40 : 20) : 0;
+}
+
+/* Stop the data plane and take this side's figures. False when the test went away. */
+static bool take_totals(struct srv_test *t, bool abortive)
+{
+	if (!t->run) { /* an MTU probe: what arrived from the client */
+		t->res.duration_s = (double)(time_mono_ns() - t->probe_start_ns) / 1e9;
+		if (t->res.mtu) {
+			t->res.mtu->ipv6 = peer_ipv6(t);
+			t->res.mtu->forward_max_payload = t->probe_largest;
+			t->res.mtu->forward_path_mtu = probe_path_mtu(t, t->probe_largest);
+		}
+		return true;
+	}
+	run_finish(t->run, abortive);
+	if (t->dead) /* the client went away while we sent it */
+		return false;
+	t->res.nflows = 0;
+	run_totals(t->run, t->res.flows, &t->res.nflows);
+	t->res.duration_s = run_secs(t->run);
+	return true;
+}
+
 /*
  * End of the test. Time-bounded and cancelled tests stop abortively (RST, no
- * waiting for bloated queues to drain); byte budgets end gracefully.
+ * waiting for bloated queues to drain); byte budgets end gracefully. A
+ * client that is gone gets no result.
  */
-static void finish(struct srv_test *t, const char *why, bool abortive)
+static void finish(struct srv_test *t, enum srv_end e, bool abortive)
 {
 	struct proto_msg *m;
+	char why[160];
 
 	if (t->ended || t->dead)
 		return;
 	t->ended = true;
 	loop_close(&t->srv->loop, &t->probe_end_it);
-	if (t->run) {
-		run_finish(t->run, abortive);
-		if (t->dead) /* the client went away while we sent it */
-			return;
-		t->res.nflows = 0;
-		run_totals(t->run, t->res.flows, &t->res.nflows);
-		t->res.duration_s = run_secs(t->run);
-	} else {
-		t->res.duration_s = (double)(time_mono_ns() - t->probe_start_ns) / 1e9;
+	if (!take_totals(t, abortive))
+		return;
+	if (e == SRV_END_STREAMS_GONE)
+		e = flows_end(t);
+	if (e == SRV_END_DISCONNECTED) {
+		emit_end(t, end_words(t, e, why, sizeof(why)));
+		srv_test_close(t);
+		return;
 	}
 	m = wire_result(t);
 	if (!m) {
 		fail(t, "server error: out of memory");
 		return;
 	}
-	emit_end(t, why);
+	emit_end(t, end_words(t, e, why, sizeof(why)));
 	t->state = TS_CLOSING;
 	t->deadline_ns = time_mono_ns() + SRV_CLOSING_MS * NSEC_PER_MSEC;
 	if (send_msg(t, m) == 0)
@@ -491,23 +610,31 @@ static bool wants_drain(const struct srv_test *t)
 	return t->req.proto == XFR_PROTO_UDP && t->req.dir != XFR_DIR_DOWNLOAD;
 }
 
-/* Drain when this side receives UDP, else end now. */
-static void drain_or_finish(struct srv_test *t)
+/* Drain when this side receives UDP, else end now; e: how the test ended. */
+static void drain_or_finish(struct srv_test *t, enum srv_end e)
 {
-	int err = wants_drain(t) ? run_drain(t->run, SRV_UDP_DRAIN_MS) : -EINVAL;
+	int err;
 
+	if (run_draining(t->run))
+		return;
+	t->drain_end = e;
+	err = wants_drain(t) ? run_drain(t->run, SRV_UDP_DRAIN_MS) : -EINVAL;
 	if (err && !run_draining(t->run))
-		finish(t, "complete", true);
+		finish(t, e, true);
 }
 
 static void on_deadline(struct run *r)
 {
-	drain_or_finish(run_ctx(r));
+	struct srv_test *t = run_ctx(r);
+
+	drain_or_finish(t, deadline_end(t));
 }
 
 static void on_drained(struct run *r)
 {
-	finish(run_ctx(r), "complete", true);
+	struct srv_test *t = run_ctx(r);
+
+	finish(t, t->drain_end, true);
 }
 
 static void on_done(struct run *r)
@@ -519,11 +646,11 @@ static void on_done(struct run *r)
 	 * ends the test. */
 	if (t->req.proto == XFR_PROTO_UDP && t->req.dir == XFR_DIR_BIDIR) {
 		if (t->finish_pending)
-			drain_or_finish(t);
+			drain_or_finish(t, SRV_END_COMPLETE);
 		return;
 	}
 	/* Every flow ended: budget sent/received, or the client closed its streams. */
-	finish(t, "complete", !t->req.has_byte_budget);
+	finish(t, SRV_END_STREAMS_GONE, !t->req.has_byte_budget);
 }
 
 static void on_prepared(struct run *r, int err, const char *why);
@@ -539,6 +666,30 @@ static const struct run_hooks srv_hooks = {
 
 /* ---- running ---- */
 
+/*
+ * For the log: each payload size that arrived from the client (forward PASS)
+ * and the largest, the client -> server answer as this side sees it.
+ */
+static void probe_arrived(struct srv_test *t, uint32_t payload)
+{
+	struct xfr_mtu_result *m = t->res.mtu;
+	uint32_t i;
+
+	if (payload > t->probe_largest)
+		t->probe_largest = payload;
+	if (!m)
+		return;
+	for (i = 0; i < m->nsizes && m->sizes[i].payload != payload; i++)
+		;
+	if (i == m->nsizes) {
+		if (i == sizeof(m->sizes) / sizeof(m->sizes[0]))
+			return;
+		m->sizes[m->nsizes++] = (struct xfr_mtu_size){.payload = payload};
+	}
+	m->sizes[i].forward = XFR_MTU_PASS;
+	m->sizes[i].forward_ok++;
+}
+
 static void on_probe(struct loop_item *it, uint32_t events)
 {
 	struct srv_test *t = it->ctx;
@@ -550,16 +701,25 @@ static void on_probe(struct loop_item *it, uint32_t events)
 		n = recv(it->fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0)
 			return;
-		if (mtuprobe_respond(it->fd, buf, (size_t)n) < 0)
+		switch (mtuprobe_respond(it->fd, buf, (size_t)n)) {
+		case 1:
+			probe_arrived(t, (uint32_t)n);
+			break;
+		case 0:
+			break;
+		default:
 			pr_debug("%s: MTU probe reply failed", t->peer_str);
+		}
 	}
 }
 
 static void on_probe_end(struct loop_item *it, uint32_t events)
 {
 	(void)events;
+	struct srv_test *t = it->ctx;
+
 	if (timerfd_take(it->fd))
-		finish(it->ctx, "complete", true);
+		finish(t, deadline_end(t), true);
 }
 
 /* --probe-mtu: no engine; the stream's socket answers probes until cancel. */
@@ -755,7 +915,7 @@ static void on_finish(struct srv_test *t)
 	if (t->req.dir == XFR_DIR_BIDIR && t->req.has_byte_budget && !t->flows_done)
 		t->finish_pending = true;
 	else
-		drain_or_finish(t);
+		drain_or_finish(t, SRV_END_COMPLETE);
 }
 
 static void on_running_msg(struct srv_test *t, const struct proto_msg *m)
@@ -768,8 +928,9 @@ static void on_running_msg(struct srv_test *t, const struct proto_msg *m)
 			return;
 		proto_msg_init(&reply, MSG_CANCELLED);
 		snprintf(reply.text.id, sizeof(reply.text.id), "%s", t->req.id);
+		/* --probe-mtu ends with a cancel once the client has its answer */
 		if (send_msg(t, &reply) == 0)
-			finish(t, "cancelled", true);
+			finish(t, t->req.mtu_probe ? SRV_END_COMPLETE : SRV_END_CANCELLED, true);
 		return;
 	case MSG_FINISH:
 		if (id_matches(t, m->text.id))
@@ -827,6 +988,9 @@ static void on_ctrl(struct loop_item *it, uint32_t events)
 	}
 	if (!t->dead && rc < 0) {
 		fail(t, "%s", err);
+	} else if (!t->dead && t->ctrl.eof && t->state == TS_RUNNING) {
+		finish(t, SRV_END_DISCONNECTED, true); /* logs the figures so far, closes */
+		srv_test_close(t);
 	} else if (!t->dead && t->ctrl.eof) {
 		if (t->state != TS_CLOSING)
 			pr_info("%s: control connection closed%s%s", t->peer_str,
