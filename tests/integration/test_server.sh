@@ -269,3 +269,35 @@ test_server_log_timestamps() {
 	grep -qE '^[0-9]{4}-' "$SRV_ERR" && { xt_fail "--no-timestamps: $(head -n1 "$SRV_ERR")"; return 1; }
 	grep -q "complete" "$SRV_ERR" || { xt_fail "--no-timestamps: no end line"; return 1; }
 }
+
+# serve --max-duration 2 and --max-bandwidth 20M: a client asking -t 4 is told
+# on stderr at the start and in the result (JSON notes, a plain "note:" line),
+# and the server's result really is ~2 s; -R -b 50M is told the server's
+# senders run at 20 Mbit/s, and the bytes moved match that rate.
+test_server_cap_notice() {
+	xt_setup || return
+	xt_server_start --max-duration 2 --max-bandwidth 20M || return
+	local want="server limits tests to 2 s (--max-duration); this test runs 2 s, not 4 s" secs mbps
+	xt_client -t 4 -b 10M --json
+	xt_client_ok || return
+	xt_schema result "$OUT" || return
+	grep -qF "xfr: warning: $want" "$ERR" || { xt_fail "client stderr: $(cat "$ERR")"; return 1; }
+	jq -e --arg w "$want" '.notes == [$w]' "$OUT" >/dev/null || { xt_fail "JSON notes: $(jq -c .notes "$OUT")"; return 1; }
+	secs=$(jq -r '.duration_ms / 1000' "$OUT")
+	xt_within "$secs" 1.8 2.6 || { xt_fail "the test ran $secs s under a 2 s cap"; return 1; }
+	xt_client -t 4 -b 10M
+	xt_client_ok || return
+	grep -qF "note: $want" "$OUT" || { xt_fail "plain result lacks the note: $(tail -n4 "$OUT")"; return 1; }
+	xt_client -t 2 -R -b 50M --json
+	xt_client_ok || return
+	xt_assert "$OUT" '.notes[0] | test("server sends at most 20.0 Mbit/s per test \\(--max-bandwidth\\)")' \
+		"-R -b 50M notes: $(jq -c .notes "$OUT")" || return
+	mbps=$(jq -r '.throughput_mbps' "$OUT")
+	xt_log "-R -b 50M under --max-bandwidth 20M: $mbps Mbit/s; notes $(jq -c .notes "$OUT")"
+	xt_within "$mbps" 15 21 || { xt_fail "-R under a 20 Mbit/s cap moved $mbps Mbit/s"; return 1; }
+	# A test the server does not cap carries no note.
+	xt_client -t 1 -b 10M --json
+	xt_client_ok || return
+	xt_assert "$OUT" '.notes == null' "uncapped test has notes: $(jq -c .notes "$OUT")" || return
+	xt_server_stop
+}

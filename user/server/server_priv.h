@@ -216,6 +216,11 @@ const char *admit_test(struct srv_test *t, const struct proto_test_start *r, uin
 void admit_expect(struct srv_test *t);
 /* The test is running: its wall-clock end, pauses included. */
 void admit_running(struct srv_test *t);
+/*
+ * The server's caps on what t asked (its duration, its senders' rate), into
+ * the ack's extension fields, so that the client can say so; logged too.
+ */
+void admit_ack_limits(const struct srv_test *t, struct proto_test_ack *ack);
 /* This side received over the client's limit in tk: why (in buf), else NULL. */
 const char *admit_over_rate(const struct srv_test *t, const struct run_tick *tk, char *buf,
 			    size_t len);

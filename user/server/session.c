@@ -385,6 +385,7 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 	}
 	snprintf(ack.ack.engine, sizeof(ack.ack.engine), "%s", xfr_engine_name(t->dp.engine));
 	snprintf(ack.ack.engine_note, sizeof(ack.ack.engine_note), "%s", t->dp.note);
+	admit_ack_limits(t, &ack.ack);
 	t->state = TS_STREAMS;
 	t->deadline_ns = time_mono_ns() + SRV_STREAMS_MS * NSEC_PER_MSEC;
 	admit_expect(t);
