@@ -194,7 +194,9 @@ test_server_log_udp_loss() {
 	clost=$(xt_udp_stat "$OUT" lost)
 	crx=$(xt_udp_stat "$OUT" packets_received)
 	dropped=$(xt_nft_count "$NS_S" loss)
-	[ "$lost" -eq "$clost" ] && [ "$rx" -eq "$crx" ] ||
+	# Same receiver: the same datagrams received. The client, knowing what it sent,
+	# also counts the tail dropped after the last one that arrived (a few at 20 %).
+	[ "$rx" -eq "$crx" ] && [ "$lost" -le "$clost" ] && [ "$lost" -ge $((clost - 10)) ] ||
 		{ xt_fail "log: received $rx lost $lost; client's result: received $crx lost $clost"; return 1; }
 	[ "$total" -eq $((rx + lost)) ] || { xt_fail "total $total != received $rx + lost $lost"; return 1; }
 	[ "$lost" -ge $((dropped - 3)) ] || { xt_fail "lost $lost < nft dropped $dropped"; return 1; }

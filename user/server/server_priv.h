@@ -234,6 +234,18 @@ struct proto_msg *wire_result(struct srv_test *t);
 /* The intervals kept for --get-server-output go. */
 void wire_output_free(struct srv_test *t);
 
+/* session_end.c: how a test ended, in words; the MTU probe's datagrams */
+/* Why the test's clock running out ended it. */
+enum srv_end srv_end_deadline(const struct srv_test *t);
+/* Every flow ended before the clock did (figures in t->res): why. */
+enum srv_end srv_end_flows(const struct srv_test *t);
+/* The end line's words for e (into buf, or a constant). */
+const char *srv_end_words(const struct srv_test *t, enum srv_end e, char *buf, size_t len);
+bool srv_peer_ipv6(const struct srv_test *t);
+uint32_t srv_probe_path_mtu(const struct srv_test *t, uint32_t payload);
+/* A probe datagram of payload bytes arrived from the client. */
+void srv_probe_arrived(struct srv_test *t, uint32_t payload);
+
 /* srvlog.c: the server's log of its tests (start and end lines), a sink */
 struct xfr_sink *srvlog_sink_new(const struct xfr_config *cfg);
 /* Where the duration cap comes from: "--max-duration", else the server's hard limit. */

@@ -433,112 +433,15 @@ static void emit_end(struct srv_test *t, const char *why)
 		sinks_emit(&t->srv->sinks, &ev); /* an MTU probe */
 }
 
-/* The server's cap cut the test short of what the client asked (0 = no limit asked). */
-static bool capped(const struct srv_test *t)
-{
-	return !t->req.duration_secs || t->req.duration_secs > t->duration_s;
-}
-
-/* Why the test's clock running out ended it. */
-static enum srv_end deadline_end(const struct srv_test *t)
-{
-	if (capped(t))
-		return SRV_END_SERVER_CAP;
-	if (t->req.has_byte_budget || t->req.mtu_probe)
-		return SRV_END_TIMED_OUT; /* the work was not done within the client's -t */
-	return SRV_END_COMPLETE;
-}
-
-/* Every direction this side moves got its byte budget through. */
-static bool budget_moved(const struct srv_test *t)
-{
-	uint64_t dir_bytes[2] = {0, 0};
-
-	if (!t->req.has_byte_budget)
-		return false;
-	for (uint32_t i = 0; i < t->res.nflows; i++)
-		dir_bytes[t->res.flows[i].dir] += result_flow_bytes(&t->res.flows[i]);
-	if (t->req.dir != XFR_DIR_DOWNLOAD && dir_bytes[XFR_FLOW_UP] < t->req.byte_budget)
-		return false;
-	return t->req.dir == XFR_DIR_UPLOAD || dir_bytes[XFR_FLOW_DOWN] >= t->req.byte_budget;
-}
-
-/* The client's control connection is closed or reset (peeked, nothing consumed). */
-static bool ctrl_gone(const struct srv_test *t)
-{
-	char c;
-	ssize_t n;
-
-	if (t->ctrl.eof)
-		return true;
-	n = recv(t->ctrl.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
-
-/*
- * Every flow ended before the clock did: the budget moved, or the client went
- * away (a killed client's control connection closes first: its lower
- * descriptor), or it closed its data streams and is still there.
- */
-static enum srv_end flows_end(const struct srv_test *t)
-{
-	if (budget_moved(t))
-		return SRV_END_COMPLETE;
-	return ctrl_gone(t) ? SRV_END_DISCONNECTED : SRV_END_STREAMS_GONE;
-}
-
-/* The end line's words for how the test ended (the figures follow them). */
-static const char *end_words(const struct srv_test *t, enum srv_end e, char *buf, size_t len)
-{
-	double s = t->res.duration_s;
-
-	switch (e) {
-	case SRV_END_COMPLETE:
-		return "complete";
-	case SRV_END_CANCELLED:
-		snprintf(buf, len, "cancelled by client at %.2f s", s);
-		break;
-	case SRV_END_DISCONNECTED:
-		snprintf(buf, len, "client disconnected at %.2f s", s);
-		break;
-	case SRV_END_STREAMS_GONE:
-		snprintf(buf, len, "ended at %.2f s: the client closed its data streams", s);
-		break;
-	case SRV_END_TIMED_OUT:
-		snprintf(buf, len, "timed out at %.2f s: the client's -t %u s came first", s,
-			 t->req.duration_secs);
-		break;
-	case SRV_END_SERVER_CAP:
-		snprintf(buf, len, "server cap reached: %u s (%s)", t->duration_s,
-			 srvlog_cap_name(t->srv->cfg));
-		break;
-	}
-	return buf;
-}
-
-/* An IPv6 peer, not an IPv4 one on the dual-stack socket (::ffff:a.b.c.d). */
-static bool peer_ipv6(const struct srv_test *t)
-{
-	const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&t->peer.ss;
-
-	return net_family(&t->peer) == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&a->sin6_addr);
-}
-
-/* The path MTU of a probe payload: the UDP and IP headers on top. */
-static uint32_t probe_path_mtu(const struct srv_test *t, uint32_t payload)
-{
-	return payload ? payload + 8 + (peer_ipv6(t) ? 40 : 20) : 0;
-}
-
 /* Stop the data plane and take this side's figures. False when the test went away. */
 static bool take_totals(struct srv_test *t, bool abortive)
 {
 	if (!t->run) { /* an MTU probe: what arrived from the client */
 		t->res.duration_s = (double)(time_mono_ns() - t->probe_start_ns) / 1e9;
 		if (t->res.mtu) {
-			t->res.mtu->ipv6 = peer_ipv6(t);
+			t->res.mtu->ipv6 = srv_peer_ipv6(t);
 			t->res.mtu->forward_max_payload = t->probe_largest;
-			t->res.mtu->forward_path_mtu = probe_path_mtu(t, t->probe_largest);
+			t->res.mtu->forward_path_mtu = srv_probe_path_mtu(t, t->probe_largest);
 		}
 		return true;
 	}
@@ -568,9 +471,9 @@ static void finish(struct srv_test *t, enum srv_end e, bool abortive)
 	if (!take_totals(t, abortive))
 		return;
 	if (e == SRV_END_STREAMS_GONE)
-		e = flows_end(t);
+		e = srv_end_flows(t);
 	if (e == SRV_END_DISCONNECTED) {
-		emit_end(t, end_words(t, e, why, sizeof(why)));
+		emit_end(t, srv_end_words(t, e, why, sizeof(why)));
 		srv_test_close(t);
 		return;
 	}
@@ -579,7 +482,7 @@ static void finish(struct srv_test *t, enum srv_end e, bool abortive)
 		fail(t, "server error: out of memory");
 		return;
 	}
-	emit_end(t, end_words(t, e, why, sizeof(why)));
+	emit_end(t, srv_end_words(t, e, why, sizeof(why)));
 	t->state = TS_CLOSING;
 	t->deadline_ns = time_mono_ns() + SRV_CLOSING_MS * NSEC_PER_MSEC;
 	if (send_msg(t, m) == 0)
@@ -628,7 +531,7 @@ static void on_deadline(struct run *r)
 {
 	struct srv_test *t = run_ctx(r);
 
-	drain_or_finish(t, deadline_end(t));
+	drain_or_finish(t, srv_end_deadline(t));
 }
 
 static void on_drained(struct run *r)
@@ -667,30 +570,6 @@ static const struct run_hooks srv_hooks = {
 
 /* ---- running ---- */
 
-/*
- * For the log: each payload size that arrived from the client (forward PASS)
- * and the largest, the client -> server answer as this side sees it.
- */
-static void probe_arrived(struct srv_test *t, uint32_t payload)
-{
-	struct xfr_mtu_result *m = t->res.mtu;
-	uint32_t i;
-
-	if (payload > t->probe_largest)
-		t->probe_largest = payload;
-	if (!m)
-		return;
-	for (i = 0; i < m->nsizes && m->sizes[i].payload != payload; i++)
-		;
-	if (i == m->nsizes) {
-		if (i == sizeof(m->sizes) / sizeof(m->sizes[0]))
-			return;
-		m->sizes[m->nsizes++] = (struct xfr_mtu_size){.payload = payload};
-	}
-	m->sizes[i].forward = XFR_MTU_PASS;
-	m->sizes[i].forward_ok++;
-}
-
 static void on_probe(struct loop_item *it, uint32_t events)
 {
 	struct srv_test *t = it->ctx;
@@ -704,7 +583,7 @@ static void on_probe(struct loop_item *it, uint32_t events)
 			return;
 		switch (mtuprobe_respond(it->fd, buf, (size_t)n)) {
 		case 1:
-			probe_arrived(t, (uint32_t)n);
+			srv_probe_arrived(t, (uint32_t)n);
 			break;
 		case 0:
 			break;
@@ -720,7 +599,7 @@ static void on_probe_end(struct loop_item *it, uint32_t events)
 	struct srv_test *t = it->ctx;
 
 	if (timerfd_take(it->fd))
-		finish(t, deadline_end(t), true);
+		finish(t, srv_end_deadline(t), true);
 }
 
 /* --probe-mtu: no engine; the stream's socket answers probes until cancel. */
