@@ -190,7 +190,9 @@ struct xfr_config {
 	bool get_server_output;	      /* --get-server-output */
 
 	/* server */
-	bool one_off;		 /* --one-off */
+	bool one_off; /* --one-off */
+	/* --timestamps / --no-timestamps: stamp log lines; auto = when stderr is not a terminal */
+	enum xfr_log_ts { XFR_LOG_TS_AUTO, XFR_LOG_TS_ON, XFR_LOG_TS_OFF } log_ts;
 	uint32_t max_duration_s; /* --max-duration; 0 = only the 3600 s hard cap */
 	uint32_t max_tests;	 /* --max-tests; default 100 */
 

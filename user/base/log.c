@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -15,10 +16,32 @@
 #include "base/log.h"
 
 static enum xfr_log_level log_level = XFR_LOG_INFO;
+static bool log_stamps;
 
 void log_set_level(enum xfr_log_level level)
 {
 	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
+}
+
+void log_set_timestamps(bool on)
+{
+	__atomic_store_n(&log_stamps, on, __ATOMIC_RELAXED);
+}
+
+/* "2024-05-01T12:00:00.123Z " into buf (at least 32 bytes), or "" when off. */
+static void log_stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	buf[0] = '\0';
+	if (!__atomic_load_n(&log_stamps, __ATOMIC_RELAXED) || clock_gettime(CLOCK_REALTIME, &ts) ||
+	    !gmtime_r(&ts.tv_sec, &tm))
+		return;
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n)
+		snprintf(buf + n, len - n, ".%03ldZ ", ts.tv_nsec / 1000000);
 }
 
 static enum xfr_log_level log_get_level(void)
@@ -41,7 +64,7 @@ static const char *log_prefix(enum xfr_log_level level)
 /* log_msg with a va_list; @ap is left untouched (copied for each pass). */
 static void log_vmsg(enum xfr_log_level level, const char *fmt, va_list ap)
 {
-	char small[512], *msg = small;
+	char small[512], *msg = small, stamp[40];
 	va_list aq;
 	size_t n;
 	int len;
@@ -68,7 +91,8 @@ static void log_vmsg(enum xfr_log_level level, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	fprintf(stderr, "%s%s\n", log_prefix(level), msg);
+	log_stamp(stamp, sizeof(stamp));
+	fprintf(stderr, "%s%s%s\n", stamp, log_prefix(level), msg);
 	if (msg != small)
 		free(msg);
 }

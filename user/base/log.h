@@ -6,6 +6,12 @@
 #include "base/config.h"
 
 void log_set_level(enum xfr_log_level level);
+/*
+ * Stamp every line with the wall-clock time, ISO 8601 in UTC with
+ * milliseconds ("2024-05-01T12:00:00.123Z ", the reference's iso8601 form):
+ * for logs kept by a service manager or a file. Off by default.
+ */
+void log_set_timestamps(bool on);
 /* Prefix "xfr: " for errors, "xfr: warning: " for warnings, plain for info/debug. */
 void log_msg(enum xfr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -506,6 +506,21 @@ static const char *set_log_level(struct cli_state *st, const char *arg)
 
 /* ---- server options ---- */
 
+/* --timestamps / --no-timestamps: the last one given wins. */
+static const char *set_log_ts_on(struct cli_state *st, const char *arg)
+{
+	(void)arg;
+	st->cfg->log_ts = XFR_LOG_TS_ON;
+	return NULL;
+}
+
+static const char *set_log_ts_off(struct cli_state *st, const char *arg)
+{
+	(void)arg;
+	st->cfg->log_ts = XFR_LOG_TS_OFF;
+	return NULL;
+}
+
 static const char *set_max_duration(struct cli_state *st, const char *arg)
 {
 	uint64_t ms;
@@ -739,6 +754,10 @@ static const struct cli_opt cli_opts[] = {
 	 "serve -B", set_server_bind},
 	{"one-off", 0, NOARG, M_SERVE, NULL, "exit after the first successful test", NULL,
 	 FLAG(one_off)},
+	{"timestamps", 0, NOARG, M_SERVE, NULL,
+	 "ISO 8601 UTC time on every log line (default: when stderr is not a terminal)", NULL,
+	 set_log_ts_on},
+	{"no-timestamps", 0, NOARG, M_SERVE, NULL, "no time on log lines", NULL, set_log_ts_off},
 	{"max-duration", 0, REQ, M_SERVE, "DUR", "cap on the test length clients may ask for", NULL,
 	 set_max_duration},
 	{"max-tests", 0, REQ, M_SERVE, "N", "concurrent tests, 1..10000 (default 100)", NULL,

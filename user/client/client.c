@@ -318,6 +318,37 @@ static void say_engines(struct clnt *c)
 		     r->server_engine_note[0] ? r->server_engine_note : r->server_engine);
 }
 
+/*
+ * The server's caps on this test (ack extension fields): said on stderr as
+ * soon as the ack is in, and kept with the result as a note.
+ */
+static void say_limits(struct clnt *c)
+{
+	const struct proto_test_ack *a = &c->ack;
+	struct xfr_result *r = c->res;
+	char text[160], *note;
+	uint32_t want = c->req.duration_secs, got = a->duration_secs;
+
+	if (!a->limit_note[0] || r->nnotes == XFR_MAX_NOTES)
+		return;
+	report_sanitize(text, sizeof(text), a->limit_note);
+	note = r->notes[r->nnotes++];
+	if (got && want && got < want)
+		snprintf(note, sizeof(r->notes[0]), "%s; this test runs %u s, not %u s", text, got,
+			 want);
+	else if (got && c->req.has_byte_budget)
+		snprintf(note, sizeof(r->notes[0]),
+			 "%s; this test stops after %u s, budget moved or not", text, got);
+	else if (got)
+		snprintf(note, sizeof(r->notes[0]), "%s; this test runs %u s, not until stopped",
+			 text, got);
+	else
+		snprintf(note, sizeof(r->notes[0]), "%s", text);
+	if (got)
+		r->duration_granted_s = got;
+	pr_warn("%s", note);
+}
+
 static int clnt_handshake(struct clnt *c)
 {
 	struct proto_msg *m = malloc(sizeof(*m));
@@ -353,6 +384,7 @@ static int clnt_handshake(struct clnt *c)
 	proto_msg_free(m);
 	fit_server(c);
 	say_engines(c);
+	say_limits(c);
 	if (!single_port(c) && c->ack.nports != c->req.streams) {
 		clnt_error(c, "server sent %u data ports for %u streams", c->ack.nports,
 			   c->req.streams);

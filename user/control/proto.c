@@ -198,6 +198,9 @@ static const struct field test_ack_f[] = {
 	FN("udp_token", K_HEX, struct proto_test_ack, udp_token, 32, 32),
 	FNAME("engine", struct proto_test_ack, engine, engine_run_names),
 	FN("engine_note", K_TEXT, struct proto_test_ack, engine_note, 0, 159),
+	FN("duration_secs", K_U32, struct proto_test_ack, duration_secs, 1, U32),
+	FH("bitrate", K_U64, struct proto_test_ack, bitrate, has_bitrate, 0, 10000000000000ULL),
+	FN("limit_note", K_TEXT, struct proto_test_ack, limit_note, 0, 159),
 };
 
 static const struct field data_hello_f[] = {

@@ -125,6 +125,15 @@ struct proto_test_ack {
 	/* ext: what the server runs for this test and why ("" = absent = socket) */
 	char engine[8];
 	char engine_note[160];
+	/*
+	 * ext: the server's caps on what was asked, said so the client can tell
+	 * its user: the duration it runs (0 = absent = as asked), its senders'
+	 * rate under --max-bandwidth (has_bitrate), and in words where from.
+	 */
+	uint32_t duration_secs;
+	bool has_bitrate;
+	uint64_t bitrate;
+	char limit_note[160];
 };
 
 struct proto_data_hello {

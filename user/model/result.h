@@ -180,6 +180,10 @@ struct xfr_result {
 	char server_engine[16]; /* what the server ran ("" = not said: socket) */
 	char engine_note[160];	/* why (auto's choice or fallback), "" = asked for */
 	char server_engine_note[160];
+	/* what the user should know about the result (the server's caps), one line each */
+#define XFR_MAX_NOTES 4
+	uint32_t nnotes;
+	char notes[XFR_MAX_NOTES][240];
 	enum xfr_proto proto;
 	enum xfr_dir dir;
 	uint32_t streams;

@@ -474,6 +474,13 @@ json_t *output_json_result(const struct xfr_result *r, enum xfr_ts_format ts)
 	jset(o, "interrupted", json_boolean(r->interrupted), &err);
 	if (r->error[0])
 		jset(o, "error", output_json_string(r->error), &err);
+	if (r->nnotes) { /* ext: the server's caps on this test, in words */
+		json_t *notes = json_array();
+
+		for (uint32_t i = 0; i < r->nnotes; i++)
+			jappend(notes, output_json_string(r->notes[i]), &err);
+		jset(o, "notes", notes, &err);
+	}
 	jserver_output(o, r, &err);
 	return jdone(o, err);
 }

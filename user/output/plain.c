@@ -704,6 +704,8 @@ static int plain_end_notes(struct output *o, const struct xfr_result *r)
 		ret = plain_line(o->f, "(interrupted: partial result)");
 	if (!ret && r->error[0])
 		ret = plain_line(o->f, "error: %s", r->error);
+	for (uint32_t i = 0; !ret && i < r->nnotes; i++)
+		ret = plain_line(o->f, "note: %s", r->notes[i]);
 	if (!ret && r->server_output)
 		ret = plain_server_output(o, r);
 	return ret;

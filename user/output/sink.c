@@ -232,36 +232,7 @@ struct xfr_sink *output_file_sink_new(const char *path)
 	return &fs->sink;
 }
 
-/* ---- the log ---- */
-
-static void log_start(const struct xfr_event *ev)
-{
-	const struct xfr_result *r = ev->res;
-	uint32_t t = r->duration_granted_s;
-
-	pr_info("%s: test %s: %s, %u stream%s, %s, %u s%s", ev->peer, r->id,
-		r->proto == XFR_PROTO_UDP ? "UDP" : "TCP", r->streams, r->streams > 1 ? "s" : "",
-		xfr_dir_name(r->dir), t,
-		!r->duration_req_s	 ? " (no limit asked; server cap)"
-		: t != r->duration_req_s ? " (capped)"
-					 : "");
-}
-
-static void log_end(const struct xfr_event *ev)
-{
-	const struct xfr_result *r = ev->res;
-	uint64_t bytes = output_delivered(r->flows, r->nflows, RESULT_DIR_ALL);
-	char rate[32], size[32];
-
-	if (r->mtu) {
-		pr_info("%s: test %s: MTU probe finished after %.2f s", ev->peer, r->id,
-			r->duration_s);
-		return;
-	}
-	pr_info("%s: test %s %s: %s, %s in %.2f s", ev->peer, r->id, ev->why ? ev->why : "ended",
-		units_fmt_rate(output_mbps(bytes, r->duration_s) * 1e6, rate, sizeof(rate)),
-		units_fmt_bytes(bytes, size, sizeof(size)), r->duration_s);
-}
+/* ---- the log: notices (both roles) ---- */
 
 static void log_notice(const struct xfr_event *ev)
 {
@@ -290,12 +261,9 @@ static void log_notice(const struct xfr_event *ev)
 static void log_event(struct xfr_sink *s, const struct xfr_event *ev)
 {
 	(void)s;
+	/* the server's start and end lines: server/srvlog.c */
 	if (ev->type == XFR_EV_NOTICE)
 		log_notice(ev);
-	else if (ev->role == XFR_ROLE_SERVER && ev->type == XFR_EV_TEST_START)
-		log_start(ev);
-	else if (ev->role == XFR_ROLE_SERVER && ev->type == XFR_EV_TEST_END)
-		log_end(ev);
 }
 
 static void log_free(struct xfr_sink *s)

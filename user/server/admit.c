@@ -339,6 +339,38 @@ void admit_running(struct srv_test *t)
 	t->limit_ns = time_mono_ns() + ms * NSEC_PER_MSEC;
 }
 
+/* The rate our senders run at for t, asked and granted (0 = unlimited). */
+static void send_rates(const struct srv_test *t, uint64_t *asked, uint64_t *granted)
+{
+	const struct proto_test_start *r = &t->req;
+
+	*asked = r->has_bitrate ? r->bitrate : r->proto == XFR_PROTO_UDP ? XFR_DEFAULT_UDP_RATE : 0;
+	*granted = policy_rate_clamp(t->rate_cap, *asked);
+}
+
+void admit_ack_limits(const struct srv_test *t, struct proto_test_ack *ack)
+{
+	const struct proto_test_start *r = &t->req;
+	uint64_t asked, granted;
+	char a[32];
+	int n = 0;
+
+	if (!r->duration_secs || r->duration_secs > t->duration_s) {
+		ack->duration_secs = t->duration_s;
+		n = snprintf(ack->limit_note, sizeof(ack->limit_note),
+			     "server limits tests to %u s (%s)", t->duration_s,
+			     srvlog_cap_name(t->srv->cfg));
+	}
+	send_rates(t, &asked, &granted);
+	if (r->dir == XFR_DIR_UPLOAD || r->mtu_probe || granted == asked)
+		return;
+	ack->has_bitrate = true;
+	ack->bitrate = granted;
+	snprintf(ack->limit_note + n, sizeof(ack->limit_note) - (size_t)n,
+		 "%sserver sends at most %s per test (--max-bandwidth)", n ? "; " : "",
+		 units_fmt_rate((double)granted, a, sizeof(a)));
+}
+
 const char *admit_over_rate(const struct srv_test *t, const struct run_tick *tk, char *buf,
 			    size_t len)
 {

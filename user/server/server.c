@@ -572,10 +572,15 @@ static int add_fd(struct srv *s, struct loop_item *it, int fd, loop_cb cb)
 
 static int setup(struct srv *s)
 {
-	struct xfr_sink *log = output_log_sink_new();
+	struct xfr_sink *log = output_log_sink_new(), *tests = srvlog_sink_new(s->cfg);
 	int err = loop_init(&s->loop);
 
-	if (!log || sinks_add(&s->sinks, log))
+	if (!log || sinks_add(&s->sinks, log)) { /* notices */
+		if (tests)
+			tests->ops->free(tests);
+		return -ENOMEM;
+	}
+	if (!tests || sinks_add(&s->sinks, tests)) /* start and end lines */
 		return -ENOMEM;
 	if (!err)
 		err = admit_init(s);
@@ -616,6 +621,9 @@ int server_run(const struct xfr_config *cfg)
 		return 1;
 	}
 	s->cfg = cfg;
+	/* A log kept by a service manager or a file needs the time; a terminal's reader has it. */
+	log_set_timestamps(cfg->log_ts == XFR_LOG_TS_ON ||
+			   (cfg->log_ts == XFR_LOG_TS_AUTO && !isatty(STDERR_FILENO)));
 	s->loop.epfd = -1;
 	s->sig_it = s->tick_it = (struct loop_item){.fd = -1};
 	for (int i = 0; i < 2; i++)

@@ -80,6 +80,16 @@ struct srv_output {
 
 struct srv;
 
+/* How a test ended, for the log's end line (session.c says it in words). */
+enum srv_end {
+	SRV_END_COMPLETE,     /* the asked time passed or the byte budget moved */
+	SRV_END_CANCELLED,    /* the client sent cancel */
+	SRV_END_DISCONNECTED, /* the control connection went away mid-test */
+	SRV_END_STREAMS_GONE, /* the client closed its data streams, control still open */
+	SRV_END_TIMED_OUT,    /* -n with -t: the client's time bound came first */
+	SRV_END_SERVER_CAP,   /* the server's duration cap came first */
+};
+
 enum test_state {
 	TS_HELLO,   /* hello exchanged, waiting for test_start */
 	TS_STREAMS, /* test_ack sent, collecting data connections */
@@ -111,9 +121,10 @@ struct srv_test {
 	struct xfr_result res; /* this side's figures, for the sinks */
 	struct srv_output so;  /* --get-server-output: the intervals kept for the result */
 	bool ended;
-	bool dead;	     /* closed; freed after the current batch */
-	bool flows_done;     /* the engine's flows have all ended */
-	bool finish_pending; /* bidir -n: the client's finish came before our senders ended */
+	bool dead;		/* closed; freed after the current batch */
+	bool flows_done;	/* the engine's flows have all ended */
+	bool finish_pending;	/* bidir -n: the client's finish came before our senders ended */
+	enum srv_end drain_end; /* how the test ends once the UDP drain is over */
 	/* before the run started (TS_STREAMS: streams or the engine not ready yet) */
 	bool finish_early; /* the client's finish: applied once the run starts */
 	bool pause_early;  /* the client's last pause/resume was a pause */
@@ -128,6 +139,7 @@ struct srv_test {
 	/* --probe-mtu: no engine; the stream's socket answers probes until cancel */
 	struct loop_item probe_it, probe_end_it;
 	uint64_t probe_start_ns;
+	uint32_t probe_largest; /* the largest probe payload that arrived from the client */
 };
 
 struct srv {
@@ -204,6 +216,11 @@ const char *admit_test(struct srv_test *t, const struct proto_test_start *r, uin
 void admit_expect(struct srv_test *t);
 /* The test is running: its wall-clock end, pauses included. */
 void admit_running(struct srv_test *t);
+/*
+ * The server's caps on what t asked (its duration, its senders' rate), into
+ * the ack's extension fields, so that the client can say so; logged too.
+ */
+void admit_ack_limits(const struct srv_test *t, struct proto_test_ack *ack);
 /* This side received over the client's limit in tk: why (in buf), else NULL. */
 const char *admit_over_rate(const struct srv_test *t, const struct run_tick *tk, char *buf,
 			    size_t len);
@@ -216,6 +233,23 @@ struct proto_msg *wire_interval(struct srv_test *t, const struct run_tick *tk);
 struct proto_msg *wire_result(struct srv_test *t);
 /* The intervals kept for --get-server-output go. */
 void wire_output_free(struct srv_test *t);
+
+/* session_end.c: how a test ended, in words; the MTU probe's datagrams */
+/* Why the test's clock running out ended it. */
+enum srv_end srv_end_deadline(const struct srv_test *t);
+/* Every flow ended before the clock did (figures in t->res): why. */
+enum srv_end srv_end_flows(const struct srv_test *t);
+/* The end line's words for e (into buf, or a constant). */
+const char *srv_end_words(const struct srv_test *t, enum srv_end e, char *buf, size_t len);
+bool srv_peer_ipv6(const struct srv_test *t);
+uint32_t srv_probe_path_mtu(const struct srv_test *t, uint32_t payload);
+/* A probe datagram of payload bytes arrived from the client. */
+void srv_probe_arrived(struct srv_test *t, uint32_t payload);
+
+/* srvlog.c: the server's log of its tests (start and end lines), a sink */
+struct xfr_sink *srvlog_sink_new(const struct xfr_config *cfg);
+/* Where the duration cap comes from: "--max-duration", else the server's hard limit. */
+const char *srvlog_cap_name(const struct xfr_config *cfg);
 
 /* server_ports.c */
 /* Where the streams will come from; per-stream ports go in the ack. 0 or -errno. */

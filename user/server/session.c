@@ -388,6 +388,7 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 	}
 	snprintf(ack.ack.engine, sizeof(ack.ack.engine), "%s", xfr_engine_name(t->dp.engine));
 	snprintf(ack.ack.engine_note, sizeof(ack.ack.engine_note), "%s", t->dp.note);
+	admit_ack_limits(t, &ack.ack);
 	t->state = TS_STREAMS;
 	t->deadline_ns = time_mono_ns() + SRV_STREAMS_MS * NSEC_PER_MSEC;
 	admit_expect(t);
@@ -435,34 +436,56 @@ static void emit_end(struct srv_test *t, const char *why)
 		sinks_emit(&t->srv->sinks, &ev); /* an MTU probe */
 }
 
+/* Stop the data plane and take this side's figures. False when the test went away. */
+static bool take_totals(struct srv_test *t, bool abortive)
+{
+	if (!t->run) { /* an MTU probe: what arrived from the client */
+		t->res.duration_s = (double)(time_mono_ns() - t->probe_start_ns) / 1e9;
+		if (t->res.mtu) {
+			t->res.mtu->ipv6 = srv_peer_ipv6(t);
+			t->res.mtu->forward_max_payload = t->probe_largest;
+			t->res.mtu->forward_path_mtu = srv_probe_path_mtu(t, t->probe_largest);
+		}
+		return true;
+	}
+	run_finish(t->run, abortive);
+	if (t->dead) /* the client went away while we sent it */
+		return false;
+	t->res.nflows = 0;
+	run_totals(t->run, t->res.flows, &t->res.nflows);
+	t->res.duration_s = run_secs(t->run);
+	return true;
+}
+
 /*
  * End of the test. Time-bounded and cancelled tests stop abortively (RST, no
- * waiting for bloated queues to drain); byte budgets end gracefully.
+ * waiting for bloated queues to drain); byte budgets end gracefully. A
+ * client that is gone gets no result.
  */
-static void finish(struct srv_test *t, const char *why, bool abortive)
+static void finish(struct srv_test *t, enum srv_end e, bool abortive)
 {
 	struct proto_msg *m;
+	char why[160];
 
 	if (t->ended || t->dead)
 		return;
 	t->ended = true;
 	loop_close(&t->srv->loop, &t->probe_end_it);
-	if (t->run) {
-		run_finish(t->run, abortive);
-		if (t->dead) /* the client went away while we sent it */
-			return;
-		t->res.nflows = 0;
-		run_totals(t->run, t->res.flows, &t->res.nflows);
-		t->res.duration_s = run_secs(t->run);
-	} else {
-		t->res.duration_s = (double)(time_mono_ns() - t->probe_start_ns) / 1e9;
+	if (!take_totals(t, abortive))
+		return;
+	if (e == SRV_END_STREAMS_GONE)
+		e = srv_end_flows(t);
+	if (e == SRV_END_DISCONNECTED) {
+		emit_end(t, srv_end_words(t, e, why, sizeof(why)));
+		srv_test_close(t);
+		return;
 	}
 	m = wire_result(t);
 	if (!m) {
 		fail(t, "server error: out of memory");
 		return;
 	}
-	emit_end(t, why);
+	emit_end(t, srv_end_words(t, e, why, sizeof(why)));
 	t->state = TS_CLOSING;
 	t->deadline_ns = time_mono_ns() + SRV_CLOSING_MS * NSEC_PER_MSEC;
 	if (send_msg(t, m) == 0)
@@ -494,23 +517,31 @@ static bool wants_drain(const struct srv_test *t)
 	return t->req.proto == XFR_PROTO_UDP && t->req.dir != XFR_DIR_DOWNLOAD;
 }
 
-/* Drain when this side receives UDP, else end now. */
-static void drain_or_finish(struct srv_test *t)
+/* Drain when this side receives UDP, else end now; e: how the test ended. */
+static void drain_or_finish(struct srv_test *t, enum srv_end e)
 {
-	int err = wants_drain(t) ? run_drain(t->run, SRV_UDP_DRAIN_MS) : -EINVAL;
+	int err;
 
+	if (run_draining(t->run))
+		return;
+	t->drain_end = e;
+	err = wants_drain(t) ? run_drain(t->run, SRV_UDP_DRAIN_MS) : -EINVAL;
 	if (err && !run_draining(t->run))
-		finish(t, "complete", true);
+		finish(t, e, true);
 }
 
 static void on_deadline(struct run *r)
 {
-	drain_or_finish(run_ctx(r));
+	struct srv_test *t = run_ctx(r);
+
+	drain_or_finish(t, srv_end_deadline(t));
 }
 
 static void on_drained(struct run *r)
 {
-	finish(run_ctx(r), "complete", true);
+	struct srv_test *t = run_ctx(r);
+
+	finish(t, t->drain_end, true);
 }
 
 static void on_done(struct run *r)
@@ -522,11 +553,11 @@ static void on_done(struct run *r)
 	 * ends the test. */
 	if (t->req.proto == XFR_PROTO_UDP && t->req.dir == XFR_DIR_BIDIR) {
 		if (t->finish_pending)
-			drain_or_finish(t);
+			drain_or_finish(t, SRV_END_COMPLETE);
 		return;
 	}
 	/* Every flow ended: budget sent/received, or the client closed its streams. */
-	finish(t, "complete", !t->req.has_byte_budget);
+	finish(t, SRV_END_STREAMS_GONE, !t->req.has_byte_budget);
 }
 
 static void on_prepared(struct run *r, int err, const char *why);
@@ -553,16 +584,25 @@ static void on_probe(struct loop_item *it, uint32_t events)
 		n = recv(it->fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n < 0)
 			return;
-		if (mtuprobe_respond(it->fd, buf, (size_t)n) < 0)
+		switch (mtuprobe_respond(it->fd, buf, (size_t)n)) {
+		case 1:
+			srv_probe_arrived(t, (uint32_t)n);
+			break;
+		case 0:
+			break;
+		default:
 			pr_debug("%s: MTU probe reply failed", t->peer_str);
+		}
 	}
 }
 
 static void on_probe_end(struct loop_item *it, uint32_t events)
 {
 	(void)events;
+	struct srv_test *t = it->ctx;
+
 	if (timerfd_take(it->fd))
-		finish(it->ctx, "complete", true);
+		finish(t, srv_end_deadline(t), true);
 }
 
 /* --probe-mtu: no engine; the stream's socket answers probes until cancel. */
@@ -758,7 +798,7 @@ static void on_finish(struct srv_test *t)
 	if (t->req.dir == XFR_DIR_BIDIR && t->req.has_byte_budget && !t->flows_done)
 		t->finish_pending = true;
 	else
-		drain_or_finish(t);
+		drain_or_finish(t, SRV_END_COMPLETE);
 }
 
 static void on_running_msg(struct srv_test *t, const struct proto_msg *m)
@@ -771,8 +811,9 @@ static void on_running_msg(struct srv_test *t, const struct proto_msg *m)
 			return;
 		proto_msg_init(&reply, MSG_CANCELLED);
 		snprintf(reply.text.id, sizeof(reply.text.id), "%s", t->req.id);
+		/* --probe-mtu ends with a cancel once the client has its answer */
 		if (send_msg(t, &reply) == 0)
-			finish(t, "cancelled", true);
+			finish(t, t->req.mtu_probe ? SRV_END_COMPLETE : SRV_END_CANCELLED, true);
 		return;
 	case MSG_FINISH:
 		if (id_matches(t, m->text.id))
@@ -830,6 +871,9 @@ static void on_ctrl(struct loop_item *it, uint32_t events)
 	}
 	if (!t->dead && rc < 0) {
 		fail(t, "%s", err);
+	} else if (!t->dead && t->ctrl.eof && t->state == TS_RUNNING) {
+		finish(t, SRV_END_DISCONNECTED, true); /* logs the figures so far, closes */
+		srv_test_close(t);
 	} else if (!t->dead && t->ctrl.eof) {
 		if (t->state != TS_CLOSING)
 			pr_info("%s: control connection closed%s%s", t->peer_str,
