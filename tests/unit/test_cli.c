@@ -209,6 +209,26 @@ static void test_duration_rules(void **state)
 	assert_int_equal(c.duration_s, 2);
 	PARSE_OK(&c, "-t", "1h", "host");
 	assert_int_equal(c.duration_s, 3600);
+	/* one set of units for every duration option */
+	PARSE_OK(&c, "-t", "10sec", "host");
+	assert_int_equal(c.duration_s, 10);
+	PARSE_OK(&c, "-t", "10secs", "host");
+	assert_int_equal(c.duration_s, 10);
+	PARSE_OK(&c, "-t", "2mins", "host");
+	assert_int_equal(c.duration_s, 120);
+	PARSE_OK(&c, "-t", "2m", "host");
+	assert_int_equal(c.duration_s, 120);
+	PARSE_OK(&c, "-t", "1hour", "host");
+	assert_int_equal(c.duration_s, 3600);
+	PARSE_OK(&c, "-i", "500ms", "--omit", "2secs", "--connect-timeout", "1min", "host");
+	assert_int_equal(c.interval_ms, 500);
+	assert_int_equal(c.omit_ms, 2000);
+	assert_int_equal(c.connect_timeout_ms, 60000);
+	PARSE_OK(&c, "serve", "--max-duration", "2hours", "--max-pause", "5mins");
+	assert_int_equal(c.max_duration_s, 7200);
+	assert_int_equal(c.max_pause_s, 300);
+	PARSE_OK(&c, "serve", "--max-duration", "1day");
+	assert_int_equal(c.max_duration_s, 86400);
 }
 
 /* The first algorithm the kernel offers, or "" when it cannot be read. */
@@ -440,8 +460,10 @@ static void test_server_limits(void **state)
 		   "129");
 	EXPECT_ERR("xfr: --max-total-streams 0: must be between 1 and 1000000", "serve",
 		   "--max-total-streams", "0");
-	EXPECT_ERR("xfr: --max-pause 2d: not a duration (examples: 10, 500ms, 30s, 2min, 1h)",
-		   "serve", "--max-pause", "2d");
+	EXPECT_ERR(
+		"xfr: --max-pause 2w: not a duration (seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h)",
+		"serve", "--max-pause", "2w");
+	EXPECT_ERR("xfr: --max-pause 2d: must be at most 24 h", "serve", "--max-pause", "2d");
 	EXPECT_ERR("xfr: --max-pause 25h: must be at most 24 h", "serve", "--max-pause", "25h");
 	EXPECT_ERR("xfr: --max-bandwidth fast: not a rate (examples: 100M, 1.5G; 0 = no cap)",
 		   "serve", "--max-bandwidth", "fast");
@@ -567,8 +589,9 @@ static void test_env_errors(void **state)
 	setenv("XFR_DURATION", "0.5", 1);
 	EXPECT_ERR("xfr: XFR_DURATION=0.5: must be 0 (until stopped) or at least 1 s", "host");
 	setenv("XFR_DURATION", "ten", 1);
-	EXPECT_ERR("xfr: XFR_DURATION=ten: not a duration (examples: 10, 500ms, 30s, 2min, 1h)",
-		   "host");
+	EXPECT_ERR(
+		"xfr: XFR_DURATION=ten: not a duration (seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h)",
+		"host");
 	clean_env(NULL);
 	setenv("XFR_BYTES", "0", 1);
 	EXPECT_ERR("xfr: XFR_BYTES=0: must be greater than 0", "host");
@@ -598,10 +621,16 @@ static void test_value_errors(void **state)
 		   "host");
 	EXPECT_ERR("xfr: --time 0.5: must be 0 (until stopped) or at least 1 s", "-t", "0.5",
 		   "host");
-	EXPECT_ERR("xfr: --time -1: not a duration (examples: 10, 500ms, 30s, 2min, 1h)", "-t",
-		   "-1", "host");
-	EXPECT_ERR("xfr: --time 10d: not a duration (examples: 10, 500ms, 30s, 2min, 1h)", "--time",
-		   "10d", "host");
+	EXPECT_ERR(
+		"xfr: --time -1: not a duration (seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h)",
+		"-t", "-1", "host");
+	EXPECT_ERR(
+		"xfr: --time 10x: not a duration (seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h)",
+		"--time", "10x", "host");
+	EXPECT_ERR("xfr: --time 10M: M is not a unit of time (use m or min for minutes)", "-t",
+		   "10M", "host");
+	EXPECT_ERR("xfr: --interval 1.5M: M is not a unit of time (use m or min for minutes)", "-i",
+		   "1.5M", "host");
 	EXPECT_ERR("xfr: --time 99999999999h: too large", "-t", "99999999999h", "host");
 	EXPECT_ERR("xfr: --bytes 0: must be greater than 0", "-n", "0", "host");
 	EXPECT_ERR("xfr: --bytes 1X: not a size (examples: 10G, 500M, 1048576)", "-n", "1X",
@@ -617,12 +646,15 @@ static void test_value_errors(void **state)
 		   "host");
 	EXPECT_ERR("xfr: --interval 3601: must be 0 or between 0.1 and 3600 s", "-i", "3601",
 		   "host");
-	EXPECT_ERR("xfr: --interval fast: not a duration (examples: 10, 500ms, 30s, 2min, 1h)",
-		   "-i", "fast", "host");
-	EXPECT_ERR("xfr: --omit -1: not a duration (examples: 10, 500ms, 30s, 2min, 1h)", "--omit",
-		   "-1", "host");
-	EXPECT_ERR("xfr: --omit 2x: not a duration (examples: 10, 500ms, 30s, 2min, 1h)", "--omit",
-		   "2x", "host");
+	EXPECT_ERR(
+		"xfr: --interval fast: not a duration (seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h)",
+		"-i", "fast", "host");
+	EXPECT_ERR(
+		"xfr: --omit -1: not a duration (seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h)",
+		"--omit", "-1", "host");
+	EXPECT_ERR(
+		"xfr: --omit 2x: not a duration (seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h)",
+		"--omit", "2x", "host");
 	EXPECT_ERR("xfr: --connect-timeout 0: must be greater than 0", "--connect-timeout", "0",
 		   "host");
 	EXPECT_ERR("xfr: --port 0: must be between 1 and 65535", "-p", "0", "host");

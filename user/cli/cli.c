@@ -32,6 +32,8 @@
 #define MAX_INTERVAL  3600000ULL /* ms */
 #define MAX_TESTS_MAX 10000
 #define USAGE_LINE    "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
+/* units_parse_duration_ms's grammar, as the help and error lines say it */
+#define DUR_UNITS "seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h"
 
 /* serve's limits: the largest values the options take */
 #define MAX_PENDING_MAX	      100000
@@ -83,10 +85,15 @@ static const char *dur_ms(const char *arg, uint64_t *ms)
 {
 	int err = units_parse_duration_ms(arg, ms);
 
+	size_t n = strlen(arg);
+
 	if (err == -ERANGE)
 		return "too large";
+	if (err && n > 1 && arg[n - 1] == 'M' &&
+	    (isdigit((unsigned char)arg[n - 2]) || arg[n - 2] == '.'))
+		return "M is not a unit of time (use m or min for minutes)";
 	if (err)
-		return "not a duration (examples: 10, 500ms, 30s, 2min, 1h)";
+		return "not a duration (" DUR_UNITS ")";
 	return NULL;
 }
 
