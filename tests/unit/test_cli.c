@@ -184,6 +184,28 @@ static void test_test_options(void **state)
 	assert_int_equal(c.duration_s, 5);
 }
 
+/* A rate under 1 kbit/s runs as asked, with one warning line; the limit itself is taken. */
+static void test_bitrate_bounds(void **state)
+{
+	struct xfr_config c;
+
+	(void)state;
+	assert_int_equal(PARSE(&c, "-b", "100", "host"), CLI_RUN);
+	assert_string_equal(last_err, "xfr: warning: -b 100 is 100 bit/s; did you mean 100M?\n");
+	assert_true(c.bitrate == 100);
+	assert_int_equal(PARSE(&c, "-b", "0.5K", "host"), CLI_RUN);
+	assert_string_equal(last_err, "xfr: warning: -b 0.5K is 500 bit/s\n");
+	assert_true(c.bitrate == 500);
+	assert_int_equal(PARSE(&c, "-u", "-b", "999", "host"), CLI_RUN);
+	assert_string_equal(last_err, "xfr: warning: -b 999 is 999 bit/s; did you mean 999M?\n");
+	PARSE_OK(&c, "-b", "1000", "host");
+	assert_true(c.bitrate == 1000);
+	PARSE_OK(&c, "-b", "0", "host"); /* no cap: nothing to warn about */
+	PARSE_OK(&c, "-b", "10T", "host");
+	assert_true(c.bitrate == 10000000000000ULL);
+	PARSE_OK(&c, "-b", "10000000000000", "host");
+}
+
 static void test_duration_rules(void **state)
 {
 	struct xfr_config c;
@@ -614,7 +636,14 @@ static void test_value_errors(void **state)
 	EXPECT_ERR("xfr: --parallel 2x: not a number", "--parallel=2x", "host");
 	EXPECT_ERR("xfr: --bitrate 10x: not a rate (examples: 100M, 1.5G)", "-b", "10x", "host");
 	EXPECT_ERR("xfr: --bitrate -1: not a rate (examples: 100M, 1.5G)", "-b", "-1", "host");
-	EXPECT_ERR("xfr: --bitrate 10000000T: too large", "-b", "10000000T", "host");
+	EXPECT_ERR(
+		"xfr: --bitrate 10000000T: must be at most 10T (10 Tbit/s, the protocol's limit)",
+		"-b", "10000000T", "host");
+	EXPECT_ERR("xfr: --bitrate 10.5T: must be at most 10T (10 Tbit/s, the protocol's limit)",
+		   "-b", "10.5T", "host");
+	EXPECT_ERR("xfr: --bitrate 10000000000001: must be at most 10T (10 Tbit/s, the protocol's "
+		   "limit)",
+		   "-b", "10000000000001", "host");
 	EXPECT_ERR("xfr: --dscp 300: must be 0..255 or a name like EF, AF41, CS1", "--dscp", "300",
 		   "host");
 	EXPECT_ERR("xfr: --dscp XX: must be 0..255 or a name like EF, AF41, CS1", "--dscp", "XX",
@@ -956,6 +985,7 @@ int main(void)
 		cmocka_unit_test_setup(test_defaults, clean_env),
 		cmocka_unit_test_setup(test_test_options, clean_env),
 		cmocka_unit_test_setup(test_duration_rules, clean_env),
+		cmocka_unit_test_setup(test_bitrate_bounds, clean_env),
 		cmocka_unit_test_setup(test_congestion, clean_env),
 		cmocka_unit_test_setup(test_connection_options, clean_env),
 		cmocka_unit_test_setup(test_mptcp, clean_env),

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@
 /* Everything seen while parsing that the config itself does not record. */
 struct cli_state {
 	struct xfr_config *cfg;
-	FILE *out;
+	FILE *out, *err;
 	bool done; /* --help / --version printed */
 	bool time_set, bytes_set, port_set, ts_set;
 	bool reverse, bidir, json, json_stream, csv;
@@ -183,14 +184,32 @@ static const char *set_parallel(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
+/* Below this a -b is almost surely a missing unit: say so, but run as asked. */
+#define TINY_BITRATE 1000
+
+/* "-b 100 is 100 bit/s; did you mean 100M?" (the guess only when no unit was given) */
+static void warn_tiny_rate(FILE *err, const char *arg, uint64_t bps)
+{
+	bool no_unit = isdigit((unsigned char)arg[strlen(arg) - 1]);
+
+	fprintf(err, "xfr: warning: -b %s is %" PRIu64 " bit/s", arg, bps);
+	if (no_unit)
+		fprintf(err, "; did you mean %sM?", arg);
+	fputc('\n', err);
+}
+
 static const char *set_bitrate(struct cli_state *st, const char *arg)
 {
-	int err = units_parse_rate(arg, &st->cfg->bitrate);
+	uint64_t bps;
+	int err = units_parse_rate(arg, &bps);
 
-	if (err == -ERANGE)
-		return "too large";
+	if (err == -ERANGE || (!err && bps > PROTO_MAX_BITRATE))
+		return "must be at most 10T (10 Tbit/s, the protocol's limit)";
 	if (err)
 		return "not a rate (examples: 100M, 1.5G)";
+	if (bps && bps < TINY_BITRATE)
+		warn_tiny_rate(st->err, arg, bps);
+	st->cfg->bitrate = bps;
 	st->cfg->bitrate_set = true;
 	return NULL;
 }
@@ -1306,7 +1325,7 @@ void cli_defaults(struct xfr_config *cfg)
 
 enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *out, FILE *err)
 {
-	struct cli_state st = {.cfg = cfg, .out = out};
+	struct cli_state st = {.cfg = cfg, .out = out, .err = err};
 	bool serve = argc > 1 && !strcmp(argv[1], "serve");
 	bool doctor = argc > 1 && !strcmp(argv[1], "doctor");
 	unsigned int mode = serve ? M_SERVE : doctor ? M_DOCTOR : M_CLIENT;
