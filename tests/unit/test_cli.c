@@ -13,6 +13,7 @@
 
 #include "base/net.h"
 #include "cli/cli.h"
+#include "cli/target.h"
 
 #define MAX_ARGS 64
 
@@ -204,6 +205,112 @@ static void test_bitrate_bounds(void **state)
 	PARSE_OK(&c, "-b", "10T", "host");
 	assert_true(c.bitrate == 10000000000000ULL);
 	PARSE_OK(&c, "-b", "10000000000000", "host");
+}
+
+/* HOST forms the parser takes apart: host, port, the literal's family. */
+static void test_target_forms(void **state)
+{
+	static const struct {
+		const char *in, *host;
+		uint16_t port;
+		enum xfr_family fam;
+	} ok[] = {
+		{"example.net", "example.net", 0, XFR_AF_ANY},
+		{"example.net:5202", "example.net", 5202, XFR_AF_ANY},
+		{"10.0.0.2", "10.0.0.2", 0, XFR_AF_INET},
+		{"10.0.0.2:5201", "10.0.0.2", 5201, XFR_AF_INET},
+		{"fd88::2", "fd88::2", 0, XFR_AF_INET6},
+		{"[fd88::2]", "fd88::2", 0, XFR_AF_INET6},
+		{"[fd88::2]:5202", "fd88::2", 5202, XFR_AF_INET6},
+		{"[fd88::2:5201]", "fd88::2:5201", 0, XFR_AF_INET6},
+		{"fe80::1%eth0", "fe80::1%eth0", 0, XFR_AF_INET6},
+		{"[fe80::1%eth0]:80", "fe80::1%eth0", 80, XFR_AF_INET6},
+		/* not ambiguous: the last group is hex, or the rest is no address */
+		{"fd88::2:abcd", "fd88::2:abcd", 0, XFR_AF_INET6},
+		{"fd88::5201", "fd88::5201", 0, XFR_AF_INET6},
+		{"2001:db8:1:2:3:4:5:5201", "2001:db8:1:2:3:4:5:5201", 0, XFR_AF_INET6},
+		{"::ffff:10.0.0.1", "::ffff:10.0.0.1", 0, XFR_AF_INET6},
+		{"localhost", "localhost", 0, XFR_AF_ANY},
+	};
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+		{"fd88::2:5201",
+		 "fd88::2:5201 is ambiguous: write [fd88::2]:5201 for port 5201, or "
+		 "[fd88::2:5201] for that IPv6 address"},
+		{"::1:80",
+		 "::1:80 is ambiguous: write [::1]:80 for port 80, or [::1:80] for that IPv6 "
+		 "address"},
+		{"fd88::2:70000",
+		 "fd88::2:70000: not an IPv6 address, and a name has at most one ':' "
+		 "(write [IPv6]:PORT for a port)"},
+		{"[fd88::2", "[fd88::2: no closing ']' (write [IPv6] or [IPv6]:PORT)"},
+		{"[10.0.0.2]:80",
+		 "[10.0.0.2]:80: brackets hold an IPv6 address (write NAME:PORT or "
+		 "IPv4:PORT without them)"},
+		{"[host]", "[host]: brackets hold an IPv6 address (write NAME:PORT or IPv4:PORT "
+			   "without them)"},
+		{"[fd88::2]x", "[fd88::2]x: unexpected 'x' after ']' (write [IPv6]:PORT)"},
+		{"[fd88::2]:", "[fd88::2]:: '' is not a port (write HOST:PORT, [IPv6]:PORT)"},
+		{"[fd88::2]:0", "[fd88::2]:0: port 0: must be between 1 and 65535"},
+		{"10.0.0.2:65536", "10.0.0.2:65536: port 65536: must be between 1 and 65535"},
+		{"host:http", "host:http: 'http' is not a port (write HOST:PORT, [IPv6]:PORT)"},
+		{":5201", ":5201: no host before the port"},
+		{"", "HOST '': empty"},
+	};
+	struct cli_target t;
+	char why[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(cli_target_parse(ok[i].in, &t, why, sizeof(why)), 0);
+		assert_string_equal(t.host, ok[i].host);
+		assert_int_equal(t.port, ok[i].port);
+		assert_int_equal(t.family, ok[i].fam);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		assert_int_equal(cli_target_parse(bad[i].in, &t, why, sizeof(why)), -EINVAL);
+		assert_string_equal(why, bad[i].why);
+	}
+}
+
+/* HOST through cli_parse: its port against -p and XFR_PORT, its family against -4/-6, --bind. */
+static void test_target_options(void **state)
+{
+	struct xfr_config c;
+
+	(void)state;
+	PARSE_OK(&c, "[fd88::2]:5300");
+	assert_string_equal(c.host, "fd88::2");
+	assert_int_equal(c.port, 5300);
+	PARSE_OK(&c, "-p", "5300", "10.0.0.2:5300"); /* the same port twice is no conflict */
+	assert_int_equal(c.port, 5300);
+	setenv("XFR_PORT", "6000", 1); /* a default: the address's port wins */
+	PARSE_OK(&c, "example.net:5400");
+	assert_int_equal(c.port, 5400);
+	PARSE_OK(&c, "example.net");
+	assert_int_equal(c.port, 6000);
+	unsetenv("XFR_PORT");
+	PARSE_OK(&c, "-6", "[fd88::2]");
+	PARSE_OK(&c, "-4", "10.0.0.2:80");
+	PARSE_OK(&c, "--bind", "10.0.0.1", "10.0.0.2");
+	PARSE_OK(&c, "--bind", "[fd88::1]:6000", "[fd88::2]");
+	PARSE_OK(&c, "-4", "example.net"); /* a name: its family is the resolver's business */
+	EXPECT_ERR("xfr: 10.0.0.2:5201 names port 5201 but -p 5202 was given: give the port once",
+		   "-p", "5202", "10.0.0.2:5201");
+	EXPECT_ERR("xfr: [fd88::2]:1 names port 1 but -p 5201 was given: give the port once",
+		   "[fd88::2]:1", "-p", "5201");
+	EXPECT_ERR("xfr: fd88::2 is an IPv6 address but -4 was given", "fd88::2", "-4");
+	EXPECT_ERR("xfr: fd88::2 is an IPv6 address but -4 was given", "-4", "[fd88::2]:5201");
+	EXPECT_ERR("xfr: 10.0.0.2 is an IPv4 address but -6 was given", "-6", "10.0.0.2");
+	EXPECT_ERR("xfr: fd88::2 is an IPv6 address but --bind 10.0.0.1 is IPv4", "--bind",
+		   "10.0.0.1", "fd88::2");
+	EXPECT_ERR("xfr: 10.0.0.2 is an IPv4 address but --bind [fd88::1]:7000 is IPv6", "--bind",
+		   "[fd88::1]:7000", "10.0.0.2");
+	EXPECT_ERR("xfr: fd88::2:5201 is ambiguous: write [fd88::2]:5201 for port 5201, or "
+		   "[fd88::2:5201] for that IPv6 address",
+		   "fd88::2:5201");
 }
 
 static void test_duration_rules(void **state)
@@ -986,6 +1093,8 @@ int main(void)
 		cmocka_unit_test_setup(test_test_options, clean_env),
 		cmocka_unit_test_setup(test_duration_rules, clean_env),
 		cmocka_unit_test_setup(test_bitrate_bounds, clean_env),
+		cmocka_unit_test_setup(test_target_forms, clean_env),
+		cmocka_unit_test_teardown(test_target_options, clean_env),
 		cmocka_unit_test_setup(test_congestion, clean_env),
 		cmocka_unit_test_setup(test_connection_options, clean_env),
 		cmocka_unit_test_setup(test_mptcp, clean_env),

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/target.h"
 #include "base/log.h"
 #include "base/net.h"
 #include "control/proto.h"
@@ -62,7 +63,8 @@ struct cli_state {
 	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
 	bool drop_reasons, xdp_mode_set;
 	bool rate_limit_set;
-	char why[400]; /* reasons that need formatting */
+	struct cli_target target; /* HOST taken apart */
+	char why[400];		  /* reasons that need formatting */
 };
 
 struct cli_opt {
@@ -1216,8 +1218,12 @@ static int check_probe(struct cli_state *st, FILE *err)
 	return 0;
 }
 
+/* HOST, with its port if it has one (an explicit -p must agree). */
 static int take_host(struct cli_state *st, int argc, char **argv, FILE *err)
 {
+	struct xfr_config *cfg = st->cfg;
+	struct cli_target *t = &st->target;
+
 	if (optind >= argc) {
 		fprintf(err, "xfr: missing HOST (" USAGE_LINE ")\n");
 		return -EINVAL;
@@ -1226,12 +1232,48 @@ static int take_host(struct cli_state *st, int argc, char **argv, FILE *err)
 		fprintf(err, "xfr: unexpected argument '%s' (" USAGE_LINE ")\n", argv[optind + 1]);
 		return -EINVAL;
 	}
-	if (!argv[optind][0] || strlen(argv[optind]) >= sizeof(st->cfg->host)) {
+	if (!argv[optind][0] || strlen(argv[optind]) >= sizeof(cfg->host)) {
 		fprintf(err, "xfr: HOST '%.64s': must be 1 to %zu characters\n", argv[optind],
-			sizeof(st->cfg->host) - 1);
+			sizeof(cfg->host) - 1);
 		return -EINVAL;
 	}
-	strcpy(st->cfg->host, argv[optind]);
+	if (cli_target_parse(argv[optind], t, st->why, sizeof(st->why))) {
+		fprintf(err, "xfr: %s\n", st->why);
+		return -EINVAL;
+	}
+	snprintf(cfg->host, sizeof(cfg->host), "%s", t->host);
+	if (t->port && st->port_set && t->port != cfg->port) {
+		fprintf(err, "xfr: %s names port %u but -p %u was given: give the port once\n",
+			argv[optind], t->port, cfg->port);
+		return -EINVAL;
+	}
+	if (t->port) {
+		cfg->port = t->port;
+		st->port_set = true; /* XFR_PORT is a default: the address's port wins */
+	}
+	return 0;
+}
+
+/* An address literal against -4/-6 and --bind: one line on the real mismatch. */
+static int check_target_family(struct cli_state *st, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+	enum xfr_family lit = st->target.family;
+	uint16_t port;
+	int bfam;
+
+	if (lit == XFR_AF_ANY)
+		return 0;
+	if ((st->v4 && lit != XFR_AF_INET) || (st->v6 && lit != XFR_AF_INET6)) {
+		fprintf(err, "xfr: %s is an %s address but %s was given\n", cfg->host,
+			cli_family_name(lit), st->v4 ? "-4" : "-6");
+		return -EINVAL;
+	}
+	if (cfg->bind[0] && !bind_family(cfg->bind, &bfam, &port) && bfam != (int)lit) {
+		fprintf(err, "xfr: %s is an %s address but --bind %s is %s\n", cfg->host,
+			cli_family_name(lit), cfg->bind, cli_family_name((enum xfr_family)bfam));
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -1249,8 +1291,9 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 	/* A byte budget without a time limit runs until the bytes are through. */
 	if (st->bytes_set && !st->time_set)
 		cfg->duration_s = 0;
-	if (check_exclusive(st, err) || check_family(st, "--bind", err) || check_ports(st, err) ||
-	    check_udp(st, err) || check_probe(st, err) || check_engine(st, err))
+	if (check_exclusive(st, err) || check_family(st, "--bind", err) ||
+	    check_target_family(st, err) || check_ports(st, err) || check_udp(st, err) ||
+	    check_probe(st, err) || check_engine(st, err))
 		return -EINVAL;
 	return 0;
 }

@@ -43,6 +43,32 @@ static int bind_addr(const struct clnt *c, struct net_addr *src, uint16_t *port)
 	return 1;
 }
 
+/*
+ * A name that does not resolve in the family -4/-6 or --bind asked for, but
+ * does in the other, is not an "unknown host": say which family is missing.
+ */
+static void resolve_error(struct clnt *c, int err)
+{
+	const struct xfr_config *cfg = c->cfg;
+	const char *fam = cfg->family == XFR_AF_INET ? "IPv4" : "IPv6";
+	struct net_addr any;
+
+	if (err != -EHOSTUNREACH) {
+		clnt_error(c, "cannot resolve %s: %s", cfg->host, strerror(-err));
+		return;
+	}
+	if (cfg->family == XFR_AF_ANY || net_resolve(cfg->host, cfg->port, XFR_AF_ANY, &any)) {
+		clnt_error(c, "cannot resolve %s: unknown host", cfg->host);
+		return;
+	}
+	if (cfg->bind[0])
+		clnt_error(c, "%s has no %s address, and --bind %s is %s", cfg->host, fam,
+			   cfg->bind, fam);
+	else
+		clnt_error(c, "%s has no %s address but %s was given", cfg->host, fam,
+			   cfg->family == XFR_AF_INET ? "-4" : "-6");
+}
+
 static int clnt_connect(struct clnt *c)
 {
 	const struct xfr_config *cfg = c->cfg;
@@ -53,8 +79,7 @@ static int clnt_connect(struct clnt *c)
 
 	fd = net_resolve(cfg->host, cfg->port, cfg->family, &c->server);
 	if (fd) {
-		clnt_error(c, "cannot resolve %s: %s", cfg->host,
-			   fd == -EHOSTUNREACH ? "unknown host" : strerror(-fd));
+		resolve_error(c, fd);
 		return fd;
 	}
 	hb = bind_addr(c, &src, &bport);
