@@ -964,9 +964,14 @@ static void test_engine_flags(void **state)
 	assert_int_equal(cfg.engine, XFR_ENGINE_SOCKET);
 	PARSE_OK(&cfg, "serve", "--engine", "auto");
 	assert_int_equal(cfg.engine, XFR_ENGINE_AUTO);
-	PARSE_OK(&cfg, "serve", "--engine", "socket", "--iface", "eth1", "--queues", "2");
-	assert_int_equal(cfg.engine, XFR_ENGINE_SOCKET);
+	PARSE_OK(&cfg, "serve", "--engine", "auto", "--iface", "eth1", "--queues", "2");
 	assert_string_equal(cfg.iface, "eth1");
+	assert_int_equal(cfg.queues, 2);
+	/* a socket-only server never reads them: refused rather than ignored */
+	EXPECT_ERR("xfr: serve --iface: only used with --engine auto (add it, or drop --iface)",
+		   "serve", "--engine", "socket", "--iface", "eth1");
+	EXPECT_ERR("xfr: serve --queues: only used with --engine auto (add it, or drop --queues)",
+		   "serve", "--queues", "2");
 	EXPECT_ERR("xfr: serve --engine xdp: the server runs what each client asks for; use socket "
 		   "(default) or auto",
 		   "serve", "--engine", "xdp");

@@ -36,6 +36,9 @@
 #define USAGE_LINE    "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
 /* units_parse_duration_ms's grammar, as the help and error lines say it */
 #define DUR_UNITS "seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h"
+#define DUR_UNITS_LONG                                                                             \
+	"a number of seconds, or a number and a unit: ms, s/sec/secs, m/min/mins,\n"               \
+	"h/hr/hour/hours, d/day/days (500ms, 1.5s, 10mins, 2h; M is not minutes)"
 
 /* serve's limits: the largest values the options take */
 #define MAX_PENDING_MAX	      100000
@@ -693,10 +696,13 @@ static const struct cli_opt cli_opts[] = {
 	 NULL, set_bytes},
 	{"parallel", 'P', REQ, M_CLIENT, "N", "parallel streams, 1..128 (default 1)", NULL,
 	 set_parallel},
-	{"udp", 'u', NOARG, M_CLIENT, NULL, "UDP test (default -b 1G, -l 1400)", NULL, FLAG(udp)},
+	{"udp", 'u', NOARG, M_CLIENT, NULL, "UDP test (default -b 1G, not iperf3's 1M; -l 1400)",
+	 NULL, FLAG(udp)},
 	{"reverse", 'R', NOARG, M_CLIENT, NULL, "server sends (download)", NULL, FLAG(reverse)},
 	{"bidir", 0, NOARG, M_CLIENT, NULL, "both directions at once", NULL, FLAG(bidir)},
-	{"bitrate", 'b', REQ, M_CLIENT, "RATE", "total bits/s, all streams (K = 1000; 0 = no cap)",
+	{"bitrate", 'b', REQ, M_CLIENT, "RATE",
+	 "total bits/s, all streams, K = 1000, at most 10T (default: TCP no cap, UDP 1G; 0 = no "
+	 "cap)",
 	 NULL, set_bitrate},
 	{"length", 'l', REQ, M_CLIENT, "SIZE",
 	 "TCP: bytes per write (default 128K; 1..16M); UDP: datagram size", NULL, set_length},
@@ -797,10 +803,15 @@ static const struct cli_opt cli_opts[] = {
 	/* Shared */
 	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
-	{"iface", 0, REQ, M_BOTH | M_DOCTOR, "NAME",
+	{"iface", 0, REQ, M_CLIENT | M_DOCTOR, "NAME",
 	 "interface for XDP (default: the route's to the peer)", NULL, set_iface},
-	{"queues", 0, REQ, M_BOTH, "N", "AF_XDP queues to use (default: one per stream)", NULL,
+	{"queues", 0, REQ, M_CLIENT, "N", "AF_XDP queues to use (default: one per stream)", NULL,
 	 set_queues},
+	{"iface", 0, REQ, M_SERVE, "NAME",
+	 "with --engine auto: interface for XDP (default: the route's to each client)", NULL,
+	 set_iface},
+	{"queues", 0, REQ, M_SERVE, "N",
+	 "with --engine auto: AF_XDP queues to use (default: one per stream)", NULL, set_queues},
 	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, "L", "error, warn, info or debug (default info)",
 	 NULL, set_log_level},
 	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, NULL, "print this help", NULL, show_help},
@@ -874,6 +885,7 @@ static void print_help(struct cli_state *st, unsigned int mode)
 	}
 	help_section(out, "Server options", M_SERVE);
 	help_section(out, "Shared options", M_BOTH);
+	fprintf(out, "\nDUR: " DUR_UNITS_LONG ".\n");
 	if (mode == M_SERVE)
 		fprintf(out, "\nEnvironment: XFR_PORT applies when -p is not given.\n");
 	else
@@ -1320,6 +1332,12 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 	}
 	if (st->xdp_mode_set) {
 		fprintf(err, "xfr: serve --xdp-mode: the client chooses the receiver mode\n");
+		return -EINVAL;
+	}
+	if ((st->cfg->iface[0] || st->cfg->queues) && st->cfg->engine != XFR_ENGINE_AUTO) {
+		fprintf(err, "xfr: serve %s: only used with --engine auto (add it, or drop %s)\n",
+			st->cfg->iface[0] ? "--iface" : "--queues",
+			st->cfg->iface[0] ? "--iface" : "--queues");
 		return -EINVAL;
 	}
 	/* By default one address never holds every test slot: half of them at most. */
