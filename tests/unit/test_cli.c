@@ -244,6 +244,8 @@ static void test_target_forms(void **state)
 		{"fd88::2:70000",
 		 "fd88::2:70000: not an IPv6 address, and a name has at most one ':' "
 		 "(write [IPv6]:PORT for a port)"},
+		{"fd88::2:40000", "fd88::2:40000 is not an IPv6 address: for port 40000 of fd88::2 "
+				  "write [fd88::2]:40000"},
 		{"[fd88::2", "[fd88::2: no closing ']' (write [IPv6] or [IPv6]:PORT)"},
 		{"[10.0.0.2]:80",
 		 "[10.0.0.2]:80: brackets hold an IPv6 address (write NAME:PORT or "

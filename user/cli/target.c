@@ -50,15 +50,20 @@ static bool is_v6(const char *s)
 	return is_v6n(s, strlen(s));
 }
 
-/* The last group of a bare IPv6 literal reads as a port and what precedes it is an address. */
-static bool ambiguous_v6(const char *s)
+/*
+ * The ':' before a trailing port when what precedes it is an IPv6 address
+ * ("fd00::2:5201", "fd00::2:40000"); NULL otherwise.
+ */
+static const char *v6_port_colon(const char *s)
 {
 	const char *colon = strrchr(s, ':');
 	uint16_t port;
 
 	if (!colon || colon == s || colon[-1] == ':')
-		return false;
-	return !net_parse_port(colon + 1, &port) && is_v6n(s, (size_t)(colon - s));
+		return NULL;
+	if (net_parse_port(colon + 1, &port) || !is_v6n(s, (size_t)(colon - s)))
+		return NULL;
+	return colon;
 }
 
 static int fail(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -119,19 +124,23 @@ static int parse_bracketed(const char *arg, struct cli_target *t, char *why, siz
 	return copy_host(t, arg + 1, (size_t)(close - arg - 1), arg, why, len);
 }
 
-static int parse_ambiguous(const char *arg, char *why, size_t len)
+/* fd00::2 and a port: ambiguous when the whole is an address too, plainly a port when not. */
+static int v6_with_port(const char *arg, const char *colon, char *why, size_t len)
 {
-	const char *colon = strrchr(arg, ':');
+	int n = (int)(colon - arg);
 
-	snprintf(why, len,
-		 "%s is ambiguous: write [%.*s]:%s for port %s, or [%s] for that IPv6 address", arg,
-		 (int)(colon - arg), arg, colon + 1, colon + 1, arg);
-	return -EINVAL;
+	if (is_v6(arg))
+		return fail(why, len,
+			    "%s is ambiguous: write [%.*s]:%s for port %s, or [%s] for that IPv6 "
+			    "address",
+			    arg, n, arg, colon + 1, colon + 1, arg);
+	return fail(why, len, "%s is not an IPv6 address: for port %s of %.*s write [%.*s]:%s", arg,
+		    colon + 1, n, arg, n, arg, colon + 1);
 }
 
 int cli_target_parse(const char *arg, struct cli_target *t, char *why, size_t len)
 {
-	const char *colon = strchr(arg, ':');
+	const char *colon = strchr(arg, ':'), *pc = v6_port_colon(arg);
 
 	memset(t, 0, sizeof(*t));
 	t->family = XFR_AF_ANY;
@@ -139,9 +148,9 @@ int cli_target_parse(const char *arg, struct cli_target *t, char *why, size_t le
 		return fail(why, len, "HOST '': empty");
 	if (arg[0] == '[')
 		return parse_bracketed(arg, t, why, len);
+	if (pc)
+		return v6_with_port(arg, pc, why, len);
 	if (is_v4(arg) || is_v6(arg)) {
-		if (ambiguous_v6(arg))
-			return parse_ambiguous(arg, why, len);
 		t->family = is_v4(arg) ? XFR_AF_INET : XFR_AF_INET6;
 		return copy_host(t, arg, strlen(arg), arg, why, len);
 	}
