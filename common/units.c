@@ -135,15 +135,26 @@ int units_parse_size(const char *s, uint64_t *bytes)
 	return scale_decimal(&d, mult, UINT64_MAX, bytes);
 }
 
+/*
+ * The suffixes the reference tool's humantime parser takes for the same
+ * quantities (it also has us/ns and weeks, months, years, which no option
+ * here needs). Case does not matter, except that a lone "M" is refused: it is
+ * a month to humantime and mega to every other xfr option, never minutes.
+ */
+static const struct {
+	const char *name;
+	uint64_t ms;
+} dur_suffixes[] = {
+	{"", 1000},	   {"ms", 1},	       {"msec", 1},	   {"msecs", 1},
+	{"s", 1000},	   {"sec", 1000},      {"secs", 1000},	   {"second", 1000},
+	{"seconds", 1000}, {"m", 60000},       {"min", 60000},	   {"mins", 60000},
+	{"minute", 60000}, {"minutes", 60000}, {"h", 3600000},	   {"hr", 3600000},
+	{"hrs", 3600000},  {"hour", 3600000},  {"hours", 3600000}, {"d", 86400000},
+	{"day", 86400000}, {"days", 86400000},
+};
+
 int units_parse_duration_ms(const char *s, uint64_t *ms)
 {
-	static const struct {
-		const char *name;
-		uint64_t ms;
-	} suffixes[] = {
-		{"", 1000},   {"ms", 1},      {"s", 1000},    {"sec", 1000},
-		{"m", 60000}, {"min", 60000}, {"h", 3600000}, {"hr", 3600000},
-	};
 	struct decimal d;
 	const char *end;
 	int err;
@@ -153,9 +164,11 @@ int units_parse_duration_ms(const char *s, uint64_t *ms)
 	err = parse_decimal(s, &d, &end);
 	if (err)
 		return err;
-	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		if (!strcasecmp(end, suffixes[i].name))
-			return scale_decimal(&d, suffixes[i].ms, UINT64_MAX, ms);
+	if (!strcmp(end, "M"))
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(dur_suffixes); i++) {
+		if (!strcasecmp(end, dur_suffixes[i].name))
+			return scale_decimal(&d, dur_suffixes[i].ms, UINT64_MAX, ms);
 	}
 	return -EINVAL;
 }

@@ -26,8 +26,11 @@ int units_parse_rate(const char *s, uint64_t *bps);
 int units_parse_size(const char *s, uint64_t *bytes);
 
 /*
- * Duration: a bare number means seconds ("10", "0.5"); otherwise a number with
- * one of the suffixes ms, s, m/min, h ("500ms", "1min", "2h"). Result in ms.
+ * Duration: a bare number means seconds ("10", "0.5"); otherwise a number
+ * followed at once by one unit (any case): ms/msec/msecs, s/sec/secs/second/
+ * seconds, m/min/mins/minute/minutes, h/hr/hrs/hour/hours, d/day/days
+ * ("500ms", "10mins", "2h"). A lone "M" is refused (months to the reference
+ * tool, mega elsewhere). Result in ms; 0, -EINVAL or -ERANGE.
  */
 int units_parse_duration_ms(const char *s, uint64_t *ms);
 

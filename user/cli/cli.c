@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/target.h"
 #include "base/log.h"
 #include "base/net.h"
 #include "control/proto.h"
@@ -32,6 +34,11 @@
 #define MAX_INTERVAL  3600000ULL /* ms */
 #define MAX_TESTS_MAX 10000
 #define USAGE_LINE    "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
+/* units_parse_duration_ms's grammar, as the help and error lines say it */
+#define DUR_UNITS "seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h"
+#define DUR_UNITS_LONG                                                                             \
+	"a number of seconds, or a number and a unit: ms, s/sec/secs, m/min/mins,\n"               \
+	"h/hr/hour/hours, d/day/days (500ms, 1.5s, 10mins, 2h; M is not minutes)"
 
 /* serve's limits: the largest values the options take */
 #define MAX_PENDING_MAX	      100000
@@ -50,7 +57,7 @@
 /* Everything seen while parsing that the config itself does not record. */
 struct cli_state {
 	struct xfr_config *cfg;
-	FILE *out;
+	FILE *out, *err;
 	bool done; /* --help / --version printed */
 	bool time_set, bytes_set, port_set, ts_set;
 	bool reverse, bidir, json, json_stream, csv;
@@ -59,7 +66,8 @@ struct cli_state {
 	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
 	bool drop_reasons, xdp_mode_set;
 	bool rate_limit_set;
-	char why[400]; /* reasons that need formatting */
+	struct cli_target target; /* HOST taken apart */
+	char why[400];		  /* reasons that need formatting */
 };
 
 struct cli_opt {
@@ -83,10 +91,15 @@ static const char *dur_ms(const char *arg, uint64_t *ms)
 {
 	int err = units_parse_duration_ms(arg, ms);
 
+	size_t n = strlen(arg);
+
 	if (err == -ERANGE)
 		return "too large";
+	if (err && n > 1 && arg[n - 1] == 'M' &&
+	    (isdigit((unsigned char)arg[n - 2]) || arg[n - 2] == '.'))
+		return "M is not a unit of time (use m or min for minutes)";
 	if (err)
-		return "not a duration (examples: 10, 500ms, 30s, 2min, 1h)";
+		return "not a duration (" DUR_UNITS ")";
 	return NULL;
 }
 
@@ -176,14 +189,32 @@ static const char *set_parallel(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
+/* Below this a -b is almost surely a missing unit: say so, but run as asked. */
+#define TINY_BITRATE 1000
+
+/* "-b 100 is 100 bit/s; did you mean 100M?" (the guess only when no unit was given) */
+static void warn_tiny_rate(FILE *err, const char *arg, uint64_t bps)
+{
+	bool no_unit = isdigit((unsigned char)arg[strlen(arg) - 1]);
+
+	fprintf(err, "xfr: warning: -b %s is %" PRIu64 " bit/s", arg, bps);
+	if (no_unit)
+		fprintf(err, "; did you mean %sM?", arg);
+	fputc('\n', err);
+}
+
 static const char *set_bitrate(struct cli_state *st, const char *arg)
 {
-	int err = units_parse_rate(arg, &st->cfg->bitrate);
+	uint64_t bps;
+	int err = units_parse_rate(arg, &bps);
 
-	if (err == -ERANGE)
-		return "too large";
+	if (err == -ERANGE || (!err && bps > PROTO_MAX_BITRATE))
+		return "must be at most 10T (10 Tbit/s, the protocol's limit)";
 	if (err)
 		return "not a rate (examples: 100M, 1.5G)";
+	if (bps && bps < TINY_BITRATE)
+		warn_tiny_rate(st->err, arg, bps);
+	st->cfg->bitrate = bps;
 	st->cfg->bitrate_set = true;
 	return NULL;
 }
@@ -680,10 +711,13 @@ static const struct cli_opt cli_opts[] = {
 	 NULL, set_bytes},
 	{"parallel", 'P', REQ, M_CLIENT, "N", "parallel streams, 1..128 (default 1)", NULL,
 	 set_parallel},
-	{"udp", 'u', NOARG, M_CLIENT, NULL, "UDP test (default -b 1G, -l 1400)", NULL, FLAG(udp)},
+	{"udp", 'u', NOARG, M_CLIENT, NULL, "UDP test (default -b 1G, not iperf3's 1M; -l 1400)",
+	 NULL, FLAG(udp)},
 	{"reverse", 'R', NOARG, M_CLIENT, NULL, "server sends (download)", NULL, FLAG(reverse)},
 	{"bidir", 0, NOARG, M_CLIENT, NULL, "both directions at once", NULL, FLAG(bidir)},
-	{"bitrate", 'b', REQ, M_CLIENT, "RATE", "total bits/s, all streams (K = 1000; 0 = no cap)",
+	{"bitrate", 'b', REQ, M_CLIENT, "RATE",
+	 "total bits/s, all streams, K = 1000, at most 10T (default: TCP no cap, UDP 1G; 0 = no "
+	 "cap)",
 	 NULL, set_bitrate},
 	{"length", 'l', REQ, M_CLIENT, "SIZE",
 	 "TCP: bytes per write (default 128K; 1..16M); UDP: datagram size", NULL, set_length},
@@ -788,10 +822,15 @@ static const struct cli_opt cli_opts[] = {
 	/* Shared */
 	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
-	{"iface", 0, REQ, M_BOTH | M_DOCTOR, "NAME",
+	{"iface", 0, REQ, M_CLIENT | M_DOCTOR, "NAME",
 	 "interface for XDP (default: the route's to the peer)", NULL, set_iface},
-	{"queues", 0, REQ, M_BOTH, "N", "AF_XDP queues to use (default: one per stream)", NULL,
+	{"queues", 0, REQ, M_CLIENT, "N", "AF_XDP queues to use (default: one per stream)", NULL,
 	 set_queues},
+	{"iface", 0, REQ, M_SERVE, "NAME",
+	 "with --engine auto: interface for XDP (default: the route's to each client)", NULL,
+	 set_iface},
+	{"queues", 0, REQ, M_SERVE, "N",
+	 "with --engine auto: AF_XDP queues to use (default: one per stream)", NULL, set_queues},
 	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, "L", "error, warn, info or debug (default info)",
 	 NULL, set_log_level},
 	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, NULL, "print this help", NULL, show_help},
@@ -865,6 +904,7 @@ static void print_help(struct cli_state *st, unsigned int mode)
 	}
 	help_section(out, "Server options", M_SERVE);
 	help_section(out, "Shared options", M_BOTH);
+	fprintf(out, "\nDUR: " DUR_UNITS_LONG ".\n");
 	if (mode == M_SERVE)
 		fprintf(out, "\nEnvironment: XFR_PORT applies when -p is not given.\n");
 	else
@@ -1209,8 +1249,12 @@ static int check_probe(struct cli_state *st, FILE *err)
 	return 0;
 }
 
+/* HOST, with its port if it has one (an explicit -p must agree). */
 static int take_host(struct cli_state *st, int argc, char **argv, FILE *err)
 {
+	struct xfr_config *cfg = st->cfg;
+	struct cli_target *t = &st->target;
+
 	if (optind >= argc) {
 		fprintf(err, "xfr: missing HOST (" USAGE_LINE ")\n");
 		return -EINVAL;
@@ -1219,12 +1263,48 @@ static int take_host(struct cli_state *st, int argc, char **argv, FILE *err)
 		fprintf(err, "xfr: unexpected argument '%s' (" USAGE_LINE ")\n", argv[optind + 1]);
 		return -EINVAL;
 	}
-	if (!argv[optind][0] || strlen(argv[optind]) >= sizeof(st->cfg->host)) {
+	if (!argv[optind][0] || strlen(argv[optind]) >= sizeof(cfg->host)) {
 		fprintf(err, "xfr: HOST '%.64s': must be 1 to %zu characters\n", argv[optind],
-			sizeof(st->cfg->host) - 1);
+			sizeof(cfg->host) - 1);
 		return -EINVAL;
 	}
-	strcpy(st->cfg->host, argv[optind]);
+	if (cli_target_parse(argv[optind], t, st->why, sizeof(st->why))) {
+		fprintf(err, "xfr: %s\n", st->why);
+		return -EINVAL;
+	}
+	snprintf(cfg->host, sizeof(cfg->host), "%s", t->host);
+	if (t->port && st->port_set && t->port != cfg->port) {
+		fprintf(err, "xfr: %s names port %u but -p %u was given: give the port once\n",
+			argv[optind], t->port, cfg->port);
+		return -EINVAL;
+	}
+	if (t->port) {
+		cfg->port = t->port;
+		st->port_set = true; /* XFR_PORT is a default: the address's port wins */
+	}
+	return 0;
+}
+
+/* An address literal against -4/-6 and --bind: one line on the real mismatch. */
+static int check_target_family(struct cli_state *st, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+	enum xfr_family lit = st->target.family;
+	uint16_t port;
+	int bfam;
+
+	if (lit == XFR_AF_ANY)
+		return 0;
+	if ((st->v4 && lit != XFR_AF_INET) || (st->v6 && lit != XFR_AF_INET6)) {
+		fprintf(err, "xfr: %s is an %s address but %s was given\n", cfg->host,
+			cli_family_name(lit), st->v4 ? "-4" : "-6");
+		return -EINVAL;
+	}
+	if (cfg->bind[0] && !bind_family(cfg->bind, &bfam, &port) && bfam != (int)lit) {
+		fprintf(err, "xfr: %s is an %s address but --bind %s is %s\n", cfg->host,
+			cli_family_name(lit), cfg->bind, cli_family_name((enum xfr_family)bfam));
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -1242,8 +1322,9 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 	/* A byte budget without a time limit runs until the bytes are through. */
 	if (st->bytes_set && !st->time_set)
 		cfg->duration_s = 0;
-	if (check_exclusive(st, err) || check_family(st, "--bind", err) || check_ports(st, err) ||
-	    check_udp(st, err) || check_probe(st, err) || check_engine(st, err))
+	if (check_exclusive(st, err) || check_family(st, "--bind", err) ||
+	    check_target_family(st, err) || check_ports(st, err) || check_udp(st, err) ||
+	    check_probe(st, err) || check_engine(st, err))
 		return -EINVAL;
 	return 0;
 }
@@ -1270,6 +1351,12 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 	}
 	if (st->xdp_mode_set) {
 		fprintf(err, "xfr: serve --xdp-mode: the client chooses the receiver mode\n");
+		return -EINVAL;
+	}
+	if ((st->cfg->iface[0] || st->cfg->queues) && st->cfg->engine != XFR_ENGINE_AUTO) {
+		fprintf(err, "xfr: serve %s: only used with --engine auto (add it, or drop %s)\n",
+			st->cfg->iface[0] ? "--iface" : "--queues",
+			st->cfg->iface[0] ? "--iface" : "--queues");
 		return -EINVAL;
 	}
 	/* By default one address never holds every test slot: half of them at most. */
@@ -1318,7 +1405,7 @@ void cli_defaults(struct xfr_config *cfg)
 
 enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *out, FILE *err)
 {
-	struct cli_state st = {.cfg = cfg, .out = out};
+	struct cli_state st = {.cfg = cfg, .out = out, .err = err};
 	bool serve = argc > 1 && !strcmp(argv[1], "serve");
 	bool doctor = argc > 1 && !strcmp(argv[1], "doctor");
 	unsigned int mode = serve ? M_SERVE : doctor ? M_DOCTOR : M_CLIENT;

@@ -5,6 +5,7 @@
  * data_hello, or the per-stream ports of an older server).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/client.h"
@@ -44,6 +46,32 @@ static int bind_addr(const struct clnt *c, struct net_addr *src, uint16_t *port)
 	return 1;
 }
 
+/*
+ * A name that does not resolve in the family -4/-6 or --bind asked for, but
+ * does in the other, is not an "unknown host": say which family is missing.
+ */
+static void resolve_error(struct clnt *c, int err)
+{
+	const struct xfr_config *cfg = c->cfg;
+	const char *fam = cfg->family == XFR_AF_INET ? "IPv4" : "IPv6";
+	struct net_addr any;
+
+	if (err != -EHOSTUNREACH) {
+		clnt_error(c, "cannot resolve %s: %s", cfg->host, strerror(-err));
+		return;
+	}
+	if (cfg->family == XFR_AF_ANY || net_resolve(cfg->host, cfg->port, XFR_AF_ANY, &any)) {
+		clnt_error(c, "cannot resolve %s: unknown host", cfg->host);
+		return;
+	}
+	if (cfg->bind[0])
+		clnt_error(c, "%s has no %s address, and --bind %s is %s", cfg->host, fam,
+			   cfg->bind, fam);
+	else
+		clnt_error(c, "%s has no %s address but %s was given", cfg->host, fam,
+			   cfg->family == XFR_AF_INET ? "-4" : "-6");
+}
+
 static int clnt_connect(struct clnt *c)
 {
 	const struct xfr_config *cfg = c->cfg;
@@ -54,8 +82,7 @@ static int clnt_connect(struct clnt *c)
 
 	fd = net_resolve(cfg->host, cfg->port, cfg->family, &c->server);
 	if (fd) {
-		clnt_error(c, "cannot resolve %s: %s", cfg->host,
-			   fd == -EHOSTUNREACH ? "unknown host" : strerror(-fd));
+		resolve_error(c, fd);
 		return fd;
 	}
 	hb = bind_addr(c, &src, &bport);
@@ -740,7 +767,47 @@ static void finish(struct clnt *c)
 	free(c);
 }
 
-int client_run(const struct xfr_config *cfg)
+/* -o FILE as opened before the test: kept open so its size can be read at the end. */
+struct out_file {
+	int fd;	      /* -1: no -o */
+	bool created; /* this run made it */
+};
+
+/*
+ * -o FILE is opened (created if missing) before anything is sent, as iperf3
+ * does, so that a path that cannot be written costs no test. An existing file
+ * is not truncated here: it keeps its content until a result replaces it.
+ */
+static int out_file_open(const struct xfr_config *cfg, struct out_file *of)
+{
+	const char *path = cfg->output_file;
+
+	*of = (struct out_file){.fd = -1};
+	if (!path[0])
+		return 0;
+	of->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	of->created = of->fd >= 0;
+	if (of->fd < 0 && errno == EEXIST)
+		of->fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (of->fd >= 0)
+		return 0;
+	pr_err("-o %s: %s: choose a file in a directory you can write to", path, strerror(errno));
+	return -errno;
+}
+
+/* A file this run created and no result was written to is removed again. */
+static void out_file_close(const struct xfr_config *cfg, struct out_file *of)
+{
+	struct stat st;
+
+	if (of->fd < 0)
+		return;
+	if (of->created && !fstat(of->fd, &st) && st.st_size == 0)
+		unlink(cfg->output_file);
+	close(of->fd);
+}
+
+static int client_test(const struct xfr_config *cfg)
 {
 	struct clnt *c = calloc(1, sizeof(*c));
 	int err, code;
@@ -766,5 +833,17 @@ int client_run(const struct xfr_config *cfg)
 		report_error(c);
 	code = c->exit_code;
 	finish(c);
+	return code;
+}
+
+int client_run(const struct xfr_config *cfg)
+{
+	struct out_file of;
+	int code;
+
+	if (out_file_open(cfg, &of))
+		return 2;
+	code = client_test(cfg);
+	out_file_close(cfg, &of);
 	return code;
 }

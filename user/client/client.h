@@ -5,7 +5,7 @@
 
 #include "base/config.h"
 
-/* Returns the exit code: 0, 1 (error), 130/143 (interrupted). */
+/* Returns the exit code: 0, 1 (error), 2 (-o FILE cannot be opened), 130/143 (interrupted). */
 int client_run(const struct xfr_config *cfg);
 
 #endif

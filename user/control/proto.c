@@ -172,7 +172,7 @@ static const struct field test_start_f[] = {
 	FR("streams", K_U32, TS, streams, 1, XFR_MAX_STREAMS),
 	FR("duration_secs", K_U32, TS, duration_secs, 0, U32),
 	FR("direction", K_DIR, TS, dir, 0, 0),
-	FH("bitrate", K_U64, TS, bitrate, has_bitrate, 0, 10000000000000ULL),
+	FH("bitrate", K_U64, TS, bitrate, has_bitrate, 0, PROTO_MAX_BITRATE),
 	FN("congestion", K_CC, TS, congestion, 1, 15),
 	FN("mptcp", K_BOOL, TS, mptcp, 0, 0),
 	FN("dscp", K_DSCP, TS, dscp, 0, 255),

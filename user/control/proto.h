@@ -21,6 +21,8 @@
 #define PROTO_MAX_LINE 65536 /* bytes, including the '\n' */
 #define PROTO_ID_MAX   64    /* test ids: UUID v4 (36 chars); peers may send up to 63 */
 #define PROTO_TEXT_MAX 256   /* error messages, reasons, congestion names are capped */
+/* test_start "bitrate" above this is refused (bit/s, 10 Tbit/s); clients check it first */
+#define PROTO_MAX_BITRATE 10000000000000ULL
 
 enum proto_type {
 	MSG_HELLO,
