@@ -395,7 +395,7 @@ static void test_no_phantom_row(void **state)
 	start_pair(&c, &s);
 	spin_for(100);
 	run_finish(c.run, true); /* the sender stops; the receiver's tick at 400 ms takes it all */
-	spin_for(350); /* then 50 ms of nothing: shorter than half an interval */
+	spin_for(350);		 /* then 50 ms of nothing: shorter than half an interval */
 	run_finish(s.run, true);
 	assert_int_equal(s.ticks, 1);
 	assert_int_equal(s.last_ticks, 0);

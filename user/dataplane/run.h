@@ -76,9 +76,9 @@ struct run_cfg {
 	 * interval that would end within half an interval of it is not sampled on
 	 * its own, run_finish takes it with the rest. 0 = duration_ms. */
 	uint32_t length_ms;
-	bool pair;		 /* client: each interval waits for the peer's half */
-	bool keep_intervals;	 /* keep each emitted interval in the result */
-	const char *peer;	 /* printable other end, for events; copied */
+	bool pair;	     /* client: each interval waits for the peer's half */
+	bool keep_intervals; /* keep each emitted interval in the result */
+	const char *peer;    /* printable other end, for events; copied */
 };
 
 /*
