@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "base/log.h"
 #include "dataplane/run.h"
@@ -304,7 +305,35 @@ static void test_drain(void **state)
 	side_free(&s);
 }
 
-/* The last partial interval: emitted when at least half an interval long. */
+/*
+ * The kept rows tile 0..run_secs (each starts where the one before ended) and
+ * their bytes add up to the run's totals exactly (issue 16, item 8).
+ */
+static void assert_rows_add_up(struct side *s)
+{
+	struct xfr_flow tot[XFR_MAX_FLOWS];
+	uint64_t rows = 0, want = 0;
+	uint32_t n = 0;
+	double end = 0;
+
+	for (uint32_t i = 0; i < s->res.nintervals; i++) {
+		const struct xfr_interval *iv = &s->res.intervals[i];
+
+		assert_true(fabs(iv->start_s - end) < 1e-9);
+		assert_true(iv->end_s >= iv->start_s);
+		end = iv->end_s;
+		for (uint32_t j = 0; j < iv->nflows; j++)
+			rows += result_flow_bytes(&iv->flows[j]);
+	}
+	assert_true(fabs(end - run_secs(s->run)) < 1e-9);
+	run_totals(s->run, tot, &n);
+	for (uint32_t j = 0; j < n; j++)
+		want += result_flow_bytes(&tot[j]);
+	assert_true(want > 0);
+	assert_int_equal(rows, want);
+}
+
+/* The last partial interval is emitted whatever its length, and rows add up. */
 static void test_last_interval(void **state)
 {
 	struct side c, s;
@@ -319,17 +348,83 @@ static void test_last_interval(void **state)
 	assert_int_equal(s.last_ticks, 1);
 	run_finish(s.run, true); /* idempotent */
 	assert_int_equal(s.ticks, 2);
+	assert_rows_add_up(&s);
 	run_finish(c.run, true);
+	assert_rows_add_up(&c);
 	side_free(&c);
 	side_free(&s);
 
+	/* one tick, then 50 ms: a short last row still (iperf3 prints it too) */
 	side_new(&c, XFR_ROLE_CLIENT, 400, 0, 0, false);
 	side_new(&s, XFR_ROLE_SERVER, 400, 0, 0, false);
 	start_pair(&c, &s);
-	spin_for(450); /* one tick, then 50 ms: too short */
+	spin_for(450);
+	run_finish(c.run, true);
+	spin_for(30); /* the receiver counts the last bytes in flight */
+	run_finish(s.run, true);
+	assert_int_equal(s.ticks, 2);
+	assert_int_equal(s.last_ticks, 1);
+	assert_rows_add_up(&s);
+	assert_rows_add_up(&c);
+	side_free(&c);
+	side_free(&s);
+
+	/* shorter than one interval: one row */
+	side_new(&c, XFR_ROLE_CLIENT, 400, 0, 0, false);
+	side_new(&s, XFR_ROLE_SERVER, 400, 0, 0, false);
+	start_pair(&c, &s);
+	spin_for(100);
+	run_finish(c.run, true);
+	spin_for(30);
+	run_finish(s.run, true);
+	assert_int_equal(s.ticks, 1);
+	assert_int_equal(s.res.nintervals, 1);
+	assert_rows_add_up(&s);
+	side_free(&c);
+	side_free(&s);
+}
+
+/* Nothing moved after the last tick: no empty phantom row after the end. */
+static void test_no_phantom_row(void **state)
+{
+	struct side c, s;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 400, 0, 0, false);
+	side_new(&s, XFR_ROLE_SERVER, 400, 0, 0, false);
+	start_pair(&c, &s);
+	spin_for(100);
+	run_finish(c.run, true); /* the sender stops; the receiver's tick at 400 ms takes it all */
+	spin_for(350);		 /* then 50 ms of nothing: shorter than half an interval */
 	run_finish(s.run, true);
 	assert_int_equal(s.ticks, 1);
 	assert_int_equal(s.last_ticks, 0);
+	assert_rows_add_up(&s);
+	side_free(&c);
+	side_free(&s);
+}
+
+/*
+ * A planned length (-t): the interval that would end within half an interval
+ * of it is not sampled alone; the last row runs to the end. 900 ms at 400:
+ * rows 0-400, 400-900 (not 400-800 and a 100 ms sliver).
+ */
+static void test_planned_length(void **state)
+{
+	struct side c, s;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 400, 0, 0, false);
+	side_new(&s, XFR_ROLE_SERVER, 400, 900, 0, false);
+	start_pair(&c, &s);
+	spin_until(&s.deadline, 2000);
+	assert_int_equal(s.deadline, 1);
+	assert_int_equal(s.ticks, 1);
+	run_finish(s.run, true);
+	assert_int_equal(s.ticks, 2);
+	assert_int_equal(s.res.nintervals, 2);
+	assert_true(s.res.intervals[1].end_s - s.res.intervals[1].start_s > 0.45);
+	assert_rows_add_up(&s);
 	run_finish(c.run, true);
 	side_free(&c);
 	side_free(&s);
@@ -385,6 +480,36 @@ static void test_pairing(void **state)
 	run_end(c.run, "complete");
 	assert_true(c.rec.ordered);
 	assert_int_equal(c.res.nintervals, c.rec.rows);
+	run_finish(s.run, true);
+	side_free(&c);
+	side_free(&s);
+}
+
+/*
+ * Paired rows take the peer's times (the summary's duration is the peer's):
+ * each row ends at the peer's elapsed_ms, the next starts there, and the last
+ * ends at run_set_end.
+ */
+static void test_pairing_tiles(void **state)
+{
+	struct side c, s;
+	uint64_t bytes = 1000;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 100, 0, 0, true);
+	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
+	start_pair(&c, &s);
+	while (c.ticks < 1)
+		spin_for(10);
+	run_peer_interval(c.run, 103, fill_peer, &bytes);
+	assert_int_equal(c.res.nintervals, 1);
+	assert_true(fabs(c.res.intervals[0].end_s - 0.103) < 1e-9);
+	run_set_end(c.run, 0.25);
+	run_finish(c.run, true);
+	run_end(c.run, "complete");
+	assert_int_equal(c.res.nintervals, 2);
+	assert_true(fabs(c.res.intervals[1].start_s - 0.103) < 1e-9);
+	assert_true(fabs(c.res.intervals[1].end_s - 0.25) < 1e-9);
 	run_finish(s.run, true);
 	side_free(&c);
 	side_free(&s);
@@ -610,7 +735,10 @@ int main(void)
 		cmocka_unit_test(test_pause_deadline),
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_last_interval),
+		cmocka_unit_test(test_no_phantom_row),
+		cmocka_unit_test(test_planned_length),
 		cmocka_unit_test(test_pairing),
+		cmocka_unit_test(test_pairing_tiles),
 		cmocka_unit_test(test_prepare_async_loop_free),
 		cmocka_unit_test(test_prepare_async_free_while_building),
 		cmocka_unit_test(test_prepare_async_halt),

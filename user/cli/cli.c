@@ -716,8 +716,8 @@ static const struct cli_opt cli_opts[] = {
 	{"reverse", 'R', NOARG, M_CLIENT, NULL, "server sends (download)", NULL, FLAG(reverse)},
 	{"bidir", 0, NOARG, M_CLIENT, NULL, "both directions at once", NULL, FLAG(bidir)},
 	{"bitrate", 'b', REQ, M_CLIENT, "RATE",
-	 "total bits/s, all streams, K = 1000, at most 10T (default: TCP no cap, UDP 1G; 0 = no "
-	 "cap)",
+	 "bits/s over all streams, per direction, K = 1000, at most 10T (default: TCP no cap, "
+	 "UDP 1G; 0 = no cap)",
 	 NULL, set_bitrate},
 	{"length", 'l', REQ, M_CLIENT, "SIZE",
 	 "TCP: bytes per write (default 128K; 1..16M); UDP: datagram size", NULL, set_length},

@@ -256,6 +256,8 @@ static void drain(struct clnt *c)
 static void wind_down(struct clnt *c)
 {
 	drain(c);
+	if (c->result_msg) /* the summary's duration: the last row ends there */
+		run_set_end(c->run, (double)c->result_msg->result.duration_ms / 1000.0);
 	run_finish(c->run, !c->cfg->bytes);
 	build_result(c);
 	run_end(c->run, c->res->interrupted ? "interrupted" : "complete");

@@ -63,6 +63,7 @@ static void run_cfg(const struct clnt *c, struct run_cfg *rc)
 		.dir = cfg->dir,
 		.interval_ms = c->interval_ms,
 		.omit_ms = cfg->omit_ms,
+		.length_ms = c->req.duration_secs * 1000, /* as the server's rows */
 		.pair = true,
 		.keep_intervals = true,
 		.peer = cfg->host,

@@ -40,6 +40,7 @@ struct run *run_new(const struct run_cfg *cfg, struct loop *loop, const struct x
 	item_init(&r->tick_it);
 	item_init(&r->end_it);
 	item_init(&r->drain_it);
+	r->end_s = -1;
 	r->prev = calloc(1, sizeof(*r->prev));
 	r->cur = calloc(1, sizeof(*r->cur));
 	if (!r->prev || !r->cur || (cfg->pair ? run_pair_init(r) : 0) ||
@@ -88,13 +89,19 @@ double run_secs(const struct run *r)
 
 /* ---- sampling ---- */
 
-/* Sample the engine and hand this side's interval on (prev -> cur, then swap). */
+static void swap(struct run *r)
+{
+	struct engine_sample *tmp = r->prev;
+
+	r->prev = r->cur;
+	r->cur = tmp;
+}
+
+/* Hand this side's interval on (prev -> cur, sampled by the caller), then swap. */
 static void tick(struct run *r, bool last)
 {
-	struct engine_sample *tmp;
 	struct run_tick t = {.k = ++r->ticks, .last = last};
 
-	r->eng->ops->sample(r->eng, r->cur);
 	t.start_s = run_test_secs(r, r->prev->t_ns, false);
 	t.end_s = run_test_secs(r, r->cur->t_ns, false);
 	t.span_s = (double)(r->cur->t_ns - r->prev->t_ns) / 1e9;
@@ -121,9 +128,20 @@ static void tick(struct run *r, bool last)
 
 		run_emit_interval(r, &iv, t.k);
 	}
-	tmp = r->prev;
-	r->prev = r->cur;
-	r->cur = tmp;
+	swap(r);
+}
+
+/*
+ * The next interval would end within half an interval of the planned length:
+ * run_finish takes it with the rest, or a sliver of a row would follow it.
+ * By interval number, not by the clock, so both ends decide alike.
+ */
+static bool last_is_near(const struct run *r)
+{
+	uint64_t len = r->cfg.length_ms ? r->cfg.length_ms : r->cfg.duration_ms;
+	uint64_t iv = r->cfg.interval_ms;
+
+	return len && 2 * (r->ticks + 1) * iv + iv > 2 * len;
 }
 
 static void on_tick(struct loop_item *it, uint32_t events)
@@ -131,8 +149,10 @@ static void on_tick(struct loop_item *it, uint32_t events)
 	struct run *r = it->ctx;
 
 	(void)events;
-	if (!timerfd_take(it->fd) || r->pause_start_ns || r->drain_start_ns || r->finished)
+	if (!timerfd_take(it->fd) || r->pause_start_ns || r->drain_start_ns || r->finished ||
+	    last_is_near(r))
 		return;
+	r->eng->ops->sample(r->eng, r->cur);
 	tick(r, false);
 }
 
@@ -204,7 +224,9 @@ int run_start(struct run *r, int *fds, char *why, size_t whylen)
 	r->started = true;
 	r->start_ns = time_mono_ns();
 	r->res->start_wall_us = time_real_us();
-	r->eng->ops->sample(r->eng, r->prev);
+	/* The first row counts from zero: what the engine moved before the clock started too. */
+	r->prev->t_ns = r->start_ns;
+	r->prev->nflows = 0;
 	run_emit(r, XFR_EV_TEST_START, NULL, NULL);
 	return 0;
 }
@@ -265,6 +287,31 @@ int run_drain(struct run *r, uint32_t ms)
 
 /* ---- the end ---- */
 
+/* Sum of what a last row would show: bytes, and UDP datagrams and gaps. */
+static uint64_t counted(const struct engine_sample *a)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < a->nflows; i++)
+		n += a->flows[i].bytes + a->flows[i].udp.packets + a->flows[i].udp.lost;
+	return n;
+}
+
+/*
+ * The last row is taken when it has something: counts moved since the last
+ * tick, or it is the only row, or the tail is a stall of half an interval or
+ * more. Otherwise it would be an empty phantom row (the drain, the wait for
+ * the peer's result); the test then ends at the last row.
+ */
+static bool last_row_wanted(const struct run *r)
+{
+	uint64_t half = (uint64_t)r->cfg.interval_ms * NSEC_PER_MSEC / 2;
+
+	return !r->ticks || counted(r->prev) != counted(r->cur) ||
+	       run_test_secs(r, r->cur->t_ns, true) - run_test_secs(r, r->prev->t_ns, true) >=
+		       (double)half / 1e9;
+}
+
 void run_finish(struct run *r, bool abortive)
 {
 	if (r->finished || r->halted)
@@ -278,15 +325,22 @@ void run_finish(struct run *r, bool abortive)
 		return;
 	}
 	r->eng->ops->stop(r->eng, abortive);
-	/* a last partial interval, if it is long enough to mean something */
-	if (!r->pause_start_ns &&
-	    time_mono_ns() - r->prev->t_ns >= (uint64_t)r->cfg.interval_ms * NSEC_PER_MSEC / 2)
-		tick(r, true);
-	if (r->halted)
-		return;
 	r->eng->ops->sample(r->eng, r->cur);
+	if (last_row_wanted(r)) {
+		tick(r, true);
+		if (r->halted)
+			return;
+		swap(r); /* cur is the last sample again: the totals and run_secs read it */
+	} else {
+		r->cur->t_ns = r->prev->t_ns; /* the test ends where its last row does */
+	}
 	if (r->slots)
 		run_pair_emit(r, true);
+}
+
+void run_set_end(struct run *r, double secs)
+{
+	r->end_s = secs;
 }
 
 void run_totals(const struct run *r, struct xfr_flow *out, uint32_t *n)

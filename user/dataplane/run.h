@@ -72,9 +72,13 @@ struct run_cfg {
 	uint32_t interval_ms;	 /* sampling cadence */
 	uint32_t omit_ms;	 /* intervals ending at or before are marked omitted */
 	uint32_t duration_ms;	 /* the deadline; 0 = none */
-	bool pair;		 /* client: each interval waits for the peer's half */
-	bool keep_intervals;	 /* keep each emitted interval in the result */
-	const char *peer;	 /* printable other end, for events; copied */
+	/* The test's planned length for the rows (both ends use the same): the
+	 * interval that would end within half an interval of it is not sampled on
+	 * its own, run_finish takes it with the rest. 0 = duration_ms. */
+	uint32_t length_ms;
+	bool pair;	     /* client: each interval waits for the peer's half */
+	bool keep_intervals; /* keep each emitted interval in the result */
+	const char *peer;    /* printable other end, for events; copied */
 };
 
 /*
@@ -136,10 +140,17 @@ typedef void (*run_fill_fn)(void *arg, struct xfr_flow *flows, uint32_t *n);
 void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg);
 
 /*
+ * Pairing runs: the test's length as the summary gives it (the peer's
+ * result); the last row ends there. Call before run_finish.
+ */
+void run_set_end(struct run *r, double secs);
+
+/*
  * Stop the engine (abortive: RST, for time-bounded tests; else graceful),
- * take the last sample, emit the last partial interval when it is at least
- * half an interval long, and every interval still waiting for its peer half.
- * Idempotent.
+ * take the last sample and emit the last interval, partial or not, so that
+ * the rows add up to the totals (unless it is empty and rows were out
+ * already), then every interval still waiting for its peer half. Rows tile
+ * the test: each starts where the one before ended. Idempotent.
  */
 void run_finish(struct run *r, bool abortive);
 /* This side's whole-test flows from the last sample, into out (capacity 2 x streams). */

@@ -33,10 +33,36 @@ static void apply_feedback(struct run_slot *s)
 	}
 }
 
+/* The highest interval number waiting, 0 when none. */
+static uint32_t highest_waiting(const struct run *r)
+{
+	uint32_t high = 0;
+
+	for (int i = 0; i < RUN_SLOTS; i++)
+		if (r->slots[i].k > high)
+			high = r->slots[i].k;
+	return high;
+}
+
+/*
+ * Rows tile the test: each starts where the one before ended, and once the
+ * run is finished the last one ends at the test's length (run_set_end).
+ */
+static void place(struct run *r, struct run_slot *s)
+{
+	s->iv.start_s = r->row_end_s;
+	if (r->finished && r->end_s >= 0 && s->k == highest_waiting(r))
+		s->iv.end_s = r->end_s;
+	if (s->iv.end_s < s->iv.start_s)
+		s->iv.end_s = s->iv.start_s;
+	r->row_end_s = s->iv.end_s;
+}
+
 static void emit(struct run *r, struct run_slot *s)
 {
 	if (!s->has_peer && s->has_fb)
 		apply_feedback(s);
+	place(r, s);
 	run_emit_interval(r, &s->iv, s->k);
 	if (s->k >= r->next_emit)
 		r->next_emit = s->k + 1;
@@ -116,20 +142,24 @@ void run_pair_local(struct run *r, uint32_t k, double start_s, double end_s)
 	stats_side_delta(r->prev, r->cur, s->iv.flows, &s->iv.nflows);
 	feedback_delta(r, s);
 	s->iv.start_s = start_s;
-	s->iv.end_s = end_s;
+	if (!s->has_peer) /* the peer's end, when it came first, is the one to keep */
+		s->iv.end_s = end_s;
 	s->has_local = true;
 }
 
+/*
+ * The peer's intervals come in order, one per sample it took (its last,
+ * partial one included), so the n-th message is interval n; its elapsed_ms
+ * (the peer's test time, the one the summary's duration is in) ends the row.
+ */
 void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg)
 {
-	uint32_t ms = r->cfg.interval_ms ? r->cfg.interval_ms : 1000;
-	uint32_t k = (uint32_t)((elapsed_ms + ms / 2) / ms);
+	uint32_t k;
 	struct run_slot *s;
 
 	if (!r->slots || r->finished)
 		return;
-	if (k == 0)
-		k = 1;
+	k = ++r->peer_k;
 	if (k < r->next_emit)
 		return; /* that interval is out already */
 	if (k > r->ticks + RUN_PEER_AHEAD) {
@@ -141,10 +171,7 @@ void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, voi
 	}
 	s = slot_for(r, k);
 	fill(arg, s->iv.flows, &s->iv.nflows);
-	if (!s->has_local) { /* the peer's own span until our sample comes */
-		s->iv.end_s = (double)elapsed_ms / 1000.0;
-		s->iv.start_s = (double)r->last_peer_ms / 1000.0;
-	}
+	s->iv.end_s = (double)elapsed_ms / 1000.0;
 	if (elapsed_ms > r->last_peer_ms)
 		r->last_peer_ms = elapsed_ms;
 	s->has_peer = true;

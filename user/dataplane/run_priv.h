@@ -52,6 +52,9 @@ struct run {
 	struct run_slot *slots; /* RUN_SLOTS when pairing */
 	uint32_t next_emit;	/* next interval number to emit */
 	uint64_t last_peer_ms;	/* elapsed_ms of the peer's previous interval */
+	uint32_t peer_k;	/* the peer's intervals so far (they come in order) */
+	double row_end_s;	/* where the last emitted row ended: the next one starts there */
+	double end_s;		/* run_set_end: where the last row ends; < 0 = unknown */
 	uint64_t peer_ahead;	/* the peer's intervals ignored: ahead of our clock */
 
 	struct notable notable;

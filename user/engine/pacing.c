@@ -22,6 +22,20 @@ void pacing_init(struct pacing *p, uint64_t rate_bps, uint64_t burst, uint64_t n
 {
 	p->rate_bps = rate_bps ? rate_bps : 1;
 	p->burst = burst;
+	p->start = burst;
+	pacing_reset(p, now_ns);
+}
+
+uint64_t pacing_start_credit(uint64_t rate_bps, uint64_t burst, uint64_t unit)
+{
+	uint64_t ms = rate_bps / 8 / 1000, c = ms > unit ? ms : unit;
+
+	return c < burst ? c : burst;
+}
+
+void pacing_start_small(struct pacing *p, uint64_t unit, uint64_t now_ns)
+{
+	p->start = pacing_start_credit(p->rate_bps, p->burst, unit);
 	pacing_reset(p, now_ns);
 }
 
@@ -74,10 +88,12 @@ void pacing_sent(struct pacing *p, uint64_t n)
 	p->t_ns = UINT64_MAX - p->t_ns < cost ? UINT64_MAX : p->t_ns + cost;
 }
 
+/* t_ns = now - cost(start): the start credit, whatever the clock reads (see PACING_EPOCH_NS). */
 void pacing_reset(struct pacing *p, uint64_t now_ns)
 {
-	p->t_ns = 0;
-	pacing_cap(p, now_ns);
+	uint64_t cost = pacing_cost_ns(p, p->start), v = vclock(now_ns);
+
+	p->t_ns = v > cost ? v - cost : 0;
 }
 
 uint64_t pacing_flow_rate(uint64_t total_bps, uint32_t flows)

@@ -215,6 +215,8 @@ static enum sock_tx tcp_pick_tx(struct sock_flow *f, uint64_t rate_bps)
 
 static int tcp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
 {
+	uint64_t now;
+
 	f->chunk = f->eng->p.length;
 	f->probe.slice = PROBE_SLICES + 1; /* no measuring unless tcp_pick_tx starts it */
 	tx_set(f, tcp_pick_tx(f, rate_bps));
@@ -226,7 +228,9 @@ static int tcp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
 	if (tcp_kernel_pace(f, rate_bps))
 		return 0;
 	f->upace = true;
-	pacing_init(&f->pace, rate_bps, pacing_burst(rate_bps, f->chunk), time_mono_ns());
+	now = time_mono_ns();
+	pacing_init(&f->pace, rate_bps, pacing_burst(rate_bps, f->chunk), now);
+	pacing_start_small(&f->pace, f->chunk, now); /* the first write at once, no burst */
 	return 0;
 }
 

@@ -155,6 +155,7 @@ static uint32_t udp_batch(uint64_t rate_bps, uint32_t len)
 static int udp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
 {
 	uint32_t len = f->eng->p.length;
+	uint64_t now;
 
 	f->batch = udp_batch(rate_bps, len);
 	f->upace = rate_bps > 0;
@@ -162,7 +163,9 @@ static int udp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
 	if (!rate_bps)
 		return 0;
 	f->chunk = f->batch * len;
-	pacing_init(&f->pace, rate_bps, pacing_burst(rate_bps, f->chunk), time_mono_ns());
+	now = time_mono_ns();
+	pacing_init(&f->pace, rate_bps, pacing_burst(rate_bps, f->chunk), now);
+	pacing_start_small(&f->pace, len, now); /* no 20 ms burst into a cold receiver */
 	return 0;
 }
 
