@@ -56,7 +56,7 @@ test_foreign_iperf3() {
 	xt_poll 3 xt_listening "$NS_S" "$port" || { xt_fail "iperf3 not listening"; return 1; }
 	xt_client_fails_within 3 "^xfr: $S4:$port is not an xfr server \(iperf3\?\)$" \
 		--connect-timeout 1 -p "$port" "$S4" || return
-	xt_client_fails_within 3 "is not an xfr server \\(iperf3\\?\\)" --json -t 1 -p "$port" "$S6" || return
+	xt_client_fails_within 3 "is not an xfr server \\(iperf3\\?\\)" --json -t 1 -p "$port" "[$S6]" || return
 	# iperf3 busy with a real client: ACCESS_DENIED.
 	ip netns exec "$NS_C" iperf3 -c "$S4" -p "$port" -t 4 -b 10M >/dev/null 2>&1 &
 	XT_PIDS+=($!)
