@@ -79,3 +79,67 @@ test_foreign_other() {
 	xt_client_fails_within 7 "sent no hello in 5 s: not an xfr server" --connect-timeout 1 -p "$p2" "$S4" || return
 	xt_client_fails_within 3 "closed the connection before its hello" -p "$p3" "$S4" || return
 }
+
+# xt_counted_all OUT: the receiver of a clean 10 Mbit/s UDP test counted every
+# datagram the sender sent (none lost on a path with no loss).
+xt_counted_all() {
+	xt_assert "$1" '.udp_stats.packets_sent > 800 and .udp_stats.lost == 0 and
+		.udp_stats.packets_received == .udp_stats.packets_sent' \
+		"sent/received/lost $(xt_jq "$1" '[.udp_stats.packets_sent, .udp_stats.packets_received, .udp_stats.lost]')"
+}
+
+# Item 1: auto picks live frames only toward a kernel receiver. Upload to a
+# sockets-only server: the client sends through AF_XDP (or sockets) and the
+# server counts everything; download to an unprivileged client: the server
+# does the same. Before, live frames never reached the socket: 100 % loss, exit 0.
+test_engine_auto_socket_receiver() {
+	xt_setup || return
+	command -v capsh >/dev/null || { xt_skip "capsh not installed"; return 77; }
+	xt_server_start --engine socket || return
+	xt_client -u --engine auto -b 10M -t 1 --json
+	xt_client_ok && xt_json_ok "$OUT" || return
+	xt_assert "$OUT" '.engine != "xdp" and .server_engine == "socket"' \
+		"engines $(xt_jq "$OUT" '[.engine, .server_engine]')" || return
+	xt_counted_all "$OUT" || return
+	xt_server_stop || return
+	SRV_PORT=
+	xt_server_start --engine auto || return
+	local drop=cap_bpf,cap_net_admin,cap_sys_admin,cap_perfmon,cap_net_raw
+	timeout 20 ip netns exec "$NS_C" capsh --drop="$drop" -- -c \
+		"$XFR -u -R --engine auto -b 10M -t 1 --json -p $SRV_PORT $S4" >"$XT_TMP/r.out" 2>"$XT_TMP/r.err"
+	RC=$? OUT=$XT_TMP/r.out ERR=$XT_TMP/r.err
+	[ "$RC" = 0 ] || { xt_fail "unprivileged -R client exited $RC: $(tail -n1 "$ERR")"; return 1; }
+	xt_assert "$OUT" '.engine == "socket" and .server_engine != "xdp"' \
+		"engines $(xt_jq "$OUT" '[.engine, .server_engine, .server_engine_note]')" || return
+	grep -q "the peer receives on sockets" "$ERR" ||
+		{ xt_fail "the server's reason is not shown: $(cat "$ERR")"; return 1; }
+	xt_counted_all "$OUT" || return
+	xt_server_stop
+}
+
+# Item 1, the loud part: a receiver that got nothing at all (nft drops every
+# data datagram, the small hellos pass) fails the run with a note, in plain
+# and JSON; the other direction of the same setup still passes.
+test_nothing_arrived() {
+	xt_setup || return
+	xt_server_start || return
+	ip netns exec "$NS_S" nft -f - <<-NFT || { xt_skip "nft cannot add rules"; return 77; }
+		table inet xtbh {
+			chain in { type filter hook input priority 0; udp dport $SRV_PORT ip length > 500 drop; }
+		}
+	NFT
+	xt_client -u -b 10M -t 1
+	[ "$RC" = 1 ] || { xt_fail "exit $RC for a test where nothing arrived, want 1"; return 1; }
+	grep -q "^xfr: upload: the receiver got nothing of the [0-9]* bytes sent" "$ERR" ||
+		{ xt_fail "not said on stderr: $(cat "$ERR")"; return 1; }
+	grep -q "^note: upload: the receiver got nothing" "$OUT" ||
+		{ xt_fail "no note in the summary: $(tail -n3 "$OUT")"; return 1; }
+	xt_client -u -b 10M -t 1 --json
+	[ "$RC" = 1 ] || { xt_fail "--json: exit $RC, want 1"; return 1; }
+	xt_schema result "$OUT" || return
+	xt_assert "$OUT" '.notes | any(test("^upload: the receiver got nothing"))' "notes $(xt_jq "$OUT" .notes)" || return
+	xt_client -u -R -b 10M -t 1 --json
+	xt_client_ok || return
+	xt_assert "$OUT" '(.notes // []) | length == 0' "a clean download has notes: $(xt_jq "$OUT" .notes)" || return
+	xt_server_stop
+}

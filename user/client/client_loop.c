@@ -252,6 +252,35 @@ static void drain(struct clnt *c)
 			break;
 }
 
+/*
+ * A direction whose receiver got nothing at all measured a black hole, not a
+ * path: say it loudly (stderr, a note with the result) and fail the run, so a
+ * script never reads "100 % loss" as a figure of a working link.
+ */
+static void check_arrivals(struct clnt *c)
+{
+	static const struct {
+		unsigned mask;
+		const char *name;
+	} dirs[] = {{RESULT_DIR_UP, "upload"}, {RESULT_DIR_DOWN, "download"}};
+	struct xfr_result *r = c->res;
+	uint64_t sent;
+
+	if (r->interrupted || r->error[0])
+		return;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!result_nothing_arrived(r->flows, r->nflows, dirs[i].mask, &sent))
+			continue;
+		result_note(
+			r,
+			"%s: the receiver got nothing of the %llu bytes sent: no packet crossed (firewall, route, or an engine whose frames the receiver cannot see)",
+			dirs[i].name, (unsigned long long)sent);
+		pr_err("%s", r->notes[r->nnotes - 1]);
+		if (!c->exit_code)
+			c->exit_code = 1;
+	}
+}
+
 /* Stop our streams, take the last sample, emit what is left and the end. */
 static void wind_down(struct clnt *c)
 {
@@ -260,6 +289,7 @@ static void wind_down(struct clnt *c)
 		run_set_end(c->run, (double)c->result_msg->result.duration_ms / 1000.0);
 	run_finish(c->run, !c->cfg->bytes);
 	build_result(c);
+	check_arrivals(c);
 	run_end(c->run, c->res->interrupted ? "interrupted" : "complete");
 }
 

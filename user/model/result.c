@@ -5,6 +5,7 @@
  * "receiver's count is the truth" rule lives in one place.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,4 +230,37 @@ const char *xfr_send_path_name(enum xfr_send_path p)
 	default:
 		return NULL;
 	}
+}
+
+bool result_nothing_arrived(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask,
+			    uint64_t *sent)
+{
+	bool reported = false, arrived = false;
+
+	*sent = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xfr_flow *f = &flows[i];
+
+		if (!flow_selected(f, dir_mask))
+			continue;
+		if (f->has_sent)
+			*sent += f->sent_bytes;
+		reported |= f->has_recv || f->has_udp_rx || f->has_xdp;
+		arrived |= (f->has_recv && f->recv_bytes) ||
+			   (f->has_udp_rx && f->udp.packets_received) ||
+			   (f->has_xdp && f->xdp_packets);
+	}
+	return *sent && reported && !arrived;
+}
+
+int result_note(struct xfr_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nnotes == XFR_MAX_NOTES)
+		return -ENOSPC;
+	va_start(ap, fmt);
+	vsnprintf(r->notes[r->nnotes++], sizeof(r->notes[0]), fmt, ap);
+	va_end(ap);
+	return 0;
 }

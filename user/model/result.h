@@ -232,6 +232,17 @@ void result_drops_sort(struct xfr_drop *d, uint32_t n);
  */
 void result_drops_fold(struct xfr_drop *all, uint32_t n, struct xfr_drops *out);
 
+/*
+ * The selected flows' senders moved something and their receivers reported
+ * in but counted none of it (no byte, datagram, or packet seen by XDP): the
+ * test measured a black hole, not a path. *sent: the bytes sent.
+ */
+bool result_nothing_arrived(const struct xfr_flow *flows, uint32_t n, unsigned dir_mask,
+			    uint64_t *sent);
+
+/* Keep one line for the user with the result (r->notes); -ENOSPC when full. */
+int result_note(struct xfr_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Bytes that count as delivered: the receiver's if known, else the sender's. */
 uint64_t result_flow_bytes(const struct xfr_flow *f);
 

@@ -474,7 +474,7 @@ json_t *output_json_result(const struct xfr_result *r, enum xfr_ts_format ts)
 	jset(o, "interrupted", json_boolean(r->interrupted), &err);
 	if (r->error[0])
 		jset(o, "error", output_json_string(r->error), &err);
-	if (r->nnotes) { /* ext: the server's caps on this test, in words */
+	if (r->nnotes) { /* ext: what the user should know, in words */
 		json_t *notes = json_array();
 
 		for (uint32_t i = 0; i < r->nnotes; i++)
