@@ -586,13 +586,16 @@ static int open_udp_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
 }
 
 /*
- * A kernel engine must be in place before the server's clock starts: a
- * receiver before the server may send, a sender's programs loaded and
- * attached so that our start (and deadline) follows the server's closely.
+ * A kernel engine, or the drop-reason observer, must be in place before the
+ * server's clock starts: a receiver before the server may send (loading the
+ * BPF programs takes long enough for a -R flood to overflow the socket, and
+ * drops before the observer is attached would go uncounted), a sender's
+ * programs loaded and attached so that our start (and deadline) follows the
+ * server's closely.
  * Connect every socket, hand the engine duplicates, then say hello on the
  * originals.
  */
-static int open_udp_kernel(struct clnt *c, int *fds, const struct net_opts *o)
+static int open_udp_prepared(struct clnt *c, int *fds, const struct net_opts *o)
 {
 	struct net_addr dst[XFR_MAX_STREAMS];
 	char addr[80], why[240];
@@ -659,8 +662,8 @@ static int clnt_open_streams(struct clnt *c, int *fds)
 	struct net_opts o = {.window = cfg->window, .tos = cfg->tos, .nodelay = cfg->nodelay};
 
 	snprintf(o.congestion, sizeof(o.congestion), "%s", cfg->congestion);
-	if (cfg->proto == XFR_PROTO_UDP && c->dp.engine != XFR_ENG_SOCKET)
-		return open_udp_kernel(c, fds, &o);
+	if (cfg->proto == XFR_PROTO_UDP && (c->dp.engine != XFR_ENG_SOCKET || c->dp.drop_reasons))
+		return open_udp_prepared(c, fds, &o);
 	for (uint32_t i = 0; i < cfg->streams; i++) {
 		fds[i] = open_stream(c, i, &o);
 		if (fds[i] < 0)
