@@ -174,3 +174,39 @@ test_drop_reasons_download_socket() {
 		{ xt_fail "the Path block does not show the receiver's drops: $(grep -A2 '^Path' "$OUT")"; return 1; }
 	xt_server_stop
 }
+
+# Item 4: a socket flood across veth keeps its GSO batches whole (veth has
+# tx-udp-segmentation on): the datagram count is right, but they were never
+# separate frames. The summary and JSON say so, naming the sender's link, for
+# uploads and downloads; with USO off, --no-gso, or a paced flow whose
+# batches hold one datagram, nothing is said.
+test_udp_frames_note() {
+	xt_setup || return
+	xt_server_start || return
+	local uso
+	uso=$(ip netns exec "$NS_C" ethtool -k "$IF_C" 2>/dev/null | awk '/^tx-udp-segmentation:/ { print $2 }')
+	[ "$uso" = on ] || { xt_skip "tx-udp-segmentation is '$uso' on $IF_C, not on"; return 77; }
+	xt_client -u -b 0 -l 64 -t 1 --json
+	xt_client_ok && xt_json_ok "$OUT" || return
+	xt_assert "$OUT" ".gso_batches.iface == \"$IF_C\" and .gso_batches.datagrams_per_send > 1 and
+		.gso_batches.datagrams <= .udp_stats.packets_sent and .gso_batches.sends < .gso_batches.datagrams" \
+		"gso_batches $(xt_jq "$OUT" .gso_batches)" || return
+	xt_client -u -b 0 -l 64 -t 1
+	grep -q "^Frames: [0-9]* datagrams crossed $IF_C in [0-9]* GSO batches" "$OUT" ||
+		{ xt_fail "no Frames line: $(tail -n3 "$OUT")"; return 1; }
+	xt_client -u -R -b 0 -t 1 --json
+	xt_client_ok || return
+	xt_assert "$OUT" ".gso_batches.iface == \"$IF_S\" and .download.gso_batches.iface == \"$IF_S\"" \
+		"download gso_batches $(xt_jq "$OUT" .gso_batches)" || return
+	xt_client -u -b 0 -t 1 --json --no-gso
+	xt_assert "$OUT" 'has("gso_batches") | not' "--no-gso has gso_batches" || return
+	xt_client -u -b 10M -t 1 --json
+	xt_assert "$OUT" 'has("gso_batches") | not' "a 10M flow (one datagram per batch) has gso_batches" || return
+	ip netns exec "$NS_C" ethtool -K "$IF_C" tx-udp-segmentation off &&
+		ip netns exec "$NS_S" ethtool -K "$IF_S" tx-udp-segmentation off || return
+	xt_client -u -b 0 -t 1 --json --bidir
+	xt_client_ok || return
+	xt_assert "$OUT" '(.upload | has("gso_batches") | not) and (.download | has("gso_batches") | not)' \
+		"USO off: $(xt_jq "$OUT" '[.upload.gso_batches, .download.gso_batches]')" || return
+	xt_server_stop
+}

@@ -325,6 +325,24 @@ static void fit_server(struct clnt *c)
 	snprintf(c->res->engine_note, sizeof(c->res->engine_note), "%s", c->dp.note);
 }
 
+/*
+ * UDP: which senders' GSO batches cross whole (for the summary's Frames
+ * line): ours from the route to the server, the server's from its ack.
+ */
+static void gso_links(struct clnt *c)
+{
+	struct xfr_result *r = c->res;
+	char ifname[16];
+
+	if (c->cfg->proto != XFR_PROTO_UDP)
+		return;
+	if (c->cfg->dir != XFR_DIR_DOWNLOAD && !c->cfg->no_offload &&
+	    c->dp.engine == XFR_ENG_SOCKET &&
+	    dataplane_gso_whole((const struct sockaddr *)&c->server.ss, ifname))
+		snprintf(r->gso_iface[XFR_FLOW_UP], sizeof(r->gso_iface[0]), "%s", ifname);
+	report_sanitize(r->gso_iface[XFR_FLOW_DOWN], sizeof(r->gso_iface[0]), c->ack.gso_iface);
+}
+
 /* One line on stderr: which engine each end runs, and why when not plain sockets. */
 static void say_engines(struct clnt *c)
 {
@@ -410,6 +428,7 @@ static int clnt_handshake(struct clnt *c)
 	c->ack = m->ack;
 	proto_msg_free(m);
 	fit_server(c);
+	gso_links(c);
 	say_engines(c);
 	say_limits(c);
 	if (!single_port(c) && c->ack.nports != c->req.streams) {

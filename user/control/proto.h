@@ -136,6 +136,11 @@ struct proto_test_ack {
 	bool has_bitrate;
 	uint64_t bitrate;
 	char limit_note[160];
+	/*
+	 * ext: the interface toward the client on which the server's UDP GSO
+	 * batches stay whole (virtual, tx-udp-segmentation on); "" = absent.
+	 */
+	char gso_iface[16];
 };
 
 struct proto_data_hello {
@@ -204,6 +209,8 @@ struct proto_udp {
 	uint64_t duplicates;   /* ext */
 	uint64_t rcvbuf_drops; /* ext */
 	uint64_t send_errors;  /* ext */
+	uint64_t gso_sends;    /* ext: the server's sends of several datagrams as one GSO packet */
+	uint64_t gso_packets;  /* ext: ... and the datagrams they carried */
 	uint32_t packet_size;  /* 0 = absent */
 	/* ext: the server's XDP receiver counted this stream ("xdp_packets", "xdp_bytes") */
 	bool has_xdp;

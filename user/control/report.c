@@ -101,6 +101,8 @@ static void udp_stream_to_wire(const struct xfr_flow *up, const struct xfr_flow 
 	if (down && down->has_udp_tx) {
 		u->packets_sent = down->udp.packets_sent;
 		u->send_errors = down->udp.send_errors;
+		u->gso_sends = down->udp.gso_sends;
+		u->gso_packets = down->udp.gso_packets;
 		s->has_udp = true;
 	}
 }
@@ -274,6 +276,8 @@ static void udp_tx_from_wire(const struct proto_stream *s, struct xfr_flow *down
 		return;
 	down->udp.packets_sent = s->udp.packets_sent;
 	down->udp.send_errors = s->udp.send_errors;
+	down->udp.gso_sends = s->udp.gso_sends;
+	down->udp.gso_packets = s->udp.gso_packets;
 	down->has_udp_tx = true;
 }
 

@@ -3,10 +3,13 @@
 #include "dataplane/dataplane.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/net.h"
+#include "base/netfeat.h"
 #include "base/netinfo.h"
 #include "util.h"
 
@@ -14,13 +17,21 @@
 static void peer_iface(const char *iface, const struct sockaddr *peer, char out[16])
 {
 	struct netinfo_route r;
+	struct sockaddr_storage ss;
 
 	out[0] = '\0';
 	if (iface && iface[0]) {
 		snprintf(out, 16, "%s", iface);
 		return;
 	}
-	if (peer && !netinfo_route_get(peer, &r))
+	if (!peer)
+		return;
+	/* A dual-stack server sees IPv4 clients as ::ffff:a.b.c.d: route the IPv4 address. */
+	memcpy(&ss, peer,
+	       peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					   : sizeof(struct sockaddr_in));
+	net_unmap_v4(&ss);
+	if (!netinfo_route_get((const struct sockaddr *)&ss, &r))
 		snprintf(out, 16, "%s", r.ifname);
 }
 
@@ -69,6 +80,15 @@ int dataplane_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, enum xfr_p
 	dp->engine = c.engine;
 	dp->mode = c.mode;
 	return 0;
+}
+
+bool dataplane_gso_whole(const struct sockaddr *peer, char *ifname)
+{
+	bool uso = false;
+
+	peer_iface(NULL, peer, ifname);
+	return ifname[0] && netfeat_virtual(ifname) &&
+	       !netfeat_active(ifname, "tx-udp-segmentation", &uso) && uso;
 }
 
 static bool kernel_receiver(const char *engine)

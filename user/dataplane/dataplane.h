@@ -46,6 +46,14 @@ int dataplane_decide(enum xfr_engine_req req, enum xfr_xdp_mode mode, enum xfr_p
 bool dataplane_fit_peer(struct dataplane *dp, const char *peer_engine, bool sends);
 
 /*
+ * A UDP socket sender toward @peer whose GSO batches cross whole: the route's
+ * interface is virtual (veth, lo: no device behind it) and keeps
+ * tx-udp-segmentation on, so a batch reaches the peer as one buffer, never as
+ * one frame per datagram. Copies the interface's name to @ifname (16 bytes).
+ */
+bool dataplane_gso_whole(const struct sockaddr *peer, char *ifname);
+
+/*
  * Build the engine for @dp with @p (kind, mode, iface, queues and the
  * observer flags are filled from dp) and init it. NULL with errno and a
  * one-line reason in @why.

@@ -40,6 +40,8 @@ static void udp_add(struct xfr_udp_stats *acc, const struct xfr_udp_stats *u)
 	acc->send_errors += u->send_errors;
 	acc->err_nobufs += u->err_nobufs;
 	acc->err_refused += u->err_refused;
+	acc->gso_sends += u->gso_sends;
+	acc->gso_packets += u->gso_packets;
 	acc->packets_received += u->packets_received;
 	acc->lost += u->lost;
 	acc->out_of_order += u->out_of_order;

@@ -62,6 +62,14 @@ struct xfr_udp_stats {
 	uint64_t send_errors; /* all causes */
 	uint64_t err_nobufs;
 	uint64_t err_refused;
+	/*
+	 * Sender: sends that carried several datagrams as one GSO packet, and
+	 * those datagrams. On a link that keeps such a packet whole (a virtual
+	 * one with tx-udp-segmentation on) they crossed as gso_sends buffers,
+	 * not gso_packets frames (the flow's gso_iface names it).
+	 */
+	uint64_t gso_sends;
+	uint64_t gso_packets;
 	uint64_t packets_received;
 	uint64_t lost; /* sequence gaps, late fills subtracted */
 	uint64_t out_of_order;
@@ -180,6 +188,13 @@ struct xfr_result {
 	char server_engine[16]; /* what the server ran ("" = not said: socket) */
 	char engine_note[160];	/* why (auto's choice or fallback), "" = asked for */
 	char server_engine_note[160];
+	/*
+	 * Per enum xfr_flow_dir: the sender's link toward its peer keeps a UDP
+	 * GSO packet whole (a virtual device with tx-udp-segmentation on), so
+	 * the flows' udp.gso_sends batches crossed as one buffer each, not one
+	 * frame per datagram; "" = a real device, USO off, or not known.
+	 */
+	char gso_iface[2][16];
 	/* what the user should know about the result (the server's caps), one line each */
 #define XFR_MAX_NOTES 4
 	uint32_t nnotes;

@@ -44,7 +44,9 @@ struct engine_udp_sample {
 	uint64_t err_nobufs;   /* sender: ENOBUFS / EAGAIN from the kernel */
 	uint64_t err_refused;  /* sender: ECONNREFUSED (ICMP port unreachable) */
 	uint64_t err_other;
-	bool has_feedback; /* sender: XFRF from the receiver seen */
+	uint64_t gso_sends;   /* sender: sends of several datagrams as one GSO packet */
+	uint64_t gso_packets; /* sender: the datagrams those sends carried */
+	bool has_feedback;    /* sender: XFRF from the receiver seen */
 	uint64_t fb_elapsed_ms;
 	uint64_t fb_received;
 	uint64_t fb_lost;

@@ -71,6 +71,8 @@ static void merge_udp_tx(const struct engine_udp_sample *p, const struct engine_
 	f->has_udp_tx = true;
 	u->packets_sent = sub_sat(c->packets, p->packets);
 	u->err_nobufs = sub_sat(c->err_nobufs, p->err_nobufs);
+	u->gso_sends = sub_sat(c->gso_sends, p->gso_sends);
+	u->gso_packets = sub_sat(c->gso_packets, p->gso_packets);
 	u->err_refused = sub_sat(c->err_refused, p->err_refused);
 	u->send_errors = u->err_nobufs + u->err_refused + sub_sat(c->err_other, p->err_other);
 }

@@ -107,6 +107,20 @@ bool output_is_udp(const struct xfr_result *r)
 	return r->proto == XFR_PROTO_UDP;
 }
 
+const char *output_gso_iface(const struct xfr_result *r, unsigned mask, const struct xfr_flow *sum)
+{
+	int dir;
+
+	if (mask == RESULT_DIR_ALL)
+		mask = r->dir == XFR_DIR_BIDIR	    ? 0
+		       : r->dir == XFR_DIR_DOWNLOAD ? RESULT_DIR_DOWN
+						    : RESULT_DIR_UP;
+	if (!mask || !output_is_udp(r) || !sum->udp.gso_sends)
+		return NULL;
+	dir = mask == RESULT_DIR_DOWN ? XFR_FLOW_DOWN : XFR_FLOW_UP;
+	return r->gso_iface[dir][0] ? r->gso_iface[dir] : NULL;
+}
+
 double output_lost_percent(const struct xfr_udp_stats *u)
 {
 	uint64_t total = u->packets_received + u->lost;

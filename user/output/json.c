@@ -325,13 +325,30 @@ static json_t *jstream(const struct xfr_result *r, const struct xfr_flow *f, dou
 	return jdone(o, err);
 }
 
-/* tcp_info or udp_stats of a sum, whichever the protocol has. */
-static void jproto_stats(json_t *o, const struct xfr_result *r, const struct xfr_flow *sum,
-			 int *err)
+/* ext "gso_batches": the datagrams crossed a link that kept GSO batches whole. */
+static json_t *jgso(const char *iface, const struct xfr_udp_stats *u)
 {
+	json_t *o = json_object();
+	int err = 0;
+
+	jset(o, "iface", output_json_string(iface), &err);
+	jset(o, "sends", ju64(u->gso_sends), &err);
+	jset(o, "datagrams", ju64(u->gso_packets), &err);
+	jset(o, "datagrams_per_send", jreal3((double)u->gso_packets / (double)u->gso_sends), &err);
+	return jdone(o, err);
+}
+
+/* tcp_info or udp_stats of a sum (flows of @mask), whichever the protocol has. */
+static void jproto_stats(json_t *o, const struct xfr_result *r, unsigned mask,
+			 const struct xfr_flow *sum, int *err)
+{
+	const char *gso = output_gso_iface(r, mask, sum);
+
 	if (output_is_udp(r))
 		jset(o, "udp_stats", judp(sum, r->length), err);
-	else if (sum->has_tcp)
+	if (gso)
+		jset(o, "gso_batches", jgso(gso, &sum->udp), err);
+	else if (!output_is_udp(r) && sum->has_tcp)
 		jset(o, "tcp_info", jtcp_info(&sum->tcp), err);
 }
 
@@ -381,7 +398,7 @@ static json_t *jdirection(const struct xfr_result *r, unsigned mask)
 	jset(o, "bytes", ju64(bytes), &err);
 	jset(o, "throughput_mbps", jreal3(output_mbps(bytes, r->duration_s)), &err);
 	jsides(o, &sum, r->duration_s, &err);
-	jproto_stats(o, r, &sum, &err);
+	jproto_stats(o, r, mask, &sum, &err);
 	return jdone(o, err);
 }
 
@@ -400,7 +417,7 @@ static void jreference(json_t *o, const struct xfr_result *r, int *err)
 		jappend(streams, jstream(r, &r->flows[i], r->duration_s), err);
 	jset(o, "streams", streams, err);
 	result_sum(r->flows, r->nflows, RESULT_DIR_ALL, &sum);
-	jproto_stats(o, r, &sum, err);
+	jproto_stats(o, r, RESULT_DIR_ALL, &sum, err);
 	if (r->dir == XFR_DIR_BIDIR)
 		jbidir(o, r->flows, r->nflows, r->duration_s, err);
 	if (r->mtu)

@@ -535,6 +535,23 @@ static int plain_udp_line(struct output *o, const struct xfr_result *r, const st
 	return ret;
 }
 
+/*
+ * The datagrams crossed a link that kept each GSO batch whole: their count is
+ * right, but they were never separate frames, so the packet rate is not a wire
+ * rate. Say how to get one frame per datagram.
+ */
+static int plain_gso_line(struct output *o, const char *iface, const struct xfr_udp_stats *u)
+{
+	return plain_line(
+		o->f,
+		"Frames: %llu datagrams crossed %s in %llu GSO batches (%.1f per batch), not as "
+		"separate frames: %s keeps a batch whole (virtual, tx-udp-segmentation on), so "
+		"packets/s is not a wire rate; --no-gso or `ethtool -K %s tx-udp-segmentation "
+		"off` sends one frame per datagram",
+		(unsigned long long)u->gso_packets, iface, (unsigned long long)u->gso_sends,
+		(double)u->gso_packets / (double)u->gso_sends, iface, iface);
+}
+
 /* Append " → NAME count" (the first stage without the arrow). */
 static void plain_stage(char *buf, size_t len, const char *name, uint64_t count)
 {
@@ -632,6 +649,8 @@ static int plain_summary_dir(struct output *o, const struct xfr_result *r, unsig
 		ret = plain_summary_flow(o, r, plain_tag(r, "SUM", mask, tag, sizeof(tag)), &sum);
 	if (!ret && output_is_udp(r))
 		ret = plain_udp_line(o, r, &sum);
+	if (!ret && output_gso_iface(r, mask, &sum))
+		ret = plain_gso_line(o, output_gso_iface(r, mask, &sum), &sum.udp);
 	else if (!ret && sum.has_tcp)
 		ret = plain_tcp_line(o, r, mask, &sum.tcp);
 	if (!ret && sum.has_bpf_tcp && !output_is_udp(r))

@@ -32,6 +32,13 @@ char *output_iso8601(uint64_t wall_us, char *buf, size_t len);
 
 /* UDP (output.c). True when the test ran over UDP: UDP keys instead of TCP ones. */
 bool output_is_udp(const struct xfr_result *r);
+/*
+ * The link whose GSO batches the flows of @mask (summed in @sum) crossed
+ * whole, or NULL: batches were sent (udp.gso_sends) and the sender's
+ * interface keeps them (r->gso_iface). RESULT_DIR_ALL means the test's one
+ * direction (NULL for --bidir: each direction says its own).
+ */
+const char *output_gso_iface(const struct xfr_result *r, unsigned mask, const struct xfr_flow *sum);
 /* lost / (received + lost) * 100; 0 when both are 0. */
 double output_lost_percent(const struct xfr_udp_stats *u);
 /* Datagrams sent: the sender's count, else what the receiver saw (received + lost). */

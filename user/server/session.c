@@ -389,6 +389,14 @@ static void on_test_start(struct srv_test *t, const struct proto_test_start *r)
 	snprintf(ack.ack.engine, sizeof(ack.ack.engine), "%s", xfr_engine_name(t->dp.engine));
 	snprintf(ack.ack.engine_note, sizeof(ack.ack.engine_note), "%s", t->dp.note);
 	admit_ack_limits(t, &ack.ack);
+	/* Our UDP batches toward the client cross whole: tell it, for its summary. */
+	if (r->proto == XFR_PROTO_UDP && r->dir != XFR_DIR_UPLOAD && !r->udp_no_offload &&
+	    t->dp.engine == XFR_ENG_SOCKET &&
+	    dataplane_gso_whole((const struct sockaddr *)&t->peer.ss, ack.ack.gso_iface))
+		report_sanitize(t->res.gso_iface[XFR_FLOW_DOWN], sizeof(t->res.gso_iface[0]),
+				ack.ack.gso_iface);
+	else
+		ack.ack.gso_iface[0] = '\0';
 	t->state = TS_STREAMS;
 	t->deadline_ns = time_mono_ns() + SRV_STREAMS_MS * NSEC_PER_MSEC;
 	admit_expect(t);

@@ -54,8 +54,9 @@ struct sock_udp_ctr {
 	uint64_t err_nobufs;
 	uint64_t err_refused;
 	uint64_t err_other;
-	uint64_t gso_sends; /* sendmsg calls that went out with UDP_SEGMENT */
-	uint64_t gro_reads; /* reads that returned coalesced (UDP_GRO) segments */
+	uint64_t gso_sends;   /* sendmsg calls that went out with UDP_SEGMENT */
+	uint64_t gso_packets; /* the datagrams those calls carried */
+	uint64_t gro_reads;   /* reads that returned coalesced (UDP_GRO) segments */
 	uint64_t fb_elapsed_ms;
 	uint64_t fb_received;
 	uint64_t fb_lost;

@@ -279,6 +279,7 @@ static int tx_once(struct udp_tx *t, uint32_t off)
 			return -errno;
 		t->gso_ok = true;
 		ENG_ADD(t->f->udp.gso_sends, 1);
+		ENG_ADD(t->f->udp.gso_packets, t->n);
 		return (int)t->n;
 	}
 	t->iov[t->n - 1].iov_len = t->last;
@@ -802,6 +803,8 @@ static void udp_sample(const struct sock_flow *f, struct engine_flow_sample *s)
 	u->err_nobufs = ENG_LOAD(c->err_nobufs);
 	u->err_refused = ENG_LOAD(c->err_refused);
 	u->err_other = ENG_LOAD(c->err_other);
+	u->gso_sends = ENG_LOAD(c->gso_sends);
+	u->gso_packets = ENG_LOAD(c->gso_packets);
 	u->has_feedback = ENG_LOAD(c->has_fb);
 	u->fb_elapsed_ms = ENG_LOAD(c->fb_elapsed_ms);
 	u->fb_received = ENG_LOAD(c->fb_received);
