@@ -290,6 +290,8 @@ test_server_cap_notice() {
 	xt_client -t 4 -b 10M
 	xt_client_ok || return
 	grep -qF "note: $want" "$OUT" || { xt_fail "plain result lacks the note: $(tail -n4 "$OUT")"; return 1; }
+	grep -q "TCP upload, 1 stream, 2 s (server cap; asked 4 s)," "$OUT" ||
+		{ xt_fail "the header shows what was asked, not what runs: $(head -n1 "$OUT")"; return 1; }
 	xt_client -t 2 -R -b 50M --json
 	xt_client_ok || return
 	xt_assert "$OUT" '.notes[0] | test("server sends at most 20.0 Mbit/s per test \\(--max-bandwidth\\)")' \

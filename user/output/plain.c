@@ -249,14 +249,27 @@ static int plain_interval(struct output *o, const struct xfr_result *r,
 	return ret ? ret : output_flush(o->f);
 }
 
-/* "10 s", "1.00 GB (at most 10 s)", "until stopped". */
+/*
+ * "10 s", "1.00 GB (at most 10 s)", "until stopped"; a server's cap shows as
+ * what runs: "2 s (server cap; asked 4 s)", "2 s (server cap; asked until stopped)".
+ */
 static void plain_amount(const struct xfr_result *r, char *buf, size_t len)
 {
+	uint32_t got = r->duration_granted_s, want = r->duration_req_s;
 	char size[32];
 
-	if (r->bytes_req && r->duration_req_s)
+	if (!r->bytes_req && got && (!want || got < want)) {
+		if (want)
+			snprintf(buf, len, "%u s (server cap; asked %u s)", got, want);
+		else
+			snprintf(buf, len, "%u s (server cap; asked until stopped)", got);
+		return;
+	}
+	if (r->bytes_req && got && (!want || got < want))
+		want = got;
+	if (r->bytes_req && want)
 		snprintf(buf, len, "%s (at most %u s)",
-			 units_fmt_bytes(r->bytes_req, size, sizeof(size)), r->duration_req_s);
+			 units_fmt_bytes(r->bytes_req, size, sizeof(size)), want);
 	else if (r->bytes_req)
 		snprintf(buf, len, "%s", units_fmt_bytes(r->bytes_req, size, sizeof(size)));
 	else if (r->duration_req_s)

@@ -742,6 +742,8 @@ static int senders_prepare(struct xeng *xe, char *why, size_t whylen)
 			if (xe->gen && !f->cheap && burst < rate / 8 * LIVE_SLOW_CREDIT / 1000)
 				burst = rate / 8 * LIVE_SLOW_CREDIT / 1000;
 			pacing_init(&f->pace, rate, burst, now);
+			/* its first batch at once, not a full bucket into a cold receiver */
+			pacing_start_small(&f->pace, xe->p.length * f->min_batch, now);
 		}
 	}
 	err = threads_plan(xe);
