@@ -12,7 +12,9 @@
 #   client4=10.61.7.1 server4=10.61.7.2 client6=fd00:61:7::1 server6=fd00:61:7::2
 # RATE (e.g. 200mbit) adds a tbf qdisc on the egress of both veth ends.
 # XFR_NET_X / XFR_NET_Y (0..255) choose the subnet 10.X.Y.0/24, fd00:X:Y::/64;
-# by default they are derived from NAME.
+# by default they are derived from NAME. XFR_NET_QUEUES=N (default 1) gives
+# both veth ends N receive and N transmit queues (veth picks the receive queue
+# by the sending CPU, so N generator cores can each fill their own queue).
 set -euo pipefail
 
 usage() {
@@ -23,7 +25,7 @@ usage() {
 # Namespace names are limited only by the file system; veth names live inside
 # the namespaces, so fixed short names never collide between pairs.
 up() {
-	local name=$1 rate=${2:-} sum x y cns sns
+	local name=$1 rate=${2:-} sum x y cns sns q=${XFR_NET_QUEUES:-1} mq=()
 	sum=$(printf '%s' "$name" | cksum | cut -d' ' -f1)
 	x=${XFR_NET_X:-$((sum % 200 + 20))}
 	y=${XFR_NET_Y:-$(((sum / 200) % 256))}
@@ -35,7 +37,8 @@ up() {
 		ip netns del "$cns"
 		return 1
 	fi
-	if ! ip link add name xc netns "$cns" type veth peer name xs netns "$sns"; then
+	[ "$q" -gt 1 ] && mq=(numtxqueues "$q" numrxqueues "$q")
+	if ! ip link add name xc "${mq[@]}" netns "$cns" type veth peer name xs "${mq[@]}" netns "$sns"; then
 		ip netns del "$cns"
 		ip netns del "$sns"
 		return 1

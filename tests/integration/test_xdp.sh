@@ -53,6 +53,31 @@ test_xdp_flood_exact() {
 	xt_server_stop
 }
 
+# More cores never lose frames: an unpaced -P 2 live-frames flood on a
+# one-queue veth runs one generator for both flows (two generators fought
+# over the peer's one ring and lost 29 % there), so 200 000 datagrams are
+# counted exactly; on a two-queue veth each flow gets its own generator and
+# queue, also exactly.
+test_xdp_more_cores_exact() {
+	local q
+	for q in 1 2; do
+		XFR_NET_QUEUES=$q xt_setup || return
+		SRV_PORT=
+		xt_server_start --engine auto || return
+		xt_client -u --engine xdp -P 2 -l 64 -b 0 -n 12800000 --json --log-level debug
+		xt_client_ok && xt_json_ok "$OUT" || return
+		xt_xdp_exact "$OUT" 200000 || return
+		if [ "$q" = 1 ]; then
+			grep -q "2 sending flows on 1 live-frame generator" "$ERR" ||
+				{ xt_fail "one queue: not one generator: $(grep -m1 generator "$ERR")"; return 1; }
+		elif grep -q "live-frame generator" "$ERR"; then
+			xt_fail "two queues: flows share a generator: $(grep -m1 generator "$ERR")"
+			return 1
+		fi
+		xt_server_stop || return
+	done
+}
+
 # AF_XDP: TX sockets on the sender, the receiver redirecting to AF_XDP
 # sockets; 50 000 datagrams counted exactly. The sending veth gets a pfifo
 # qdisc: with veth's default noqueue a full peer ring drops instead of

@@ -633,20 +633,43 @@ static void *thread_main(void *arg)
 }
 
 /* Sender threads: live frames one per flow; AF_XDP one per TX queue. */
+/*
+ * Live frames: one generator per transmit queue of the egress device, at
+ * most one per online CPU. A veth hands a frame to the peer's receive queue
+ * chosen by the sending CPU, so generators beyond its queues only contend
+ * for one ring and lose frames there (2 generators on a one-queue veth
+ * counted fewer than one); the flows then share the generators round-robin.
+ */
+static uint32_t live_generators(const struct xeng *xe, const struct netinfo_iface *ifi)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t n = xe->nsend, q = ifi->tx_queues ? ifi->tx_queues : 1;
+
+	if (n > q)
+		n = q;
+	if (cpus > 0 && n > (uint32_t)cpus)
+		n = (uint32_t)cpus;
+	if (n < xe->nsend)
+		pr_debug("xdp: %u sending flows on %u live-frame generator(s): %s has %u queue(s)",
+			 xe->nsend, n, ifi->name, q);
+	return n ? n : 1;
+}
+
 static int threads_plan(struct xeng *xe)
 {
 	struct netinfo_iface ifi;
 	uint32_t nq = xe->nsend, k = 0;
+	struct xflow *first = NULL;
 	int err;
 
 	if (!xe->nsend)
 		return 0;
+	for (uint32_t i = 0; i < xe->nflows && !first; i++)
+		if (xe->flows[i].sending)
+			first = &xe->flows[i];
+	if (xe->p.engine == XFR_ENG_XDP && !netinfo_iface_get(NULL, first->ifindex, &ifi))
+		nq = live_generators(xe, &ifi);
 	if (xe->p.engine == XFR_ENG_AFXDP) {
-		struct xflow *first = NULL;
-
-		for (uint32_t i = 0; i < xe->nflows && !first; i++)
-			if (xe->flows[i].sending)
-				first = &xe->flows[i];
 		err = netinfo_iface_get(NULL, first->ifindex, &ifi);
 		if (err)
 			return err;
