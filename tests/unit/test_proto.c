@@ -1563,7 +1563,7 @@ static void test_local_hello(void **state)
 		"{\"type\":\"hello\",\"version\":\"1.1\",\"client\":\"xfr/" XFR_VERSION
 		"\",\"capabilities\":[\"tcp\",\"udp\",\"multistream\",\"single_port_tcp\","
 		"\"pause_resume\",\"udp_feedback_v1\",\"zerocopy_v1\",\"mtu_probe_v1\","
-		"\"single_port_udp_v1\",\"byte_budget_v1\",\"xdp_v1\",\"server_output_v1\","
+		"\"single_port_udp_v1\",\"protected_control_v1\",\"byte_budget_v1\",\"xdp_v1\",\"server_output_v1\","
 		"\"interval_ms_v1\"]}\n";
 	unsigned char tok[16], back[16];
 	struct proto_msg m;

@@ -1401,6 +1401,8 @@ uint32_t proto_caps_local(bool server, bool udp_single_port)
 	uint32_t caps = PROTO_CAPS_SUPPORTED | CAP_UDP | CAP_UDP_FEEDBACK_V1 | CAP_MTU_PROBE_V1 |
 			CAP_XDP_V1;
 
+	caps |= CAP_PROTECTED_CONTROL_V1; /* control/auth.h, control/pframe.h */
+
 	if (!server || udp_single_port)
 		caps |= CAP_SINGLE_PORT_UDP_V1;
 	return caps;
