@@ -88,6 +88,10 @@ int pframe_seal(struct pframe *p, const void *pt, size_t len, unsigned char **ou
 int pframe_length(const unsigned char *buf, uint32_t *len, char *why, size_t whylen)
 {
 	*len = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
+	if (buf[0] == '{') {
+		snprintf(why, whylen, "plaintext JSON where a protected frame was due");
+		return -EMSGSIZE;
+	}
 	if (*len > PFRAME_MAX) {
 		snprintf(why, whylen, "protected frame too large: %" PRIu32 " bytes (limit %d)",
 			 *len, PFRAME_MAX);
