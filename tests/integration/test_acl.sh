@@ -55,3 +55,39 @@ test_acl_file_mapped() {
 	"$XFR" serve --deny 10.0.0.0/33 >/dev/null 2>"$XT_TMP/e"
 	[ $? -eq 2 ] || { xt_fail "bad --deny accepted"; return 1; }
 }
+
+# --preset from --preset-file: allowed_clients narrows who may test,
+# max_duration_secs caps the test, bandwidth_limit is enforced (the
+# reference only reserves it); an unknown name is an error naming the known.
+test_acl_preset() {
+	local f=$XT_TMP/presets.toml
+	xt_setup || return
+	cat >"$f" <<-EOT
+		[server]
+		port = 5201   # not ours to read yet
+		[[presets]]
+		name = "v6lab"
+		allowed_clients = [
+		  "$C6/128",   # the lab host
+		]
+		max_duration_secs = 2
+		bandwidth_limit = "20M"
+		[[presets]]
+		name = "other"
+	EOT
+	"$XFR" serve --preset nope --preset-file "$f" >/dev/null 2>"$XT_TMP/e"
+	[ $? -eq 2 ] || { xt_fail "unknown preset accepted"; return 1; }
+	grep -q "no preset 'nope'.*it has: v6lab, other" "$XT_TMP/e" ||
+		{ xt_fail "unknown preset: $(cat "$XT_TMP/e")"; return 1; }
+	xt_server_start --preset v6lab --preset-file "$f" || return
+	xt_client -t 1
+	xa_refused "IPv4 outside the preset's allowed_clients" || return
+	xt_client_raw -t 5 -p "$SRV_PORT" "$S6"
+	[ "$RC" -eq 1 ] && grep -q "at most 20.0 Mbit/s" "$ERR" ||
+		{ xt_fail "preset bandwidth_limit not enforced: $(tail -n1 "$ERR")"; return 1; }
+	xt_client_raw -t 5 -b 10M --json -p "$SRV_PORT" "$S6"
+	xt_client_ok || return
+	xt_assert "$OUT" '.duration_ms <= 2600' "preset max_duration_secs not applied" || return
+	xt_assert "$OUT" '.throughput_mbps < 12' "more than the asked 10 Mbit/s" || return
+	xt_server_stop
+}

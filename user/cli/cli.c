@@ -68,6 +68,7 @@ struct cli_state {
 	bool drop_reasons, xdp_mode_set;
 	bool rate_limit_set;
 	bool psk_set, psk_file_set; /* --psk, --psk-file (the file wins) */
+	const char *preset, *preset_file; /* --preset NAME [--preset-file FILE] */
 	struct cli_target target;   /* HOST taken apart */
 	char why[400];		    /* reasons that need formatting */
 };
@@ -624,6 +625,18 @@ static const char *set_acl_file(struct cli_state *st, const char *arg)
 	return clisec_acl_file(st->cfg, arg, st->why, sizeof(st->why));
 }
 
+static const char *set_preset(struct cli_state *st, const char *arg)
+{
+	st->preset = arg;
+	return NULL;
+}
+
+static const char *set_preset_file(struct cli_state *st, const char *arg)
+{
+	st->preset_file = arg;
+	return NULL;
+}
+
 static const char *set_rate_limit(struct cli_state *st, const char *arg)
 {
 	st->rate_limit_set = true;
@@ -855,6 +868,11 @@ static const struct cli_opt cli_opts[] = {
 	{"deny", 0, REQ, M_SERVE, "CIDR", "refuse these clients (repeatable)", NULL, set_deny},
 	{"acl-file", 0, REQ, M_SERVE, "FILE", "rules 'allow CIDR' / 'deny CIDR', # comments", NULL,
 	 set_acl_file},
+	{"preset", 0, REQ, M_SERVE, "NAME",
+	 "a [[presets]] entry: allowed_clients, max_duration_secs, bandwidth_limit", NULL,
+	 set_preset},
+	{"preset-file", 0, REQ, M_SERVE, "FILE",
+	 "where --preset looks (default ~/.config/xfr/config.toml)", NULL, set_preset_file},
 	/* Shared */
 	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
@@ -1373,6 +1391,24 @@ static int finish_psk(struct cli_state *st, FILE *err)
 	return 0;
 }
 
+/* --preset, after the options it yields to (--max-duration, --max-bandwidth). */
+static int finish_preset(struct cli_state *st, FILE *err)
+{
+	const char *why;
+
+	if (!st->preset) {
+		if (st->preset_file)
+			fprintf(err, "xfr: --preset-file: without --preset it is not read\n");
+		return st->preset_file ? -EINVAL : 0;
+	}
+	why = clisec_preset(st->cfg, st->preset, st->preset_file, st->why, sizeof(st->why));
+	if (why) {
+		fprintf(err, "xfr: --preset %s: %s\n", st->preset, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 {
 	struct xfr_config *cfg = st->cfg;
@@ -1404,7 +1440,7 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 		return -EINVAL;
 	}
 	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || check_family(st, "-B", err) ||
-	    finish_psk(st, err))
+	    finish_psk(st, err) || finish_preset(st, err))
 		return -EINVAL;
 	/* Sockets only, no BPF, unless the operator lets clients ask for more (auto). */
 	if (!st->cfg->engine_set)

@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/acl.h"
+#include "base/preset.h"
 #include "cli/cli_sec.h"
 
 #define PSK_MAX (sizeof(((struct xfr_config *)0)->psk) - 1)
@@ -121,5 +123,36 @@ const char *clisec_acl_file(struct xfr_config *cfg, const char *path, char *buf,
 		return why;
 	if (acl_load_file(cfg->acl, path, buf, len))
 		return buf;
+	return NULL;
+}
+
+static const char *config_path(char *path, size_t len)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (xdg && *xdg)
+		snprintf(path, len, "%s/xfr/config.toml", xdg);
+	else if (home && *home)
+		snprintf(path, len, "%s/.config/xfr/config.toml", home);
+	else
+		return NULL;
+	return path;
+}
+
+const char *clisec_preset(struct xfr_config *cfg, const char *name, const char *file, char *buf,
+			  size_t len)
+{
+	struct preset p;
+	char path[4096];
+
+	if (!file && !(file = config_path(path, sizeof(path))))
+		return "no --preset-file, and no HOME to find the config file in";
+	if (preset_load(file, name, &p, buf, len) != 1)
+		return buf;
+	cfg->preset_acl = p.allowed;
+	if (!cfg->max_duration_s)
+		cfg->max_duration_s = p.max_duration_s;
+	if (!cfg->max_bandwidth)
+		cfg->max_bandwidth = p.bandwidth_bps;
 	return NULL;
 }

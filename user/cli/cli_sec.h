@@ -19,4 +19,12 @@ const char *clisec_psk_file(struct xfr_config *cfg, const char *path, char *buf,
 const char *clisec_rule(struct xfr_config *cfg, const char *cidr, int allow, char *buf, size_t len);
 const char *clisec_acl_file(struct xfr_config *cfg, const char *path, char *buf, size_t len);
 
+/*
+ * --preset NAME from file (NULL: $XDG_CONFIG_HOME/xfr/config.toml or
+ * ~/.config/xfr/config.toml): its allow list, and its duration and bandwidth
+ * caps where --max-duration / --max-bandwidth left them unset.
+ */
+const char *clisec_preset(struct xfr_config *cfg, const char *name, const char *file, char *buf,
+			  size_t len);
+
 #endif

@@ -34,7 +34,11 @@ void gate_fini(struct srv *s)
 
 bool gate_allows(const struct srv *s, const struct net_addr *peer)
 {
-	return acl_allows(s->cfg->acl, (const struct sockaddr *)&peer->ss);
+	const struct sockaddr *sa = (const struct sockaddr *)&peer->ss;
+
+	/* --preset's allowed_clients narrow the ACL, never widen it */
+	return acl_allows(s->cfg->acl, sa) &&
+	       (!s->cfg->preset_acl || acl_allows(s->cfg->preset_acl, sa));
 }
 
 /* Why peer may not connect now, or NULL. */
