@@ -79,7 +79,7 @@ struct conn {
 	bool answered;		     /* @a sent: auth_success switches to frames */
 	bool prot;		     /* frames both ways */
 	struct pframe tx, rx;
-	unsigned char *last;	     /* the last sealed frame (@R) */
+	unsigned char *last; /* the last sealed frame (@R) */
 	size_t lastlen;
 };
 
@@ -333,7 +333,8 @@ static void read_frames(struct conn *c)
 	while (c->inlen >= PFRAME_HDR) {
 		if (pframe_length((unsigned char *)c->in, &len, why, sizeof(why)))
 			fuzz_fail("the server sent a bad frame length");
-		fuzz_assert(len <= sizeof(c->in) - PFRAME_HDR, "the server sent a frame over our limit");
+		fuzz_assert(len <= sizeof(c->in) - PFRAME_HDR,
+			    "the server sent a frame over our limit");
 		if (c->inlen < PFRAME_HDR + len)
 			return;
 		if (pframe_open(&c->rx, (unsigned char *)c->in + PFRAME_HDR, len, pt, &ptlen, why,

@@ -124,9 +124,18 @@ static void test_bits(void **state)
 static void test_bad(void **state)
 {
 	static const char *const bad[] = {
-		"allow",	       "allow 10.0.0.0/33", "allow 10.0.0.0/",   "permit 10.0.0.0/8",
-		"allow 10.0.0.0/8 x", "allow ::/129",	     "allow 300.1.1.1",	  "allow 10.0.0.0/-1",
-		"allow 10.0.0.0/+8",  "deny fe80::1%eth0",  "allow 10.0.0.0/08x", "allowdeny 1.2.3.4",
+		"allow",
+		"allow 10.0.0.0/33",
+		"allow 10.0.0.0/",
+		"permit 10.0.0.0/8",
+		"allow 10.0.0.0/8 x",
+		"allow ::/129",
+		"allow 300.1.1.1",
+		"allow 10.0.0.0/-1",
+		"allow 10.0.0.0/+8",
+		"deny fe80::1%eth0",
+		"allow 10.0.0.0/08x",
+		"allowdeny 1.2.3.4",
 	};
 	char why[200];
 
@@ -190,9 +199,9 @@ static void test_backoff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),  cmocka_unit_test(test_deny_first),
-		cmocka_unit_test(test_mapped), cmocka_unit_test(test_v6),
-		cmocka_unit_test(test_bits),   cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_empty),	cmocka_unit_test(test_deny_first),
+		cmocka_unit_test(test_mapped),	cmocka_unit_test(test_v6),
+		cmocka_unit_test(test_bits),	cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_backoff),
 	};
 

@@ -214,7 +214,8 @@ struct xfr_config {
 	char psk[1025];	  /* --psk, --psk-file, XFR_PSK: 1..1024 bytes; "" = none */
 	uint32_t psk_len; /* 0 = no PSK */
 	struct acl *acl;  /* server: --allow, --deny, --acl-file (base/acl.h); NULL = anyone */
-	struct acl *preset_acl; /* server: --preset\'s allowed_clients, on top of acl; NULL = none */
+	struct acl
+		*preset_acl; /* server: --preset\'s allowed_clients, on top of acl; NULL = none */
 };
 
 #endif

@@ -183,7 +183,8 @@ int preset_find(const char *text, size_t n, const char *name, struct preset *out
 			err = statement(&c, p, end, &next);
 		}
 		if (err)
-			snprintf(why, wlen, "line %u: %s", line, c.why[0] ? c.why : "not understood");
+			snprintf(why, wlen, "line %u: %s", line,
+				 c.why[0] ? c.why : "not understood");
 		for (; p < next; p++)
 			line += *p == '\n';
 	}

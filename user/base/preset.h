@@ -24,7 +24,7 @@ struct acl;
 
 struct preset {
 	char name[64];
-	struct acl *allowed;	/* allowed_clients; NULL = not set */
+	struct acl *allowed;	 /* allowed_clients; NULL = not set */
 	uint32_t max_duration_s; /* 0 = not set */
 	uint64_t bandwidth_bps;	 /* 0 = not set */
 };

@@ -67,10 +67,10 @@ struct cli_state {
 	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
 	bool drop_reasons, xdp_mode_set;
 	bool rate_limit_set;
-	bool psk_set, psk_file_set; /* --psk, --psk-file (the file wins) */
+	bool psk_set, psk_file_set;	  /* --psk, --psk-file (the file wins) */
 	const char *preset, *preset_file; /* --preset NAME [--preset-file FILE] */
-	struct cli_target target;   /* HOST taken apart */
-	char why[400];		    /* reasons that need formatting */
+	struct cli_target target;	  /* HOST taken apart */
+	char why[400];			  /* reasons that need formatting */
 };
 
 struct cli_opt {

@@ -156,3 +156,12 @@ const char *clisec_preset(struct xfr_config *cfg, const char *name, const char *
 		cfg->max_bandwidth = p.bandwidth_bps;
 	return NULL;
 }
+
+void clisec_release(struct xfr_config *cfg)
+{
+	wipe(cfg->psk, sizeof(cfg->psk));
+	cfg->psk_len = 0;
+	acl_free(cfg->acl);
+	acl_free(cfg->preset_acl);
+	cfg->acl = cfg->preset_acl = NULL;
+}

@@ -27,4 +27,7 @@ const char *clisec_acl_file(struct xfr_config *cfg, const char *path, char *buf,
 const char *clisec_preset(struct xfr_config *cfg, const char *name, const char *file, char *buf,
 			  size_t len);
 
+/* At exit: the key wiped, the rule lists freed. */
+void clisec_release(struct xfr_config *cfg);
+
 #endif
