@@ -176,3 +176,30 @@ test_psk_backoff() {
 	xt_client_ok || return
 	xt_server_stop
 }
+
+# udp_auth_v1: in a PSK session the server's XFRF feedback carries a MAC
+# (52 bytes, UDP length 60); without a key it is the reference's 36 (44).
+test_psk_udp_feedback_mac() {
+	local key
+	command -v nft >/dev/null || { xt_skip "nft not installed"; return 77; }
+	xt_setup || return
+	key=$(xp_key psk "udp key")
+	xt_server_start --psk-file "$key" || return
+	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 60 counter comment '"fb52"' || return
+	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 44 counter comment '"fb36"' || return
+	xt_client -t 2 -u -b 20M --json --psk-file "$key"
+	xt_client_ok || return
+	xt_assert "$OUT" '.bytes_total > 0' "no bytes" || return
+	local n52 n36
+	n52=$(xt_nft_count "$NS_C" fb52) n36=$(xt_nft_count "$NS_C" fb36)
+	[ "$n52" -ge 2 ] && [ "$n36" -eq 0 ] ||
+		{ xt_fail "PSK session: $n52 authenticated, $n36 plain XFRF datagrams"; return 1; }
+	xt_server_stop || return
+	SRV_PORT=
+	xt_server_start || return
+	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 44 counter comment '"plain36"' || return
+	xt_client -t 2 -u -b 20M --json
+	xt_client_ok || return
+	[ "$(xt_nft_count "$NS_C" plain36)" -ge 2 ] || { xt_fail "no plain XFRF without a key"; return 1; }
+	xt_server_stop
+}

@@ -91,6 +91,8 @@ static void test_keys_and_proof(void **state)
 	assert_string_equal(h, "a8b32175a5386dfc6666c223a650485854d6ba397d87e658f71f48e16e85a78f");
 	hexof(k.auth, 32, h);
 	assert_string_equal(h, "ee65311e12076c6bf8de98357f54e36502ae5a4276e5215956bad8d3412a1801");
+	hexof(k.udp, 32, h); /* ours (udp_auth_v1), same PRK */
+	assert_string_equal(h, "f5c4bca623943c48168a8b409d5316039cf5b662f58fcfb253c49115afe62371");
 	assert_int_equal(auth_proof(&k, ch, strlen(ch), sh, strlen(sh), proof), 0);
 	assert_string_equal(proof,
 			    "fa35dc97790e99fdfb85e84d67634c76bc51ae0f320d5d78c46b5e456c819b85");

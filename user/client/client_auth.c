@@ -148,6 +148,9 @@ static int verify(struct clnt *c, const char *proof, const char *sh, size_t shle
 		err = -EACCES;
 	} else if (!err) {
 		err = ctrl_protect(&c->ctrl, &k, false);
+		c->udp_auth = !err && (c->server_caps & CAP_UDP_AUTH_V1);
+		if (c->udp_auth)
+			memcpy(c->udp_key, k.udp, sizeof(c->udp_key));
 	} else {
 		clnt_error(c, "authentication: cannot derive the session keys");
 	}

@@ -49,6 +49,8 @@ struct clnt {
 	int stop;    /* the loop ends: 1 = the result is in, < 0 = error */
 	char error[256];
 	struct clnt_auth *auth; /* with a PSK, during the handshake (client_auth.c) */
+	bool udp_auth;		/* udp_auth_v1: XFRF authenticated with udp_key */
+	uint8_t udp_key[32];
 };
 
 /* client.c */

@@ -108,6 +108,8 @@ int auth_derive(const char *psk, size_t psklen, const char *client_nonce, const 
 	if (!err)
 		err = hkdf(salt, cl + sl, psk, psklen, "xfr-protected-control-s2c-auth", k->auth,
 			   AUTH_KEY_LEN);
+	if (!err) /* ours: the MAC key of XFRF feedback in a PSK session (udp_auth_v1) */
+		err = hkdf(salt, cl + sl, psk, psklen, "xfr-udp-auth-v1", k->udp, AUTH_KEY_LEN);
 	if (err)
 		auth_keys_wipe(k);
 	return err;

@@ -30,6 +30,7 @@ struct auth_keys {
 	unsigned char c2s[AUTH_KEY_LEN];
 	unsigned char s2c[AUTH_KEY_LEN];
 	unsigned char auth[AUTH_KEY_LEN];
+	unsigned char udp[AUTH_KEY_LEN]; /* ext, udp_auth_v1: Expand("xfr-udp-auth-v1", 32) */
 };
 
 /* 32 random bytes as 64 hex characters and a NUL. 0 or -EIO. */

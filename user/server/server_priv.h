@@ -113,7 +113,9 @@ struct srv_test {
 	uint64_t deadline_ns; /* state timeout; 0 = none */
 	uint32_t client_caps;
 	struct srv_auth *auth; /* TS_AUTH only */
-	bool started;	       /* test_start accepted */
+	bool udp_auth;	       /* udp_auth_v1: our XFRF carry a MAC under udp_key */
+	uint8_t udp_key[32];
+	bool started; /* test_start accepted */
 
 	struct proto_test_start req;
 	uint32_t duration_s; /* after the server's caps */

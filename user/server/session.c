@@ -660,6 +660,8 @@ static void run_cfg(const struct srv_test *t, const struct proto_test_start *q, 
 		.duration_ms = t->duration_s * 1000,
 		.peer = t->peer_str,
 	};
+	rc->ep.udp_auth = t->udp_auth; /* session_auth.c */
+	memcpy(rc->ep.udp_key, t->udp_key, sizeof(rc->ep.udp_key));
 	if (q->proto == XFR_PROTO_UDP) {
 		if (!rc->ep.length)
 			rc->ep.length = xfr_default_length(XFR_PROTO_UDP);

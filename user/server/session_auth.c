@@ -138,6 +138,9 @@ static int authenticated(struct srv_test *t, char *why, size_t len)
 		err = ctrl_send(&t->ctrl, &m);
 	if (!err)
 		err = ctrl_protect(&t->ctrl, &k, true);
+	t->udp_auth = !err && (t->client_caps & CAP_UDP_AUTH_V1);
+	if (t->udp_auth)
+		memcpy(t->udp_key, k.udp, sizeof(t->udp_key));
 	proto_msg_free(&m);
 	auth_keys_wipe(&k);
 	if (err) {
