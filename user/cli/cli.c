@@ -650,6 +650,22 @@ static const char *set_max_pending_ip(struct cli_state *st, const char *arg)
 			 "must be between 0 (no limit) and 100000");
 }
 
+/*
+ * The reference's --rate-limit-window only sets how often it sweeps idle
+ * per-address entries; ours go the moment an address holds nothing, so the
+ * value is checked and has nothing to set (docs/SECURITY.md).
+ */
+static const char *set_rate_limit_window(struct cli_state *st, const char *arg)
+{
+	uint64_t ms;
+	const char *why = dur_ms(arg, &ms);
+
+	(void)st;
+	if (why)
+		return why;
+	return ms ? NULL : "must not be 0";
+}
+
 static const char *set_max_pause(struct cli_state *st, const char *arg)
 {
 	uint64_t ms;
@@ -842,6 +858,9 @@ static const struct cli_opt cli_opts[] = {
 	 set_max_tests},
 	{"rate-limit", 0, REQ, M_SERVE, "N",
 	 "tests per client address (default 8, at most half of --max-tests)", NULL, set_rate_limit},
+	{"rate-limit-window", 0, REQ, M_SERVE, "DUR",
+	 "accepted for the reference's scripts; per-address entries go when idle", NULL,
+	 set_rate_limit_window},
 	{"max-pending-per-ip", 0, REQ, M_SERVE, "N",
 	 "connections per client address before their first line (default 8)", NULL,
 	 set_max_pending_ip},
