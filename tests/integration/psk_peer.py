@@ -13,7 +13,8 @@ connection with data_hello, the result read from a frame), wrong (wrong key:
 (no client_nonce), replay (test_start sent twice with the same sequence
 number), flip (one bit of test_start's ciphertext flipped), big (a 2 MiB
 length prefix), plain (a plaintext test_start after auth_success), reorder
-(test_start with sequence 1). Each bad case expects the server to end the
+(test_start with sequence 1), silent (the challenge never answered: closed
+after 5 s). Each bad case expects the server to end the
 connection within 2 s, and an error (plaintext line before the switch, a
 frame the server sealed after it).
 
@@ -165,6 +166,8 @@ def handshake(host, port, psk, case):
     msg = json.loads(sh)
     if case in ("nocap", "nonce"):
         return c, msg, None
+    if case == "silent":  # the challenge is never answered
+        return c, None, None
     expect(msg.get("type") == "hello", "server sent %s, expected hello" % sh[:120])
     expect("protected_control_v1" in msg.get("capabilities", []), "no protected_control_v1")
     sn = msg.get("auth", {}).get("nonce", "")
@@ -245,6 +248,11 @@ def client_case(host, port, psk, case):
         expect(b < 1.0, "refusal took %.2f s" % b)
         ends_soon(c, None)
         return "refused in %.3f s: %s" % (b, a["message"])
+    if case == "silent":
+        t0 = time.monotonic()
+        said = ends_soon(c, None, 8)
+        expect("timeout waiting for auth_response" in said, "expected the auth timeout: %r" % said)
+        return "closed after %.1f s: %s" % (time.monotonic() - t0, json.loads(said)["message"])
     if case in ("nocap", "nonce"):
         expect(a.get("type") == "error", "expected an error line: %s" % a)
         ends_soon(c, None)

@@ -65,7 +65,7 @@ test_psk_reference_peer() {
 	xt_setup || return
 	XP_KEY="s3cret-key"
 	xt_server_start --psk-file "$(xp_key psk "$XP_KEY")" || return
-	for c in ok wrong nocap nonce replay flip reorder big plain; do
+	for c in ok wrong nocap nonce replay flip reorder big plain silent; do
 		xp_peer client "$c" >"$XT_TMP/peer.out" 2>&1
 		local rc=$?
 		cat "$XT_TMP/peer.out"

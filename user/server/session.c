@@ -913,7 +913,7 @@ void srv_test_tick(struct srv_test *t, uint64_t now)
 	if (t->state == TS_HELLO)
 		fail(t, "timeout waiting for test_start (%d s)", SRV_HANDSHAKE_MS / 1000);
 	else if (t->state == TS_AUTH)
-		fail(t, "timeout waiting for auth_response (%d s)", SRV_HANDSHAKE_MS / 1000);
+		fail(t, "timeout waiting for auth_response (%d s)", SRV_FIRST_LINE_MS / 1000);
 	else if (t->state == TS_STREAMS)
 		fail(t, "timeout: only %u/%u data streams connected", t->ports.nconnected,
 		     t->req.streams);

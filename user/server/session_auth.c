@@ -112,6 +112,8 @@ int srv_auth_begin(struct srv_test *t, const struct proto_hello *h, const char *
 		return err;
 	}
 	t->state = TS_AUTH;
+	/* a client answers at once: an unauthenticated peer holds a test slot 5 s, not 30 */
+	t->deadline_ns = time_mono_ns() + SRV_FIRST_LINE_MS * NSEC_PER_MSEC;
 	return 0;
 }
 
@@ -177,6 +179,7 @@ int srv_auth_answer(struct srv_test *t, const struct proto_msg *m, char *why, si
 		return err;
 	guard_auth_ok(&t->srv->guard, &key);
 	t->state = TS_HELLO;
+	t->deadline_ns = time_mono_ns() + SRV_HANDSHAKE_MS * NSEC_PER_MSEC;
 	pr_info("%s: authenticated (PSK), control channel protected", t->peer_str);
 	return 0;
 }
