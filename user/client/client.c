@@ -761,6 +761,8 @@ static void finish(struct clnt *c)
 		close(c->sigfd);
 	if (c->give_up_it.fd >= 0)
 		close(c->give_up_it.fd);
+	clnt_auth_free(c);
+	explicit_bzero(c->udp_key, sizeof(c->udp_key)); /* udp_auth_v1's key */
 	free(c);
 }
 

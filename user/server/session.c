@@ -99,6 +99,7 @@ static void reap(struct loop_defer *d)
 	run_free(t->run);
 	result_free(&t->res);
 	wire_output_free(t);
+	explicit_bzero(t->udp_key, sizeof(t->udp_key)); /* udp_auth_v1's key */
 	free(t);
 }
 
