@@ -228,13 +228,68 @@ static void test_lengths(void **state)
 	free(big);
 }
 
+/*
+ * The reference's own known-answer vectors (src/control_crypto.rs,
+ * wire_bytes_match_v0_9_22_vectors, "captured from the v0.9.22 release
+ * build"): keys, frames of seq 0 and 1 in both directions, the proof.
+ */
+static void check_payload(struct pframe *p, const char *pt, const char *want)
+{
+	unsigned char *f;
+	size_t n;
+	char h[256];
+
+	assert_int_equal(pframe_seal(p, pt, strlen(pt), &f, &n), 0);
+	hexof(f + 4, n - 4, h); /* the reference's seal() leaves the length prefix to its caller */
+	assert_string_equal(h, want);
+	free(f);
+}
+
+static void test_reference_vectors(void **state)
+{
+	const char *cn = "client-nonce-kat", *sn = "server-nonce-kat",
+		   *psk = "correct horse battery";
+	const char *ch = "{\"hello\":\"client\"}", *sh = "{\"hello\":\"server\"}";
+	struct auth_keys k;
+	struct pframe c2s, s2c;
+	char h[65], proof[AUTH_MAC_HEX + 1];
+
+	(void)state;
+	assert_int_equal(auth_derive(psk, strlen(psk), cn, sn, &k), 0);
+	hexof(k.c2s, 32, h);
+	assert_string_equal(h, "3e61833962ee0b447fc147f1c83afa1daae4768684c4e5b31d199f9ea6f7b18e");
+	hexof(k.s2c, 32, h);
+	assert_string_equal(h, "bc87e8f6ad57215649232e7cc1fedb304f9a708fa1b1b0030f48fecf9b56f3e2");
+	hexof(k.auth, 32, h);
+	assert_string_equal(h, "6cd7aee3092250493d4213f51c9d6a5f84f2c99dfa910f526ee228ee1be25197");
+	pframe_init(&c2s, k.c2s, PFRAME_C2S);
+	pframe_init(&s2c, k.s2c, PFRAME_S2C);
+	check_payload(
+		&c2s, "{\"type\":\"ping\"}",
+		"000000000000000023caf9761c0896387ca9f022e5601dd02bc58916daa52e20f61b266ef84de7");
+	check_payload(&c2s, "second frame",
+		      "0100000000000000209ac414bc87110901827d9df057b0073dcbb3d5d4f188cb972f644d");
+	check_payload(
+		&s2c, "{\"type\":\"ping\"}",
+		"0000000000000000895afd8fe06575dfeed6bd15d61034a3c12240e3507b8c3733283b064eb593");
+	assert_int_equal(auth_proof(&k, ch, strlen(ch), sh, strlen(sh), proof), 0);
+	assert_string_equal(proof,
+			    "c038a4929ae7dccb6b8ad3799cb00cf544878239e3a10b983b1e9d5458cbd2a3");
+	auth_keys_wipe(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hmac_rfc4231),   cmocka_unit_test(test_response),
-		cmocka_unit_test(test_keys_and_proof), cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_nonce),	       cmocka_unit_test(test_seal),
-		cmocka_unit_test(test_open),	       cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_hmac_rfc4231),
+		cmocka_unit_test(test_response),
+		cmocka_unit_test(test_keys_and_proof),
+		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_nonce),
+		cmocka_unit_test(test_seal),
+		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_reference_vectors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
