@@ -29,6 +29,7 @@ opts_for() {
 	proto) echo "-max_len=16384 -timeout=5 -dict=tests/fuzz/proto.dict" ;;
 	mtu_respond) echo "-max_len=65507 -timeout=5" ;; # one datagram
 	mtu_prober) echo "-max_len=512 -timeout=10" ;;   # responder actions
+	pframe) echo "-max_len=8192 -timeout=5" ;;        # frames where one is due
 	client) echo "-max_len=65536 -timeout=5 -dict=tests/fuzz/proto.dict" ;;
 	*) echo "-max_len=4096 -timeout=5" ;;
 	esac

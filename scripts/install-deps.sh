@@ -9,7 +9,8 @@ build_pkgs=(build-essential pkg-config libjansson-dev libssl-dev clang-format)
 bpf_pkgs=(clang llvm libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev)
 # Tests: unit framework, peers we compare against, network tools, schema validator.
 test_pkgs=(libcmocka-dev iperf3 jq iproute2 nftables bats python3 python3-jsonschema
-	   procps ethtool libcap2-bin util-linux time valgrind)
+	   procps ethtool libcap2-bin util-linux time valgrind
+	   python3-cryptography) # tests/integration/psk_peer.py: the reference-faithful PSK peer
 # make fuzz: libFuzzer's runtime for clang 14 (only recommended by clang-14, not pulled in).
 fuzz_pkgs=(libclang-rt-14-dev)
 # make vmtest: boots Debian 12's 6.1 kernel under qemu (TCG) with a busybox initramfs.

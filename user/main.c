@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/cli_sec.h"
 #include "client/client.h"
 #include "cmd/doctor.h"
 #include "base/log.h"
@@ -11,23 +12,30 @@
 int main(int argc, char **argv)
 {
 	static struct xfr_config cfg;
+	int rc;
 
 	log_libs_init();
 	switch (cli_parse(argc, argv, &cfg, stdout, stderr)) {
 	case CLI_EXIT_OK:
+		clisec_release(&cfg);
 		return fflush(stdout) ? 1 : 0;
 	case CLI_EXIT_USAGE:
+		clisec_release(&cfg);
 		return 2;
 	case CLI_RUN:
 		break;
 	}
 	log_set_level(cfg.log_level);
-	if (cfg.mode == XFR_MODE_SERVE)
-		return server_run(&cfg);
-	if (cfg.mode == XFR_MODE_DOCTOR)
-		return doctor_run(stdout, cfg.iface[0] ? cfg.iface : NULL,
-				  cfg.format == XFR_FMT_JSON);
-	/* Rows must reach a pipe as they happen, not when a buffer fills. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	return client_run(&cfg);
+	if (cfg.mode == XFR_MODE_SERVE) {
+		rc = server_run(&cfg);
+	} else if (cfg.mode == XFR_MODE_DOCTOR) {
+		rc = doctor_run(stdout, cfg.iface[0] ? cfg.iface : NULL,
+				cfg.format == XFR_FMT_JSON);
+	} else {
+		/* Rows must reach a pipe as they happen, not when a buffer fills. */
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		rc = client_run(&cfg);
+	}
+	clisec_release(&cfg); /* the key wiped, the ACLs freed */
+	return rc;
 }

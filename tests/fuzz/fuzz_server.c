@@ -20,6 +20,12 @@
  *   @u.. send the rest of the line as a datagram on UDP data stream 0
  *   @t   every test's deadline passes (srv_test_tick an hour from now)
  *   @x   half-close the connection (FIN);  @X  reset it (RST)
+ *   @k   the server requires a PSK from now on (this input only)
+ *   @a   answer the server's challenge on this connection with the right key;
+ *        after auth_success the harness seals each line into a protected
+ *        frame and opens the server's frames (control/pframe.h)
+ *   @p.. send the rest of the line raw, unsealed (garbage where a frame is due)
+ *   @R   send the last sealed frame again (a replay)
  * At the end the loop runs until idle, every connection is reset, the loop
  * runs again and the server is torn down as server_run does.
  *
@@ -44,6 +50,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "control/auth.h"
+#include "control/pframe.h"
 #include "fuzz/fuzz.h"
 #include "output/output.h"
 #include "server/server_priv.h"
@@ -65,7 +73,17 @@ struct conn {
 	bool tcp;	 /* a TCP connection (else a socketpair) */
 	int data[NDATA]; /* our ends of the data streams (TCP or UDP) */
 	bool data_udp;
+	/* PSK (@k, @a) */
+	char cn[AUTH_NONCE_HEX + 1]; /* the client_nonce of the last hello we sent */
+	char sn[AUTH_NONCE_HEX + 1]; /* the server's challenge */
+	bool answered;		     /* @a sent: auth_success switches to frames */
+	bool prot;		     /* frames both ways */
+	struct pframe tx, rx;
+	unsigned char *last; /* the last sealed frame (@R) */
+	size_t lastlen;
 };
+
+#define FUZZ_PSK "fuzz-key"
 
 static struct xfr_config cfg;
 static int lfd = -1; /* our listener: the far end of every TCP pair */
@@ -252,6 +270,20 @@ static struct conn *conn_open(int i)
 	return c;
 }
 
+/* auth_success: check the proof's shape, then frames both ways. */
+static void protect(struct conn *c)
+{
+	struct auth_keys k;
+
+	fuzz_assert(strlen(msg.text.text) == AUTH_MAC_HEX, "auth_success without a proof");
+	if (auth_derive(FUZZ_PSK, strlen(FUZZ_PSK), c->cn, c->sn, &k))
+		fuzz_fail("auth_derive");
+	pframe_init(&c->tx, k.c2s, PFRAME_C2S);
+	pframe_init(&c->rx, k.s2c, PFRAME_S2C);
+	auth_keys_wipe(&k);
+	c->prot = true;
+}
+
 /* One line the server sent: it must decode, and be something a server says. */
 static void server_line(struct conn *c, const char *line, size_t len)
 {
@@ -267,6 +299,11 @@ static void server_line(struct conn *c, const char *line, size_t len)
 	switch (msg.type) {
 	case MSG_HELLO:
 		fuzz_assert(msg.hello.from_server, "the server's hello says client");
+		memcpy(c->sn, msg.hello.auth_nonce, sizeof(c->sn));
+		break;
+	case MSG_AUTH_SUCCESS:
+		fuzz_assert(c->answered, "auth_success without the right answer");
+		protect(c);
 		break;
 	case MSG_TEST_ACK:
 		c->ack = msg.ack;
@@ -283,7 +320,33 @@ static void server_line(struct conn *c, const char *line, size_t len)
 	proto_msg_free(&msg);
 }
 
-/* Whatever the server sent on c, line by line. */
+static void server_line(struct conn *c, const char *line, size_t len);
+
+/* Protected: whole frames the server sent, each must open. */
+static void read_frames(struct conn *c)
+{
+	unsigned char pt[PROTO_MAX_LINE];
+	size_t ptlen;
+	uint32_t len;
+	char why[160];
+
+	while (c->inlen >= PFRAME_HDR) {
+		if (pframe_length((unsigned char *)c->in, &len, why, sizeof(why)))
+			fuzz_fail("the server sent a bad frame length");
+		fuzz_assert(len <= sizeof(c->in) - PFRAME_HDR,
+			    "the server sent a frame over our limit");
+		if (c->inlen < PFRAME_HDR + len)
+			return;
+		if (pframe_open(&c->rx, (unsigned char *)c->in + PFRAME_HDR, len, pt, &ptlen, why,
+				sizeof(why)))
+			fuzz_fail("the server sent a frame that does not open");
+		server_line(c, (const char *)pt, ptlen);
+		memmove(c->in, c->in + PFRAME_HDR + len, c->inlen - PFRAME_HDR - len);
+		c->inlen -= PFRAME_HDR + len;
+	}
+}
+
+/* Whatever the server sent on c, line by line (frame by frame once protected). */
 static void read_replies(struct conn *c)
 {
 	ssize_t n;
@@ -294,13 +357,15 @@ static void read_replies(struct conn *c)
 		if (n <= 0)
 			return;
 		c->inlen += (size_t)n;
-		while ((nl = memchr(c->in, '\n', c->inlen))) {
+		while (!c->prot && (nl = memchr(c->in, '\n', c->inlen))) {
 			size_t len = (size_t)(nl - c->in);
 
 			server_line(c, c->in, len && nl[-1] == '\r' ? len - 1 : len);
 			memmove(c->in, nl + 1, c->inlen - len - 1);
 			c->inlen -= len + 1;
 		}
+		if (c->prot)
+			read_frames(c);
 		fuzz_assert(c->inlen < sizeof(c->in), "the server sent a line over the limit");
 	}
 }
@@ -353,8 +418,11 @@ static void note_start(struct conn *c, const char *line, size_t len)
 {
 	char err[PROTO_TEXT_MAX];
 
-	if (!memmem(line, len, "test_start", 10) || proto_decode(line, len, &msg, err, sizeof(err)))
+	if ((!memmem(line, len, "test_start", 10) && !memmem(line, len, "client_nonce", 12)) ||
+	    proto_decode(line, len, &msg, err, sizeof(err)))
 		return;
+	if (msg.type == MSG_HELLO)
+		memcpy(c->cn, msg.hello.client_nonce, sizeof(c->cn));
 	if (msg.type == MSG_TEST_START) {
 		c->start = msg.start;
 		c->started = true;
@@ -444,6 +512,50 @@ static void reset_conn(struct conn *c)
 	c->fd = -1;
 	for (int k = 0; k < NDATA; k++)
 		c->data[k] = -1;
+	free(c->last);
+	c->last = NULL;
+	c->prot = c->answered = false;
+	c->sn[0] = c->cn[0] = '\0';
+}
+
+/* @a: the right auth_response to the challenge the server sent on c. */
+static void answer(struct conn *c)
+{
+	struct proto_msg m;
+	size_t len;
+	char *line;
+
+	if (!c->sn[0] || c->answered || c->prot)
+		return;
+	proto_msg_init(&m, MSG_AUTH_RESPONSE);
+	if (auth_response(FUZZ_PSK, strlen(FUZZ_PSK), c->sn, m.text.text))
+		fuzz_fail("auth_response");
+	line = proto_encode(&m, &len);
+	proto_msg_free(&m);
+	if (!line)
+		return;
+	c->answered = true;
+	send_all(c, line, len);
+	free(line);
+	pump(); /* auth_success: from here on, frames */
+}
+
+/* A script line to the server: as it is, or sealed once the channel is protected. */
+static void send_line(struct conn *c, const char *p, size_t len, bool nl)
+{
+	unsigned char *f;
+	size_t flen;
+
+	if (!c->prot) {
+		send_all(c, p, nl ? len + 1 : len);
+		return;
+	}
+	if (pframe_seal(&c->tx, p, len, &f, &flen))
+		return;
+	free(c->last);
+	c->last = f;
+	c->lastlen = flen;
+	send_all(c, (const char *)f, flen);
 }
 
 /* One line of the script; false when it was not a directive. */
@@ -475,6 +587,20 @@ static bool directive(struct conn **cur, const char *p, size_t len)
 	case 'X':
 		reset_conn(*cur);
 		return true;
+	case 'k':
+		cfg.psk_len = (uint32_t)strlen(FUZZ_PSK);
+		memcpy(cfg.psk, FUZZ_PSK, cfg.psk_len);
+		return true;
+	case 'a':
+		answer(*cur);
+		return true;
+	case 'p':
+		send_all(*cur, p + 2, len - 2);
+		return true;
+	case 'R':
+		if ((*cur)->last)
+			send_all(*cur, (const char *)(*cur)->last, (*cur)->lastlen);
+		return true;
 	}
 	return false;
 }
@@ -490,7 +616,10 @@ static void srv_start(void)
 	for (int i = 0; i < 2; i++)
 		srv->lfd_it[i] = srv->ufd_it[i] = (struct loop_item){.fd = -1};
 	srv->udp_single_port = false; /* no shared UDP socket here: per-stream UDP ports */
-	if (loop_init(&srv->loop) || sinks_add(&srv->sinks, output_log_sink_new()))
+	/* the budgets and the gate as server_run's setup makes them (without them,
+	 * every connection is "server busy": no room planned for pending ones) */
+	if (loop_init(&srv->loop) || sinks_add(&srv->sinks, output_log_sink_new()) ||
+	    admit_init(srv) || gate_init(srv))
 		fuzz_fail("cannot set the server up");
 }
 
@@ -516,7 +645,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (cur->fd < 0)
 				cur = conn_open((int)(cur - conns));
 			note_start(cur, p, len);
-			send_all(cur, p, nl ? len + 1 : len);
+			send_line(cur, p, len, nl != NULL);
 		}
 		p += nl ? len + 1 : len;
 	}
@@ -527,7 +656,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	srv_teardown(srv);
 	free(srv);
 	srv = NULL;
+	cfg.psk_len = 0;
 	armed = false;
+	/* a test closed while its engine was being prepared is not waited for: the
+	 * worker releases what it built (eventfds, sockets) when it finishes */
+	for (int i = 0; i < 500 && count_dir("/proc/self/fd") != base_fds; i++)
+		usleep(1000);
 	if (count_dir("/proc/self/fd") != base_fds) {
 		list_fds();
 		fuzz_fail("file descriptors leaked");

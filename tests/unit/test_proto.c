@@ -119,7 +119,7 @@ static void test_doc_examples(void **state)
 		*const lines[] =
 			{
 				"{\"type\":\"hello\",\"version\":\"1.1\",\"client\":\"xfr/0.9.25\",\"capabilities\":[\"tcp\",\"udp\",\"quic\",\"multistream\",\"single_port_tcp\",\"pause_resume\",\"udp_feedback_v1\",\"zerocopy_v1\",\"mtu_probe_v1\",\"single_port_udp_v1\",\"protected_control_v1\",\"byte_budget_v1\"]}",
-				"{\"type\":\"hello\",\"version\":\"1.1\",\"server\":\"xfr/0.1.0\",\"capabilities\":[\"tcp\",\"multistream\",\"single_port_tcp\",\"pause_resume\",\"zerocopy_v1\",\"byte_budget_v1\",\"server_output_v1\",\"interval_ms_v1\"]}",
+				"{\"type\":\"hello\",\"version\":\"1.1\",\"server\":\"xfr/0.1.0\",\"capabilities\":[\"tcp\",\"multistream\",\"single_port_tcp\",\"pause_resume\",\"zerocopy_v1\",\"byte_budget_v1\",\"server_output_v1\",\"interval_ms_v1\",\"udp_auth_v1\"]}",
 				"{\"type\":\"auth_response\",\"response\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}",
 				"{\"type\":\"test_start\",\"id\":\"x\",\"protocol\":\"tcp\",\"streams\":1,\"duration_secs\":5,\"direction\":\"upload\"}",
 				"{\"type\":\"test_start\",\"id\":\"0b6f6a52-3c1e-4d8a-9a51-2f0e7c1d9b44\",\"protocol\":\"tcp\",\"streams\":4,\"duration_secs\":10,\"direction\":\"bidir\",\"bitrate\":1000000000,\"congestion\":\"bbr\",\"dscp\":184,\"window_size\":4194304,\"tcp_nodelay\":true,\"interval_ms\":500,\"server_output\":true,\"length\":131072}",
@@ -1538,8 +1538,9 @@ static void test_caps_and_uuid(void **state)
 	assert_string_equal(proto_cap_name(CAP_INTERVAL_MS_V1), "interval_ms_v1");
 	assert_null(proto_cap_name(0));
 	assert_null(proto_cap_name(CAP_TCP | CAP_UDP));
-	assert_null(proto_cap_name(1u << 15));
-	for (i = 0; i < 15; i++)
+	assert_string_equal(proto_cap_name(CAP_UDP_AUTH_V1), "udp_auth_v1");
+	assert_null(proto_cap_name(1u << 16));
+	for (i = 0; i < 16; i++)
 		assert_non_null(proto_cap_name(1u << i));
 
 	assert_int_equal(proto_uuid(a), 0);
@@ -1563,8 +1564,8 @@ static void test_local_hello(void **state)
 		"{\"type\":\"hello\",\"version\":\"1.1\",\"client\":\"xfr/" XFR_VERSION
 		"\",\"capabilities\":[\"tcp\",\"udp\",\"multistream\",\"single_port_tcp\","
 		"\"pause_resume\",\"udp_feedback_v1\",\"zerocopy_v1\",\"mtu_probe_v1\","
-		"\"single_port_udp_v1\",\"byte_budget_v1\",\"xdp_v1\",\"server_output_v1\","
-		"\"interval_ms_v1\"]}\n";
+		"\"single_port_udp_v1\",\"protected_control_v1\",\"byte_budget_v1\",\"xdp_v1\",\"server_output_v1\","
+		"\"interval_ms_v1\",\"udp_auth_v1\"]}\n";
 	unsigned char tok[16], back[16];
 	struct proto_msg m;
 	char hex[33];

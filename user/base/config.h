@@ -137,6 +137,8 @@ int xfr_name_index(const char *const *names, const char *s);
 /* Bytes per write (TCP) or per datagram (UDP) when -l is not given. */
 uint32_t xfr_default_length(enum xfr_proto p);
 
+struct acl; /* base/acl.h */
+
 struct xfr_config {
 	enum xfr_mode mode;
 
@@ -207,6 +209,13 @@ struct xfr_config {
 		max_memory; /* --max-memory: bytes of test buffers in all; 0 = the host's default */
 	uint16_t data_port_lo; /* --data-port-range LO-HI for per-stream ports; 0 = ephemeral */
 	uint16_t data_port_hi;
+
+	/* who may test (cli/cli_sec.c, docs/SECURITY.md); config keys psk, allow, deny, acl_file */
+	char psk[1025];	  /* --psk, --psk-file, XFR_PSK: 1..1024 bytes; "" = none */
+	uint32_t psk_len; /* 0 = no PSK */
+	struct acl *acl;  /* server: --allow, --deny, --acl-file (base/acl.h); NULL = anyone */
+	struct acl
+		*preset_acl; /* server: --preset\'s allowed_clients, on top of acl; NULL = none */
 };
 
 #endif

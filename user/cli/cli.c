@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cli_sec.h"
 #include "cli/target.h"
 #include "base/log.h"
 #include "base/net.h"
@@ -66,8 +67,10 @@ struct cli_state {
 	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
 	bool drop_reasons, xdp_mode_set;
 	bool rate_limit_set;
-	struct cli_target target; /* HOST taken apart */
-	char why[400];		  /* reasons that need formatting */
+	bool psk_set, psk_file_set;	  /* --psk, --psk-file (the file wins) */
+	const char *preset, *preset_file; /* --preset NAME [--preset-file FILE] */
+	struct cli_target target;	  /* HOST taken apart */
+	char why[400];			  /* reasons that need formatting */
 };
 
 struct cli_opt {
@@ -593,6 +596,47 @@ static const char *set_max_tests(struct cli_state *st, const char *arg)
 	return set_count(&st->cfg->max_tests, arg, 1, MAX_TESTS_MAX, "must be between 1 and 10000");
 }
 
+/* ---- who may test (cli_sec.c) ---- */
+
+static const char *set_psk(struct cli_state *st, const char *arg)
+{
+	st->psk_set = true;
+	return st->psk_file_set ? NULL : clisec_psk(st->cfg, arg);
+}
+
+static const char *set_psk_file(struct cli_state *st, const char *arg)
+{
+	st->psk_file_set = true;
+	return clisec_psk_file(st->cfg, arg, st->why, sizeof(st->why));
+}
+
+static const char *set_allow(struct cli_state *st, const char *arg)
+{
+	return clisec_rule(st->cfg, arg, 1, st->why, sizeof(st->why));
+}
+
+static const char *set_deny(struct cli_state *st, const char *arg)
+{
+	return clisec_rule(st->cfg, arg, 0, st->why, sizeof(st->why));
+}
+
+static const char *set_acl_file(struct cli_state *st, const char *arg)
+{
+	return clisec_acl_file(st->cfg, arg, st->why, sizeof(st->why));
+}
+
+static const char *set_preset(struct cli_state *st, const char *arg)
+{
+	st->preset = arg;
+	return NULL;
+}
+
+static const char *set_preset_file(struct cli_state *st, const char *arg)
+{
+	st->preset_file = arg;
+	return NULL;
+}
+
 static const char *set_rate_limit(struct cli_state *st, const char *arg)
 {
 	st->rate_limit_set = true;
@@ -604,6 +648,22 @@ static const char *set_max_pending_ip(struct cli_state *st, const char *arg)
 {
 	return set_limit(&st->cfg->max_pending_ip, arg, MAX_PENDING_MAX,
 			 "must be between 0 (no limit) and 100000");
+}
+
+/*
+ * The reference's --rate-limit-window only sets how often it sweeps idle
+ * per-address entries; ours go the moment an address holds nothing, so the
+ * value is checked and has nothing to set (docs/SECURITY.md).
+ */
+static const char *set_rate_limit_window(struct cli_state *st, const char *arg)
+{
+	uint64_t ms;
+	const char *why = dur_ms(arg, &ms);
+
+	(void)st;
+	if (why)
+		return why;
+	return ms ? NULL : "must not be 0";
 }
 
 static const char *set_max_pause(struct cli_state *st, const char *arg)
@@ -798,6 +858,9 @@ static const struct cli_opt cli_opts[] = {
 	 set_max_tests},
 	{"rate-limit", 0, REQ, M_SERVE, "N",
 	 "tests per client address (default 8, at most half of --max-tests)", NULL, set_rate_limit},
+	{"rate-limit-window", 0, REQ, M_SERVE, "DUR",
+	 "accepted for the reference's scripts; per-address entries go when idle", NULL,
+	 set_rate_limit_window},
 	{"max-pending-per-ip", 0, REQ, M_SERVE, "N",
 	 "connections per client address before their first line (default 8)", NULL,
 	 set_max_pending_ip},
@@ -819,6 +882,16 @@ static const struct cli_opt cli_opts[] = {
 	{"engine", 0, REQ, M_SERVE, "E",
 	 "socket (default, loads no BPF) or auto (clients may use XDP and BPF here)", NULL,
 	 set_engine},
+	{"allow", 0, REQ, M_SERVE, "CIDR", "only these clients (repeatable; deny wins)", NULL,
+	 set_allow},
+	{"deny", 0, REQ, M_SERVE, "CIDR", "refuse these clients (repeatable)", NULL, set_deny},
+	{"acl-file", 0, REQ, M_SERVE, "FILE", "rules 'allow CIDR' / 'deny CIDR', # comments", NULL,
+	 set_acl_file},
+	{"preset", 0, REQ, M_SERVE, "NAME",
+	 "a [[presets]] entry: allowed_clients, max_duration_secs, bandwidth_limit", NULL,
+	 set_preset},
+	{"preset-file", 0, REQ, M_SERVE, "FILE",
+	 "where --preset looks (default ~/.config/xfr/config.toml)", NULL, set_preset_file},
 	/* Shared */
 	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
@@ -831,6 +904,11 @@ static const struct cli_opt cli_opts[] = {
 	 set_iface},
 	{"queues", 0, REQ, M_SERVE, "N",
 	 "with --engine auto: AF_XDP queues to use (default: one per stream)", NULL, set_queues},
+	{"psk", 0, REQ, M_BOTH, "KEY",
+	 "pre-shared key: authenticate and encrypt the control channel (visible in ps)", NULL,
+	 set_psk},
+	{"psk-file", 0, REQ, M_BOTH, "FILE", "read the key from FILE (mode 600; wins over --psk)",
+	 NULL, set_psk_file},
 	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, "L", "error, warn, info or debug (default info)",
 	 NULL, set_log_level},
 	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, NULL, "print this help", NULL, show_help},
@@ -1308,6 +1386,48 @@ static int check_target_family(struct cli_state *st, FILE *err)
 	return 0;
 }
 
+/*
+ * XFR_PSK when neither --psk nor --psk-file was given, and the warning that
+ * argv and the environment show the key to others (the value is never printed).
+ */
+static int finish_psk(struct cli_state *st, FILE *err)
+{
+	const char *v = getenv("XFR_PSK");
+	const char *why;
+
+	if (!st->psk_set && !st->psk_file_set && v && *v) {
+		why = clisec_psk(st->cfg, v);
+		if (why) {
+			fprintf(err, "xfr: XFR_PSK: %s\n", why);
+			return -EINVAL;
+		}
+		fprintf(err, "xfr: warning: XFR_PSK: the environment can be read by this user's "
+			     "processes and root; --psk-file is safer\n");
+	} else if (st->psk_set && !st->psk_file_set) {
+		fprintf(err, "xfr: warning: --psk: the key is visible to every user in the process "
+			     "list; --psk-file is safer\n");
+	}
+	return 0;
+}
+
+/* --preset, after the options it yields to (--max-duration, --max-bandwidth). */
+static int finish_preset(struct cli_state *st, FILE *err)
+{
+	const char *why;
+
+	if (!st->preset) {
+		if (st->preset_file)
+			fprintf(err, "xfr: --preset-file: without --preset it is not read\n");
+		return st->preset_file ? -EINVAL : 0;
+	}
+	why = clisec_preset(st->cfg, st->preset, st->preset_file, st->why, sizeof(st->why));
+	if (why) {
+		fprintf(err, "xfr: --preset %s: %s\n", st->preset, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 {
 	struct xfr_config *cfg = st->cfg;
@@ -1317,7 +1437,8 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 	    apply_env(st, "XFR_PORT", st->port_set, set_port, err) ||
 	    apply_env(st, "XFR_DURATION", st->time_set, set_time, err) ||
 	    apply_env(st, "XFR_BYTES", st->bytes_set, set_bytes, err) ||
-	    apply_env(st, "XFR_TIMESTAMP_FORMAT", st->ts_set, set_ts_format, err))
+	    apply_env(st, "XFR_TIMESTAMP_FORMAT", st->ts_set, set_ts_format, err) ||
+	    finish_psk(st, err))
 		return -EINVAL;
 	/* A byte budget without a time limit runs until the bytes are through. */
 	if (st->bytes_set && !st->time_set)
@@ -1337,7 +1458,8 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || check_family(st, "-B", err))
+	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || check_family(st, "-B", err) ||
+	    finish_psk(st, err) || finish_preset(st, err))
 		return -EINVAL;
 	/* Sockets only, no BPF, unless the operator lets clients ask for more (auto). */
 	if (!st->cfg->engine_set)

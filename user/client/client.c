@@ -187,14 +187,7 @@ static int expect_hello(struct clnt *c, struct proto_msg *m)
 
 static int send_hello(struct clnt *c)
 {
-	struct proto_msg m;
-	int err;
-
-	proto_msg_init(&m, MSG_HELLO);
-	proto_hello_fill(&m.hello, false, proto_caps_local(false, true));
-	err = ctrl_send(&c->ctrl, &m);
-	proto_msg_free(&m);
-	return err ? err : ctrl_flush_wait(&c->ctrl, CLNT_HANDSHAKE_MS);
+	return clnt_auth_send_hello(c); /* with a client_nonce when there is a PSK */
 }
 
 /* What the server must support for what we ask. */
@@ -212,10 +205,6 @@ static int check_server(struct clnt *c, const struct proto_hello *h)
 		return -EPROTO;
 	}
 	c->server_caps = h->caps;
-	if (h->auth_nonce[0]) {
-		clnt_error(c, "the server requires a PSK, which this client does not support yet");
-		return -EPROTO;
-	}
 	if (cfg->proto == XFR_PROTO_UDP && !(h->caps & CAP_UDP)) {
 		clnt_error(c, "-u: the server (%s) does not support UDP", c->res->server_version);
 		return -EPROTO;
@@ -410,6 +399,13 @@ static int clnt_handshake(struct clnt *c)
 	if (err)
 		goto out;
 	err = check_server(c, &m->hello);
+	if (!err) {
+		const char *raw;
+		size_t rawlen;
+
+		raw = ctrl_last_line(&c->ctrl, &rawlen);
+		err = clnt_auth(c, &m->hello, raw, rawlen);
+	}
 	proto_msg_free(m);
 	if (!err)
 		err = decide_engine(c);
@@ -437,6 +433,7 @@ static int clnt_handshake(struct clnt *c)
 		err = -EPROTO;
 	}
 out:
+	clnt_auth_free(c);
 	free(m);
 	return err;
 }
@@ -786,6 +783,8 @@ static void finish(struct clnt *c)
 		close(c->sigfd);
 	if (c->give_up_it.fd >= 0)
 		close(c->give_up_it.fd);
+	clnt_auth_free(c);
+	explicit_bzero(c->udp_key, sizeof(c->udp_key)); /* udp_auth_v1's key */
 	free(c);
 }
 

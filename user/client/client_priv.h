@@ -48,6 +48,9 @@ struct clnt {
 	int signals; /* Ctrl+C count */
 	int stop;    /* the loop ends: 1 = the result is in, < 0 = error */
 	char error[256];
+	struct clnt_auth *auth; /* with a PSK, during the handshake (client_auth.c) */
+	bool udp_auth;		/* udp_auth_v1: XFRF authenticated with udp_key */
+	uint8_t udp_key[32];
 };
 
 /* client.c */
@@ -55,6 +58,17 @@ struct clnt {
 int clnt_run_probe(struct clnt *c, int *fds);
 /* The test itself (client_loop.c): fds are the connected data streams (the engine's). */
 int clnt_run_test(struct clnt *c, int *fds);
+
+/*
+ * client_auth.c: the PSK handshake (control/auth.h). send_hello sends our
+ * hello (with a client_nonce when there is a key) and keeps its bytes;
+ * clnt_auth, after the server's hello: the challenge answered, the proof
+ * checked, the channel protected, or one error (a server that does not ask
+ * for the key we have is refused: no silent downgrade). 0 or -errno.
+ */
+int clnt_auth_send_hello(struct clnt *c);
+int clnt_auth(struct clnt *c, const struct proto_hello *h, const char *raw, size_t rawlen);
+void clnt_auth_free(struct clnt *c);
 
 /* client_session.c */
 /* A fatal error: log it, record it in the result (the sinks get it at the end). */

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 
 #include "base/log.h"
@@ -68,6 +69,9 @@ static void run_cfg(const struct clnt *c, struct run_cfg *rc)
 		.keep_intervals = true,
 		.peer = cfg->host,
 	};
+	/* a PSK session with udp_auth_v1: only authenticated XFRF (client_auth.c) */
+	rc->ep.udp_auth = c->udp_auth;
+	memcpy(rc->ep.udp_key, c->udp_key, sizeof(rc->ep.udp_key));
 	/* UDP: our senders stop at our own deadline; TCP runs until the server's result. */
 	if (cfg->proto == XFR_PROTO_UDP && sends(c) && c->req.duration_secs)
 		rc->duration_ms = c->req.duration_secs * 1000;

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "timeutil.h"
 #include "control/ctrl.h"
 #include "control/foreign.h"
@@ -18,6 +20,7 @@ int ctrl_init(struct ctrl_conn *c, int fd)
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->rbuf = malloc(PROTO_MAX_LINE + 1);
+	c->rcap = PROTO_MAX_LINE;
 	return c->rbuf ? 0 : -ENOMEM;
 }
 
@@ -26,6 +29,14 @@ void ctrl_close(struct ctrl_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	if (c->tx) {
+		pframe_wipe(c->tx);
+		pframe_wipe(c->rx);
+		OPENSSL_cleanse(c->rbuf, c->rlen);
+	}
+	free(c->tx);
+	free(c->rx);
+	c->tx = c->rx = NULL;
 	free(c->rbuf);
 	free(c->wbuf);
 	c->rbuf = c->wbuf = NULL;
@@ -47,9 +58,9 @@ int ctrl_fill(struct ctrl_conn *c)
 	ssize_t n;
 
 	compact(c);
-	if (c->rlen >= PROTO_MAX_LINE)
+	if (c->rlen >= c->rcap)
 		return 0; /* full: ctrl_next_line reports the overlong line */
-	n = recv(c->fd, c->rbuf + c->rlen, PROTO_MAX_LINE - c->rlen, MSG_DONTWAIT);
+	n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
 	if (n > 0) {
 		c->rlen += (size_t)n;
 		return (int)n;
@@ -83,11 +94,78 @@ static int ctrl_next_line(struct ctrl_conn *c, char **line, size_t *len)
 	return 1;
 }
 
+/* Room in rbuf for a whole frame of len payload bytes (len <= PFRAME_MAX). */
+static int frame_room(struct ctrl_conn *c, uint32_t len)
+{
+	size_t need = PFRAME_HDR + (size_t)len;
+	char *nb;
+
+	if (need <= c->rcap)
+		return 0;
+	nb = realloc(c->rbuf, need + 1);
+	if (!nb)
+		return -ENOMEM;
+	c->rbuf = nb;
+	c->rcap = need;
+	return 0;
+}
+
+/* The next protected frame, opened and decoded: as ctrl_next_msg. */
+static int next_frame(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t errlen)
+{
+	unsigned char *start = (unsigned char *)c->rbuf + c->rstart, *pt;
+	size_t avail = c->rlen - c->rstart, ptlen = 0;
+	uint32_t len;
+	int rc;
+
+	if (avail < PFRAME_HDR)
+		return 0;
+	rc = pframe_length(start, &len, err, errlen);
+	if (rc)
+		return rc;
+	if (frame_room(c, len)) {
+		snprintf(err, errlen, "out of memory for a protected frame");
+		return -ENOMEM;
+	}
+	if (avail < PFRAME_HDR + (size_t)len)
+		return 0;
+	pt = malloc(len);
+	if (!pt) {
+		snprintf(err, errlen, "out of memory for a protected frame");
+		return -ENOMEM;
+	}
+	rc = pframe_open(c->rx, start + PFRAME_HDR, len, pt, &ptlen, err, errlen);
+	if (!rc) {
+		c->rstart += PFRAME_HDR + (size_t)len;
+		rc = proto_decode((const char *)pt, ptlen, m, err, errlen);
+		OPENSSL_cleanse(pt, ptlen);
+	}
+	free(pt);
+	return rc ? rc : 1;
+}
+
+/* Leading and trailing white space is not part of a hello's transcript bytes. */
+static void keep_line(struct ctrl_conn *c, const char *line, size_t len)
+{
+	while (len && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	c->line = line;
+	c->line_len = len;
+}
+
 int ctrl_next_msg(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t errlen)
 {
 	char *line;
 	size_t len;
-	int rc = ctrl_next_line(c, &line, &len);
+	int rc;
+
+	if (c->rx)
+		return next_frame(c, m, err, errlen);
+	rc = ctrl_next_line(c, &line, &len);
 
 	if (rc == -EMSGSIZE) {
 		snprintf(err, errlen, "control line too long (limit %d bytes)", PROTO_MAX_LINE);
@@ -95,8 +173,37 @@ int ctrl_next_msg(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t er
 	}
 	if (rc <= 0)
 		return rc;
+	keep_line(c, line, len);
 	rc = proto_decode(line, len, m, err, errlen);
 	return rc ? rc : 1;
+}
+
+const char *ctrl_last_line(const struct ctrl_conn *c, size_t *len)
+{
+	*len = c->line_len;
+	return c->line;
+}
+
+int ctrl_protect(struct ctrl_conn *c, const struct auth_keys *k, bool server)
+{
+	c->tx = malloc(sizeof(*c->tx));
+	c->rx = malloc(sizeof(*c->rx));
+	if (!c->tx || !c->rx) {
+		free(c->tx);
+		free(c->rx);
+		c->tx = c->rx = NULL;
+		return -ENOMEM;
+	}
+	pframe_init(c->tx, server ? k->s2c : k->c2s, server ? PFRAME_S2C : PFRAME_C2S);
+	pframe_init(c->rx, server ? k->c2s : k->s2c, server ? PFRAME_C2S : PFRAME_S2C);
+	c->line = NULL;
+	c->line_len = 0;
+	return 0;
+}
+
+bool ctrl_protected(const struct ctrl_conn *c)
+{
+	return c->tx != NULL;
 }
 
 static int queue(struct ctrl_conn *c, const char *buf, size_t len)
@@ -145,6 +252,31 @@ bool ctrl_pending(const struct ctrl_conn *c)
 	return c->woff < c->wlen;
 }
 
+int ctrl_send_raw(struct ctrl_conn *c, const char *buf, size_t len)
+{
+	int err = queue(c, buf, len);
+
+	if (err)
+		return err;
+	err = ctrl_flush(c);
+	return err == -EAGAIN ? 0 : err;
+}
+
+/* A protected message: the JSON without its '\n', sealed into one frame. */
+static int queue_sealed(struct ctrl_conn *c, char *line, size_t len)
+{
+	unsigned char *f;
+	size_t flen;
+	int err;
+
+	err = pframe_seal(c->tx, line, len ? len - 1 : 0, &f, &flen);
+	if (err)
+		return err;
+	err = queue(c, (const char *)f, flen);
+	free(f);
+	return err;
+}
+
 int ctrl_send(struct ctrl_conn *c, const struct proto_msg *m)
 {
 	size_t len;
@@ -153,7 +285,8 @@ int ctrl_send(struct ctrl_conn *c, const struct proto_msg *m)
 
 	if (!line)
 		return -errno;
-	err = queue(c, line, len);
+	err = c->tx ? queue_sealed(c, line, len) : queue(c, line, len);
+	OPENSSL_cleanse(line, len);
 	free(line);
 	if (err)
 		return err;
@@ -193,7 +326,7 @@ int ctrl_recv_wait(struct ctrl_conn *c, struct proto_msg *m, int timeout_ms, int
 	int rc, n;
 
 	for (;;) {
-		if (foreign_bytes(c->rbuf + c->rstart, c->rlen - c->rstart)) {
+		if (!c->rx && foreign_bytes(c->rbuf + c->rstart, c->rlen - c->rstart)) {
 			snprintf(err, errlen, "not JSON");
 			return -EBADMSG;
 		}

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "control/auth.h"
+#include "control/pframe.h"
 #include "control/proto.h"
 
 #define CTRL_WQ_MAX (1024 * 1024) /* a peer that never reads is dropped past this */
@@ -24,6 +26,10 @@ struct ctrl_conn {
 	size_t woff;
 	size_t wcap;
 	bool eof;
+	size_t rcap;		/* rbuf's room: a line, or a protected frame up to PFRAME_MAX */
+	struct pframe *tx, *rx; /* protected_control_v1 once set (ctrl_protect); NULL = NDJSON */
+	const char *line;	/* the last plaintext message's bytes (ctrl_last_line) */
+	size_t line_len;
 };
 
 int ctrl_init(struct ctrl_conn *c, int fd);
@@ -44,6 +50,22 @@ int ctrl_next_msg(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t er
 int ctrl_send(struct ctrl_conn *c, const struct proto_msg *m);
 int ctrl_send_error(struct ctrl_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Switch to protected frames (pframe.h) in both directions, from the next
+ * message on; the keys are copied. The server sends with K_s2c. 0 or -ENOMEM.
+ */
+int ctrl_protect(struct ctrl_conn *c, const struct auth_keys *k, bool server);
+bool ctrl_protected(const struct ctrl_conn *c);
+
+/* Queue bytes as they are (a line kept for the PSK transcript); plaintext only. */
+int ctrl_send_raw(struct ctrl_conn *c, const char *buf, size_t len);
+
+/*
+ * The exact bytes of the last plaintext message ctrl_next_msg decoded,
+ * without its line end; valid until the next ctrl_fill.
+ */
+const char *ctrl_last_line(const struct ctrl_conn *c, size_t *len);
 
 /* Write queued bytes: 0 when empty, -EAGAIN when some remain, -errno. */
 int ctrl_flush(struct ctrl_conn *c);

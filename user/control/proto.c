@@ -135,6 +135,7 @@ static const char *const cap_names[] = {
 	"xdp_v1",
 	"server_output_v1",
 	"interval_ms_v1",
+	"udp_auth_v1",
 };
 
 /* The wire names are config.h's tables; "" (default) is the absent xdp_mode. */
@@ -1403,6 +1404,8 @@ uint32_t proto_caps_local(bool server, bool udp_single_port)
 	/* A socket-only server has xdp_v1 too: it reads the fields and says why it runs sockets. */
 	uint32_t caps = PROTO_CAPS_SUPPORTED | CAP_UDP | CAP_UDP_FEEDBACK_V1 | CAP_MTU_PROBE_V1 |
 			CAP_XDP_V1;
+
+	caps |= CAP_PROTECTED_CONTROL_V1 | CAP_UDP_AUTH_V1; /* control/auth.h, pframe.h */
 
 	if (!server || udp_single_port)
 		caps |= CAP_SINGLE_PORT_UDP_V1;

@@ -59,6 +59,7 @@ enum proto_cap {
 	CAP_XDP_V1 = 1u << 12,		 /* ext */
 	CAP_SERVER_OUTPUT_V1 = 1u << 13, /* ext: --get-server-output */
 	CAP_INTERVAL_MS_V1 = 1u << 14,	 /* ext: test_start.interval_ms honoured */
+	CAP_UDP_AUTH_V1 = 1u << 15, /* ext: XFRF with a MAC in PSK sessions (docs/SECURITY.md) */
 };
 
 /* What this build supports today; advertised in hello. */

@@ -39,6 +39,10 @@ struct engine_params {
 	/* UDP */
 	bool udp_feedback;   /* receiving UDP flows send XFRF progress to the sender at 2 Hz */
 	bool udp_no_offload; /* do not try UDP_SEGMENT (GSO) / UDP_GRO */
+	/* udp_auth_v1 (PSK sessions): XFRF carries a 16-byte HMAC-SHA256 under udp_key; the
+	 * sender of a flow accepts no other */
+	bool udp_auth;
+	uint8_t udp_key[32];
 	/* all transports */
 	uint32_t busy_poll_us; /* SO_BUSY_POLL on data sockets; 0 = off */
 	const int *cpus;       /* --affinity: pin flow threads round-robin; NULL = no pinning */

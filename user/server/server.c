@@ -136,7 +136,7 @@ static void on_udp(struct loop_item *it, uint32_t events)
 				 net_addr_str(&peer, who, sizeof(who)), n);
 			continue;
 		}
-		t = srv_test_by_token(s, token);
+		t = gate_allows(s, &peer) ? srv_test_by_token(s, token) : NULL;
 		if (!t || !net_same_host(&peer, &t->peer)) {
 			pr_debug("%s: UDP hello with an unknown token dropped",
 				 net_addr_str(&peer, who, sizeof(who)));
@@ -263,7 +263,8 @@ static void control_keepalive(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_to, sizeof(user_to));
 }
 
-static void route_hello(struct srv *s, struct pending *p, struct proto_msg *m, const char *who)
+static void route_hello(struct srv *s, struct pending *p, struct proto_msg *m, const char *who,
+			const char *line, size_t len)
 {
 	int fd = p->item.fd;
 	char msg[160];
@@ -282,7 +283,7 @@ static void route_hello(struct srv *s, struct pending *p, struct proto_msg *m, c
 
 	pending_free(s, p, false);
 	control_keepalive(fd);
-	if (!srv_test_new(s, fd, &peer, &m->hello)) {
+	if (!srv_test_new(s, fd, &peer, &m->hello, line, len)) {
 		send_error_line(fd, "server error: out of memory");
 		close(fd);
 	}
@@ -325,7 +326,7 @@ static void classify(struct srv *s, struct pending *p, const char *line, size_t 
 		send_error_line(p->item.fd, err);
 		pending_free(s, p, true);
 	} else if (m->type == MSG_HELLO) {
-		route_hello(s, p, m, who);
+		route_hello(s, p, m, who, line, len);
 	} else if (m->type == MSG_DATA_HELLO) {
 		route_data(s, p, m, who);
 	} else {
@@ -455,6 +456,8 @@ static void accept_one(struct srv *s, int cfd, const struct net_addr *peer)
 	struct pending *p;
 	char why[PROTO_TEXT_MAX];
 
+	if (gate_refuses(s, cfd, peer))
+		return;
 	if (admit_connection(s, peer, &ip, why, sizeof(why))) {
 		refuse(s, cfd, peer, why);
 		return;
@@ -585,6 +588,8 @@ static int setup(struct srv *s)
 	if (!err)
 		err = admit_init(s);
 	if (!err)
+		err = gate_init(s);
+	if (!err)
 		err = add_fd(s, &s->sig_it, signalfd_open(), on_signal);
 	if (!err)
 		err = add_fd(s, &s->tick_it, timerfd_open(), on_tick);
@@ -607,6 +612,7 @@ static void teardown(struct srv *s)
 	loop_close(&s->loop, &s->sig_it);
 	loop_fini(&s->loop); /* frees what was deferred */
 	admit_fini(s);
+	gate_fini(s);
 	sinks_flush(&s->sinks);
 	sinks_free(&s->sinks);
 }

@@ -20,6 +20,7 @@
 #include "dataplane/run.h"
 #include "model/event.h"
 #include "model/result.h"
+#include "server/guard.h"
 #include "server/policy.h"
 
 #define SRV_FIRST_LINE_MS  5000	 /* whole first line, slow-loris bound */
@@ -95,7 +96,10 @@ enum test_state {
 	TS_STREAMS, /* test_ack sent, collecting data connections */
 	TS_RUNNING,
 	TS_CLOSING, /* result sent, waiting for the client to close */
+	TS_AUTH,    /* PSK: challenge sent, waiting for auth_response (session_auth.c) */
 };
+
+struct srv_auth; /* session_auth.c: the PSK handshake's transcript and nonces */
 
 struct srv_test {
 	struct srv *srv;
@@ -108,6 +112,9 @@ struct srv_test {
 	enum test_state state;
 	uint64_t deadline_ns; /* state timeout; 0 = none */
 	uint32_t client_caps;
+	struct srv_auth *auth; /* TS_AUTH only */
+	bool udp_auth;	       /* udp_auth_v1: our XFRF carry a MAC under udp_key */
+	uint8_t udp_key[32];
 	bool started; /* test_start accepted */
 
 	struct proto_test_start req;
@@ -159,6 +166,7 @@ struct srv {
 	uint64_t last_emfile_log;
 	/* admit.c: budgets and limits */
 	struct policy_iptab ips; /* per client address */
+	struct guard guard;	 /* auth back-off, refusals logged per address (guard.h) */
 	struct policy_fds fds;	 /* how the descriptor limit is spent */
 	uint64_t fds_used;	 /* held by tests (their estimates) */
 	uint32_t streams_used;	 /* held by tests */
@@ -183,13 +191,34 @@ void srv_teardown(struct srv *s);
 
 /* session.c */
 struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer,
-			      const struct proto_hello *hello);
+			      const struct proto_hello *hello, const char *raw, size_t rawlen);
 /* Housekeeping: enforce state deadlines. */
 void srv_test_tick(struct srv_test *t, uint64_t now_ns);
 /* Server shutdown: abort with an error to the client. */
 void srv_test_abort(struct srv_test *t, const char *why);
 struct srv_test *srv_test_find(struct srv *s, const char *id);
 struct srv_test *srv_test_by_token(struct srv *s, const unsigned char token[16]);
+
+/*
+ * session_auth.c: the PSK handshake between hello and test_start. begin sends
+ * the challenge (TS_AUTH); answer takes the auth_response and, when the key
+ * is right, sends auth_success and protects the channel (TS_HELLO). Each
+ * returns 0 or -errno with why (the caller fails the test with it).
+ */
+int srv_auth_begin(struct srv_test *t, const struct proto_hello *h, const char *raw, size_t rawlen,
+		   char *why, size_t len);
+int srv_auth_answer(struct srv_test *t, const struct proto_msg *m, char *why, size_t len);
+void srv_auth_free(struct srv_test *t);
+
+/*
+ * gate.c: before a connection is read. gate_refuses closes fd after one
+ * error line ("not allowed", the back-off after failed authentications) and
+ * returns true; gate_allows is the ACL alone (UDP datagrams are dropped).
+ */
+int gate_init(struct srv *s);
+void gate_fini(struct srv *s);
+bool gate_allows(const struct srv *s, const struct net_addr *peer);
+bool gate_refuses(struct srv *s, int fd, const struct net_addr *peer);
 
 /* admit.c: the budgets and limits (server/policy.h) applied to the server's state */
 /* Raise the descriptor limit, plan it, make the per-address table. 0 or -errno. */

@@ -69,7 +69,7 @@ static void fail(struct srv_test *t, const char *fmt, ...)
 
 static const char *state_name(enum test_state s)
 {
-	static const char *const names[] = {"hello", "streams", "running", "closing"};
+	static const char *const names[] = {"hello", "streams", "running", "closing", "auth"};
 
 	return names[s];
 }
@@ -99,15 +99,16 @@ static void reap(struct loop_defer *d)
 	run_free(t->run);
 	result_free(&t->res);
 	wire_output_free(t);
+	explicit_bzero(t->udp_key, sizeof(t->udp_key)); /* udp_auth_v1's key */
 	free(t);
 }
 
 struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer,
-			      const struct proto_hello *hello)
+			      const struct proto_hello *hello, const char *raw, size_t rawlen)
 {
 	struct srv_test *t = calloc(1, sizeof(*t));
 	struct proto_msg m;
-	char sw[64];
+	char sw[64], why[PROTO_TEXT_MAX];
 
 	if (!t || ctrl_init(&t->ctrl, fd)) {
 		free(t);
@@ -133,6 +134,13 @@ struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer
 		srv_test_close(t);
 		return t;
 	}
+	if (s->cfg->psk_len) { /* the hello carries the challenge */
+		if (srv_auth_begin(t, hello, raw, rawlen, why, sizeof(why)))
+			fail(t, "%s", why);
+		else
+			ctrl_interest(t);
+		return t;
+	}
 	proto_msg_init(&m, MSG_HELLO);
 	proto_hello_fill(&m.hello, true, proto_caps_local(true, s->udp_single_port));
 	send_msg(t, &m);
@@ -148,6 +156,7 @@ static void srv_test_close(struct srv_test *t)
 	if (t->dead)
 		return;
 	t->dead = true;
+	srv_auth_free(t);
 	run_halt(t->run);
 	ports_close(&t->ports);
 	loop_close(&t->srv->loop, &t->probe_it);
@@ -660,6 +669,8 @@ static void run_cfg(const struct srv_test *t, const struct proto_test_start *q, 
 		.duration_ms = t->duration_s * 1000,
 		.peer = t->peer_str,
 	};
+	rc->ep.udp_auth = t->udp_auth; /* session_auth.c */
+	memcpy(rc->ep.udp_key, t->udp_key, sizeof(rc->ep.udp_key));
 	if (q->proto == XFR_PROTO_UDP) {
 		if (!rc->ep.length)
 			rc->ep.length = xfr_default_length(XFR_PROTO_UDP);
@@ -843,7 +854,14 @@ static void on_running_msg(struct srv_test *t, const struct proto_msg *m)
 
 static void on_msg(struct srv_test *t, const struct proto_msg *m)
 {
-	if (t->state == TS_HELLO && m->type == MSG_TEST_START)
+	char why[PROTO_TEXT_MAX];
+
+	if (t->state == TS_AUTH) {
+		if (srv_auth_answer(t, m, why, sizeof(why)))
+			fail(t, "%s", why);
+		else
+			ctrl_interest(t);
+	} else if (t->state == TS_HELLO && m->type == MSG_TEST_START)
 		on_test_start(t, &m->start);
 	else if (t->state == TS_RUNNING)
 		on_running_msg(t, m);
@@ -903,6 +921,8 @@ void srv_test_tick(struct srv_test *t, uint64_t now)
 		return;
 	if (t->state == TS_HELLO)
 		fail(t, "timeout waiting for test_start (%d s)", SRV_HANDSHAKE_MS / 1000);
+	else if (t->state == TS_AUTH)
+		fail(t, "timeout waiting for auth_response (%d s)", SRV_FIRST_LINE_MS / 1000);
 	else if (t->state == TS_STREAMS)
 		fail(t, "timeout: only %u/%u data streams connected", t->ports.nconnected,
 		     t->req.streams);

@@ -449,6 +449,7 @@ static void sock_destroy(struct engine *e)
 	se = sock_eng(e);
 	if (se) {
 		sock_stop(e, true);
+		explicit_bzero(se->p.udp_key, sizeof(se->p.udp_key)); /* udp_auth_v1 */
 		for (i = 0; i < se->p.streams; i++)
 			if (se->streams[i].added)
 				close(se->streams[i].fd);

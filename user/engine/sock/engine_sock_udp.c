@@ -32,6 +32,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <linux/sock_diag.h>
 #include <linux/sockios.h>
 
@@ -88,6 +92,37 @@ static void store_double(uint64_t *dst, double v)
 }
 
 /*
+ * udp_auth_v1 (a PSK session, both ends): XFRF is followed by the first 16
+ * bytes of HMAC-SHA256(udp_key, the 36 bytes), udp_key expanded from the
+ * session's PRK (control/auth.h). Then only the server can report progress.
+ */
+#define FB_TAG_LEN  16
+#define FB_AUTH_LEN (XFR_FEEDBACK_LEN + FB_TAG_LEN)
+
+static bool fb_tag(const struct engine_params *p, const uint8_t *fb, uint8_t tag[FB_TAG_LEN])
+{
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!HMAC(EVP_sha256(), p->udp_key, sizeof(p->udp_key), fb, XFR_FEEDBACK_LEN, mac, &n) ||
+	    n < FB_TAG_LEN)
+		return false;
+	memcpy(tag, mac, FB_TAG_LEN);
+	return true;
+}
+
+/* The shape authentication asks for, and a tag that verifies. */
+static bool fb_authentic(const struct engine_params *ep, const uint8_t *p, size_t len)
+{
+	uint8_t tag[FB_TAG_LEN];
+
+	if (!ep->udp_auth)
+		return len == XFR_FEEDBACK_LEN;
+	return len == FB_AUTH_LEN && fb_tag(ep, p, tag) &&
+	       !CRYPTO_memcmp(tag, p + XFR_FEEDBACK_LEN, FB_TAG_LEN);
+}
+
+/*
  * XFRF progress for the sending flow f. Without a pre-shared key anybody who
  * can reach our connected socket from the peer's address and port can forge
  * one (bad-input N8); we accept only f's own stream_id and never let the
@@ -99,10 +134,13 @@ static bool fb_take(struct sock_flow *f, const uint8_t *p, size_t len)
 	struct wire_feedback fb;
 	struct sock_udp_ctr *c;
 
-	if (len != XFR_FEEDBACK_LEN || !wire_feedback_get(p, (uint32_t)len, &fb))
+	if ((len != XFR_FEEDBACK_LEN && len != FB_AUTH_LEN) ||
+	    !wire_feedback_get(p, XFR_FEEDBACK_LEN, &fb))
 		return false;
 	if (!f || !f->sending || fb.stream_id != (uint16_t)f->stream)
 		return true;
+	if (!fb_authentic(&f->eng->p, p, len))
+		return true; /* forged, or unauthenticated in a PSK session: dropped */
 	c = &f->udp;
 	if (fb.packets_received < ENG_LOAD(c->fb_received) ||
 	    fb.elapsed_ms < ENG_LOAD(c->fb_elapsed_ms))
@@ -589,7 +627,7 @@ static bool rx_is_hello(const uint8_t *p, size_t len)
 
 static void rx_datagram(struct udp_rx *r, const uint8_t *p, size_t len, uint64_t now_us)
 {
-	if (len == XFR_FEEDBACK_LEN && fb_take(r->f->sibling, p, len))
+	if ((len == XFR_FEEDBACK_LEN || len == FB_AUTH_LEN) && fb_take(r->f->sibling, p, len))
 		return; /* our sending half's progress (--bidir), or stray: not data */
 	if (rx_is_hello(p, len))
 		return;
@@ -685,8 +723,9 @@ static void rx_publish(struct udp_rx *r)
 static void rx_feedback(struct udp_rx *r, uint64_t now_ns)
 {
 	struct sock_eng *se = r->f->eng;
-	uint8_t buf[XFR_FEEDBACK_LEN];
+	uint8_t buf[FB_AUTH_LEN];
 	struct wire_feedback fb;
+	size_t len = XFR_FEEDBACK_LEN;
 
 	if (!se->p.udp_feedback || now_ns < r->fb_next_ns)
 		return;
@@ -696,7 +735,11 @@ static void rx_feedback(struct udp_rx *r, uint64_t now_ns)
 	fb.packets_received = r->st.received;
 	fb.packets_lost = r->st.lost;
 	wire_feedback_put(buf, &fb);
-	if (send(r->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+	if (se->p.udp_auth && fb_tag(&se->p, buf, buf + XFR_FEEDBACK_LEN))
+		len = FB_AUTH_LEN;
+	else if (se->p.udp_auth)
+		return; /* never unauthenticated in a PSK session */
+	if (send(r->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		pr_debug("UDP feedback: %s", strerror(errno));
 }
 

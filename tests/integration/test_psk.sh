@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Who may test (issue 11): the PSK handshake and protected control channel,
+# against xfr itself and against psk_peer.py (a peer written from the
+# reference's source), the fail-closed cases on both sides, the key file's
+# permissions, the back-off after failed authentications, and the ACL.
+
+# xp_key NAME VALUE: a key file with mode 600; prints its path.
+xp_key() {
+	(umask 077 && printf '%s\n' "$2" >"$XT_TMP/$1")
+	echo "$XT_TMP/$1"
+}
+
+xp_need_crypto() {
+	"$XT_PY" -c 'import cryptography' 2>/dev/null ||
+		{ xt_skip "python3-cryptography not installed (scripts/install-deps.sh)"; return 77; }
+}
+
+# xp_peer client CASE | serve PORT CASE: psk_peer.py in the client namespace.
+xp_peer() {
+	local mode=$1
+	shift
+	if [ "$mode" = client ]; then
+		ip netns exec "$NS_C" "$XT_PY" "$XT_ROOT/tests/integration/psk_peer.py" client "$S4" \
+			"$SRV_PORT" "$XP_KEY" "$1"
+	else
+		ip netns exec "$NS_S" "$XT_PY" "$XT_ROOT/tests/integration/psk_peer.py" serve "$1" \
+			"$XP_KEY" "$2"
+	fi
+}
+
+# xp_err_has FILE REGEX WHAT
+xp_err_has() {
+	grep -qE "$2" "$1" || { xt_fail "$3: expected /$2/ in $(basename "$1"): $(tail -n1 "$1")"; return 1; }
+}
+
+# A whole test through the protected channel, with the key from a file, from
+# XFR_PSK and from --psk (the last two warn that the key leaks).
+test_psk_ok() {
+	local key
+	xt_setup || return
+	key=$(xp_key psk "correct horse battery staple")
+	xt_server_start --psk-file "$key" || return
+	xt_client -t 2 --json --psk-file "$key"
+	xt_client_ok || return
+	xt_json_ok "$OUT" || return
+	xt_assert "$OUT" '.bytes_total > 0' "no bytes through a PSK session" || return
+	grep -q "authenticated (PSK), control channel protected" "$SRV_ERR" ||
+		{ xt_fail "server did not log the protected session"; return 1; }
+	XFR_PSK="correct horse battery staple" xt_client -t 1 -u -b 10M --json
+	xt_client_ok || return
+	xp_err_has "$ERR" "warning: XFR_PSK" "env warning" || return
+	xt_client -t 1 -R --json --psk "correct horse battery staple"
+	xt_client_ok || return
+	xp_err_has "$ERR" "warning: --psk: the key is visible" "argv warning" || return
+	xt_server_stop
+}
+
+# psk_peer.py, written from the reference's source, runs a test against xfr
+# serve through the protected channel; then each tampering case is refused
+# with an error and a close within 2 s, and the server keeps serving.
+test_psk_reference_peer() {
+	local c
+	xp_need_crypto || return
+	xt_setup || return
+	XP_KEY="s3cret-key"
+	xt_server_start --psk-file "$(xp_key psk "$XP_KEY")" || return
+	for c in ok wrong nocap nonce replay flip reorder big plain silent; do
+		xp_peer client "$c" >"$XT_TMP/peer.out" 2>&1
+		local rc=$?
+		cat "$XT_TMP/peer.out"
+		[ $rc -eq 0 ] || { xt_fail "$(head -n1 "$XT_TMP/peer.out")"; return 1; }
+		xt_server_alive || return
+	done
+	for c in "authentication failed" "requires protected_control_v1" "no client_nonce" \
+		"out of sequence: expected 1, got 0" "failed authentication" \
+		"out of sequence: expected 0, got 1" "too large: 2097152" "plaintext JSON"; do
+		grep -q "$c" "$SRV_ERR" || { xt_fail "server log lacks '$c'"; return 1; }
+	done
+	xt_client -t 1 --psk-file "$XT_TMP/psk"
+	xt_client_ok || return
+	xt_server_stop
+}
+
+# The client refuses servers that do not prove the key: no challenge (a
+# downgrade), no protected_control_v1, no proof, a wrong proof, a replayed frame.
+test_psk_client_fails_closed() {
+	local c port want
+	xp_need_crypto || return
+	xt_setup || return
+	XP_KEY="s3cret-key"
+	for c in noauth:"did not ask for authentication" nocap:"does not support protected_control_v1" \
+		noproof:"sent no server_proof" badproof:"proof is wrong" replay:"out of sequence"; do
+		want=${c#*:} c=${c%%:*} port=$(xt_port)
+		xp_peer serve "$port" "$c" >"$XT_TMP/peer.$c" 2>&1 &
+		XT_PIDS+=($!)
+		local i
+		for ((i = 0; i < 40; i++)); do xt_listening "$NS_S" "$port" && break; sleep 0.05; done
+		XT_CLIENT_TIMEOUT=8 xt_client_raw -t 1 -p "$port" --psk-file "$(xp_key k "$XP_KEY")" "$S4"
+		[ "$RC" -ne 0 ] && [ "$RC" -ne 124 ] || { xt_fail "$c: client exit $RC"; return 1; }
+		xp_err_has "$ERR" "$want" "$c" || return
+		xt_check_san "$ERR" || return
+	done
+}
+
+# Wrong key, missing key on either side: one clear line each side, within 1 s.
+test_psk_refusals() {
+	local key bad t0 t1
+	xt_setup || return
+	key=$(xp_key psk "right key")
+	bad=$(xp_key bad "wrong key")
+	xt_server_start --psk-file "$key" || return
+	t0=$(xt_now_ms)
+	xt_client -t 1 --psk-file "$bad"
+	t1=$(xt_now_ms)
+	[ "$RC" -eq 1 ] || { xt_fail "wrong key: exit $RC"; return 1; }
+	xp_err_has "$ERR" "authentication failed" "wrong key" || return
+	[ $((t1 - t0)) -lt 1000 ] || { xt_fail "wrong key took $((t1 - t0)) ms"; return 1; }
+	xp_err_has "$SRV_ERR" "authentication failed" "server, wrong key" || return
+	xt_client -t 1
+	[ "$RC" -eq 1 ] || { xt_fail "no key: exit $RC"; return 1; }
+	xp_err_has "$ERR" "needs a PSK|requires a PSK" "no key" || return
+	xt_server_stop || return
+	SRV_PORT=
+	xt_server_start || return
+	xt_client -t 1 --psk-file "$key"
+	[ "$RC" -eq 1 ] || { xt_fail "key against a keyless server: exit $RC"; return 1; }
+	xp_err_has "$ERR" "did not ask for authentication" "keyless server" || return
+	xt_server_stop
+}
+
+# --psk-file refuses a key others can read, and empty or overlong keys.
+test_psk_file_checks() {
+	local key
+	xt_require_netns || return
+	key=$(xp_key psk "k")
+	chmod 644 "$key"
+	"$XFR" serve --psk-file "$key" >/dev/null 2>"$XT_TMP/e"
+	[ $? -eq 2 ] || { xt_fail "group-readable key file accepted"; return 1; }
+	xp_err_has "$XT_TMP/e" "permissions 644 let group or others" "mode 644" || return
+	chmod 600 "$key"
+	: >"$key"
+	"$XFR" 127.0.0.1 --psk-file "$key" >/dev/null 2>"$XT_TMP/e"
+	[ $? -eq 2 ] || { xt_fail "empty key accepted"; return 1; }
+	xp_err_has "$XT_TMP/e" "empty" "empty key" || return
+	head -c 1025 /dev/zero | tr '\0' k >"$key"
+	"$XFR" 127.0.0.1 --psk-file "$key" >/dev/null 2>"$XT_TMP/e"
+	[ $? -eq 2 ] || { xt_fail "1025-byte key accepted"; return 1; }
+	xp_err_has "$XT_TMP/e" "longer than 1024" "long key" || return
+	XFR_PSK= "$XFR" 127.0.0.1 --psk-file "$XT_TMP/missing" >/dev/null 2>"$XT_TMP/e"
+	[ $? -eq 2 ] || { xt_fail "missing key file accepted"; return 1; }
+	return 0
+}
+
+# Repeated failures from one address: after the free ones it is refused for a
+# while; another address of the same client host is unaffected.
+test_psk_backoff() {
+	local key bad i c4b
+	xt_setup || return
+	c4b=${C4%.*}.3
+	ip -n "$NS_C" addr add "$c4b/24" dev "$IF_C" || { xt_fail "cannot add $c4b"; return 1; }
+	key=$(xp_key psk "right key")
+	bad=$(xp_key bad "wrong key")
+	xt_server_start --psk-file "$key" || return
+	for i in 1 2 3; do
+		xt_client -t 1 --psk-file "$bad"
+		xp_err_has "$ERR" "authentication failed" "attempt $i" || return
+	done
+	xt_client -t 1 --psk-file "$key"
+	[ "$RC" -eq 1 ] || { xt_fail "right key during the back-off: exit $RC"; return 1; }
+	xp_err_has "$ERR" "authentication failed too often: retry in" "back-off" || return
+	xt_client -t 1 --bind "$c4b" --psk-file "$key" --json
+	xt_client_ok || return
+	sleep 1.1
+	xt_client -t 1 --psk-file "$key"
+	xt_client_ok || return
+	xt_server_stop
+}
+
+# udp_auth_v1: in a PSK session the server's XFRF feedback carries a MAC
+# (52 bytes, UDP length 60); without a key it is the reference's 36 (44).
+test_psk_udp_feedback_mac() {
+	local key
+	command -v nft >/dev/null || { xt_skip "nft not installed"; return 77; }
+	xt_setup || return
+	key=$(xp_key psk "udp key")
+	xt_server_start --psk-file "$key" || return
+	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 60 counter comment '"fb52"' || return
+	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 44 counter comment '"fb36"' || return
+	xt_client -t 2 -u -b 20M --json --psk-file "$key"
+	xt_client_ok || return
+	xt_assert "$OUT" '.bytes_total > 0' "no bytes" || return
+	local n52 n36
+	n52=$(xt_nft_count "$NS_C" fb52) n36=$(xt_nft_count "$NS_C" fb36)
+	[ "$n52" -ge 2 ] && [ "$n36" -eq 0 ] ||
+		{ xt_fail "PSK session: $n52 authenticated, $n36 plain XFRF datagrams"; return 1; }
+	xt_server_stop || return
+	SRV_PORT=
+	xt_server_start || return
+	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 44 counter comment '"plain36"' || return
+	xt_client -t 2 -u -b 20M --json
+	xt_client_ok || return
+	[ "$(xt_nft_count "$NS_C" plain36)" -ge 2 ] || { xt_fail "no plain XFRF without a key"; return 1; }
+	xt_server_stop
+}
