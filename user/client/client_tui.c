@@ -186,7 +186,8 @@ void clnt_controls_detach(struct clnt *c)
 
 void clnt_tui_wait(struct clnt *c)
 {
-	if (!c->tui || !tui_test_started(c->tui))
+	/* a test cancelled (q, Ctrl+C) or ended by an error leaves at once, with its summary */
+	if (!c->tui || !tui_test_started(c->tui) || c->signals || c->stop < 0)
 		return;
 	loop_del(&c->loop, &c->ctrl_it); /* nothing more from the server */
 	if (c->give_up_it.added)

@@ -281,6 +281,13 @@ static void on_tick(struct loop_item *it, uint32_t events)
 
 	(void)events;
 	timerfd_take(it->fd);
+	if (strcmp(t->ui.note, t->shown_note)) {
+		snprintf(t->shown_note, sizeof(t->shown_note), "%s", t->ui.note);
+		t->note_ticks = 0;
+	} else if (t->ui.note[0] && ++t->note_ticks > TUI_NOTE_TICKS) {
+		t->ui.note[0] = t->shown_note[0] = '\0';
+		t->dirty = true;
+	}
 	tui_redraw(t, false);
 }
 

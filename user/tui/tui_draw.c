@@ -38,7 +38,7 @@ static void draw_title(const struct tui_rect *r, const struct tui_view *v, const
 static void draw_footer(const struct tui_rect *r, const struct tui_view *v, const struct tui_ui *ui)
 {
 	const char *keys;
-	int a = tui_theme_attr(TUI_R_LABEL), x;
+	int a = tui_theme_attr(TUI_R_LABEL), n;
 
 	if (v->state == TUI_ST_DONE || v->state == TUI_ST_ERROR)
 		keys = ui->json_summary ? "q exit  j summary: JSON  r restart  t theme  ? help"
@@ -46,10 +46,14 @@ static void draw_footer(const struct tui_rect *r, const struct tui_view *v, cons
 	else
 		keys = "q quit  p pause  r restart  s settings  t theme  d streams  ? help";
 	tui_clear(r, (int)A_NORMAL);
-	x = tui_put(r->y, r->x + 1, r->w - 1, a, keys);
-	if (ui->note[0] && x + 4 < r->w)
-		tui_putf(r->y, r->x + x + 3, r->w - x - 3, tui_theme_attr(TUI_R_ACCENT), "%s",
-			 ui->note);
+	/* a note wins over the key hints: right-aligned, the hints clipped before it */
+	n = ui->note[0] ? (int)strlen(ui->note) + 2 : 0;
+	if (n > r->w / 2 + r->w / 4)
+		n = r->w / 2 + r->w / 4;
+	if (n)
+		tui_put(r->y, r->x + r->w - n, n - 1, tui_theme_attr(TUI_R_ACCENT) | (int)A_BOLD,
+			ui->note);
+	tui_put(r->y, r->x + 1, r->w - 2 - n, a, keys);
 }
 
 int tui_stats_rows(const struct tui_view *v)

@@ -15,7 +15,10 @@ static struct tui_rect rect(int y, int x, int h, int w)
 static void layout_full(struct tui_layout *l, int rows, int cols, int stats_rows)
 {
 	int top = stats_rows + 2 < 7 ? 7 : stats_rows + 2, y = 1;
-	int cfg_w = cols / 3 < 28 ? 28 : cols / 3;
+	int cfg_w = cols * 2 / 5 < 30 ? 30 : cols * 2 / 5;
+
+	if (cfg_w > cols - 46) /* the stats' widest row: bidir rates */
+		cfg_w = cols - 46;
 
 	l->boxed = true;
 	l->config = rect(y, 0, top, cfg_w);

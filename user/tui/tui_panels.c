@@ -7,7 +7,7 @@
 #include "tui/tui_panels.h"
 #include "tui/tui_fmt.h"
 
-#define LABEL_W 13
+#define LABEL_W 11
 
 /* "Label:" then the value in its attribute; returns the value's column. */
 static int row(const struct tui_rect *r, int i, const char *label)
@@ -139,7 +139,7 @@ static void stat_tcp(const struct tui_rect *r, int i, const struct tui_view *v,
 		return;
 	if (!v->has_tcp) {
 		tui_put(r->y + i, x, end - x, tui_theme_attr(TUI_R_LABEL),
-			"RTT --  Retr --  cwnd --");
+			"RTT -- Retr -- cwnd --");
 		return;
 	}
 	tui_fmt_ms(rtt, sizeof(rtt), v->rtt_ms);
@@ -147,10 +147,10 @@ static void stat_tcp(const struct tui_rect *r, int i, const struct tui_view *v,
 	tui_fmt_bytes(cwnd, sizeof(cwnd), (double)v->cwnd_bytes, ui->prefs.units);
 	x += tui_put(r->y + i, x, end - x, tui_theme_attr(TUI_R_LABEL), "RTT ");
 	x += tui_put(r->y + i, x, end - x, tui_level_attr(tui_level_rtt(v->rtt_ms)), rtt);
-	x += tui_put(r->y + i, x, end - x, tui_theme_attr(TUI_R_LABEL), "  Retr ");
+	x += tui_put(r->y + i, x, end - x, tui_theme_attr(TUI_R_LABEL), " Retr ");
 	x += tui_put(r->y + i, x, end - x, tui_level_attr(tui_level_retx(v->retx_iv, v->iv_bytes)),
 		     retx);
-	x += tui_put(r->y + i, x, end - x, tui_theme_attr(TUI_R_LABEL), "  cwnd ");
+	x += tui_put(r->y + i, x, end - x, tui_theme_attr(TUI_R_LABEL), " cwnd ");
 	tui_put(r->y + i, x, end - x, tui_theme_attr(TUI_R_VALUE), cwnd);
 }
 
@@ -170,7 +170,7 @@ static void stat_udp(const struct tui_rect *r, int i, const struct tui_view *v)
 	} else if (x >= 0) {
 		tui_put(r->y + i, x, end - x, tui_theme_attr(TUI_R_LABEL), "--");
 	}
-	x = row(r, i + 1, "Packet loss");
+	x = row(r, i + 1, "Loss");
 	if (x < 0)
 		return;
 	if (!v->loss_known) {

@@ -11,6 +11,7 @@
 
 #define TUI_REFRESH_MS 100 /* redraw (when something changed) and size check */
 #define TUI_REPLAY     64  /* log lines kept to write to stderr again at the end */
+#define TUI_NOTE_TICKS 40  /* a footer note shows for 4 s */
 
 struct tui {
 	SCREEN *scr;
@@ -24,6 +25,8 @@ struct tui {
 	bool dirty;
 	enum tui_want want;
 	int rows, cols;
+	char shown_note[96]; /* the footer's note, cleared after TUI_NOTE_TICKS */
+	int note_ticks;
 
 	const struct tui_ops *ops;
 	void *ctx;
