@@ -41,12 +41,13 @@ static void draw_help(int rows, int cols)
 
 static void draw_settings(const struct tui_ui *ui, int rows, int cols)
 {
-	struct tui_rect in = centred(rows, cols, TUI_SET_N + 3, 44, "Settings (Esc closes)");
+	struct tui_rect in = centred(rows, cols, TUI_SET_N + 4, 44, "Settings (Esc closes)");
+	bool gaps = in.h >= TUI_SET_N + 2; /* a blank row before the test's fields and Apply */
 	char val[48];
 
 	for (int i = 0; i < TUI_SET_N && i < in.h; i++) {
-		int sel = (unsigned)i == ui->set.row,
-		    y = in.y + i + (i >= TUI_SET_STREAMS) + (i == TUI_SET_APPLY);
+		int sel = (unsigned)i == ui->set.row;
+		int y = in.y + i + (gaps ? (i >= TUI_SET_STREAMS) + (i == TUI_SET_APPLY) : 0);
 		int a = sel ? tui_theme_attr(TUI_R_TITLE) | (int)A_REVERSE
 			    : tui_theme_attr(TUI_R_VALUE);
 
