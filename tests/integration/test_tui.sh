@@ -29,7 +29,7 @@ xt_tui_start() {
 	TUI_HOME=$XT_TMP/home
 	mkdir -p "$TUI_HOME"
 	rm -f "$TUI_RAW" "$TUI_RC"
-	printf '%q ' ip netns exec "$NS_C" env TERM=tmux-256color LANG=C.UTF-8 HOME="$TUI_HOME" \
+	printf '%q ' ip netns exec "${TUI_NS:-$NS_C}" env TERM=tmux-256color LANG=C.UTF-8 HOME="$TUI_HOME" \
 		"${envs[@]}" "$XFR" "$@" >"$XT_TMP/tui.cmd"
 	echo "2>$XT_TMP/tui.err; echo \$? >$TUI_RC; sleep 600" >>"$XT_TMP/tui.cmd"
 	# the pane records from its first byte: pipe-pane starts before the client does
@@ -352,4 +352,38 @@ test_pause_plain_key() {
 	grep -q 'paused: the traffic stops' "$XT_TMP/tui.err" || { xt_fail "no pause said: $(cat "$XT_TMP/tui.err")"; return 1; }
 	grep -q 'resumed' "$XT_TMP/tui.err" || { xt_fail "no resume said"; return 1; }
 	xt_tui_screen | grep -qE 'receiver' || { xt_fail "no summary"; return 1; }
+}
+
+# serve --tui with two clients at once: both tests listed with their client,
+# protocol, direction, streams and a live rate; totals; a refused connection
+# counted; recent events; q stops the server cleanly.
+test_tui_server_dashboard() {
+	xt_tui_require || return
+	xt_setup || return
+	SRV_PORT=$(xt_port)
+	TUI_NS=$NS_S xt_tui_start 120 40 -- serve --tui -p "$SRV_PORT" --max-tests 4 --rate-limit 2 || return
+	xt_tui_wait 'xfr serve +port '"$SRV_PORT"' +uptime' || return
+	xt_tui_wait 'no test running' || return
+	xt_client_bg "$XT_TMP/c1.out" "$XT_TMP/c1.err" -t 5 --json -p "$SRV_PORT" "$S4"
+	local c1=$CLI_PID
+	xt_client_bg "$XT_TMP/c2.out" "$XT_TMP/c2.err" -t 5 -u -b 20M -R -P 2 --json -p "$SRV_PORT" "$S4"
+	local c2=$CLI_PID
+	xt_tui_wait 'Active 2 +Started 2' || return
+	xt_tui_wait "$C4:[0-9]+ +tcp +upload +1 .*[0-9.]+ [kMGT]bit/s" || return
+	xt_tui_wait "$C4:[0-9]+ +udp +download +2 .*[0-9.]+ [kMGT]bit/s" || return
+	# a third client from the same address while two run: refused (--rate-limit 2), and counted
+	xt_client -t 1 --json >/dev/null
+	xt_tui_wait 'Refused connections 1' || return
+	xt_tui_wait 'server busy' || return
+	xt_wait_exit "$c1" 15 || { xt_fail "client 1 did not end"; return 1; }
+	xt_wait_exit "$c2" 15 || { xt_fail "client 2 did not end"; return 1; }
+	xt_tui_wait 'Active 0 +Started 2 +Completed 2 +Failed 0' || return
+	xt_tui_wait 'Transferred [0-9.]+ [kMGT]?B' || return
+	xt_tui_screen | grep -q 'test complete' || { xt_fail "no end in the recent events"; return 1; }
+	xt_tui send-keys -t t q
+	xt_tui_exit 5 || return
+	[ "$XT_EXIT" -eq 0 ] || { xt_fail "server exited $XT_EXIT after q"; return 1; }
+	xt_check_san "$XT_TMP/tui.err" || return
+	# the log lines it showed were written to stderr at the end
+	grep -q 'test .*complete' "$XT_TMP/tui.err" || { xt_fail "the server's log was lost: $(cat "$XT_TMP/tui.err")"; return 1; }
 }

@@ -4,7 +4,6 @@
  * feeds the view, the loop items (keys, the redraw tick, stderr's pipe).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>
@@ -41,69 +40,12 @@ static void load_prefs(struct tui *t)
 		t->ui.prefs.theme = TUI_THEME_MONO;
 }
 
-/* stderr into a pipe read on the loop, so log lines never tear the screen. */
-static int capture_stderr(struct tui *t)
+static void log_line(void *ctx, const char *line)
 {
-	int p[2];
+	struct tui *t = ctx;
 
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
-		return -errno;
-	t->saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-	if (t->saved_stderr < 0 || dup2(p[1], STDERR_FILENO) < 0) {
-		int err = -errno;
-
-		close(p[0]);
-		close(p[1]);
-		return err;
-	}
-	close(p[1]);
-	t->log_rd = p[0];
-	return 0;
-}
-
-static void keep_line(struct tui *t, const char *line)
-{
-	if (t->nreplay < TUI_REPLAY)
-		snprintf(t->replay[t->nreplay++], sizeof(t->replay[0]), "%s", line);
-	else
-		t->replay_lost++;
 	tui_view_log(&t->view, "%s", line);
 	t->dirty = true;
-}
-
-/* What the log wrote, split into lines. */
-static void read_log(struct tui *t)
-{
-	char buf[1024];
-	ssize_t n;
-
-	while ((n = read(t->log_rd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n' || t->npartial == sizeof(t->partial) - 1) {
-				t->partial[t->npartial] = '\0';
-				keep_line(t, t->partial);
-				t->npartial = 0;
-				if (buf[i] == '\n')
-					continue;
-			}
-			t->partial[t->npartial++] = buf[i];
-		}
-}
-
-static void restore_stderr(struct tui *t)
-{
-	if (t->log_rd < 0)
-		return;
-	read_log(t);
-	dup2(t->saved_stderr, STDERR_FILENO);
-	close(t->saved_stderr);
-	close(t->log_rd);
-	t->log_rd = -1;
-	for (unsigned i = 0; i < t->nreplay; i++)
-		fprintf(stderr, "%s\n", t->replay[i]);
-	if (t->replay_lost)
-		fprintf(stderr, "xfr: %u more log lines were not kept while the TUI ran\n",
-			t->replay_lost);
 }
 
 static bool locale_utf8(void)
@@ -150,13 +92,14 @@ struct tui *tui_new(const struct xfr_config *cfg, char *why, size_t whylen)
 	}
 	t->cfg = *cfg;
 	t->next = *cfg;
-	t->saved_stderr = t->log_rd = t->tick_fd = -1;
+	t->tick_fd = -1;
+	t->cap.saved = t->cap.rd = -1;
 	t->no_color = nc && nc[0];
 	setlocale(LC_CTYPE, "");
 	t->ui.utf8 = locale_utf8();
 	load_prefs(t);
 	err = start_curses(t, why, whylen);
-	if (!err && (err = capture_stderr(t)))
+	if (!err && (err = tui_capture_start(&t->cap, log_line, t)))
 		snprintf(why, whylen, "cannot redirect stderr: %s", strerror(-err));
 	if (err) {
 		tui_free(t);
@@ -175,7 +118,7 @@ void tui_free(struct tui *t)
 		endwin();
 		delscreen(t->scr);
 	}
-	restore_stderr(t);
+	tui_capture_stop(&t->cap);
 	if (t->tick_fd >= 0)
 		close(t->tick_fd);
 	free(t);
@@ -294,7 +237,7 @@ static void on_tick(struct loop_item *it, uint32_t events)
 static void on_log(struct loop_item *it, uint32_t events)
 {
 	(void)events;
-	read_log(it->ctx);
+	tui_capture_read(&((struct tui *)it->ctx)->cap);
 }
 
 int tui_attach(struct tui *t, struct loop *l, const struct tui_ops *ops, void *ctx)
@@ -311,7 +254,7 @@ int tui_attach(struct tui *t, struct loop *l, const struct tui_ops *ops, void *c
 	if (!err)
 		err = loop_add(l, &t->key_it, STDIN_FILENO, EPOLLIN, on_keys, t);
 	if (!err)
-		err = loop_add(l, &t->log_it, t->log_rd, EPOLLIN, on_log, t);
+		err = loop_add(l, &t->log_it, t->cap.rd, EPOLLIN, on_log, t);
 	if (err)
 		tui_detach(t, l);
 	return err;

@@ -6,11 +6,11 @@
 #include <curses.h>
 
 #include "tui/tui.h"
+#include "tui/tui_capture.h"
 #include "tui/tui_ui.h"
 #include "tui/tui_view.h"
 
 #define TUI_REFRESH_MS 100 /* redraw (when something changed) and size check */
-#define TUI_REPLAY     64  /* log lines kept to write to stderr again at the end */
 #define TUI_NOTE_TICKS 40  /* a footer note shows for 4 s */
 
 struct tui {
@@ -33,12 +33,7 @@ struct tui {
 	struct loop_item key_it, tick_it, log_it;
 	int tick_fd;
 
-	/* stderr while the TUI is up */
-	int saved_stderr, log_rd;
-	char partial[256];
-	size_t npartial;
-	char replay[TUI_REPLAY][256];
-	unsigned nreplay, replay_lost;
+	struct tui_capture cap; /* stderr while the TUI is up */
 };
 
 /* tui_keys.c: one key. */
