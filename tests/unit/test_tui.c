@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "tui/dash_view.h"
 #include "tui/tui_fmt.h"
 #include "tui/tui_layout.h"
 #include "tui/tui_prefs.h"
@@ -333,6 +334,116 @@ static void test_settings(void **state)
 	assert_int_equal(cfg.dir, XFR_DIR_BIDIR);
 	assert_int_equal(cfg.bitrate, 10000000);
 	assert_int_equal(cfg.duration_s, 5);
+	assert_int_equal(cfg.length, xfr_default_length(XFR_PROTO_UDP));
+	/* UDP with no rate gets the CLI's default, never an unpaced flood */
+	s.row = TUI_SET_BITRATE;
+	tui_settings_step(&s, -1);
+	tui_settings_step(&s, -1);
+	tui_settings_apply(&s, &cfg);
+	assert_int_equal(cfg.bitrate, XFR_DEFAULT_UDP_RATE);
+	assert_true(cfg.bitrate_set);
+}
+
+/* The kernel data plane's path and drop reasons add up over intervals, merged by reason. */
+static void test_view_xdp(void **state)
+{
+	struct tui_view *v = calloc(1, sizeof(*v));
+
+	(void)state;
+	start(v, XFR_PROTO_UDP, XFR_DIR_UPLOAD);
+	memset(fl, 0, sizeof(fl));
+	fl[0] = (struct xfr_flow){
+		.dir = XFR_FLOW_UP,
+		.has_xdp = true,
+		.xdp_packets = 90,
+		.has_udp_tx = true,
+		.has_udp_rx = true,
+		.udp = {.packets_sent = 100, .packets_received = 80},
+		.has_drops_rx = true,
+		.drops_rx = {.n = 2, .d = {{"SOCKET_RCVBUFF", 10}, {"\x1bX", 1}}}};
+	interval(v, 1, 1);
+	fl[0].drops_rx.d[0].packets = 5;
+	interval(v, 2, 1);
+	assert_true(v->has_xdp);
+	assert_int_equal(v->xdp_sent, 200);
+	assert_int_equal(v->xdp_xdp, 180);
+	assert_int_equal(v->xdp_socket, 160);
+	assert_int_equal(v->drops.n, 2);
+	assert_string_equal(v->drops.d[0].reason, "SOCKET_RCVBUFF");
+	assert_int_equal(v->drops.d[0].packets, 15);
+	assert_string_equal(v->drops.d[1].reason, "?X");
+	free(v);
+}
+
+static void test_dash_view(void **state)
+{
+	struct dash_view *d = calloc(1, sizeof(*d));
+	struct xfr_result a = {.id = "a", .proto = XFR_PROTO_TCP, .streams = 1, .duration_s = 2};
+	struct xfr_result b = {
+		.id = "b", .proto = XFR_PROTO_UDP, .dir = XFR_DIR_DOWNLOAD, .streams = 2};
+	struct xfr_flow f = {.has_recv = true, .recv_bytes = 125000000};
+	struct xfr_interval iv = {.start_s = 0, .end_s = 1, .nflows = 1, .flows = &f};
+
+	(void)state;
+	dash_view_event(d,
+			&(struct xfr_event){.type = XFR_EV_TEST_START,
+					    .res = &a,
+					    .peer = "10.0.0.1:5000\x1b]0;x\x07"},
+			1);
+	dash_view_event(
+		d,
+		&(struct xfr_event){.type = XFR_EV_TEST_START, .res = &b, .peer = "10.0.0.2:6000"},
+		2);
+	dash_view_event(d, &(struct xfr_event){.type = XFR_EV_INTERVAL, .res = &a, .iv = &iv}, 3);
+	dash_view_event(d, &(struct xfr_event){.type = XFR_EV_INTERVAL, .res = &b, .iv = &iv}, 3);
+	assert_int_equal(d->active, 2);
+	assert_string_equal(d->t[0].peer, "10.0.0.1:5000?]0;x?");
+	assert_true(d->t[0].rate_bps == 1e9 && d->t[1].rate_bps == 1e9);
+	assert_true(dash_view_rate(d) == 2e9);
+	dash_view_event(d,
+			&(struct xfr_event){.type = XFR_EV_NOTICE,
+					    .notice = XFR_NOTICE_REFUSED,
+					    .text = "server busy",
+					    .peer = "10.0.0.3:1"},
+			4);
+	dash_view_event(d,
+			&(struct xfr_event){.type = XFR_EV_TEST_END,
+					    .res = &a,
+					    .why = "complete",
+					    .peer = "10.0.0.1:5000"},
+			5);
+	dash_view_event(
+		d,
+		&(struct xfr_event){
+			.type = XFR_EV_ERROR, .res = &b, .text = "gone", .peer = "10.0.0.2:6000"},
+		6);
+	/* an error before a test existed counts as failed, changes nothing running */
+	dash_view_event(d, &(struct xfr_event){.type = XFR_EV_ERROR, .text = "bad hello"}, 7);
+	assert_int_equal(d->active, 0);
+	assert_int_equal(d->started, 2);
+	assert_int_equal(d->completed, 1);
+	assert_int_equal(d->failed, 2);
+	assert_int_equal(d->refused, 1);
+	assert_int_equal(d->bytes, 250000000);
+	assert_false(d->t[0].used || d->t[1].used);
+	assert_string_equal(d->ev[(d->nev - 1) % DASH_EVENTS].text, "?: error: bad hello");
+	/* more tests than rows: counted, and their ends too */
+	for (int i = 0; i < DASH_TESTS + 3; i++) {
+		struct xfr_result r = {.streams = 1};
+
+		snprintf(r.id, sizeof(r.id), "t%d", i);
+		dash_view_event(d, &(struct xfr_event){.type = XFR_EV_TEST_START, .res = &r}, 8);
+	}
+	assert_int_equal(d->active, DASH_TESTS + 3);
+	assert_int_equal(d->overflow, 3);
+	for (int i = 0; i < DASH_TESTS + 3; i++) {
+		struct xfr_result r = {.streams = 1};
+
+		snprintf(r.id, sizeof(r.id), "t%d", i);
+		dash_view_event(d, &(struct xfr_event){.type = XFR_EV_TEST_END, .res = &r}, 9);
+	}
+	assert_int_equal(d->active, 0);
+	free(d);
 }
 
 int main(void)
@@ -349,6 +460,8 @@ int main(void)
 		cmocka_unit_test(test_view_udp),
 		cmocka_unit_test(test_view_log_and_notices),
 		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_view_xdp),
+		cmocka_unit_test(test_dash_view),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "timeutil.h"
 #include "tui/dash_view.h"
 
 void dash_view_reset(struct dash_view *d)
@@ -21,6 +22,7 @@ void dash_view_log(struct dash_view *d, double now_s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	l->wall_us = time_real_us();
 	l->t = now_s;
 	text_sanitize(l->text, sizeof(l->text), raw, 0);
 }

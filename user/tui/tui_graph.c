@@ -5,6 +5,7 @@
  */
 #include <curses.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "tui/tui_panels.h"
 #include "tui/tui_fmt.h"
@@ -79,17 +80,33 @@ static void draw_streams(const struct tui_rect *r, const struct tui_view *v,
 	}
 }
 
+/* A history line's time in the chosen format: test time, UTC clock time, or epoch seconds. */
+static char *line_time(char *buf, size_t len, const struct tui_log_line *l, enum xfr_ts_format f)
+{
+	time_t secs = (time_t)(l->wall_us / 1000000);
+	struct tm tm;
+
+	if (f == XFR_TS_UNIX)
+		snprintf(buf, len, "%llu", (unsigned long long)secs);
+	else if (f == XFR_TS_ISO8601 && gmtime_r(&secs, &tm))
+		strftime(buf, len, "%H:%M:%SZ", &tm);
+	else
+		tui_fmt_secs(buf, len, l->t);
+	return buf;
+}
+
 /* The newest lines that fit, oldest at the top. */
-static void draw_history(const struct tui_rect *r, const struct tui_view *v)
+static void draw_history(const struct tui_rect *r, const struct tui_view *v,
+			 const struct tui_ui *ui)
 {
 	uint64_t kept = v->nlog < TUI_LOG ? v->nlog : TUI_LOG;
 	uint64_t n = kept < (uint64_t)r->h ? kept : (uint64_t)r->h;
 
 	for (uint64_t i = 0; i < n; i++) {
 		const struct tui_log_line *l = &v->log[(v->nlog - n + i) % TUI_LOG];
-		char t[16];
-		int x = tui_putf(r->y + (int)i, r->x, 10, tui_theme_attr(TUI_R_LABEL), "%8s ",
-				 tui_fmt_secs(t, sizeof(t), l->t));
+		char t[32];
+		int x = tui_putf(r->y + (int)i, r->x, 12, tui_theme_attr(TUI_R_LABEL), "%10s ",
+				 line_time(t, sizeof(t), l, ui->prefs.ts_format));
 
 		tui_put(r->y + (int)i, r->x + x, r->w - x, tui_theme_attr(TUI_R_NORMAL), l->text);
 	}
@@ -105,5 +122,5 @@ void tui_draw_lower(const struct tui_rect *box, const struct tui_view *v, const 
 	if (ui->show_streams)
 		draw_streams(&r, v, ui);
 	else
-		draw_history(&r, v);
+		draw_history(&r, v, ui);
 }

@@ -145,8 +145,22 @@ char *tui_settings_value(const struct tui_settings *s, enum tui_set_field f, cha
 	return buf;
 }
 
+/*
+ * The test fields into cfg, with what the option checks (cli/) would have
+ * done for the same flags: UDP gets its default rate when none is set (an
+ * unpaced UDP flood is never a default), a protocol change its own datagram
+ * or write size, and UDP drops the TCP-only options.
+ */
 void tui_settings_apply(const struct tui_settings *s, struct xfr_config *cfg)
 {
+	if (cfg->proto != s->proto) {
+		cfg->length = xfr_default_length(s->proto);
+		if (s->proto == XFR_PROTO_UDP) {
+			cfg->mptcp = false;
+			cfg->nodelay = false;
+			cfg->congestion[0] = '\0';
+		}
+	}
 	cfg->streams = s->streams;
 	cfg->proto = s->proto;
 	cfg->duration_s = s->duration_s;
@@ -154,5 +168,9 @@ void tui_settings_apply(const struct tui_settings *s, struct xfr_config *cfg)
 	cfg->dir = s->dir;
 	cfg->bitrate = s->bitrate;
 	cfg->bitrate_set = s->bitrate != 0;
+	if (s->proto == XFR_PROTO_UDP && !s->bitrate) {
+		cfg->bitrate = XFR_DEFAULT_UDP_RATE;
+		cfg->bitrate_set = true;
+	}
 	cfg->ts_format = s->prefs.ts_format;
 }

@@ -58,7 +58,7 @@ void tui_settings_step(struct tui_settings *s, int delta);
 /* The field's label and its value as text. */
 const char *tui_settings_label(enum tui_set_field f);
 char *tui_settings_value(const struct tui_settings *s, enum tui_set_field f, char *buf, size_t len);
-/* The test fields into cfg (a restart runs with it). */
+/* The test fields into cfg (a restart runs with it), with the CLI's defaults for them. */
 void tui_settings_apply(const struct tui_settings *s, struct xfr_config *cfg);
 
 #endif /* XFR_TUI_TUI_UI_H */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "timeutil.h"
 #include "tui/tui_fmt.h"
 #include "tui/tui_view.h"
 
@@ -22,6 +23,7 @@ void tui_view_log(struct tui_view *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	l->wall_us = time_real_us();
 	l->t = v->elapsed_s;
 	text_sanitize(l->text, sizeof(l->text), raw, 0);
 }
@@ -64,14 +66,16 @@ static void add_kernel(struct tui_view *v, const struct xfr_flow *f)
 	}
 	for (int k = 0; k < 2; k++)
 		for (uint32_t i = 0; d[k] && i < d[k]->n; i++) {
+			char name[sizeof(v->drops.d[0].reason)];
 			uint32_t j = 0;
 
-			while (j < v->drops.n && strcmp(v->drops.d[j].reason, d[k]->d[i].reason))
+			/* the peer's reason names are sanitised before they are compared */
+			text_sanitize(name, sizeof(name), d[k]->d[i].reason, 0);
+			while (j < v->drops.n && strcmp(v->drops.d[j].reason, name))
 				j++;
 			if (j == v->drops.n && j < XFR_MAX_DROP_REASONS) {
 				v->drops.n++;
-				text_sanitize(v->drops.d[j].reason, sizeof(v->drops.d[j].reason),
-					      d[k]->d[i].reason, 0);
+				memcpy(v->drops.d[j].reason, name, sizeof(name));
 			}
 			if (j < v->drops.n)
 				v->drops.d[j].packets += d[k]->d[i].packets;

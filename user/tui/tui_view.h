@@ -29,7 +29,8 @@ enum tui_state {
 };
 
 struct tui_log_line {
-	double t; /* test time */
+	double t;	  /* test time */
+	uint64_t wall_us; /* CLOCK_REALTIME, for the iso8601 and unix timestamp formats */
 	char text[TUI_LOG_LEN];
 };
 
