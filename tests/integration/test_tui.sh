@@ -387,3 +387,19 @@ test_tui_server_dashboard() {
 	# the log lines it showed were written to stderr at the end
 	grep -q 'test .*complete' "$XT_TMP/tui.err" || { xt_fail "the server's log was lost: $(cat "$XT_TMP/tui.err")"; return 1; }
 }
+
+# The render fuzz's full repaints read back through a VT100/xterm emulator
+# (pyte): what a terminal shows is exactly what curses meant, at every size
+# the fuzz drew, with the hostile peer strings in the views.
+test_tui_render_vt() {
+	"$XT_PY" -c 'import pyte' 2>/dev/null || { xt_skip "python3-pyte not installed (scripts/install-deps.sh)"; return 77; }
+	local bin=$XT_ROOT/${BUILD:-build}/tests/test_tui_render
+	[ -x "$bin" ] || { xt_fail "$bin not built (make unit)"; return 1; }
+	mkdir -p "$XT_TMP/vt"
+	XFR_RENDER_DUMP=$XT_TMP/vt "$bin" >"$XT_TMP/render.out" 2>&1 ||
+		{ xt_fail "render fuzz failed: $(grep -m1 -E 'ERROR|FAIL' "$XT_TMP/render.out")"; return 1; }
+	xt_check_san "$XT_TMP/render.out" || return
+	"$XT_PY" "$XT_ROOT/tests/integration/vt_check.py" "$XT_TMP/vt" >"$XT_TMP/vt.out" ||
+		{ xt_fail "$(cat "$XT_TMP/vt.out")"; return 1; }
+	xt_log "$(cat "$XT_TMP/vt.out")"
+}

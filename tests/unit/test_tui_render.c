@@ -7,6 +7,12 @@
  * a printable character; the panels' borders are intact (no field ran past
  * its box); the bytes sent to the "terminal" carry none of the peer's escape
  * sequences (OSC, BEL, C1 CSI, bidi overrides).
+ *
+ * With XFR_RENDER_DUMP=DIR, every 25th round is also repainted in full and
+ * written out: DIR/N.raw holds the bytes of that repaint, DIR/N.txt the size
+ * and what curses believes is on the screen. tests/integration/vt_check.py
+ * feeds each .raw through a VT100 emulator (pyte) and compares: a terminal
+ * that parsed the bytes must show exactly that, and nothing else.
  */
 #include <locale.h>
 #include <setjmp.h>
@@ -195,11 +201,71 @@ static void check_stream(FILE *out)
 	free(buf);
 }
 
+/* Curses' screen as UTF-8 text, one line per row, after a "ROWS COLS" line. */
+static void dump_screen(FILE *f, int rows, int cols)
+{
+	fprintf(f, "%d %d\n", rows, cols);
+	for (int y = 0; y < rows; y++) {
+		for (int x = 0; x < cols; x++) {
+			cchar_t cc;
+			wchar_t wc[CCHARW_MAX + 1] = {0};
+			attr_t a;
+			short pair;
+			char mb[16];
+			int n;
+
+			mvin_wch(y, x, &cc);
+			getcchar(&cc, wc, &a, &pair, NULL);
+			if ((a & A_ALTCHARSET) && wc[0] < 128) { /* ACS: the line drawing char */
+				fputc('+', f);
+				continue;
+			}
+			n = wctomb(mb, wc[0] ? wc[0] : L' ');
+			fwrite(mb, 1, n > 0 ? (size_t)n : 0, f);
+			if (wcwidth(wc[0]) == 2)
+				x++; /* its second cell */
+		}
+		fputc('\n', f);
+	}
+}
+
+/* Round n repainted in full: its bytes to DIR/n.raw, curses' screen to DIR/n.txt. */
+static void dump_round(const char *dir, FILE *out, int n, int rows, int cols)
+{
+	char path[512];
+	long from, to;
+	FILE *f;
+	char *buf;
+
+	clearok(curscr, TRUE);
+	fflush(out);
+	from = ftell(out);
+	wnoutrefresh(stdscr);
+	doupdate();
+	fflush(out);
+	to = ftell(out);
+	buf = malloc((size_t)(to - from));
+	assert_non_null(buf);
+	fseek(out, from, SEEK_SET);
+	assert_int_equal(fread(buf, 1, (size_t)(to - from), out), (size_t)(to - from));
+	fseek(out, to, SEEK_SET);
+	snprintf(path, sizeof(path), "%s/%d.raw", dir, n);
+	assert_non_null(f = fopen(path, "w"));
+	fwrite(buf, 1, (size_t)(to - from), f);
+	fclose(f);
+	free(buf);
+	snprintf(path, sizeof(path), "%s/%d.txt", dir, n);
+	assert_non_null(f = fopen(path, "w"));
+	dump_screen(f, rows, cols);
+	fclose(f);
+}
+
 static void test_render_fuzz(void **state)
 {
 	struct tui_view *v = calloc(1, sizeof(*v));
 	struct tui_ui ui;
 	FILE *out = tmpfile(), *in = fopen("/dev/null", "r");
+	const char *dump = getenv("XFR_RENDER_DUMP");
 	SCREEN *s;
 
 	(void)state;
@@ -227,6 +293,10 @@ static void test_render_fuzz(void **state)
 		check_cells(rows, cols);
 		if (!ui.help && !ui.settings_open && !v->paused)
 			check_borders(v, rows, cols);
+		if (dump && round % 25 == 0) {
+			dump_round(dump, out, round / 25, rows, cols);
+			continue;
+		}
 		wnoutrefresh(stdscr);
 		doupdate();
 	}
