@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "timeutil.h"
@@ -17,16 +16,16 @@
 #include "tui/tui_capture.h"
 #include "tui/tui_paint.h"
 #include "tui/tui_prefs.h"
+#include "tui/tui_term.h"
 
 #define DASH_REFRESH_MS 250
 
 struct dash {
-	SCREEN *scr;
+	struct tui_term term; /* curses, never blocking the server's loop */
 	const struct xfr_config *cfg;
 	struct dash_view view;
 	struct tui_ui ui; /* theme, glyphs, help */
 	uint64_t t0_ns;
-	int rows, cols;
 	bool dirty;
 	struct tui_capture cap;
 	struct loop_item key_it, tick_it, log_it;
@@ -146,21 +145,15 @@ static void draw(struct dash *d)
 
 static void redraw(struct dash *d, bool force)
 {
-	struct winsize ws;
-
-	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col &&
-	    (ws.ws_row != d->rows || ws.ws_col != d->cols)) {
-		d->rows = ws.ws_row;
-		d->cols = ws.ws_col;
-		resizeterm(d->rows, d->cols);
+	if (tui_term_resized(&d->term))
 		force = true;
-	}
 	if (!force && !d->dirty)
 		return;
 	d->dirty = false;
 	draw(d);
 	wnoutrefresh(stdscr);
 	doupdate();
+	tui_term_frame(&d->term);
 }
 
 struct dash *dash_new(const struct xfr_config *cfg, char *why, size_t whylen)
@@ -188,16 +181,12 @@ struct dash *dash_new(const struct xfr_config *cfg, char *why, size_t whylen)
 		tui_prefs_load(&d->ui.prefs, path, pw, sizeof(pw));
 	if (nc && nc[0])
 		d->ui.prefs.theme = TUI_THEME_MONO;
-	d->scr = newterm(NULL, stdout, stdin);
-	if (!d->scr) {
-		snprintf(why, whylen, "the terminal is not known to curses");
+	err = tui_term_open(&d->term, why, whylen);
+	if (err) {
 		free(d);
-		errno = ENOTTY;
+		errno = -err;
 		return NULL;
 	}
-	set_term(d->scr);
-	cbreak();
-	noecho();
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	curs_set(0);
@@ -313,10 +302,7 @@ void dash_free(struct dash *d, struct loop *l)
 		loop_del(l, &d->key_it);
 		loop_del(l, &d->log_it);
 	}
-	if (d->scr) {
-		endwin();
-		delscreen(d->scr);
-	}
+	tui_term_close(&d->term);
 	tui_capture_stop(&d->cap);
 	if (d->tick_fd >= 0)
 		close(d->tick_fd);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -57,16 +56,10 @@ static bool locale_utf8(void)
 
 static int start_curses(struct tui *t, char *why, size_t whylen)
 {
-	t->scr = newterm(NULL, stdout, stdin);
-	if (!t->scr) {
-		snprintf(why, whylen, "the terminal (TERM=%s) is not known to curses",
-			 getenv("TERM") ? getenv("TERM") : "");
-		return -ENOTTY;
-	}
-	set_term(t->scr);
-	cbreak(); /* Ctrl+C stays a signal: the client's cancel path */
-	noecho();
-	nonl();
+	int err = tui_term_open(&t->term, why, whylen);
+
+	if (err)
+		return err;
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
@@ -76,7 +69,6 @@ static int start_curses(struct tui *t, char *why, size_t whylen)
 		use_default_colors();
 	}
 	tui_theme_apply(t->ui.prefs.theme);
-	getmaxyx(stdscr, t->rows, t->cols);
 	return 0;
 }
 
@@ -114,10 +106,7 @@ void tui_free(struct tui *t)
 {
 	if (!t)
 		return;
-	if (t->scr) {
-		endwin();
-		delscreen(t->scr);
-	}
+	tui_term_close(&t->term);
 	tui_capture_stop(&t->cap);
 	if (t->tick_fd >= 0)
 		close(t->tick_fd);
@@ -126,26 +115,11 @@ void tui_free(struct tui *t)
 
 /* ---- drawing ---- */
 
-/* The terminal's size now (a resize storm: only the last size counts). */
-static bool size_changed(struct tui *t)
-{
-	struct winsize ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) || !ws.ws_row || !ws.ws_col)
-		return false;
-	if (ws.ws_row == t->rows && ws.ws_col == t->cols)
-		return false;
-	t->rows = ws.ws_row;
-	t->cols = ws.ws_col;
-	resizeterm(t->rows, t->cols);
-	return true;
-}
-
 void tui_redraw(struct tui *t, bool force)
 {
-	if (!t->scr)
+	if (!t->term.scr)
 		return;
-	if (size_changed(t))
+	if (tui_term_resized(&t->term)) /* a resize storm: only the last size counts */
 		force = true;
 	if (!force && !t->dirty)
 		return;
@@ -153,6 +127,7 @@ void tui_redraw(struct tui *t, bool force)
 	tui_draw(&t->view, &t->ui);
 	wnoutrefresh(stdscr);
 	doupdate();
+	tui_term_frame(&t->term);
 }
 
 /* ---- the sink ---- */

@@ -7,6 +7,7 @@
 
 #include "tui/tui.h"
 #include "tui/tui_capture.h"
+#include "tui/tui_term.h"
 #include "tui/tui_ui.h"
 #include "tui/tui_view.h"
 
@@ -14,7 +15,7 @@
 #define TUI_NOTE_TICKS 40  /* a footer note shows for 4 s */
 
 struct tui {
-	SCREEN *scr;
+	struct tui_term term;	/* curses, never blocking the loop */
 	struct xfr_config cfg;	/* this test's settings (the client reads them) */
 	struct xfr_config next; /* the settings modal's: the next test's on a restart */
 	struct tui_view view;
@@ -24,7 +25,6 @@ struct tui {
 	bool started;
 	bool dirty;
 	enum tui_want want;
-	int rows, cols;
 	char shown_note[96]; /* the footer's note, cleared after TUI_NOTE_TICKS */
 	int note_ticks;
 
