@@ -403,3 +403,28 @@ test_tui_render_vt() {
 		{ xt_fail "$(cat "$XT_TMP/vt.out")"; return 1; }
 	xt_log "$(cat "$XT_TMP/vt.out")"
 }
+
+# A terminal that stops reading (Ctrl+S, a stalled ssh) must not stall the
+# test: frames are dropped, the run loop keeps its clock. Nothing is read from
+# the TUI's terminal for 6 s while a 3 s test runs; the -o result must still
+# hold 1 s intervals and a 3 s test, and the client leaves once reading resumes.
+test_tui_stalled_terminal() {
+	xt_tui_require || return
+	xt_setup || return
+	xt_server_start || return
+	local rc waiting
+	timeout -k 2 60 "$XT_PY" "$XT_ROOT/tests/integration/stalled_tty.py" 6 120 40 -- \
+		ip netns exec "$NS_C" env TERM=tmux-256color LANG=C.UTF-8 HOME="$XT_TMP" \
+		"$XFR" -t 3 -P 4 -o "$XT_TMP/res.json" -p "$SRV_PORT" "$S4" \
+		>"$XT_TMP/stall.out" 2>"$XT_TMP/stall.err"
+	rc=$?
+	waiting=$(awk '/^stalled/ { print $2 }' "$XT_TMP/stall.out")
+	xt_log "exit $rc; $waiting bytes were waiting in the terminal when reading resumed"
+	[ "$rc" -eq 0 ] || { xt_fail "client exited $rc: $(cat "$XT_TMP/stall.out" "$XT_TMP/stall.err" | tail -n 3)"; return 1; }
+	[ "${waiting:-0}" -ge 2048 ] || { xt_fail "the terminal never filled ($waiting bytes): the test proves nothing"; return 1; }
+	xt_check_san "$XT_TMP/stall.err" || return
+	xt_json_ok "$XT_TMP/res.json" || return
+	xt_assert "$XT_TMP/res.json" '(.intervals | length) >= 3' "intervals: $(jq '.intervals | length' "$XT_TMP/res.json")" || return
+	xt_assert "$XT_TMP/res.json" '.duration_ms < 3800 and ([.intervals[] | .end - .start] | max) < 1.5' \
+		"a stalled terminal stalled the test: $(jq -c '[.duration_ms, [.intervals[] | [.start, .end]]]' "$XT_TMP/res.json")"
+}
