@@ -5,9 +5,10 @@
     stalled_tty.py STALL_SECONDS COLS ROWS -- COMMAND...
 
 The command gets a new pseudo-terminal as its controlling terminal, stdin and
-stdout (stderr is inherited). Nothing is read from the terminal for
-STALL_SECONDS, so its buffer fills and every write to it blocks; then 'q' is
-typed and the output is drained until the command exits (30 s at most).
+stdout (stderr is inherited). After 0.5 s the terminal's output is suspended
+(tcflow TCOOFF, what XOFF does) and nothing is read for STALL_SECONDS: every
+write to it blocks. Then output resumes, 'q' is typed and the output is
+drained until the command exits (30 s at most).
 Prints "stalled BYTES" (what was waiting when reading resumed) and exits with
 the command's status.
 """
@@ -33,8 +34,11 @@ def main():
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, preexec_fn=child)
-    os.close(slave)
+    time.sleep(0.5)
+    termios.tcflow(slave, termios.TCOOFF)
     time.sleep(stall)
+    termios.tcflow(slave, termios.TCOON)
+    os.close(slave)
     waiting = 0
     while select.select([master], [], [], 0)[0]:
         try:

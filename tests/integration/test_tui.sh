@@ -413,9 +413,9 @@ test_tui_stalled_terminal() {
 	xt_setup || return
 	xt_server_start || return
 	local rc waiting
-	timeout -k 2 60 "$XT_PY" "$XT_ROOT/tests/integration/stalled_tty.py" 6 120 40 -- \
+	timeout -k 2 60 "$XT_PY" "$XT_ROOT/tests/integration/stalled_tty.py" 6 300 100 -- \
 		ip netns exec "$NS_C" env TERM=tmux-256color LANG=C.UTF-8 HOME="$XT_TMP" \
-		"$XFR" -t 3 -P 4 -o "$XT_TMP/res.json" -p "$SRV_PORT" "$S4" \
+		"$XFR" -t 3 -P 32 -R -o "$XT_TMP/res.json" -p "$SRV_PORT" "$S4" \
 		>"$XT_TMP/stall.out" 2>"$XT_TMP/stall.err"
 	rc=$?
 	waiting=$(awk '/^stalled/ { print $2 }' "$XT_TMP/stall.out")
