@@ -11,7 +11,11 @@
 #include "tui/tui_term.h"
 
 #define TERM_QUEUE (512 * 1024) /* frames queued for the terminal, at most */
-#define TERM_PIPE  (1 << 20)	/* a frame at 300x100 with colours is ~100 KB */
+#define TERM_PIPE  (1 << 20)	/* holds any frame: curses must never wait on it */
+/* The screen curses draws on, at most: a full repaint of 400x150 cells with
+ * colours stays well inside the pipe, whatever size the terminal claims. */
+#define TERM_MAX_COLS 400
+#define TERM_MAX_ROWS 150
 
 /* No echo, single keys; Ctrl+C stays a signal (the roles' cancel path). */
 static int set_modes(struct tui_term *t)
@@ -65,8 +69,14 @@ int tui_term_open(struct tui_term *t, char *why, size_t whylen)
 		return err;
 	}
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	fcntl(p[1], F_SETPIPE_SZ, TERM_PIPE);
 	t->rd = p[0];
+	if (fcntl(p[1], F_SETPIPE_SZ, TERM_PIPE) < TERM_PIPE) {
+		snprintf(why, whylen,
+			 "cannot make a %d-byte pipe for the frames (fs.pipe-max-size)", TERM_PIPE);
+		close(p[1]);
+		tui_term_close(t);
+		return -ENOBUFS;
+	}
 	t->out = fdopen(p[1], "w");
 	t->w = awriter_new(STDOUT_FILENO, TERM_QUEUE);
 	if (!t->out || !t->w) {
@@ -91,7 +101,7 @@ int tui_term_open(struct tui_term *t, char *why, size_t whylen)
 		tui_term_close(t);
 		return err;
 	}
-	getmaxyx(stdscr, t->rows, t->cols);
+	t->rows = t->cols = 0; /* the first size check resizes curses to the terminal */
 	tui_term_resized(t);
 	return 0;
 }
@@ -116,7 +126,8 @@ bool tui_term_resized(struct tui_term *t)
 		return false;
 	t->rows = ws.ws_row;
 	t->cols = ws.ws_col;
-	resizeterm(t->rows, t->cols);
+	resizeterm(t->rows < TERM_MAX_ROWS ? t->rows : TERM_MAX_ROWS,
+		   t->cols < TERM_MAX_COLS ? t->cols : TERM_MAX_COLS);
 	return true;
 }
 
