@@ -432,3 +432,28 @@ test_tui_stalled_terminal() {
 		([.intervals[] | (.receiver.bytes // 0) / ((.end - .start) * 2e9 / 8)] | all(. > 0.7 and . < 1.3))' \
 		"a stalled terminal stalled the test: $(jq -c '[.duration_ms, [.intervals[] | [.start, .end, .receiver.bytes]]]' "$XT_TMP/res.json")"
 }
+
+# The XDP engine's path in the stats panel, against the result's own counts;
+# progress by bytes (-n): 10 000 datagrams of 64 bytes counted by XDP.
+test_tui_xdp_path() {
+	xt_tui_require || return
+	xt_setup || return
+	xt_server_start --engine auto || return
+	xt_tui_start 100 30 -- -u --engine xdp -l 64 -b 100M -n 640000 -o "$XT_TMP/x.json" \
+		-p "$SRV_PORT" "$S4" || return
+	xt_tui_wait '\[DONE\]|\[ERROR\]' 20 || return
+	xt_tui_screen | grep -qE 'Engine +xdp / xdp' ||
+		{ xt_skip "the XDP engine did not run here: $(xt_tui_screen | grep -m1 Engine)"; return 77; }
+	local s
+	s=$(xt_tui_screen)
+	grep -qE 'Path +sent 10000 → wire 10000 \(XDP receives\)' <<<"$s" ||
+		{ xt_fail "path row: $(grep -E 'Path|Drops' <<<"$s")"; return 1; }
+	grep -qE 'Length +640 kB at 100 Mbit/s' <<<"$s" || { xt_fail "length row: $(grep Length <<<"$s")"; return 1; }
+	grep -qE 'Progress .*100% +[0-9.]+ s / 640 kB' <<<"$s" || { xt_fail "progress by bytes: $(grep Progress <<<"$s")"; return 1; }
+	xt_tui send-keys -t t q
+	xt_tui_exit || return
+	[ "$XT_EXIT" -eq 0 ] || { xt_fail "exit $XT_EXIT"; return 1; }
+	xt_assert "$XT_TMP/x.json" '[.streams[] | .xdp.packets // 0] | add == 10000' \
+		"the result's XDP count: $(jq -c '[.streams[] | .xdp.packets]' "$XT_TMP/x.json")" || return
+	xt_check_san "$XT_TMP/tui.err"
+}

@@ -183,16 +183,25 @@ static void stat_udp(const struct tui_rect *r, int i, const struct tui_view *v)
 		 tui_fmt_count(lost, sizeof(lost), v->lost_total));
 }
 
-/* The kernel data plane: sent -> XDP -> socket, and the largest drop reasons. */
-static void stat_xdp(const struct tui_rect *r, int i, const struct tui_view *v)
+/* The kernel data plane: sent -> on the wire (counted by the receiver's XDP) -> socket,
+ * and the largest drop reasons. */
+static void stat_xdp(const struct tui_rect *r, int i, const struct tui_view *v,
+		     const struct tui_ui *ui)
 {
+	const char *arrow = ui->utf8 ? "→" : ">";
 	char a[16], b[16], c[16], line[256];
-	int x = row(r, i, "XDP path"), end = r->x + r->w, n = 0;
+	int x = row(r, i, "Path"), end = r->x + r->w, n = 0;
 
-	if (x >= 0)
+	if (x >= 0 && v->xdp_sink)
 		tui_putf(r->y + i, x, end - x, tui_theme_attr(TUI_R_VALUE),
-			 "sent %s > XDP %s > socket %s", tui_fmt_count(a, sizeof(a), v->xdp_sent),
-			 tui_fmt_count(b, sizeof(b), v->xdp_xdp),
+			 "sent %s %s wire %s (XDP receives)",
+			 tui_fmt_count(a, sizeof(a), v->xdp_sent), arrow,
+			 tui_fmt_count(b, sizeof(b), v->xdp_xdp));
+	else if (x >= 0)
+		tui_putf(r->y + i, x, end - x, tui_theme_attr(TUI_R_VALUE),
+			 "sent %s %s wire %s %s socket %s",
+			 tui_fmt_count(a, sizeof(a), v->xdp_sent), arrow,
+			 tui_fmt_count(b, sizeof(b), v->xdp_xdp), arrow,
 			 tui_fmt_count(c, sizeof(c), v->xdp_socket));
 	x = row(r, i + 1, "Drops");
 	if (x < 0)
@@ -224,5 +233,5 @@ void tui_draw_stats(const struct tui_rect *box, const struct tui_view *v, const 
 		stat_tcp(&r, i++, v, ui);
 	}
 	if (v->has_xdp || v->drops.n)
-		stat_xdp(&r, i, v);
+		stat_xdp(&r, i, v, ui);
 }

@@ -60,6 +60,7 @@ static void add_kernel(struct tui_view *v, const struct xfr_flow *f)
 
 	if (f->has_xdp) {
 		v->has_xdp = true;
+		v->xdp_sink = f->xdp_sink;
 		v->xdp_sent += f->udp.packets_sent;
 		v->xdp_xdp += f->xdp_packets;
 		v->xdp_socket += f->xdp_sink ? 0 : f->udp.packets_received;

@@ -66,7 +66,8 @@ struct tui_view {
 	uint64_t lost_total, recv_total;
 	double jit_t[64], jit_v[64]; /* (end time, jitter) of recent intervals */
 	uint32_t njit;
-	bool has_xdp; /* the kernel data plane's counts, totals */
+	bool has_xdp;  /* the kernel data plane's counts, totals */
+	bool xdp_sink; /* XDP itself is the receiver: no socket stage */
 	uint64_t xdp_sent, xdp_xdp, xdp_socket;
 	struct xfr_drops drops;
 
