@@ -21,8 +21,8 @@ bool tui_wanted(const struct xfr_config *cfg)
 	const char *term = getenv("TERM");
 
 	return !cfg->no_tui && !cfg->quiet && cfg->format == XFR_FMT_PLAIN && !cfg->probe_mtu &&
-	       isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && term && term[0] &&
-	       strcmp(term, "dumb");
+	       cfg->interval_ms && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && term &&
+	       term[0] && strcmp(term, "dumb");
 }
 
 static void load_prefs(struct tui *t)
