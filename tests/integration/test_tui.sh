@@ -113,6 +113,12 @@ test_tui_panels_80x24() {
 	xt_tui_wait 'theme: kawaii' || return
 	grep -qx 'theme = "kawaii"' "$TUI_HOME/.config/xfr/prefs.toml" ||
 		{ xt_fail "the theme was not saved: $(cat "$TUI_HOME/.config/xfr/prefs.toml" 2>&1)"; return 1; }
+	# the other nine, then back to the first: eleven in all
+	xt_tui send-keys -t t t t t t t t t t t
+	xt_tui_wait 'theme: solarized' || return
+	xt_tui send-keys -t t t
+	xt_tui_wait 'theme: default' || return
+	grep -qx 'theme = "default"' "$TUI_HOME/.config/xfr/prefs.toml" || { xt_fail "default not saved"; return 1; }
 	xt_tui send-keys -t t '?'
 	xt_tui_wait 'Help \(any key closes\)' || return
 	xt_tui send-keys -t t x
