@@ -768,8 +768,6 @@ static void finish(struct clnt *c)
 		close(c->sigfd);
 	if (c->give_up_it.fd >= 0)
 		close(c->give_up_it.fd);
-	if (c->usr_fd >= 0)
-		close(c->usr_fd);
 	free(c);
 }
 

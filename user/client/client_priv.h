@@ -43,6 +43,13 @@ struct clnt {
 	struct dataplane dp; /* what this side runs, and why */
 	struct run *run;
 	struct xfr_sinks sinks; /* printer, -o FILE, log */
+	/* client_tui.c: the live TUI (NULL without), pause without it */
+	struct tui *tui;
+	bool tui_quit; /* Ctrl+C after the end: leave the TUI */
+	int usr_fd;    /* signalfd of SIGUSR1 (pause) / SIGUSR2 (resume); -1 */
+	struct loop_item usr_it, key_it;
+	bool keys_on;	    /* plain mode: stdin's terminal in single-key mode */
+	struct termios tio; /* the terminal's settings to restore */
 	struct xfr_result *res;
 	struct proto_msg *result_msg; /* the server's result, when it came */
 	bool got_result;
@@ -51,14 +58,6 @@ struct clnt {
 	int signals; /* Ctrl+C count */
 	int stop;    /* the loop ends: 1 = the result is in, < 0 = error */
 	char error[256];
-
-	/* client_tui.c: the live TUI (NULL without), pause without it */
-	struct tui *tui;
-	bool tui_quit; /* Ctrl+C after the end: leave the TUI */
-	int usr_fd;    /* signalfd of SIGUSR1 (pause) / SIGUSR2 (resume); -1 */
-	struct loop_item usr_it, key_it;
-	bool keys_on;	    /* plain mode: stdin's terminal in single-key mode */
-	struct termios tio; /* the terminal's settings to restore */
 };
 
 /* client.c */

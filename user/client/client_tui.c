@@ -175,6 +175,10 @@ int clnt_controls_attach(struct clnt *c)
 void clnt_controls_detach(struct clnt *c)
 {
 	loop_del(&c->loop, &c->usr_it);
+	if (c->usr_fd >= 0 && !c->usr_it.added) {
+		close(c->usr_fd);
+		c->usr_fd = -1;
+	}
 	if (c->tui)
 		tui_detach(c->tui, &c->loop);
 	if (c->keys_on) {
