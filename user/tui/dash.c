@@ -175,6 +175,7 @@ struct dash *dash_new(const struct xfr_config *cfg, char *why, size_t whylen)
 	d->t0_ns = time_mono_ns();
 	d->tick_fd = -1;
 	d->cap.saved = d->cap.rd = -1;
+	d->term.rd = -1;
 	setlocale(LC_CTYPE, "");
 	d->ui.utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	if (!tui_prefs_path(path, sizeof(path)))

@@ -86,6 +86,7 @@ struct tui *tui_new(const struct xfr_config *cfg, char *why, size_t whylen)
 	t->next = *cfg;
 	t->tick_fd = -1;
 	t->cap.saved = t->cap.rd = -1;
+	t->term.rd = -1; /* nothing of the terminal to close yet */
 	t->no_color = nc && nc[0];
 	setlocale(LC_CTYPE, "");
 	t->ui.utf8 = locale_utf8();
