@@ -33,6 +33,7 @@ BUILD    := build/tsan
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
 
+PKGS     += ncursesw # the TUI (user/tui/)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -23,6 +23,7 @@ declare -A RANK=(
 	[dataplane]=6
 	[control]=6
 	[output]=7
+	[tui]=7 # the client TUI and the server dashboard: sinks, like output/
 	[client]=8
 	[server]=8
 	[cmd]=8

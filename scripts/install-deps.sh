@@ -15,6 +15,10 @@ test_pkgs=(libcmocka-dev iperf3 jq iproute2 nftables bats python3 python3-jsonsc
 fuzz_pkgs=(libclang-rt-14-dev)
 # make vmtest: boots Debian 12's 6.1 kernel under qemu (TCG) with a busybox initramfs.
 vmtest_pkgs=(qemu-system-x86 busybox-static cpio kmod)
+# The TUI: ncurses with wide characters; tmux drives it in the integration tests and
+# pyte (a VT100 emulator) reads its render fuzz back.
+build_pkgs+=(libncursesw5-dev)
+test_pkgs+=(tmux python3-pyte)
 
 want=("${build_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${vmtest_pkgs[@]}")
 missing=()

@@ -190,6 +190,8 @@ struct xfr_config {
 	bool quiet;		      /* -q: summary only */
 	char output_file[4096];	      /* -o FILE: also write the JSON result there; "" = none */
 	bool get_server_output;	      /* --get-server-output */
+	bool no_tui;		      /* --no-tui: plain rows even on a terminal */
+	bool tui;		      /* serve --tui: the live dashboard */
 
 	/* server */
 	bool one_off; /* --one-off */

@@ -64,6 +64,7 @@ struct cli_state {
 	bool reverse, bidir, json, json_stream, csv;
 	bool v4, v6, random, zeros, zc_on, zc_off;
 	bool nodelay, quiet, get_server_output, one_off;
+	bool no_tui, tui;
 	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
 	bool drop_reasons, xdp_mode_set;
 	bool rate_limit_set;
@@ -842,12 +843,16 @@ static const struct cli_opt cli_opts[] = {
 	 FLAG(json_stream)},
 	{"csv", 0, NOARG, M_CLIENT, NULL, "CSV interval rows and a summary", NULL, FLAG(csv)},
 	{"quiet", 'q', NOARG, M_CLIENT, NULL, "summary only", NULL, FLAG(quiet)},
+	{"no-tui", 0, NOARG, M_CLIENT, NULL, "plain rows even when stdout is a terminal", NULL,
+	 FLAG(no_tui)},
 	/* Server */
 	{"port", 'p', REQ, M_SERVE, "N", "listen port (default 5201)", NULL, set_port},
 	{"bind", 'B', REQ, M_SERVE, "ADDR", "listen on ADDR only (default: dual-stack any)",
 	 "serve -B", set_server_bind},
 	{"one-off", 0, NOARG, M_SERVE, NULL, "exit after the first successful test", NULL,
 	 FLAG(one_off)},
+	{"tui", 0, NOARG, M_SERVE, NULL, "live dashboard of the tests (needs a terminal)", NULL,
+	 FLAG(tui)},
 	{"timestamps", 0, NOARG, M_SERVE, NULL,
 	 "ISO 8601 UTC time on every log line (default: when stderr is not a terminal)", NULL,
 	 set_log_ts_on},
@@ -1172,6 +1177,8 @@ static void apply_flags(struct cli_state *st)
 	cfg->quiet = st->quiet;
 	cfg->get_server_output = st->get_server_output;
 	cfg->one_off = st->one_off;
+	cfg->no_tui = st->no_tui;
+	cfg->tui = st->tui;
 	cfg->drop_reasons = st->drop_reasons;
 }
 

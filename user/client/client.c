@@ -715,7 +715,8 @@ static int add_sinks(struct clnt *c)
 				 .rows = cfg->interval_ms != 0,
 				 .ts_format = cfg->ts_format,
 				 .per_stream = cfg->streams > 1};
-	struct xfr_sink *s = output_sink_new(cfg->format, STDOUT_FILENO, &oo);
+	struct xfr_sink *s =
+		c->tui ? tui_sink_new(c->tui) : output_sink_new(cfg->format, STDOUT_FILENO, &oo);
 
 	if (!s || sinks_add(&c->sinks, s))
 		return -ENOMEM;
@@ -766,12 +767,15 @@ static int start(struct clnt *c)
 	c->sigfd = signalfd_open();
 	if (c->sigfd < 0)
 		return c->sigfd;
-	err = loop_init(&c->loop);
+	err = clnt_pause_signals(c);
+	if (!err)
+		err = loop_init(&c->loop);
 	return err ? err : add_sinks(c);
 }
 
 static void finish(struct clnt *c)
 {
+	clnt_controls_detach(c);
 	clnt_release(c); /* also when the test never ran (an engine prepared early) */
 	sinks_free(&c->sinks);
 	loop_fini(&c->loop);
@@ -828,7 +832,33 @@ static void out_file_close(const struct xfr_config *cfg, struct out_file *of)
 	close(of->fd);
 }
 
-static int client_test(const struct xfr_config *cfg)
+/*
+ * The TUI is over: give the terminal back, then the summary on the normal
+ * screen, plain or JSON (`j`), as the printers write it.
+ */
+static void tui_summary(struct clnt *c, struct tui **tui)
+{
+	struct output_opts oo = {.ts_format = c->cfg->ts_format, .per_stream = c->cfg->streams > 1};
+	bool json = tui_json_summary(*tui), started = tui_test_started(*tui);
+	struct output *o;
+
+	tui_free(*tui);
+	*tui = NULL;
+	c->tui = NULL;
+	if (!started || c->signals > 1 || (!c->res->nflows && !c->res->duration_s))
+		return;
+	if (json) {
+		if (output_json_document(stdout, c->res) && !c->exit_code)
+			c->exit_code = 1;
+		return;
+	}
+	o = output_new(XFR_FMT_PLAIN, stdout, &oo);
+	if (!o || o->ops->end(o, c->res))
+		c->exit_code = c->exit_code ? c->exit_code : 1;
+	output_free(o);
+}
+
+static int client_test(const struct xfr_config *cfg, struct tui **tui)
 {
 	struct clnt *c = calloc(1, sizeof(*c));
 	int err, code;
@@ -842,6 +872,8 @@ static int client_test(const struct xfr_config *cfg)
 	c->ctrl.fd = -1;
 	c->loop.epfd = -1;
 	c->give_up_it.fd = -1;
+	c->usr_fd = -1;
+	c->tui = *tui;
 	err = start(c);
 	if (err) {
 		pr_err("cannot start: %s", strerror(-err));
@@ -852,9 +884,31 @@ static int client_test(const struct xfr_config *cfg)
 	err = run(c);
 	if (err && !c->exit_code)
 		report_error(c);
+	clnt_controls_detach(c);
+	if (*tui && tui_want(*tui) != TUI_WANT_RESTART)
+		tui_summary(c, tui);
 	code = c->exit_code;
 	finish(c);
 	return code;
+}
+
+/* The TUI on a terminal: tests run under it until the user leaves (r restarts). */
+static int client_tui_run(const struct xfr_config *cfg)
+{
+	char why[200];
+	struct tui *tui = tui_new(cfg, why, sizeof(why));
+	int code;
+
+	if (!tui) {
+		pr_warn("no TUI: %s (--no-tui for plain output)", why);
+		return client_test(cfg, &tui);
+	}
+	for (;;) {
+		code = client_test(tui_config(tui), &tui);
+		if (!tui)
+			return code;
+		tui_restart(tui);
+	}
 }
 
 int client_run(const struct xfr_config *cfg)
@@ -864,7 +918,7 @@ int client_run(const struct xfr_config *cfg)
 
 	if (out_file_open(cfg, &of))
 		return 2;
-	code = client_test(cfg);
+	code = tui_wanted(cfg) ? client_tui_run(cfg) : client_test(cfg, &(struct tui *){NULL});
 	out_file_close(cfg, &of);
 	return code;
 }

@@ -55,6 +55,7 @@ static void on_signal(struct loop_item *it, uint32_t events)
 		return;
 	if (c->got_result) { /* the result is in: Ctrl+C only cuts the drain short */
 		c->drained = true;
+		c->tui_quit = true; /* ... or leaves the TUI */
 		return;
 	}
 	c->signals++;
@@ -64,6 +65,8 @@ static void on_signal(struct loop_item *it, uint32_t events)
 		stop(c, -EINTR);
 		return;
 	}
+	if (c->tui)
+		tui_cancelling(c->tui);
 	pr_info("interrupted: asking the server for the result (Ctrl+C again to quit now)");
 	clnt_send_simple(c, MSG_CANCEL, "User requested cancellation");
 	give_up_in(c, CLNT_CANCEL_WAIT_MS);
@@ -300,6 +303,8 @@ int clnt_run_test(struct clnt *c, int *fds)
 
 	if (!err)
 		err = add_items(c);
+	if (!err)
+		err = clnt_controls_attach(c);
 	if (!err && (err = run_start(c->run, fds, why, sizeof(why)))) {
 		clnt_error(c, "cannot start the data streams: %s", why);
 		return err;
@@ -318,6 +323,7 @@ int clnt_run_test(struct clnt *c, int *fds)
 	wind_down(c);
 	if (sinks_flush(&c->sinks) && !c->exit_code)
 		c->exit_code = 1;
+	clnt_tui_wait(c);
 	if (!c->exit_code && err)
 		c->exit_code = 1;
 	return c->exit_code;

@@ -8,6 +8,8 @@
 #ifndef XFR_CLIENT_CLIENT_PRIV_H
 #define XFR_CLIENT_CLIENT_PRIV_H
 
+#include <termios.h>
+
 #include "base/config.h"
 #include "base/loop.h"
 #include "base/net.h"
@@ -17,6 +19,7 @@
 #include "dataplane/run.h"
 #include "model/event.h"
 #include "model/result.h"
+#include "tui/tui.h"
 
 #define CLNT_HANDSHAKE_MS    30000 /* each handshake reply */
 #define CLNT_HELLO_MS	     5000  /* the server's hello: xfr answers at once */
@@ -40,6 +43,13 @@ struct clnt {
 	struct dataplane dp; /* what this side runs, and why */
 	struct run *run;
 	struct xfr_sinks sinks; /* printer, -o FILE, log */
+	/* client_tui.c: the live TUI (NULL without), pause without it */
+	struct tui *tui;
+	bool tui_quit; /* Ctrl+C after the end: leave the TUI */
+	int usr_fd;    /* signalfd of SIGUSR1 (pause) / SIGUSR2 (resume); -1 */
+	struct loop_item usr_it, key_it;
+	bool keys_on;	    /* plain mode: stdin's terminal in single-key mode */
+	struct termios tio; /* the terminal's settings to restore */
 	struct xfr_result *res;
 	struct proto_msg *result_msg; /* the server's result, when it came */
 	bool got_result;
@@ -81,5 +91,17 @@ int clnt_send(struct clnt *c, const struct proto_msg *m);
 int clnt_send_simple(struct clnt *c, enum proto_type type, const char *text);
 /* Stop and free the run and the server's result. Idempotent. */
 void clnt_release(struct clnt *c);
+
+/* client_tui.c */
+/* Block SIGUSR1/SIGUSR2 for their signalfd (before any thread starts). 0 or -errno. */
+int clnt_pause_signals(struct clnt *c);
+/* Pause (on) or resume the traffic, both ends: 0 or -errno (-EOPNOTSUPP: the server cannot). */
+int clnt_pause(struct clnt *c, bool on);
+/* This test's pause controls and the TUI on the loop. 0 or -errno. */
+int clnt_controls_attach(struct clnt *c);
+/* Undo clnt_controls_attach (the terminal's mode restored). */
+void clnt_controls_detach(struct clnt *c);
+/* After the end, with the TUI: wait for q / r / Esc / Ctrl+C. */
+void clnt_tui_wait(struct clnt *c);
 
 #endif /* XFR_CLIENT_CLIENT_PRIV_H */

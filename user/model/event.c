@@ -71,7 +71,8 @@ const char *xfr_notice_name(enum xfr_notice n)
 	static const char *const names[] = {
 		[XFR_NOTICE_ENGINE] = "engine", [XFR_NOTICE_RETRANSMITS] = "retransmits",
 		[XFR_NOTICE_LOSS] = "loss",	[XFR_NOTICE_SINK_LOSS] = "sink_loss",
-		[XFR_NOTICE_PEER] = "peer",
+		[XFR_NOTICE_PEER] = "peer",	[XFR_NOTICE_REFUSED] = "refused",
+		[XFR_NOTICE_AUTH] = "auth",
 	};
 
 	return (unsigned int)n < ARRAY_SIZE(names) ? names[n] : "?";

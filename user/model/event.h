@@ -39,6 +39,8 @@ enum xfr_notice {
 	XFR_NOTICE_LOSS,	/* a loss burst starts: loss over the threshold */
 	XFR_NOTICE_SINK_LOSS,	/* a slow sink dropped events, or intervals were not kept */
 	XFR_NOTICE_PEER,	/* the peer sent something that was not used (and why) */
+	XFR_NOTICE_REFUSED, /* server: a connection refused (busy, limits, access); logged by the role */
+	XFR_NOTICE_AUTH, /* server: a client failed authentication; logged by the role */
 };
 
 struct xfr_event {

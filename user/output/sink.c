@@ -249,6 +249,9 @@ static void log_notice(const struct xfr_event *ev)
 	case XFR_NOTICE_PEER:
 		pr_warn("%s", ev->text);
 		return;
+	case XFR_NOTICE_REFUSED:
+	case XFR_NOTICE_AUTH:
+		return; /* logged where it happened, rate-limited */
 	default:
 		/* Figures the summary shows anyway: a client says them at debug level. */
 		if (ev->role == XFR_ROLE_CLIENT)

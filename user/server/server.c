@@ -290,6 +290,11 @@ static void route_hello(struct srv *s, struct pending *p, struct proto_msg *m, c
 	return;
 reject:
 	pr_warn("%s: %s", who, msg);
+	sinks_emit(&s->sinks, &(struct xfr_event){.type = XFR_EV_NOTICE,
+						  .role = XFR_ROLE_SERVER,
+						  .notice = XFR_NOTICE_REFUSED,
+						  .text = msg,
+						  .peer = who});
 	send_error_line(fd, msg);
 	pending_free(s, p, true);
 }
@@ -436,11 +441,16 @@ static void refuse(struct srv *s, int cfd, const struct net_addr *peer, const ch
 
 	send_error_line(cfd, why);
 	close(cfd);
+	net_addr_str(peer, who, sizeof(who));
+	sinks_emit(&s->sinks, &(struct xfr_event){.type = XFR_EV_NOTICE,
+						  .role = XFR_ROLE_SERVER,
+						  .notice = XFR_NOTICE_REFUSED,
+						  .text = why,
+						  .peer = who});
 	if (s->refuse_log_ns && now - s->refuse_log_ns < NSEC_PER_SEC) {
 		s->refuse_quiet++;
 		return;
 	}
-	net_addr_str(peer, who, sizeof(who));
 	if (s->refuse_quiet)
 		pr_warn("%s: %s (and %u more refused in the last second)", who, why,
 			s->refuse_quiet);
@@ -595,7 +605,9 @@ static int setup(struct srv *s)
 		err = add_fd(s, &s->tick_it, timerfd_open(), on_tick);
 	if (!err)
 		err = timerfd_arm_ms(s->tick_it.fd, TICK_MS, TICK_MS);
-	return err ? err : open_listeners(s);
+	if (!err)
+		err = open_listeners(s);
+	return err ? err : srv_dash_open(s);
 }
 
 static void teardown(struct srv *s)
@@ -615,6 +627,7 @@ static void teardown(struct srv *s)
 	gate_fini(s);
 	sinks_flush(&s->sinks);
 	sinks_free(&s->sinks);
+	srv_dash_close(s);
 }
 
 int server_run(const struct xfr_config *cfg)

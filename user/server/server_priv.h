@@ -179,6 +179,7 @@ struct srv {
 	bool stop;
 	uint32_t completed;	/* successful tests */
 	struct xfr_sinks sinks; /* the log; later the dashboard, Prometheus */
+	struct dash *dash;	/* serve --tui (server_dash.c); NULL without */
 	char peek_buf[PROTO_MAX_LINE];
 };
 
@@ -274,6 +275,10 @@ bool srv_peer_ipv6(const struct srv_test *t);
 uint32_t srv_probe_path_mtu(const struct srv_test *t, uint32_t payload);
 /* A probe datagram of payload bytes arrived from the client. */
 void srv_probe_arrived(struct srv_test *t, uint32_t payload);
+
+/* server_dash.c: serve --tui, the live dashboard (a sink). 0 or -errno. */
+int srv_dash_open(struct srv *s);
+void srv_dash_close(struct srv *s);
 
 /* srvlog.c: the server's log of its tests (start and end lines), a sink */
 struct xfr_sink *srvlog_sink_new(const struct xfr_config *cfg);
