@@ -84,9 +84,14 @@ bool gate_refuses(struct srv *s, int fd, const struct net_addr *peer)
 		return false;
 	error_line(fd, why);
 	close(fd);
+	net_addr_str(peer, who, sizeof(who));
+	sinks_emit(&s->sinks, &(struct xfr_event){.type = XFR_EV_NOTICE,
+						  .role = XFR_ROLE_SERVER,
+						  .notice = XFR_NOTICE_REFUSED,
+						  .text = why,
+						  .peer = who});
 	if (!policy_key_of((const struct sockaddr *)&peer->ss, &k) ||
 	    guard_log_now(&s->guard, &k, time_mono_ns()))
-		pr_warn("%s: %s (refusals of this address are logged once a minute)",
-			net_addr_str(peer, who, sizeof(who)), why);
+		pr_warn("%s: %s (refusals of this address are logged once a minute)", who, why);
 	return true;
 }

@@ -171,6 +171,11 @@ int srv_auth_answer(struct srv_test *t, const struct proto_msg *m, char *why, si
 			pr_warn("%s: repeated authentication failures: refusing this address for %llu s",
 				t->peer_str, (unsigned long long)(wait / NSEC_PER_SEC));
 		snprintf(why, len, "authentication failed");
+		sinks_emit(&t->srv->sinks, &(struct xfr_event){.type = XFR_EV_NOTICE,
+							       .role = XFR_ROLE_SERVER,
+							       .notice = XFR_NOTICE_AUTH,
+							       .text = why,
+							       .peer = t->peer_str});
 		return -EACCES;
 	}
 	err = authenticated(t, why, len);
