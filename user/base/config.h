@@ -29,6 +29,23 @@
 #define XFR_DEFAULT_MAX_STREAMS_TOTAL 1024	   /* streams over all running tests */
 #define XFR_DEFAULT_MAX_MEMORY	      (1ull << 30) /* test buffers, at most (and a quarter of RAM) */
 
+/*
+ * [[presets]] of the config file (docs/CONFIG.md): named server policies, read and
+ * checked by cli/config_file.c, applied by the server's access control (--preset).
+ */
+#define XFR_MAX_PRESETS	       16
+#define XFR_PRESET_MAX_CLIENTS 16
+#define XFR_PRESET_NAME_MAX    64
+#define XFR_CIDR_MAX	       50 /* INET6_ADDRSTRLEN + "/128" */
+
+struct xfr_preset {
+	char name[XFR_PRESET_NAME_MAX];
+	uint64_t bandwidth_limit; /* bits/s per test; 0 = none */
+	uint32_t max_duration_s;  /* 0 = none */
+	uint32_t nclients;	  /* allowed_clients: 0 = no extra allowlist */
+	char allowed_clients[XFR_PRESET_MAX_CLIENTS][XFR_CIDR_MAX]; /* "ADDR" or "ADDR/LEN" */
+};
+
 enum xfr_mode {
 	XFR_MODE_CLIENT,
 	XFR_MODE_SERVE,
@@ -207,6 +224,11 @@ struct xfr_config {
 		max_memory; /* --max-memory: bytes of test buffers in all; 0 = the host's default */
 	uint16_t data_port_lo; /* --data-port-range LO-HI for per-stream ports; 0 = ephemeral */
 	uint16_t data_port_hi;
+
+	/* config file (cli/config_file.c) */
+	char config_path[4096]; /* the file that was read; "" = none */
+	uint32_t npresets;
+	struct xfr_preset presets[XFR_MAX_PRESETS];
 };
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/config_file.h"
 #include "cli/target.h"
 #include "base/log.h"
 #include "base/net.h"
@@ -54,6 +55,8 @@
 #define M_DOCTOR 4U
 #define M_BOTH	 (M_CLIENT | M_SERVE)
 
+#define CLI_MAX_OPTS 128 /* entries of cli_opts, at most */
+
 /* Everything seen while parsing that the config itself does not record. */
 struct cli_state {
 	struct xfr_config *cfg;
@@ -68,6 +71,10 @@ struct cli_state {
 	bool rate_limit_set;
 	struct cli_target target; /* HOST taken apart */
 	char why[400];		  /* reasons that need formatting */
+	/* the config file (load_config): --config, --no-config, options given as flags */
+	const char *config_arg;
+	bool no_config;
+	bool seen[CLI_MAX_OPTS];
 };
 
 struct cli_opt {
@@ -677,6 +684,23 @@ static const char *set_data_port_range(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
+/* ---- the config file's own options (load_config reads the file) ---- */
+
+static const char *set_config(struct cli_state *st, const char *arg)
+{
+	if (!*arg)
+		return "empty file name";
+	st->config_arg = arg;
+	return NULL;
+}
+
+static const char *set_no_config(struct cli_state *st, const char *arg)
+{
+	(void)arg;
+	st->no_config = true;
+	return NULL;
+}
+
 /* ---- help and version ---- */
 
 static void print_help(struct cli_state *st, unsigned int mode);
@@ -833,11 +857,15 @@ static const struct cli_opt cli_opts[] = {
 	 "with --engine auto: AF_XDP queues to use (default: one per stream)", NULL, set_queues},
 	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, "L", "error, warn, info or debug (default info)",
 	 NULL, set_log_level},
+	{"config", 0, REQ, M_BOTH, "FILE",
+	 "config file (default $XDG_CONFIG_HOME/xfr/config.toml; XFR_CONFIG)", NULL, set_config},
+	{"no-config", 0, NOARG, M_BOTH, NULL, "read no config file", NULL, set_no_config},
 	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, NULL, "print this help", NULL, show_help},
 	{"version", 'V', NOARG, M_BOTH, NULL, "print the version", NULL, show_version},
 };
 
-#define N_OPTS	 ARRAY_SIZE(cli_opts)
+#define N_OPTS ARRAY_SIZE(cli_opts)
+_Static_assert(N_OPTS <= CLI_MAX_OPTS, "raise CLI_MAX_OPTS");
 #define VAL_BASE 256 /* getopt val of long-only options: VAL_BASE + table index */
 
 static bool in_mode(const struct cli_opt *o, unsigned int mode)
@@ -1036,6 +1064,7 @@ static enum cli_status parse_flags(struct cli_state *st, int argc, char **argv, 
 			print_unknown(err, long_text(argv));
 			return CLI_EXIT_USAGE;
 		}
+		st->seen[o - cli_opts] = true;
 		if (!o->handler) {
 			*(bool *)((char *)st + o->flag) = true;
 			continue;
@@ -1378,6 +1407,180 @@ static int finish_doctor(struct cli_state *st, int argc, char **argv, FILE *err)
 	return 0;
 }
 
+/* ---- the config file: keys are long options; flag > environment > file > default ---- */
+
+struct file_ctx {
+	struct cli_state *st;
+	unsigned int mode; /* the section's command: M_CLIENT or M_SERVE */
+	bool apply;	   /* false: the other command's section, checked only */
+};
+
+/* Options that only make sense on a command line. */
+static bool cli_only(const struct cli_opt *o)
+{
+	static const char *const names[] = {"help", "version", "config", "no-config"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(o->name, names[i]))
+			return true;
+	}
+	return false;
+}
+
+static const struct cli_opt *find_long(const char *name, unsigned int mode)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (in_mode(&cli_opts[i], mode) && cli_opts[i].help && !cli_only(&cli_opts[i]) &&
+		    !strcmp(cli_opts[i].name, name))
+			return &cli_opts[i];
+	}
+	return NULL;
+}
+
+static bool seen_name(const struct cli_state *st, const char *name)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (st->seen[i] && !strcmp(cli_opts[i].name, name))
+			return true;
+	}
+	return false;
+}
+
+/* Switches that exclude each other: one given as a flag overrides the file's other. */
+static const char *const excl_groups[][4] = {
+	{"reverse", "bidir"}, {"json", "json-stream", "csv"}, {"random", "zeros"},
+	{"ipv4", "ipv6"},     {"zerocopy", "no-zerocopy"},    {"timestamps", "no-timestamps"},
+};
+
+/* The flags decided this setting: the option itself, an alias of it, or a rival switch. */
+static bool decided_by_flags(const struct cli_state *st, const struct cli_opt *o)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct cli_opt *p = &cli_opts[i];
+
+		if (st->seen[i] && (p == o || (o->handler && p->handler == o->handler) ||
+				    (!o->handler && !p->handler && p->flag == o->flag)))
+			return true;
+	}
+	for (size_t g = 0; g < ARRAY_SIZE(excl_groups); g++) {
+		bool member = false, rival = false;
+
+		for (size_t k = 0; k < 4 && excl_groups[g][k]; k++) {
+			if (!strcmp(excl_groups[g][k], o->name))
+				member = true;
+			else if (seen_name(st, excl_groups[g][k]))
+				rival = true;
+		}
+		if (member && rival)
+			return true;
+	}
+	return false;
+}
+
+/* The value against what the option takes; NULL when it fits. */
+static const char *file_type(const struct cli_opt *o, const struct toml_value *v)
+{
+	if (o->has_arg == no_argument && v->type != TOML_BOOL)
+		return "expected true or false";
+	if (o->has_arg == required_argument && v->type == TOML_BOOL)
+		return "expected a value (a string or a number), not true or false";
+	if (o->has_arg == optional_argument && v->type != TOML_BOOL && v->type != TOML_STRING)
+		return "expected true, false or a string";
+	return NULL;
+}
+
+static const char *file_opt(void *ctx, const char *name, const struct toml_value *v)
+{
+	struct file_ctx *fc = ctx;
+	struct cli_state *st = fc->st;
+	const struct cli_opt *o = find_long(name, fc->mode);
+	const char *why;
+
+	if (!o)
+		return fc->mode == M_SERVE
+			       ? "unknown key (the keys are the long options of xfr serve --help)"
+			       : "unknown key (the keys are the long options of xfr --help)";
+	why = file_type(o, v);
+	if (why || !fc->apply || decided_by_flags(st, o))
+		return why;
+	if (v->type == TOML_BOOL && !v->b)
+		return NULL; /* false: the option is not given */
+	if (!o->handler) {
+		*(bool *)((char *)st + o->flag) = true;
+		return NULL;
+	}
+	return o->handler(st, v->type == TOML_BOOL ? NULL : v->text);
+}
+
+/*
+ * TCP settings from [client] do not apply to a UDP test asked for with -u:
+ * the file is a set of defaults, not a command line (which would conflict).
+ */
+static void file_drop_tcp_only(struct cli_state *st, const struct cli_state *before,
+			       bool mptcp_before)
+{
+	struct xfr_config *cfg = st->cfg;
+
+	if (!st->udp && !st->probe_mtu)
+		return;
+	if (st->congestion_set && !before->congestion_set) {
+		st->congestion_set = false;
+		cfg->congestion[0] = '\0';
+	}
+	if (st->nodelay && !before->nodelay)
+		st->nodelay = false;
+	if (st->zc_on && !before->zc_on) {
+		st->zc_on = false;
+		cfg->zerocopy = XFR_ZC_AUTO;
+	}
+	if (cfg->mptcp && !mptcp_before)
+		cfg->mptcp = false;
+}
+
+/*
+ * Read the config file and apply the section of this command to what the
+ * flags left unset. The environment comes after (finish_*), over the file:
+ * the markers it reads (time_set, ...) are kept as the flags left them.
+ */
+static int load_config(struct cli_state *st, unsigned int mode, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+	struct file_ctx cc = {st, M_CLIENT, mode == M_CLIENT};
+	struct file_ctx sc = {st, M_SERVE, mode == M_SERVE};
+	struct cli_state before = *st;
+	struct config_file cf;
+	bool required, mptcp = cfg->mptcp;
+	int rc;
+
+	if (st->no_config)
+		return 0;
+	if (config_file_path(st->config_arg, cfg->config_path, sizeof(cfg->config_path),
+			     &required)) {
+		fprintf(err, "xfr: config file path too long\n");
+		return -EINVAL;
+	}
+	rc = config_file_open(&cf, cfg->config_path, required, cfg->presets, &cfg->npresets, err);
+	if (rc)
+		return rc;
+	if (!cf.present) {
+		cfg->config_path[0] = '\0';
+		return 0;
+	}
+	rc = config_file_each(&cf, "client", file_opt, &cc, err)
+		     ?: config_file_each(&cf, "server", file_opt, &sc, err);
+	config_file_close(&cf);
+	if (rc)
+		return rc;
+	if (st->bytes_set && !before.bytes_set && !st->time_set)
+		cfg->duration_s = 0; /* a byte budget from the file, no time anywhere: no clock */
+	st->time_set = before.time_set;
+	st->bytes_set = before.bytes_set;
+	st->port_set = before.port_set;
+	st->ts_set = before.ts_set;
+	file_drop_tcp_only(st, &before, mptcp);
+	return 0;
+}
+
 void cli_defaults(struct xfr_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1421,6 +1624,8 @@ enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *o
 	ret = parse_flags(&st, argc, argv, mode, err);
 	if (ret != CLI_RUN)
 		return ret;
+	if (mode != M_DOCTOR && load_config(&st, mode, err))
+		return CLI_EXIT_USAGE;
 	if (serve)
 		rc = finish_server(&st, argc, argv, err);
 	else if (doctor)
