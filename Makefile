@@ -87,6 +87,8 @@ $(LIBXT): $(XT_OBJS)
 
 # The run core's test slows the engine's build down (run_prepare_async) through a wrapper.
 $(BUILD)/tests/test_run: TEST_LIBS += -Wl,--wrap=dataplane_engine
+# The log file's test sets the wall clock (daily rotation).
+$(BUILD)/tests/test_logfile: TEST_LIBS += -Wl,--wrap=clock_gettime
 
 $(BUILD)/tests/%: tests/unit/%.c tests/lib/xt.h $(LIBXT) $(LIBXFR)
 	@mkdir -p $(dir $@)

@@ -8,6 +8,17 @@
 #include "base/log.h"
 #include "server/server.h"
 
+/* --log-file: from here on, log lines go there. */
+static int open_log(const char *path)
+{
+	char why[300];
+
+	if (!log_set_file(path, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, "xfr: --log-file %s: %s\n", path, why);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct xfr_config cfg;
@@ -22,6 +33,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_set_level(cfg.log_level);
+	if (cfg.log_file[0] && open_log(cfg.log_file))
+		return 1;
 	if (cfg.mode == XFR_MODE_SERVE)
 		return server_run(&cfg);
 	if (cfg.mode == XFR_MODE_DOCTOR)

@@ -205,8 +205,9 @@ static void config_bad(const char *text, const char *cmd, const char *line)
 
 static int setup(void **state)
 {
-	static const char *const vars[] = {"XFR_PORT", "XFR_DURATION", "XFR_BYTES",
-					   "XFR_TIMESTAMP_FORMAT", "XFR_CONFIG"};
+	static const char *const vars[] = {
+		"XFR_PORT",   "XFR_DURATION",  "XFR_BYTES",   "XFR_TIMESTAMP_FORMAT",
+		"XFR_CONFIG", "XFR_LOG_LEVEL", "XFR_LOG_FILE"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
@@ -299,6 +300,25 @@ static void test_precedence(void **state)
 	assert_int_equal(PARSE(&c, "h:6300"), CLI_RUN);
 	assert_int_equal(c.port, 6300);
 	unsetenv("XFR_DURATION");
+	/* the log's settings: the same order, on both commands */
+	write_config("[client]\nlog_level = \"debug\"\nlog_file = \"/tmp/a.log\"\n"
+		     "[server]\nlog_level = \"debug\"\n");
+	assert_int_equal(PARSE(&c, "h"), CLI_RUN);
+	assert_int_equal(c.log_level, XFR_LOG_DEBUG);
+	assert_string_equal(c.log_file, "/tmp/a.log");
+	setenv("XFR_LOG_LEVEL", "warn", 1);
+	setenv("XFR_LOG_FILE", "/tmp/b.log", 1);
+	assert_int_equal(PARSE(&c, "h"), CLI_RUN);
+	assert_int_equal(c.log_level, XFR_LOG_WARN);
+	assert_string_equal(c.log_file, "/tmp/b.log");
+	assert_int_equal(PARSE(&c, "serve"), CLI_RUN);
+	assert_int_equal(c.log_level, XFR_LOG_WARN);
+	assert_int_equal(PARSE(&c, "--log-level", "error", "--log-file", "/tmp/c.log", "h"),
+			 CLI_RUN);
+	assert_int_equal(c.log_level, XFR_LOG_ERROR);
+	assert_string_equal(c.log_file, "/tmp/c.log");
+	unsetenv("XFR_LOG_LEVEL");
+	unsetenv("XFR_LOG_FILE");
 	/* a byte budget from the file without any time: no clock */
 	write_config("[client]\nbytes = \"1M\"\n");
 	assert_int_equal(PARSE(&c, "h"), CLI_RUN);

@@ -158,10 +158,11 @@ struct xfr_config {
 	enum xfr_mode mode;
 
 	/* shared */
-	uint16_t port;		/* -p, XFR_PORT; default 5201 */
-	enum xfr_family family; /* -4 / -6 */
-	char bind[128];		/* client --bind ADDR[:PORT] / server -B ADDR; "" = none */
-	enum xfr_log_level log_level;
+	uint16_t port;		      /* -p, XFR_PORT; default 5201 */
+	enum xfr_family family;	      /* -4 / -6 */
+	char bind[128];		      /* client --bind ADDR[:PORT] / server -B ADDR; "" = none */
+	enum xfr_log_level log_level; /* --log-level, XFR_LOG_LEVEL */
+	char log_file[4096];	      /* --log-file, XFR_LOG_FILE; "" = stderr */
 
 	/* client: what to run */
 	char host[256];	      /* positional HOST */

@@ -542,6 +542,28 @@ static const char *set_log_level(struct cli_state *st, const char *arg)
 	return "unknown level (use error, warn, info or debug)";
 }
 
+static int apply_env(struct cli_state *st, const char *var, bool flag_given,
+		     const char *(*handler)(struct cli_state *, const char *), FILE *err);
+static bool seen_name(const struct cli_state *st, const char *name);
+
+static const char *set_log_file(struct cli_state *st, const char *arg)
+{
+	if (!*arg)
+		return "empty file name";
+	if (strlen(arg) >= sizeof(st->cfg->log_file))
+		return "file name too long";
+	strcpy(st->cfg->log_file, arg);
+	return NULL;
+}
+
+/* XFR_LOG_LEVEL and XFR_LOG_FILE, where the flags did not decide (both commands). */
+static int apply_log_env(struct cli_state *st, FILE *err)
+{
+	return apply_env(st, "XFR_LOG_LEVEL", seen_name(st, "log-level"), set_log_level, err)
+		       ?: apply_env(st, "XFR_LOG_FILE", seen_name(st, "log-file"), set_log_file,
+				    err);
+}
+
 /* ---- server options ---- */
 
 /* --timestamps / --no-timestamps: the last one given wins. */
@@ -857,6 +879,8 @@ static const struct cli_opt cli_opts[] = {
 	 "with --engine auto: AF_XDP queues to use (default: one per stream)", NULL, set_queues},
 	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, "L", "error, warn, info or debug (default info)",
 	 NULL, set_log_level},
+	{"log-file", 0, REQ, M_BOTH, "PATH",
+	 "log to PATH instead of stderr (errors on both), rotated daily (UTC)", NULL, set_log_file},
 	{"config", 0, REQ, M_BOTH, "FILE",
 	 "config file (default $XDG_CONFIG_HOME/xfr/config.toml; XFR_CONFIG)", NULL, set_config},
 	{"no-config", 0, NOARG, M_BOTH, NULL, "read no config file", NULL, set_no_config},
@@ -939,6 +963,8 @@ static void print_help(struct cli_state *st, unsigned int mode)
 		fprintf(out,
 			"\nEnvironment: XFR_PORT, XFR_DURATION, XFR_BYTES and XFR_TIMESTAMP_FORMAT\n"
 			"apply when the matching option is not given.\n");
+	fprintf(out, "XFR_LOG_LEVEL and XFR_LOG_FILE as well; all of them over the config file\n"
+		     "(--config, XFR_CONFIG, ~/.config/xfr/config.toml: docs/CONFIG.md).\n");
 }
 
 /* ---- getopt plumbing ---- */
@@ -1346,7 +1372,8 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 	    apply_env(st, "XFR_PORT", st->port_set, set_port, err) ||
 	    apply_env(st, "XFR_DURATION", st->time_set, set_time, err) ||
 	    apply_env(st, "XFR_BYTES", st->bytes_set, set_bytes, err) ||
-	    apply_env(st, "XFR_TIMESTAMP_FORMAT", st->ts_set, set_ts_format, err))
+	    apply_env(st, "XFR_TIMESTAMP_FORMAT", st->ts_set, set_ts_format, err) ||
+	    apply_log_env(st, err))
 		return -EINVAL;
 	/* A byte budget without a time limit runs until the bytes are through. */
 	if (st->bytes_set && !st->time_set)
@@ -1366,7 +1393,8 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || check_family(st, "-B", err))
+	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || apply_log_env(st, err) ||
+	    check_family(st, "-B", err))
 		return -EINVAL;
 	/* Sockets only, no BPF, unless the operator lets clients ask for more (auto). */
 	if (!st->cfg->engine_set)
