@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* xfr: parse the command line, then run the server or one client test. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "client/client.h"
+#include "cmd/diff.h"
 #include "cmd/doctor.h"
 #include "base/log.h"
 #include "server/server.h"
@@ -24,6 +26,8 @@ int main(int argc, char **argv)
 	static struct xfr_config cfg;
 
 	log_libs_init();
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return diff_main(argc - 1, argv + 1, stdout, stderr);
 	switch (cli_parse(argc, argv, &cfg, stdout, stderr)) {
 	case CLI_EXIT_OK:
 		return fflush(stdout) ? 1 : 0;

@@ -949,7 +949,8 @@ static void print_help(struct cli_state *st, unsigned int mode)
 		fprintf(out,
 			"Usage: xfr [OPTIONS] HOST\n"
 			"       xfr serve [OPTIONS]\n"
-			"       xfr doctor [--iface NAME] [--json]\n\n"
+			"       xfr doctor [--iface NAME] [--json]\n"
+			"       xfr diff BASELINE CURRENT [--threshold PCT]\n\n"
 			"Measure TCP or UDP throughput between this host and an xfr server on HOST,\n"
 			"on sockets or on the kernel's XDP and AF_XDP data planes (--engine).\n");
 		help_section(out, "Client options", M_CLIENT);
