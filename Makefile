@@ -7,7 +7,7 @@
 BUILD    ?= build
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := jansson
+PKGS     := jansson libmicrohttpd libcurl
 SAN      ?=
 TSAN     ?=
 

@@ -23,6 +23,7 @@ declare -A RANK=(
 	[dataplane]=6
 	[control]=6
 	[output]=7
+	[metrics]=7
 	[client]=8
 	[server]=8
 	[cmd]=8

@@ -226,6 +226,11 @@ struct xfr_config {
 	uint16_t data_port_lo; /* --data-port-range LO-HI for per-stream ports; 0 = ephemeral */
 	uint16_t data_port_hi;
 
+	/* server: metrics (metrics/) */
+	uint16_t prometheus_port; /* --prometheus PORT; 0 = no endpoint */
+	char prometheus_bind[64]; /* --prometheus-bind; default 127.0.0.1 */
+	char push_gateway[1024];  /* --push-gateway URL, XFR_PUSH_GATEWAY; "" = none */
+
 	/* config file (cli/config_file.c) */
 	char config_path[4096]; /* the file that was read; "" = none */
 	uint32_t npresets;

@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "cli/config_file.h"
+#include "metrics/push.h"
 #include "cli/target.h"
 #include "base/log.h"
 #include "base/net.h"
@@ -566,6 +567,31 @@ static int apply_log_env(struct cli_state *st, FILE *err)
 
 /* ---- server options ---- */
 
+static const char *set_prometheus(struct cli_state *st, const char *arg)
+{
+	return parse_port(arg, &st->cfg->prometheus_port);
+}
+
+static const char *set_prometheus_bind(struct cli_state *st, const char *arg)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strlen(arg) >= sizeof(st->cfg->prometheus_bind) ||
+	    (inet_pton(AF_INET, arg, &a4) != 1 && inet_pton(AF_INET6, arg, &a6) != 1))
+		return "not an IP address (127.0.0.1, ::1, 0.0.0.0 for every address)";
+	strcpy(st->cfg->prometheus_bind, arg);
+	return NULL;
+}
+
+static const char *set_push_gateway(struct cli_state *st, const char *arg)
+{
+	if (!metrics_push_url_ok(arg))
+		return "not a URL (http://HOST:9091 or https://...)";
+	strcpy(st->cfg->push_gateway, arg);
+	return NULL;
+}
+
 /* --timestamps / --no-timestamps: the last one given wins. */
 static const char *set_log_ts_on(struct cli_state *st, const char *arg)
 {
@@ -865,6 +891,13 @@ static const struct cli_opt cli_opts[] = {
 	{"engine", 0, REQ, M_SERVE, "E",
 	 "socket (default, loads no BPF) or auto (clients may use XDP and BPF here)", NULL,
 	 set_engine},
+	{"prometheus", 0, REQ, M_SERVE, "PORT", "serve /metrics and /health on PORT", NULL,
+	 set_prometheus},
+	{"prometheus-bind", 0, REQ, M_SERVE, "ADDR",
+	 "address of the metrics endpoint (default 127.0.0.1)", NULL, set_prometheus_bind},
+	{"push-gateway", 0, REQ, M_SERVE, "URL",
+	 "push the metrics to a Prometheus push gateway after each test (XFR_PUSH_GATEWAY)", NULL,
+	 set_push_gateway},
 	/* Shared */
 	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
@@ -1395,6 +1428,8 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 		return -EINVAL;
 	}
 	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || apply_log_env(st, err) ||
+	    apply_env(st, "XFR_PUSH_GATEWAY", seen_name(st, "push-gateway"), set_push_gateway,
+		      err) ||
 	    check_family(st, "-B", err))
 		return -EINVAL;
 	/* Sockets only, no BPF, unless the operator lets clients ask for more (auto). */
@@ -1633,6 +1668,7 @@ void cli_defaults(struct xfr_config *cfg)
 	cfg->max_pause_s = XFR_DEFAULT_MAX_PAUSE_S;
 	cfg->max_streams = XFR_MAX_STREAMS;
 	cfg->max_streams_total = XFR_DEFAULT_MAX_STREAMS_TOTAL;
+	strcpy(cfg->prometheus_bind, "127.0.0.1");
 }
 
 enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *out, FILE *err)

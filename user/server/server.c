@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "control/report.h"
+#include "metrics/sink.h"
 #include "output/output.h"
 #include "server/server.h"
 #include "server/server_priv.h"
@@ -590,7 +591,8 @@ static int setup(struct srv *s)
 		err = add_fd(s, &s->tick_it, timerfd_open(), on_tick);
 	if (!err)
 		err = timerfd_arm_ms(s->tick_it.fd, TICK_MS, TICK_MS);
-	return err ? err : open_listeners(s);
+	err = err ? err : open_listeners(s);
+	return err ? err : metrics_sink_add(&s->sinks, s->cfg);
 }
 
 static void teardown(struct srv *s)
