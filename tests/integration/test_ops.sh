@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Operations: the config file (precedence, errors), --log-file, xfr diff, and the
+# metrics against real peers: promtool, a Prometheus server scraping /metrics,
+# a push gateway receiving pushes.
+
+# ops_conf TEXT: write the client's config file (XDG_CONFIG_HOME is per test).
+ops_conf() {
+	mkdir -p "$XDG_CONFIG_HOME/xfr"
+	printf '%s\n' "$1" >"$XDG_CONFIG_HOME/xfr/config.toml"
+}
+
+test_config_precedence() {
+	xt_setup || return
+	xt_server_start || return
+	ops_conf $'version = 1\n[client]\nparallel_streams = 2\nduration_secs = 3\njson = true'
+	# file > default: 2 streams, 3 s, JSON
+	xt_client -i 0
+	xt_client_ok || return
+	xt_assert "$OUT" '.num_streams == 2' "the file's parallel_streams = 2 not applied" || return
+	xt_assert "$OUT" '.duration_ms >= 2500 and .duration_ms <= 3500' \
+		"the file's duration_secs = 3 not applied" || return
+	# environment > file
+	XFR_DURATION=1 xt_client -i 0
+	xt_client_ok || return
+	xt_assert "$OUT" '.duration_ms <= 1500' "XFR_DURATION=1 did not override the file" || return
+	# flag > environment > file: -P 1, --csv over the file's json
+	XFR_DURATION=3 xt_client -t 1 -P 1 --csv -i 0
+	xt_client_ok || return
+	grep -q '^type,direction,stream,' "$OUT" || { xt_fail "--csv did not override json = true"; return 1; }
+	xt_client --no-config -t 1 -i 0
+	xt_client_ok || return
+	[ "$(head -c1 "$OUT")" != "{" ] && grep -q 'Mbit/s\|Gbit/s' "$OUT" ||
+		{ xt_fail "--no-config still read the file (JSON output)"; return 1; }
+	xt_server_stop
+}
+
+# ops_conf_err TEXT EXPECTED: the client refuses the file with exit 2 and exactly that line.
+ops_conf_err() {
+	local want
+	ops_conf "$1"
+	"$XFR" 192.0.2.1 >"$XT_TMP/o" 2>"$XT_TMP/e"
+	local rc=$?
+	want="xfr: $XDG_CONFIG_HOME/xfr/config.toml:$2"
+	[ $rc -eq 2 ] || { xt_fail "config '$1': exit $rc, not 2"; return 1; }
+	[ "$(cat "$XT_TMP/e")" = "$want" ] ||
+		{ xt_fail "config '$1': got '$(head -n1 "$XT_TMP/e")', want '$want'"; return 1; }
+	[ ! -s "$XT_TMP/o" ] || { xt_fail "config error wrote to stdout"; return 1; }
+}
+
+test_config_errors() {
+	[ -x "$XFR" ] || { xt_fail "$XFR not built"; return 1; }
+	ops_conf_err $'[client]\nparallel = 200' '2:12: [client] parallel = 200: must be between 1 and 128' || return
+	ops_conf_err $'[client]\nparalel = 2' \
+		'2:11: [client] paralel = 2: unknown key (the keys are the long options of xfr --help)' || return
+	ops_conf_err $'[client]\ntime = "10' '2:8: string not closed on its line' || return
+	ops_conf_err $'[client]\nudp = 1' '2:7: [client] udp = 1: expected true or false' || return
+	ops_conf_err 'version = 3' '1:11: version 3: this xfr reads version 1 files (a newer xfr wrote it; upgrade xfr)' || return
+	ops_conf_err $'[server]\nprometheus = true' \
+		'2:14: [server] prometheus = true: expected a value (a string or a number), not true or false' || return
+	"$XFR" --config "$XT_TMP/none.toml" 192.0.2.1 2>"$XT_TMP/e"
+	[ $? -eq 2 ] && grep -q "none.toml: cannot read the config file: No such file" "$XT_TMP/e" ||
+		{ xt_fail "--config of a missing file: $(cat "$XT_TMP/e")"; return 1; }
+}
+
+test_log_file() {
+	xt_setup || return
+	local log=$XT_TMP/server.log
+	xt_server_start --log-file "$log" || return
+	xt_client -t 1 -i 0
+	xt_client_ok || return
+	xt_server_stop || return
+	grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z .*test [0-9a-f-]+ complete' "$log" ||
+		{ xt_fail "no stamped 'complete' line in the log file: $(tail -n1 "$log")"; return 1; }
+	grep -q 'complete' "$SRV_ERR" && { xt_fail "info lines still on stderr with --log-file"; return 1; }
+	[ ! -s "$SRV_OUT" ] || { xt_fail "server wrote to stdout"; return 1; }
+	# never stdout: a log file that is stdout's is refused
+	ip netns exec "$NS_S" "$XFR" serve -p "$(xt_port)" --log-file "$XT_TMP/same" >"$XT_TMP/same" 2>"$XT_TMP/e"
+	[ $? -eq 1 ] && grep -q 'is where stdout goes' "$XT_TMP/e" ||
+		{ xt_fail "--log-file onto stdout not refused: $(cat "$XT_TMP/e")"; return 1; }
+}
+
+test_diff_results() {
+	xt_setup || return
+	xt_server_start || return
+	xt_client -t 1 -i 0 -o "$XT_TMP/base.json" -q
+	xt_client_ok || return
+	xt_client -t 1 -i 0 -o "$XT_TMP/cur.json" -q
+	xt_client_ok || return
+	xt_server_stop || return
+	"$XFR" diff "$XT_TMP/base.json" "$XT_TMP/cur.json" --threshold 99 >"$XT_TMP/d" 2>&1
+	[ $? -eq 0 ] || { xt_fail "diff of two runs at 99 %: exit $? ($(tail -n1 "$XT_TMP/d"))"; return 1; }
+	grep -q '^Throughput: .* Mbps → .* Mbps (.*%)' "$XT_TMP/d" && grep -q '^Verdict: OK$' "$XT_TMP/d" ||
+		{ xt_fail "diff output: $(head -n1 "$XT_TMP/d")"; return 1; }
+	# throughput halved: a regression, exit 1
+	jq '.throughput_mbps /= 2' "$XT_TMP/base.json" >"$XT_TMP/half.json"
+	"$XFR" diff "$XT_TMP/base.json" "$XT_TMP/half.json" >"$XT_TMP/d" 2>&1
+	[ $? -eq 1 ] && grep -q '(-50.0%) \[FAIL\]' "$XT_TMP/d" && grep -q 'REGRESSION DETECTED' "$XT_TMP/d" ||
+		{ xt_fail "halved throughput not a regression: $(cat "$XT_TMP/d")"; return 1; }
+	# unreadable input: exit 2
+	echo '{' >"$XT_TMP/bad.json"
+	"$XFR" diff "$XT_TMP/base.json" "$XT_TMP/bad.json" 2>"$XT_TMP/e" >/dev/null
+	[ $? -eq 2 ] && grep -q 'bad.json:2:.*not JSON' "$XT_TMP/e" ||
+		{ xt_fail "broken JSON: $(cat "$XT_TMP/e")"; return 1; }
+}
+
+# ops_get NS URL: body of a GET inside NS (5 s bound).
+ops_get() {
+	ip netns exec "$1" curl -sS --max-time 5 "$2"
+}
+
+test_metrics_promtool() {
+	command -v promtool >/dev/null || { xt_skip "promtool not installed (apt-get install prometheus)"; return 77; }
+	command -v curl >/dev/null || { xt_skip "curl not installed"; return 77; }
+	xt_setup || return
+	local mp
+	mp=$(xt_port)
+	xt_server_start --prometheus "$mp" || return
+	xt_client -t 1 -i 0
+	xt_client_ok || return
+	xt_client -t 1 -i 0 -u -b 50M
+	xt_client_ok || return
+	ops_get "$NS_S" "http://127.0.0.1:$mp/metrics" >"$XT_TMP/m" ||
+		{ xt_fail "GET /metrics failed"; return 1; }
+	promtool check metrics <"$XT_TMP/m" >"$XT_TMP/pt" 2>&1 ||
+		{ xt_fail "promtool check metrics: $(head -n1 "$XT_TMP/pt")"; return 1; }
+	grep -q '^xfr_tests_total{protocol="tcp",direction="upload",outcome="complete"} 1$' "$XT_TMP/m" &&
+		grep -q '^xfr_tests_total{protocol="udp",direction="upload",outcome="complete"} 1$' "$XT_TMP/m" &&
+		grep -q '^xfr_active_tests 0$' "$XT_TMP/m" &&
+		grep -qE '^xfr_udp_packets_received_total [1-9]' "$XT_TMP/m" &&
+		grep -qE '^xfr_bytes_total\{protocol="tcp",direction="upload"\} [1-9]' "$XT_TMP/m" ||
+		{ xt_fail "metrics do not count the two tests: $(grep -v '^#' "$XT_TMP/m" | head -c 300)"; return 1; }
+	[ "$(ops_get "$NS_S" "http://127.0.0.1:$mp/health")" = ok ] || { xt_fail "/health is not ok"; return 1; }
+	[ "$(ip netns exec "$NS_S" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mp/x")" = 404 ] ||
+		{ xt_fail "/x is not 404"; return 1; }
+	# 127.0.0.1 by default: not reachable from the client's side
+	ip netns exec "$NS_C" curl -s --max-time 2 "http://$S4:$mp/metrics" >/dev/null &&
+		{ xt_fail "the endpoint answers on $S4 without --prometheus-bind"; return 1; }
+	xt_server_stop
+}
+
+# ops_wait_http NS URL: poll (<= 10 s) until URL answers.
+ops_wait_http() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ip netns exec "$1" curl -s --max-time 1 -o /dev/null "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+test_metrics_prometheus_scrape() {
+	command -v prometheus >/dev/null || { xt_skip "prometheus not installed (apt-get install prometheus)"; return 77; }
+	xt_setup || return
+	local mp pp q
+	mp=$(xt_port) pp=$(xt_port)
+	xt_server_start --prometheus "$mp" || return
+	cat >"$XT_TMP/prom.yml" <<-EOC
+		global:
+		  scrape_interval: 1s
+		scrape_configs:
+		  - job_name: xfr
+		    static_configs:
+		      - targets: ['127.0.0.1:$mp']
+	EOC
+	ip netns exec "$NS_S" prometheus --config.file="$XT_TMP/prom.yml" \
+		--storage.tsdb.path="$XT_TMP/tsdb" --web.listen-address="127.0.0.1:$pp" \
+		>"$XT_TMP/prom.log" 2>&1 &
+	XT_PIDS+=($!)
+	ops_wait_http "$NS_S" "http://127.0.0.1:$pp/-/ready" ||
+		{ xt_fail "prometheus not ready: $(tail -n1 "$XT_TMP/prom.log")"; return 1; }
+	xt_client -t 2 -i 0
+	xt_client_ok || return
+	# the target is up and the completed test is in Prometheus
+	for ((q = 0; q < 100; q++)); do
+		ops_get "$NS_S" "http://127.0.0.1:$pp/api/v1/query?query=xfr_tests_total%7Boutcome%3D%22complete%22%2Cprotocol%3D%22tcp%22%2Cdirection%3D%22upload%22%7D" >"$XT_TMP/q" 2>/dev/null
+		jq -e '.data.result[0].value[1] == "1"' "$XT_TMP/q" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	jq -e '.data.result[0].value[1] == "1"' "$XT_TMP/q" >/dev/null ||
+		{ xt_fail "Prometheus has no completed test: $(head -c 200 "$XT_TMP/q")"; return 1; }
+	ops_get "$NS_S" "http://127.0.0.1:$pp/api/v1/query?query=up%7Bjob%3D%22xfr%22%7D" >"$XT_TMP/q"
+	jq -e '.data.result[0].value[1] == "1"' "$XT_TMP/q" >/dev/null ||
+		{ xt_fail "target xfr not up: $(head -c 200 "$XT_TMP/q")"; return 1; }
+	ops_get "$NS_S" "http://127.0.0.1:$pp/api/v1/query?query=xfr_bytes_total" >"$XT_TMP/q"
+	jq -e '[.data.result[].value[1] | tonumber] | add > 0' "$XT_TMP/q" >/dev/null ||
+		{ xt_fail "xfr_bytes_total not scraped"; return 1; }
+	xt_server_stop
+}
+
+test_metrics_pushgateway() {
+	command -v prometheus-pushgateway >/dev/null ||
+		{ xt_skip "prometheus-pushgateway not installed (apt-get install prometheus-pushgateway)"; return 77; }
+	xt_setup || return
+	local gp i
+	gp=$(xt_port)
+	ip netns exec "$NS_S" prometheus-pushgateway --web.listen-address="127.0.0.1:$gp" \
+		>"$XT_TMP/pg.log" 2>&1 &
+	XT_PIDS+=($!)
+	ops_wait_http "$NS_S" "http://127.0.0.1:$gp/-/ready" ||
+		{ xt_fail "pushgateway not ready: $(tail -n1 "$XT_TMP/pg.log")"; return 1; }
+	xt_server_start --push-gateway "http://127.0.0.1:$gp" || return
+	xt_client -t 1 -i 0
+	xt_client_ok || return
+	for ((i = 0; i < 50; i++)); do
+		ops_get "$NS_S" "http://127.0.0.1:$gp/metrics" >"$XT_TMP/g"
+		grep -q '^xfr_tests_total{.*direction="upload".*outcome="complete".*protocol="tcp"} 1$' "$XT_TMP/g" && break
+		sleep 0.1
+	done
+	grep -q '^xfr_tests_total{.*direction="upload".*instance="[^"]*:'"$SRV_PORT"'".*job="xfr".*} 1$' "$XT_TMP/g" ||
+		{ xt_fail "the push gateway has no pushed test: $(grep xfr_tests_total "$XT_TMP/g" | head -n2)"; return 1; }
+	grep -qi 'push gateway' "$SRV_ERR" && { xt_fail "push reported a failure: $(grep -i 'push gateway' "$SRV_ERR")"; return 1; }
+	xt_server_stop
+}
