@@ -40,7 +40,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	    -D_GNU_SOURCE -Icommon -Iuser $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+LDLIBS   += $(PKG_LIBS) -lmdnsd -lpthread -lm
 
 LIB_SRCS := $(wildcard common/*.c) $(filter-out user/main.c,$(shell find user -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -68,6 +68,10 @@ all: $(XFR)
 include mk/bpf.mk
 # make vmtest: the BPF and XDP suites inside Debian 12's 6.1 kernel under qemu.
 -include mk/vmtest.mk
+
+# <libmdnsd/mdnsd.h> includes a "config.h" Debian's package does not ship (mk/mdnsd-compat).
+MDNS_OBJS := $(BUILD)/user/base/mdns.o $(BUILD)/user/cmd/discover.o
+$(MDNS_OBJS): CFLAGS += -Imk/mdnsd-compat
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "client/client.h"
 #include "cmd/diff.h"
+#include "cmd/discover.h"
 #include "cmd/doctor.h"
 #include "base/log.h"
 #include "server/server.h"
@@ -28,6 +29,8 @@ int main(int argc, char **argv)
 	log_libs_init();
 	if (argc > 1 && !strcmp(argv[1], "diff"))
 		return diff_main(argc - 1, argv + 1, stdout, stderr);
+	if (argc > 1 && !strcmp(argv[1], "discover"))
+		return discover_main(argc - 1, argv + 1, stdout, stderr);
 	switch (cli_parse(argc, argv, &cfg, stdout, stderr)) {
 	case CLI_EXIT_OK:
 		return fflush(stdout) ? 1 : 0;

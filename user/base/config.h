@@ -230,6 +230,7 @@ struct xfr_config {
 	uint16_t prometheus_port; /* --prometheus PORT; 0 = no endpoint */
 	char prometheus_bind[64]; /* --prometheus-bind; default 127.0.0.1 */
 	char push_gateway[1024];  /* --push-gateway URL, XFR_PUSH_GATEWAY; "" = none */
+	bool no_mdns;		  /* --no-mdns: do not announce _xfr._tcp.local. */
 
 	/* config file (cli/config_file.c) */
 	char config_path[4096]; /* the file that was read; "" = none */

@@ -584,6 +584,13 @@ static const char *set_prometheus_bind(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
+static const char *set_no_mdns(struct cli_state *st, const char *arg)
+{
+	(void)arg;
+	st->cfg->no_mdns = true;
+	return NULL;
+}
+
 static const char *set_push_gateway(struct cli_state *st, const char *arg)
 {
 	if (!metrics_push_url_ok(arg))
@@ -895,6 +902,8 @@ static const struct cli_opt cli_opts[] = {
 	 set_prometheus},
 	{"prometheus-bind", 0, REQ, M_SERVE, "ADDR",
 	 "address of the metrics endpoint (default 127.0.0.1)", NULL, set_prometheus_bind},
+	{"no-mdns", 0, NOARG, M_SERVE, NULL, "do not announce the server by mDNS (_xfr._tcp)", NULL,
+	 set_no_mdns},
 	{"push-gateway", 0, REQ, M_SERVE, "URL",
 	 "push the metrics to a Prometheus push gateway after each test (XFR_PUSH_GATEWAY)", NULL,
 	 set_push_gateway},
@@ -983,7 +992,8 @@ static void print_help(struct cli_state *st, unsigned int mode)
 			"Usage: xfr [OPTIONS] HOST\n"
 			"       xfr serve [OPTIONS]\n"
 			"       xfr doctor [--iface NAME] [--json]\n"
-			"       xfr diff BASELINE CURRENT [--threshold PCT]\n\n"
+			"       xfr diff BASELINE CURRENT [--threshold PCT]\n"
+			"       xfr discover [--timeout DUR]\n\n"
 			"Measure TCP or UDP throughput between this host and an xfr server on HOST,\n"
 			"on sockets or on the kernel's XDP and AF_XDP data planes (--engine).\n");
 		help_section(out, "Client options", M_CLIENT);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/mdns.h"
 #include "control/report.h"
 #include "metrics/sink.h"
 #include "output/output.h"
@@ -571,6 +572,18 @@ static int add_fd(struct srv *s, struct loop_item *it, int fd, loop_cb cb)
 	return err;
 }
 
+/* mDNS is a convenience: the server runs without it, and says why. */
+static void mdns_start(struct srv *s)
+{
+	char why[200];
+
+	if (s->cfg->no_mdns)
+		return;
+	s->mdns = mdns_announce_start(s->cfg->port, XFR_VERSION, why, sizeof(why));
+	if (!s->mdns)
+		pr_warn("%s; not announced on mDNS (--no-mdns to skip)", why);
+}
+
 static int setup(struct srv *s)
 {
 	struct xfr_sink *log = output_log_sink_new(), *tests = srvlog_sink_new(s->cfg);
@@ -592,7 +605,10 @@ static int setup(struct srv *s)
 	if (!err)
 		err = timerfd_arm_ms(s->tick_it.fd, TICK_MS, TICK_MS);
 	err = err ? err : open_listeners(s);
-	return err ? err : metrics_sink_add(&s->sinks, s->cfg);
+	err = err ? err : metrics_sink_add(&s->sinks, s->cfg);
+	if (!err)
+		mdns_start(s);
+	return err;
 }
 
 static void teardown(struct srv *s)
@@ -609,6 +625,8 @@ static void teardown(struct srv *s)
 	loop_close(&s->loop, &s->sig_it);
 	loop_fini(&s->loop); /* frees what was deferred */
 	admit_fini(s);
+	mdns_announce_stop(s->mdns);
+	s->mdns = NULL;
 	sinks_flush(&s->sinks);
 	sinks_free(&s->sinks);
 }

@@ -171,6 +171,8 @@ struct srv {
 	bool stop;
 	uint32_t completed;	/* successful tests */
 	struct xfr_sinks sinks; /* the log; later the dashboard, Prometheus */
+	/* the mDNS announcer; NULL with --no-mdns or when it could not start */
+	struct mdns_announcer *mdns;
 	char peek_buf[PROTO_MAX_LINE];
 };
 
