@@ -212,3 +212,44 @@ test_metrics_pushgateway() {
 	grep -qi 'push gateway' "$SRV_ERR" && { xt_fail "push reported a failure: $(grep -i 'push gateway' "$SRV_ERR")"; return 1; }
 	xt_server_stop
 }
+
+# mDNS across the two namespaces: `xfr discover` and an independent browser
+# (mdns-scan) find the server; --no-mdns announces nothing.
+test_mdns_discover() {
+	xt_setup || return
+	local host line
+	host=$(hostname | cut -d. -f1)
+	xt_server_start --no-mdns || return
+	xt_client_raw discover --timeout 2
+	[ "$RC" -eq 0 ] && grep -qx 'No xfr servers found.' "$OUT" ||
+		{ xt_fail "--no-mdns server was discovered: $(head -n2 "$OUT")"; return 1; }
+	xt_server_stop || return
+	SRV_PORT=
+	xt_server_start || return
+	xt_client_raw discover --timeout 3
+	line="  $S4:$SRV_PORT ($host) xfr/0.1.0"
+	[ "$RC" -eq 0 ] && grep -qx 'Found 1 server:' "$OUT" && grep -qxF "$line" "$OUT" ||
+		{ xt_fail "discover did not list '$line': $(tr '\n' '|' <"$OUT") $(tail -n1 "$ERR")"; return 1; }
+	grep -q 'Searching' "$OUT" && { xt_fail "progress line on stdout"; return 1; }
+	if command -v mdns-scan >/dev/null; then
+		# mdns-scan joins the group on the default interface: give it a multicast route
+		ip -n "$NS_C" route add 224.0.0.0/4 dev "$IF_C" 2>/dev/null
+		ip netns exec "$NS_C" timeout 4 mdns-scan >"$XT_TMP/scan" 2>&1
+		grep -q "+ $host._xfr._tcp.local" "$XT_TMP/scan" ||
+			{ xt_fail "mdns-scan did not see $host._xfr._tcp.local: $(tr '\r\n' '  ' <"$XT_TMP/scan" | cut -c1-200)"; return 1; }
+	else
+		xt_server_stop || return
+		xt_skip "mdns-scan not installed (apt-get install mdns-scan): xfr discover passed, the independent browser not run"
+		return 77
+	fi
+	xt_server_stop
+}
+
+test_discover_args() {
+	[ -x "$XFR" ] || { xt_fail "$XFR not built"; return 1; }
+	"$XFR" discover --timeout 0 >/dev/null 2>"$XT_TMP/e"
+	[ $? -eq 2 ] && grep -qx 'xfr: discover --timeout 0: must be a duration, 100ms to 1h' "$XT_TMP/e" ||
+		{ xt_fail "discover --timeout 0: $(cat "$XT_TMP/e")"; return 1; }
+	"$XFR" discover extra >/dev/null 2>"$XT_TMP/e"
+	[ $? -eq 2 ] || { xt_fail "discover extra: not exit 2"; return 1; }
+}
