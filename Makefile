@@ -60,7 +60,7 @@ TEST_LIBS   = $(LIBXT) $(LIBXFR) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 C_FILES  := $(shell find common user tests bpf quic -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all deps test unit integration demo bench bench-check fuzz fuzz-smoke fuzz-regress fuzz-bins check check-format check-layers check-cycles format install clean
+.PHONY: all deps deps-vmtest test unit integration demo bench bench-check fuzz fuzz-smoke fuzz-regress fuzz-bins check check-format check-layers check-cycles format install clean
 
 all: $(XFR)
 
@@ -100,6 +100,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/lib/xt.h $(LIBXT) $(LIBXFR)
 
 deps:
 	@scripts/install-deps.sh
+
+# make vmtest's qemu and initramfs tools as well (not needed for anything else).
+deps-vmtest:
+	@scripts/install-deps.sh --vmtest
 
 unit: $(UNIT_BINS)
 

@@ -130,6 +130,17 @@ test_metrics_promtool() {
 		grep -qE '^xfr_udp_packets_received_total [1-9]' "$XT_TMP/m" &&
 		grep -qE '^xfr_bytes_total\{protocol="tcp",direction="upload"\} [1-9]' "$XT_TMP/m" ||
 		{ xt_fail "metrics do not count the two tests: $(grep -v '^#' "$XT_TMP/m" | head -c 300)"; return 1; }
+	# the Grafana dashboard uses exactly the exported metrics
+	local name
+	for name in $(grep -o 'xfr_[a-z_]*' "$XT_ROOT/docs/grafana-dashboard.json" |
+		sed 's/_bucket$\|_sum$\|_count$//' | sort -u); do
+		grep -q "^# TYPE $name " "$XT_TMP/m" ||
+			{ xt_fail "docs/grafana-dashboard.json uses $name, which /metrics does not export"; return 1; }
+	done
+	for name in $(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$XT_TMP/m"); do
+		grep -q "$name" "$XT_ROOT/docs/grafana-dashboard.json" "$XT_ROOT/docs/METRICS.md" ||
+			{ xt_fail "$name is exported but neither in the dashboard nor in docs/METRICS.md"; return 1; }
+	done
 	[ "$(ops_get "$NS_S" "http://127.0.0.1:$mp/health")" = ok ] || { xt_fail "/health is not ok"; return 1; }
 	[ "$(ip netns exec "$NS_S" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mp/x")" = 404 ] ||
 		{ xt_fail "/x is not 404"; return 1; }
