@@ -268,3 +268,34 @@ test_discover_args() {
 	"$XFR" discover extra >/dev/null 2>"$XT_TMP/e"
 	[ $? -eq 2 ] || { xt_fail "discover extra: not exit 2"; return 1; }
 }
+
+# bash completion loads and completes flags of the client, the server and the commands.
+test_completions() {
+	[ -x "$XFR" ] || { xt_fail "$XFR not built"; return 1; }
+	local got
+	"$XFR" --completions bash >"$XT_TMP/c.bash" || { xt_fail "--completions bash failed"; return 1; }
+	got=$(bash -c 'source "$1"; COMP_WORDS=(xfr --paral); COMP_CWORD=1; _xfr; echo "${COMPREPLY[*]}"' _ "$XT_TMP/c.bash")
+	[ "$got" = --parallel ] || { xt_fail "xfr --paral completes to '$got'"; return 1; }
+	got=$(bash -c 'source "$1"; COMP_WORDS=(xfr serve --push); COMP_CWORD=2; _xfr; echo "${COMPREPLY[*]}"' _ "$XT_TMP/c.bash")
+	[ "$got" = --push-gateway ] || { xt_fail "xfr serve --push completes to '$got'"; return 1; }
+	got=$(bash -c 'source "$1"; COMP_WORDS=(xfr di); COMP_CWORD=1; _xfr; echo "${COMPREPLY[*]}"' _ "$XT_TMP/c.bash")
+	[ "$got" = "diff discover" ] || { xt_fail "xfr di completes to '$got'"; return 1; }
+	"$XFR" --completions zsh | grep -q bashcompinit || { xt_fail "zsh script"; return 1; }
+	"$XFR" --completions fish | grep -q "complete -c xfr -n '__fish_seen_subcommand_from serve' -l prometheus -r" ||
+		{ xt_fail "fish script lacks serve --prometheus"; return 1; }
+	"$XFR" --completions tcsh 2>"$XT_TMP/e" >/dev/null
+	[ $? -eq 2 ] && grep -qx 'xfr: --completions tcsh: unknown shell (use bash, zsh or fish)' "$XT_TMP/e" ||
+		{ xt_fail "--completions tcsh: $(cat "$XT_TMP/e")"; return 1; }
+}
+
+# The man page renders without a warning.
+test_man_page() {
+	command -v groff >/dev/null || { xt_skip "groff not installed"; return 77; }
+	local w
+	w=$(groff -man -ww -z "$XT_ROOT/docs/xfr.1" 2>&1)
+	[ -z "$w" ] || { xt_fail "groff: $(echo "$w" | head -n1)"; return 1; }
+	if command -v man >/dev/null; then
+		MANWIDTH=80 man -l "$XT_ROOT/docs/xfr.1" 2>/dev/null | grep -q 'CONFIG FILE' ||
+			{ xt_fail "man -l does not render CONFIG FILE"; return 1; }
+	fi
+}

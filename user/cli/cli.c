@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/completions.h"
 #include "cli/config_file.h"
 #include "metrics/push.h"
 #include "cli/target.h"
@@ -770,6 +771,8 @@ static const char *show_help(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
+static const char *show_completions(struct cli_state *st, const char *arg);
+
 static const char *show_version(struct cli_state *st, const char *arg)
 {
 	(void)arg;
@@ -928,6 +931,8 @@ static const struct cli_opt cli_opts[] = {
 	{"no-config", 0, NOARG, M_BOTH, NULL, "read no config file", NULL, set_no_config},
 	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, NULL, "print this help", NULL, show_help},
 	{"version", 'V', NOARG, M_BOTH, NULL, "print the version", NULL, show_version},
+	{"completions", 0, REQ, M_CLIENT, "SHELL", "print a completion script: bash, zsh or fish",
+	 NULL, show_completions},
 };
 
 #define N_OPTS ARRAY_SIZE(cli_opts)
@@ -1009,6 +1014,29 @@ static void print_help(struct cli_state *st, unsigned int mode)
 			"apply when the matching option is not given.\n");
 	fprintf(out, "XFR_LOG_LEVEL and XFR_LOG_FILE as well; all of them over the config file\n"
 		     "(--config, XFR_CONFIG, ~/.config/xfr/config.toml: docs/CONFIG.md).\n");
+}
+
+/* The option table as completions.c wants it; the script goes to out. */
+static const char *show_completions(struct cli_state *st, const char *arg)
+{
+	struct compl_opt opts[CLI_MAX_OPTS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+
+		if (!o->help)
+			continue;
+		opts[n++] = (struct compl_opt){o->name, o->short_name, o->help,
+					       o->has_arg == required_argument,
+					       (o->mode & M_CLIENT ? COMPL_CLIENT : 0) |
+						       (o->mode & M_SERVE ? COMPL_SERVE : 0) |
+						       (o->mode & M_DOCTOR ? COMPL_DOCTOR : 0)};
+	}
+	if (completions_print(st->out, arg, opts, n))
+		return "unknown shell (use bash, zsh or fish)";
+	st->done = true;
+	return NULL;
 }
 
 /* ---- getopt plumbing ---- */
@@ -1492,7 +1520,8 @@ struct file_ctx {
 /* Options that only make sense on a command line. */
 static bool cli_only(const struct cli_opt *o)
 {
-	static const char *const names[] = {"help", "version", "config", "no-config"};
+	static const char *const names[] = {"help", "version", "config", "no-config",
+					    "completions"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!strcmp(o->name, names[i]))
