@@ -6,6 +6,8 @@
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
+# systemd reads units from /usr/local/lib/systemd/system too; packagers set UNITDIR.
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 CC       ?= cc
 PKGS     := jansson libmicrohttpd libcurl
 SAN      ?=
@@ -179,6 +181,12 @@ format:
 install: $(XFR)
 	install -D -m 0755 $(XFR) $(DESTDIR)$(PREFIX)/bin/xfr
 	install -D -m 0644 docs/xfr.1 $(DESTDIR)$(PREFIX)/share/man/man1/xfr.1
+	@mkdir -p $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/xfr.service.in >$(DESTDIR)$(UNITDIR)/xfr.service
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/xfr@.service.in >$(DESTDIR)$(UNITDIR)/xfr@.service
+	$(XFR) --completions bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/xfr
+	$(XFR) --completions fish >$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/xfr.fish
 
 clean:
 	rm -rf build

@@ -299,3 +299,41 @@ test_man_page() {
 			{ xt_fail "man -l does not render CONFIG FILE"; return 1; }
 	fi
 }
+
+# The Kubernetes DaemonSet: kubectl's client-side validation when a cluster answers, else a
+# structural check; then its config.toml runs a server whose /health answers the probes.
+test_deploy_manifest() {
+	local m=$XT_ROOT/dist/kubernetes/xfr-daemonset.yaml
+	if command -v kubectl >/dev/null && kubectl cluster-info >/dev/null 2>&1; then
+		kubectl apply --dry-run=client -f "$m" >"$XT_TMP/k" 2>&1 ||
+			{ xt_fail "kubectl apply --dry-run=client: $(head -n1 "$XT_TMP/k")"; return 1; }
+	else
+		xt_log "no Kubernetes cluster for kubectl: structural check instead"
+	fi
+	"$XT_PY" -c 'import yaml' 2>/dev/null || { xt_skip "python3-yaml not installed"; return 77; }
+	"$XT_PY" "$XT_ROOT/tests/integration/manifest_check.py" "$m" "$XT_TMP/k.toml" >"$XT_TMP/k" ||
+		{ xt_fail "manifest: $(cat "$XT_TMP/k")"; return 1; }
+	xt_setup || return
+	SRV_PORT=5201
+	xt_server_start --config "$XT_TMP/k.toml" || return
+	[ "$(ip netns exec "$NS_C" curl -s --max-time 3 "http://$S4:9464/health")" = ok ] ||
+		{ xt_fail "the manifest's server does not answer /health on $S4:9464"; return 1; }
+	xt_client -t 1 -i 0
+	xt_client_ok || return
+	xt_server_stop
+}
+
+# The systemd units verify (the binary path as make install writes it).
+test_systemd_units() {
+	command -v systemd-analyze >/dev/null || { xt_skip "systemd-analyze not installed"; return 77; }
+	local u out
+	for u in xfr.service xfr@.service; do
+		sed "s|@BINDIR@|$(dirname "$XFR")|g" "$XT_ROOT/dist/systemd/$u.in" >"$XT_TMP/${u/@/@5201}"
+		out=$(systemd-analyze verify --man=no "$XT_TMP/${u/@/@5201}" 2>&1) ||
+			{ xt_fail "$u: $(echo "$out" | head -n1)"; return 1; }
+		[ -z "$out" ] || { xt_fail "$u: $(echo "$out" | head -n1)"; return 1; }
+	done
+	out=$(systemd-analyze security --offline=yes "$XT_TMP/xfr.service" 2>&1 | tail -n1)
+	echo "$out" | grep -qE 'exposure level .*: [0-2]\.[0-9] ' ||
+		{ xt_fail "xfr.service exposure: $out"; return 1; }
+}
