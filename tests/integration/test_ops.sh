@@ -337,3 +337,26 @@ test_systemd_units() {
 	echo "$out" | grep -qE 'exposure level .*: [0-2]\.[0-9] ' ||
 		{ xt_fail "xfr.service exposure: $out"; return 1; }
 }
+
+# A client's --push-gateway: its test lands in the gateway as job xfr_client.
+test_metrics_client_push() {
+	command -v prometheus-pushgateway >/dev/null ||
+		{ xt_skip "prometheus-pushgateway not installed (apt-get install prometheus-pushgateway)"; return 77; }
+	xt_setup || return
+	local gp
+	gp=$(xt_port)
+	ip netns exec "$NS_C" prometheus-pushgateway --web.listen-address="127.0.0.1:$gp" \
+		>"$XT_TMP/pg.log" 2>&1 &
+	XT_PIDS+=($!)
+	ops_wait_http "$NS_C" "http://127.0.0.1:$gp/-/ready" ||
+		{ xt_fail "pushgateway not ready: $(tail -n1 "$XT_TMP/pg.log")"; return 1; }
+	xt_server_start || return
+	XFR_PUSH_GATEWAY="http://127.0.0.1:$gp" xt_client -t 1 -i 0 -R
+	xt_client_ok || return
+	ops_get "$NS_C" "http://127.0.0.1:$gp/metrics" >"$XT_TMP/g"
+	grep -q '^xfr_tests_total{.*direction="download".*job="xfr_client".*outcome="complete".*} 1$' "$XT_TMP/g" &&
+		grep -qE '^xfr_last_test_throughput_bytes_per_second\{.*job="xfr_client".*\} [1-9]' "$XT_TMP/g" ||
+		{ xt_fail "the client's push is not in the gateway: $(grep 'xfr_tests_total{.*download' "$XT_TMP/g" | head -n2)"; return 1; }
+	grep -qi 'push gateway' "$ERR" && { xt_fail "push reported a failure: $(grep -i 'push gateway' "$ERR")"; return 1; }
+	xt_server_stop
+}

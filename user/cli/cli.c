@@ -910,6 +910,9 @@ static const struct cli_opt cli_opts[] = {
 	{"push-gateway", 0, REQ, M_SERVE, "URL",
 	 "push the metrics to a Prometheus push gateway after each test (XFR_PUSH_GATEWAY)", NULL,
 	 set_push_gateway},
+	{"push-gateway", 0, REQ, M_CLIENT, "URL",
+	 "push this test's metrics to a Prometheus push gateway (XFR_PUSH_GATEWAY)", NULL,
+	 set_push_gateway},
 	/* Shared */
 	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
@@ -1445,7 +1448,8 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 	    apply_env(st, "XFR_DURATION", st->time_set, set_time, err) ||
 	    apply_env(st, "XFR_BYTES", st->bytes_set, set_bytes, err) ||
 	    apply_env(st, "XFR_TIMESTAMP_FORMAT", st->ts_set, set_ts_format, err) ||
-	    apply_log_env(st, err))
+	    apply_log_env(st, err) ||
+	    apply_env(st, "XFR_PUSH_GATEWAY", seen_name(st, "push-gateway"), set_push_gateway, err))
 		return -EINVAL;
 	/* A byte budget without a time limit runs until the bytes are through. */
 	if (st->bytes_set && !st->time_set)

@@ -137,7 +137,7 @@ static void escape_path(char *out, size_t len, const char *in)
 	out[n] = '\0';
 }
 
-struct metrics_push *metrics_push_start(struct metrics_reg *reg, const char *url,
+struct metrics_push *metrics_push_start(struct metrics_reg *reg, const char *url, const char *job,
 					const char *instance, char *why, size_t len)
 {
 	struct metrics_push *p = calloc(1, sizeof(*p));
@@ -154,8 +154,8 @@ struct metrics_push *metrics_push_start(struct metrics_reg *reg, const char *url
 		return NULL;
 	}
 	escape_path(inst, sizeof(inst), instance);
-	snprintf(p->url, sizeof(p->url), "%s%smetrics/job/xfr/instance/%s", url,
-		 url[strlen(url) - 1] == '/' ? "" : "/", inst);
+	snprintf(p->url, sizeof(p->url), "%s%smetrics/job/%s/instance/%s", url,
+		 url[strlen(url) - 1] == '/' ? "" : "/", job, inst);
 	p->reg = reg;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The push gateway (libcurl, its own thread): after each finished test the
- * registry is PUT to URL/metrics/job/xfr/instance/INSTANCE, replacing that
+ * registry is PUT to URL/metrics/job/JOB/instance/INSTANCE, replacing that
  * group, so the gateway always holds the server's current totals. The loop
  * thread only signals; a slow or absent gateway never delays a test.
  */
@@ -15,8 +15,8 @@
 
 struct metrics_push;
 
-/* instance: this server, e.g. "host:5201". NULL with a line in why. */
-struct metrics_push *metrics_push_start(struct metrics_reg *reg, const char *url,
+/* Pushes go to URL/metrics/job/JOB/instance/INSTANCE. NULL with a line in why. */
+struct metrics_push *metrics_push_start(struct metrics_reg *reg, const char *url, const char *job,
 					const char *instance, char *why, size_t len);
 /* A test finished: push soon. */
 void metrics_push_kick(struct metrics_push *p);

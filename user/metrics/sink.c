@@ -45,25 +45,28 @@ static const struct xfr_sink_ops metrics_ops = {
 	.free = on_free,
 };
 
-/* "host:port" naming this server at the gateway. */
-static void instance_name(const struct xfr_config *cfg, char *buf, size_t len)
+/* "host:port" naming a server at the gateway, "host" a client. */
+static void instance_name(const struct xfr_config *cfg, enum xfr_role role, char *buf, size_t len)
 {
 	char host[128];
 
 	if (gethostname(host, sizeof(host)))
 		snprintf(host, sizeof(host), "xfr");
 	host[sizeof(host) - 1] = '\0';
-	snprintf(buf, len, "%s:%u", host, cfg->port);
+	if (role == XFR_ROLE_SERVER)
+		snprintf(buf, len, "%s:%u", host, cfg->port);
+	else
+		snprintf(buf, len, "%s", host);
 }
 
-static int start(struct metrics_sink *m, const struct xfr_config *cfg)
+static int start(struct metrics_sink *m, const struct xfr_config *cfg, enum xfr_role role)
 {
 	char why[300], inst[160];
 
 	m->reg = metrics_reg_new();
 	if (!m->reg)
 		return -ENOMEM;
-	if (cfg->prometheus_port) {
+	if (cfg->prometheus_port && role == XFR_ROLE_SERVER) {
 		m->http = metrics_http_start(m->reg, cfg->prometheus_bind, cfg->prometheus_port,
 					     why, sizeof(why));
 		if (!m->http) {
@@ -75,8 +78,10 @@ static int start(struct metrics_sink *m, const struct xfr_config *cfg)
 			strchr(cfg->prometheus_bind, ':') ? "]" : "", cfg->prometheus_port);
 	}
 	if (cfg->push_gateway[0]) {
-		instance_name(cfg, inst, sizeof(inst));
-		m->push = metrics_push_start(m->reg, cfg->push_gateway, inst, why, sizeof(why));
+		instance_name(cfg, role, inst, sizeof(inst));
+		m->push = metrics_push_start(m->reg, cfg->push_gateway,
+					     role == XFR_ROLE_SERVER ? "xfr" : "xfr_client", inst,
+					     why, sizeof(why));
 		if (!m->push) {
 			pr_err("%s", why);
 			return -EINVAL;
@@ -85,7 +90,7 @@ static int start(struct metrics_sink *m, const struct xfr_config *cfg)
 	return 0;
 }
 
-int metrics_sink_add(struct xfr_sinks *l, const struct xfr_config *cfg)
+int metrics_sink_add(struct xfr_sinks *l, const struct xfr_config *cfg, enum xfr_role role)
 {
 	struct metrics_sink *m;
 	int err;
@@ -96,7 +101,7 @@ int metrics_sink_add(struct xfr_sinks *l, const struct xfr_config *cfg)
 	if (!m)
 		return -ENOMEM;
 	m->sink = (struct xfr_sink){&metrics_ops, m};
-	err = start(m, cfg);
+	err = start(m, cfg, role);
 	if (err) {
 		on_free(&m->sink);
 		return err;

@@ -605,7 +605,7 @@ static int setup(struct srv *s)
 	if (!err)
 		err = timerfd_arm_ms(s->tick_it.fd, TICK_MS, TICK_MS);
 	err = err ? err : open_listeners(s);
-	err = err ? err : metrics_sink_add(&s->sinks, s->cfg);
+	err = err ? err : metrics_sink_add(&s->sinks, s->cfg, XFR_ROLE_SERVER);
 	if (!err)
 		mdns_start(s);
 	return err;
