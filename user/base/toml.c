@@ -245,7 +245,10 @@ static int parse_escape(struct toml_parser *ps, char *buf, size_t *n)
 	return 0;
 }
 
-/* "..." or '...' on one line. The decoded text is never longer than the source plus 4. */
+/*
+ * "..." or '...' on one line. The decoded text is never longer than the rest
+ * of the input plus 4 (a \U escape); the buffer is trimmed to it at the end.
+ */
 static int parse_string(struct toml_parser *ps, struct toml_value *v)
 {
 	int quote = peek(ps), line = ps->line, col = ps->col;
@@ -282,7 +285,9 @@ static int parse_string(struct toml_parser *ps, struct toml_value *v)
 	advance(ps);
 	buf[n] = '\0';
 	v->type = TOML_STRING;
-	v->text = buf;
+	v->text = realloc(buf, n + 1); /* it was sized for the rest of the file */
+	if (!v->text)
+		v->text = buf; /* shrinking failed: keep the larger block */
 	return 0;
 }
 
