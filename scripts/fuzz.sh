@@ -30,6 +30,7 @@ opts_for() {
 	mtu_respond) echo "-max_len=65507 -timeout=5" ;; # one datagram
 	mtu_prober) echo "-max_len=512 -timeout=10" ;;   # responder actions
 	client) echo "-max_len=65536 -timeout=5 -dict=tests/fuzz/proto.dict" ;;
+	toml) echo "-max_len=4096 -timeout=5 -dict=tests/fuzz/toml.dict" ;; # a config file
 	*) echo "-max_len=4096 -timeout=5" ;;
 	esac
 }
