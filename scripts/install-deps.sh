@@ -26,8 +26,10 @@ test_pkgs=(libcmocka-dev iperf3 jq iproute2 nftables bats python3 python3-jsonsc
 	   procps ethtool libcap2-bin util-linux time valgrind)
 # Operations: the metrics endpoint, the push gateway client, mDNS; and the real peers their
 # tests talk to (promtool and a Prometheus server, a push gateway, an independent mDNS browser).
+# man-db renders the man page, systemd-analyze verifies the units, python3-yaml reads the
+# Kubernetes manifest where no cluster can.
 ops_pkgs=(libmicrohttpd-dev libcurl4-openssl-dev libmdnsd-dev curl
-	  prometheus prometheus-pushgateway mdns-scan)
+	  prometheus prometheus-pushgateway mdns-scan man-db systemd python3-yaml)
 # make fuzz: libFuzzer's runtime for clang 14 (only recommended by clang-14, not pulled in).
 fuzz_pkgs=(libclang-rt-14-dev)
 # make vmtest: boots Debian 12's 6.1 kernel under qemu (TCG) with a busybox initramfs.
