@@ -240,7 +240,7 @@ test_mdns_discover() {
 	xt_server_stop || return
 	SRV_PORT=
 	xt_server_start || return
-	xt_client_raw discover --timeout 3
+	xt_client_raw discover --timeout 4
 	line="  $S4:$SRV_PORT ($host) xfr/0.1.0"
 	[ "$RC" -eq 0 ] && grep -qx 'Found 1 server:' "$OUT" && grep -qxF "$line" "$OUT" ||
 		{ xt_fail "discover did not list '$line': $(tr '\n' '|' <"$OUT") $(tail -n1 "$ERR")"; return 1; }
@@ -252,6 +252,10 @@ test_mdns_discover() {
 		ip netns exec "$NS_C" timeout 8 mdns-scan >"$XT_TMP/scan" 2>&1
 		grep -q "+ $host._xfr._tcp.local" "$XT_TMP/scan" ||
 			{ xt_fail "mdns-scan did not see $host._xfr._tcp.local: $(tr '\r\n' '  ' <"$XT_TMP/scan" | cut -c1-200)"; return 1; }
+		# a browser after others is still answered (libmdnsd 0.12 stops answering: docs/DISCOVERY.md)
+		xt_client_raw discover --timeout 4
+		grep -qxF "$line" "$OUT" ||
+			{ xt_fail "a third browser did not find the server: $(tr '\n' '|' <"$OUT")"; return 1; }
 	else
 		xt_server_stop || return
 		xt_skip "mdns-scan not installed (apt-get install mdns-scan): xfr discover passed, the independent browser not run"

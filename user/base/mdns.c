@@ -23,6 +23,7 @@
 
 #include "base/log.h"
 #include "base/mdns.h"
+#include "timeutil.h"
 
 #define MDNS_GROUP "224.0.0.251"
 #define MDNS_TTL   120 /* seconds, the usual for SRV and A */
@@ -128,6 +129,11 @@ struct mdns_announcer {
 	pthread_t thread;
 	struct message *msg;
 	unsigned char *buf; /* MAX_PACKET_LEN + 1 */
+	uint16_t port;
+	char version[32];
+	char names[4][160]; /* what we answer for: enumeration, service, instance, host */
+	bool asked;	    /* a query named one of them since the last renewal */
+	uint64_t renewed_ns;
 };
 
 static void conflict(char *name, int type, void *arg)
@@ -162,6 +168,10 @@ static void publish(struct mdns_announcer *a, uint16_t port, const char *version
 	mdns_instance_name(label, sizeof(label));
 	snprintf(host, sizeof(host), "%s.local.", label);
 	snprintf(inst, sizeof(inst), "%s." MDNS_SERVICE, label);
+	snprintf(a->names[0], sizeof(a->names[0]), "_services._dns-sd._udp.local.");
+	snprintf(a->names[1], sizeof(a->names[1]), MDNS_SERVICE);
+	snprintf(a->names[2], sizeof(a->names[2]), "%s", inst);
+	snprintf(a->names[3], sizeof(a->names[3]), "%s", host);
 	r = mdnsd_shared(a->d, "_services._dns-sd._udp.local.", QTYPE_PTR, MDNS_TTL);
 	mdnsd_set_host(a->d, r, MDNS_SERVICE);
 	r = mdnsd_shared(a->d, MDNS_SERVICE, QTYPE_PTR, MDNS_TTL);
@@ -177,6 +187,37 @@ static void publish(struct mdns_announcer *a, uint16_t port, const char *version
 	mdnsd_set_address(a->d, a->sock.ifs[0]);
 }
 
+/*
+ * Our own multicast answers come back to us (IP_MULTICAST_LOOP stays on so a
+ * browser on this host hears them). libmdnsd would take them for another
+ * responder's and suppress its next answers as duplicates: a second browser
+ * got nothing. Queries from this host's addresses are still answered.
+ */
+static bool own_answer(const struct mdns_announcer *a, const unsigned char *pkt, ssize_t n,
+		       struct in_addr from)
+{
+	if (n < 3 || !(pkt[2] & 0x80)) /* the header's QR bit: a response */
+		return false;
+	for (unsigned i = 0; i < a->sock.nifs; i++) {
+		if (a->sock.ifs[i].s_addr == from.s_addr)
+			return true;
+	}
+	return false;
+}
+
+/* A query (not a response) with a question about one of our names. */
+static void note_query(struct mdns_announcer *a, const struct message *m)
+{
+	if (m->header.qr)
+		return;
+	for (int q = 0; q < m->qdcount && m->qd; q++) {
+		for (int i = 0; i < 4; i++) {
+			if (m->qd[q].name && !strcasecmp(m->qd[q].name, a->names[i]))
+				a->asked = true;
+		}
+	}
+}
+
 static void read_in(struct mdns_announcer *a)
 {
 	struct sockaddr_in from;
@@ -189,8 +230,11 @@ static void read_in(struct mdns_announcer *a)
 		if (n <= 0)
 			return;
 		memset(a->msg, 0, sizeof(*a->msg));
-		if (message_parse(a->msg, a->buf) == 0)
+		if (!own_answer(a, a->buf, n, from.sin_addr) &&
+		    message_parse(a->msg, a->buf) == 0) {
+			note_query(a, a->msg);
 			mdnsd_in(a->d, a->msg, from.sin_addr, ntohs(from.sin_port));
+		}
 		memset(a->buf, 0, (size_t)n); /* the next short packet reads zeros past its end */
 		flen = sizeof(from);
 	}
@@ -204,6 +248,32 @@ static void write_out(struct mdns_announcer *a)
 	while (mdnsd_out(a->d, a->msg, &to, &port))
 		mdns_sock_send(&a->sock, message_packet(a->msg), (size_t)message_packet_len(a->msg),
 			       to, port);
+}
+
+/*
+ * libmdnsd 0.12 stops answering queries for shared records after a few
+ * (each answer is queued and never sent: its record lists get tangled; later
+ * versions fixed _r_publish). A fresh daemon announces everything again, so
+ * a query for our names renews it, at most every MDNS_RENEW_MS; a browser
+ * then hears the announcement within about a second (probing included).
+ */
+#define MDNS_RENEW_MS 2000
+
+static void renew(struct mdns_announcer *a)
+{
+	mdns_daemon_t *d = mdnsd_new(QCLASS_IN, 1000);
+	uint64_t now = time_mono_ns();
+
+	a->asked = false;
+	if (!d || now - a->renewed_ns < MDNS_RENEW_MS * 1000000ULL) {
+		if (d)
+			mdnsd_free(d);
+		return;
+	}
+	mdnsd_free(a->d);
+	a->d = d;
+	a->renewed_ns = now;
+	publish(a, a->port, a->version);
 }
 
 static void *announce_thread(void *arg)
@@ -223,6 +293,8 @@ static void *announce_thread(void *arg)
 			break;
 		if (p[0].revents)
 			read_in(a);
+		if (a->asked)
+			renew(a);
 	}
 	mdnsd_shutdown(a->d); /* goodbye packets: TTL 0 */
 	write_out(a);
@@ -263,6 +335,9 @@ struct mdns_announcer *mdns_announce_start(uint16_t port, const char *version, c
 		snprintf(why, len, "mDNS: out of memory");
 		goto fail;
 	}
+	a->port = port;
+	snprintf(a->version, sizeof(a->version), "%s", version);
+	a->renewed_ns = time_mono_ns();
 	publish(a, port, version);
 	err = pthread_create(&a->thread, NULL, announce_thread, a);
 	if (err) {
