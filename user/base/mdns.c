@@ -261,15 +261,15 @@ static void write_out(struct mdns_announcer *a)
 
 static void renew(struct mdns_announcer *a)
 {
-	mdns_daemon_t *d = mdnsd_new(QCLASS_IN, 1000);
 	uint64_t now = time_mono_ns();
+	mdns_daemon_t *d;
 
+	if (now - a->renewed_ns < MDNS_RENEW_MS * 1000000ULL)
+		return; /* asked stays set: renewed when the time comes */
 	a->asked = false;
-	if (!d || now - a->renewed_ns < MDNS_RENEW_MS * 1000000ULL) {
-		if (d)
-			mdnsd_free(d);
+	d = mdnsd_new(QCLASS_IN, 1000);
+	if (!d)
 		return;
-	}
 	mdnsd_free(a->d);
 	a->d = d;
 	a->renewed_ns = now;
@@ -287,6 +287,8 @@ static void *announce_thread(void *arg)
 		write_out(a);
 		tv = mdnsd_sleep(a->d);
 		ms = (int)(tv->tv_sec * 1000 + tv->tv_usec / 1000);
+		if (a->asked && ms > MDNS_RENEW_MS) /* a renewal is waiting for its time */
+			ms = MDNS_RENEW_MS;
 		if (poll(p, 2, ms > 0 ? ms : 1) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)
