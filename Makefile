@@ -6,8 +6,10 @@
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
+# systemd reads units from /usr/local/lib/systemd/system too; packagers set UNITDIR.
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 CC       ?= cc
-PKGS     := jansson libcrypto
+PKGS     := jansson libcrypto libmicrohttpd libcurl
 SAN      ?=
 TSAN     ?=
 
@@ -41,7 +43,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
 	    -D_GNU_SOURCE -Icommon -Iuser $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+LDLIBS   += $(PKG_LIBS) -lmdnsd -lpthread -lm
 
 LIB_SRCS := $(wildcard common/*.c) $(filter-out user/main.c,$(shell find user -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -61,7 +63,7 @@ TEST_LIBS   = $(LIBXT) $(LIBXFR) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 C_FILES  := $(shell find common user tests bpf quic -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all deps test unit integration demo bench bench-check fuzz fuzz-smoke fuzz-regress fuzz-bins check check-format check-layers check-cycles format install clean
+.PHONY: all deps deps-vmtest test unit integration demo bench bench-check fuzz fuzz-smoke fuzz-regress fuzz-bins check check-format check-layers check-cycles format install clean
 
 all: $(XFR)
 
@@ -69,6 +71,10 @@ all: $(XFR)
 include mk/bpf.mk
 # make vmtest: the BPF and XDP suites inside Debian 12's 6.1 kernel under qemu.
 -include mk/vmtest.mk
+
+# <libmdnsd/mdnsd.h> includes a "config.h" Debian's package does not ship (mk/mdnsd-compat).
+MDNS_OBJS := $(BUILD)/user/base/mdns.o $(BUILD)/user/cmd/discover.o
+$(MDNS_OBJS): CFLAGS += -Imk/mdnsd-compat
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -88,6 +94,8 @@ $(LIBXT): $(XT_OBJS)
 
 # The run core's test slows the engine's build down (run_prepare_async) through a wrapper.
 $(BUILD)/tests/test_run: TEST_LIBS += -Wl,--wrap=dataplane_engine
+# The log file's test sets the wall clock (daily rotation).
+$(BUILD)/tests/test_logfile: TEST_LIBS += -Wl,--wrap=clock_gettime
 
 $(BUILD)/tests/%: tests/unit/%.c tests/lib/xt.h $(LIBXT) $(LIBXFR)
 	@mkdir -p $(dir $@)
@@ -95,6 +103,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/lib/xt.h $(LIBXT) $(LIBXFR)
 
 deps:
 	@scripts/install-deps.sh
+
+# make vmtest's qemu and initramfs tools as well (not needed for anything else).
+deps-vmtest:
+	@scripts/install-deps.sh --vmtest
 
 unit: $(UNIT_BINS)
 
@@ -170,6 +182,12 @@ format:
 install: $(XFR)
 	install -D -m 0755 $(XFR) $(DESTDIR)$(PREFIX)/bin/xfr
 	install -D -m 0644 docs/xfr.1 $(DESTDIR)$(PREFIX)/share/man/man1/xfr.1
+	@mkdir -p $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/xfr.service.in >$(DESTDIR)$(UNITDIR)/xfr.service
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/systemd/xfr@.service.in >$(DESTDIR)$(UNITDIR)/xfr@.service
+	$(XFR) --completions bash >$(DESTDIR)$(PREFIX)/share/bash-completion/completions/xfr
+	$(XFR) --completions fish >$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/xfr.fish
 
 clean:
 	rm -rf build

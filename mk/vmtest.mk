@@ -16,6 +16,6 @@ VMTEST_TIMEOUT ?= 900
 vmtest: export VMTEST_K := $(VMTEST_K)
 vmtest: export VMTEST_KERNEL := $(VMTEST_KERNEL)
 vmtest: export VMTEST_TIMEOUT := $(VMTEST_TIMEOUT)
-vmtest: deps
+vmtest: deps-vmtest
 	@$(MAKE) --no-print-directory all unit
 	@BUILD=$(BUILD) vmtest/run.sh

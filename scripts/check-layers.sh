@@ -24,6 +24,7 @@ declare -A RANK=(
 	[control]=6
 	[output]=7
 	[tui]=7 # the client TUI and the server dashboard: sinks, like output/
+	[metrics]=7
 	[client]=8
 	[server]=8
 	[cmd]=8

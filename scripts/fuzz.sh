@@ -31,6 +31,7 @@ opts_for() {
 	mtu_prober) echo "-max_len=512 -timeout=10" ;;   # responder actions
 	pframe) echo "-max_len=8192 -timeout=5" ;;        # frames where one is due
 	client) echo "-max_len=65536 -timeout=5 -dict=tests/fuzz/proto.dict" ;;
+	toml) echo "-max_len=4096 -timeout=5 -dict=tests/fuzz/toml.dict" ;; # a config file
 	*) echo "-max_len=4096 -timeout=5" ;;
 	esac
 }

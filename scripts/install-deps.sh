@@ -1,7 +1,21 @@
 #!/usr/bin/env bash
 # Install everything xfr needs to build, test and benchmark on Debian 12.
 # Idempotent: calls apt only when a package is missing. Needs root (or sudo) for that.
+# Needs only bash and apt: on a bare machine `bash scripts/install-deps.sh` installs make too.
+#
+#   scripts/install-deps.sh            build, test, fuzz (make deps)
+#   scripts/install-deps.sh --vmtest   and qemu for make vmtest (make deps-vmtest)
 set -euo pipefail
+
+with_vmtest=0
+case "${1:-}" in
+--vmtest) with_vmtest=1 ;;
+"") ;;
+*)
+	echo "usage: $0 [--vmtest]" >&2
+	exit 2
+	;;
+esac
 
 # Build: compiler, pkg-config, libraries (user space and, later, BPF).
 build_pkgs=(build-essential pkg-config libjansson-dev libssl-dev clang-format)
@@ -11,6 +25,12 @@ bpf_pkgs=(clang llvm libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev)
 test_pkgs=(libcmocka-dev iperf3 jq iproute2 nftables bats python3 python3-jsonschema
 	   procps ethtool libcap2-bin util-linux time valgrind
 	   python3-cryptography) # tests/integration/psk_peer.py: the reference-faithful PSK peer
+# Operations: the metrics endpoint, the push gateway client, mDNS; and the real peers their
+# tests talk to (promtool and a Prometheus server, a push gateway, an independent mDNS browser).
+# man-db renders the man page, systemd-analyze verifies the units, python3-yaml reads the
+# Kubernetes manifest where no cluster can.
+ops_pkgs=(libmicrohttpd-dev libcurl4-openssl-dev libmdnsd-dev curl
+	  prometheus prometheus-pushgateway mdns-scan man-db systemd python3-yaml)
 # make fuzz: libFuzzer's runtime for clang 14 (only recommended by clang-14, not pulled in).
 fuzz_pkgs=(libclang-rt-14-dev)
 # make vmtest: boots Debian 12's 6.1 kernel under qemu (TCG) with a busybox initramfs.
@@ -20,7 +40,8 @@ vmtest_pkgs=(qemu-system-x86 busybox-static cpio kmod)
 build_pkgs+=(libncursesw5-dev)
 test_pkgs+=(tmux python3-pyte)
 
-want=("${build_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${vmtest_pkgs[@]}")
+want=("${build_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}" "${ops_pkgs[@]}" "${fuzz_pkgs[@]}")
+[ "$with_vmtest" = 1 ] && want+=("${vmtest_pkgs[@]}")
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -40,10 +61,23 @@ if [ "$(id -u)" -ne 0 ]; then
 	}
 	sudo=sudo
 fi
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps: ${#missing[@]} of ${#want[@]} packages missing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # iperf3's package asks whether to start a daemon: answer no.
 echo "iperf3 iperf3/start_daemon boolean false" | $sudo debconf-set-selections 2>/dev/null || true
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: updating the package lists"
+$sudo apt-get update 2>&1 |
+	awk '/^Get:/ { n++; printf "install-deps: lists %d: %s %s\n", n, $3, $4; fflush(); next }
+	     /^(Err|W:|E:)/ { print; fflush() }' ||
+	{ echo "install-deps: apt-get update failed" >&2; exit 1; }
+# apt's own lines, condensed to one per download and one per package set up, so a slow mirror
+# shows as progress and not as a silent wait (a bare machine downloads about 230 MB).
+$sudo apt-get install -y --no-install-recommends -o Dpkg::Progress-Fancy=0 "${missing[@]}" 2>&1 |
+	awk '
+	/^Need to get/ { print "install-deps: " $0; fflush(); next }
+	/^Get:/ { n++; printf "install-deps: download %d: %s %s %s %s\n", n, $5, $7, $8, $9; fflush(); next }
+	/^Setting up / { s++; printf "install-deps: set up %d: %s\n", s, $3; fflush(); next }
+	/^(E:|W:|dpkg: error)/ { print; fflush() }
+	END { printf "install-deps: %d downloaded, %d set up\n", n, s }' ||
+	{ echo "install-deps: apt-get install failed" >&2; exit 1; }
 echo "install-deps: done"

@@ -62,6 +62,9 @@ xt_cleanup() {
 # Called once per test process before the test function.
 xt_begin() {
 	XT_TMP=$(mktemp -d "/tmp/xfr-it.$XT_RUNID.XXXXXX")
+	# Hermetic: no operator's ~/.config/xfr/config.toml leaks into a test.
+	export XDG_CONFIG_HOME=$XT_TMP/config
+	unset XFR_CONFIG
 	trap xt_cleanup EXIT
 	trap 'exit 143' TERM
 	trap 'exit 130' INT

@@ -89,5 +89,18 @@ test_acl_preset() {
 	xt_client_ok || return
 	xt_assert "$OUT" '.duration_ms <= 2600' "preset max_duration_secs not applied" || return
 	xt_assert "$OUT" '.throughput_mbps < 12' "more than the asked 10 Mbit/s" || return
+	xt_server_stop || return
+	# The same presets from the config file itself (read by the config-file reader).
+	mkdir -p "$XDG_CONFIG_HOME/xfr" && grep -v '^\[server\]\|^port' "$f" >"$XDG_CONFIG_HOME/xfr/config.toml"
+	"$XFR" serve --preset nope >/dev/null 2>"$XT_TMP/e2"
+	[ $? -eq 2 ] && grep -q "no preset 'nope' in .*config.toml (it has: v6lab, other)" "$XT_TMP/e2" ||
+		{ xt_fail "unknown preset from the config file: $(cat "$XT_TMP/e2")"; return 1; }
+	SRV_PORT=
+	xt_server_start --preset v6lab || return
+	xt_client -t 1
+	xa_refused "IPv4 outside the config file preset's allowed_clients" || return
+	xt_client_raw -t 5 -b 10M --json -p "$SRV_PORT" "$S6"
+	xt_client_ok || return
+	xt_assert "$OUT" '.duration_ms <= 2600' "config file preset's max_duration_secs not applied" || return
 	xt_server_stop
 }

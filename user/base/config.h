@@ -29,6 +29,23 @@
 #define XFR_DEFAULT_MAX_STREAMS_TOTAL 1024	   /* streams over all running tests */
 #define XFR_DEFAULT_MAX_MEMORY	      (1ull << 30) /* test buffers, at most (and a quarter of RAM) */
 
+/*
+ * [[presets]] of the config file (docs/CONFIG.md): named server policies, read and
+ * checked by cli/config_file.c, applied by the server's access control (--preset).
+ */
+#define XFR_MAX_PRESETS	       16
+#define XFR_PRESET_MAX_CLIENTS 16
+#define XFR_PRESET_NAME_MAX    64
+#define XFR_CIDR_MAX	       50 /* INET6_ADDRSTRLEN + "/128" */
+
+struct xfr_preset {
+	char name[XFR_PRESET_NAME_MAX];
+	uint64_t bandwidth_limit; /* bits/s per test; 0 = none */
+	uint32_t max_duration_s;  /* 0 = none */
+	uint32_t nclients;	  /* allowed_clients: 0 = no extra allowlist */
+	char allowed_clients[XFR_PRESET_MAX_CLIENTS][XFR_CIDR_MAX]; /* "ADDR" or "ADDR/LEN" */
+};
+
 enum xfr_mode {
 	XFR_MODE_CLIENT,
 	XFR_MODE_SERVE,
@@ -143,10 +160,11 @@ struct xfr_config {
 	enum xfr_mode mode;
 
 	/* shared */
-	uint16_t port;		/* -p, XFR_PORT; default 5201 */
-	enum xfr_family family; /* -4 / -6 */
-	char bind[128];		/* client --bind ADDR[:PORT] / server -B ADDR; "" = none */
-	enum xfr_log_level log_level;
+	uint16_t port;		      /* -p, XFR_PORT; default 5201 */
+	enum xfr_family family;	      /* -4 / -6 */
+	char bind[128];		      /* client --bind ADDR[:PORT] / server -B ADDR; "" = none */
+	enum xfr_log_level log_level; /* --log-level, XFR_LOG_LEVEL */
+	char log_file[4096];	      /* --log-file, XFR_LOG_FILE; "" = stderr */
 
 	/* client: what to run */
 	char host[256];	      /* positional HOST */
@@ -218,6 +236,17 @@ struct xfr_config {
 	struct acl *acl;  /* server: --allow, --deny, --acl-file (base/acl.h); NULL = anyone */
 	struct acl
 		*preset_acl; /* server: --preset\'s allowed_clients, on top of acl; NULL = none */
+
+	/* server: metrics (metrics/) */
+	uint16_t prometheus_port; /* --prometheus PORT; 0 = no endpoint */
+	char prometheus_bind[64]; /* --prometheus-bind; default 127.0.0.1 */
+	char push_gateway[1024];  /* --push-gateway URL, XFR_PUSH_GATEWAY; "" = none */
+	bool no_mdns;		  /* --no-mdns: do not announce _xfr._tcp.local. */
+
+	/* config file (cli/config_file.c) */
+	char config_path[4096]; /* the file that was read; "" = none */
+	uint32_t npresets;
+	struct xfr_preset presets[XFR_MAX_PRESETS];
 };
 
 #endif

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Logging to stderr: results never go through here. */
+/* Logging to stderr or a log file: results never go through here. */
 #ifndef XFR_BASE_LOG_H
 #define XFR_BASE_LOG_H
+
+#include <stddef.h>
 
 #include "base/config.h"
 
@@ -12,6 +14,15 @@ void log_set_level(enum xfr_log_level level);
  * for logs kept by a service manager or a file. Off by default.
  */
 void log_set_timestamps(bool on);
+/*
+ * --log-file: every line goes to path ("~/" is HOME's) with its UTC stamp,
+ * errors to stderr as well; a new UTC day renames it to path.YYYY-MM-DD
+ * first. Refuses what is not a regular file and the file stdout goes to.
+ * 0, or -errno with one line for the user in why.
+ */
+int log_set_file(const char *path, char *why, size_t len);
+void log_close_file(void);
+
 /* Prefix "xfr: " for errors, "xfr: warning: " for warnings, plain for info/debug. */
 void log_msg(enum xfr_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -22,6 +22,9 @@
 
 #include "cli/cli.h"
 #include "cli/cli_sec.h"
+#include "cli/completions.h"
+#include "cli/config_file.h"
+#include "metrics/push.h"
 #include "cli/target.h"
 #include "base/log.h"
 #include "base/net.h"
@@ -55,6 +58,8 @@
 #define M_DOCTOR 4U
 #define M_BOTH	 (M_CLIENT | M_SERVE)
 
+#define CLI_MAX_OPTS 128 /* entries of cli_opts, at most */
+
 /* Everything seen while parsing that the config itself does not record. */
 struct cli_state {
 	struct xfr_config *cfg;
@@ -72,6 +77,10 @@ struct cli_state {
 	const char *preset, *preset_file; /* --preset NAME [--preset-file FILE] */
 	struct cli_target target;	  /* HOST taken apart */
 	char why[400];			  /* reasons that need formatting */
+	/* the config file (load_config): --config, --no-config, options given as flags */
+	const char *config_arg;
+	bool no_config;
+	bool seen[CLI_MAX_OPTS];
 };
 
 struct cli_opt {
@@ -539,7 +548,61 @@ static const char *set_log_level(struct cli_state *st, const char *arg)
 	return "unknown level (use error, warn, info or debug)";
 }
 
+static int apply_env(struct cli_state *st, const char *var, bool flag_given,
+		     const char *(*handler)(struct cli_state *, const char *), FILE *err);
+static bool seen_name(const struct cli_state *st, const char *name);
+
+static const char *set_log_file(struct cli_state *st, const char *arg)
+{
+	if (!*arg)
+		return "empty file name";
+	if (strlen(arg) >= sizeof(st->cfg->log_file))
+		return "file name too long";
+	strcpy(st->cfg->log_file, arg);
+	return NULL;
+}
+
+/* XFR_LOG_LEVEL and XFR_LOG_FILE, where the flags did not decide (both commands). */
+static int apply_log_env(struct cli_state *st, FILE *err)
+{
+	return apply_env(st, "XFR_LOG_LEVEL", seen_name(st, "log-level"), set_log_level, err)
+		       ?: apply_env(st, "XFR_LOG_FILE", seen_name(st, "log-file"), set_log_file,
+				    err);
+}
+
 /* ---- server options ---- */
+
+static const char *set_prometheus(struct cli_state *st, const char *arg)
+{
+	return parse_port(arg, &st->cfg->prometheus_port);
+}
+
+static const char *set_prometheus_bind(struct cli_state *st, const char *arg)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strlen(arg) >= sizeof(st->cfg->prometheus_bind) ||
+	    (inet_pton(AF_INET, arg, &a4) != 1 && inet_pton(AF_INET6, arg, &a6) != 1))
+		return "not an IP address (127.0.0.1, ::1, 0.0.0.0 for every address)";
+	strcpy(st->cfg->prometheus_bind, arg);
+	return NULL;
+}
+
+static const char *set_no_mdns(struct cli_state *st, const char *arg)
+{
+	(void)arg;
+	st->cfg->no_mdns = true;
+	return NULL;
+}
+
+static const char *set_push_gateway(struct cli_state *st, const char *arg)
+{
+	if (!metrics_push_url_ok(arg))
+		return "not a URL (http://HOST:9091 or https://...)";
+	strcpy(st->cfg->push_gateway, arg);
+	return NULL;
+}
 
 /* --timestamps / --no-timestamps: the last one given wins. */
 static const char *set_log_ts_on(struct cli_state *st, const char *arg)
@@ -738,6 +801,23 @@ static const char *set_data_port_range(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
+/* ---- the config file's own options (load_config reads the file) ---- */
+
+static const char *set_config(struct cli_state *st, const char *arg)
+{
+	if (!*arg)
+		return "empty file name";
+	st->config_arg = arg;
+	return NULL;
+}
+
+static const char *set_no_config(struct cli_state *st, const char *arg)
+{
+	(void)arg;
+	st->no_config = true;
+	return NULL;
+}
+
 /* ---- help and version ---- */
 
 static void print_help(struct cli_state *st, unsigned int mode);
@@ -751,6 +831,8 @@ static const char *show_help(struct cli_state *st, const char *arg)
 	st->done = true;
 	return NULL;
 }
+
+static const char *show_completions(struct cli_state *st, const char *arg);
 
 static const char *show_version(struct cli_state *st, const char *arg)
 {
@@ -897,6 +979,18 @@ static const struct cli_opt cli_opts[] = {
 	 set_preset},
 	{"preset-file", 0, REQ, M_SERVE, "FILE",
 	 "where --preset looks (default ~/.config/xfr/config.toml)", NULL, set_preset_file},
+	{"prometheus", 0, REQ, M_SERVE, "PORT", "serve /metrics and /health on PORT", NULL,
+	 set_prometheus},
+	{"prometheus-bind", 0, REQ, M_SERVE, "ADDR",
+	 "address of the metrics endpoint (default 127.0.0.1)", NULL, set_prometheus_bind},
+	{"no-mdns", 0, NOARG, M_SERVE, NULL, "do not announce the server by mDNS (_xfr._tcp)", NULL,
+	 set_no_mdns},
+	{"push-gateway", 0, REQ, M_SERVE, "URL",
+	 "push the metrics to a Prometheus push gateway after each test (XFR_PUSH_GATEWAY)", NULL,
+	 set_push_gateway},
+	{"push-gateway", 0, REQ, M_CLIENT, "URL",
+	 "push this test's metrics to a Prometheus push gateway (XFR_PUSH_GATEWAY)", NULL,
+	 set_push_gateway},
 	/* Shared */
 	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
@@ -916,11 +1010,19 @@ static const struct cli_opt cli_opts[] = {
 	 NULL, set_psk_file},
 	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, "L", "error, warn, info or debug (default info)",
 	 NULL, set_log_level},
+	{"log-file", 0, REQ, M_BOTH, "PATH",
+	 "log to PATH instead of stderr (errors on both), rotated daily (UTC)", NULL, set_log_file},
+	{"config", 0, REQ, M_BOTH, "FILE",
+	 "config file (default $XDG_CONFIG_HOME/xfr/config.toml; XFR_CONFIG)", NULL, set_config},
+	{"no-config", 0, NOARG, M_BOTH, NULL, "read no config file", NULL, set_no_config},
 	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, NULL, "print this help", NULL, show_help},
 	{"version", 'V', NOARG, M_BOTH, NULL, "print the version", NULL, show_version},
+	{"completions", 0, REQ, M_CLIENT, "SHELL", "print a completion script: bash, zsh or fish",
+	 NULL, show_completions},
 };
 
-#define N_OPTS	 ARRAY_SIZE(cli_opts)
+#define N_OPTS ARRAY_SIZE(cli_opts)
+_Static_assert(N_OPTS <= CLI_MAX_OPTS, "raise CLI_MAX_OPTS");
 #define VAL_BASE 256 /* getopt val of long-only options: VAL_BASE + table index */
 
 static bool in_mode(const struct cli_opt *o, unsigned int mode)
@@ -980,7 +1082,9 @@ static void print_help(struct cli_state *st, unsigned int mode)
 		fprintf(out,
 			"Usage: xfr [OPTIONS] HOST\n"
 			"       xfr serve [OPTIONS]\n"
-			"       xfr doctor [--iface NAME] [--json]\n\n"
+			"       xfr doctor [--iface NAME] [--json]\n"
+			"       xfr diff BASELINE CURRENT [--threshold PCT]\n"
+			"       xfr discover [--timeout DUR]\n\n"
 			"Measure TCP or UDP throughput between this host and an xfr server on HOST,\n"
 			"on sockets or on the kernel's XDP and AF_XDP data planes (--engine).\n");
 		help_section(out, "Client options", M_CLIENT);
@@ -994,6 +1098,31 @@ static void print_help(struct cli_state *st, unsigned int mode)
 		fprintf(out,
 			"\nEnvironment: XFR_PORT, XFR_DURATION, XFR_BYTES and XFR_TIMESTAMP_FORMAT\n"
 			"apply when the matching option is not given.\n");
+	fprintf(out, "XFR_LOG_LEVEL and XFR_LOG_FILE as well; all of them over the config file\n"
+		     "(--config, XFR_CONFIG, ~/.config/xfr/config.toml: docs/CONFIG.md).\n");
+}
+
+/* The option table as completions.c wants it; the script goes to out. */
+static const char *show_completions(struct cli_state *st, const char *arg)
+{
+	struct compl_opt opts[CLI_MAX_OPTS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct cli_opt *o = &cli_opts[i];
+
+		if (!o->help)
+			continue;
+		opts[n++] = (struct compl_opt){o->name, o->short_name, o->help,
+					       o->has_arg == required_argument,
+					       (o->mode & M_CLIENT ? COMPL_CLIENT : 0) |
+						       (o->mode & M_SERVE ? COMPL_SERVE : 0) |
+						       (o->mode & M_DOCTOR ? COMPL_DOCTOR : 0)};
+	}
+	if (completions_print(st->out, arg, opts, n))
+		return "unknown shell (use bash, zsh or fish)";
+	st->done = true;
+	return NULL;
 }
 
 /* ---- getopt plumbing ---- */
@@ -1119,6 +1248,7 @@ static enum cli_status parse_flags(struct cli_state *st, int argc, char **argv, 
 			print_unknown(err, long_text(argv));
 			return CLI_EXIT_USAGE;
 		}
+		st->seen[o - cli_opts] = true;
 		if (!o->handler) {
 			*(bool *)((char *)st + o->flag) = true;
 			continue;
@@ -1445,6 +1575,9 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 	    apply_env(st, "XFR_DURATION", st->time_set, set_time, err) ||
 	    apply_env(st, "XFR_BYTES", st->bytes_set, set_bytes, err) ||
 	    apply_env(st, "XFR_TIMESTAMP_FORMAT", st->ts_set, set_ts_format, err) ||
+	    apply_log_env(st, err) ||
+	    apply_env(st, "XFR_PUSH_GATEWAY", seen_name(st, "push-gateway"), set_push_gateway,
+		      err) ||
 	    finish_psk(st, err))
 		return -EINVAL;
 	/* A byte budget without a time limit runs until the bytes are through. */
@@ -1465,8 +1598,10 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || check_family(st, "-B", err) ||
-	    finish_psk(st, err) || finish_preset(st, err))
+	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || apply_log_env(st, err) ||
+	    apply_env(st, "XFR_PUSH_GATEWAY", seen_name(st, "push-gateway"), set_push_gateway,
+		      err) ||
+	    check_family(st, "-B", err) || finish_psk(st, err) || finish_preset(st, err))
 		return -EINVAL;
 	/* Sockets only, no BPF, unless the operator lets clients ask for more (auto). */
 	if (!st->cfg->engine_set)
@@ -1507,6 +1642,181 @@ static int finish_doctor(struct cli_state *st, int argc, char **argv, FILE *err)
 	return 0;
 }
 
+/* ---- the config file: keys are long options; flag > environment > file > default ---- */
+
+struct file_ctx {
+	struct cli_state *st;
+	unsigned int mode; /* the section's command: M_CLIENT or M_SERVE */
+	bool apply;	   /* false: the other command's section, checked only */
+};
+
+/* Options that only make sense on a command line. */
+static bool cli_only(const struct cli_opt *o)
+{
+	static const char *const names[] = {"help", "version", "config", "no-config",
+					    "completions"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(o->name, names[i]))
+			return true;
+	}
+	return false;
+}
+
+static const struct cli_opt *find_long(const char *name, unsigned int mode)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (in_mode(&cli_opts[i], mode) && cli_opts[i].help && !cli_only(&cli_opts[i]) &&
+		    !strcmp(cli_opts[i].name, name))
+			return &cli_opts[i];
+	}
+	return NULL;
+}
+
+static bool seen_name(const struct cli_state *st, const char *name)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (st->seen[i] && !strcmp(cli_opts[i].name, name))
+			return true;
+	}
+	return false;
+}
+
+/* Switches that exclude each other: one given as a flag overrides the file's other. */
+static const char *const excl_groups[][4] = {
+	{"reverse", "bidir"}, {"json", "json-stream", "csv"}, {"random", "zeros"},
+	{"ipv4", "ipv6"},     {"zerocopy", "no-zerocopy"},    {"timestamps", "no-timestamps"},
+};
+
+/* The flags decided this setting: the option itself, an alias of it, or a rival switch. */
+static bool decided_by_flags(const struct cli_state *st, const struct cli_opt *o)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const struct cli_opt *p = &cli_opts[i];
+
+		if (st->seen[i] && (p == o || (o->handler && p->handler == o->handler) ||
+				    (!o->handler && !p->handler && p->flag == o->flag)))
+			return true;
+	}
+	for (size_t g = 0; g < ARRAY_SIZE(excl_groups); g++) {
+		bool member = false, rival = false;
+
+		for (size_t k = 0; k < 4 && excl_groups[g][k]; k++) {
+			if (!strcmp(excl_groups[g][k], o->name))
+				member = true;
+			else if (seen_name(st, excl_groups[g][k]))
+				rival = true;
+		}
+		if (member && rival)
+			return true;
+	}
+	return false;
+}
+
+/* The value against what the option takes; NULL when it fits. */
+static const char *file_type(const struct cli_opt *o, const struct toml_value *v)
+{
+	if (o->has_arg == no_argument && v->type != TOML_BOOL)
+		return "expected true or false";
+	if (o->has_arg == required_argument && v->type == TOML_BOOL)
+		return "expected a value (a string or a number), not true or false";
+	if (o->has_arg == optional_argument && v->type != TOML_BOOL && v->type != TOML_STRING)
+		return "expected true, false or a string";
+	return NULL;
+}
+
+static const char *file_opt(void *ctx, const char *name, const struct toml_value *v)
+{
+	struct file_ctx *fc = ctx;
+	struct cli_state *st = fc->st;
+	const struct cli_opt *o = find_long(name, fc->mode);
+	const char *why;
+
+	if (!o)
+		return fc->mode == M_SERVE
+			       ? "unknown key (the keys are the long options of xfr serve --help)"
+			       : "unknown key (the keys are the long options of xfr --help)";
+	why = file_type(o, v);
+	if (why || !fc->apply || decided_by_flags(st, o))
+		return why;
+	if (v->type == TOML_BOOL && !v->b)
+		return NULL; /* false: the option is not given */
+	if (!o->handler) {
+		*(bool *)((char *)st + o->flag) = true;
+		return NULL;
+	}
+	return o->handler(st, v->type == TOML_BOOL ? NULL : v->text);
+}
+
+/*
+ * TCP settings from [client] do not apply to a UDP test asked for with -u:
+ * the file is a set of defaults, not a command line (which would conflict).
+ */
+static void file_drop_tcp_only(struct cli_state *st, const struct cli_state *before,
+			       bool mptcp_before)
+{
+	struct xfr_config *cfg = st->cfg;
+
+	if (!st->udp && !st->probe_mtu)
+		return;
+	if (st->congestion_set && !before->congestion_set) {
+		st->congestion_set = false;
+		cfg->congestion[0] = '\0';
+	}
+	if (st->nodelay && !before->nodelay)
+		st->nodelay = false;
+	if (st->zc_on && !before->zc_on) {
+		st->zc_on = false;
+		cfg->zerocopy = XFR_ZC_AUTO;
+	}
+	if (cfg->mptcp && !mptcp_before)
+		cfg->mptcp = false;
+}
+
+/*
+ * Read the config file and apply the section of this command to what the
+ * flags left unset. The environment comes after (finish_*), over the file:
+ * the markers it reads (time_set, ...) are kept as the flags left them.
+ */
+static int load_config(struct cli_state *st, unsigned int mode, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+	struct file_ctx cc = {st, M_CLIENT, mode == M_CLIENT};
+	struct file_ctx sc = {st, M_SERVE, mode == M_SERVE};
+	struct cli_state before = *st;
+	struct config_file cf;
+	bool required, mptcp = cfg->mptcp;
+	int rc;
+
+	if (st->no_config)
+		return 0;
+	if (config_file_path(st->config_arg, cfg->config_path, sizeof(cfg->config_path),
+			     &required)) {
+		fprintf(err, "xfr: config file path too long\n");
+		return -EINVAL;
+	}
+	rc = config_file_open(&cf, cfg->config_path, required, cfg->presets, &cfg->npresets, err);
+	if (rc)
+		return rc;
+	if (!cf.present) {
+		cfg->config_path[0] = '\0';
+		return 0;
+	}
+	rc = config_file_each(&cf, "client", file_opt, &cc, err)
+		     ?: config_file_each(&cf, "server", file_opt, &sc, err);
+	config_file_close(&cf);
+	if (rc)
+		return rc;
+	if (st->bytes_set && !before.bytes_set && !st->time_set)
+		cfg->duration_s = 0; /* a byte budget from the file, no time anywhere: no clock */
+	st->time_set = before.time_set;
+	st->bytes_set = before.bytes_set;
+	st->port_set = before.port_set;
+	st->ts_set = before.ts_set;
+	file_drop_tcp_only(st, &before, mptcp);
+	return 0;
+}
+
 void cli_defaults(struct xfr_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1530,6 +1840,7 @@ void cli_defaults(struct xfr_config *cfg)
 	cfg->max_pause_s = XFR_DEFAULT_MAX_PAUSE_S;
 	cfg->max_streams = XFR_MAX_STREAMS;
 	cfg->max_streams_total = XFR_DEFAULT_MAX_STREAMS_TOTAL;
+	strcpy(cfg->prometheus_bind, "127.0.0.1");
 }
 
 enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *out, FILE *err)
@@ -1550,6 +1861,8 @@ enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *o
 	ret = parse_flags(&st, argc, argv, mode, err);
 	if (ret != CLI_RUN)
 		return ret;
+	if (mode != M_DOCTOR && load_config(&st, mode, err))
+		return CLI_EXIT_USAGE;
 	if (serve)
 		rc = finish_server(&st, argc, argv, err);
 	else if (doctor)

@@ -139,16 +139,63 @@ static const char *config_path(char *path, size_t len)
 	return path;
 }
 
+/*
+ * The config file's [[presets]] (already read into cfg->presets by the
+ * config-file reader) as a struct preset: 1 found, 0 not there (buf lists
+ * the known names), < 0 out of memory or a bad allowed_clients entry.
+ */
+static int preset_from_config(const struct xfr_config *cfg, const char *name, struct preset *out,
+			      char *buf, size_t len)
+{
+	const struct xfr_preset *x = NULL;
+	size_t o = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < cfg->npresets && !x; i++)
+		if (!strcmp(cfg->presets[i].name, name))
+			x = &cfg->presets[i];
+	if (!x) {
+		o = (size_t)snprintf(buf, len, "no preset '%s' in %s (it has%s", name,
+				     cfg->config_path, cfg->npresets ? ": " : " none");
+		for (uint32_t i = 0; i < cfg->npresets && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+					      cfg->presets[i].name);
+		if (o < len)
+			snprintf(buf + o, len - o, ")");
+		return 0;
+	}
+	snprintf(out->name, sizeof(out->name), "%s", x->name);
+	out->max_duration_s = x->max_duration_s;
+	out->bandwidth_bps = x->bandwidth_limit;
+	if (x->nclients && !(out->allowed = acl_new())) {
+		snprintf(buf, len, "out of memory");
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < x->nclients; i++)
+		if (acl_add(out->allowed, x->allowed_clients[i], true, buf, len)) {
+			preset_fini(out);
+			return -EINVAL;
+		}
+	return 1;
+}
+
 const char *clisec_preset(struct xfr_config *cfg, const char *name, const char *file, char *buf,
 			  size_t len)
 {
 	struct preset p;
 	char path[4096];
 
+	/* The config file that was read holds the presets, unless --preset-file names another. */
+	if (!file && cfg->config_path[0]) {
+		if (preset_from_config(cfg, name, &p, buf, len) != 1)
+			return buf;
+		goto apply;
+	}
 	if (!file && !(file = config_path(path, sizeof(path))))
 		return "no --preset-file, and no HOME to find the config file in";
 	if (preset_load(file, name, &p, buf, len) != 1)
 		return buf;
+apply:
 	cfg->preset_acl = p.allowed;
 	if (!cfg->max_duration_s)
 		cfg->max_duration_s = p.max_duration_s;

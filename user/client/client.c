@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "control/foreign.h"
 #include "control/report.h"
+#include "metrics/sink.h"
 #include "output/output.h"
 #include "timeutil.h"
 #include "wire.h"
@@ -724,7 +725,9 @@ static int add_sinks(struct clnt *c)
 	    (!(s = output_file_sink_new(cfg->output_file)) || sinks_add(&c->sinks, s)))
 		return -ENOMEM;
 	s = output_log_sink_new();
-	return s && !sinks_add(&c->sinks, s) ? 0 : -ENOMEM;
+	if (!s || sinks_add(&c->sinks, s))
+		return -ENOMEM;
+	return metrics_sink_add(&c->sinks, cfg, XFR_ROLE_CLIENT); /* --push-gateway */
 }
 
 static int run(struct clnt *c)

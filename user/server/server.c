@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/mdns.h"
 #include "control/report.h"
+#include "metrics/sink.h"
 #include "output/output.h"
 #include "server/server.h"
 #include "server/server_priv.h"
@@ -583,6 +585,18 @@ static int add_fd(struct srv *s, struct loop_item *it, int fd, loop_cb cb)
 	return err;
 }
 
+/* mDNS is a convenience: the server runs without it, and says why. */
+static void mdns_start(struct srv *s)
+{
+	char why[200];
+
+	if (s->cfg->no_mdns)
+		return;
+	s->mdns = mdns_announce_start(s->cfg->port, XFR_VERSION, why, sizeof(why));
+	if (!s->mdns)
+		pr_warn("%s; not announced on mDNS (--no-mdns to skip)", why);
+}
+
 static int setup(struct srv *s)
 {
 	struct xfr_sink *log = output_log_sink_new(), *tests = srvlog_sink_new(s->cfg);
@@ -605,8 +619,10 @@ static int setup(struct srv *s)
 		err = add_fd(s, &s->tick_it, timerfd_open(), on_tick);
 	if (!err)
 		err = timerfd_arm_ms(s->tick_it.fd, TICK_MS, TICK_MS);
+	err = err ? err : open_listeners(s);
+	err = err ? err : metrics_sink_add(&s->sinks, s->cfg, XFR_ROLE_SERVER);
 	if (!err)
-		err = open_listeners(s);
+		mdns_start(s);
 	return err ? err : srv_dash_open(s);
 }
 
@@ -625,6 +641,8 @@ static void teardown(struct srv *s)
 	loop_fini(&s->loop); /* frees what was deferred */
 	admit_fini(s);
 	gate_fini(s);
+	mdns_announce_stop(s->mdns);
+	s->mdns = NULL;
 	sinks_flush(&s->sinks);
 	sinks_free(&s->sinks);
 	srv_dash_close(s);

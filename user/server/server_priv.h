@@ -180,6 +180,8 @@ struct srv {
 	uint32_t completed;	/* successful tests */
 	struct xfr_sinks sinks; /* the log; later the dashboard, Prometheus */
 	struct dash *dash;	/* serve --tui (server_dash.c); NULL without */
+	/* the mDNS announcer; NULL with --no-mdns or when it could not start */
+	struct mdns_announcer *mdns;
 	char peek_buf[PROTO_MAX_LINE];
 };
 
