@@ -32,17 +32,20 @@ static int ethtool(int fd, const char *ifname, void *data)
 /* Number of features, or -errno. */
 static int feature_count(int fd, const char *ifname)
 {
-	struct {
+	/* the header, then one __u32 length per set asked for (data[] is flexible) */
+	union {
 		struct ethtool_sset_info hdr;
-		__u32 len;
+		__u8 raw[sizeof(struct ethtool_sset_info) + sizeof(__u32)];
 	} s = {.hdr = {.cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ull << ETH_SS_FEATURES}};
 	int err = ethtool(fd, ifname, &s);
+	__u32 len;
 
 	if (err)
 		return err;
 	if (!(s.hdr.sset_mask & (1ull << ETH_SS_FEATURES)))
 		return -EOPNOTSUPP;
-	return s.len > NETFEAT_MAX ? NETFEAT_MAX : (int)s.len;
+	memcpy(&len, s.raw + sizeof(struct ethtool_sset_info), sizeof(len));
+	return len > NETFEAT_MAX ? NETFEAT_MAX : (int)len;
 }
 
 /* Index of @feature among @n names, or -ENOENT / -errno. */
