@@ -169,6 +169,24 @@ static void on_ctrl(struct loop_item *it, uint32_t events)
 		stop(c, rc);
 }
 
+/*
+ * What the server said while our streams started (a reference server's first
+ * intervals come right behind test_ack) waits in the buffer, and epoll will
+ * not say so: take it now that the run can pair it.
+ */
+static void early_msgs(struct clnt *c)
+{
+	size_t len = 0;
+	int rc;
+
+	ctrl_peek(&c->ctrl, &len);
+	if (!len)
+		return;
+	rc = read_ctrl(c);
+	if (rc)
+		stop(c, rc);
+}
+
 /* Until c->stop says why. */
 static int loop(struct clnt *c)
 {
@@ -280,6 +298,7 @@ int clnt_run_test(struct clnt *c, int *fds)
 	}
 	if (c->req.duration_secs)
 		give_up_in(c, (uint64_t)c->req.duration_secs * 1000 + CLNT_RESULT_GRACE_MS);
+	early_msgs(c);
 	err = loop(c);
 	if (c->signals > 1) /* second Ctrl+C: leave at once */
 		return err;
