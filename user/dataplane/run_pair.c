@@ -148,9 +148,47 @@ void run_pair_local(struct run *r, uint32_t k, double start_s, double end_s)
 }
 
 /*
+ * A peer interval that ends where the previous one did covers no time: the
+ * reference's interval timer ticks at once, so its first interval has
+ * elapsed_ms 0 (serve.rs). It is no row; what it counted (nothing, as the
+ * streams start after test_ack) goes into the next one.
+ */
+static bool covers_no_time(const struct run *r, uint64_t elapsed_ms)
+{
+	return elapsed_ms < r->last_peer_ms + r->cfg.interval_ms / 10;
+}
+
+static void carry_keep(struct run *r, run_fill_fn fill, void *arg)
+{
+	if (!r->carry)
+		r->carry = calloc(XFR_MAX_FLOWS, sizeof(*r->carry));
+	if (r->carry)
+		fill(arg, r->carry, &r->ncarry);
+}
+
+/* The carried counts into the row's flows: bytes and UDP datagrams add up. */
+static void carry_add(struct run *r, struct run_slot *s)
+{
+	for (uint32_t i = 0; i < r->ncarry; i++) {
+		const struct xfr_flow *from = &r->carry[i];
+		struct xfr_flow *to = stats_flow(s->iv.flows, &s->iv.nflows, from->stream, from->dir);
+
+		if (!to)
+			continue;
+		to->sent_bytes += from->sent_bytes;
+		to->recv_bytes += from->recv_bytes;
+		to->udp.packets_sent += from->udp.packets_sent;
+		to->udp.packets_received += from->udp.packets_received;
+		to->udp.lost += from->udp.lost;
+	}
+	r->ncarry = 0;
+}
+
+/*
  * The peer's intervals come in order, one per sample it took (its last,
- * partial one included), so the n-th message is interval n; its elapsed_ms
- * (the peer's test time, the one the summary's duration is in) ends the row.
+ * partial one included), so the n-th message that covers time is interval
+ * n; its elapsed_ms (the peer's test time, the one the summary's duration
+ * is in) ends the row.
  */
 void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg)
 {
@@ -159,6 +197,10 @@ void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, voi
 
 	if (!r->slots || r->finished)
 		return;
+	if (covers_no_time(r, elapsed_ms)) {
+		carry_keep(r, fill, arg);
+		return;
+	}
 	k = ++r->peer_k;
 	if (k < r->next_emit)
 		return; /* that interval is out already */
@@ -171,6 +213,7 @@ void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, voi
 	}
 	s = slot_for(r, k);
 	fill(arg, s->iv.flows, &s->iv.nflows);
+	carry_add(r, s);
 	s->iv.end_s = (double)elapsed_ms / 1000.0;
 	if (elapsed_ms > r->last_peer_ms)
 		r->last_peer_ms = elapsed_ms;
