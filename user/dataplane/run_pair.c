@@ -171,7 +171,8 @@ static void carry_add(struct run *r, struct run_slot *s)
 {
 	for (uint32_t i = 0; i < r->ncarry; i++) {
 		const struct xfr_flow *from = &r->carry[i];
-		struct xfr_flow *to = stats_flow(s->iv.flows, &s->iv.nflows, from->stream, from->dir);
+		struct xfr_flow *to =
+			stats_flow(s->iv.flows, &s->iv.nflows, from->stream, from->dir);
 
 		if (!to)
 			continue;
