@@ -233,6 +233,26 @@ static void add_tail_loss(struct xfr_result *r)
 	}
 }
 
+/* Say which of the server's whole-test figures the per-stream values only share out. */
+static void note_shared(struct xfr_result *r, uint32_t shared)
+{
+	static const char *const what[] = {"bytes per direction", "TCP_INFO",
+					   "UDP loss and jitter"};
+	char list[96] = "";
+	size_t len = 0;
+
+	if (!shared || r->nnotes == XFR_MAX_NOTES)
+		return;
+	for (uint32_t i = 0; i < 3; i++)
+		if (shared & (1u << i))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+						len ? ", " : "", what[i]);
+	snprintf(r->notes[r->nnotes++], sizeof(r->notes[0]),
+		 "the server reports its %s for all streams together: per-stream values are "
+		 "shares of the total",
+		 list);
+}
+
 /* Our totals and the server's, into the result model. */
 static void build_result(struct clnt *c)
 {
@@ -242,9 +262,10 @@ static void build_result(struct clnt *c)
 	r->nflows = 0;
 	run_totals(c->run, r->flows, &r->nflows);
 	if (pr) {
-		report_from_wire(pr->streams,
-				 our_streams(pr->streams, pr->nstreams, c->cfg->streams),
-				 c->cfg->dir, r->flows, &r->nflows);
+		uint32_t ns = our_streams(pr->streams, pr->nstreams, c->cfg->streams);
+
+		report_from_wire(pr->streams, ns, c->cfg->dir, r->flows, &r->nflows);
+		note_shared(r, report_result_totals(pr, ns, c->cfg->dir, r->flows, &r->nflows));
 		r->duration_s = (double)pr->duration_ms / 1000.0;
 		if (pr->server_output) {
 			r->server_output = pr->server_output;
