@@ -92,6 +92,18 @@ static void fill_from_wire(void *arg, struct xfr_flow *flows, uint32_t *n)
 	uint32_t ns = our_streams(iv->streams, iv->nstreams, c->cfg->streams);
 
 	report_from_wire(iv->streams, ns, c->cfg->dir, flows, n);
+	report_interval_totals(iv, ns, c->cfg->dir, flows, n);
+}
+
+/* The server's whole test (its result), as its side of flows. */
+static void fill_from_result(void *arg, struct xfr_flow *flows, uint32_t *n)
+{
+	struct clnt *c = arg;
+	struct proto_result *pr = &c->result_msg->result;
+	uint32_t ns = our_streams(pr->streams, pr->nstreams, c->cfg->streams);
+
+	report_from_wire(pr->streams, ns, c->cfg->dir, flows, n);
+	report_result_totals(pr, ns, c->cfg->dir, flows, n);
 }
 
 /* One message from the server: 1 = the test is over, 0 = go on, < 0 = error. */
@@ -295,8 +307,10 @@ static void drain(struct clnt *c)
 static void wind_down(struct clnt *c)
 {
 	drain(c);
-	if (c->result_msg) /* the summary's duration: the last row ends there */
+	if (c->result_msg) { /* the summary's duration: the last row ends there */
+		run_peer_last(c->run, c->result_msg->result.duration_ms, fill_from_result, c);
 		run_set_end(c->run, (double)c->result_msg->result.duration_ms / 1000.0);
+	}
 	run_finish(c->run, !c->cfg->bytes);
 	build_result(c);
 	run_end(c->run, c->res->interrupted ? "interrupted" : "complete");

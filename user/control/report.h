@@ -65,6 +65,9 @@ void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet
 #define REPORT_SHARED_UDP   4u
 uint32_t report_result_totals(const struct proto_result *pr, uint32_t ns, enum xfr_dir dir,
 			      struct xfr_flow *flows, uint32_t *n);
+/* The same for an interval: a reference server's bidir split is in its aggregate only. */
+void report_interval_totals(const struct proto_interval *iv, uint32_t ns, enum xfr_dir dir,
+			    struct xfr_flow *flows, uint32_t *n);
 
 /* Printable copy of a peer-supplied string: control chars and non-ASCII become
  * '?', at most len-1 bytes. */

@@ -35,20 +35,19 @@ static uint32_t dir_flows(struct xfr_flow *flows, uint32_t n, enum xfr_flow_dir 
 
 /*
  * Bidir without a per-stream split: each stream's bytes (both directions)
- * are divided in the ratio of the result's bytes_sent : bytes_received; the
+ * are divided in the ratio of the totals sent : received (client view); the
  * last stream takes the rounding so the totals are the server's exactly.
  */
-static bool split_bidir(const struct proto_result *pr, uint32_t ns, struct xfr_flow *flows,
-			uint32_t *n)
+static bool split_bidir(const struct proto_stream *st, uint32_t ns, uint64_t sent,
+			uint64_t received, struct xfr_flow *flows, uint32_t *n)
 {
-	uint64_t all = pr->bytes_sent + pr->bytes_received, up_left = pr->bytes_sent;
-	uint64_t down_left = pr->bytes_received;
+	uint64_t all = sent + received, up_left = sent, down_left = received;
 
 	for (uint32_t i = 0; i < ns; i++) {
-		const struct proto_stream *s = &pr->streams[i];
+		const struct proto_stream *s = &st[i];
 		struct xfr_flow *up = stats_flow(flows, n, s->id, XFR_FLOW_UP);
 		struct xfr_flow *down = stats_flow(flows, n, s->id, XFR_FLOW_DOWN);
-		uint64_t u = i + 1 == ns ? up_left : share(s->bytes, pr->bytes_sent, all);
+		uint64_t u = i + 1 == ns ? up_left : share(s->bytes, sent, all);
 		uint64_t d = i + 1 == ns ? down_left : s->bytes - u;
 
 		if (!up || !down)
@@ -117,10 +116,10 @@ static bool udp_totals(const struct proto_udp *u, struct xfr_flow *flows, uint32
 	return nu > 1 && bytes;
 }
 
-static bool has_split(const struct proto_result *pr, uint32_t ns)
+static bool has_split(const struct proto_stream *st, uint32_t ns)
 {
 	for (uint32_t i = 0; i < ns; i++)
-		if (pr->streams[i].has_split)
+		if (st[i].has_split)
 			return true;
 	return false;
 }
@@ -130,12 +129,21 @@ uint32_t report_result_totals(const struct proto_result *pr, uint32_t ns, enum x
 {
 	uint32_t shared = 0;
 
-	if (dir == XFR_DIR_BIDIR && pr->has_split && ns && !has_split(pr, ns) &&
-	    pr->bytes_sent + pr->bytes_received && split_bidir(pr, ns, flows, n))
+	if (dir == XFR_DIR_BIDIR && pr->has_split && ns && !has_split(pr->streams, ns) &&
+	    split_bidir(pr->streams, ns, pr->bytes_sent, pr->bytes_received, flows, n))
 		shared |= REPORT_SHARED_BYTES;
 	if (dir != XFR_DIR_UPLOAD && pr->has_tcp_info && tcp_totals(&pr->tcp_info, flows, *n))
 		shared |= REPORT_SHARED_TCP;
 	if (dir != XFR_DIR_DOWNLOAD && pr->has_udp_stats && udp_totals(&pr->udp_stats, flows, *n))
 		shared |= REPORT_SHARED_UDP;
 	return shared;
+}
+
+void report_interval_totals(const struct proto_interval *iv, uint32_t ns, enum xfr_dir dir,
+			    struct xfr_flow *flows, uint32_t *n)
+{
+	const struct proto_aggregate *a = &iv->aggregate;
+
+	if (dir == XFR_DIR_BIDIR && a->has_split && ns && !has_split(iv->streams, ns))
+		split_bidir(iv->streams, ns, a->bytes_sent, a->bytes_received, flows, n);
 }

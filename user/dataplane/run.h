@@ -140,6 +140,16 @@ typedef void (*run_fill_fn)(void *arg, struct xfr_flow *flows, uint32_t *n);
 void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg);
 
 /*
+ * Pairing runs, once the peer's result is in, before run_finish: a peer that
+ * ends its test without an interval for its last stretch (the reference
+ * server stops at the first tick past the duration and reports only in its
+ * result) leaves our last row without its half. When the peer's intervals
+ * are one short of our rows, that half is the result's totals (fill) less
+ * what the peer's intervals said, ending at elapsed_ms.
+ */
+void run_peer_last(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg);
+
+/*
  * Pairing runs: the test's length as the summary gives it (the peer's
  * result); the last row ends there. Call before run_finish.
  */

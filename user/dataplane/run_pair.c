@@ -158,31 +158,79 @@ static bool covers_no_time(const struct run *r, uint64_t elapsed_ms)
 	return elapsed_ms < r->last_peer_ms + r->cfg.interval_ms / 10;
 }
 
+/* to += from, the counts an interval adds: bytes and UDP datagrams. */
+static void counts_add(struct xfr_flow *to, uint32_t *n, const struct xfr_flow *from,
+		       uint32_t nfrom)
+{
+	for (uint32_t i = 0; i < nfrom; i++) {
+		struct xfr_flow *t = stats_flow(to, n, from[i].stream, from[i].dir);
+
+		if (!t)
+			continue;
+		t->sent_bytes += from[i].sent_bytes;
+		t->recv_bytes += from[i].recv_bytes;
+		t->udp.packets_sent += from[i].udp.packets_sent;
+		t->udp.packets_received += from[i].udp.packets_received;
+		t->udp.lost += from[i].udp.lost;
+	}
+}
+
+static uint64_t less(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* flows -= sum: totals less what earlier intervals counted. */
+static void counts_sub(struct xfr_flow *flows, uint32_t n, const struct xfr_flow *sum,
+		       uint32_t nsum)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct xfr_flow *f = &flows[i];
+
+		for (uint32_t j = 0; j < nsum; j++) {
+			if (sum[j].stream != f->stream || sum[j].dir != f->dir)
+				continue;
+			f->sent_bytes = less(f->sent_bytes, sum[j].sent_bytes);
+			f->recv_bytes = less(f->recv_bytes, sum[j].recv_bytes);
+			f->udp.packets_sent = less(f->udp.packets_sent, sum[j].udp.packets_sent);
+			f->udp.packets_received =
+				less(f->udp.packets_received, sum[j].udp.packets_received);
+			f->udp.lost = less(f->udp.lost, sum[j].udp.lost);
+		}
+	}
+}
+
+/* The peer's interval, counted into the running sum run_peer_last subtracts. */
+static void psum_add(struct run *r, const struct run_slot *s)
+{
+	if (!r->psum)
+		r->psum = calloc(XFR_MAX_FLOWS, sizeof(*r->psum));
+	if (r->psum)
+		counts_add(r->psum, &r->npsum, s->iv.flows, s->iv.nflows);
+}
+
+void run_peer_last(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg)
+{
+	struct run_slot *s;
+
+	if (!r->slots || r->finished || r->peer_k != r->ticks)
+		return;
+	s = slot_for(r, ++r->peer_k);
+	fill(arg, s->iv.flows, &s->iv.nflows);
+	if (r->psum)
+		counts_sub(s->iv.flows, s->iv.nflows, r->psum, r->npsum);
+	s->iv.end_s = (double)elapsed_ms / 1000.0;
+	if (elapsed_ms > r->last_peer_ms)
+		r->last_peer_ms = elapsed_ms;
+	s->has_peer = true;
+}
+
 static void carry_keep(struct run *r, run_fill_fn fill, void *arg)
 {
 	if (!r->carry)
 		r->carry = calloc(XFR_MAX_FLOWS, sizeof(*r->carry));
 	if (r->carry)
 		fill(arg, r->carry, &r->ncarry);
-}
-
-/* The carried counts into the row's flows: bytes and UDP datagrams add up. */
-static void carry_add(struct run *r, struct run_slot *s)
-{
-	for (uint32_t i = 0; i < r->ncarry; i++) {
-		const struct xfr_flow *from = &r->carry[i];
-		struct xfr_flow *to =
-			stats_flow(s->iv.flows, &s->iv.nflows, from->stream, from->dir);
-
-		if (!to)
-			continue;
-		to->sent_bytes += from->sent_bytes;
-		to->recv_bytes += from->recv_bytes;
-		to->udp.packets_sent += from->udp.packets_sent;
-		to->udp.packets_received += from->udp.packets_received;
-		to->udp.lost += from->udp.lost;
-	}
-	r->ncarry = 0;
 }
 
 /*
@@ -214,7 +262,11 @@ void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, voi
 	}
 	s = slot_for(r, k);
 	fill(arg, s->iv.flows, &s->iv.nflows);
-	carry_add(r, s);
+	if (r->ncarry) { /* a zero-length interval before this one: its counts are this row's */
+		counts_add(s->iv.flows, &s->iv.nflows, r->carry, r->ncarry);
+		r->ncarry = 0;
+	}
+	psum_add(r, s);
 	s->iv.end_s = (double)elapsed_ms / 1000.0;
 	if (elapsed_ms > r->last_peer_ms)
 		r->last_peer_ms = elapsed_ms;

@@ -191,6 +191,7 @@ void run_mem_free(struct run *r)
 	free(r->flows);
 	free(r->slots);
 	free(r->carry);
+	free(r->psum);
 	free(r);
 }
 
