@@ -66,6 +66,8 @@ static void on_signal(struct loop_item *it, uint32_t events)
 	}
 	pr_info("interrupted: asking the server for the result (Ctrl+C again to quit now)");
 	clnt_send_simple(c, MSG_CANCEL, "User requested cancellation");
+	if (clnt_peer_is_reference(c) && c->run) /* it stops counting now */
+		clnt_senders_stop(c, c->run);
 	give_up_in(c, CLNT_CANCEL_WAIT_MS);
 }
 
@@ -307,8 +309,10 @@ static void drain(struct clnt *c)
 static void wind_down(struct clnt *c)
 {
 	drain(c);
-	if (c->result_msg) { /* the summary's duration: the last row ends there */
-		run_peer_last(c->run, c->result_msg->result.duration_ms, fill_from_result, c);
+	if (c->result_msg) {		       /* the summary's duration: the last row ends there */
+		if (clnt_peer_is_reference(c)) /* ours sends its last, partial interval */
+			run_peer_last(c->run, c->result_msg->result.duration_ms, fill_from_result,
+				      c);
 		run_set_end(c->run, (double)c->result_msg->result.duration_ms / 1000.0);
 	}
 	run_finish(c->run, !c->cfg->bytes);

@@ -67,5 +67,13 @@ int clnt_send(struct clnt *c, const struct proto_msg *m);
 int clnt_send_simple(struct clnt *c, enum proto_type type, const char *text);
 /* Stop and free the run and the server's result. Idempotent. */
 void clnt_release(struct clnt *c);
+/*
+ * A reference server (none of our extensions) stops counting at its own
+ * deadline or on cancel and drains the rest uncounted (serve.rs, tcp.rs):
+ * our senders must stop there too, or what they send after it reads as loss.
+ */
+bool clnt_peer_is_reference(const struct clnt *c);
+/* Our senders stop now: at our deadline or on cancel, for a reference server. */
+void clnt_senders_stop(struct clnt *c, struct run *r);
 
 #endif /* XFR_CLIENT_CLIENT_PRIV_H */

@@ -68,8 +68,12 @@ static void run_cfg(const struct clnt *c, struct run_cfg *rc)
 		.keep_intervals = true,
 		.peer = cfg->host,
 	};
-	/* UDP: our senders stop at our own deadline; TCP runs until the server's result. */
-	if (cfg->proto == XFR_PROTO_UDP && sends(c) && c->req.duration_secs)
+	/*
+	 * UDP: our senders stop at our own deadline; TCP runs until our server's
+	 * result, but stops at the deadline for a reference one.
+	 */
+	if ((cfg->proto == XFR_PROTO_UDP || clnt_peer_is_reference(c)) && sends(c) &&
+	    c->req.duration_secs)
 		rc->duration_ms = c->req.duration_secs * 1000;
 }
 
@@ -107,10 +111,26 @@ int clnt_send_simple(struct clnt *c, enum proto_type type, const char *text)
 	return err;
 }
 
-/* UDP: our senders stop at our own deadline; in-flight datagrams still land. */
+bool clnt_peer_is_reference(const struct clnt *c)
+{
+	return !(c->server_caps & PROTO_CAPS_EXT);
+}
+
+/*
+ * UDP: in-flight datagrams still land. TCP (a reference server): abortive, the
+ * count cut at what the server acknowledged, as the reference client does.
+ */
+void clnt_senders_stop(struct clnt *c, struct run *r)
+{
+	if (c->cfg->proto == XFR_PROTO_TCP && clnt_peer_is_reference(c))
+		run_senders_stop(r);
+	else
+		run_senders_off(r);
+}
+
 static void on_deadline(struct run *r)
 {
-	run_senders_off(r);
+	clnt_senders_stop(run_ctx(r), r);
 }
 
 /* Our flows have all ended. With a byte budget that is the normal end. */

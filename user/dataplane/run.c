@@ -268,6 +268,12 @@ void run_senders_off(struct run *r)
 		r->eng->ops->pause(r->eng);
 }
 
+void run_senders_stop(struct run *r)
+{
+	if (r->eng && r->started && !r->finished)
+		r->eng->ops->stop(r->eng, true);
+}
+
 bool run_draining(const struct run *r)
 {
 	return r->drain_start_ns != 0;

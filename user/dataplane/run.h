@@ -125,6 +125,13 @@ bool run_paused(const struct run *r);
 /* This side's senders stop now (a client's UDP senders at its own deadline). */
 void run_senders_off(struct run *r);
 /*
+ * The engine stops now, abortively: a TCP sender's count is cut at what the
+ * peer acknowledged, as a reference server's own senders are (tcp.rs). For a
+ * peer that stops counting at its own deadline and drains the rest uncounted;
+ * the run goes on (the peer's last interval and result) until run_finish.
+ */
+void run_senders_stop(struct run *r);
+/*
  * UDP receivers: keep counting for ms while the peer's last datagrams land,
  * with the senders stopped and no interval ticks; hooks->drained after.
  * 0, or -EALREADY when a drain ran already, -errno.
