@@ -259,9 +259,12 @@ def main():
     except (OSError, RuntimeError, EOFError, ValueError) as e:
         print(f"ref_client: {e}", file=sys.stderr)
         return 1
-    json.dump({"result": result, "intervals": intervals,
-               "local": {"sent": sum(s.sent for s in cl.streams),
-                         "received": sum(s.received for s in cl.streams)}}, sys.stdout)
+    local = {"sent": sum(s.sent for s in cl.streams),
+             "received": sum(s.received for s in cl.streams)}
+    if a.u:
+        local["packets_sent"] = sum(s.packets for s in cl.streams)
+        local["udp"] = w.aggregate_udp([s.udp_stats for s in cl.streams if s.udp_stats])
+    json.dump({"result": result, "intervals": intervals, "local": local}, sys.stdout)
     print()
     return 0
 

@@ -110,6 +110,7 @@ class Stream:
         self.retrans_total = 0
         self.tracker = None          # UDP receive side
         self.udp_stats = None
+        self.packets = 0             # UDP datagrams sent
 
     def total(self):
         return self.sent + self.received
@@ -353,6 +354,7 @@ def udp_send(sock, st, rate, stop, deadline=None, budget=None, dest=None):
             except OSError:
                 return seq
             seq += 1
+            st.packets = seq
             st.sent += n
     return seq
 
