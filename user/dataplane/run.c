@@ -106,6 +106,8 @@ static void tick(struct run *r, bool last)
 	t.end_s = run_test_secs(r, r->cur->t_ns, false);
 	t.span_s = (double)(r->cur->t_ns - r->prev->t_ns) / 1e9;
 	t.elapsed_ms = (uint64_t)(run_test_secs(r, r->cur->t_ns, true) * 1000);
+	t.test_span_s =
+		run_test_secs(r, r->cur->t_ns, true) - run_test_secs(r, r->prev->t_ns, true);
 	t.cur = r->cur;
 	if (r->slots) {
 		run_pair_local(r, t.k, t.start_s, t.end_s);

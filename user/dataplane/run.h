@@ -40,6 +40,7 @@ struct run_tick {
 	uint32_t k;		      /* 1-based interval number */
 	double start_s, end_s;	      /* test time (pauses excluded) */
 	double span_s;		      /* real time between the two samples (for rates) */
+	double test_span_s;	      /* what elapsed_ms advanced by: the wire's rates */
 	uint64_t elapsed_ms;	      /* test time at the end, the drain excluded */
 	bool last;		      /* the partial interval at the end */
 	const struct xfr_flow *flows; /* this side over the interval */
