@@ -123,8 +123,7 @@ def check_ref(out, proto, direction):
         up = res["bytes_total"] if direction == "upload" else 0
         down = res["bytes_total"] if direction == "download" else 0
     if direction != "download":
-        check(up <= loc["sent"] + (SLACK if proto == "udp" else 0) and
-              near(up, loc["sent"], 0.02, SLACK),
+        check(near(up, loc["sent"], 0.02, SLACK),
               f"{what}: shown upload {up} B, the client sent {loc['sent']} B")
     if direction != "upload":
         check(near(down, loc["received"], 0.02, SLACK),
@@ -143,7 +142,8 @@ def check_ref(out, proto, direction):
         for k in ("packets_received", "lost"):
             check(u[k] == mine[k], f"{what}: shown {k} {u[k]}, the client's own {mine[k]}")
     else:
-        check(u["packets_received"] * 1400 == up,
+        # whole 1400-byte datagrams; the last of a -n run may be short
+        check((u["packets_received"] - 1) * 1400 < up <= u["packets_received"] * 1400,
               f"{what}: shown {u['packets_received']} datagrams received, {up} B upload")
         check(near(u["packets_sent"], loc["packets_sent"], 0.02, 200),
               f"{what}: shown {u['packets_sent']} datagrams sent, the client sent "

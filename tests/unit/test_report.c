@@ -371,6 +371,17 @@ static void test_result_udp(void **state)
 	assert_int_equal(u.packets_received, 19800);
 	assert_int_equal(u.packet_size, 64);
 
+	/* the same bidir for a reference client: the direction the server received only */
+	report_result_udp_rx(f, n, 64, &u, &present);
+	assert_true(present);
+	assert_int_equal(u.packets_sent, 19900); /* received + lost, not the server's 10000 */
+	assert_int_equal(u.packets_received, 19800);
+	assert_int_equal(u.send_errors, 0);
+
+	/* download for a reference client: no udp_stats (it uses its own receivers') */
+	report_result_udp_rx(f + 2, 2, 1400, &u, &present);
+	assert_false(present);
+
 	/* download: nothing received at the server */
 	report_result_udp(f + 2, 2, 1400, &u, &present);
 	assert_true(present);

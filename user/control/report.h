@@ -50,6 +50,16 @@ void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet
 		       struct proto_udp *out, bool *present);
 
 /*
+ * The reference's udp_stats: what the server received only (UP flows), so
+ * packets_sent = received + lost for that one direction; absent when the
+ * server received nothing (download). A reference client keeps a server's
+ * udp_stats over its own receiver figures, and reads packets_sent as the
+ * sender's count of the direction whose received and lost it shows.
+ */
+void report_result_udp_rx(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size,
+			  struct proto_udp *out, bool *present);
+
+/*
  * Client side, after report_from_wire: the figures a reference server gives
  * for the whole test only, into the flows where its streams did not carry
  * them (user/control/report_totals.c): in bidir the result's bytes_sent /
