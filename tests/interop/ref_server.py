@@ -40,7 +40,8 @@ class Test:
         self.id = msg["id"]
         self.proto = msg["protocol"]
         self.nstreams = msg["streams"]
-        self.duration = min(msg["duration_secs"], 3600) if msg["duration_secs"] else 3600
+        # serve.rs: 0 = until cancelled (no --max-duration here), else at most 3600 s
+        self.duration = min(msg["duration_secs"], 3600)
         self.direction = msg["direction"]
         self.bitrate = msg.get("bitrate")
         self.budget = msg.get("byte_budget")
