@@ -408,6 +408,7 @@ static int clnt_handshake(struct clnt *c)
 	if (err)
 		goto out;
 	c->ack = m->ack;
+	c->ack_ns = time_mono_ns();
 	proto_msg_free(m);
 	fit_server(c);
 	say_engines(c);

@@ -35,6 +35,8 @@ struct clnt {
 	uint32_t server_caps;
 	struct proto_test_start req;
 	struct proto_test_ack ack;
+	uint64_t
+		ack_ns; /* CLOCK_MONOTONIC when test_ack came: a reference server's clock started */
 	uint32_t interval_ms; /* sampling cadence (what the server reports at) */
 
 	struct dataplane dp; /* what this side runs, and why */

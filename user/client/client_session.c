@@ -75,6 +75,9 @@ static void run_cfg(const struct clnt *c, struct run_cfg *rc)
 	if ((cfg->proto == XFR_PROTO_UDP || clnt_peer_is_reference(c)) && sends(c) &&
 	    c->req.duration_secs)
 		rc->duration_ms = c->req.duration_secs * 1000;
+	/* a reference server's clock starts as it sends test_ack, before our streams connect */
+	if (clnt_peer_is_reference(c))
+		rc->deadline_from_ns = c->ack_ns;
 }
 
 int clnt_run_new(struct clnt *c)

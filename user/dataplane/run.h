@@ -73,6 +73,8 @@ struct run_cfg {
 	uint32_t interval_ms;	 /* sampling cadence */
 	uint32_t omit_ms;	 /* intervals ending at or before are marked omitted */
 	uint32_t duration_ms;	 /* the deadline; 0 = none */
+	/* the deadline counts from here (CLOCK_MONOTONIC ns), not from run_start; 0 = run_start */
+	uint64_t deadline_from_ns;
 	/* The test's planned length for the rows (both ends use the same): the
 	 * interval that would end within half an interval of it is not sampled on
 	 * its own, run_finish takes it with the rest. 0 = duration_ms. */
