@@ -704,6 +704,43 @@ static void test_totals_udp(void **state)
 	assert_false(f[0].has_udp_rx);
 }
 
+/* A reference server's interval: datagrams received from udp_progress deltas. */
+static void test_totals_udp_progress(void **state)
+{
+	static struct proto_interval iv;
+	struct report_progress prog = {0};
+	struct xfr_flow f[8];
+	uint32_t n = 0;
+
+	(void)state;
+	memset(&iv, 0, sizeof(iv));
+	iv.nstreams = 2;
+	iv.streams[0] =
+		(struct proto_stream){.id = 0, .bytes = 1400 * 30, .has_lost = true, .lost = 2};
+	iv.streams[1] = (struct proto_stream){.id = 1, .bytes = 1400 * 10};
+	iv.aggregate.has_udp_progress = true;
+	iv.aggregate.progress_received = 140; /* 100 in earlier intervals */
+	iv.aggregate.progress_lost = 5;
+	prog.received = 100;
+	prog.lost = 3;
+	report_from_wire(iv.streams, 2, XFR_DIR_UPLOAD, f, &n);
+	report_interval_totals(&iv, 2, XFR_DIR_UPLOAD, &prog, f, &n);
+	assert_int_equal(f[0].udp.packets_received, 30);
+	assert_int_equal(f[1].udp.packets_received, 10);
+	assert_int_equal(f[0].udp.lost, 2); /* per stream: the wire's */
+	assert_true(f[1].has_udp_rx);
+	assert_int_equal(prog.received, 140);
+	assert_int_equal(prog.lost, 5);
+
+	/* our server's streams carry "udp": left alone */
+	iv.streams[0].has_udp = true;
+	iv.streams[0].udp.packets_received = 29;
+	n = 0;
+	report_from_wire(iv.streams, 2, XFR_DIR_UPLOAD, f, &n);
+	report_interval_totals(&iv, 2, XFR_DIR_UPLOAD, &prog, f, &n);
+	assert_int_equal(f[0].udp.packets_received, 29);
+}
+
 static void test_sanitize(void **state)
 {
 	char buf[8];
@@ -731,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_totals_bidir_split),
 		cmocka_unit_test(test_totals_tcp),
 		cmocka_unit_test(test_totals_udp),
+		cmocka_unit_test(test_totals_udp_progress),
 		cmocka_unit_test(test_sanitize),
 	};
 

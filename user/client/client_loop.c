@@ -90,11 +90,11 @@ static uint32_t our_streams(struct proto_stream *s, uint32_t n, uint32_t streams
 static void fill_from_wire(void *arg, struct xfr_flow *flows, uint32_t *n)
 {
 	struct proto_interval *iv = ((void **)arg)[0];
-	const struct clnt *c = ((void **)arg)[1];
+	struct clnt *c = ((void **)arg)[1];
 	uint32_t ns = our_streams(iv->streams, iv->nstreams, c->cfg->streams);
 
 	report_from_wire(iv->streams, ns, c->cfg->dir, flows, n);
-	report_interval_totals(iv, ns, c->cfg->dir, flows, n);
+	report_interval_totals(iv, ns, c->cfg->dir, &c->progress, flows, n);
 }
 
 /* The server's whole test (its result), as its side of flows. */

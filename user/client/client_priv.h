@@ -13,6 +13,7 @@
 #include "base/net.h"
 #include "control/ctrl.h"
 #include "control/proto.h"
+#include "control/report.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/run.h"
 #include "model/event.h"
@@ -35,9 +36,10 @@ struct clnt {
 	uint32_t server_caps;
 	struct proto_test_start req;
 	struct proto_test_ack ack;
-	uint64_t
-		ack_ns; /* CLOCK_MONOTONIC when test_ack came: a reference server's clock started */
-	uint32_t interval_ms; /* sampling cadence (what the server reports at) */
+	/* CLOCK_MONOTONIC when test_ack came: a reference server's clock starts there */
+	uint64_t ack_ns;
+	struct report_progress progress; /* a reference server's udp_progress so far */
+	uint32_t interval_ms;		 /* sampling cadence (what the server reports at) */
 
 	struct dataplane dp; /* what this side runs, and why */
 	struct run *run;

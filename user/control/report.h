@@ -75,9 +75,16 @@ void report_result_udp_rx(const struct xfr_flow *flows, uint32_t n, uint32_t pac
 #define REPORT_SHARED_UDP   4u
 uint32_t report_result_totals(const struct proto_result *pr, uint32_t ns, enum xfr_dir dir,
 			      struct xfr_flow *flows, uint32_t *n);
-/* The same for an interval: a reference server's bidir split is in its aggregate only. */
+/*
+ * The same for an interval: a reference server's bidir split is in its
+ * aggregate only, and so are the datagrams it received (udp_progress,
+ * cumulative: prog holds the previous one, zeroed at the test's start).
+ */
+struct report_progress {
+	uint64_t received, lost;
+};
 void report_interval_totals(const struct proto_interval *iv, uint32_t ns, enum xfr_dir dir,
-			    struct xfr_flow *flows, uint32_t *n);
+			    struct report_progress *prog, struct xfr_flow *flows, uint32_t *n);
 
 /* Printable copy of a peer-supplied string: control chars and non-ASCII become
  * '?', at most len-1 bytes. */

@@ -139,11 +139,52 @@ uint32_t report_result_totals(const struct proto_result *pr, uint32_t ns, enum x
 	return shared;
 }
 
+static bool has_udp(const struct proto_stream *st, uint32_t ns)
+{
+	for (uint32_t i = 0; i < ns; i++)
+		if (st[i].has_udp)
+			return true;
+	return false;
+}
+
+/*
+ * Datagrams received over the interval: the aggregate's cumulative
+ * udp_progress less the previous one, shared over the UP flows by their
+ * bytes (exact with one stream). Each stream's lost stays the wire's.
+ */
+static void udp_progress_rows(const struct proto_aggregate *a, struct report_progress *prog,
+			      struct xfr_flow *flows, uint32_t n)
+{
+	struct xfr_flow *up[XFR_MAX_FLOWS];
+	uint32_t nu = dir_flows(flows, n, XFR_FLOW_UP, up);
+	uint64_t rx =
+		a->progress_received > prog->received ? a->progress_received - prog->received : 0;
+	uint64_t lost = a->progress_lost > prog->lost ? a->progress_lost - prog->lost : 0;
+	uint64_t bytes = 0, left = rx;
+
+	prog->received = a->progress_received;
+	prog->lost = a->progress_lost;
+	for (uint32_t i = 0; i < nu; i++)
+		bytes += up[i]->recv_bytes;
+	for (uint32_t i = 0; i < nu; i++) {
+		uint64_t k = i + 1 == nu ? left : share(rx, up[i]->recv_bytes, bytes);
+
+		k = k > left ? left : k;
+		left -= k;
+		up[i]->has_udp_rx = true;
+		up[i]->udp.packets_received = k;
+		if (nu == 1)
+			up[i]->udp.lost = lost;
+	}
+}
+
 void report_interval_totals(const struct proto_interval *iv, uint32_t ns, enum xfr_dir dir,
-			    struct xfr_flow *flows, uint32_t *n)
+			    struct report_progress *prog, struct xfr_flow *flows, uint32_t *n)
 {
 	const struct proto_aggregate *a = &iv->aggregate;
 
 	if (dir == XFR_DIR_BIDIR && a->has_split && ns && !has_split(iv->streams, ns))
 		split_bidir(iv->streams, ns, a->bytes_sent, a->bytes_received, flows, n);
+	if (dir != XFR_DIR_DOWNLOAD && a->has_udp_progress && !has_udp(iv->streams, ns))
+		udp_progress_rows(a, prog, flows, *n);
 }
