@@ -92,6 +92,12 @@ def check_ours(doc, log, proto):
             ti = side.get("tcp_info") or {}
             check(ti.get("rtt_us", 0) > 0 and ti.get("cwnd", 0) > 0,
                   f"{what}: {d} has no sender TCP figures: {ti}")
+    if proto == "udp" and direction == "upload":
+        rows = sum((r.get("udp") or {}).get("packets_received", 0)
+                   for r in doc.get("intervals") or [])
+        check(rows == res["udp_stats"]["packets_received"],
+              f"{what}: rows add up to {rows} datagrams received, the server's "
+              f"{res['udp_stats']['packets_received']}")
     if proto == "udp" and direction != "download":
         ref, us = res["udp_stats"], doc["upload"].get("udp_stats") or {}
         for k in ("packets_received", "lost"):
