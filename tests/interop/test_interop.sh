@@ -11,8 +11,10 @@ XT_RATE=200mbit
 
 xt_interop_setup() {
 	xt_setup || return
-	xt_tbf client "$XT_RATE" && xt_tbf server "$XT_RATE" ||
-		{ xt_skip "tc tbf not available"; return 77; }
+	if ! xt_tbf client "$XT_RATE" || ! xt_tbf server "$XT_RATE"; then
+		xt_skip "tc tbf not available"
+		return 77
+	fi
 }
 
 # xt_ref_server [ref_server.py options]: the reference server in the server
@@ -126,3 +128,17 @@ test_interop_ref_udp_bidir() { xt_ref_vs_ours udp bidir -t 2 -u -b 20000000 --bi
 test_interop_ref_udp_parallel() { xt_ref_vs_ours udp download -t 2 -u -b 20000000 -P 2 -R; }
 test_interop_ref_udp_ports() { xt_ref_vs_ours udp download -t 2 -u -b 20000000 -R --legacy; }
 test_interop_ref_udp_bytes() { xt_ref_vs_ours udp upload -u -b 20000000 -n 2000000; }
+
+# UDP -n against the reference server: finish, its 250 ms drain, every datagram counted.
+test_interop_ours_udp_bytes() {
+	xt_ours_vs_ref "" -u -b 20M -n 2M || return
+	xt_assert "$OUT" '.upload.sender.bytes == 2097152 and .upload.receiver.bytes == 2097152' \
+		"-u -n 2M: $(jq -c '[.upload.sender.bytes, .upload.receiver.bytes]' "$OUT")"
+}
+
+# Download with -n: the reference server's senders deliver the budget and end the test.
+test_interop_ours_tcp_bytes_download() {
+	xt_ours_vs_ref "" -R -n 20M || return
+	xt_assert "$OUT" '.download.sender.bytes == 20971520 and .download.receiver.bytes == 20971520' \
+		"-R -n 20M: $(jq -c '[.download.sender.bytes, .download.receiver.bytes]' "$OUT")"
+}
