@@ -204,7 +204,7 @@ static int add_timer(struct run *r, struct loop_item *it, loop_cb cb, uint64_t f
 /* ---- set-up ---- */
 
 /* Milliseconds to the deadline from now (at least 1: a timerfd of 0 is disarmed). */
-static uint32_t deadline_left_ms(const struct run *r)
+static uint32_t first_deadline_ms(const struct run *r)
 {
 	uint64_t now = time_mono_ns(), from = r->cfg.deadline_from_ns;
 	uint64_t gone = from && now > from ? (now - from) / NSEC_PER_MSEC : 0;
@@ -228,7 +228,7 @@ int run_start(struct run *r, int *fds, char *why, size_t whylen)
 	    (err = add_timer(r, &r->tick_it, on_tick, r->cfg.interval_ms, r->cfg.interval_ms)))
 		snprintf(why, whylen, "cannot arm the interval timer: %s", strerror(-err));
 	if (!err && r->cfg.duration_ms &&
-	    (err = add_timer(r, &r->end_it, on_deadline, deadline_left_ms(r), 0)))
+	    (err = add_timer(r, &r->end_it, on_deadline, first_deadline_ms(r), 0)))
 		snprintf(why, whylen, "cannot arm the test timer: %s", strerror(-err));
 	if (err)
 		return err;
