@@ -92,6 +92,10 @@ def check_ours(doc, log, proto):
             ti = side.get("tcp_info") or {}
             check(ti.get("rtt_us", 0) > 0 and ti.get("cwnd", 0) > 0,
                   f"{what}: {d} has no sender TCP figures: {ti}")
+    if proto == "tcp" and direction == "download":
+        rows = sum(r.get("retransmits", 0) for r in doc.get("intervals") or [])
+        total = sum(st.get("retransmits", 0) for st in res["streams"])
+        check(rows == total, f"{what}: rows add up to {rows} retransmits, the server's {total}")
     if proto == "udp" and direction == "upload":
         rows = sum((r.get("udp") or {}).get("packets_received", 0)
                    for r in doc.get("intervals") or [])

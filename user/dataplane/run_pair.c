@@ -158,7 +158,7 @@ static bool covers_no_time(const struct run *r, uint64_t elapsed_ms)
 	return elapsed_ms < r->last_peer_ms + r->cfg.interval_ms / 10;
 }
 
-/* to += from, the counts an interval adds: bytes and UDP datagrams. */
+/* to += from, the counts an interval adds: bytes, UDP datagrams, TCP retransmits. */
 static void counts_add(struct xfr_flow *to, uint32_t *n, const struct xfr_flow *from,
 		       uint32_t nfrom)
 {
@@ -172,6 +172,7 @@ static void counts_add(struct xfr_flow *to, uint32_t *n, const struct xfr_flow *
 		t->udp.packets_sent += from[i].udp.packets_sent;
 		t->udp.packets_received += from[i].udp.packets_received;
 		t->udp.lost += from[i].udp.lost;
+		t->tcp.retransmits += from[i].tcp.retransmits;
 	}
 }
 
@@ -196,6 +197,7 @@ static void counts_sub(struct xfr_flow *flows, uint32_t n, const struct xfr_flow
 			f->udp.packets_received =
 				less(f->udp.packets_received, sum[j].udp.packets_received);
 			f->udp.lost = less(f->udp.lost, sum[j].udp.lost);
+			f->tcp.retransmits = less(f->tcp.retransmits, sum[j].tcp.retransmits);
 		}
 	}
 }
