@@ -3,7 +3,8 @@
 #
 # The xfr test suite: every unit test binary $BUILD/tests/test_* (one test
 # each, pass = exit 0), then every integration test function test_* defined in
-# tests/integration/test_*.sh. One line per test (PASS/FAIL/SKIP), last line
+# tests/integration/test_*.sh and tests/interop/test_*.sh (interoperability
+# with the reference xfr through its conformance peers). One line per test (PASS/FAIL/SKIP), last line
 # exactly "N passed, N failed, N skipped"; exit 1 if anything failed.
 #
 #   tests/run.sh [-k PATTERN] [-v]
@@ -109,7 +110,7 @@ run_one() { # run_one FILE FUNC
 
 run_integration() {
 	local file fn
-	for file in tests/integration/test_*.sh; do
+	for file in tests/integration/test_*.sh tests/interop/test_*.sh; do
 		[ -f "$file" ] || continue
 		for fn in $(bash -c 'source "$1"; declare -F' _ "$ROOT/$file" | awk '$3 ~ /^test_/ { print $3 }'); do
 			selected "$fn" || continue

@@ -371,6 +371,17 @@ static void test_result_udp(void **state)
 	assert_int_equal(u.packets_received, 19800);
 	assert_int_equal(u.packet_size, 64);
 
+	/* the same bidir for a reference client: the direction the server received only */
+	report_result_udp_rx(f, n, 64, &u, &present);
+	assert_true(present);
+	assert_int_equal(u.packets_sent, 19900); /* received + lost, not the server's 10000 */
+	assert_int_equal(u.packets_received, 19800);
+	assert_int_equal(u.send_errors, 0);
+
+	/* download for a reference client: no udp_stats (it uses its own receivers') */
+	report_result_udp_rx(f + 2, 2, 1400, &u, &present);
+	assert_false(present);
+
 	/* download: nothing received at the server */
 	report_result_udp(f + 2, 2, 1400, &u, &present);
 	assert_true(present);
@@ -577,6 +588,159 @@ static void test_kernel_both_ways(void **state)
 	assert_int_equal(out[0].drops_rx.d[15].packets, 85);
 }
 
+/*
+ * A reference server's whole-test figures (issue 15 items 3, 4, 6): its
+ * result streams carry only bytes and retransmits; tcp_info, udp_stats and
+ * the bidir split are read at the result level and shared out exactly.
+ */
+static struct proto_result pr;
+
+static void ref_streams(uint32_t ns, const uint64_t *bytes)
+{
+	memset(&pr, 0, sizeof(pr));
+	pr.nstreams = ns;
+	for (uint32_t i = 0; i < ns; i++) {
+		pr.streams[i].id = i;
+		pr.streams[i].bytes = bytes[i];
+		pr.streams[i].tcp.has_retransmits = true;
+		pr.streams[i].tcp.retransmits = i + 1;
+	}
+}
+
+static void test_totals_bidir_split(void **state)
+{
+	static const uint64_t one[] = {3000}, two[] = {1000, 2001};
+	struct xfr_flow f[8];
+	uint32_t n = 0;
+
+	(void)state;
+	ref_streams(1, one);
+	pr.has_split = true;
+	pr.bytes_sent = 1800; /* client view: what the server received */
+	pr.bytes_received = 1200;
+	report_from_wire(pr.streams, 1, XFR_DIR_BIDIR, f, &n);
+	assert_int_equal(report_result_totals(&pr, 1, XFR_DIR_BIDIR, f, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(f[0].dir == XFR_FLOW_UP && f[0].has_recv);
+	assert_int_equal(f[0].recv_bytes, 1800);
+	assert_true(f[1].dir == XFR_FLOW_DOWN && f[1].has_sent);
+	assert_int_equal(f[1].sent_bytes, 1200);
+
+	/* two streams: shares in the totals' ratio, the totals exact */
+	ref_streams(2, two);
+	pr.has_split = true;
+	pr.bytes_sent = 2001;
+	pr.bytes_received = 1000;
+	n = 0;
+	report_from_wire(pr.streams, 2, XFR_DIR_BIDIR, f, &n);
+	assert_int_equal(report_result_totals(&pr, 2, XFR_DIR_BIDIR, f, &n), REPORT_SHARED_BYTES);
+	assert_int_equal(f[0].recv_bytes + f[2].recv_bytes, 2001);
+	assert_int_equal(f[1].sent_bytes + f[3].sent_bytes, 1000);
+	assert_int_equal(f[0].recv_bytes + f[1].sent_bytes, 1000);
+
+	/* our server splits per stream: nothing to do */
+	pr.streams[0].has_split = true;
+	n = 0;
+	report_from_wire(pr.streams, 2, XFR_DIR_BIDIR, f, &n);
+	assert_int_equal(report_result_totals(&pr, 2, XFR_DIR_BIDIR, f, &n), 0);
+}
+
+static void test_totals_tcp(void **state)
+{
+	static const uint64_t two[] = {500, 500};
+	struct xfr_flow f[8];
+	uint32_t n = 0;
+
+	(void)state;
+	ref_streams(2, two);
+	pr.has_tcp_info = true;
+	pr.tcp_info = (struct proto_tcp){.rtt_us = 3000, .rtt_var_us = 200, .cwnd = 101};
+	report_from_wire(pr.streams, 2, XFR_DIR_DOWNLOAD, f, &n);
+	assert_int_equal(report_result_totals(&pr, 2, XFR_DIR_DOWNLOAD, f, &n), REPORT_SHARED_TCP);
+	for (uint32_t i = 0; i < 2; i++) {
+		assert_true(f[i].has_tcp);
+		assert_int_equal(f[i].tcp.rtt_us, 3000);
+		assert_int_equal(f[i].tcp.rttvar_us, 200);
+		assert_int_equal(f[i].tcp.retransmits, i + 1); /* per stream, kept */
+	}
+	assert_int_equal(f[0].tcp.cwnd_segments + f[1].tcp.cwnd_segments, 101);
+
+	/* upload: the server's receiving sockets are not the sender's figures */
+	n = 0;
+	report_from_wire(pr.streams, 2, XFR_DIR_UPLOAD, f, &n);
+	assert_int_equal(report_result_totals(&pr, 2, XFR_DIR_UPLOAD, f, &n), 0);
+	assert_false(f[0].has_tcp);
+}
+
+static void test_totals_udp(void **state)
+{
+	static const uint64_t two[] = {1400 * 300, 1400 * 100};
+	struct xfr_flow f[8];
+	uint32_t n = 0;
+
+	(void)state;
+	ref_streams(2, two);
+	pr.has_udp_stats = true;
+	pr.udp_stats = (struct proto_udp){.packets_sent = 410,
+					  .packets_received = 400,
+					  .lost = 10,
+					  .jitter_ms = 0.5,
+					  .jitter_max_ms = 2.0,
+					  .out_of_order = 1};
+	report_from_wire(pr.streams, 2, XFR_DIR_UPLOAD, f, &n);
+	assert_int_equal(report_result_totals(&pr, 2, XFR_DIR_UPLOAD, f, &n), REPORT_SHARED_UDP);
+	assert_true(f[0].has_udp_rx && f[1].has_udp_rx);
+	assert_int_equal(f[0].udp.packets_received, 300);
+	assert_int_equal(f[1].udp.packets_received, 100);
+	assert_int_equal(f[0].udp.lost + f[1].udp.lost, 10);
+	assert_int_equal(f[0].udp.out_of_order + f[1].udp.out_of_order, 1);
+	assert_float_equal(f[1].udp.jitter_ms, 0.5, 0);
+	assert_float_equal(f[0].udp.jitter_max_ms, 2.0, 0);
+
+	/* download: the reference's udp_stats (if any) is not the receiver's */
+	n = 0;
+	report_from_wire(pr.streams, 2, XFR_DIR_DOWNLOAD, f, &n);
+	assert_int_equal(report_result_totals(&pr, 2, XFR_DIR_DOWNLOAD, f, &n), 0);
+	assert_false(f[0].has_udp_rx);
+}
+
+/* A reference server's interval: datagrams received from udp_progress deltas. */
+static void test_totals_udp_progress(void **state)
+{
+	static struct proto_interval iv;
+	struct report_progress prog = {0};
+	struct xfr_flow f[8];
+	uint32_t n = 0;
+
+	(void)state;
+	memset(&iv, 0, sizeof(iv));
+	iv.nstreams = 2;
+	iv.streams[0] =
+		(struct proto_stream){.id = 0, .bytes = 1400 * 30, .has_lost = true, .lost = 2};
+	iv.streams[1] = (struct proto_stream){.id = 1, .bytes = 1400 * 10};
+	iv.aggregate.has_udp_progress = true;
+	iv.aggregate.progress_received = 140; /* 100 in earlier intervals */
+	iv.aggregate.progress_lost = 5;
+	prog.received = 100;
+	prog.lost = 3;
+	report_from_wire(iv.streams, 2, XFR_DIR_UPLOAD, f, &n);
+	report_interval_totals(&iv, 2, XFR_DIR_UPLOAD, &prog, f, &n);
+	assert_int_equal(f[0].udp.packets_received, 30);
+	assert_int_equal(f[1].udp.packets_received, 10);
+	assert_int_equal(f[0].udp.lost, 2); /* per stream: the wire's */
+	assert_true(f[1].has_udp_rx);
+	assert_int_equal(prog.received, 140);
+	assert_int_equal(prog.lost, 5);
+
+	/* our server's streams carry "udp": left alone */
+	iv.streams[0].has_udp = true;
+	iv.streams[0].udp.packets_received = 29;
+	n = 0;
+	report_from_wire(iv.streams, 2, XFR_DIR_UPLOAD, f, &n);
+	report_interval_totals(&iv, 2, XFR_DIR_UPLOAD, &prog, f, &n);
+	assert_int_equal(f[0].udp.packets_received, 29);
+}
+
 static void test_sanitize(void **state)
 {
 	char buf[8];
@@ -601,6 +765,10 @@ int main(void)
 		cmocka_unit_test(test_kernel_to_wire),
 		cmocka_unit_test(test_kernel_from_wire),
 		cmocka_unit_test(test_kernel_both_ways),
+		cmocka_unit_test(test_totals_bidir_split),
+		cmocka_unit_test(test_totals_tcp),
+		cmocka_unit_test(test_totals_udp),
+		cmocka_unit_test(test_totals_udp_progress),
 		cmocka_unit_test(test_sanitize),
 	};
 

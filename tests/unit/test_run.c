@@ -516,6 +516,44 @@ static void test_pairing_tiles(void **state)
 }
 
 /*
+ * A reference server (issue 15): its first interval has elapsed_ms 0 and is
+ * no row (its counts go into row 1); it sends no interval for its last
+ * stretch, so run_peer_last gives the last row the result's totals less
+ * what the intervals said. The rows add up to the peer's total.
+ */
+static void test_pairing_reference(void **state)
+{
+	struct side c, s;
+	uint64_t bytes = 7, total = 7 + 1000 + 400;
+
+	(void)state;
+	side_new(&c, XFR_ROLE_CLIENT, 100, 0, 0, true);
+	side_new(&s, XFR_ROLE_SERVER, 100, 0, 0, false);
+	start_pair(&c, &s);
+	run_peer_interval(c.run, 0, fill_peer, &bytes); /* the immediate tick */
+	assert_int_equal(c.rec.rows, 0);
+	while (c.ticks < 1)
+		spin_for(10);
+	bytes = 1000;
+	run_peer_interval(c.run, 100, fill_peer, &bytes);
+	assert_int_equal(c.res.nintervals, 1);
+	assert_true(fabs(c.res.intervals[0].end_s - 0.1) < 1e-9);
+	assert_int_equal(result_flow_bytes(&c.res.intervals[0].flows[0]), 1007);
+	run_peer_last(c.run, 250, fill_peer, &total);
+	run_set_end(c.run, 0.25);
+	run_finish(c.run, true);
+	run_end(c.run, "complete");
+	assert_int_equal(c.res.nintervals, 2);
+	assert_true(fabs(c.res.intervals[1].start_s - 0.1) < 1e-9);
+	assert_true(fabs(c.res.intervals[1].end_s - 0.25) < 1e-9);
+	assert_int_equal(result_flow_bytes(&c.res.intervals[1].flows[0]), 400);
+	assert_int_equal(c.rec.bytes, total);
+	run_finish(s.run, true);
+	side_free(&c);
+	side_free(&s);
+}
+
+/*
  * ---- run_prepare_async ----
  *
  * The build is slowed down (or failed) here, as loading BPF programs and
@@ -739,6 +777,7 @@ int main(void)
 		cmocka_unit_test(test_planned_length),
 		cmocka_unit_test(test_pairing),
 		cmocka_unit_test(test_pairing_tiles),
+		cmocka_unit_test(test_pairing_reference),
 		cmocka_unit_test(test_prepare_async_loop_free),
 		cmocka_unit_test(test_prepare_async_free_while_building),
 		cmocka_unit_test(test_prepare_async_halt),

@@ -423,6 +423,7 @@ static int clnt_handshake(struct clnt *c)
 	if (err)
 		goto out;
 	c->ack = m->ack;
+	c->ack_ns = time_mono_ns();
 	proto_msg_free(m);
 	fit_server(c);
 	gso_links(c);
@@ -492,22 +493,57 @@ static bool single_port(const struct clnt *c)
 }
 
 /*
- * The control connection spoke while we wait for a stream's ack: nothing but
- * the server's error (it could not start the test) or its close. Reported here;
- * -ECONNABORTED tells the caller it was.
+ * The control connection spoke while we wait for a stream's ack. A reference
+ * server writes its first interval (elapsed_ms 0) right behind test_ack, and
+ * an interval a second later: those stay buffered for the run. Only the
+ * server's error or its close end the start: 0 = go on, -ECONNABORTED =
+ * reported here.
  */
-static int hello_cut_short(struct clnt *c)
+static int ctrl_while_hello(struct clnt *c)
 {
 	struct proto_msg *m = malloc(sizeof(*m));
+	char err[PROTO_TEXT_MAX];
+	int rc = ctrl_fill(&c->ctrl), found;
 
 	if (!m)
 		return -ENOMEM;
-	if (!expect(c, m, MSG_TEST_ACK)) {
-		proto_msg_free(m);
-		clnt_error(c, "server sent test_ack again while the streams started");
-	}
+	found = ctrl_find(&c->ctrl, MSG_ERROR, m, err, sizeof(err));
+	if (found == 1)
+		expect_type(c, m, MSG_TEST_ACK); /* reports the error, frees m */
+	else if (found < 0)
+		clnt_error(c, "server: %s", err);
+	else if (rc < 0)
+		clnt_error(c, "server closed the control connection while the streams started");
 	free(m);
-	return -ECONNABORTED;
+	return found || rc < 0 ? -ECONNABORTED : 0;
+}
+
+/* Wait up to ms for the stream's socket: 1 = readable, 0 = not, < 0 = stop. */
+static int hello_wait(struct clnt *c, int fd, int ms)
+{
+	struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
+			      {.fd = c->sigfd, .events = POLLIN},
+			      {.fd = c->ctrl.fd, .events = POLLIN}};
+	uint64_t end = time_mono_ns() + (uint64_t)ms * NSEC_PER_MSEC;
+	int64_t left;
+	int err;
+
+	while ((left = (int64_t)(end - time_mono_ns())) > 0) {
+		if (poll(p, 3, (int)(left / (int64_t)NSEC_PER_MSEC) + 1) <= 0)
+			return 0;
+		if (p[1].revents & POLLIN)
+			return -EINTR;
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			err = ctrl_while_hello(c);
+			if (err)
+				return err;
+			if (c->ctrl.rlen >= PROTO_MAX_LINE)
+				p[2].events = 0; /* full: the run reads it */
+		}
+		if (p[0].revents & POLLIN)
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -517,11 +553,9 @@ static int hello_cut_short(struct clnt *c)
 static int udp_hello(struct clnt *c, int fd, uint32_t i)
 {
 	unsigned char token[XFR_TOKEN_LEN], pkt[XFR_HELLO_LEN], in[64], tok2[XFR_TOKEN_LEN];
-	struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
-			      {.fd = c->sigfd, .events = POLLIN},
-			      {.fd = c->ctrl.fd, .events = POLLIN}};
 	uint16_t idx;
 	ssize_t n;
+	int rc;
 
 	if (proto_token_parse(c->ack.udp_token, token))
 		return -EPROTO;
@@ -529,10 +563,9 @@ static int udp_hello(struct clnt *c, int fd, uint32_t i)
 	for (int tries = 0; tries < 50; tries++) {
 		if (send(fd, pkt, sizeof(pkt), 0) < 0 && errno != ECONNREFUSED)
 			return -errno;
-		if (poll(p, 3, 100) > 0 && (p[1].revents & POLLIN))
-			return -EINTR;
-		if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
-			return hello_cut_short(c);
+		rc = hello_wait(c, fd, 100);
+		if (rc < 0)
+			return rc;
 		while ((n = recv(fd, in, sizeof(in), MSG_DONTWAIT)) >= 0)
 			if (wire_hello_get(in, (uint32_t)n, XFR_HELLO_KIND_ACK, &idx, tok2) &&
 			    idx == i && !memcmp(tok2, token, sizeof(token)))

@@ -69,6 +69,8 @@ static void on_signal(struct loop_item *it, uint32_t events)
 		tui_cancelling(c->tui);
 	pr_info("interrupted: asking the server for the result (Ctrl+C again to quit now)");
 	clnt_send_simple(c, MSG_CANCEL, "User requested cancellation");
+	if (clnt_peer_is_reference(c) && c->run) /* it stops counting now */
+		clnt_senders_stop(c, c->run);
 	give_up_in(c, CLNT_CANCEL_WAIT_MS);
 }
 
@@ -91,10 +93,22 @@ static uint32_t our_streams(struct proto_stream *s, uint32_t n, uint32_t streams
 static void fill_from_wire(void *arg, struct xfr_flow *flows, uint32_t *n)
 {
 	struct proto_interval *iv = ((void **)arg)[0];
-	const struct clnt *c = ((void **)arg)[1];
+	struct clnt *c = ((void **)arg)[1];
 	uint32_t ns = our_streams(iv->streams, iv->nstreams, c->cfg->streams);
 
 	report_from_wire(iv->streams, ns, c->cfg->dir, flows, n);
+	report_interval_totals(iv, ns, c->cfg->dir, &c->progress, flows, n);
+}
+
+/* The server's whole test (its result), as its side of flows. */
+static void fill_from_result(void *arg, struct xfr_flow *flows, uint32_t *n)
+{
+	struct clnt *c = arg;
+	struct proto_result *pr = &c->result_msg->result;
+	uint32_t ns = our_streams(pr->streams, pr->nstreams, c->cfg->streams);
+
+	report_from_wire(pr->streams, ns, c->cfg->dir, flows, n);
+	report_result_totals(pr, ns, c->cfg->dir, flows, n);
 }
 
 /* One message from the server: 1 = the test is over, 0 = go on, < 0 = error. */
@@ -172,6 +186,24 @@ static void on_ctrl(struct loop_item *it, uint32_t events)
 		stop(c, rc);
 }
 
+/*
+ * What the server said while our streams started (a reference server's first
+ * intervals come right behind test_ack) waits in the buffer, and epoll will
+ * not say so: take it now that the run can pair it.
+ */
+static void early_msgs(struct clnt *c)
+{
+	size_t len = 0;
+	int rc;
+
+	ctrl_peek(&c->ctrl, &len);
+	if (!len)
+		return;
+	rc = read_ctrl(c);
+	if (rc)
+		stop(c, rc);
+}
+
 /* Until c->stop says why. */
 static int loop(struct clnt *c)
 {
@@ -218,6 +250,26 @@ static void add_tail_loss(struct xfr_result *r)
 	}
 }
 
+/* Say which of the server's whole-test figures the per-stream values only share out. */
+static void note_shared(struct xfr_result *r, uint32_t shared)
+{
+	static const char *const what[] = {"bytes per direction", "TCP_INFO",
+					   "UDP loss and jitter"};
+	char list[96] = "";
+	size_t len = 0;
+
+	if (!shared || r->nnotes == XFR_MAX_NOTES)
+		return;
+	for (uint32_t i = 0; i < 3; i++)
+		if (shared & (1u << i))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+						len ? ", " : "", what[i]);
+	snprintf(r->notes[r->nnotes++], sizeof(r->notes[0]),
+		 "the server reports its %s for all streams together: per-stream values are "
+		 "shares of the total",
+		 list);
+}
+
 /* Our totals and the server's, into the result model. */
 static void build_result(struct clnt *c)
 {
@@ -227,9 +279,10 @@ static void build_result(struct clnt *c)
 	r->nflows = 0;
 	run_totals(c->run, r->flows, &r->nflows);
 	if (pr) {
-		report_from_wire(pr->streams,
-				 our_streams(pr->streams, pr->nstreams, c->cfg->streams),
-				 c->cfg->dir, r->flows, &r->nflows);
+		uint32_t ns = our_streams(pr->streams, pr->nstreams, c->cfg->streams);
+
+		report_from_wire(pr->streams, ns, c->cfg->dir, r->flows, &r->nflows);
+		note_shared(r, report_result_totals(pr, ns, c->cfg->dir, r->flows, &r->nflows));
 		r->duration_s = (double)pr->duration_ms / 1000.0;
 		if (pr->server_output) {
 			r->server_output = pr->server_output;
@@ -288,8 +341,12 @@ static void check_arrivals(struct clnt *c)
 static void wind_down(struct clnt *c)
 {
 	drain(c);
-	if (c->result_msg) /* the summary's duration: the last row ends there */
+	if (c->result_msg) {		       /* the summary's duration: the last row ends there */
+		if (clnt_peer_is_reference(c)) /* ours sends its last, partial interval */
+			run_peer_last(c->run, c->result_msg->result.duration_ms, fill_from_result,
+				      c);
 		run_set_end(c->run, (double)c->result_msg->result.duration_ms / 1000.0);
+	}
 	run_finish(c->run, !c->cfg->bytes);
 	build_result(c);
 	check_arrivals(c);
@@ -315,6 +372,7 @@ int clnt_run_test(struct clnt *c, int *fds)
 	}
 	if (c->req.duration_secs)
 		give_up_in(c, (uint64_t)c->req.duration_secs * 1000 + CLNT_RESULT_GRACE_MS);
+	early_msgs(c);
 	err = loop(c);
 	if (c->signals > 1) /* second Ctrl+C: leave at once */
 		return err;

@@ -15,6 +15,7 @@
 #include "base/net.h"
 #include "control/ctrl.h"
 #include "control/proto.h"
+#include "control/report.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/run.h"
 #include "model/event.h"
@@ -38,7 +39,10 @@ struct clnt {
 	uint32_t server_caps;
 	struct proto_test_start req;
 	struct proto_test_ack ack;
-	uint32_t interval_ms; /* sampling cadence (what the server reports at) */
+	/* CLOCK_MONOTONIC when test_ack came: a reference server's clock starts there */
+	uint64_t ack_ns;
+	struct report_progress progress; /* a reference server's udp_progress so far */
+	uint32_t interval_ms;		 /* sampling cadence (what the server reports at) */
 
 	struct dataplane dp; /* what this side runs, and why */
 	struct run *run;
@@ -91,6 +95,14 @@ int clnt_send(struct clnt *c, const struct proto_msg *m);
 int clnt_send_simple(struct clnt *c, enum proto_type type, const char *text);
 /* Stop and free the run and the server's result. Idempotent. */
 void clnt_release(struct clnt *c);
+/*
+ * A reference server (none of our extensions) stops counting at its own
+ * deadline or on cancel and drains the rest uncounted (serve.rs, tcp.rs):
+ * our senders must stop there too, or what they send after it reads as loss.
+ */
+bool clnt_peer_is_reference(const struct clnt *c);
+/* Our senders stop now: at our deadline or on cancel, for a reference server. */
+void clnt_senders_stop(struct clnt *c, struct run *r);
 
 /* client_tui.c */
 /* Block SIGUSR1/SIGUSR2 for their signalfd (before any thread starts). 0 or -errno. */

@@ -72,9 +72,16 @@ static void run_cfg(const struct clnt *c, struct run_cfg *rc)
 	/* a PSK session with udp_auth_v1: only authenticated XFRF (client_auth.c) */
 	rc->ep.udp_auth = c->udp_auth;
 	memcpy(rc->ep.udp_key, c->udp_key, sizeof(rc->ep.udp_key));
-	/* UDP: our senders stop at our own deadline; TCP runs until the server's result. */
-	if (cfg->proto == XFR_PROTO_UDP && sends(c) && c->req.duration_secs)
+	/*
+	 * UDP: our senders stop at our own deadline; TCP runs until our server's
+	 * result, but stops at the deadline for a reference one.
+	 */
+	if ((cfg->proto == XFR_PROTO_UDP || clnt_peer_is_reference(c)) && sends(c) &&
+	    c->req.duration_secs)
 		rc->duration_ms = c->req.duration_secs * 1000;
+	/* a reference server's clock starts as it sends test_ack, before our streams connect */
+	if (clnt_peer_is_reference(c))
+		rc->deadline_from_ns = c->ack_ns;
 }
 
 int clnt_run_new(struct clnt *c)
@@ -111,10 +118,26 @@ int clnt_send_simple(struct clnt *c, enum proto_type type, const char *text)
 	return err;
 }
 
-/* UDP: our senders stop at our own deadline; in-flight datagrams still land. */
+bool clnt_peer_is_reference(const struct clnt *c)
+{
+	return !(c->server_caps & PROTO_CAPS_EXT);
+}
+
+/*
+ * UDP: in-flight datagrams still land. TCP (a reference server): abortive, the
+ * count cut at what the server acknowledged, as the reference client does.
+ */
+void clnt_senders_stop(struct clnt *c, struct run *r)
+{
+	if (c->cfg->proto == XFR_PROTO_TCP && clnt_peer_is_reference(c))
+		run_senders_stop(r);
+	else
+		run_senders_off(r);
+}
+
 static void on_deadline(struct run *r)
 {
-	run_senders_off(r);
+	clnt_senders_stop(run_ctx(r), r);
 }
 
 /* Our flows have all ended. With a byte budget that is the normal end. */

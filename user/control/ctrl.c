@@ -206,6 +206,52 @@ bool ctrl_protected(const struct ctrl_conn *c)
 	return c->tx != NULL;
 }
 
+/*
+ * Decode one buffered line (start, len) from a copy, so nothing is consumed:
+ * 1 when it is a message of @type (*m filled, the caller frees it), 0 when it
+ * is another, < 0 when it does not decode (err set).
+ */
+static int peek_one(const char *start, size_t len, enum proto_type type, struct proto_msg *m,
+		    char *err, size_t errlen)
+{
+	char *copy = malloc(len + 1);
+	int rc;
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, start, len);
+	copy[len] = '\0';
+	if (len && copy[len - 1] == '\r')
+		copy[--len] = '\0';
+	rc = proto_decode(copy, len, m, err, errlen);
+	free(copy);
+	if (rc)
+		return rc;
+	if (m->type == type)
+		return 1;
+	proto_msg_free(m);
+	return 0;
+}
+
+int ctrl_find(struct ctrl_conn *c, enum proto_type type, struct proto_msg *m, char *err,
+	      size_t errlen)
+{
+	size_t off = c->rstart;
+	const char *nl;
+	int rc;
+
+	/* Protected frames cannot be peeked: decrypting one consumes its sequence number. */
+	if (ctrl_protected(c))
+		return 0;
+	while ((nl = memchr(c->rbuf + off, '\n', c->rlen - off))) {
+		rc = peek_one(c->rbuf + off, (size_t)(nl - (c->rbuf + off)), type, m, err, errlen);
+		if (rc)
+			return rc;
+		off = (size_t)(nl - c->rbuf) + 1;
+	}
+	return 0;
+}
+
 static int queue(struct ctrl_conn *c, const char *buf, size_t len)
 {
 	size_t need = c->wlen - c->woff + len;

@@ -45,6 +45,15 @@ int ctrl_fill(struct ctrl_conn *c);
 /* Next decoded message: 1 = *m filled, 0 = need more, < 0 error with err set. */
 int ctrl_next_msg(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t errlen);
 
+/*
+ * Look through the buffered complete lines, consuming none: 1 = one is a
+ * message of @type (*m filled; proto_msg_free it), 0 = none is, < 0 = a line
+ * that does not decode (err set). The client uses it to see a server's error
+ * while it starts its streams, leaving the intervals for the run.
+ */
+int ctrl_find(struct ctrl_conn *c, enum proto_type type, struct proto_msg *m, char *err,
+	      size_t errlen);
+
 /* Queue a message and try to write it. 0, or -ENOBUFS when the queue is over
  * CTRL_WQ_MAX, or -errno from the socket. */
 int ctrl_send(struct ctrl_conn *c, const struct proto_msg *m);

@@ -67,6 +67,9 @@ enum proto_cap {
 	(CAP_TCP | CAP_MULTISTREAM | CAP_SINGLE_PORT_TCP | CAP_PAUSE_RESUME | CAP_ZEROCOPY_V1 |    \
 	 CAP_BYTE_BUDGET_V1 | CAP_SERVER_OUTPUT_V1 | CAP_INTERVAL_MS_V1)
 
+/* Our extensions: a peer that advertises none of them is taken for the reference xfr. */
+#define PROTO_CAPS_EXT (CAP_XDP_V1 | CAP_SERVER_OUTPUT_V1 | CAP_INTERVAL_MS_V1)
+
 /* Name of a single capability bit ("single_port_tcp"), NULL if not one bit. */
 const char *proto_cap_name(uint32_t cap);
 

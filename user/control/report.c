@@ -338,7 +338,7 @@ void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir di
 	}
 }
 
-void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size,
+static void result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size, bool rx_only,
 		       struct proto_udp *out, bool *present)
 {
 	uint32_t nrx = 0;
@@ -348,7 +348,7 @@ void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xfr_flow *f = &flows[i];
 
-		if (f->dir == XFR_FLOW_DOWN && f->has_udp_tx) {
+		if (f->dir == XFR_FLOW_DOWN && f->has_udp_tx && !rx_only) {
 			out->packets_sent += f->udp.packets_sent;
 			out->send_errors += f->udp.send_errors;
 			tx = true;
@@ -372,6 +372,18 @@ void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet
 		out->packets_sent = out->packets_received + out->lost;
 	out->packet_size = packet_size >= XFR_UDP_HDR_LEN && packet_size <= 65535 ? packet_size : 0;
 	*present = tx || nrx > 0;
+}
+
+void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size,
+		       struct proto_udp *out, bool *present)
+{
+	result_udp(flows, n, packet_size, false, out, present);
+}
+
+void report_result_udp_rx(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size,
+			  struct proto_udp *out, bool *present)
+{
+	result_udp(flows, n, packet_size, true, out, present);
 }
 
 const char *report_server_error(const char *text)

@@ -49,6 +49,43 @@ void report_from_wire(const struct proto_stream *s, uint32_t ns, enum xfr_dir di
 void report_result_udp(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size,
 		       struct proto_udp *out, bool *present);
 
+/*
+ * The reference's udp_stats: what the server received only (UP flows), so
+ * packets_sent = received + lost for that one direction; absent when the
+ * server received nothing (download). A reference client keeps a server's
+ * udp_stats over its own receiver figures, and reads packets_sent as the
+ * sender's count of the direction whose received and lost it shows.
+ */
+void report_result_udp_rx(const struct xfr_flow *flows, uint32_t n, uint32_t packet_size,
+			  struct proto_udp *out, bool *present);
+
+/*
+ * Client side, after report_from_wire: the figures a reference server gives
+ * for the whole test only, into the flows where its streams did not carry
+ * them (user/control/report_totals.c): in bidir the result's bytes_sent /
+ * bytes_received (each stream's bytes divided in their ratio), in download
+ * and bidir its tcp_info onto the DOWN flows (rtt and rttvar are its means,
+ * cwnd is shared out), in upload and bidir its udp_stats onto the UP flows
+ * (counts shared by each flow's bytes, jitter the mean). Returns the
+ * REPORT_SHARED_* bits of figures that had to be shared among several
+ * streams: their per-stream values are then shares, not measurements.
+ */
+#define REPORT_SHARED_BYTES 1u
+#define REPORT_SHARED_TCP   2u
+#define REPORT_SHARED_UDP   4u
+uint32_t report_result_totals(const struct proto_result *pr, uint32_t ns, enum xfr_dir dir,
+			      struct xfr_flow *flows, uint32_t *n);
+/*
+ * The same for an interval: a reference server's bidir split is in its
+ * aggregate only, and so are the datagrams it received (udp_progress,
+ * cumulative: prog holds the previous one, zeroed at the test's start).
+ */
+struct report_progress {
+	uint64_t received, lost;
+};
+void report_interval_totals(const struct proto_interval *iv, uint32_t ns, enum xfr_dir dir,
+			    struct report_progress *prog, struct xfr_flow *flows, uint32_t *n);
+
 /* Printable copy of a peer-supplied string: control chars and non-ASCII become
  * '?', at most len-1 bytes. */
 void report_sanitize(char *dst, size_t len, const char *src);

@@ -106,6 +106,8 @@ static void tick(struct run *r, bool last)
 	t.end_s = run_test_secs(r, r->cur->t_ns, false);
 	t.span_s = (double)(r->cur->t_ns - r->prev->t_ns) / 1e9;
 	t.elapsed_ms = (uint64_t)(run_test_secs(r, r->cur->t_ns, true) * 1000);
+	t.test_span_s =
+		run_test_secs(r, r->cur->t_ns, true) - run_test_secs(r, r->prev->t_ns, true);
 	t.cur = r->cur;
 	if (r->slots) {
 		run_pair_local(r, t.k, t.start_s, t.end_s);
@@ -201,6 +203,15 @@ static int add_timer(struct run *r, struct loop_item *it, loop_cb cb, uint64_t f
 
 /* ---- set-up ---- */
 
+/* Milliseconds to the deadline from now (at least 1: a timerfd of 0 is disarmed). */
+static uint32_t first_deadline_ms(const struct run *r)
+{
+	uint64_t now = time_mono_ns(), from = r->cfg.deadline_from_ns;
+	uint64_t gone = from && now > from ? (now - from) / NSEC_PER_MSEC : 0;
+
+	return gone < r->cfg.duration_ms ? r->cfg.duration_ms - (uint32_t)gone : 1;
+}
+
 int run_start(struct run *r, int *fds, char *why, size_t whylen)
 {
 	int err = 0;
@@ -217,7 +228,7 @@ int run_start(struct run *r, int *fds, char *why, size_t whylen)
 	    (err = add_timer(r, &r->tick_it, on_tick, r->cfg.interval_ms, r->cfg.interval_ms)))
 		snprintf(why, whylen, "cannot arm the interval timer: %s", strerror(-err));
 	if (!err && r->cfg.duration_ms &&
-	    (err = add_timer(r, &r->end_it, on_deadline, r->cfg.duration_ms, 0)))
+	    (err = add_timer(r, &r->end_it, on_deadline, first_deadline_ms(r), 0)))
 		snprintf(why, whylen, "cannot arm the test timer: %s", strerror(-err));
 	if (err)
 		return err;
@@ -266,6 +277,12 @@ void run_senders_off(struct run *r)
 {
 	if (r->eng && !r->finished)
 		r->eng->ops->pause(r->eng);
+}
+
+void run_senders_stop(struct run *r)
+{
+	if (r->eng && r->started && !r->finished)
+		r->eng->ops->stop(r->eng, true);
 }
 
 bool run_draining(const struct run *r)

@@ -40,6 +40,7 @@ struct run_tick {
 	uint32_t k;		      /* 1-based interval number */
 	double start_s, end_s;	      /* test time (pauses excluded) */
 	double span_s;		      /* real time between the two samples (for rates) */
+	double test_span_s;	      /* what elapsed_ms advanced by: the wire's rates */
 	uint64_t elapsed_ms;	      /* test time at the end, the drain excluded */
 	bool last;		      /* the partial interval at the end */
 	const struct xfr_flow *flows; /* this side over the interval */
@@ -72,6 +73,8 @@ struct run_cfg {
 	uint32_t interval_ms;	 /* sampling cadence */
 	uint32_t omit_ms;	 /* intervals ending at or before are marked omitted */
 	uint32_t duration_ms;	 /* the deadline; 0 = none */
+	/* the deadline counts from here (CLOCK_MONOTONIC ns), not from run_start; 0 = run_start */
+	uint64_t deadline_from_ns;
 	/* The test's planned length for the rows (both ends use the same): the
 	 * interval that would end within half an interval of it is not sampled on
 	 * its own, run_finish takes it with the rest. 0 = duration_ms. */
@@ -125,6 +128,13 @@ bool run_paused(const struct run *r);
 /* This side's senders stop now (a client's UDP senders at its own deadline). */
 void run_senders_off(struct run *r);
 /*
+ * The engine stops now, abortively: a TCP sender's count is cut at what the
+ * peer acknowledged, as a reference server's own senders are (tcp.rs). For a
+ * peer that stops counting at its own deadline and drains the rest uncounted;
+ * the run goes on (the peer's last interval and result) until run_finish.
+ */
+void run_senders_stop(struct run *r);
+/*
  * UDP receivers: keep counting for ms while the peer's last datagrams land,
  * with the senders stopped and no interval ticks; hooks->drained after.
  * 0, or -EALREADY when a drain ran already, -errno.
@@ -138,6 +148,16 @@ bool run_draining(const struct run *r);
  */
 typedef void (*run_fill_fn)(void *arg, struct xfr_flow *flows, uint32_t *n);
 void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg);
+
+/*
+ * Pairing runs, once the peer's result is in, before run_finish: a peer that
+ * ends its test without an interval for its last stretch (the reference
+ * server stops at the first tick past the duration and reports only in its
+ * result) leaves our last row without its half. When the peer's intervals
+ * are one short of our rows, that half is the result's totals (fill) less
+ * what the peer's intervals said, ending at elapsed_ms.
+ */
+void run_peer_last(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg);
 
 /*
  * Pairing runs: the test's length as the summary gives it (the peer's

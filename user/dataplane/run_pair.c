@@ -148,9 +148,98 @@ void run_pair_local(struct run *r, uint32_t k, double start_s, double end_s)
 }
 
 /*
+ * A peer interval that ends where the previous one did covers no time: the
+ * reference's interval timer ticks at once, so its first interval has
+ * elapsed_ms 0 (serve.rs). It is no row; what it counted (nothing, as the
+ * streams start after test_ack) goes into the next one.
+ */
+static bool covers_no_time(const struct run *r, uint64_t elapsed_ms)
+{
+	return elapsed_ms < r->last_peer_ms + r->cfg.interval_ms / 10;
+}
+
+/* to += from, the counts an interval adds: bytes, UDP datagrams, TCP retransmits. */
+static void counts_add(struct xfr_flow *to, uint32_t *n, const struct xfr_flow *from,
+		       uint32_t nfrom)
+{
+	for (uint32_t i = 0; i < nfrom; i++) {
+		struct xfr_flow *t = stats_flow(to, n, from[i].stream, from[i].dir);
+
+		if (!t)
+			continue;
+		t->sent_bytes += from[i].sent_bytes;
+		t->recv_bytes += from[i].recv_bytes;
+		t->udp.packets_sent += from[i].udp.packets_sent;
+		t->udp.packets_received += from[i].udp.packets_received;
+		t->udp.lost += from[i].udp.lost;
+		t->tcp.retransmits += from[i].tcp.retransmits;
+	}
+}
+
+static uint64_t less(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* flows -= sum: totals less what earlier intervals counted. */
+static void counts_sub(struct xfr_flow *flows, uint32_t n, const struct xfr_flow *sum,
+		       uint32_t nsum)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct xfr_flow *f = &flows[i];
+
+		for (uint32_t j = 0; j < nsum; j++) {
+			if (sum[j].stream != f->stream || sum[j].dir != f->dir)
+				continue;
+			f->sent_bytes = less(f->sent_bytes, sum[j].sent_bytes);
+			f->recv_bytes = less(f->recv_bytes, sum[j].recv_bytes);
+			f->udp.packets_sent = less(f->udp.packets_sent, sum[j].udp.packets_sent);
+			f->udp.packets_received =
+				less(f->udp.packets_received, sum[j].udp.packets_received);
+			f->udp.lost = less(f->udp.lost, sum[j].udp.lost);
+			f->tcp.retransmits = less(f->tcp.retransmits, sum[j].tcp.retransmits);
+		}
+	}
+}
+
+/* The peer's interval, counted into the running sum run_peer_last subtracts. */
+static void psum_add(struct run *r, const struct run_slot *s)
+{
+	if (!r->psum)
+		r->psum = calloc(XFR_MAX_FLOWS, sizeof(*r->psum));
+	if (r->psum)
+		counts_add(r->psum, &r->npsum, s->iv.flows, s->iv.nflows);
+}
+
+void run_peer_last(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg)
+{
+	struct run_slot *s;
+
+	if (!r->slots || r->finished || r->peer_k != r->ticks)
+		return;
+	s = slot_for(r, ++r->peer_k);
+	fill(arg, s->iv.flows, &s->iv.nflows);
+	if (r->psum)
+		counts_sub(s->iv.flows, s->iv.nflows, r->psum, r->npsum);
+	s->iv.end_s = (double)elapsed_ms / 1000.0;
+	if (elapsed_ms > r->last_peer_ms)
+		r->last_peer_ms = elapsed_ms;
+	s->has_peer = true;
+}
+
+static void carry_keep(struct run *r, run_fill_fn fill, void *arg)
+{
+	if (!r->carry)
+		r->carry = calloc(XFR_MAX_FLOWS, sizeof(*r->carry));
+	if (r->carry)
+		fill(arg, r->carry, &r->ncarry);
+}
+
+/*
  * The peer's intervals come in order, one per sample it took (its last,
- * partial one included), so the n-th message is interval n; its elapsed_ms
- * (the peer's test time, the one the summary's duration is in) ends the row.
+ * partial one included), so the n-th message that covers time is interval
+ * n; its elapsed_ms (the peer's test time, the one the summary's duration
+ * is in) ends the row.
  */
 void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *arg)
 {
@@ -159,6 +248,10 @@ void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, voi
 
 	if (!r->slots || r->finished)
 		return;
+	if (covers_no_time(r, elapsed_ms)) {
+		carry_keep(r, fill, arg);
+		return;
+	}
 	k = ++r->peer_k;
 	if (k < r->next_emit)
 		return; /* that interval is out already */
@@ -171,6 +264,11 @@ void run_peer_interval(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, voi
 	}
 	s = slot_for(r, k);
 	fill(arg, s->iv.flows, &s->iv.nflows);
+	if (r->ncarry) { /* a zero-length interval before this one: its counts are this row's */
+		counts_add(s->iv.flows, &s->iv.nflows, r->carry, r->ncarry);
+		r->ncarry = 0;
+	}
+	psum_add(r, s);
 	s->iv.end_s = (double)elapsed_ms / 1000.0;
 	if (elapsed_ms > r->last_peer_ms)
 		r->last_peer_ms = elapsed_ms;

@@ -190,6 +190,8 @@ void run_mem_free(struct run *r)
 	free(r->cur);
 	free(r->flows);
 	free(r->slots);
+	free(r->carry);
+	free(r->psum);
 	free(r);
 }
 

@@ -56,6 +56,10 @@ struct run {
 	double row_end_s;	/* where the last emitted row ended: the next one starts there */
 	double end_s;		/* run_set_end: where the last row ends; < 0 = unknown */
 	uint64_t peer_ahead;	/* the peer's intervals ignored: ahead of our clock */
+	struct xfr_flow *carry; /* a peer interval that covered no time, for the next row */
+	uint32_t ncarry;
+	struct xfr_flow *psum; /* the peer's intervals so far, summed (run_peer_last) */
+	uint32_t npsum;
 
 	struct notable notable;
 	bool prepared, started, finished, halted;

@@ -190,7 +190,10 @@ static int plain_interval_row(struct output *o, const struct xfr_result *r,
 		return plain_udp_interval_row(o, iv, ts, tag, fl, bytes);
 	if (fl->has_tcp) {
 		snprintf(retr, sizeof(retr), "%llu", (unsigned long long)fl->tcp.retransmits);
-		units_fmt_bytes(fl->tcp.cwnd_bytes, cwnd, sizeof(cwnd));
+		if (fl->tcp.cwnd_bytes || !fl->tcp.cwnd_segments)
+			units_fmt_bytes(fl->tcp.cwnd_bytes, cwnd, sizeof(cwnd));
+		else /* a reference peer says segments only */
+			snprintf(cwnd, sizeof(cwnd), "%u seg", fl->tcp.cwnd_segments);
 		snprintf(rtt, sizeof(rtt), "%.2f ms", fl->tcp.rtt_us / 1000.0);
 	}
 	plain_drops_suffix(fl, drops, sizeof(drops));
@@ -483,20 +486,21 @@ static int plain_tcp_line(struct output *o, const struct xfr_result *r, unsigned
 			  const struct xfr_tcp_stats *t)
 {
 	uint32_t n = plain_tcp_flows(r, mask);
-	char cwnd[32], pmtu[32] = "", path[128], flows[32] = "";
+	char cwnd[40] = "", pmtu[32] = "", path[128], flows[32] = "", bytes[32];
 	bool multi = n > 1;
 
 	if (t->pmtu)
 		snprintf(pmtu, sizeof(pmtu), ", pmtu %u%s", t->pmtu, multi ? " smallest" : "");
 	if (multi)
 		snprintf(flows, sizeof(flows), " (%u flows)", n);
+	if (t->cwnd_bytes) /* a reference peer says segments only */
+		snprintf(cwnd, sizeof(cwnd), " (%s)",
+			 units_fmt_bytes(t->cwnd_bytes, bytes, sizeof(bytes)));
 	plain_send_path(r, mask, t, path, sizeof(path));
 	return plain_line(
-		o->f,
-		"TCP at end of test%s: rtt %.2f ms%s (var %.2f ms), cwnd %u segments%s (%s)%s%s",
+		o->f, "TCP at end of test%s: rtt %.2f ms%s (var %.2f ms), cwnd %u segments%s%s%s%s",
 		flows, t->rtt_us / 1000.0, multi ? " mean" : "", t->rttvar_us / 1000.0,
-		t->cwnd_segments, multi ? " total" : "",
-		units_fmt_bytes(t->cwnd_bytes, cwnd, sizeof(cwnd)), pmtu, path);
+		t->cwnd_segments, multi ? " total" : "", cwnd, pmtu, path);
 }
 
 /*

@@ -126,7 +126,12 @@ struct proto_msg *wire_interval(struct srv_test *t, const struct run_tick *tk)
 	snprintf(m->interval.id, sizeof(m->interval.id), "%s", t->req.id);
 	m->interval.elapsed_ms = tk->elapsed_ms;
 	m->interval.nstreams = t->req.streams;
-	wire_side(t, tk->flows, tk->nflows, tk->cur, tk->span_s, m->interval.streams,
+	/*
+	 * Rates over the test time the interval covers, as a reader computes them
+	 * from elapsed_ms: the last interval's drain (datagrams still landing)
+	 * and pauses are not test time.
+	 */
+	wire_side(t, tk->flows, tk->nflows, tk->cur, tk->test_span_s, m->interval.streams,
 		  &m->interval.aggregate);
 	if (t->req.server_output)
 		keep_server_output(t, m);
@@ -163,6 +168,24 @@ static char *server_output_text(const struct srv_output *o, size_t room)
 	return text;
 }
 
+/*
+ * udp_stats: for our client both directions (it reads each stream's "udp"
+ * object anyway); for a reference client (none of our extensions) only what
+ * we received, as a reference server sends it: that client shows a server's
+ * udp_stats instead of its own receiver figures (issue 15 items 7, 8).
+ */
+static void result_udp(struct srv_test *t, struct proto_result *r)
+{
+	const struct xfr_result *res = &t->res;
+	uint32_t len = t->req.length ? t->req.length : xfr_default_length(XFR_PROTO_UDP);
+
+	if (t->client_caps & PROTO_CAPS_EXT)
+		report_result_udp(res->flows, res->nflows, len, &r->udp_stats, &r->has_udp_stats);
+	else
+		report_result_udp_rx(res->flows, res->nflows, len, &r->udp_stats,
+				     &r->has_udp_stats);
+}
+
 static void fill_result(struct srv_test *t, struct proto_result *r)
 {
 	const struct xfr_result *res = &t->res;
@@ -178,9 +201,7 @@ static void fill_result(struct srv_test *t, struct proto_result *r)
 	r->has_tcp_info = t->req.dir != XFR_DIR_UPLOAD && t->req.proto == XFR_PROTO_TCP;
 	r->tcp_info = agg.tcp;
 	if (t->req.proto == XFR_PROTO_UDP)
-		report_result_udp(res->flows, res->nflows,
-				  t->req.length ? t->req.length : xfr_default_length(XFR_PROTO_UDP),
-				  &r->udp_stats, &r->has_udp_stats);
+		result_udp(t, r);
 	r->has_split = agg.has_split;
 	r->bytes_sent = agg.bytes_sent;
 	r->bytes_received = agg.bytes_received;
