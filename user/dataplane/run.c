@@ -351,8 +351,10 @@ void run_finish(struct run *r, bool abortive)
 	} else {
 		r->cur->t_ns = r->prev->t_ns; /* the test ends where its last row does */
 	}
-	if (r->slots)
+	if (r->slots) {
+		run_pair_flush_carry(r);
 		run_pair_emit(r, true);
+	}
 }
 
 void run_set_end(struct run *r, double secs)
@@ -367,8 +369,10 @@ void run_totals(const struct run *r, struct xfr_flow *out, uint32_t *n)
 
 void run_end(struct run *r, const char *why)
 {
-	if (r->slots)
+	if (r->slots) {
+		run_pair_flush_carry(r);
 		run_pair_emit(r, true);
+	}
 	run_emit(r, XFR_EV_TEST_END, NULL, why);
 }
 

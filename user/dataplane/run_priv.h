@@ -58,6 +58,7 @@ struct run {
 	uint64_t peer_ahead;	/* the peer's intervals ignored: ahead of our clock */
 	struct xfr_flow *carry; /* a peer interval that covered no time, for the next row */
 	uint32_t ncarry;
+	uint64_t carry_ms;     /* its elapsed_ms */
 	struct xfr_flow *psum; /* the peer's intervals so far, summed (run_peer_last) */
 	uint32_t npsum;
 
@@ -91,5 +92,7 @@ int run_pair_init(struct run *r);
 void run_pair_local(struct run *r, uint32_t k, double start_s, double end_s);
 /* Emit every interval that is complete, in order; all of them when flush. */
 void run_pair_emit(struct run *r, bool flush);
+/* At the end: a carried interval no later one took is the peer's last row after all. */
+void run_pair_flush_carry(struct run *r);
 
 #endif /* XFR_DATAPLANE_RUN_PRIV_H */
