@@ -7,7 +7,7 @@
 BUILD    ?= build
 PREFIX   ?= /usr/local
 CC       ?= cc
-PKGS     := jansson
+PKGS     := jansson libngtcp2 libngtcp2_crypto_gnutls gnutls
 SAN      ?=
 TSAN     ?=
 
@@ -38,11 +38,11 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-	    -D_GNU_SOURCE -Icommon -Iuser $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+	    -D_GNU_SOURCE -Icommon -Iuser -I. $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
-LIB_SRCS := $(wildcard common/*.c) $(filter-out user/main.c,$(shell find user -name '*.c' | sort))
+LIB_SRCS := $(wildcard common/*.c) $(wildcard quic/*.c) $(filter-out user/main.c,$(shell find user -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/user/main.o
 LIBXFR   := $(BUILD)/libxfr.a

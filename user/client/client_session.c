@@ -68,6 +68,10 @@ static void run_cfg(const struct clnt *c, struct run_cfg *rc)
 		.keep_intervals = true,
 		.peer = cfg->host,
 	};
+	if (cfg->proto == XFR_PROTO_QUIC) {
+		snprintf(rc->ep.quic_pin, sizeof(rc->ep.quic_pin), "%s", cfg->quic_verify);
+		snprintf(rc->ep.quic_cc, sizeof(rc->ep.quic_cc), "%s", cfg->quic_cc);
+	}
 	/* UDP: our senders stop at our own deadline; TCP runs until the server's result. */
 	if (cfg->proto == XFR_PROTO_UDP && sends(c) && c->req.duration_secs)
 		rc->duration_ms = c->req.duration_secs * 1000;

@@ -39,6 +39,9 @@ struct engine_params {
 	/* UDP */
 	bool udp_feedback;   /* receiving UDP flows send XFRF progress to the sender at 2 Hz */
 	bool udp_no_offload; /* do not try UDP_SEGMENT (GSO) / UDP_GRO */
+	/* QUIC (engine_quic_ops) */
+	char quic_pin[68]; /* client: the server certificate's SHA-256 (--quic-verify); "" = none */
+	char quic_cc[16];  /* reno | cubic | bbr | bbr2; "" = bbr2 */
 	/* all transports */
 	uint32_t busy_poll_us; /* SO_BUSY_POLL on data sockets; 0 = off */
 	const int *cpus;       /* --affinity: pin flow threads round-robin; NULL = no pinning */
@@ -111,6 +114,7 @@ const char *engine_last_error(const struct engine *e);
 
 extern const struct engine_ops engine_sock_ops;
 extern const struct engine_ops engine_xdp_ops; /* engine_xdp.c: XDP/AF_XDP (UDP) */
+extern const struct engine_ops engine_quic_ops; /* quic/engine_quic.c: QUIC (ngtcp2) */
 
 /* True when @e is the XDP engine and its receiving flows end in XDP (drop, redirect). */
 bool engine_xdp_sink(const struct engine *e);
