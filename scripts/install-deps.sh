@@ -5,6 +5,8 @@ set -euo pipefail
 
 # Build: compiler, pkg-config, libraries (user space and, later, BPF).
 build_pkgs=(build-essential pkg-config libjansson-dev libssl-dev clang-format)
+# QUIC engine (quic/): ngtcp2 0.12 with its GnuTLS crypto helper.
+quic_pkgs=(libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev)
 # BPF data plane: compiler for bpf/*.bpf.c, skeleton generator, loader libraries.
 bpf_pkgs=(clang llvm libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev)
 # Tests: unit framework, peers we compare against, network tools, schema validator.
@@ -15,7 +17,7 @@ fuzz_pkgs=(libclang-rt-14-dev)
 # make vmtest: boots Debian 12's 6.1 kernel under qemu (TCG) with a busybox initramfs.
 vmtest_pkgs=(qemu-system-x86 busybox-static cpio kmod)
 
-want=("${build_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${vmtest_pkgs[@]}")
+want=("${build_pkgs[@]}" "${quic_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${vmtest_pkgs[@]}")
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
