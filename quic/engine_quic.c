@@ -75,9 +75,16 @@ static int qe_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bool
 		return -EINVAL;
 	}
 	c = &q->conns[idx];
-	*c = (struct quic_conn){.eng = q, .idx = idx, .fd = fd, .added = true, .send = send, .recv = recv,
-				.dir_send = dir_send, .server = dir_send == XFR_FLOW_DOWN,
-				.tx_sid = -1, .rx_sid = -1};
+	*c = (struct quic_conn){.eng = q,
+				.idx = idx,
+				.fd = fd,
+				.added = true,
+				.send = send,
+				.recv = recv,
+				.dir_send = dir_send,
+				.server = dir_send == XFR_FLOW_DOWN,
+				.tx_sid = -1,
+				.rx_sid = -1};
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	c->txbuf = malloc(64u * 1024 + 2048u);
 	c->rxbuf = malloc(64u * 1024 + 2048u);
@@ -95,7 +102,8 @@ static void wake_all(struct quic_eng *q)
 	uint64_t one = 1;
 
 	for (uint32_t i = 0; i < q->nconns; i++)
-		if (q->conns[i].added && q->conns[i].wake_fd >= 0 && write(q->conns[i].wake_fd, &one, sizeof(one)) < 0)
+		if (q->conns[i].added && q->conns[i].wake_fd >= 0 &&
+		    write(q->conns[i].wake_fd, &one, sizeof(one)) < 0)
 			continue; /* the counter is full: the thread is woken already */
 }
 
@@ -205,7 +213,7 @@ static void flow_of(const struct quic_conn *c, bool sending, struct engine_flow_
 	memset(f, 0, sizeof(*f));
 	f->stream = c->idx;
 	f->sending = sending;
-	f->dir = sending ? c->dir_send : (enum xfr_flow_dir)!c->dir_send;
+	f->dir = sending ? c->dir_send : (enum xfr_flow_dir) !c->dir_send;
 	f->bytes = sending ? ENG_LOAD(c->tx_bytes) : ENG_LOAD(c->rx_bytes);
 	f->calls = sending ? ENG_LOAD(c->tx_calls) : ENG_LOAD(c->rx_calls);
 	f->done = ENG_LOAD(c->done);

@@ -35,15 +35,15 @@
 #define UDP_GRO 104
 #endif
 
-#define QC_BATCH_MAX   (64u * 1024) /* one GSO send: the kernel's limit */
-#define QC_BATCH_PKTS  64u
-#define QC_BUF	       (QC_BATCH_MAX + 2048u)
-#define QC_RX_ROUNDS   16 /* recvmsg calls per loop turn, so sending is not starved */
-#define QC_TX_BATCHES  8  /* GSO sends per turn, so ACKs are read while the window is open */
-#define QC_WINDOW      (16u * 1024 * 1024) /* initial windows: >= BDP of 10 Gbit/s x 10 ms */
-#define QC_MAX_WINDOW  (64u * 1024 * 1024) /* auto-tuning ceiling */
-#define QC_TIMEOUT_NS  (10ull * 1000000000) /* handshake and idle timeout */
-#define QC_SOCKBUF     (4 * 1024 * 1024)
+#define QC_BATCH_MAX  (64u * 1024) /* one GSO send: the kernel's limit */
+#define QC_BATCH_PKTS 64u
+#define QC_BUF	      (QC_BATCH_MAX + 2048u)
+#define QC_RX_ROUNDS  16 /* recvmsg calls per loop turn, so sending is not starved */
+#define QC_TX_BATCHES 8	 /* GSO sends per turn, so ACKs are read while the window is open */
+#define QC_WINDOW     (16u * 1024 * 1024)  /* initial windows: >= BDP of 10 Gbit/s x 10 ms */
+#define QC_MAX_WINDOW (64u * 1024 * 1024)  /* auto-tuning ceiling */
+#define QC_TIMEOUT_NS (10ull * 1000000000) /* handshake and idle timeout */
+#define QC_SOCKBUF    (4 * 1024 * 1024)
 
 static uint64_t now_ns(void)
 {
@@ -83,8 +83,7 @@ static void cb_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
 		memset(dest, 0, len); /* gnutls_rnd fails only when its DRBG is broken */
 }
 
-static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen,
-		      void *ud)
+static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t cidlen, void *ud)
 {
 	(void)conn;
 	(void)ud;
@@ -144,8 +143,8 @@ static int cb_extend_stream(ngtcp2_conn *conn, int64_t sid, uint64_t max, void *
 	return 0;
 }
 
-static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t code,
-			   void *ud, void *sud)
+static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t code, void *ud,
+			   void *sud)
 {
 	struct quic_conn *c = ud;
 
@@ -390,7 +389,8 @@ static uint64_t pace_credit(struct quic_conn *c, uint64_t now, uint64_t *next)
 	allowed = (uint64_t)((double)(now - c->pace_t0) * (double)rate / 1e9) + 1200;
 	if (allowed > c->pace_sent)
 		return allowed - c->pace_sent;
-	*next = c->pace_t0 + (uint64_t)((double)(c->pace_sent - allowed + 1200) * 1e9 / (double)rate);
+	*next = c->pace_t0 +
+		(uint64_t)((double)(c->pace_sent - allowed + 1200) * 1e9 / (double)rate);
 	return 0;
 }
 
@@ -502,7 +502,8 @@ static int tx(struct quic_conn *c, uint64_t now, uint64_t *next)
 			n++;
 		}
 		/* out it goes: nothing more, a short packet, full, or a PMTU probe */
-		if (!w || (size_t)w < gso || n == npk || gso > pmtu || off + maxpkt > QC_BATCH_MAX) {
+		if (!w || (size_t)w < gso || n == npk || gso > pmtu ||
+		    off + maxpkt > QC_BATCH_MAX) {
 			err = off ? send_batch(c, c->txbuf, off, gso) : 0;
 			if (err)
 				goto held;
@@ -559,7 +560,7 @@ static int peer_closed(struct quic_conn *c)
 		return 1;
 	snprintf(buf, sizeof(buf), "%s code 0x%llx%s%.*s",
 		 cc.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION ? "application"
-										 : "transport",
+										: "transport",
 		 (unsigned long long)cc.error_code, cc.reasonlen ? ": " : "",
 		 (int)(cc.reasonlen > 40 ? 40 : cc.reasonlen), (const char *)cc.reason);
 	qc_fail(c, ECONNRESET, "the peer closed the QUIC connection (%s)", buf);
@@ -688,7 +689,8 @@ static void publish(struct quic_conn *c)
 	ENG_STORE(c->st.bytes_in_flight, cs.bytes_in_flight);
 	ENG_STORE(c->st.pmtu, (uint64_t)ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn));
 	if (c->tx_sid >= 0)
-		ENG_STORE(c->st.lost, (uint64_t)ngtcp2_conn_get_stream_loss_count(c->conn, c->tx_sid));
+		ENG_STORE(c->st.lost,
+			  (uint64_t)ngtcp2_conn_get_stream_loss_count(c->conn, c->tx_sid));
 }
 
 static bool flows_done(const struct quic_conn *c)
@@ -759,7 +761,8 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 	if (!c->conn) { /* server, still waiting for the client's Initial */
 		*deadline = c->t0_ns + QC_TIMEOUT_NS;
 		if (now >= *deadline) {
-			qc_fail(c, ETIMEDOUT, "no QUIC handshake from the client within %s", "10 s");
+			qc_fail(c, ETIMEDOUT, "no QUIC handshake from the client within %s",
+				"10 s");
 			return -1;
 		}
 		return 0;
@@ -769,7 +772,8 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 	if (exp <= now) {
 		rv = ngtcp2_conn_handle_expiry(c->conn, now);
 		if (rv == NGTCP2_ERR_IDLE_CLOSE) {
-			qc_fail(c, ETIMEDOUT, "the QUIC peer went silent (idle timeout %s)", "10 s");
+			qc_fail(c, ETIMEDOUT, "the QUIC peer went silent (idle timeout %s)",
+				"10 s");
 			return -2;
 		}
 		if (rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
@@ -831,13 +835,14 @@ void *quic_conn_run(void *arg)
 	if (rv != -2)
 		close_conn(c, 0);
 	publish(c);
-	pr_debug("quic stream %u: %s, sent %llu datagrams (%llu GSO sends), received %llu "
-		 "(%llu discarded, %llu socket drops), lost %llu, handshake %llu us, %llu turns, %llu sleeps",
-		 c->idx, c->err ? c->why : "ok", (unsigned long long)c->st.tx_dgrams,
-		 (unsigned long long)c->st.gso_sends, (unsigned long long)c->st.rx_dgrams,
-		 (unsigned long long)c->st.garbage, (unsigned long long)c->st.rcvbuf_drops,
-		 (unsigned long long)c->st.lost, (unsigned long long)(c->hs_ns / 1000), (unsigned long long)c->st.turns,
-		 (unsigned long long)c->st.sleeps);
+	pr_debug(
+		"quic stream %u: %s, sent %llu datagrams (%llu GSO sends), received %llu "
+		"(%llu discarded, %llu socket drops), lost %llu, handshake %llu us, %llu turns, %llu sleeps",
+		c->idx, c->err ? c->why : "ok", (unsigned long long)c->st.tx_dgrams,
+		(unsigned long long)c->st.gso_sends, (unsigned long long)c->st.rx_dgrams,
+		(unsigned long long)c->st.garbage, (unsigned long long)c->st.rcvbuf_drops,
+		(unsigned long long)c->st.lost, (unsigned long long)(c->hs_ns / 1000),
+		(unsigned long long)c->st.turns, (unsigned long long)c->st.sleeps);
 	if (rv < 0)
 		ENG_STORE(c->hs_failed, !c->handshaken);
 	handshake_state(c);

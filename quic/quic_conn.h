@@ -36,7 +36,7 @@ struct quic_conn {
 	struct quic_eng *eng;
 	uint32_t idx;
 	int fd;
-	bool added; /* add_stream() took fd */
+	bool added;  /* add_stream() took fd */
 	int wake_fd; /* eventfd: stop, pause, resume */
 	bool server, send, recv;
 	enum xfr_flow_dir dir_send;

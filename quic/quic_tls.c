@@ -146,8 +146,8 @@ static int default_paths(const char *dir, char *cert, char *key, size_t len, cha
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		int err = -errno;
 
-		snprintf(why, whylen, "cannot create %s: %s (give --quic-cert and --quic-key)",
-			 dir, strerror(errno));
+		snprintf(why, whylen, "cannot create %s: %s (give --quic-cert and --quic-key)", dir,
+			 strerror(errno));
 		return err;
 	}
 	snprintf(cert, len, "%s/quic-cert.pem", dir);
@@ -155,8 +155,8 @@ static int default_paths(const char *dir, char *cert, char *key, size_t len, cha
 	return 0;
 }
 
-int quic_tls_server_load(const char *dir, const char *cert, const char *key, char *fpr,
-			 char *why, size_t whylen)
+int quic_tls_server_load(const char *dir, const char *cert, const char *key, char *fpr, char *why,
+			 size_t whylen)
 {
 	char cbuf[4096], kbuf[4096];
 	gnutls_datum_t der;
@@ -177,7 +177,7 @@ int quic_tls_server_load(const char *dir, const char *cert, const char *key, cha
 	if (gnutls_certificate_allocate_credentials(&srv_cred) < 0)
 		return -ENOMEM;
 	rc = gnutls_certificate_set_x509_key_file2(srv_cred, cert, key, GNUTLS_X509_FMT_PEM, NULL,
-						  0);
+						   0);
 	if (rc < 0) {
 		snprintf(why, whylen, "QUIC certificate %s / key %s: %s", cert, key,
 			 gnutls_strerror(rc));

@@ -26,8 +26,8 @@
  * certificate's SHA-256. 0 or -errno with one line in why. Call once, before
  * any QUIC test; the credentials live for the process.
  */
-int quic_tls_server_load(const char *dir, const char *cert, const char *key, char *fpr,
-			 char *why, size_t whylen);
+int quic_tls_server_load(const char *dir, const char *cert, const char *key, char *fpr, char *why,
+			 size_t whylen);
 /* True once quic_tls_server_load() succeeded. */
 bool quic_tls_server_ready(void);
 

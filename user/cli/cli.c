@@ -66,7 +66,7 @@ struct cli_state {
 	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
 	bool drop_reasons, xdp_mode_set;
 	bool rate_limit_set;
-	bool quic, cc_quic_only; /* -Q; --congestion names a QUIC-only algorithm */
+	bool quic, cc_quic_only;  /* -Q; --congestion names a QUIC-only algorithm */
 	struct cli_target target; /* HOST taken apart */
 	char why[400];		  /* reasons that need formatting */
 };
@@ -1413,8 +1413,7 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 		cfg->duration_s = 0;
 	if (check_exclusive(st, err) || check_family(st, "--bind", err) ||
 	    check_target_family(st, err) || check_ports(st, err) || check_udp(st, err) ||
-	    check_quic(st, err) ||
-	    check_probe(st, err) || check_engine(st, err))
+	    check_quic(st, err) || check_probe(st, err) || check_engine(st, err))
 		return -EINVAL;
 	return 0;
 }

@@ -113,7 +113,7 @@ struct engine {
 const char *engine_last_error(const struct engine *e);
 
 extern const struct engine_ops engine_sock_ops;
-extern const struct engine_ops engine_xdp_ops; /* engine_xdp.c: XDP/AF_XDP (UDP) */
+extern const struct engine_ops engine_xdp_ops;	/* engine_xdp.c: XDP/AF_XDP (UDP) */
 extern const struct engine_ops engine_quic_ops; /* quic/engine_quic.c: QUIC (ngtcp2) */
 
 /* True when @e is the XDP engine and its receiving flows end in XDP (drop, redirect). */

@@ -591,8 +591,8 @@ static void quic_setup(struct srv *s)
 		snprintf(dir, sizeof(dir), "%s/xfr", xdg);
 	else
 		snprintf(dir, sizeof(dir), "%s/.config/xfr", home && *home ? home : ".");
-	if (quic_tls_server_load(dir, cfg->quic_cert[0] ? cfg->quic_cert : NULL, cfg->quic_key,
-				 fpr, why, sizeof(why))) {
+	if (quic_tls_server_load(dir, cfg->quic_cert[0] ? cfg->quic_cert : NULL, cfg->quic_key, fpr,
+				 why, sizeof(why))) {
 		pr_warn("QUIC off: %s", why);
 		return;
 	}

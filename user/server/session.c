@@ -223,8 +223,9 @@ static const char *check_start(struct srv_test *t, const struct proto_test_start
 		snprintf(buf, len, "protocol quic: %s on this server (supported: tcp, udp)",
 			 missing);
 	else if (r->proto == XFR_PROTO_QUIC && !quic_tls_server_ready())
-		snprintf(buf, len, "protocol quic: off on this server (no certificate or no "
-				   "single-port UDP: see its log)");
+		snprintf(buf, len,
+			 "protocol quic: off on this server (no certificate or no "
+			 "single-port UDP: see its log)");
 	else if (r->proto == XFR_PROTO_QUIC && !admit_single_port(t, r->proto))
 		snprintf(buf, len, "protocol quic: needs the single_port_udp_v1 capability");
 	else if (r->proto == XFR_PROTO_QUIC && r->congestion[0] && !quic_cc_known(r->congestion))
