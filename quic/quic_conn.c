@@ -9,6 +9,7 @@
  * re-read after every write. Nothing spins: a stream blocked by flow control
  * is written again only after the peer's MAX_STREAM_DATA/MAX_DATA.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -567,11 +568,23 @@ static int peer_closed(struct quic_conn *c)
 	return -1;
 }
 
+/* Server: the connection a forged Initial opened goes; the thread waits on. */
+static void drop_conn(struct quic_conn *c)
+{
+	ngtcp2_conn_del(c->conn);
+	c->conn = NULL;
+	quic_tls_free(c->tls);
+	c->tls = NULL;
+	c->err = 0;
+	c->why[0] = '\0';
+}
+
 /* One packet. 0 = go on, 1 = the peer closed cleanly, -1 = the connection is over. */
 static int rx_one(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	ngtcp2_path path = path_of(c);
 	ngtcp2_pkt_info pi = {0};
+	bool fresh = false;
 	int rv;
 
 	if (!len || !pkt[0])
@@ -580,10 +593,16 @@ static int rx_one(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t 
 		rv = conn_server(c, pkt, len);
 		if (rv <= 0)
 			return rv;
+		fresh = true;
 	}
 	rv = ngtcp2_conn_read_pkt(c->conn, &path, &pi, pkt, len, now);
 	if (!rv)
 		return 0;
+	if (fresh) { /* an Initial in shape only: forget it, wait for the client's */
+		drop_conn(c);
+		ENG_ADD(c->st.garbage, 1);
+		return 0;
+	}
 	if (rv == NGTCP2_ERR_DRAINING)
 		return peer_closed(c);
 	if (rv == NGTCP2_ERR_DISCARD_PKT) {
@@ -822,6 +841,31 @@ static int conn_loop(struct quic_conn *c)
 	}
 }
 
+/*
+ * A connection that failed after start() returned has no other way to the
+ * user: flows carry only an errno. The server says it in its log (with the
+ * peer); the client only for failures after the handshake (start() reports
+ * the others, once).
+ */
+static void say_error(const struct quic_conn *c)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	const struct sockaddr_storage *r = &c->remote;
+	uint16_t port = 0;
+
+	if (!c->err || (!c->server && !c->handshaken))
+		return;
+	if (r->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)r)->sin6_addr, addr,
+			  sizeof(addr));
+		port = ntohs(((const struct sockaddr_in6 *)r)->sin6_port);
+	} else if (r->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)r)->sin_addr, addr, sizeof(addr));
+		port = ntohs(((const struct sockaddr_in *)r)->sin_port);
+	}
+	pr_warn("QUIC stream %u with %s port %u: %s", c->idx, addr, port, c->why);
+}
+
 void *quic_conn_run(void *arg)
 {
 	struct quic_conn *c = arg;
@@ -835,6 +879,7 @@ void *quic_conn_run(void *arg)
 	if (rv != -2)
 		close_conn(c, 0);
 	publish(c);
+	say_error(c);
 	pr_debug(
 		"quic stream %u: %s, sent %llu datagrams (%llu GSO sends), received %llu "
 		"(%llu discarded, %llu socket drops), lost %llu, handshake %llu us, %llu turns, %llu sleeps",

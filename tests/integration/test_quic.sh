@@ -169,3 +169,42 @@ test_quic_bad_arguments() {
 	xt_quic_refused "-Q option" --quic-verify "$(printf '%064d' 0)" 127.0.0.1 || return
 	xt_quic_refused "give both" serve --quic-cert /nonexistent.pem || return
 }
+
+# Hostile QUIC peers (hostile_quic.py): a stream opened and then silence, and
+# datagrams shaped like QUIC that are not; each test ends within the 10 s
+# handshake timeout with the reason in the server's log; the server stays up
+# and then serves a real client.
+test_quic_hostile() {
+	xt_setup || return
+	xt_quic_server || return
+	local out=$XT_TMP/hostile.out
+	ip netns exec "$NS_C" "$XT_PY" "$XT_ROOT/tests/integration/hostile_quic.py" "$SRV_ERR" \
+		"$S4" "$SRV_PORT" q_silent q_garbage >"$out" 2>&1
+	local rc=$?
+	xt_log "$(tr '\n' ';' <"$out")"
+	[ "$rc" -eq 0 ] || { xt_fail "$(grep -m1 FAIL "$out" || tail -n1 "$out")"; return 1; }
+	xt_server_alive || return
+	xt_client -Q -t 1 --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
+	xt_server_stop
+}
+
+# The peer goes silent mid-test (every datagram toward the server dropped,
+# control still up): both ends give up within the 10 s idle timeout, the
+# client with one line that says so; the server stays up.
+test_quic_peer_silent() {
+	xt_setup || return
+	xt_quic_server || return
+	local out=$XT_TMP/silent.out err=$XT_TMP/silent.err t0
+	xt_client_bg "$out" "$err" -Q -t 60 -b 20M --json -p "$SRV_PORT" "$S4"
+	sleep 1.5
+	t0=$(xt_now_ms)
+	xt_nft "$NS_S" in udp dport "$SRV_PORT" drop || return
+	xt_wait_exit "$CLI_PID" 20 || { xt_fail "client still running 20 s after its peer went silent"; return 1; }
+	xt_log "client exit $XT_EXIT after $(($(xt_now_ms) - t0)) ms: $(grep -v '^$' "$err" | tail -n2 | tr '\n' ';')"
+	grep -q "went silent" "$err" "$SRV_ERR" || { xt_fail "no 'went silent' line: $(tail -n2 "$err")"; return 1; }
+	xt_check_san "$err" || return
+	xt_server_alive || return
+	xt_server_stop
+}
