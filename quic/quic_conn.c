@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
 #include "base/log.h"
+#include "wire.h"
 #include "quic/engine_quic.h"
 #include "quic/quic.h"
 #include "quic/quic_tls.h"
@@ -170,6 +172,15 @@ static int cb_handshake_done(ngtcp2_conn *conn, void *ud)
 	return 0;
 }
 
+/* The client's data waits for this: 1-RTT packets that reach a server still
+ * in its handshake are dropped beyond a few, and read as loss. */
+static int cb_handshake_confirmed(ngtcp2_conn *conn, void *ud)
+{
+	(void)conn;
+	((struct quic_conn *)ud)->confirmed = true;
+	return 0;
+}
+
 static ngtcp2_conn *get_conn(ngtcp2_crypto_conn_ref *ref)
 {
 	return ((struct quic_conn *)ref->user_data)->conn;
@@ -200,6 +211,7 @@ static void callbacks(ngtcp2_callbacks *cb, bool server)
 	cb->extend_max_stream_data = cb_extend_stream;
 	cb->stream_close = cb_stream_close;
 	cb->handshake_completed = cb_handshake_done;
+	cb->handshake_confirmed = cb_handshake_confirmed;
 }
 
 static const struct {
@@ -227,6 +239,17 @@ static ngtcp2_cc_algo cc_algo(const char *name)
 	return NGTCP2_CC_ALGO_BBR2;
 }
 
+static void trace(void *ud, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ud;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 static void config(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transport_params *tp)
 {
 	ngtcp2_settings_default(s);
@@ -235,6 +258,8 @@ static void config(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transport_par
 	s->max_window = QC_MAX_WINDOW;
 	s->max_stream_window = QC_MAX_WINDOW;
 	s->handshake_timeout = QC_TIMEOUT_NS;
+	if (getenv("XFR_QUIC_TRACE")) /* ngtcp2's own trace on stderr: ~10x slower */
+		s->log_printf = trace;
 	ngtcp2_transport_params_default(tp);
 	tp->initial_max_streams_bidi = 0;
 	tp->initial_max_streams_uni = c->recv ? 1 : 0;
@@ -587,8 +612,8 @@ static int rx_one(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t 
 	bool fresh = false;
 	int rv;
 
-	if (!len || !pkt[0])
-		return 0; /* a single-port hello/ack repeated: "\0XFR" */
+	if (len == XFR_HELLO_LEN && !memcmp(pkt, "\0XFR", 4))
+		return 0; /* a single-port hello/ack repeated */
 	if (!c->conn) {
 		rv = conn_server(c, pkt, len);
 		if (rv <= 0)
@@ -744,7 +769,8 @@ static int open_stream(struct quic_conn *c)
 {
 	int rv;
 
-	if (!c->send || c->tx_sid >= 0 || !ngtcp2_conn_get_handshake_completed(c->conn))
+	if (!c->send || c->tx_sid >= 0 || !ngtcp2_conn_get_handshake_completed(c->conn) ||
+	    (!c->server && !c->confirmed))
 		return 0;
 	rv = ngtcp2_conn_open_uni_stream(c->conn, &c->tx_sid, NULL);
 	if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)

@@ -55,6 +55,7 @@ struct quic_conn {
 	uint64_t tx_bytes, rx_bytes, tx_calls, rx_calls;
 	struct quic_stats st;
 	bool done, handshaken, hs_failed;
+	bool confirmed; /* client: HANDSHAKE_DONE received */
 	int err;
 	char why[160];
 	/* I/O */

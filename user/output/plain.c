@@ -493,10 +493,11 @@ static int plain_tcp_line(struct output *o, const struct xfr_result *r, unsigned
 	plain_send_path(r, mask, t, path, sizeof(path));
 	return plain_line(
 		o->f,
-		"TCP at end of test%s: rtt %.2f ms%s (var %.2f ms), cwnd %u segments%s (%s)%s%s",
-		flows, t->rtt_us / 1000.0, multi ? " mean" : "", t->rttvar_us / 1000.0,
-		t->cwnd_segments, multi ? " total" : "",
-		units_fmt_bytes(t->cwnd_bytes, cwnd, sizeof(cwnd)), pmtu, path);
+		"%s at end of test%s: rtt %.2f ms%s (var %.2f ms), cwnd %u segments%s (%s)%s%s",
+		r->proto == XFR_PROTO_QUIC ? "QUIC" : "TCP", flows, t->rtt_us / 1000.0,
+		multi ? " mean" : "", t->rttvar_us / 1000.0, t->cwnd_segments,
+		multi ? " total" : "", units_fmt_bytes(t->cwnd_bytes, cwnd, sizeof(cwnd)), pmtu,
+		path);
 }
 
 /*
