@@ -271,8 +271,10 @@ static void qe_destroy(struct engine *e)
 {
 	struct quic_eng *q = qe(e);
 
-	if (!q)
+	if (!q) {
+		free(e);
 		return;
+	}
 	qe_stop(e, true);
 	for (uint32_t i = 0; i < q->nconns; i++) {
 		struct quic_conn *c = &q->conns[i];
@@ -291,7 +293,7 @@ static void qe_destroy(struct engine *e)
 	eng_gate_destroy(&q->gate);
 	free(q->payload);
 	free(q);
-	e->priv = NULL;
+	free(e); /* as every engine's destroy: the engine_new() allocation too */
 }
 
 static size_t qe_mem_estimate(const struct engine_params *p, bool send, bool recv)

@@ -191,7 +191,7 @@ static int send_hello(struct clnt *c)
 	int err;
 
 	proto_msg_init(&m, MSG_HELLO);
-	proto_hello_fill(&m.hello, false, proto_caps_local(false, true));
+	proto_hello_fill(&m.hello, false, proto_caps_local(false, true) | CAP_QUIC);
 	err = ctrl_send(&c->ctrl, &m);
 	proto_msg_free(&m);
 	return err ? err : ctrl_flush_wait(&c->ctrl, CLNT_HANDSHAKE_MS);

@@ -1406,8 +1406,6 @@ uint32_t proto_caps_local(bool server, bool udp_single_port)
 
 	if (!server || udp_single_port)
 		caps |= CAP_SINGLE_PORT_UDP_V1;
-	if (!server) /* a server adds quic once its certificate is loaded */
-		caps |= CAP_QUIC;
 	return caps;
 }
 
