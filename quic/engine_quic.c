@@ -56,6 +56,12 @@ static int qe_init(struct engine *e, const struct engine_params *p)
 	}
 	if (p->payload == XFR_PAYLOAD_RANDOM && getrandom(q->payload, len, 0) != (ssize_t)len)
 		memset(q->payload, 0xa5, len); /* the pattern only defeats compression */
+	if (p->quic_ca && quic_tls_client_ca(p->quic_ca, e->why, sizeof(e->why))) {
+		eng_gate_destroy(&q->gate);
+		free(q->payload);
+		free(q);
+		return -EINVAL;
+	}
 	eng_budget_init(&q->budget, p->byte_budget);
 	q->rate_per_conn = p->bitrate && p->streams ? p->bitrate / 8 / p->streams : 0;
 	if (p->bitrate && !q->rate_per_conn)

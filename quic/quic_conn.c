@@ -276,7 +276,9 @@ static int tls_session(struct quic_conn *c)
 
 	c->ref.get_conn = get_conn;
 	c->ref.user_data = c;
-	c->tls = c->server ? quic_tls_server_new(&c->ref) : quic_tls_client_new(&c->ref, pin);
+	c->tls = c->server ? quic_tls_server_new(&c->ref)
+			   : quic_tls_client_new(&c->ref, pin, c->eng->p.quic_ca != NULL,
+						 c->eng->p.quic_name);
 	if (!c->tls) {
 		qc_fail(c, errno, "cannot set up TLS for QUIC: %s", strerror(errno));
 		return -1;
@@ -559,13 +561,11 @@ held:
 /* Why the connection ended, from what ngtcp2 said (rv) and what the peer sent. */
 static void read_error(struct quic_conn *c, int rv)
 {
-	const char *pin = c->tls ? quic_tls_pin_error(c->tls) : "";
-	char buf[96];
+	const char *verify = c->tls ? quic_tls_verify_error(c->tls) : "";
+	char buf[64];
 
-	if (rv == NGTCP2_ERR_CRYPTO && pin[0]) {
-		snprintf(buf, sizeof(buf), "%s", pin);
-		qc_fail(c, EACCES,
-			"the server's certificate (SHA-256 %s) does not match --quic-verify", buf);
+	if (rv == NGTCP2_ERR_CRYPTO && verify[0]) {
+		qc_fail(c, EACCES, "%s", verify);
 	} else if (rv == NGTCP2_ERR_CRYPTO) {
 		snprintf(buf, sizeof(buf), "TLS handshake failed (alert %u)",
 			 ngtcp2_conn_get_tls_alert(c->conn));

@@ -29,10 +29,12 @@ static gnutls_certificate_credentials_t srv_cred;
 static gnutls_certificate_credentials_t cli_cred;
 static pthread_once_t cli_once = PTHREAD_ONCE_INIT;
 
-/* Per client session: what the pin wants and, on a mismatch, what the server showed. */
-struct qtls_pin {
-	char want[QUIC_FPR_LEN];
-	char got[QUIC_FPR_LEN];
+/* Per client session: what to check, and why the check failed ("" = it did not). */
+struct qtls_verify {
+	char want[QUIC_FPR_LEN]; /* --quic-verify; "" = no pin */
+	bool ca;		 /* --quic-ca: the chain (and name) against its roots */
+	char name[256];		 /* the name the certificate must carry; "" = any */
+	char err[200];
 };
 
 bool quic_tls_pin_parse(const char *in, char out[QUIC_FPR_LEN])
@@ -209,23 +211,38 @@ static int set_alpn(gnutls_session_t s)
 	return gnutls_alpn_set_protocols(s, &alpn, 1, GNUTLS_ALPN_MANDATORY);
 }
 
-/* Client: the server's leaf certificate must hash to the pin. */
-static int verify_pin(gnutls_session_t s)
+/* Client: the leaf certificate hashes to the pin, and/or verifies against --quic-ca. */
+static int verify_peer(gnutls_session_t s)
 {
-	struct qtls_pin *p = gnutls_db_get_ptr(s);
+	struct qtls_verify *v = gnutls_db_get_ptr(s);
 	const gnutls_datum_t *crt;
-	unsigned int n = 0;
+	unsigned int n = 0, status = 0;
+	gnutls_datum_t text = {0};
 	char got[QUIC_FPR_LEN];
 
-	if (!p)
+	if (!v)
 		return 0;
 	crt = gnutls_certificate_get_peers(s, &n);
 	if (!crt || !n || fpr_of(&crt[0], got)) {
-		snprintf(p->got, sizeof(p->got), "(no certificate)");
+		snprintf(v->err, sizeof(v->err), "the server sent no certificate");
 		return GNUTLS_E_CERTIFICATE_ERROR;
 	}
-	if (strcmp(got, p->want)) {
-		memcpy(p->got, got, sizeof(got));
+	if (v->want[0] && strcmp(got, v->want)) {
+		snprintf(v->err, sizeof(v->err),
+			 "the server's certificate (SHA-256 %s) does not match --quic-verify", got);
+		return GNUTLS_E_CERTIFICATE_ERROR;
+	}
+	if (!v->ca)
+		return 0;
+	if (gnutls_certificate_verify_peers3(s, v->name[0] ? v->name : NULL, &status) < 0 ||
+	    status) {
+		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text,
+								 0) < 0)
+			text.data = NULL;
+		snprintf(v->err, sizeof(v->err),
+			 "the server's certificate does not verify against --quic-ca: %s",
+			 text.data ? (const char *)text.data : "verification failed");
+		gnutls_free(text.data);
 		return GNUTLS_E_CERTIFICATE_ERROR;
 	}
 	return 0;
@@ -264,31 +281,48 @@ fail:
 	return NULL;
 }
 
-gnutls_session_t quic_tls_client_new(void *ptr, const char *pin)
+int quic_tls_client_ca(const char *file, char *why, size_t whylen)
 {
-	struct qtls_pin *p = NULL;
+	int rc;
+
+	pthread_once(&cli_once, cli_cred_init);
+	if (!cli_cred)
+		return -ENOMEM;
+	rc = gnutls_certificate_set_x509_trust_file(cli_cred, file, GNUTLS_X509_FMT_PEM);
+	if (rc <= 0) {
+		snprintf(why, whylen, "--quic-ca %s: %s", file,
+			 rc ? gnutls_strerror(rc) : "no certificate in it");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+gnutls_session_t quic_tls_client_new(void *ptr, const char *pin, bool ca, const char *name)
+{
+	struct qtls_verify *v;
 	gnutls_session_t s;
 
 	pthread_once(&cli_once, cli_cred_init);
-	if (!cli_cred) {
+	v = calloc(1, sizeof(*v));
+	if (!cli_cred || !v) {
+		free(v);
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (pin) {
-		p = calloc(1, sizeof(*p));
-		if (!p || !quic_tls_pin_parse(pin, p->want)) {
-			free(p);
-			errno = p ? EINVAL : ENOMEM;
-			return NULL;
-		}
-	}
-	s = session_new(GNUTLS_CLIENT, ptr);
-	if (!s) {
-		free(p);
+	if (pin && !quic_tls_pin_parse(pin, v->want)) {
+		free(v);
+		errno = EINVAL;
 		return NULL;
 	}
-	gnutls_db_set_ptr(s, p);
-	gnutls_session_set_verify_function(s, verify_pin);
+	v->ca = ca;
+	snprintf(v->name, sizeof(v->name), "%s", name ? name : "");
+	s = session_new(GNUTLS_CLIENT, ptr);
+	if (!s) {
+		free(v);
+		return NULL;
+	}
+	gnutls_db_set_ptr(s, v);
+	gnutls_session_set_verify_function(s, verify_peer);
 	return s;
 }
 
@@ -301,11 +335,11 @@ gnutls_session_t quic_tls_server_new(void *ptr)
 	return session_new(GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET, ptr);
 }
 
-const char *quic_tls_pin_error(gnutls_session_t s)
+const char *quic_tls_verify_error(gnutls_session_t s)
 {
-	struct qtls_pin *p = s ? gnutls_db_get_ptr(s) : NULL;
+	struct qtls_verify *v = s ? gnutls_db_get_ptr(s) : NULL;
 
-	return p ? p->got : "";
+	return v ? v->err : "";
 }
 
 void quic_tls_free(gnutls_session_t s)

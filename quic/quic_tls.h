@@ -32,16 +32,24 @@ int quic_tls_server_load(const char *dir, const char *cert, const char *key, cha
 bool quic_tls_server_ready(void);
 
 /*
+ * Client, before any session: trust the CA certificates in file (PEM) for
+ * --quic-ca. 0 or -errno with one line in why.
+ */
+int quic_tls_client_ca(const char *file, char *why, size_t whylen);
+
+/*
  * A TLS session for one QUIC connection. ptr is the ngtcp2_crypto_conn_ref
  * the helper reads (gnutls_session_set_ptr). Client: pin = expected SHA-256
- * (hex, colons allowed) or NULL; on a mismatch the handshake fails and
- * quic_tls_pin_error() says so. NULL with errno.
+ * (hex, colons allowed) or NULL; ca: verify the chain against the roots of
+ * quic_tls_client_ca() and, when name is not NULL, that the certificate is
+ * for name. A failed check fails the handshake and quic_tls_verify_error()
+ * says why. NULL with errno.
  */
-gnutls_session_t quic_tls_client_new(void *ptr, const char *pin);
+gnutls_session_t quic_tls_client_new(void *ptr, const char *pin, bool ca, const char *name);
 gnutls_session_t quic_tls_server_new(void *ptr);
 
-/* The fingerprint the server presented when the pin did not match ("" if it did). */
-const char *quic_tls_pin_error(gnutls_session_t s);
+/* Why the client refused the server's certificate ("" if it did not). */
+const char *quic_tls_verify_error(gnutls_session_t s);
 void quic_tls_free(gnutls_session_t s);
 
 /* Normalise a --quic-verify value to 64 lowercase hex digits; false = not a SHA-256. */

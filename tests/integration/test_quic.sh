@@ -208,3 +208,38 @@ test_quic_peer_silent() {
 	xt_server_alive || return
 	xt_server_stop
 }
+
+# --quic-ca: the server's own certificate as the trust anchor verifies (HOST
+# an address: the chain only); another server's certificate does not, exit 1
+# with the reason, and no "not authenticated" warning either way.
+test_quic_ca() {
+	xt_setup || return
+	xt_quic_server || return
+	local mine=$XDG_CONFIG_HOME/xfr/quic-cert.pem other=$XT_TMP/other
+	xt_client -Q -t 1 --quic-ca "$mine" --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
+	grep -q "not authenticated" "$ERR" && { xt_fail "--quic-ca client still warns"; return 1; }
+	# another certificate: a second server's, made in its own config directory
+	XDG_CONFIG_HOME=$other timeout 3 "$XFR" serve -p 1 -B 127.0.0.1 >/dev/null 2>&1
+	[ -s "$other/xfr/quic-cert.pem" ] || { xt_fail "no second certificate made"; return 1; }
+	xt_client -Q -t 1 --quic-ca "$other/xfr/quic-cert.pem"
+	[ "$RC" -eq 1 ] && grep -q "does not verify against --quic-ca" "$ERR" ||
+		{ xt_fail "foreign CA: rc $RC: $(tail -n1 "$ERR")"; return 1; }
+	xt_server_alive || return
+	xt_server_stop
+}
+
+# --congestion picks ngtcp2's controller on both ends (cubic, reno, bbr): each
+# runs a -n test to the byte.
+test_quic_congestion() {
+	xt_setup || return
+	xt_quic_server || return
+	local cc
+	for cc in cubic reno bbr; do
+		xt_client -Q -R -n 4M --congestion "$cc" --json
+		xt_client_ok || return
+		xt_assert "$OUT" '.bytes_total == 4194304' "--congestion $cc: bytes_total $(xt_jq "$OUT" .bytes_total)" || return
+	done
+	xt_server_stop
+}

@@ -173,6 +173,7 @@ struct xfr_config {
 	bool no_offload;	     /* --no-gso: no UDP_SEGMENT / UDP_GRO (for comparisons) */
 	char quic_verify[68];	     /* -Q --quic-verify: the server's SHA-256, hex; "" = none */
 	char quic_cc[16];	     /* -Q --congestion: reno, cubic, bbr, bbr2; "" = bbr2 */
+	char quic_ca[1024];	     /* -Q --quic-ca FILE: verify against these roots; "" = none */
 
 	/* kernel data plane (client and server) */
 	enum xfr_engine_req engine; /* --engine; client default socket, server default auto */

@@ -296,6 +296,13 @@ static const char *set_quic_cert(struct cli_state *st, const char *arg)
 	return set_path(st->cfg->quic_cert, sizeof(st->cfg->quic_cert), arg);
 }
 
+static const char *set_quic_ca(struct cli_state *st, const char *arg)
+{
+	if (access(arg, R_OK))
+		return "cannot be read";
+	return set_path(st->cfg->quic_ca, sizeof(st->cfg->quic_ca), arg);
+}
+
 static const char *set_quic_key(struct cli_state *st, const char *arg)
 {
 	return set_path(st->cfg->quic_key, sizeof(st->cfg->quic_key), arg);
@@ -764,6 +771,9 @@ static const struct cli_opt cli_opts[] = {
 	{"quic-verify", 0, REQ, M_CLIENT, "SHA256",
 	 "-Q: the server certificate's SHA-256 fingerprint (from its start-up line)", NULL,
 	 set_quic_verify},
+	{"quic-ca", 0, REQ, M_CLIENT, "FILE",
+	 "-Q: verify the server's certificate against these CAs (PEM) and HOST's name", NULL,
+	 set_quic_ca},
 	{"reverse", 'R', NOARG, M_CLIENT, NULL, "server sends (download)", NULL, FLAG(reverse)},
 	{"bidir", 0, NOARG, M_CLIENT, NULL, "both directions at once", NULL, FLAG(bidir)},
 	{"bitrate", 'b', REQ, M_CLIENT, "RATE",
@@ -1265,6 +1275,8 @@ static int check_quic(struct cli_state *st, FILE *err)
 	if (!st->quic) {
 		if (cfg->quic_verify[0])
 			return conflict(err, "--quic-verify", "TCP and UDP (it is a -Q option)");
+		if (cfg->quic_ca[0])
+			return conflict(err, "--quic-ca", "TCP and UDP (it is a -Q option)");
 		if (st->cc_quic_only) {
 			fprintf(err, "xfr: --congestion %s: %s\n", cfg->quic_cc, st->why);
 			return -EINVAL;

@@ -221,7 +221,7 @@ static int check_server(struct clnt *c, const struct proto_hello *h)
 			   c->res->server_version);
 		return -EPROTO;
 	}
-	if (cfg->proto == XFR_PROTO_QUIC && !cfg->quic_verify[0])
+	if (cfg->proto == XFR_PROTO_QUIC && !cfg->quic_verify[0] && !cfg->quic_ca[0])
 		pr_warn("-Q: the server is not authenticated; --quic-verify SHA256 (its start-up "
 			"line shows it) pins its certificate");
 	if (cfg->proto == XFR_PROTO_UDP && !(h->caps & CAP_UDP)) {

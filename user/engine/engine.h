@@ -42,6 +42,9 @@ struct engine_params {
 	/* QUIC (engine_quic_ops) */
 	char quic_pin[68]; /* client: the server certificate's SHA-256 (--quic-verify); "" = none */
 	char quic_cc[16];  /* reno | cubic | bbr | bbr2; "" = bbr2 */
+	const char *quic_ca; /* client: --quic-ca FILE (kept by the caller); NULL = none */
+	const char
+		*quic_name; /* client, with quic_ca: the name the certificate is for; NULL = any */
 	/* all transports */
 	uint32_t busy_poll_us; /* SO_BUSY_POLL on data sockets; 0 = off */
 	const int *cpus;       /* --affinity: pin flow threads round-robin; NULL = no pinning */
