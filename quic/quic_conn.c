@@ -732,9 +732,13 @@ static void publish(struct quic_conn *c)
 	ENG_STORE(c->st.cwnd, cs.cwnd);
 	ENG_STORE(c->st.bytes_in_flight, cs.bytes_in_flight);
 	ENG_STORE(c->st.pmtu, (uint64_t)ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn));
-	if (c->tx_sid >= 0)
-		ENG_STORE(c->st.lost,
-			  (uint64_t)ngtcp2_conn_get_stream_loss_count(c->conn, c->tx_sid));
+	/* per stream in 0.12, and 0 once the stream is closed: keep the highest seen */
+	if (c->tx_sid >= 0) {
+		uint64_t lost = ngtcp2_conn_get_stream_loss_count(c->conn, c->tx_sid);
+
+		if (lost > c->st.lost)
+			ENG_STORE(c->st.lost, lost);
+	}
 }
 
 static bool flows_done(const struct quic_conn *c)

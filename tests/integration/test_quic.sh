@@ -243,3 +243,42 @@ test_quic_congestion() {
 	done
 	xt_server_stop
 }
+
+# Through a 200 Mbit/s path: QUIC within 5 % of TCP on the same path (both
+# fill the tbf; one run each, QUIC second and first alternately would not
+# change which one the path limits).
+test_quic_tbf_vs_tcp() {
+	xt_setup 200mbit || return
+	xt_quic_server || return
+	local tcp quic
+	xt_client -t 4 --json
+	xt_client_ok || return
+	tcp=$(xt_jq "$OUT" .throughput_mbps)
+	xt_client -Q -t 4 --json
+	xt_client_ok || return
+	quic=$(xt_jq "$OUT" .throughput_mbps)
+	xt_log "200 Mbit/s path: TCP $tcp, QUIC $quic Mbit/s"
+	awk -v q="$quic" -v t="$tcp" 'BEGIN { exit !(t > 0 && q >= 0.95 * t && q <= 1.05 * t) }' ||
+		{ xt_fail "QUIC $quic Mbit/s vs TCP $tcp Mbit/s on a 200 Mbit/s path (want within 5 %)"; return 1; }
+	xt_server_stop
+}
+
+# nft drops 1 % of the datagrams toward the server: the test completes, every
+# byte of a -n budget arrives, and the loss shows as lost packets
+# (retransmits in the outputs), at least what nft dropped of the data stream.
+test_quic_loss() {
+	xt_setup || return
+	xt_wire_datagrams || return
+	xt_quic_server || return
+	xt_nft_loss "$NS_S" "$SRV_PORT" 10 || return
+	xt_client -Q -n 20M --json
+	xt_client_ok || return
+	xt_assert "$OUT" '.bytes_total == 20971520' "1 % loss: bytes_total $(xt_jq "$OUT" .bytes_total)" || return
+	local lost dropped
+	lost=$(xt_jq "$OUT" '[.streams[].retransmits // 0] | add')
+	dropped=$(xt_nft_count "$NS_S" loss)
+	xt_log "nft dropped $dropped datagrams, QUIC reported $lost lost packets"
+	[ "$dropped" -gt 0 ] && [ "${lost:-0}" -gt 0 ] ||
+		{ xt_fail "nft dropped $dropped, QUIC reported ${lost:-none} lost"; return 1; }
+	xt_server_stop
+}
