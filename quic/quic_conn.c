@@ -584,6 +584,13 @@ static int peer_closed(struct quic_conn *c)
 	ngtcp2_conn_get_connection_close_error(c->conn, &cc);
 	if (!cc.error_code)
 		return 1;
+	if (cc.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_TRANSPORT &&
+	    (cc.error_code & ~0xffull) == NGTCP2_CRYPTO_ERROR) {
+		snprintf(buf, sizeof(buf), "%llu%s", (unsigned long long)(cc.error_code & 0xff),
+			 (cc.error_code & 0xff) == 42 ? ", bad certificate" : "");
+		qc_fail(c, EACCES, "the peer refused the TLS handshake (alert %s)", buf);
+		return -1;
+	}
 	snprintf(buf, sizeof(buf), "%s code 0x%llx%s%.*s",
 		 cc.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION ? "application"
 										: "transport",
@@ -707,6 +714,10 @@ static void close_conn(struct quic_conn *c, int liberr)
 	ngtcp2_connection_close_error_default(&cc);
 	if (liberr)
 		ngtcp2_connection_close_error_set_transport_error_liberr(&cc, liberr, NULL, 0);
+	else if (ngtcp2_conn_get_tls_alert(
+			 c->conn)) /* our TLS refused: tell the peer which alert */
+		ngtcp2_connection_close_error_set_transport_error_tls_alert(
+			&cc, ngtcp2_conn_get_tls_alert(c->conn), NULL, 0);
 	else if (c->err)
 		ngtcp2_connection_close_error_set_application_error(
 			&cc, 1, (const uint8_t *)c->why, strlen(c->why) > 64 ? 64 : strlen(c->why));
