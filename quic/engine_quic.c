@@ -212,6 +212,9 @@ static void quic_as_tcpinfo(const struct quic_stats *s, struct xfr_tcpinfo *t)
 	t->pmtu = (uint32_t)pmtu;
 	t->snd_cwnd = pmtu ? (uint32_t)(ENG_LOAD(s->cwnd) / pmtu) : 0;
 	t->total_retrans = ENG_LOAD(s->lost);
+	t->min_rtt_us = (uint32_t)(ENG_LOAD(s->min_rtt_ns) / 1000);
+	t->bytes_in_flight = ENG_LOAD(s->bytes_in_flight);
+	t->handshake_us = (uint32_t)(ENG_LOAD(s->handshake_ns) / 1000);
 }
 
 static void flow_of(const struct quic_conn *c, bool sending, struct engine_flow_sample *f)

@@ -35,6 +35,9 @@ test_quic_upload_pinned() {
 	xt_client -Q -t 2 --quic-verify "$FPR" --json
 	xt_client_ok || return
 	xt_quic_ok "$OUT" upload || return
+	xt_assert "$OUT" '.tcp_info | .quic_handshake_us > 0 and .min_rtt_us > 0 and .rtt_us > 0 and
+		.pmtu >= 1200 and .cwnd_bytes > 0 and has("bytes_in_flight")' \
+		"QUIC figures missing: $(xt_jq "$OUT" .tcp_info)" || return
 	grep -q "not authenticated" "$ERR" && { xt_fail "pinned client still warns: $(cat "$ERR")"; return 1; }
 	[ "$(stat -c %a "$XDG_CONFIG_HOME/xfr/quic-key.pem")" = 600 ] ||
 		{ xt_fail "quic-key.pem mode $(stat -c %a "$XDG_CONFIG_HOME/xfr/quic-key.pem")"; return 1; }
