@@ -935,3 +935,21 @@ void *quic_conn_run(void *arg)
 	quic_eng_conn_exit(c->eng, c);
 	return NULL;
 }
+
+int quic_conn_feed(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	if (!c->t0_ns)
+		c->t0_ns = now;
+	return rx_one(c, pkt, len, now);
+}
+
+void quic_conn_reset(struct quic_conn *c)
+{
+	if (c->conn)
+		drop_conn(c);
+	c->err = 0;
+	c->why[0] = '\0';
+	c->tx_sid = c->rx_sid = -1;
+	c->tx_blocked = c->tx_fin = c->tx_done = c->rx_done = false;
+	c->t0_ns = 0;
+}

@@ -67,4 +67,14 @@ struct quic_conn {
 /* The thread of one connection: handshake, data, close. */
 void *quic_conn_run(void *arg);
 
+/*
+ * For tests/fuzz/fuzz_quic.c: hand one datagram to the connection as its
+ * thread does (a server's first Initial creates the ngtcp2 connection), at
+ * time now_ns. 0 = go on, 1 = the peer closed cleanly, < 0 = the connection
+ * is over (c->why says why). quic_conn_reset() forgets the ngtcp2 connection
+ * and its TLS session, so the next datagram starts afresh.
+ */
+int quic_conn_feed(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t now_ns);
+void quic_conn_reset(struct quic_conn *c);
+
 #endif
