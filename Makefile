@@ -9,7 +9,7 @@ PREFIX   ?= /usr/local
 # systemd reads units from /usr/local/lib/systemd/system too; packagers set UNITDIR.
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
 CC       ?= cc
-PKGS     := jansson libcrypto libmicrohttpd libcurl
+PKGS     := jansson libcrypto libmicrohttpd libcurl libngtcp2 libngtcp2_crypto_gnutls gnutls
 SAN      ?=
 TSAN     ?=
 
@@ -41,11 +41,11 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-	    -D_GNU_SOURCE -Icommon -Iuser $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
+	    -D_GNU_SOURCE -Icommon -Iuser -I. $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(PKG_LIBS) -lmdnsd -lpthread -lm
 
-LIB_SRCS := $(wildcard common/*.c) $(filter-out user/main.c,$(shell find user -name '*.c' | sort))
+LIB_SRCS := $(wildcard common/*.c) $(wildcard quic/*.c) $(filter-out user/main.c,$(shell find user -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/user/main.o
 LIBXFR   := $(BUILD)/libxfr.a

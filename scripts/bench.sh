@@ -18,13 +18,16 @@
 #   bare XDP_DROP sink ceiling (tests/bench/xdp_ceiling.c); ratios to iperf3,
 #   all-cores live frames as a share of the ceiling, and whether sent equals
 #   received + lost.
+#  QUIC (BENCH_ONLY=quic): xfr -Q against xfr TCP over loopback, 1 stream, in
+#   the same alternating rounds (targets: QUIC >= 8 Gbit/s, QUIC/TCP >= 0.35);
+#   in BENCH_JSON the row's "iperf3" column holds xfr TCP.
 # Not a test: it never fails on a ratio (only when a tool cannot run).
 # Every table row is also written to BENCH_JSON (default build/bench.json):
 # the machine, and per case the unit, iperf3's and xfr's medians and the
 # ratio; scripts/bench-check.sh compares the ratios with bench/baseline.json.
 #
 #   scripts/bench.sh [path/to/xfr]
-#   env: BENCH_TIME (5 s per run), BENCH_ROUNDS (3), BENCH_ONLY (tcp|udp|scale|xdp),
+#   env: BENCH_TIME (5 s per run), BENCH_ROUNDS (3), BENCH_ONLY (tcp|udp|quic|scale|xdp),
 #        BENCH_SCALE_TIME (3 s per scaling run),
 #        BENCH_JSON (where the JSON goes)
 set -euo pipefail
@@ -485,13 +488,49 @@ bench_xdp() {
 	return 0
 }
 
+# ---------------------------------------------------------------- QUIC
+
+run_quic() { # -> Gbit/s of one -Q stream (the server's certificate: its config directory)
+	"$XFR" -Q -t "$T" -p "$XFR_PORT" --json 127.0.0.1 >"$TMP/xfrq.json" 2>"$TMP/xfrq.err" ||
+		{ echo "bench: xfr -Q failed: $(tail -n1 "$TMP/xfrq.err")" >&2; return 1; }
+	jq '.receiver.throughput_mbps / 1e3' "$TMP/xfrq.json"
+}
+
+bench_quic() {
+	echo "bench: QUIC vs TCP (xfr, 1 stream) over loopback, ${T} s per run, $ROUNDS alternating rounds, medians"
+	local r tcp quic
+	: >"$TMP/q.tcp"
+	: >"$TMP/q.quic"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		if [ $((r % 2)) = 1 ]; then
+			run_xfr 1 >>"$TMP/q.tcp"
+			run_quic >>"$TMP/q.quic"
+		else
+			run_quic >>"$TMP/q.quic"
+			run_xfr 1 >>"$TMP/q.tcp"
+		fi
+		printf '  round %d: TCP %.2f Gbit/s, QUIC %.2f Gbit/s\n' $r \
+			"$(tail -n1 "$TMP/q.tcp")" "$(tail -n1 "$TMP/q.quic")"
+	done
+	tcp=$(median <"$TMP/q.tcp")
+	quic=$(median <"$TMP/q.quic")
+	echo
+	printf '%-16s | %-13s | %-10s | %s\n' case "TCP Gbit/s" "QUIC Gbit/s" "QUIC/TCP"
+	printf '%-16s-+-%-13s-+-%-10s-+-%s\n' ---------------- ------------- ---------- ----------
+	printf '%-16s | %13.2f | %10.2f | %.2f   (targets: QUIC >= 8, ratio >= 0.35)\n' \
+		"QUIC 1 stream" "$tcp" "$quic" "$(awk -v q="$quic" -v t="$tcp" 'BEGIN { print (t > 0) ? q / t : 0 }')"
+	record quic_p1 Gbit/s "$tcp" "$quic"
+}
+
 case ${BENCH_ONLY:-} in
 tcp) bench_tcp ;;
+quic) bench_quic ;;
 udp) bench_udp ;;
 xdp) bench_xdp ;;
 scale) bench_scale ;;
 *)
 	bench_tcp
+	bench_quic
 	bench_udp
 	bench_scale
 	bench_xdp

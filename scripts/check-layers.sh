@@ -20,6 +20,7 @@ declare -A RANK=(
 	[engine]=4
 	[engine/sock]=5
 	[engine/xdp]=5
+	[quic]=5 # quic/: the QUIC engine, beside engine/sock and engine/xdp
 	[dataplane]=6
 	[control]=6
 	[output]=7
@@ -41,6 +42,8 @@ folder_of() {
 	local p=$1
 	case $p in
 	common/*) echo common ;;
+	quic/*) echo quic ;;
+	user/quic/*) echo quic ;;
 	user/*/*/*) p=${p#user/} && echo "${p%/*}" ;;
 	user/*/*) p=${p#user/} && echo "${p%%/*}" ;;
 	user/*) echo . ;;
@@ -80,10 +83,10 @@ while IFS= read -r file; do
 		echo "check-layers: $file: includes a BPF skeleton outside user/bpf/ (the loaders)"
 		bad=1
 	fi
-done < <(find user common -name '*.[ch]' | sort)
+done < <(find user common quic -name '*.[ch]' | sort)
 
 if [ $bad -ne 0 ]; then
 	echo "check-layers: FAILED (layers: common < base < model < bpf < engine < engine/{sock,xdp} < dataplane, control < output < client, server, cmd, cli < main)"
 	exit 1
 fi
-echo "check-layers: ok ($(find user common -name '*.[ch]' | wc -l) files)"
+echo "check-layers: ok ($(find user common quic -name '*.[ch]' | wc -l) files)"

@@ -19,6 +19,8 @@ esac
 
 # Build: compiler, pkg-config, libraries (user space and, later, BPF).
 build_pkgs=(build-essential pkg-config libjansson-dev libssl-dev clang-format)
+# QUIC engine (quic/): ngtcp2 0.12 with its GnuTLS crypto helper.
+quic_pkgs=(libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev)
 # BPF data plane: compiler for bpf/*.bpf.c, skeleton generator, loader libraries.
 bpf_pkgs=(clang llvm libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev)
 # Tests: unit framework, peers we compare against, network tools, schema validator.
@@ -40,7 +42,7 @@ vmtest_pkgs=(qemu-system-x86 busybox-static cpio kmod)
 build_pkgs+=(libncursesw5-dev)
 test_pkgs+=(tmux python3-pyte)
 
-want=("${build_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}" "${ops_pkgs[@]}" "${fuzz_pkgs[@]}")
+want=("${build_pkgs[@]}" "${bpf_pkgs[@]}" "${test_pkgs[@]}" "${ops_pkgs[@]}" "${quic_pkgs[@]}" "${fuzz_pkgs[@]}")
 [ "$with_vmtest" = 1 ] && want+=("${vmtest_pkgs[@]}")
 missing=()
 for p in "${want[@]}"; do

@@ -861,9 +861,10 @@ static void test_combination_errors(void **state)
 static void test_unknown_options(void **state)
 {
 	(void)state;
-	EXPECT_ERR("xfr: unknown option --quic", "--quic", "host");
+	EXPECT_ERR("xfr: unknown option --quic-cert", "--quic-cert", "x", "host");
 	EXPECT_ERR("xfr: --udp does not take a value", "host", "--udp=1");
-	EXPECT_ERR("xfr: unknown option -Q", "-Q", "host");
+	EXPECT_ERR("xfr: -Q/--quic cannot be used with -u", "-Q", "-u", "host");
+	EXPECT_ERR("xfr: unknown option --quic-verify", "serve", "--quic-verify", "x");
 	EXPECT_ERR("xfr: unknown option --udp", "serve", "--udp");
 	EXPECT_ERR("xfr: unknown option --one-off", "--one-off", "host");
 	EXPECT_ERR("xfr: unknown option --bidir", "serve", "--bidir");

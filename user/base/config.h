@@ -191,6 +191,9 @@ struct xfr_config {
 	uint32_t busy_poll_us;	     /* --busy-poll USEC: SO_BUSY_POLL on data sockets */
 	bool probe_mtu;		     /* --probe-mtu: path-MTU probe instead of a throughput test */
 	bool no_offload;	     /* --no-gso: no UDP_SEGMENT / UDP_GRO (for comparisons) */
+	char quic_verify[68];	     /* -Q --quic-verify: the server's SHA-256, hex; "" = none */
+	char quic_cc[16];	     /* -Q --congestion: reno, cubic, bbr, bbr2; "" = bbr2 */
+	char quic_ca[1024];	     /* -Q --quic-ca FILE: verify against these roots; "" = none */
 
 	/* kernel data plane (client and server) */
 	enum xfr_engine_req engine; /* --engine; client default socket, server default auto */
@@ -217,6 +220,8 @@ struct xfr_config {
 	enum xfr_log_ts { XFR_LOG_TS_AUTO, XFR_LOG_TS_ON, XFR_LOG_TS_OFF } log_ts;
 	uint32_t max_duration_s; /* --max-duration; 0 = only the 3600 s hard cap */
 	uint32_t max_tests;	 /* --max-tests; default 100 */
+	char quic_cert[1024];	 /* --quic-cert PEM; "" = kept in the config directory */
+	char quic_key[1024];	 /* --quic-key PEM, with --quic-cert */
 
 	/* server: budgets and limits (server/admit.c) */
 	uint32_t rate_limit;	    /* --rate-limit: tests at a time per client address; 0 = none */

@@ -81,6 +81,7 @@ struct cli_state {
 	const char *config_arg;
 	bool no_config;
 	bool seen[CLI_MAX_OPTS];
+	bool quic, cc_quic_only; /* -Q; --congestion names a QUIC-only algorithm */
 };
 
 struct cli_opt {
@@ -272,6 +273,54 @@ static bool cc_name_ok(const char *s)
 	return true;
 }
 
+/* ngtcp2 0.12's congestion controllers (-Q --congestion). */
+static bool quic_cc_name(const char *s)
+{
+	return !strcmp(s, "reno") || !strcmp(s, "cubic") || !strcmp(s, "bbr") || !strcmp(s, "bbr2");
+}
+
+static const char *set_quic_verify(struct cli_state *st, const char *arg)
+{
+	size_t n = 0;
+
+	for (const char *p = arg; *p; p++) {
+		if (*p == ':')
+			continue;
+		if (!isxdigit((unsigned char)*p))
+			return "not a SHA-256 fingerprint (64 hex digits, colons allowed)";
+		n++;
+	}
+	if (n != 64)
+		return "not a SHA-256 fingerprint (64 hex digits, colons allowed)";
+	snprintf(st->cfg->quic_verify, sizeof(st->cfg->quic_verify), "%s", arg);
+	return NULL;
+}
+
+static const char *set_path(char *dst, size_t len, const char *arg)
+{
+	if (!*arg || strlen(arg) >= len)
+		return "not a usable path";
+	snprintf(dst, len, "%s", arg);
+	return NULL;
+}
+
+static const char *set_quic_cert(struct cli_state *st, const char *arg)
+{
+	return set_path(st->cfg->quic_cert, sizeof(st->cfg->quic_cert), arg);
+}
+
+static const char *set_quic_ca(struct cli_state *st, const char *arg)
+{
+	if (access(arg, R_OK))
+		return "cannot be read";
+	return set_path(st->cfg->quic_ca, sizeof(st->cfg->quic_ca), arg);
+}
+
+static const char *set_quic_key(struct cli_state *st, const char *arg)
+{
+	return set_path(st->cfg->quic_key, sizeof(st->cfg->quic_key), arg);
+}
+
 /*
  * The kernel's list is the truth: an unknown name would only fail at
  * setsockopt time, after the server already set up the test.
@@ -284,6 +333,7 @@ static const char *set_congestion(struct cli_state *st, const char *arg)
 
 	if (!cc_name_ok(arg))
 		return "not a valid algorithm name (letters, digits, '_' and '-', at most 15)";
+	snprintf(st->cfg->quic_cc, sizeof(st->cfg->quic_cc), "%s", arg);
 	f = fopen(CC_LIST_PATH, "r");
 	if (!f) /* cannot check here; the kernel will say at setsockopt */
 		goto accept;
@@ -296,7 +346,10 @@ static const char *set_congestion(struct cli_state *st, const char *arg)
 		if (!strcmp(tok, arg))
 			goto accept;
 	}
-	return st->why;
+	if (!quic_cc_name(arg))
+		return st->why;
+	st->cc_quic_only = true; /* fine with -Q; check_quic() and check_tcp_cc() decide */
+	return NULL;
 accept:
 	snprintf(st->cfg->congestion, sizeof(st->cfg->congestion), "%s", arg);
 	st->congestion_set = true;
@@ -856,6 +909,14 @@ static const struct cli_opt cli_opts[] = {
 	 set_parallel},
 	{"udp", 'u', NOARG, M_CLIENT, NULL, "UDP test (default -b 1G, not iperf3's 1M; -l 1400)",
 	 NULL, FLAG(udp)},
+	{"quic", 'Q', NOARG, M_CLIENT, NULL, "QUIC test (TLS 1.3, one connection per stream)", NULL,
+	 FLAG(quic)},
+	{"quic-verify", 0, REQ, M_CLIENT, "SHA256",
+	 "-Q: the server certificate's SHA-256 fingerprint (from its start-up line)", NULL,
+	 set_quic_verify},
+	{"quic-ca", 0, REQ, M_CLIENT, "FILE",
+	 "-Q: verify the server's certificate against these CAs (PEM) and HOST's name", NULL,
+	 set_quic_ca},
 	{"reverse", 'R', NOARG, M_CLIENT, NULL, "server sends (download)", NULL, FLAG(reverse)},
 	{"bidir", 0, NOARG, M_CLIENT, NULL, "both directions at once", NULL, FLAG(bidir)},
 	{"bitrate", 'b', REQ, M_CLIENT, "RATE",
@@ -868,7 +929,8 @@ static const struct cli_opt cli_opts[] = {
 	 "UDP datagram size incl. 16-byte header (64..65507)", NULL, set_length},
 	{"window", 'w', REQ, M_CLIENT, "SIZE", "socket buffers on both ends (1..512M)", NULL,
 	 set_window},
-	{"congestion", 0, REQ, M_CLIENT, "ALGO", "TCP congestion control algorithm", NULL,
+	{"congestion", 0, REQ, M_CLIENT, "ALGO",
+	 "TCP congestion control algorithm; -Q: reno, cubic, bbr or bbr2 (default)", NULL,
 	 set_congestion},
 	{"dscp", 0, REQ, M_CLIENT, "VALUE", "TOS byte 0..255 or name (CS0-7, AF11-43, EF, VA)",
 	 NULL, set_dscp},
@@ -931,6 +993,9 @@ static const struct cli_opt cli_opts[] = {
 	{"port", 'p', REQ, M_SERVE, "N", "listen port (default 5201)", NULL, set_port},
 	{"bind", 'B', REQ, M_SERVE, "ADDR", "listen on ADDR only (default: dual-stack any)",
 	 "serve -B", set_server_bind},
+	{"quic-cert", 0, REQ, M_SERVE, "FILE",
+	 "QUIC certificate (PEM; default: created once in ~/.config/xfr)", NULL, set_quic_cert},
+	{"quic-key", 0, REQ, M_SERVE, "FILE", "the key of --quic-cert (PEM)", NULL, set_quic_key},
 	{"one-off", 0, NOARG, M_SERVE, NULL, "exit after the first successful test", NULL,
 	 FLAG(one_off)},
 	{"tui", 0, NOARG, M_SERVE, NULL, "live dashboard of the tests (needs a terminal)", NULL,
@@ -1389,7 +1454,7 @@ static int check_udp(struct cli_state *st, FILE *err)
 	struct xfr_config *cfg = st->cfg;
 
 	if (!st->udp && !st->probe_mtu) {
-		if (st->no_gso)
+		if (st->no_gso && !st->quic)
 			return conflict(err, "--no-gso", "TCP (it is a UDP option)");
 		return 0;
 	}
@@ -1414,6 +1479,42 @@ static int check_udp(struct cli_state *st, FILE *err)
 			cfg->length);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* QUIC: its own congestion controllers, certificate pinning; what does not apply. */
+static int check_quic(struct cli_state *st, FILE *err)
+{
+	struct xfr_config *cfg = st->cfg;
+
+	if (!st->quic) {
+		if (cfg->quic_verify[0])
+			return conflict(err, "--quic-verify", "TCP and UDP (it is a -Q option)");
+		if (cfg->quic_ca[0])
+			return conflict(err, "--quic-ca", "TCP and UDP (it is a -Q option)");
+		if (st->cc_quic_only) {
+			fprintf(err, "xfr: --congestion %s: %s\n", cfg->quic_cc, st->why);
+			return -EINVAL;
+		}
+		cfg->quic_cc[0] = '\0';
+		return 0;
+	}
+	if (st->udp)
+		return conflict(err, "-Q/--quic", "-u");
+	if (cfg->mptcp)
+		return conflict(err, "--mptcp", "-Q");
+	if (st->zc_on)
+		return conflict(err, "-Z/--zerocopy", "-Q");
+	if (st->probe_mtu)
+		return conflict(err, "--probe-mtu", "-Q");
+	if (cfg->quic_cc[0] && !quic_cc_name(cfg->quic_cc)) {
+		fprintf(err, "xfr: --congestion %s: QUIC has reno, cubic, bbr and bbr2\n",
+			cfg->quic_cc);
+		return -EINVAL;
+	}
+	cfg->proto = XFR_PROTO_QUIC;
+	cfg->congestion[0] = '\0'; /* the kernel's TCP list does not apply */
+	cfg->no_offload = st->no_gso;
 	return 0;
 }
 
@@ -1585,7 +1686,7 @@ static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
 		cfg->duration_s = 0;
 	if (check_exclusive(st, err) || check_family(st, "--bind", err) ||
 	    check_target_family(st, err) || check_ports(st, err) || check_udp(st, err) ||
-	    check_probe(st, err) || check_engine(st, err))
+	    check_quic(st, err) || check_probe(st, err) || check_engine(st, err))
 		return -EINVAL;
 	return 0;
 }
@@ -1603,6 +1704,10 @@ static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
 		      err) ||
 	    check_family(st, "-B", err) || finish_psk(st, err) || finish_preset(st, err))
 		return -EINVAL;
+	if (!st->cfg->quic_cert[0] != !st->cfg->quic_key[0]) {
+		fprintf(err, "xfr: serve --quic-cert and --quic-key: give both, or neither\n");
+		return -EINVAL;
+	}
 	/* Sockets only, no BPF, unless the operator lets clients ask for more (auto). */
 	if (!st->cfg->engine_set)
 		st->cfg->engine = XFR_ENGINE_SOCKET;

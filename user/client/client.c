@@ -206,6 +206,14 @@ static int check_server(struct clnt *c, const struct proto_hello *h)
 		return -EPROTO;
 	}
 	c->server_caps = h->caps;
+	if (cfg->proto == XFR_PROTO_QUIC && !(h->caps & CAP_QUIC)) {
+		clnt_error(c, "-Q: the server (%s) does not offer QUIC (see its log for why)",
+			   c->res->server_version);
+		return -EPROTO;
+	}
+	if (cfg->proto == XFR_PROTO_QUIC && !cfg->quic_verify[0] && !cfg->quic_ca[0])
+		pr_warn("-Q: the server is not authenticated; --quic-verify SHA256 (its start-up "
+			"line shows it) pins its certificate");
 	if (cfg->proto == XFR_PROTO_UDP && !(h->caps & CAP_UDP)) {
 		clnt_error(c, "-u: the server (%s) does not support UDP", c->res->server_version);
 		return -EPROTO;
@@ -259,7 +267,8 @@ static void fill_start(struct clnt *c, struct proto_test_start *r)
 	r->dir = cfg->dir;
 	r->has_bitrate = cfg->bitrate_set;
 	r->bitrate = cfg->bitrate;
-	snprintf(r->congestion, sizeof(r->congestion), "%s", cfg->congestion);
+	snprintf(r->congestion, sizeof(r->congestion), "%s",
+		 cfg->proto == XFR_PROTO_QUIC ? cfg->quic_cc : cfg->congestion);
 	r->mptcp = cfg->mptcp;
 	r->dscp = cfg->tos;
 	r->has_window = cfg->window > 0;
@@ -429,7 +438,10 @@ static int clnt_handshake(struct clnt *c)
 	gso_links(c);
 	say_engines(c);
 	say_limits(c);
-	if (!single_port(c) && c->ack.nports != c->req.streams) {
+	if (c->req.proto == XFR_PROTO_QUIC && !c->ack.udp_token[0]) {
+		clnt_error(c, "-Q: the server gave no single-port UDP token for QUIC");
+		err = -EPROTO;
+	} else if (!single_port(c) && c->ack.nports != c->req.streams) {
 		clnt_error(c, "server sent %u data ports for %u streams", c->ack.nports,
 			   c->req.streams);
 		err = -EPROTO;
@@ -487,7 +499,7 @@ static bool stream_src(struct clnt *c, uint32_t i, const struct net_addr *dst, s
 
 static bool single_port(const struct clnt *c)
 {
-	if (c->cfg->proto == XFR_PROTO_UDP)
+	if (c->cfg->proto != XFR_PROTO_TCP) /* QUIC rides on single-port UDP */
 		return c->ack.udp_token[0] != '\0';
 	return c->server_caps & CAP_SINGLE_PORT_TCP;
 }
@@ -687,7 +699,7 @@ static int open_stream(struct clnt *c, uint32_t i, const struct net_opts *o)
 	int fd, err;
 	char addr[80];
 
-	if (cfg->proto == XFR_PROTO_UDP)
+	if (cfg->proto != XFR_PROTO_TCP)
 		return open_udp_stream(c, i, o);
 	net_set_port(&dst, single ? cfg->port : c->ack.data_ports[i]);
 	has_src = stream_src(c, i, &dst, &src);

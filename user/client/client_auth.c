@@ -35,7 +35,7 @@ int clnt_auth_send_hello(struct clnt *c)
 	int err;
 
 	proto_msg_init(&m, MSG_HELLO);
-	proto_hello_fill(&m.hello, false, proto_caps_local(false, true));
+	proto_hello_fill(&m.hello, false, proto_caps_local(false, true) | CAP_QUIC);
 	if (c->cfg->psk_len) {
 		c->auth = calloc(1, sizeof(*c->auth));
 		if (!c->auth || auth_nonce(c->auth->cn)) {

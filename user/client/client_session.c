@@ -4,6 +4,7 @@
  * run: errors, the run core's construction, the control connection's writes,
  * release.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,16 @@ static bool sends(const struct clnt *c)
 	return c->cfg->dir != XFR_DIR_DOWNLOAD;
 }
 
+/* --quic-ca checks the certificate is for HOST when HOST is a name (an address: the chain only). */
+static const char *quic_name(const char *host)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1)
+		return NULL;
+	return host;
+}
+
 /* What this side runs, from the options. */
 static void run_cfg(const struct clnt *c, struct run_cfg *rc)
 {
@@ -72,6 +83,12 @@ static void run_cfg(const struct clnt *c, struct run_cfg *rc)
 	/* a PSK session with udp_auth_v1: only authenticated XFRF (client_auth.c) */
 	rc->ep.udp_auth = c->udp_auth;
 	memcpy(rc->ep.udp_key, c->udp_key, sizeof(rc->ep.udp_key));
+	if (cfg->proto == XFR_PROTO_QUIC) {
+		snprintf(rc->ep.quic_pin, sizeof(rc->ep.quic_pin), "%s", cfg->quic_verify);
+		snprintf(rc->ep.quic_cc, sizeof(rc->ep.quic_cc), "%s", cfg->quic_cc);
+		rc->ep.quic_ca = cfg->quic_ca[0] ? cfg->quic_ca : NULL;
+		rc->ep.quic_name = quic_name(cfg->host);
+	}
 	/*
 	 * UDP: our senders stop at our own deadline; TCP runs until our server's
 	 * result, but stops at the deadline for a reference one.

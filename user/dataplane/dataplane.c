@@ -136,7 +136,7 @@ static const struct engine_entry engines[] = {
 	{XFR_ENG_SOCKET, &engine_sock_ops, P(TCP) | P(UDP), NULL},
 	{XFR_ENG_XDP, &engine_xdp_ops, P(UDP), NULL},
 	{XFR_ENG_AFXDP, &engine_xdp_ops, P(UDP), NULL},
-	{XFR_ENG_QUIC, NULL, P(QUIC), "not built in this version"},
+	{XFR_ENG_QUIC, &engine_quic_ops, P(QUIC), NULL},
 };
 #undef P
 

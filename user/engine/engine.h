@@ -43,6 +43,12 @@ struct engine_params {
 	 * sender of a flow accepts no other */
 	bool udp_auth;
 	uint8_t udp_key[32];
+	/* QUIC (engine_quic_ops) */
+	char quic_pin[68]; /* client: the server certificate's SHA-256 (--quic-verify); "" = none */
+	char quic_cc[16];  /* reno | cubic | bbr | bbr2; "" = bbr2 */
+	const char *quic_ca; /* client: --quic-ca FILE (kept by the caller); NULL = none */
+	const char
+		*quic_name; /* client, with quic_ca: the name the certificate is for; NULL = any */
 	/* all transports */
 	uint32_t busy_poll_us; /* SO_BUSY_POLL on data sockets; 0 = off */
 	const int *cpus;       /* --affinity: pin flow threads round-robin; NULL = no pinning */
@@ -114,7 +120,8 @@ struct engine {
 const char *engine_last_error(const struct engine *e);
 
 extern const struct engine_ops engine_sock_ops;
-extern const struct engine_ops engine_xdp_ops; /* engine_xdp.c: XDP/AF_XDP (UDP) */
+extern const struct engine_ops engine_xdp_ops;	/* engine_xdp.c: XDP/AF_XDP (UDP) */
+extern const struct engine_ops engine_quic_ops; /* quic/engine_quic.c: QUIC (ngtcp2) */
 
 /* True when @e is the XDP engine and its receiving flows end in XDP (drop, redirect). */
 bool engine_xdp_sink(const struct engine *e);

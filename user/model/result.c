@@ -31,6 +31,11 @@ static void tcp_add(struct xfr_tcp_stats *acc, const struct xfr_tcp_stats *t)
 	acc->probe_sendfile_mbps += t->probe_sendfile_mbps;
 	if (t->pmtu && (!acc->pmtu || t->pmtu < acc->pmtu))
 		acc->pmtu = t->pmtu;
+	acc->bytes_in_flight += t->bytes_in_flight;
+	if (t->min_rtt_us && (!acc->min_rtt_us || t->min_rtt_us < acc->min_rtt_us))
+		acc->min_rtt_us = t->min_rtt_us;
+	if (t->handshake_us > acc->handshake_us)
+		acc->handshake_us = t->handshake_us;
 }
 
 /* UDP counts add up; the jitter max is the largest. The jitter mean is udp_sum's. */

@@ -45,6 +45,11 @@ struct xfr_tcp_stats {
 	uint32_t pmtu;
 	uint64_t delivery_rate_bps; /* bits/s */
 	uint64_t bytes_acked;
+	/* QUIC only (0 otherwise): in a sum, min_rtt_us the smallest, bytes in
+	 * flight added, the handshake the longest */
+	uint32_t min_rtt_us;
+	uint64_t bytes_in_flight;
+	uint32_t handshake_us;
 	/* the sender's write path; with --zerocopy auto, what each candidate
 	 * moved while it was measured (Mbit/s, 0 = not measured) */
 	enum xfr_send_path send_path;

@@ -24,6 +24,10 @@ struct xfr_tcpinfo {
 	uint64_t bytes_acked;	 /* tcpi_bytes_acked */
 	uint64_t bytes_received; /* tcpi_bytes_received */
 	uint64_t delivery_rate;	 /* tcpi_delivery_rate, bytes/s */
+	/* QUIC (ngtcp2_conn_stat), 0 for TCP */
+	uint32_t min_rtt_us;
+	uint64_t bytes_in_flight;
+	uint32_t handshake_us; /* client Initial to handshake completion */
 };
 
 /*

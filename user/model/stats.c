@@ -40,6 +40,9 @@ void stats_tcp_from_info(const struct xfr_tcpinfo *ti, struct xfr_tcp_stats *out
 	out->pmtu = ti->pmtu;
 	out->delivery_rate_bps = ti->delivery_rate * 8;
 	out->bytes_acked = ti->bytes_acked;
+	out->min_rtt_us = ti->min_rtt_us;
+	out->bytes_in_flight = ti->bytes_in_flight;
+	out->handshake_us = ti->handshake_us;
 }
 
 /* The same flow in the previous sample: usually at the same index. */

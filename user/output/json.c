@@ -97,6 +97,11 @@ static json_t *jtcp_info(const struct xfr_tcp_stats *t)
 	jset(o, "pmtu", ju64(t->pmtu), &err);
 	jset(o, "delivery_rate_bps", ju64(t->delivery_rate_bps), &err);
 	jset(o, "bytes_acked", ju64(t->bytes_acked), &err);
+	if (t->handshake_us) { /* QUIC */
+		jset(o, "quic_handshake_us", ju64(t->handshake_us), &err);
+		jset(o, "min_rtt_us", ju64(t->min_rtt_us), &err);
+		jset(o, "bytes_in_flight", ju64(t->bytes_in_flight), &err);
+	}
 	if (xfr_send_path_name(t->send_path))
 		jset(o, "send_path", json_string(xfr_send_path_name(t->send_path)), &err);
 	if (t->probe_send_mbps || t->probe_sendfile_mbps) {

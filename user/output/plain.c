@@ -497,10 +497,16 @@ static int plain_tcp_line(struct output *o, const struct xfr_result *r, unsigned
 		snprintf(cwnd, sizeof(cwnd), " (%s)",
 			 units_fmt_bytes(t->cwnd_bytes, bytes, sizeof(bytes)));
 	plain_send_path(r, mask, t, path, sizeof(path));
+	if (t->handshake_us) /* QUIC: its own figures where TCP has its send path */
+		snprintf(path, sizeof(path),
+			 "; min rtt %.2f ms, handshake %.2f ms, %llu packets lost",
+			 t->min_rtt_us / 1000.0, t->handshake_us / 1000.0,
+			 (unsigned long long)t->retransmits);
 	return plain_line(
-		o->f, "TCP at end of test%s: rtt %.2f ms%s (var %.2f ms), cwnd %u segments%s%s%s%s",
-		flows, t->rtt_us / 1000.0, multi ? " mean" : "", t->rttvar_us / 1000.0,
-		t->cwnd_segments, multi ? " total" : "", cwnd, pmtu, path);
+		o->f, "%s at end of test%s: rtt %.2f ms%s (var %.2f ms), cwnd %u segments%s%s%s%s",
+		r->proto == XFR_PROTO_QUIC ? "QUIC" : "TCP", flows, t->rtt_us / 1000.0,
+		multi ? " mean" : "", t->rttvar_us / 1000.0, t->cwnd_segments,
+		multi ? " total" : "", cwnd, pmtu, path);
 }
 
 /*

@@ -23,6 +23,7 @@
 #include "output/output.h"
 #include "server/server.h"
 #include "server/server_priv.h"
+#include "quic/quic_tls.h"
 #include "timeutil.h"
 #include "wire.h"
 
@@ -597,6 +598,34 @@ static void mdns_start(struct srv *s)
 		pr_warn("%s; not announced on mDNS (--no-mdns to skip)", why);
 }
 
+/*
+ * QUIC rides on single-port UDP: its certificate, kept in the config
+ * directory (or --quic-cert/--quic-key), and its fingerprint for the clients'
+ * --quic-verify. Without a certificate the server serves TCP and UDP and
+ * says why QUIC is off.
+ */
+static void quic_setup(struct srv *s)
+{
+	const struct xfr_config *cfg = s->cfg;
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char dir[1024], fpr[QUIC_FPR_LEN], why[1200];
+
+	if (!s->udp_single_port) {
+		pr_warn("QUIC off: it runs on single-port UDP, which this host failed");
+		return;
+	}
+	if (xdg && *xdg)
+		snprintf(dir, sizeof(dir), "%s/xfr", xdg);
+	else
+		snprintf(dir, sizeof(dir), "%s/.config/xfr", home && *home ? home : ".");
+	if (quic_tls_server_load(dir, cfg->quic_cert[0] ? cfg->quic_cert : NULL, cfg->quic_key, fpr,
+				 why, sizeof(why))) {
+		pr_warn("QUIC off: %s", why);
+		return;
+	}
+	pr_info("QUIC certificate SHA-256 %s (clients: -Q --quic-verify %s)", fpr, fpr);
+}
+
 static int setup(struct srv *s)
 {
 	struct xfr_sink *log = output_log_sink_new(), *tests = srvlog_sink_new(s->cfg);
@@ -620,6 +649,8 @@ static int setup(struct srv *s)
 	if (!err)
 		err = timerfd_arm_ms(s->tick_it.fd, TICK_MS, TICK_MS);
 	err = err ? err : open_listeners(s);
+	if (!err)
+		quic_setup(s);
 	err = err ? err : metrics_sink_add(&s->sinks, s->cfg, XFR_ROLE_SERVER);
 	if (!err)
 		mdns_start(s);

@@ -20,6 +20,8 @@
 #include "control/mtuprobe.h"
 #include "control/report.h"
 #include "server/server_priv.h"
+#include "quic/quic.h"
+#include "quic/quic_tls.h"
 #include "timeutil.h"
 #include "wire.h"
 
@@ -142,7 +144,9 @@ struct srv_test *srv_test_new(struct srv *s, int fd, const struct net_addr *peer
 		return t;
 	}
 	proto_msg_init(&m, MSG_HELLO);
-	proto_hello_fill(&m.hello, true, proto_caps_local(true, s->udp_single_port));
+	proto_hello_fill(&m.hello, true,
+			 proto_caps_local(true, s->udp_single_port) |
+				 (quic_tls_server_ready() ? CAP_QUIC : 0));
 	send_msg(t, &m);
 	proto_msg_free(&m);
 	return t;
@@ -227,11 +231,19 @@ static const char *check_start(struct srv_test *t, const struct proto_test_start
 	if (missing)
 		snprintf(buf, len, "protocol quic: %s on this server (supported: tcp, udp)",
 			 missing);
+	else if (r->proto == XFR_PROTO_QUIC && !quic_tls_server_ready())
+		snprintf(buf, len,
+			 "protocol quic: off on this server (no certificate or no "
+			 "single-port UDP: see its log)");
+	else if (r->proto == XFR_PROTO_QUIC && !admit_single_port(t, r->proto))
+		snprintf(buf, len, "protocol quic: needs the single_port_udp_v1 capability");
+	else if (r->proto == XFR_PROTO_QUIC && r->congestion[0] && !quic_cc_known(r->congestion))
+		snprintf(buf, len, "field congestion: QUIC has reno, cubic, bbr and bbr2");
 	else if (r->mtu_probe && (r->proto != XFR_PROTO_UDP || r->streams != 1))
 		snprintf(buf, len, "mtu_probe: needs protocol udp and 1 stream");
 	else
 		buf[0] = '\0';
-	if (!buf[0] && r->congestion[0])
+	if (!buf[0] && r->congestion[0] && r->proto != XFR_PROTO_QUIC)
 		congestion_available(r->congestion, buf, len);
 	if (!buf[0] && srv_test_find(t->srv, r->id))
 		snprintf(buf, len, "field id: test %s already exists", r->id);
@@ -671,6 +683,8 @@ static void run_cfg(const struct srv_test *t, const struct proto_test_start *q, 
 	};
 	rc->ep.udp_auth = t->udp_auth; /* session_auth.c */
 	memcpy(rc->ep.udp_key, t->udp_key, sizeof(rc->ep.udp_key));
+	if (q->proto == XFR_PROTO_QUIC)
+		snprintf(rc->ep.quic_cc, sizeof(rc->ep.quic_cc), "%s", q->congestion);
 	if (q->proto == XFR_PROTO_UDP) {
 		if (!rc->ep.length)
 			rc->ep.length = xfr_default_length(XFR_PROTO_UDP);

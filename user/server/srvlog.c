@@ -55,8 +55,10 @@ static void log_start(const struct srvlog *l, const struct xfr_event *ev)
 		return;
 	}
 	pr_info("%s: test %s: %s, %u stream%s, %s, %s", ev->peer, r->id,
-		r->proto == XFR_PROTO_UDP ? "UDP" : "TCP", r->streams, r->streams > 1 ? "s" : "",
-		xfr_dir_name(r->dir), what);
+		r->proto == XFR_PROTO_UDP    ? "UDP"
+		: r->proto == XFR_PROTO_QUIC ? "QUIC"
+					     : "TCP",
+		r->streams, r->streams > 1 ? "s" : "", xfr_dir_name(r->dir), what);
 }
 
 /*

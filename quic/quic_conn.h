@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One QUIC connection on one connected UDP socket: the data of one xfr stream
+ * (the engine runs one connection per stream, each on its own thread, so that
+ * -P spreads over cores). The side that sends opens one unidirectional stream
+ * and writes into it; the receiver accepts exactly one stream from its peer
+ * per direction it receives (ngtcp2 refuses more: initial_max_streams_uni).
+ */
+#ifndef XFR_QUIC_QUIC_CONN_H
+#define XFR_QUIC_QUIC_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <gnutls/gnutls.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include "engine/engine_rt.h"
+
+/* Figures of the connection, published by its thread for sample(). */
+struct quic_stats {
+	uint64_t srtt_ns, min_rtt_ns, rttvar_ns;
+	uint64_t cwnd, bytes_in_flight;
+	uint64_t pmtu;
+	uint64_t handshake_ns; /* 0 until the handshake completed */
+	uint64_t lost;	       /* stream data ngtcp2 reported lost (packets) */
+	uint64_t rx_dgrams, tx_dgrams, gso_sends, rcvbuf_drops, garbage;
+	uint64_t turns, sleeps; /* loop turns, and those that slept in ppoll */
+};
+
+struct quic_eng; /* engine_quic.c */
+
+struct quic_conn {
+	struct quic_eng *eng;
+	uint32_t idx;
+	int fd;
+	bool added;  /* add_stream() took fd */
+	int wake_fd; /* eventfd: stop, pause, resume */
+	bool server, send, recv;
+	enum xfr_flow_dir dir_send;
+	ngtcp2_conn *conn;
+	gnutls_session_t tls;
+	ngtcp2_crypto_conn_ref ref;
+	struct sockaddr_storage local, remote;
+	socklen_t local_len, remote_len;
+	int64_t tx_sid, rx_sid;
+	bool tx_blocked, tx_fin, tx_done, rx_done;
+	uint64_t pending; /* budget claimed, not yet written */
+	uint64_t t0_ns, hs_ns;
+	/* pacing: bytes allowed since the start of the current run of credit */
+	uint64_t pace_t0, pace_sent, resume_gen;
+	/* published (relaxed atomics) */
+	uint64_t tx_bytes, rx_bytes, tx_calls, rx_calls;
+	struct quic_stats st;
+	bool done, handshaken, hs_failed;
+	bool confirmed; /* client: HANDSHAKE_DONE received */
+	int err;
+	char why[160];
+	/* I/O */
+	bool gso, gro;
+	uint8_t *txbuf, *rxbuf;
+	size_t txlen, txoff, gso_size; /* a batch not yet sent (EAGAIN) */
+};
+
+/* The thread of one connection: handshake, data, close. */
+void *quic_conn_run(void *arg);
+
+/*
+ * For tests/fuzz/fuzz_quic.c: hand one datagram to the connection as its
+ * thread does (a server's first Initial creates the ngtcp2 connection), at
+ * time now_ns. 0 = go on, 1 = the peer closed cleanly, < 0 = the connection
+ * is over (c->why says why). quic_conn_reset() forgets the ngtcp2 connection
+ * and its TLS session, so the next datagram starts afresh.
+ */
+int quic_conn_feed(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t now_ns);
+void quic_conn_reset(struct quic_conn *c);
+
+#endif

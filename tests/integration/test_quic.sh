@@ -1,0 +1,287 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# QUIC (-Q) end to end across the veth pair: directions, streams, byte budgets,
+# certificate pinning, the kept certificate, pacing, -t 0 with SIGINT, QUIC
+# beside a UDP test on one server, and a peer that never speaks QUIC.
+
+# xt_quic_server [serve options...]: a server with its own config directory
+# (its certificate is created there); sets FPR to the fingerprint it prints.
+xt_quic_server() {
+	export XDG_CONFIG_HOME=$XT_TMP/config
+	xt_server_start "$@" || return
+	local i
+	for ((i = 0; i < 40; i++)); do
+		FPR=$(grep -o 'QUIC certificate SHA-256 [0-9a-f]*' "$SRV_ERR" | awk '{print $4}')
+		[ -n "$FPR" ] && return 0
+		sleep 0.05
+	done
+	xt_fail "server printed no QUIC fingerprint: $(grep -m1 QUIC "$SRV_ERR")"
+	return 1
+}
+
+# xt_quic_ok FILE DIRECTION: a valid result document of a QUIC test that moved data.
+xt_quic_ok() {
+	xt_json_ok "$1" || return
+	xt_assert "$1" ".protocol == \"quic\" and .direction == \"$2\" and .bytes_total > 0" \
+		"protocol/direction/bytes $(xt_jq "$1" '[.protocol,.direction,.bytes_total]'), want quic/$2/>0"
+}
+
+# Upload, pinned: the fingerprint the server printed is accepted, the data
+# moves, the certificate files are kept (key 0600), and the client does not
+# warn about an unauthenticated server.
+test_quic_upload_pinned() {
+	xt_setup || return
+	xt_quic_server || return
+	xt_client -Q -t 2 --quic-verify "$FPR" --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
+	xt_assert "$OUT" '.tcp_info | .quic_handshake_us > 0 and .min_rtt_us > 0 and .rtt_us > 0 and
+		.pmtu >= 1200 and .cwnd_bytes > 0 and has("bytes_in_flight")' \
+		"QUIC figures missing: $(xt_jq "$OUT" .tcp_info)" || return
+	grep -q "not authenticated" "$ERR" && { xt_fail "pinned client still warns: $(cat "$ERR")"; return 1; }
+	[ "$(stat -c %a "$XDG_CONFIG_HOME/xfr/quic-key.pem")" = 600 ] ||
+		{ xt_fail "quic-key.pem mode $(stat -c %a "$XDG_CONFIG_HOME/xfr/quic-key.pem")"; return 1; }
+	xt_log "upload $(xt_jq "$OUT" .throughput_mbps) Mbit/s"
+	xt_server_stop
+}
+
+# The server keeps its certificate: a restart prints the same fingerprint, and
+# a client pinned to it still connects. Without a pin the client warns once.
+test_quic_cert_kept() {
+	xt_setup || return
+	xt_quic_server || return
+	local first=$FPR
+	xt_server_stop || return
+	xt_quic_server || return
+	[ "$FPR" = "$first" ] || { xt_fail "fingerprint changed across restarts: $first -> $FPR"; return 1; }
+	xt_client -Q -t 1 --json
+	xt_client_ok || return
+	[ "$(grep -c 'not authenticated' "$ERR")" -eq 1 ] ||
+		{ xt_fail "want one 'not authenticated' warning: $(cat "$ERR")"; return 1; }
+	xt_server_stop
+}
+
+# A wrong pin: exit 1 with the mismatch named, before any data moves (no
+# interval rows, nothing counted on the server's UDP port beyond handshakes).
+test_quic_pin_mismatch() {
+	xt_setup || return
+	xt_quic_server || return
+	xt_nft "$NS_S" in udp dport "$SRV_PORT" counter comment '"quic"' || return
+	xt_client -Q -t 2 --quic-verify "$(printf '%064d' 0)"
+	[ "$RC" -eq 1 ] || { xt_fail "wrong pin: exit $RC, want 1"; return 1; }
+	grep -q "does not match --quic-verify" "$ERR" ||
+		{ xt_fail "no mismatch line: $(cat "$ERR")"; return 1; }
+	[ -s "$OUT" ] && grep -q "Gbit/s\|Mbit/s" "$OUT" && { xt_fail "rows printed: $(head -3 "$OUT")"; return 1; }
+	local n
+	n=$(xt_nft_count "$NS_S" quic)
+	[ "$n" -lt 40 ] || { xt_fail "$n datagrams reached the server after a pin mismatch"; return 1; }
+	xt_server_alive || return
+	xt_server_stop
+}
+
+# -R and --bidir: every direction moves data; the download's sender is the server.
+test_quic_download_bidir() {
+	xt_setup || return
+	xt_quic_server || return
+	xt_client -Q -R -t 2 --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" download || return
+	xt_client -Q --bidir -t 2 --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" bidir || return
+	xt_assert "$OUT" '[.streams[] | select(.direction == "upload" and .bytes > 0)] | length == 1' \
+		"bidir: no upload flow with bytes: $(xt_jq "$OUT" '[.streams[] | [.direction,.bytes]]')" || return
+	xt_assert "$OUT" '[.streams[] | select(.direction == "download" and .bytes > 0)] | length == 1' \
+		"bidir: no download flow with bytes: $(xt_jq "$OUT" '[.streams[] | [.direction,.bytes]]')" || return
+	xt_server_stop
+}
+
+# -P 4 -n 20M: exactly 20 MiB over four connections, both directions of count.
+test_quic_parallel_bytes() {
+	xt_setup || return
+	xt_quic_server || return
+	xt_client -Q -P 4 -n 20M --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
+	xt_assert "$OUT" '.bytes_total == 20971520' "bytes_total $(xt_jq "$OUT" .bytes_total), want 20971520" || return
+	xt_assert "$OUT" '(.streams | length) == 4' "streams $(xt_jq "$OUT" '.streams | length'), want 4" || return
+	xt_client -Q -R -P 2 -n 8M --json
+	xt_client_ok || return
+	xt_assert "$OUT" '.bytes_total == 8388608' "-R bytes_total $(xt_jq "$OUT" .bytes_total), want 8388608" || return
+	xt_server_stop
+}
+
+# -b is honoured (the reference ignores it over QUIC): 40 Mbit/s +- 5 %.
+test_quic_bitrate() {
+	xt_setup || return
+	xt_quic_server || return
+	xt_client -Q -t 3 -b 40M --json
+	xt_client_ok || return
+	xt_within "$(xt_jq "$OUT" .throughput_mbps)" 38 42 ||
+		{ xt_fail "-Q -b 40M: $(xt_jq "$OUT" .throughput_mbps) Mbit/s"; return 1; }
+	xt_server_stop
+}
+
+# -t 0 runs until SIGINT: exit 130 with a valid summary, the server lives on.
+test_quic_time0_sigint() {
+	xt_setup || return
+	xt_quic_server || return
+	local out=$XT_TMP/inf.out err=$XT_TMP/inf.err
+	xt_client_bg "$out" "$err" -Q -t 0 --json -p "$SRV_PORT" "$S4"
+	sleep 2
+	kill -INT "$CLI_PID"
+	xt_wait_exit "$CLI_PID" 5 || { xt_fail "client still running 5 s after SIGINT"; return 1; }
+	[ "$XT_EXIT" -eq 130 ] || { xt_fail "exit $XT_EXIT after SIGINT, want 130: $(tail -n1 "$err")"; return 1; }
+	xt_check_san "$err" || return
+	xt_quic_ok "$out" upload || return
+	xt_server_alive || return
+	xt_server_stop
+}
+
+# A QUIC test and a UDP test against one server at the same time, IPv6 for QUIC.
+test_quic_beside_udp() {
+	xt_setup || return
+	xt_quic_server || return
+	local out=$XT_TMP/udp.out err=$XT_TMP/udp.err
+	xt_client_bg "$out" "$err" -u -b 50M -t 3 --json -p "$SRV_PORT" "$S4"
+	xt_client_raw -Q -t 2 --json -p "$SRV_PORT" "$S6"
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
+	xt_wait_exit "$CLI_PID" 10 || { xt_fail "UDP client still running"; return 1; }
+	[ "$XT_EXIT" -eq 0 ] || { xt_fail "UDP client beside QUIC: exit $XT_EXIT: $(tail -n1 "$err")"; return 1; }
+	xt_assert "$out" '.protocol == "udp" and .bytes_total > 0' "UDP test beside QUIC moved nothing" || return
+	xt_server_stop
+}
+
+# xt_quic_refused WANT ARGS...: xfr ARGS exits 2 (usage) before connecting, with one
+# line on stderr that contains WANT.
+xt_quic_refused() {
+	local want=$1 rc
+	shift
+	timeout 5 "$XFR" "$@" >"$XT_TMP/o" 2>"$XT_TMP/e" </dev/null
+	rc=$?
+	[ "$rc" -eq 2 ] && [ "$(wc -l <"$XT_TMP/e")" -eq 1 ] && grep -q -- "$want" "$XT_TMP/e" ||
+		{ xt_fail "xfr $*: rc $rc, stderr: $(head -c 300 "$XT_TMP/e")"; return 1; }
+}
+
+# Bad arguments: one clear line each, nothing sent.
+test_quic_bad_arguments() {
+	xt_quic_refused "-u" -Q -u 127.0.0.1 || return
+	xt_quic_refused "SHA-256" -Q --quic-verify abc 127.0.0.1 || return
+	xt_quic_refused "htcp" -Q --congestion htcp 127.0.0.1 || return
+	xt_quic_refused "-Q option" --quic-verify "$(printf '%064d' 0)" 127.0.0.1 || return
+	xt_quic_refused "give both" serve --quic-cert /nonexistent.pem || return
+}
+
+# Hostile QUIC peers (hostile_quic.py): a stream opened and then silence, and
+# datagrams shaped like QUIC that are not; each test ends within the 10 s
+# handshake timeout with the reason in the server's log; the server stays up
+# and then serves a real client.
+test_quic_hostile() {
+	xt_setup || return
+	xt_quic_server || return
+	local out=$XT_TMP/hostile.out
+	ip netns exec "$NS_C" "$XT_PY" "$XT_ROOT/tests/integration/hostile_quic.py" "$SRV_ERR" \
+		"$S4" "$SRV_PORT" q_silent q_garbage >"$out" 2>&1
+	local rc=$?
+	xt_log "$(tr '\n' ';' <"$out")"
+	[ "$rc" -eq 0 ] || { xt_fail "$(grep -m1 FAIL "$out" || tail -n1 "$out")"; return 1; }
+	xt_server_alive || return
+	xt_client -Q -t 1 --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
+	xt_server_stop
+}
+
+# The peer goes silent mid-test (every datagram toward the server dropped,
+# control still up): both ends give up within the 10 s idle timeout, the
+# client with one line that says so; the server stays up.
+test_quic_peer_silent() {
+	xt_setup || return
+	xt_quic_server || return
+	local out=$XT_TMP/silent.out err=$XT_TMP/silent.err t0
+	xt_client_bg "$out" "$err" -Q -t 60 -b 20M --json -p "$SRV_PORT" "$S4"
+	sleep 1.5
+	t0=$(xt_now_ms)
+	xt_nft "$NS_S" in udp dport "$SRV_PORT" drop || return
+	xt_wait_exit "$CLI_PID" 20 || { xt_fail "client still running 20 s after its peer went silent"; return 1; }
+	xt_log "client exit $XT_EXIT after $(($(xt_now_ms) - t0)) ms: $(grep -v '^$' "$err" | tail -n2 | tr '\n' ';')"
+	grep -q "went silent" "$err" "$SRV_ERR" || { xt_fail "no 'went silent' line: $(tail -n2 "$err")"; return 1; }
+	xt_check_san "$err" || return
+	xt_server_alive || return
+	xt_server_stop
+}
+
+# --quic-ca: the server's own certificate as the trust anchor verifies (HOST
+# an address: the chain only); another server's certificate does not, exit 1
+# with the reason, and no "not authenticated" warning either way.
+test_quic_ca() {
+	xt_setup || return
+	xt_quic_server || return
+	local mine=$XDG_CONFIG_HOME/xfr/quic-cert.pem other=$XT_TMP/other
+	xt_client -Q -t 1 --quic-ca "$mine" --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
+	grep -q "not authenticated" "$ERR" && { xt_fail "--quic-ca client still warns"; return 1; }
+	# another certificate: a second server's, made in its own config directory
+	XDG_CONFIG_HOME=$other timeout 3 "$XFR" serve -p 1 -B 127.0.0.1 >/dev/null 2>&1
+	[ -s "$other/xfr/quic-cert.pem" ] || { xt_fail "no second certificate made"; return 1; }
+	xt_client -Q -t 1 --quic-ca "$other/xfr/quic-cert.pem"
+	[ "$RC" -eq 1 ] && grep -q "does not verify against --quic-ca" "$ERR" ||
+		{ xt_fail "foreign CA: rc $RC: $(tail -n1 "$ERR")"; return 1; }
+	xt_server_alive || return
+	xt_server_stop
+}
+
+# --congestion picks ngtcp2's controller on both ends (cubic, reno, bbr): each
+# runs a -n test to the byte.
+test_quic_congestion() {
+	xt_setup || return
+	xt_quic_server || return
+	local cc
+	for cc in cubic reno bbr; do
+		xt_client -Q -R -n 4M --congestion "$cc" --json
+		xt_client_ok || return
+		xt_assert "$OUT" '.bytes_total == 4194304' "--congestion $cc: bytes_total $(xt_jq "$OUT" .bytes_total)" || return
+	done
+	xt_server_stop
+}
+
+# Through a 200 Mbit/s path: QUIC within 5 % of TCP on the same path (both
+# fill the tbf; one run each, QUIC second and first alternately would not
+# change which one the path limits).
+test_quic_tbf_vs_tcp() {
+	xt_setup 200mbit || return
+	xt_quic_server || return
+	local tcp quic
+	xt_client -t 4 --json
+	xt_client_ok || return
+	tcp=$(xt_jq "$OUT" .throughput_mbps)
+	xt_client -Q -t 4 --json
+	xt_client_ok || return
+	quic=$(xt_jq "$OUT" .throughput_mbps)
+	xt_log "200 Mbit/s path: TCP $tcp, QUIC $quic Mbit/s"
+	awk -v q="$quic" -v t="$tcp" 'BEGIN { exit !(t > 0 && q >= 0.95 * t && q <= 1.05 * t) }' ||
+		{ xt_fail "QUIC $quic Mbit/s vs TCP $tcp Mbit/s on a 200 Mbit/s path (want within 5 %)"; return 1; }
+	xt_server_stop
+}
+
+# nft drops 1 % of the datagrams toward the server: the test completes, every
+# byte of a -n budget arrives, and the loss shows as lost packets
+# (retransmits in the outputs), at least what nft dropped of the data stream.
+test_quic_loss() {
+	xt_setup || return
+	xt_wire_datagrams || return
+	xt_quic_server || return
+	xt_nft_loss "$NS_S" "$SRV_PORT" 10 || return
+	xt_client -Q -n 20M --json
+	xt_client_ok || return
+	xt_assert "$OUT" '.bytes_total == 20971520' "1 % loss: bytes_total $(xt_jq "$OUT" .bytes_total)" || return
+	local lost dropped
+	lost=$(xt_jq "$OUT" '[.streams[].retransmits // 0] | add')
+	dropped=$(xt_nft_count "$NS_S" loss)
+	xt_log "nft dropped $dropped datagrams, QUIC reported $lost lost packets"
+	[ "$dropped" -gt 0 ] && [ "${lost:-0}" -gt 0 ] ||
+		{ xt_fail "nft dropped $dropped, QUIC reported ${lost:-none} lost"; return 1; }
+	xt_server_stop
+}
