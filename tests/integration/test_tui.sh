@@ -29,7 +29,7 @@ xt_tui_start() {
 	TUI_HOME=$XT_TMP/home
 	mkdir -p "$TUI_HOME"
 	rm -f "$TUI_RAW" "$TUI_RC"
-	printf '%q ' ip netns exec "${TUI_NS:-$NS_C}" env TERM=tmux-256color LANG=C.UTF-8 HOME="$TUI_HOME" \
+	printf '%q ' ip netns exec "${TUI_NS:-$NS_C}" env TERM=tmux-256color LANG=C.UTF-8 HOME="$TUI_HOME" XDG_CONFIG_HOME="$TUI_HOME/.config" \
 		"${envs[@]}" "$XFR" "$@" >"$XT_TMP/tui.cmd"
 	echo "2>$XT_TMP/tui.err; echo \$? >$TUI_RC; sleep 600" >>"$XT_TMP/tui.cmd"
 	# the pane records from its first byte: pipe-pane starts before the client does
@@ -420,7 +420,7 @@ test_tui_stalled_terminal() {
 	xt_server_start || return
 	local rc waiting
 	timeout -k 2 60 "$XT_PY" "$XT_ROOT/tests/integration/stalled_tty.py" 6 300 100 -- \
-		ip netns exec "$NS_C" env TERM=tmux-256color LANG=C.UTF-8 HOME="$XT_TMP" \
+		ip netns exec "$NS_C" env TERM=tmux-256color LANG=C.UTF-8 HOME="$XT_TMP" XDG_CONFIG_HOME="$XT_TMP/.config" \
 		"$XFR" -t 3 -P 32 -R -b 2G -o "$XT_TMP/res.json" -p "$SRV_PORT" "$S4" \
 		>"$XT_TMP/stall.out" 2>"$XT_TMP/stall.err"
 	rc=$?

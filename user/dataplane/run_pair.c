@@ -266,6 +266,24 @@ static void peer_blocks(struct xfr_flow *t, const struct xfr_flow *c)
 		t->udp.packets_sent = c->udp.packets_sent;
 		t->udp.send_errors = c->udp.send_errors;
 	}
+	if (c->has_xdp && !t->has_xdp) {
+		t->has_xdp = true;
+		t->xdp_sink = c->xdp_sink;
+		t->xdp_packets = c->xdp_packets;
+		t->xdp_bytes = c->xdp_bytes;
+	}
+	if (c->has_drops_tx && !t->has_drops_tx) {
+		t->has_drops_tx = true;
+		t->drops_tx = c->drops_tx;
+	}
+	if (c->has_drops_rx && !t->has_drops_rx) {
+		t->has_drops_rx = true;
+		t->drops_rx = c->drops_rx;
+	}
+	if (c->has_bpf_tcp && !t->has_bpf_tcp) {
+		t->has_bpf_tcp = true;
+		t->bpf_tcp = c->bpf_tcp;
+	}
 }
 
 /*
