@@ -361,9 +361,9 @@ CASES = {
     "c7_congestion_path": (after_hello(test_start(congestion="../../etc"), ("congestion",)), r"congestion.*(range|invalid)"),
     "c7_congestion_long": (after_hello(test_start(congestion="x" * 10000), ("congestion",)), r"congestion.*(range|invalid)"),
     "c7_protocol_sctp": (after_hello(test_start(protocol="sctp"), ("protocol",)), r"protocol.*(range|invalid)"),
-    # QUIC is a protocol of the wire, but its engine is not built yet: said, not crashed on.
-    "c7_protocol_quic": (after_hello(test_start(protocol="quic"), ("quic", "not built in this version")),
-                         r"quic: not built in this version"),
+    # QUIC runs on single-port UDP: a client whose hello lacks it is told so, not crashed on.
+    "c7_protocol_quic": (after_hello(test_start(protocol="quic"), ("quic", "single_port_udp_v1")),
+                         r"quic: needs the single_port_udp_v1 capability"),
     "c8_test_start_before_hello": (raw_first_line(line(test_start())), r"unexpected|expected hello"),
     "c8_second_hello": (after_hello(HELLO), r"unexpected"),
     "c8_result_from_client": (after_hello({"type": "result", "id": "x", "bytes_total": 1, "duration_ms": 1,
