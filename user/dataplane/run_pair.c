@@ -221,6 +221,7 @@ void run_peer_last(struct run *r, uint64_t elapsed_ms, run_fill_fn fill, void *a
 	fill(arg, s->iv.flows, &s->iv.nflows);
 	if (r->psum)
 		counts_sub(s->iv.flows, s->iv.nflows, r->psum, r->npsum);
+	r->ncarry = 0; /* a carried zero-length interval is in the result, so in this row */
 	s->iv.end_s = (double)elapsed_ms / 1000.0;
 	if (elapsed_ms > r->last_peer_ms)
 		r->last_peer_ms = elapsed_ms;
