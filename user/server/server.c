@@ -237,22 +237,6 @@ static void pending_free(struct srv *s, struct pending *p, bool close_fd)
 	loop_defer(&s->loop, &p->defer);
 }
 
-/* Best effort: a one-line error to a peer we are about to drop. */
-static void send_error_line(int fd, const char *msg)
-{
-	struct proto_msg m;
-	size_t len;
-	char *line;
-
-	proto_msg_init(&m, MSG_ERROR);
-	snprintf(m.text.text, sizeof(m.text.text), "%s", msg);
-	line = proto_encode(&m, &len);
-	if (line && send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		pr_debug("error reply not sent: %s", strerror(errno));
-	free(line);
-	proto_msg_free(&m);
-}
-
 static void control_keepalive(int fd)
 {
 	int one = 1, idle = 5, intvl = 1, cnt = 3, user_to = 10000;
@@ -287,7 +271,7 @@ static void route_hello(struct srv *s, struct pending *p, struct proto_msg *m, c
 	pending_free(s, p, false);
 	control_keepalive(fd);
 	if (!srv_test_new(s, fd, &peer, &m->hello, line, len)) {
-		send_error_line(fd, "server error: out of memory");
+		gate_error_line(fd, "server error: out of memory");
 		close(fd);
 	}
 	return;
@@ -298,7 +282,7 @@ reject:
 						  .notice = XFR_NOTICE_REFUSED,
 						  .text = msg,
 						  .peer = who});
-	send_error_line(fd, msg);
+	gate_error_line(fd, msg);
 	pending_free(s, p, true);
 }
 
@@ -331,7 +315,7 @@ static void classify(struct srv *s, struct pending *p, const char *line, size_t 
 	}
 	if (proto_decode(line, len, m, err, sizeof(err))) {
 		pr_warn("%s: %s", who, err);
-		send_error_line(p->item.fd, err);
+		gate_error_line(p->item.fd, err);
 		pending_free(s, p, true);
 	} else if (m->type == MSG_HELLO) {
 		route_hello(s, p, m, who, line, len);
@@ -341,7 +325,7 @@ static void classify(struct srv *s, struct pending *p, const char *line, size_t 
 		snprintf(err, sizeof(err), "unexpected message %s in state new",
 			 proto_type_name(m->type));
 		pr_warn("%s: %s", who, err);
-		send_error_line(p->item.fd, err);
+		gate_error_line(p->item.fd, err);
 		pending_free(s, p, true);
 	}
 	proto_msg_free(m);
@@ -381,7 +365,7 @@ static void too_long(struct srv *s, struct pending *p)
 
 	pr_warn("%s: control line too long (limit %d bytes)",
 		net_addr_str(&p->peer, who, sizeof(who)), PROTO_MAX_LINE);
-	send_error_line(p->item.fd, "control line too long");
+	gate_error_line(p->item.fd, "control line too long");
 	pending_free(s, p, true);
 }
 
@@ -442,14 +426,7 @@ static void refuse(struct srv *s, int cfd, const struct net_addr *peer, const ch
 	uint64_t now = time_mono_ns();
 	char who[64];
 
-	send_error_line(cfd, why);
-	close(cfd);
-	net_addr_str(peer, who, sizeof(who));
-	sinks_emit(&s->sinks, &(struct xfr_event){.type = XFR_EV_NOTICE,
-						  .role = XFR_ROLE_SERVER,
-						  .notice = XFR_NOTICE_REFUSED,
-						  .text = why,
-						  .peer = who});
+	gate_drop(s, cfd, peer, why, who, sizeof(who));
 	if (s->refuse_log_ns && now - s->refuse_log_ns < NSEC_PER_SEC) {
 		s->refuse_quiet++;
 		return;
@@ -555,7 +532,7 @@ static void on_tick(struct loop_item *it, uint32_t events)
 			continue;
 		pr_warn("%s: timeout waiting for the first line (%d s)",
 			net_addr_str(&p->peer, who, sizeof(who)), SRV_FIRST_LINE_MS / 1000);
-		send_error_line(p->item.fd, "timeout waiting for the first message");
+		gate_error_line(p->item.fd, "timeout waiting for the first message");
 		pending_free(s, p, true);
 	}
 	for (t = s->tests; t; t = tn) {

@@ -222,6 +222,11 @@ int gate_init(struct srv *s);
 void gate_fini(struct srv *s);
 bool gate_allows(const struct srv *s, const struct net_addr *peer);
 bool gate_refuses(struct srv *s, int fd, const struct net_addr *peer);
+/* A best-effort one-line `error` message to a peer about to be dropped. */
+void gate_error_line(int fd, const char *msg);
+/* gate_error_line, close fd, emit the refusal notice; *who gets the peer's address. */
+void gate_drop(struct srv *s, int fd, const struct net_addr *peer, const char *why, char *who,
+	       size_t wholen);
 
 /* admit.c: the budgets and limits (server/policy.h) applied to the server's state */
 /* Raise the descriptor limit, plan it, make the per-address table. 0 or -errno. */
