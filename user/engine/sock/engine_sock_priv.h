@@ -152,6 +152,7 @@ struct sock_eng {
 
 	bool warned_sendfile; /* atomic: explicit -Z fallback said once */
 	bool warned_msgzc;
+	bool warned_zc_copied; /* atomic: MSG_ZEROCOPY completions said "copied" */
 	bool warned_affinity;
 	bool warned_busy_poll;
 	bool logged_trunc; /* atomic: how recv(MSG_TRUNC) behaves, said once (debug) */
