@@ -493,6 +493,7 @@ test_rows_add_up() {
 # iperf3 do). 200 Mbit/s path; 15 % tolerance: TCP paced at 40M measured
 # 40.1-40.2 here, the VM's swings take the rest.
 test_bidir_rate_per_direction() {
+	xt_plain_only || return
 	xt_setup 200mbit || return
 	xt_server_start || return
 	local args up down
