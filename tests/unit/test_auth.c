@@ -322,16 +322,11 @@ static void test_reference_vectors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hmac_rfc4231),
-		cmocka_unit_test(test_response),
-		cmocka_unit_test(test_keys_and_proof),
-		cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_udp_hello),
-		cmocka_unit_test(test_nonce),
-		cmocka_unit_test(test_seal),
-		cmocka_unit_test(test_open),
-		cmocka_unit_test(test_lengths),
-		cmocka_unit_test(test_reference_vectors),
+		cmocka_unit_test(test_hmac_rfc4231),   cmocka_unit_test(test_response),
+		cmocka_unit_test(test_keys_and_proof), cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_udp_hello),      cmocka_unit_test(test_nonce),
+		cmocka_unit_test(test_seal),	       cmocka_unit_test(test_open),
+		cmocka_unit_test(test_lengths),	       cmocka_unit_test(test_reference_vectors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

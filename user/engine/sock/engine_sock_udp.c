@@ -618,11 +618,12 @@ static uint32_t rx_cmsgs(struct msghdr *m, uint32_t *ovfl, bool *have_ovfl)
 	return seg;
 }
 
-/* A late single-port hello or ack ("\0XFR"): read as data its magic would
- * look like a sequence jump of 2^54. */
+/* A late single-port hello or ack ("\0XFR", 24 bytes or 40 with udp_auth_v1's
+ * tag): read as data its magic would look like a sequence jump of 2^54. */
 static bool rx_is_hello(const uint8_t *p, size_t len)
 {
-	return len == XFR_HELLO_LEN && !p[0] && p[1] == 'X' && p[2] == 'F' && p[3] == 'R';
+	return (len == XFR_HELLO_LEN || len == XFR_HELLO_LEN + FB_TAG_LEN) && !p[0] &&
+	       p[1] == 'X' && p[2] == 'F' && p[3] == 'R';
 }
 
 static void rx_datagram(struct udp_rx *r, const uint8_t *p, size_t len, uint64_t now_us)
