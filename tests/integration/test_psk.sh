@@ -29,6 +29,11 @@ xp_peer() {
 	fi
 }
 
+# xp_try PORT KEYFILE: a 1 s test against the server on PORT.
+xp_try() {
+	SRV_PORT=$1 xt_client -t 1 --psk-file "$2"
+}
+
 # xp_err_has FILE REGEX WHAT
 xp_err_has() {
 	grep -qE "$2" "$1" || { xt_fail "$3: expected /$2/ in $(basename "$1"): $(tail -n1 "$1")"; return 1; }
@@ -175,6 +180,40 @@ test_psk_backoff() {
 	xt_client -t 1 --psk-file "$key"
 	xt_client_ok || return
 	xt_server_stop
+}
+
+# --rate-limit-window: failures an address made more than a window ago no
+# longer count. Two servers, one with a 2 s window, one with the default
+# (15 min), see the same attempts: three wrong keys (a 1 s back-off), a fourth
+# after it (2 s), a fifth once those 2 s (a whole short window) have passed,
+# then the right key. The short window has forgotten the first four, so the
+# fifth is a free one and the right key runs; the default counts five and
+# holds the address back for 4 s.
+test_psk_backoff_window() {
+	local key bad i p2 srv1 err1 pid1
+	xt_setup || return
+	key=$(xp_key psk "right key")
+	bad=$(xp_key bad "wrong key")
+	xt_server_start --psk-file "$key" --rate-limit-window 2s || return
+	srv1=$SRV_PORT err1=$SRV_ERR pid1=$SRV_PID
+	SRV_PORT=
+	xt_server_start --psk-file "$key" || return
+	p2=$SRV_PORT
+	for i in 1 2 3 sleep 4 sleep 5; do
+		if [ "$i" = sleep ]; then sleep 2.1; continue; fi
+		xp_try "$srv1" "$bad"
+		xp_err_has "$ERR" "authentication failed" "2 s window, attempt $i" || return
+		xp_try "$p2" "$bad"
+		xp_err_has "$ERR" "authentication failed" "default window, attempt $i" || return
+	done
+	xp_try "$srv1" "$key"
+	xt_client_ok || return
+	xp_try "$p2" "$key"
+	[ "$RC" -eq 1 ] || { xt_fail "default window: right key ran during the back-off"; return 1; }
+	xp_err_has "$ERR" "authentication failed too often: retry in [34] s" "default back-off" ||
+		return
+	xt_server_stop || return
+	SRV_PID=$pid1 SRV_ERR=$err1 xt_server_stop
 }
 
 # udp_auth_v1: in a PSK session the server's XFRF feedback carries a MAC
