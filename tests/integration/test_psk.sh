@@ -217,7 +217,8 @@ test_psk_backoff_window() {
 }
 
 # udp_auth_v1: in a PSK session the server's XFRF feedback carries a MAC
-# (52 bytes, UDP length 60); without a key it is the reference's 36 (44).
+# (52 bytes, UDP length 60) and so do the single-port hello and ack (40 bytes,
+# UDP length 48); without a key they are the reference's 36 (44) and 24 (32).
 test_psk_udp_feedback_mac() {
 	local key
 	command -v nft >/dev/null || { xt_skip "nft not installed"; return 77; }
@@ -226,19 +227,29 @@ test_psk_udp_feedback_mac() {
 	xt_server_start --psk-file "$key" || return
 	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 60 counter comment '"fb52"' || return
 	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 44 counter comment '"fb36"' || return
-	xt_client -t 2 -u -b 20M --json --psk-file "$key"
+	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 48 counter comment '"ack40"' || return
+	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 32 counter comment '"ack24"' || return
+	xt_nft "$NS_C" out udp dport "$SRV_PORT" udp length 48 counter comment '"hello40"' || return
+	xt_nft "$NS_C" out udp dport "$SRV_PORT" udp length 32 counter comment '"hello24"' || return
+	xt_client -t 2 -u -b 20M -P 2 --json --psk-file "$key"
 	xt_client_ok || return
 	xt_assert "$OUT" '.bytes_total > 0' "no bytes" || return
-	local n52 n36
+	local n52 n36 h40 h24 a40 a24
 	n52=$(xt_nft_count "$NS_C" fb52) n36=$(xt_nft_count "$NS_C" fb36)
 	[ "$n52" -ge 2 ] && [ "$n36" -eq 0 ] ||
 		{ xt_fail "PSK session: $n52 authenticated, $n36 plain XFRF datagrams"; return 1; }
+	h40=$(xt_nft_count "$NS_C" hello40) h24=$(xt_nft_count "$NS_C" hello24)
+	a40=$(xt_nft_count "$NS_C" ack40) a24=$(xt_nft_count "$NS_C" ack24)
+	[ "$h40" -ge 2 ] && [ "$a40" -ge 2 ] && [ "$h24" -eq 0 ] && [ "$a24" -eq 0 ] ||
+		{ xt_fail "PSK session: hellos $h40 sealed, $h24 plain; acks $a40 sealed, $a24 plain"; return 1; }
 	xt_server_stop || return
 	SRV_PORT=
 	xt_server_start || return
 	xt_nft "$NS_C" in udp sport "$SRV_PORT" udp length 44 counter comment '"plain36"' || return
+	xt_nft "$NS_C" out udp dport "$SRV_PORT" udp length 32 counter comment '"plainhello"' || return
 	xt_client -t 2 -u -b 20M --json
 	xt_client_ok || return
 	[ "$(xt_nft_count "$NS_C" plain36)" -ge 2 ] || { xt_fail "no plain XFRF without a key"; return 1; }
+	[ "$(xt_nft_count "$NS_C" plainhello)" -ge 1 ] || { xt_fail "no 24-byte hello without a key"; return 1; }
 	xt_server_stop
 }
