@@ -24,7 +24,7 @@ int gate_init(struct srv *s)
 
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = time_mono_ns();
-	return guard_init(&s->guard, seed);
+	return guard_init(&s->guard, seed, s->cfg->rate_limit_window_ms * 1000000ULL);
 }
 
 void gate_fini(struct srv *s)

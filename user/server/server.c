@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "base/mdns.h"
+#include "control/auth.h"
 #include "control/report.h"
 #include "metrics/sink.h"
 #include "output/output.h"
@@ -116,7 +117,11 @@ static int open_udp(struct srv *s, int i, const struct net_addr *a, bool v6only)
 	return 0;
 }
 
-/* Datagrams on the shared UDP port: 24-byte hellos of single-port streams. */
+/*
+ * Datagrams on the shared UDP port: hellos of single-port streams, 24 bytes or
+ * (udp_auth_v1) 40 with a tag; the token in the first 24 picks the test, whose
+ * ports check the length and the tag (server_ports.c).
+ */
 static void on_udp(struct loop_item *it, uint32_t events)
 {
 	struct srv *s = it->ctx;
@@ -134,7 +139,8 @@ static void on_udp(struct loop_item *it, uint32_t events)
 			     (struct sockaddr *)&peer.ss, &peer.len);
 		if (n < 0)
 			return;
-		if (!wire_hello_get(buf, (uint32_t)n, XFR_HELLO_KIND_HELLO, &idx, token)) {
+		if ((n != XFR_HELLO_LEN && n != AUTH_UDP_HELLO_LEN) ||
+		    !wire_hello_get(buf, XFR_HELLO_LEN, XFR_HELLO_KIND_HELLO, &idx, token)) {
 			pr_debug("%s: stray UDP datagram (%zd bytes) dropped",
 				 net_addr_str(&peer, who, sizeof(who)), n);
 			continue;
@@ -145,7 +151,7 @@ static void on_udp(struct loop_item *it, uint32_t events)
 				 net_addr_str(&peer, who, sizeof(who)));
 			continue;
 		}
-		ports_udp_hello(&t->ports, idx, &peer, it->fd);
+		ports_udp_hello(&t->ports, buf, (size_t)n, idx, &peer, it->fd);
 	}
 }
 

@@ -54,6 +54,8 @@ struct srv_ports {
 	bool taking;	 /* streams are being collected */
 	bool udp_single; /* single-port UDP: streams say hello with the token */
 	unsigned char token[16];
+	/* udp_auth_v1 in a PSK session: hellos and acks carry a tag under it; NULL = 24 bytes */
+	const unsigned char *udp_key;
 	bool have[XFR_MAX_STREAMS]; /* stream i connected */
 	uint32_t nconnected;
 	int ack_fd
@@ -298,8 +300,15 @@ int ports_open(struct srv_ports *p, int ctrl_fd, bool single_port, bool mptcp,
 	       struct proto_test_ack *ack);
 /* A data_hello on the shared TCP port for stream idx: takes fd. */
 void ports_data_conn(struct srv_ports *p, int fd, uint32_t idx);
-/* A single-port UDP hello for stream idx from peer, on the shared socket u. */
-void ports_udp_hello(struct srv_ports *p, uint32_t idx, const struct net_addr *peer, int u);
+/*
+ * A single-port UDP hello (the n bytes at pkt, naming stream idx and this
+ * test's token) from peer, on the shared socket u. 24 bytes, or 40 with a tag
+ * that verifies when udp_key is set; anything else is dropped.
+ */
+void ports_udp_hello(struct srv_ports *p, const unsigned char *pkt, size_t n, uint32_t idx,
+		     const struct net_addr *peer, int u);
+/* Send stream idx's ack (sealed with udp_key if set) on fd. */
+void ports_udp_ack(const struct srv_ports *p, int fd, uint32_t idx);
 /* Stop taking streams; close what is still open. Idempotent. */
 void ports_close(struct srv_ports *p);
 

@@ -348,6 +348,7 @@ static int open_ports(struct srv_test *t, struct proto_test_ack *ack)
 				      .who = t->peer_str,
 				      .streams = t->req.streams,
 				      .tcp = tcp,
+				      .udp_key = t->udp_auth ? t->udp_key : NULL,
 				      .range = t->srv->prange.lo ? &t->srv->prange : NULL,
 				      .connected = on_stream,
 				      .owner = t};
@@ -702,14 +703,10 @@ static void run_cfg(const struct srv_test *t, const struct proto_test_start *q, 
  */
 static void ack_udp_streams(struct srv_test *t)
 {
-	unsigned char ack[XFR_HELLO_LEN];
-
 	for (uint32_t i = 0; i < t->req.streams; i++) {
 		if (t->fds[i] < 0)
 			continue;
-		wire_hello_put(ack, XFR_HELLO_KIND_ACK, (uint16_t)i, t->ports.token);
-		if (send(t->fds[i], ack, sizeof(ack), MSG_DONTWAIT) < 0)
-			pr_debug("%s: UDP ack: %s", t->peer_str, strerror(errno));
+		ports_udp_ack(&t->ports, t->fds[i], i);
 		close(t->fds[i]);
 		t->fds[i] = -1;
 	}

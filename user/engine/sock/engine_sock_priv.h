@@ -60,6 +60,7 @@ struct sock_udp_ctr {
 	uint64_t fb_elapsed_ms;
 	uint64_t fb_received;
 	uint64_t fb_lost;
+	uint64_t fb_forged; /* udp_auth_v1: XFRF whose tag did not verify (or had none) */
 	bool has_fb;
 } __attribute__((aligned(64)));
 
