@@ -25,6 +25,7 @@
 
 #define SRV_FIRST_LINE_MS  5000	 /* whole first line, slow-loris bound */
 #define SRV_HANDSHAKE_MS   30000 /* hello -> test_start */
+#define SRV_GONE_GRACE_MS  250	 /* data streams closed early: time for the control to close too */
 #define SRV_STREAMS_MS	   30000 /* test_ack -> all data connections */
 #define SRV_CLOSING_MS	   5000	 /* result written -> close */
 #define SRV_PENDING_FACTOR 4	 /* unclassified connections <= 4 x max tests */
@@ -130,10 +131,11 @@ struct srv_test {
 	struct xfr_result res; /* this side's figures, for the sinks */
 	struct srv_output so;  /* --get-server-output: the intervals kept for the result */
 	bool ended;
-	bool dead;		/* closed; freed after the current batch */
-	bool flows_done;	/* the engine's flows have all ended */
-	bool finish_pending;	/* bidir -n: the client's finish came before our senders ended */
-	enum srv_end drain_end; /* how the test ends once the UDP drain is over */
+	bool dead;		  /* closed; freed after the current batch */
+	bool flows_done;	  /* the engine's flows have all ended */
+	uint64_t streams_gone_ns; /* flows ended early, control open: wait SRV_GONE_GRACE_MS */
+	bool finish_pending;	  /* bidir -n: the client's finish came before our senders ended */
+	enum srv_end drain_end;	  /* how the test ends once the UDP drain is over */
 	/* before the run started (TS_STREAMS: streams or the engine not ready yet) */
 	bool finish_early; /* the client's finish: applied once the run starts */
 	bool pause_early;  /* the client's last pause/resume was a pause */
@@ -278,6 +280,8 @@ void wire_output_free(struct srv_test *t);
 enum srv_end srv_end_deadline(const struct srv_test *t);
 /* Every flow ended before the clock did (figures in t->res): why. */
 enum srv_end srv_end_flows(const struct srv_test *t);
+/* The client's control connection is closed or reset (peeked, nothing consumed). */
+bool srv_ctrl_gone(const struct srv_test *t);
 /* The end line's words for e (into buf, or a constant). */
 const char *srv_end_words(const struct srv_test *t, enum srv_end e, char *buf, size_t len);
 bool srv_peer_ipv6(const struct srv_test *t);

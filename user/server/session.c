@@ -497,6 +497,7 @@ static void finish(struct srv_test *t, enum srv_end e, bool abortive)
 	struct proto_msg *m;
 	char why[160];
 
+	t->streams_gone_ns = 0;
 	if (t->ended || t->dead)
 		return;
 	t->ended = true;
@@ -586,7 +587,18 @@ static void on_done(struct run *r)
 			drain_or_finish(t, SRV_END_COMPLETE);
 		return;
 	}
-	/* Every flow ended: budget sent/received, or the client closed its streams. */
+	/*
+	 * Every flow ended: budget sent/received, or the client closed its
+	 * streams. Without a budget, a client that was killed closes its data
+	 * streams and its control connection at once, and the data's end can be
+	 * seen first: its control connection gets SRV_GONE_GRACE_MS to close
+	 * (on_ctrl then says "disconnected") before the test ends as "the client
+	 * closed its data streams" (srv_test_tick).
+	 */
+	if (!t->req.has_byte_budget && !srv_ctrl_gone(t)) {
+		t->streams_gone_ns = time_mono_ns();
+		return;
+	}
 	finish(t, SRV_END_STREAMS_GONE, !t->req.has_byte_budget);
 }
 
@@ -922,6 +934,12 @@ static void on_ctrl(struct loop_item *it, uint32_t events)
 
 void srv_test_tick(struct srv_test *t, uint64_t now)
 {
+	if (!t->dead && t->streams_gone_ns &&
+	    now - t->streams_gone_ns >= (uint64_t)SRV_GONE_GRACE_MS * NSEC_PER_MSEC) {
+		t->streams_gone_ns = 0;
+		finish(t, SRV_END_STREAMS_GONE, true);
+		return;
+	}
 	/* A paused test's clock stops; the wall clock does not (--max-pause). */
 	if (!t->dead && t->limit_ns && now >= t->limit_ns && t->state == TS_RUNNING) {
 		fail(t, "test ended by the server: %u s plus %u s of pauses is its limit here",
