@@ -49,55 +49,7 @@
 #define MAX_PAUSE_MAX	      86400 /* s */
 #define MAX_TOTAL_STREAMS_MAX 1000000
 
-/*
- * Which commands take an option. It also decides the --help section: client
- * only, server only, or shared (M_BOTH).
- */
-#define M_CLIENT 1U
-#define M_SERVE	 2U
-#define M_DOCTOR 4U
-#define M_BOTH	 (M_CLIENT | M_SERVE)
-
-#define CLI_MAX_OPTS 128 /* entries of cli_opts, at most */
-
-/* Everything seen while parsing that the config itself does not record. */
-struct cli_state {
-	struct xfr_config *cfg;
-	FILE *out, *err;
-	bool done; /* --help / --version printed */
-	bool time_set, bytes_set, port_set, ts_set;
-	bool reverse, bidir, json, json_stream, csv;
-	bool v4, v6, random, zeros, zc_on, zc_off;
-	bool nodelay, quiet, get_server_output, one_off;
-	bool no_tui, tui;
-	bool udp, probe_mtu, no_gso, length_set, congestion_set, parallel_set;
-	bool drop_reasons, xdp_mode_set;
-	bool rate_limit_set;
-	bool psk_set, psk_file_set;	  /* --psk, --psk-file (the file wins) */
-	const char *preset, *preset_file; /* --preset NAME [--preset-file FILE] */
-	struct cli_target target;	  /* HOST taken apart */
-	char why[400];			  /* reasons that need formatting */
-	/* the config file (load_config): --config, --no-config, options given as flags */
-	const char *config_arg;
-	bool no_config;
-	bool seen[CLI_MAX_OPTS];
-	bool quic, cc_quic_only; /* -Q; --congestion names a QUIC-only algorithm */
-};
-
-struct cli_opt {
-	const char *name;  /* long name */
-	char short_name;   /* 0 = long only */
-	int has_arg;	   /* getopt's no_argument / required_argument / optional_argument */
-	unsigned int mode; /* M_CLIENT, M_SERVE, M_DOCTOR */
-	const char *metavar;
-	const char *help;  /* NULL: taken but not listed (serve refuses it with a reason) */
-	const char *label; /* name in error lines when not "--name" */
-	const char *(*handler)(struct cli_state *st, const char *arg);
-	size_t flag; /* no handler: offset of the bool in cli_state to set */
-};
-
-/* A plain switch: sets a bool in cli_state, applied by apply_flags(). */
-#define FLAG(field) NULL, offsetof(struct cli_state, field)
+#include "cli/cli_priv.h"
 
 /* ---- value parsers shared by flags and environment ---- */
 
@@ -117,7 +69,7 @@ static const char *dur_ms(const char *arg, uint64_t *ms)
 	return NULL;
 }
 
-static const char *set_time(struct cli_state *st, const char *arg)
+static const char *cli_set_time(struct cli_state *st, const char *arg)
 {
 	uint64_t ms;
 	const char *why = dur_ms(arg, &ms);
@@ -134,7 +86,7 @@ static const char *set_time(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
-static const char *set_bytes(struct cli_state *st, const char *arg)
+static const char *cli_set_bytes(struct cli_state *st, const char *arg)
 {
 	uint64_t n;
 	int err = units_parse_size(arg, &n);
@@ -161,13 +113,13 @@ static const char *parse_port(const char *arg, uint16_t *port)
 	return NULL;
 }
 
-static const char *set_port(struct cli_state *st, const char *arg)
+static const char *cli_set_port(struct cli_state *st, const char *arg)
 {
 	st->port_set = true;
 	return parse_port(arg, &st->cfg->port);
 }
 
-static const char *set_ts_format(struct cli_state *st, const char *arg)
+static const char *cli_set_ts_format(struct cli_state *st, const char *arg)
 {
 	static const struct {
 		const char *name;
@@ -273,12 +225,6 @@ static bool cc_name_ok(const char *s)
 	return true;
 }
 
-/* ngtcp2 0.12's congestion controllers (-Q --congestion). */
-static bool quic_cc_name(const char *s)
-{
-	return !strcmp(s, "reno") || !strcmp(s, "cubic") || !strcmp(s, "bbr") || !strcmp(s, "bbr2");
-}
-
 static const char *set_quic_verify(struct cli_state *st, const char *arg)
 {
 	size_t n = 0;
@@ -346,9 +292,9 @@ static const char *set_congestion(struct cli_state *st, const char *arg)
 		if (!strcmp(tok, arg))
 			goto accept;
 	}
-	if (!quic_cc_name(arg))
+	if (!cli_quic_cc_name(arg))
 		return st->why;
-	st->cc_quic_only = true; /* fine with -Q; check_quic() and check_tcp_cc() decide */
+	st->cc_quic_only = true; /* fine with -Q; cli_check_quic() and check_tcp_cc() decide */
 	return NULL;
 accept:
 	snprintf(st->cfg->congestion, sizeof(st->cfg->congestion), "%s", arg);
@@ -379,24 +325,12 @@ static const char *set_zerocopy(struct cli_state *st, const char *arg)
 
 /* ---- connection options ---- */
 
-/* The family of a --bind spec (net_parse_bind's grammar); *port = 0 when absent. */
-static int bind_family(const char *spec, int *family, uint16_t *port)
-{
-	struct net_addr a;
-	int err = net_parse_bind(spec, &a, port);
-
-	if (err)
-		return err;
-	*family = net_family(&a) == AF_INET6 ? XFR_AF_INET6 : XFR_AF_INET;
-	return 0;
-}
-
 static const char *set_client_bind(struct cli_state *st, const char *arg)
 {
 	int family;
 	uint16_t port;
 
-	if (bind_family(arg, &family, &port))
+	if (cli_bind_family(arg, &family, &port))
 		return "not an address (use IP, IP:PORT, [IPv6] or [IPv6]:PORT)";
 	snprintf(st->cfg->bind, sizeof(st->cfg->bind), "%s", arg);
 	return NULL;
@@ -601,10 +535,6 @@ static const char *set_log_level(struct cli_state *st, const char *arg)
 	return "unknown level (use error, warn, info or debug)";
 }
 
-static int apply_env(struct cli_state *st, const char *var, bool flag_given,
-		     const char *(*handler)(struct cli_state *, const char *), FILE *err);
-static bool seen_name(const struct cli_state *st, const char *name);
-
 static const char *set_log_file(struct cli_state *st, const char *arg)
 {
 	if (!*arg)
@@ -613,14 +543,6 @@ static const char *set_log_file(struct cli_state *st, const char *arg)
 		return "file name too long";
 	strcpy(st->cfg->log_file, arg);
 	return NULL;
-}
-
-/* XFR_LOG_LEVEL and XFR_LOG_FILE, where the flags did not decide (both commands). */
-static int apply_log_env(struct cli_state *st, FILE *err)
-{
-	return apply_env(st, "XFR_LOG_LEVEL", seen_name(st, "log-level"), set_log_level, err)
-		       ?: apply_env(st, "XFR_LOG_FILE", seen_name(st, "log-file"), set_log_file,
-				    err);
 }
 
 /* ---- server options ---- */
@@ -649,7 +571,7 @@ static const char *set_no_mdns(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
-static const char *set_push_gateway(struct cli_state *st, const char *arg)
+static const char *cli_set_push_gateway(struct cli_state *st, const char *arg)
 {
 	if (!metrics_push_url_ok(arg))
 		return "not a URL (http://HOST:9091 or https://...)";
@@ -905,9 +827,9 @@ static const char *show_version(struct cli_state *st, const char *arg)
 static const struct cli_opt cli_opts[] = {
 	/* Client: the test */
 	{"time", 't', REQ, M_CLIENT, "DUR", "test length (default 10 s; 0 = until Ctrl+C)", NULL,
-	 set_time},
+	 cli_set_time},
 	{"bytes", 'n', REQ, M_CLIENT, "SIZE", "stop after SIZE bytes over all streams (K = 1024)",
-	 NULL, set_bytes},
+	 NULL, cli_set_bytes},
 	{"parallel", 'P', REQ, M_CLIENT, "N", "parallel streams, 1..128 (default 1)", NULL,
 	 set_parallel},
 	{"udp", 'u', NOARG, M_CLIENT, NULL, "UDP test (default -b 1G, not iperf3's 1M; -l 1400)",
@@ -965,7 +887,7 @@ static const struct cli_opt cli_opts[] = {
 	 "attribute kernel drops of the test's packets to their reasons (both ends)", NULL,
 	 FLAG(drop_reasons)},
 	/* Client: the connection */
-	{"port", 'p', REQ, M_CLIENT, "N", "server port (default 5201)", NULL, set_port},
+	{"port", 'p', REQ, M_CLIENT, "N", "server port (default 5201)", NULL, cli_set_port},
 	{"bind", 0, REQ, M_CLIENT, "ADDR[:PORT]", "local address ([IPv6]:PORT form for IPv6)", NULL,
 	 set_client_bind},
 	{"cport", 0, REQ, M_CLIENT, "PORT", "first source port of the data streams", NULL,
@@ -979,7 +901,7 @@ static const struct cli_opt cli_opts[] = {
 	{"omit", 0, REQ, M_CLIENT, "DUR", "hide interval rows ending at or before DUR", NULL,
 	 set_omit},
 	{"timestamp-format", 0, REQ, M_CLIENT, "F", "relative (default), iso8601 or unix", NULL,
-	 set_ts_format},
+	 cli_set_ts_format},
 	{"output", 'o', REQ, M_CLIENT, "FILE", "also write the JSON result to FILE", NULL,
 	 set_output},
 	{"get-server-output", 0, NOARG, M_CLIENT, NULL, "include the server's report in the result",
@@ -993,7 +915,7 @@ static const struct cli_opt cli_opts[] = {
 	{"no-tui", 0, NOARG, M_CLIENT, NULL, "plain rows even when stdout is a terminal", NULL,
 	 FLAG(no_tui)},
 	/* Server */
-	{"port", 'p', REQ, M_SERVE, "N", "listen port (default 5201)", NULL, set_port},
+	{"port", 'p', REQ, M_SERVE, "N", "listen port (default 5201)", NULL, cli_set_port},
 	{"bind", 'B', REQ, M_SERVE, "ADDR", "listen on ADDR only (default: dual-stack any)",
 	 "serve -B", set_server_bind},
 	{"quic-cert", 0, REQ, M_SERVE, "FILE",
@@ -1055,10 +977,10 @@ static const struct cli_opt cli_opts[] = {
 	 set_no_mdns},
 	{"push-gateway", 0, REQ, M_SERVE, "URL",
 	 "push the metrics to a Prometheus push gateway after each test (XFR_PUSH_GATEWAY)", NULL,
-	 set_push_gateway},
+	 cli_set_push_gateway},
 	{"push-gateway", 0, REQ, M_CLIENT, "URL",
 	 "push this test's metrics to a Prometheus push gateway (XFR_PUSH_GATEWAY)", NULL,
-	 set_push_gateway},
+	 cli_set_push_gateway},
 	/* Shared */
 	{"ipv4", '4', NOARG, M_BOTH, NULL, "IPv4 only", NULL, FLAG(v4)},
 	{"ipv6", '6', NOARG, M_BOTH, NULL, "IPv6 only", NULL, FLAG(v6)},
@@ -1092,11 +1014,6 @@ static const struct cli_opt cli_opts[] = {
 #define N_OPTS ARRAY_SIZE(cli_opts)
 _Static_assert(N_OPTS <= CLI_MAX_OPTS, "raise CLI_MAX_OPTS");
 #define VAL_BASE 256 /* getopt val of long-only options: VAL_BASE + table index */
-
-static bool in_mode(const struct cli_opt *o, unsigned int mode)
-{
-	return o->mode & mode;
-}
 
 static void help_line(FILE *out, const struct cli_opt *o)
 {
@@ -1137,7 +1054,7 @@ static void print_help(struct cli_state *st, unsigned int mode)
 			     "BTF, capabilities, XDP and AF_XDP per interface, and the engine\n"
 			     "--engine auto would pick.\n\nOptions:\n");
 		for (size_t i = 0; i < N_OPTS; i++) {
-			if (cli_opts[i].help && in_mode(&cli_opts[i], M_DOCTOR))
+			if (cli_opts[i].help && cli_in_mode(&cli_opts[i], M_DOCTOR))
 				help_line(out, &cli_opts[i]);
 		}
 		return;
@@ -1208,7 +1125,7 @@ static void build_getopt(unsigned int mode, struct option *longs, char *shorts)
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct cli_opt *o = &cli_opts[i];
 
-		if (!in_mode(o, mode))
+		if (!cli_in_mode(o, mode))
 			continue;
 		longs[n++] = (struct option){o->name, o->has_arg, NULL, opt_val(i)};
 		if (!o->short_name)
@@ -1225,7 +1142,7 @@ static void build_getopt(unsigned int mode, struct option *longs, char *shorts)
 static const struct cli_opt *find_opt(int val, unsigned int mode)
 {
 	for (size_t i = 0; i < N_OPTS; i++) {
-		if (in_mode(&cli_opts[i], mode) && opt_val(i) == val)
+		if (cli_in_mode(&cli_opts[i], mode) && opt_val(i) == val)
 			return &cli_opts[i];
 	}
 	return NULL;
@@ -1331,600 +1248,6 @@ static enum cli_status parse_flags(struct cli_state *st, int argc, char **argv, 
 	}
 }
 
-/* ---- environment and cross-option rules ---- */
-
-static int apply_env(struct cli_state *st, const char *var, bool flag_given,
-		     const char *(*handler)(struct cli_state *, const char *), FILE *err)
-{
-	const char *v = getenv(var);
-	const char *why;
-
-	if (flag_given || !v || !*v)
-		return 0;
-	why = handler(st, v);
-	if (!why)
-		return 0;
-	fprintf(err, "xfr: %s=%s: %s\n", var, v, why);
-	return -EINVAL;
-}
-
-/* Switches into the config; conflicts between them are checked after. */
-static void apply_flags(struct cli_state *st)
-{
-	struct xfr_config *cfg = st->cfg;
-
-	if (st->reverse)
-		cfg->dir = XFR_DIR_DOWNLOAD;
-	if (st->bidir)
-		cfg->dir = XFR_DIR_BIDIR;
-	if (st->json)
-		cfg->format = XFR_FMT_JSON;
-	if (st->json_stream)
-		cfg->format = XFR_FMT_JSON_STREAM;
-	if (st->csv)
-		cfg->format = XFR_FMT_CSV;
-	if (st->zeros)
-		cfg->payload = XFR_PAYLOAD_ZEROS;
-	if (st->zc_off)
-		cfg->zerocopy = XFR_ZC_OFF;
-	if (st->v4)
-		cfg->family = XFR_AF_INET;
-	if (st->v6)
-		cfg->family = XFR_AF_INET6;
-	cfg->nodelay = st->nodelay;
-	cfg->quiet = st->quiet;
-	cfg->get_server_output = st->get_server_output;
-	cfg->one_off = st->one_off;
-	cfg->no_tui = st->no_tui;
-	cfg->tui = st->tui;
-	cfg->drop_reasons = st->drop_reasons;
-}
-
-static int check_family(struct cli_state *st, const char *what, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-	uint16_t port;
-	int family;
-
-	if (st->v4 && st->v6) {
-		fprintf(err, "xfr: -4 and -6 cannot be used together\n");
-		return -EINVAL;
-	}
-	if (!cfg->bind[0] || bind_family(cfg->bind, &family, &port))
-		return 0;
-	if ((st->v4 && family != XFR_AF_INET) || (st->v6 && family != XFR_AF_INET6)) {
-		fprintf(err, "xfr: %s %s and %s disagree\n", what, cfg->bind, st->v4 ? "-4" : "-6");
-		return -EINVAL;
-	}
-	cfg->family = (enum xfr_family)family; /* the bound address decides the family */
-	return 0;
-}
-
-static int check_exclusive(struct cli_state *st, FILE *err)
-{
-	if (st->reverse && st->bidir) {
-		fprintf(err, "xfr: -R and --bidir cannot be used together\n");
-		return -EINVAL;
-	}
-	if (st->json + st->json_stream + st->csv > 1) {
-		fprintf(err, "xfr: --json, --json-stream and --csv are exclusive\n");
-		return -EINVAL;
-	}
-	if (st->random && st->zeros) {
-		fprintf(err, "xfr: --random and --zeros cannot be used together\n");
-		return -EINVAL;
-	}
-	if (st->zc_on && st->zc_off) {
-		fprintf(err, "xfr: --zerocopy and --no-zerocopy cannot be used together\n");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int check_ports(struct cli_state *st, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-	uint16_t port = 0;
-	int family;
-
-	if (cfg->bind[0])
-		bind_family(cfg->bind, &family, &port);
-	if (port && cfg->streams > 1) {
-		fprintf(err, "xfr: --bind %s: a port cannot be used with -P > 1 (use --cport)\n",
-			cfg->bind);
-		return -EINVAL;
-	}
-	if (port && cfg->cport) {
-		fprintf(err, "xfr: --bind %s: a port cannot be used with --cport\n", cfg->bind);
-		return -EINVAL;
-	}
-	if (cfg->cport && (uint32_t)cfg->cport + cfg->streams - 1 > 65535) {
-		fprintf(err, "xfr: --cport %u: PORT+streams-1 exceeds 65535\n", cfg->cport);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int conflict(FILE *err, const char *a, const char *b)
-{
-	fprintf(err, "xfr: %s cannot be used with %s\n", a, b);
-	return -EINVAL;
-}
-
-/* UDP: its defaults (1 Gbit/s, 1400-byte datagrams) and what does not apply. */
-static int check_udp(struct cli_state *st, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-
-	if (!st->udp && !st->probe_mtu) {
-		if (st->no_gso && !st->quic)
-			return conflict(err, "--no-gso", "TCP (it is a UDP option)");
-		return 0;
-	}
-	cfg->proto = XFR_PROTO_UDP;
-	cfg->no_offload = st->no_gso;
-	if (st->zc_on)
-		return conflict(err, "-Z/--zerocopy", "-u");
-	if (cfg->mptcp)
-		return conflict(err, "--mptcp", "-u");
-	if (st->congestion_set)
-		return conflict(err, "--congestion", "-u");
-	if (st->nodelay)
-		return conflict(err, "--tcp-nodelay", "-u");
-	if (!cfg->bitrate_set) {
-		cfg->bitrate = XFR_DEFAULT_UDP_RATE;
-		cfg->bitrate_set = true;
-	}
-	if (!st->length_set)
-		cfg->length = xfr_default_length(XFR_PROTO_UDP);
-	if (cfg->length < 64 || cfg->length > 65507) {
-		fprintf(err, "xfr: --length %u: a UDP datagram must be 64..65507 bytes\n",
-			cfg->length);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* QUIC: its own congestion controllers, certificate pinning; what does not apply. */
-static int check_quic(struct cli_state *st, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-
-	if (!st->quic) {
-		if (cfg->quic_verify[0])
-			return conflict(err, "--quic-verify", "TCP and UDP (it is a -Q option)");
-		if (cfg->quic_ca[0])
-			return conflict(err, "--quic-ca", "TCP and UDP (it is a -Q option)");
-		if (st->cc_quic_only) {
-			fprintf(err, "xfr: --congestion %s: %s\n", cfg->quic_cc, st->why);
-			return -EINVAL;
-		}
-		cfg->quic_cc[0] = '\0';
-		return 0;
-	}
-	if (st->udp)
-		return conflict(err, "-Q/--quic", "-u");
-	if (cfg->mptcp)
-		return conflict(err, "--mptcp", "-Q");
-	if (st->zc_on)
-		return conflict(err, "-Z/--zerocopy", "-Q");
-	if (st->probe_mtu)
-		return conflict(err, "--probe-mtu", "-Q");
-	if (cfg->quic_cc[0] && !quic_cc_name(cfg->quic_cc)) {
-		fprintf(err, "xfr: --congestion %s: QUIC has reno, cubic, bbr and bbr2\n",
-			cfg->quic_cc);
-		return -EINVAL;
-	}
-	cfg->proto = XFR_PROTO_QUIC;
-	cfg->congestion[0] = '\0'; /* the kernel's TCP list does not apply */
-	cfg->no_offload = st->no_gso;
-	return 0;
-}
-
-/* The kernel data plane: UDP only; the receiver mode needs an XDP engine. */
-static int check_engine(struct cli_state *st, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-	bool kernel = cfg->engine == XFR_ENGINE_XDP || cfg->engine == XFR_ENGINE_AFXDP;
-
-	if (kernel && cfg->proto != XFR_PROTO_UDP) {
-		fprintf(err,
-			"xfr: --engine %s: XDP engines carry UDP tests (add -u); TCP runs on "
-			"sockets\n",
-			xfr_engine_req_name(cfg->engine));
-		return -EINVAL;
-	}
-	if (kernel && cfg->probe_mtu)
-		return conflict(err, "--probe-mtu", "--engine xdp/afxdp");
-	if (st->xdp_mode_set && cfg->engine == XFR_ENGINE_SOCKET)
-		return conflict(err, "--xdp-mode",
-				"--engine socket (add --engine xdp, afxdp or auto)");
-	if (cfg->queues && cfg->engine == XFR_ENGINE_SOCKET)
-		return conflict(err, "--queues", "--engine socket");
-	return 0;
-}
-
-static int check_probe(struct cli_state *st, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-
-	if (!st->probe_mtu)
-		return 0;
-	if (st->reverse)
-		return conflict(err, "--probe-mtu", "-R (it probes both directions)");
-	if (st->bidir)
-		return conflict(err, "--probe-mtu", "--bidir (it probes both directions)");
-	if (st->parallel_set)
-		return conflict(err, "--probe-mtu", "-P");
-	if (st->bytes_set)
-		return conflict(err, "--probe-mtu", "-n");
-	if (st->zeros)
-		return conflict(err, "--probe-mtu", "--zeros");
-	if (st->length_set)
-		return conflict(err, "--probe-mtu", "-l (it chooses the sizes)");
-	cfg->probe_mtu = true;
-	if (!st->time_set)
-		cfg->duration_s = 60; /* an upper bound: the probe ends when it is done */
-	return 0;
-}
-
-/* HOST, with its port if it has one (an explicit -p must agree). */
-static int take_host(struct cli_state *st, int argc, char **argv, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-	struct cli_target *t = &st->target;
-
-	if (optind >= argc) {
-		fprintf(err, "xfr: missing HOST (" USAGE_LINE ")\n");
-		return -EINVAL;
-	}
-	if (argc - optind > 1) {
-		fprintf(err, "xfr: unexpected argument '%s' (" USAGE_LINE ")\n", argv[optind + 1]);
-		return -EINVAL;
-	}
-	if (!argv[optind][0] || strlen(argv[optind]) >= sizeof(cfg->host)) {
-		fprintf(err, "xfr: HOST '%.64s': must be 1 to %zu characters\n", argv[optind],
-			sizeof(cfg->host) - 1);
-		return -EINVAL;
-	}
-	if (cli_target_parse(argv[optind], t, st->why, sizeof(st->why))) {
-		fprintf(err, "xfr: %s\n", st->why);
-		return -EINVAL;
-	}
-	snprintf(cfg->host, sizeof(cfg->host), "%s", t->host);
-	if (t->port && st->port_set && t->port != cfg->port) {
-		fprintf(err, "xfr: %s names port %u but -p %u was given: give the port once\n",
-			argv[optind], t->port, cfg->port);
-		return -EINVAL;
-	}
-	if (t->port) {
-		cfg->port = t->port;
-		st->port_set = true; /* XFR_PORT is a default: the address's port wins */
-	}
-	return 0;
-}
-
-/* An address literal against -4/-6 and --bind: one line on the real mismatch. */
-static int check_target_family(struct cli_state *st, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-	enum xfr_family lit = st->target.family;
-	uint16_t port;
-	int bfam;
-
-	if (lit == XFR_AF_ANY)
-		return 0;
-	if ((st->v4 && lit != XFR_AF_INET) || (st->v6 && lit != XFR_AF_INET6)) {
-		fprintf(err, "xfr: %s is an %s address but %s was given\n", cfg->host,
-			cli_family_name(lit), st->v4 ? "-4" : "-6");
-		return -EINVAL;
-	}
-	if (cfg->bind[0] && !bind_family(cfg->bind, &bfam, &port) && bfam != (int)lit) {
-		fprintf(err, "xfr: %s is an %s address but --bind %s is %s\n", cfg->host,
-			cli_family_name(lit), cfg->bind, cli_family_name((enum xfr_family)bfam));
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/*
- * XFR_PSK when neither --psk nor --psk-file was given, and the warning that
- * argv and the environment show the key to others (the value is never printed).
- */
-static int finish_psk(struct cli_state *st, FILE *err)
-{
-	const char *v = getenv("XFR_PSK");
-	const char *why;
-
-	if (!st->psk_set && !st->psk_file_set && v && *v) {
-		why = clisec_psk(st->cfg, v);
-		if (why) {
-			fprintf(err, "xfr: XFR_PSK: %s\n", why);
-			return -EINVAL;
-		}
-		fprintf(err, "xfr: warning: XFR_PSK: the environment can be read by this user's "
-			     "processes and root; --psk-file is safer\n");
-	} else if (st->psk_set && !st->psk_file_set) {
-		fprintf(err, "xfr: warning: --psk: the key is visible to every user in the process "
-			     "list; --psk-file is safer\n");
-	}
-	return 0;
-}
-
-/* --preset, after the options it yields to (--max-duration, --max-bandwidth). */
-static int finish_preset(struct cli_state *st, FILE *err)
-{
-	const char *why;
-
-	if (!st->preset) {
-		if (st->preset_file)
-			fprintf(err, "xfr: --preset-file: without --preset it is not read\n");
-		return st->preset_file ? -EINVAL : 0;
-	}
-	why = clisec_preset(st->cfg, st->preset, st->preset_file, st->why, sizeof(st->why));
-	if (why) {
-		fprintf(err, "xfr: --preset %s: %s\n", st->preset, why);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int finish_client(struct cli_state *st, int argc, char **argv, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-
-	apply_flags(st);
-	if (take_host(st, argc, argv, err) ||
-	    apply_env(st, "XFR_PORT", st->port_set, set_port, err) ||
-	    apply_env(st, "XFR_DURATION", st->time_set, set_time, err) ||
-	    apply_env(st, "XFR_BYTES", st->bytes_set, set_bytes, err) ||
-	    apply_env(st, "XFR_TIMESTAMP_FORMAT", st->ts_set, set_ts_format, err) ||
-	    apply_log_env(st, err) ||
-	    apply_env(st, "XFR_PUSH_GATEWAY", seen_name(st, "push-gateway"), set_push_gateway,
-		      err) ||
-	    finish_psk(st, err))
-		return -EINVAL;
-	/* A byte budget without a time limit runs until the bytes are through. */
-	if (st->bytes_set && !st->time_set)
-		cfg->duration_s = 0;
-	if (check_exclusive(st, err) || check_family(st, "--bind", err) ||
-	    check_target_family(st, err) || check_ports(st, err) || check_udp(st, err) ||
-	    check_quic(st, err) || check_probe(st, err) || check_engine(st, err))
-		return -EINVAL;
-	return 0;
-}
-
-static int finish_server(struct cli_state *st, int argc, char **argv, FILE *err)
-{
-	apply_flags(st);
-	if (optind < argc) {
-		fprintf(err, "xfr: serve: unexpected argument '%s' (usage: xfr serve [OPTIONS])\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	if (apply_env(st, "XFR_PORT", st->port_set, set_port, err) || apply_log_env(st, err) ||
-	    apply_env(st, "XFR_PUSH_GATEWAY", seen_name(st, "push-gateway"), set_push_gateway,
-		      err) ||
-	    check_family(st, "-B", err) || finish_psk(st, err) || finish_preset(st, err))
-		return -EINVAL;
-	if (!st->cfg->quic_cert[0] != !st->cfg->quic_key[0]) {
-		fprintf(err, "xfr: serve --quic-cert and --quic-key: give both, or neither\n");
-		return -EINVAL;
-	}
-	/* Sockets only, no BPF, unless the operator lets clients ask for more (auto). */
-	if (!st->cfg->engine_set)
-		st->cfg->engine = XFR_ENGINE_SOCKET;
-	if (st->cfg->engine == XFR_ENGINE_XDP || st->cfg->engine == XFR_ENGINE_AFXDP) {
-		fprintf(err,
-			"xfr: serve --engine %s: the server runs what each client asks for; use "
-			"socket (default) or auto\n",
-			xfr_engine_req_name(st->cfg->engine));
-		return -EINVAL;
-	}
-	if (st->xdp_mode_set) {
-		fprintf(err, "xfr: serve --xdp-mode: the client chooses the receiver mode\n");
-		return -EINVAL;
-	}
-	if ((st->cfg->iface[0] || st->cfg->queues) && st->cfg->engine != XFR_ENGINE_AUTO) {
-		fprintf(err, "xfr: serve %s: only used with --engine auto (add it, or drop %s)\n",
-			st->cfg->iface[0] ? "--iface" : "--queues",
-			st->cfg->iface[0] ? "--iface" : "--queues");
-		return -EINVAL;
-	}
-	/* By default one address never holds every test slot: half of them at most. */
-	if (!st->rate_limit_set && st->cfg->rate_limit > st->cfg->max_tests / 2)
-		st->cfg->rate_limit = st->cfg->max_tests > 1 ? st->cfg->max_tests / 2 : 1;
-	return 0;
-}
-
-static int finish_doctor(struct cli_state *st, int argc, char **argv, FILE *err)
-{
-	if (optind < argc) {
-		fprintf(err,
-			"xfr: doctor: unexpected argument '%s' (usage: xfr doctor [--iface NAME] "
-			"[--json])\n",
-			argv[optind]);
-		return -EINVAL;
-	}
-	st->cfg->format = st->json ? XFR_FMT_JSON : XFR_FMT_PLAIN;
-	return 0;
-}
-
-/* ---- the config file: keys are long options; flag > environment > file > default ---- */
-
-struct file_ctx {
-	struct cli_state *st;
-	unsigned int mode; /* the section's command: M_CLIENT or M_SERVE */
-	bool apply;	   /* false: the other command's section, checked only */
-};
-
-/* Options that only make sense on a command line. */
-static bool cli_only(const struct cli_opt *o)
-{
-	static const char *const names[] = {"help", "version", "config", "no-config",
-					    "completions"};
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-		if (!strcmp(o->name, names[i]))
-			return true;
-	}
-	return false;
-}
-
-static const struct cli_opt *find_long(const char *name, unsigned int mode)
-{
-	for (size_t i = 0; i < N_OPTS; i++) {
-		if (in_mode(&cli_opts[i], mode) && cli_opts[i].help && !cli_only(&cli_opts[i]) &&
-		    !strcmp(cli_opts[i].name, name))
-			return &cli_opts[i];
-	}
-	return NULL;
-}
-
-static bool seen_name(const struct cli_state *st, const char *name)
-{
-	for (size_t i = 0; i < N_OPTS; i++) {
-		if (st->seen[i] && !strcmp(cli_opts[i].name, name))
-			return true;
-	}
-	return false;
-}
-
-/* Switches that exclude each other: one given as a flag overrides the file's other. */
-static const char *const excl_groups[][4] = {
-	{"reverse", "bidir"}, {"json", "json-stream", "csv"}, {"random", "zeros"},
-	{"ipv4", "ipv6"},     {"zerocopy", "no-zerocopy"},    {"timestamps", "no-timestamps"},
-};
-
-/* The flags decided this setting: the option itself, an alias of it, or a rival switch. */
-static bool decided_by_flags(const struct cli_state *st, const struct cli_opt *o)
-{
-	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct cli_opt *p = &cli_opts[i];
-
-		if (st->seen[i] && (p == o || (o->handler && p->handler == o->handler) ||
-				    (!o->handler && !p->handler && p->flag == o->flag)))
-			return true;
-	}
-	for (size_t g = 0; g < ARRAY_SIZE(excl_groups); g++) {
-		bool member = false, rival = false;
-
-		for (size_t k = 0; k < 4 && excl_groups[g][k]; k++) {
-			if (!strcmp(excl_groups[g][k], o->name))
-				member = true;
-			else if (seen_name(st, excl_groups[g][k]))
-				rival = true;
-		}
-		if (member && rival)
-			return true;
-	}
-	return false;
-}
-
-/* The value against what the option takes; NULL when it fits. */
-static const char *file_type(const struct cli_opt *o, const struct toml_value *v)
-{
-	if (o->has_arg == no_argument && v->type != TOML_BOOL)
-		return "expected true or false";
-	if (o->has_arg == required_argument && v->type == TOML_BOOL)
-		return "expected a value (a string or a number), not true or false";
-	if (o->has_arg == optional_argument && v->type != TOML_BOOL && v->type != TOML_STRING)
-		return "expected true, false or a string";
-	return NULL;
-}
-
-static const char *file_opt(void *ctx, const char *name, const struct toml_value *v)
-{
-	struct file_ctx *fc = ctx;
-	struct cli_state *st = fc->st;
-	const struct cli_opt *o = find_long(name, fc->mode);
-	const char *why;
-
-	if (!o)
-		return fc->mode == M_SERVE
-			       ? "unknown key (the keys are the long options of xfr serve --help)"
-			       : "unknown key (the keys are the long options of xfr --help)";
-	why = file_type(o, v);
-	if (why || !fc->apply || decided_by_flags(st, o))
-		return why;
-	if (v->type == TOML_BOOL && !v->b)
-		return NULL; /* false: the option is not given */
-	if (!o->handler) {
-		*(bool *)((char *)st + o->flag) = true;
-		return NULL;
-	}
-	return o->handler(st, v->type == TOML_BOOL ? NULL : v->text);
-}
-
-/*
- * TCP settings from [client] do not apply to a UDP test asked for with -u:
- * the file is a set of defaults, not a command line (which would conflict).
- */
-static void file_drop_tcp_only(struct cli_state *st, const struct cli_state *before,
-			       bool mptcp_before)
-{
-	struct xfr_config *cfg = st->cfg;
-
-	if (!st->udp && !st->probe_mtu)
-		return;
-	if (st->congestion_set && !before->congestion_set) {
-		st->congestion_set = false;
-		cfg->congestion[0] = '\0';
-	}
-	if (st->nodelay && !before->nodelay)
-		st->nodelay = false;
-	if (st->zc_on && !before->zc_on) {
-		st->zc_on = false;
-		cfg->zerocopy = XFR_ZC_AUTO;
-	}
-	if (cfg->mptcp && !mptcp_before)
-		cfg->mptcp = false;
-}
-
-/*
- * Read the config file and apply the section of this command to what the
- * flags left unset. The environment comes after (finish_*), over the file:
- * the markers it reads (time_set, ...) are kept as the flags left them.
- */
-static int load_config(struct cli_state *st, unsigned int mode, FILE *err)
-{
-	struct xfr_config *cfg = st->cfg;
-	struct file_ctx cc = {st, M_CLIENT, mode == M_CLIENT};
-	struct file_ctx sc = {st, M_SERVE, mode == M_SERVE};
-	struct cli_state before = *st;
-	struct config_file cf;
-	bool required, mptcp = cfg->mptcp;
-	int rc;
-
-	if (st->no_config)
-		return 0;
-	if (config_file_path(st->config_arg, cfg->config_path, sizeof(cfg->config_path),
-			     &required)) {
-		fprintf(err, "xfr: config file path too long\n");
-		return -EINVAL;
-	}
-	rc = config_file_open(&cf, cfg->config_path, required, cfg->presets, &cfg->npresets, err);
-	if (rc)
-		return rc;
-	if (!cf.present) {
-		cfg->config_path[0] = '\0';
-		return 0;
-	}
-	rc = config_file_each(&cf, "client", file_opt, &cc, err)
-		     ?: config_file_each(&cf, "server", file_opt, &sc, err);
-	config_file_close(&cf);
-	if (rc)
-		return rc;
-	if (st->bytes_set && !before.bytes_set && !st->time_set)
-		cfg->duration_s = 0; /* a byte budget from the file, no time anywhere: no clock */
-	st->time_set = before.time_set;
-	st->bytes_set = before.bytes_set;
-	st->port_set = before.port_set;
-	st->ts_set = before.ts_set;
-	file_drop_tcp_only(st, &before, mptcp);
-	return 0;
-}
-
 void cli_defaults(struct xfr_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1954,7 +1277,8 @@ void cli_defaults(struct xfr_config *cfg)
 
 enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *out, FILE *err)
 {
-	struct cli_state st = {.cfg = cfg, .out = out, .err = err};
+	struct cli_state st = {
+		.cfg = cfg, .out = out, .err = err, .opts = cli_opts, .nopts = N_OPTS};
 	bool serve = argc > 1 && !strcmp(argv[1], "serve");
 	bool doctor = argc > 1 && !strcmp(argv[1], "doctor");
 	unsigned int mode = serve ? M_SERVE : doctor ? M_DOCTOR : M_CLIENT;
@@ -1970,14 +1294,14 @@ enum cli_status cli_parse(int argc, char **argv, struct xfr_config *cfg, FILE *o
 	ret = parse_flags(&st, argc, argv, mode, err);
 	if (ret != CLI_RUN)
 		return ret;
-	if (mode != M_DOCTOR && load_config(&st, mode, err))
+	if (mode != M_DOCTOR && cli_load_config(&st, mode, err))
 		return CLI_EXIT_USAGE;
 	if (serve)
-		rc = finish_server(&st, argc, argv, err);
+		rc = cli_finish_server(&st, argc, argv, err);
 	else if (doctor)
-		rc = finish_doctor(&st, argc, argv, err);
+		rc = cli_finish_doctor(&st, argc, argv, err);
 	else
-		rc = finish_client(&st, argc, argv, err);
+		rc = cli_finish_client(&st, argc, argv, err);
 	if (rc)
 		return CLI_EXIT_USAGE;
 	log_set_level(cfg->log_level);
