@@ -293,6 +293,8 @@ static void qe_destroy(struct engine *e)
 		quic_tls_free(c->tls);
 		if (!c->added)
 			continue;
+		if (c->link)
+			quic_ctl_free(&c->ctl);
 		if (c->wake_fd >= 0)
 			close(c->wake_fd);
 		close(c->fd);

@@ -97,12 +97,54 @@ static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t
 	return 0;
 }
 
+/* The socketpair takes what it can of the control stream; the peer gets that much credit back. */
+static int ctl_flush(struct quic_conn *c)
+{
+	ssize_t n = quic_ctl_push(&c->ctl);
+
+	if (n < 0) {
+		qc_fail(c, (int)-n, "the control channel broke: %s", strerror((int)-n));
+		return -1;
+	}
+	if (n > 0) {
+		ngtcp2_conn_extend_max_stream_offset(c->conn, c->ctl.sid, (uint64_t)n);
+		ngtcp2_conn_extend_max_offset(c->conn, (uint64_t)n);
+	}
+	return 0;
+}
+
+static int ctl_data(struct quic_conn *c, const uint8_t *data, size_t len, bool fin)
+{
+	if (quic_ctl_recv(&c->ctl, data, len, fin)) {
+		qc_fail(c, EPROTO, "the peer overran the control stream's window%s", "");
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	}
+	return ctl_flush(c) ? NGTCP2_ERR_CALLBACK_FAILURE : 0;
+}
+
+/* The peer acknowledged our control bytes: they leave the ring. */
+static int cb_acked(ngtcp2_conn *conn, int64_t sid, uint64_t off, uint64_t len, void *ud, void *sud)
+{
+	struct quic_conn *c = ud;
+
+	(void)conn;
+	(void)off;
+	(void)sud;
+	if (c->link && sid == c->ctl.sid)
+		quic_ctl_acked(&c->ctl, (size_t)len);
+	return 0;
+}
+
 /* The peer's one stream toward us: anything else is refused. */
 static int cb_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
 {
 	struct quic_conn *c = ud;
 
 	(void)conn;
+	if (c->link && c->server && sid == 0 && c->ctl.sid < 0) {
+		c->ctl.sid = sid; /* the control stream (reference §2.1) */
+		return 0;
+	}
 	if (!c->recv || c->rx_sid >= 0 || !(sid & 2)) {
 		qc_fail(c, EPROTO, "the peer opened %s stream this test has no use for",
 			sid & 2 ? "a second" : "a bidirectional");
@@ -120,6 +162,8 @@ static int cb_recv_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t
 	(void)off;
 	(void)data;
 	(void)sud;
+	if (c->link && sid == c->ctl.sid)
+		return ctl_data(c, data, len, flags & NGTCP2_STREAM_DATA_FLAG_FIN);
 	if (sid != c->rx_sid) {
 		qc_fail(c, EPROTO, "the peer sent data on a stream it did not open%s", "");
 		return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -143,6 +187,8 @@ static int cb_extend_stream(ngtcp2_conn *conn, int64_t sid, uint64_t max, void *
 	(void)sud;
 	if (sid == c->tx_sid)
 		c->tx_blocked = false;
+	else if (c->link && sid == c->ctl.sid)
+		c->ctl.blocked = false;
 	return 0;
 }
 
@@ -159,6 +205,8 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
 		c->tx_done = true;
 	else if (sid == c->rx_sid)
 		c->rx_done = true;
+	else if (c->link && sid == c->ctl.sid)
+		c->ctl.closed = true;
 	return 0;
 }
 
@@ -210,6 +258,7 @@ static void callbacks(ngtcp2_callbacks *cb, bool server)
 	cb->recv_stream_data = cb_recv_data;
 	cb->extend_max_stream_data = cb_extend_stream;
 	cb->stream_close = cb_stream_close;
+	cb->acked_stream_data_offset = cb_acked;
 	cb->handshake_completed = cb_handshake_done;
 	cb->handshake_confirmed = cb_handshake_confirmed;
 }
@@ -265,6 +314,12 @@ static void config(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transport_par
 	tp->initial_max_streams_uni = c->recv ? 1 : 0;
 	tp->initial_max_stream_data_uni = c->recv ? QC_WINDOW : 0;
 	tp->initial_max_data = c->recv ? QC_WINDOW : 0;
+	if (c->link) { /* stream 0: the client opens it, each side receives on it */
+		tp->initial_max_streams_bidi = c->server ? 1 : 0;
+		tp->initial_max_stream_data_bidi_remote = c->server ? QUIC_CTL_WINDOW : 0;
+		tp->initial_max_stream_data_bidi_local = c->server ? 0 : QUIC_CTL_WINDOW;
+		tp->initial_max_data += QUIC_CTL_WINDOW;
+	}
 	tp->max_idle_timeout = QC_TIMEOUT_NS;
 }
 
@@ -453,6 +508,49 @@ static size_t data_room(struct quic_conn *c, uint64_t now, uint64_t *next, bool 
 	return room < q->paylen ? (size_t)room : q->paylen;
 }
 
+/* Control bytes (or the control stream's FIN) wait to go, and may. */
+static bool ctl_wants(struct quic_conn *c)
+{
+	const struct quic_ctl *q = &c->ctl;
+
+	if (!c->link || q->sid < 0 || q->blocked || q->fin_sent)
+		return false;
+	if (q->len > q->sent)
+		return ngtcp2_conn_get_max_data_left(c->conn) > 0;
+	return q->app_eof;
+}
+
+/*
+ * A packet with control bytes, which go before data. Sets *tried = false when
+ * the control stream has nothing to send (or cannot), so data goes instead.
+ */
+static ngtcp2_ssize write_ctl(struct quic_conn *c, ngtcp2_path *path, uint8_t *buf, size_t max,
+			      uint64_t now, bool *tried)
+{
+	ngtcp2_pkt_info pi;
+	ngtcp2_vec v[2];
+	ngtcp2_ssize n, data = -1;
+	bool fin;
+	size_t len;
+
+	*tried = ctl_wants(c);
+	if (!*tried)
+		return 0;
+	len = quic_ctl_unsent(&c->ctl, v, &fin);
+	n = ngtcp2_conn_writev_stream(c->conn, path, &pi, buf, max, &data,
+				      fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0, c->ctl.sid, v,
+				      v[1].len ? 2 : 1, now);
+	if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR) {
+		c->ctl.blocked = n == NGTCP2_ERR_STREAM_DATA_BLOCKED;
+		c->ctl.fin_sent = n == NGTCP2_ERR_STREAM_SHUT_WR;
+		*tried = false;
+		return 0;
+	}
+	if (n >= 0 && data >= 0)
+		quic_ctl_sent(&c->ctl, (size_t)data, fin && (size_t)data == len);
+	return n;
+}
+
 /* One packet into buf; 0 = nothing more to write now, <0 = a fatal ngtcp2 error. */
 static ngtcp2_ssize write_one(struct quic_conn *c, uint8_t *buf, size_t max, uint64_t now,
 			      uint64_t *next)
@@ -464,8 +562,12 @@ static ngtcp2_ssize write_one(struct quic_conn *c, uint8_t *buf, size_t max, uin
 	bool fin;
 	size_t room;
 	uint32_t flags;
+	bool tried;
 
 	ngtcp2_path_storage_zero(&ps);
+	n = write_ctl(c, &ps.path, buf, max, now, &tried);
+	if (tried)
+		return n;
 	for (;;) {
 		room = data_room(c, now, next, &fin);
 		v = (ngtcp2_vec){.base = c->eng->payload, .len = room};
@@ -752,16 +854,21 @@ static void publish(struct quic_conn *c)
 	}
 }
 
+/* In a test's one connection the control stream decides: it ends once both ends closed it. */
 static bool flows_done(const struct quic_conn *c)
 {
+	if (c->link && !c->ctl.closed && !(c->ctl.app_eof && c->ctl.sid < 0))
+		return false;
 	return (!c->send || c->tx_done) && (!c->recv || c->rx_done);
 }
 
 /* Sleep until the socket, a wake-up, the pacing credit or ngtcp2's expiry. */
 static void wait_io(struct quic_conn *c, uint64_t deadline)
 {
-	struct pollfd pfd[2] = {{.fd = c->fd, .events = POLLIN | (c->txlen ? POLLOUT : 0)},
-				{.fd = c->wake_fd, .events = POLLIN}};
+	struct pollfd pfd[3] = {
+		{.fd = c->fd, .events = POLLIN | (c->txlen ? POLLOUT : 0)},
+		{.fd = c->wake_fd, .events = POLLIN},
+		{.fd = c->link ? c->ctl.fd : -1, .events = quic_ctl_events(&c->ctl)}};
 	uint64_t now = now_ns(), left;
 	struct timespec ts, *tsp = NULL;
 	uint64_t v;
@@ -774,9 +881,58 @@ static void wait_io(struct quic_conn *c, uint64_t deadline)
 	}
 	if (!tsp || ts.tv_sec || ts.tv_nsec)
 		c->st.sleeps++;
-	if (ppoll(pfd, 2, tsp, NULL) > 0 && (pfd[1].revents & POLLIN))
+	if (!pfd[2].events)
+		pfd[2].fd = -1;
+	if (ppoll(pfd, 3, tsp, NULL) > 0 && (pfd[1].revents & POLLIN))
 		if (read(c->wake_fd, &v, sizeof(v)) < 0)
 			v = 0; /* another thread of this connection took it: nothing to do */
+}
+
+/* The client opens the control stream (id 0) once the handshake is complete. */
+static int open_ctl(struct quic_conn *c)
+{
+	int rv;
+
+	if (!c->link || c->server || c->ctl.sid >= 0 ||
+	    !ngtcp2_conn_get_handshake_completed(c->conn))
+		return 0;
+	rv = ngtcp2_conn_open_bidi_stream(c->conn, &c->ctl.sid, NULL);
+	if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
+		return 0; /* the server's MAX_STREAMS is still to come */
+	if (rv) {
+		qc_fail(c, EPROTO, "cannot open the QUIC control stream: %s", ngtcp2_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The control channel's turn: what the control code wrote goes into the ring,
+ * what the peer sent out to it. The server closes a connection whose client
+ * opened no control stream in time.
+ */
+static int ctl_turn(struct quic_conn *c, uint64_t now, uint64_t *next)
+{
+	int err;
+
+	if (!c->link)
+		return 0;
+	if (open_ctl(c))
+		return -1;
+	err = quic_ctl_pull(&c->ctl);
+	if (err) {
+		qc_fail(c, -err, "the control channel broke: %s", strerror(-err));
+		return -1;
+	}
+	if (c->ctl.sid >= 0)
+		return ctl_flush(c);
+	if (c->server && now >= c->t0_ns + QC_TIMEOUT_NS) {
+		qc_fail(c, ETIMEDOUT, "the client opened no control stream within %s", "10 s");
+		return -1;
+	}
+	if (c->server && c->t0_ns + QC_TIMEOUT_NS < *next)
+		*next = c->t0_ns + QC_TIMEOUT_NS;
+	return 0;
 }
 
 /* The handshake is complete: a sender opens its one stream. */
@@ -846,7 +1002,7 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 		}
 	}
 	handshake_state(c);
-	if (open_stream(c))
+	if (open_stream(c) || ctl_turn(c, now, &next))
 		return -1;
 	rv = tx(c, now, &next);
 	if (rv) {
@@ -914,13 +1070,19 @@ void *quic_conn_run(void *arg)
 
 	c->t0_ns = now_ns();
 	sock_setup(c);
-	rv = conn_loop(c);
+	rv = c->first ? rx_one(c, c->first, c->first_len, c->t0_ns) : 0;
+	if (!rv)
+		rv = conn_loop(c);
 	if (rv == 1 && c->conn && ngtcp2_conn_is_in_draining_period(c->conn))
 		c->tx_done = c->rx_done = true; /* the peer ended the test */
 	if (rv != -2)
 		close_conn(c, 0);
 	publish(c);
 	say_error(c);
+	if (c->link) { /* what the peer said last reaches the control code, then EOF */
+		quic_ctl_push(&c->ctl);
+		shutdown(c->ctl.fd, SHUT_WR);
+	}
 	pr_debug(
 		"quic stream %u: %s, sent %llu datagrams (%llu GSO sends), received %llu "
 		"(%llu discarded, %llu socket drops), lost %llu, handshake %llu us, %llu turns, %llu sleeps",

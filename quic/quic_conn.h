@@ -18,6 +18,7 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "engine/engine_rt.h"
+#include "quic/quic_ctl.h"
 
 /* Figures of the connection, published by its thread for sample(). */
 struct quic_stats {
@@ -62,6 +63,11 @@ struct quic_conn {
 	bool gso, gro;
 	uint8_t *txbuf, *rxbuf;
 	size_t txlen, txoff, gso_size; /* a batch not yet sent (EAGAIN) */
+	/* a test's one connection (quic_link.c): control on stream 0, ctl.fd >= 0 */
+	bool link;
+	struct quic_ctl ctl;
+	const uint8_t *first; /* server: the Initial the shared port read, fed first */
+	size_t first_len;
 };
 
 /* The thread of one connection: handshake, data, close. */
