@@ -116,11 +116,14 @@ static int open_udp(struct srv *s, int i, const struct net_addr *a, bool v6only)
 	return 0;
 }
 
-/* Datagrams on the shared UDP port: 24-byte hellos of single-port streams. */
+/*
+ * Datagrams on the shared UDP port: 24-byte hellos of single-port streams, and
+ * QUIC (the first byte's 0x80, reference §2.5: server_quic.c).
+ */
 static void on_udp(struct loop_item *it, uint32_t events)
 {
 	struct srv *s = it->ctx;
-	unsigned char buf[64], token[XFR_TOKEN_LEN];
+	unsigned char buf[2048], token[XFR_TOKEN_LEN];
 	struct net_addr peer;
 	struct srv_test *t;
 	uint16_t idx;
@@ -134,6 +137,9 @@ static void on_udp(struct loop_item *it, uint32_t events)
 			     (struct sockaddr *)&peer.ss, &peer.len);
 		if (n < 0)
 			return;
+		if (n <= (ssize_t)sizeof(buf) &&
+		    srv_quic_datagram(s, it->fd, &peer, buf, (size_t)n))
+			continue;
 		if (!wire_hello_get(buf, (uint32_t)n, XFR_HELLO_KIND_HELLO, &idx, token)) {
 			pr_debug("%s: stray UDP datagram (%zd bytes) dropped",
 				 net_addr_str(&peer, who, sizeof(who)), n);
@@ -562,6 +568,7 @@ static void on_tick(struct loop_item *it, uint32_t events)
 		tn = t->next;
 		srv_test_tick(t, now);
 	}
+	srv_quic_reap(s, false);
 }
 
 static void on_signal(struct loop_item *it, uint32_t events)
@@ -663,6 +670,7 @@ static void teardown(struct srv *s)
 		srv_test_abort(s->tests, "server shutting down");
 	while (s->pending)
 		pending_free(s, s->pending, true);
+	srv_quic_reap(s, true);
 	for (int i = 0; i < 2; i++) {
 		loop_close(&s->loop, &s->lfd_it[i]);
 		loop_close(&s->loop, &s->ufd_it[i]);

@@ -162,6 +162,8 @@ struct srv {
 	uint32_t ntests; /* control handlers in use */
 	struct pending *pending;
 	uint32_t npending;
+	struct srv_qlink *qlinks; /* QUIC connections on the shared port (server_quic.c) */
+	uint32_t nqlinks;
 	uint64_t accept_paused_until; /* EMFILE back-off */
 	uint64_t last_emfile_log;
 	/* admit.c: budgets and limits */
@@ -222,6 +224,18 @@ int gate_init(struct srv *s);
 void gate_fini(struct srv *s);
 bool gate_allows(const struct srv *s, const struct net_addr *peer);
 bool gate_refuses(struct srv *s, int fd, const struct net_addr *peer);
+/* Why peer may not connect now (the ACL, the auth back-off), or NULL: QUIC's accept asks first. */
+const char *gate_why_not(struct srv *s, const struct net_addr *peer, char *buf, size_t len);
+
+/*
+ * server_quic.c: QUIC on the shared UDP port. srv_quic_datagram: a datagram of
+ * the shared socket shared with the QUIC bit (0x80) set is QUIC's (true), which
+ * opens a connection when it is a client's Initial. srv_quic_reap: connections
+ * that are over (all: every one) are closed and freed.
+ */
+bool srv_quic_datagram(struct srv *s, int shared, const struct net_addr *peer, const uint8_t *pkt,
+		       size_t n);
+void srv_quic_reap(struct srv *s, bool all);
 
 /* admit.c: the budgets and limits (server/policy.h) applied to the server's state */
 /* Raise the descriptor limit, plan it, make the per-address table. 0 or -errno. */
