@@ -158,8 +158,12 @@ static int handshake_result(struct engine *e)
 		eng_gate_stop(&q->gate, true);
 		wake_all(q);
 		join_all(q);
-		snprintf(e->why, sizeof(e->why), "QUIC stream %u: %s", i,
-			 c->why[0] ? c->why : "no handshake with the server");
+		if (c->link)
+			snprintf(e->why, sizeof(e->why), "QUIC: %s",
+				 c->why[0] ? c->why : "no handshake with the server");
+		else
+			snprintf(e->why, sizeof(e->why), "QUIC stream %u: %s", i,
+				 c->why[0] ? c->why : "no handshake with the server");
 		return c->err ? -c->err : -ETIMEDOUT;
 	}
 	return 0;

@@ -1013,6 +1013,8 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 		return -1;
 	}
 	publish(c);
+	if (c->link)
+		ENG_STORE(c->ctl_quiet, c->ctl.app_eof && !c->ctl.len);
 	if (flows_done(c))
 		return 1;
 	exp = ngtcp2_conn_get_expiry(c->conn); /* re-read after every write */

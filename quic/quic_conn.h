@@ -66,6 +66,7 @@ struct quic_conn {
 	/* a test's one connection (quic_link.c): control on stream 0, ctl.fd >= 0 */
 	bool link;
 	struct quic_ctl ctl;
+	bool ctl_quiet; /* published: the control code closed its end, the peer has every byte */
 	const uint8_t *first; /* server: the Initial the shared port read, fed first */
 	size_t first_len;
 };

@@ -106,10 +106,21 @@ const char *quic_link_error(const struct quic_link *l)
 	return ENG_LOAD(c->done) && c->err ? c->why : "";
 }
 
+/*
+ * Closing right after the control code closed its end would cut its last
+ * bytes: they get a moment to be acknowledged first.
+ */
+#define QL_LINGER_MS 500
+
 void quic_link_close(struct quic_link *l)
 {
+	const struct quic_conn *c;
+
 	if (!l)
 		return;
+	c = conn_of(l);
+	for (int i = 0; i < QL_LINGER_MS / 5 && !ENG_LOAD(c->done) && !ENG_LOAD(c->ctl_quiet); i++)
+		usleep(5000);
 	l->e->ops->destroy(l->e); /* stops the thread, frees the connection and the engine */
 	free(l->first);
 	free(l);

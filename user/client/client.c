@@ -93,6 +93,8 @@ static int clnt_connect(struct clnt *c)
 	}
 	if (hb > 0)
 		net_set_port(&src, 0); /* the control connection always uses an ephemeral port */
+	if (cfg->proto == XFR_PROTO_QUIC)
+		return clnt_quic_connect(c, hb > 0 ? &src : NULL);
 	fd = net_connect(&c->server, hb > 0 ? &src : NULL, false, NULL, cfg->connect_timeout_ms,
 			 c->sigfd);
 	if (fd < 0) {
@@ -828,6 +830,7 @@ static void finish(struct clnt *c)
 	sinks_free(&c->sinks);
 	loop_fini(&c->loop);
 	ctrl_close(&c->ctrl);
+	clnt_quic_close(c); /* after the control channel's end: its last bytes go first */
 	if (c->res)
 		result_free(c->res);
 	free(c->res);
