@@ -38,15 +38,16 @@
 #define UDP_GRO 104
 #endif
 
-#define QC_BATCH_MAX  (64u * 1024) /* one GSO send: the kernel's limit */
-#define QC_BATCH_PKTS 64u
-#define QC_BUF	      (QC_BATCH_MAX + 2048u)
-#define QC_RX_ROUNDS  16 /* recvmsg calls per loop turn, so sending is not starved */
-#define QC_TX_BATCHES 8	 /* GSO sends per turn, so ACKs are read while the window is open */
-#define QC_WINDOW     (16u * 1024 * 1024)  /* initial windows: >= BDP of 10 Gbit/s x 10 ms */
-#define QC_MAX_WINDOW (64u * 1024 * 1024)  /* auto-tuning ceiling */
-#define QC_TIMEOUT_NS (10ull * 1000000000) /* handshake and idle timeout */
-#define QC_SOCKBUF    (4 * 1024 * 1024)
+#define QC_BATCH_MAX	(64u * 1024) /* one GSO send: the kernel's limit */
+#define QC_BATCH_PKTS	64u
+#define QC_BUF		(QC_BATCH_MAX + 2048u)
+#define QC_RX_ROUNDS	16 /* recvmsg calls per loop turn, so sending is not starved */
+#define QC_TX_BATCHES	8  /* GSO sends per turn, so ACKs are read while the window is open */
+#define QC_WINDOW	(16u * 1024 * 1024)  /* initial windows: >= BDP of 10 Gbit/s x 10 ms */
+#define QC_MAX_WINDOW	(64u * 1024 * 1024)  /* auto-tuning ceiling */
+#define QC_TIMEOUT_NS	(10ull * 1000000000) /* handshake and idle timeout */
+#define QC_SOCKBUF	(4 * 1024 * 1024)
+#define QC_KEEPALIVE_NS (5ull * 1000000000)
 
 static uint64_t now_ns(void)
 {
@@ -56,12 +57,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void qc_fail(struct quic_conn *c, int err, const char *fmt, const char *arg)
+void quic_conn_fail(struct quic_conn *c, int err, const char *fmt, const char *arg)
 {
 	if (c->err)
 		return;
 	c->err = err;
 	snprintf(c->why, sizeof(c->why), fmt, arg);
+}
+
+static void qc_fail(struct quic_conn *c, int err, const char *fmt, const char *arg)
+{
+	quic_conn_fail(c, err, fmt, arg);
 }
 
 static struct eng_gate *gate(struct quic_conn *c)
@@ -145,6 +151,8 @@ static int cb_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
 		c->ctl.sid = sid; /* the control stream (reference §2.1) */
 		return 0;
 	}
+	if (c->link)
+		return quic_data_open_peer(c, sid) ? NGTCP2_ERR_CALLBACK_FAILURE : 0;
 	if (!c->recv || c->rx_sid >= 0 || !(sid & 2)) {
 		qc_fail(c, EPROTO, "the peer opened %s stream this test has no use for",
 			sid & 2 ? "a second" : "a bidirectional");
@@ -164,6 +172,10 @@ static int cb_recv_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t
 	(void)sud;
 	if (c->link && sid == c->ctl.sid)
 		return ctl_data(c, data, len, flags & NGTCP2_STREAM_DATA_FLAG_FIN);
+	if (c->link)
+		return quic_data_recv(c, sid, len, flags & NGTCP2_STREAM_DATA_FLAG_FIN)
+			       ? NGTCP2_ERR_CALLBACK_FAILURE
+			       : 0;
 	if (sid != c->rx_sid) {
 		qc_fail(c, EPROTO, "the peer sent data on a stream it did not open%s", "");
 		return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -189,6 +201,8 @@ static int cb_extend_stream(ngtcp2_conn *conn, int64_t sid, uint64_t max, void *
 		c->tx_blocked = false;
 	else if (c->link && sid == c->ctl.sid)
 		c->ctl.blocked = false;
+	else if (c->link)
+		quic_data_extend(c, sid);
 	return 0;
 }
 
@@ -207,6 +221,8 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
 		c->rx_done = true;
 	else if (c->link && sid == c->ctl.sid)
 		c->ctl.closed = true;
+	else if (c->link)
+		quic_data_closed(c, sid);
 	return 0;
 }
 
@@ -314,11 +330,14 @@ static void config(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transport_par
 	tp->initial_max_streams_uni = c->recv ? 1 : 0;
 	tp->initial_max_stream_data_uni = c->recv ? QC_WINDOW : 0;
 	tp->initial_max_data = c->recv ? QC_WINDOW : 0;
-	if (c->link) { /* stream 0: the client opens it, each side receives on it */
-		tp->initial_max_streams_bidi = c->server ? 1 : 0;
-		tp->initial_max_stream_data_bidi_remote = c->server ? QUIC_CTL_WINDOW : 0;
-		tp->initial_max_stream_data_bidi_local = c->server ? 0 : QUIC_CTL_WINDOW;
-		tp->initial_max_data += QUIC_CTL_WINDOW;
+	if (c->link) {
+		/* stream 0 (control) and -P bidirectional streams from the client, -P uni either way */
+		tp->initial_max_streams_bidi = c->server ? 1 + XFR_MAX_STREAMS : 0;
+		tp->initial_max_streams_uni = XFR_MAX_STREAMS;
+		tp->initial_max_stream_data_bidi_remote = c->server ? QC_WINDOW : 0;
+		tp->initial_max_stream_data_bidi_local = c->server ? 0 : QC_WINDOW;
+		tp->initial_max_stream_data_uni = QC_WINDOW;
+		tp->initial_max_data = QC_WINDOW;
 	}
 	tp->max_idle_timeout = QC_TIMEOUT_NS;
 }
@@ -389,6 +408,8 @@ static int conn_server(struct quic_conn *c, const uint8_t *pkt, size_t len)
 		qc_fail(c, ENOMEM, "cannot create a QUIC connection: %s", ngtcp2_strerror(rv));
 		return -1;
 	}
+	if (c->link) /* as the reference's server: PINGs keep an idle control channel open */
+		ngtcp2_conn_set_keep_alive_timeout(c->conn, QC_KEEPALIVE_NS);
 	return tls_session(c) ? -1 : 1;
 }
 
@@ -568,6 +589,13 @@ static ngtcp2_ssize write_one(struct quic_conn *c, uint8_t *buf, size_t max, uin
 	n = write_ctl(c, &ps.path, buf, max, now, &tried);
 	if (tried)
 		return n;
+	if (c->link) {
+		n = quic_data_write(c, &ps.path, buf, max, now, next, &tried);
+		if (tried)
+			return n;
+		return ngtcp2_conn_writev_stream(c->conn, &ps.path, &pi, buf, max, NULL, 0, -1,
+						 NULL, 0, now);
+	}
 	for (;;) {
 		room = data_room(c, now, next, &fin);
 		v = (ngtcp2_vec){.base = c->eng->payload, .len = room};
@@ -845,6 +873,8 @@ static void publish(struct quic_conn *c)
 	ENG_STORE(c->st.cwnd, cs.cwnd);
 	ENG_STORE(c->st.bytes_in_flight, cs.bytes_in_flight);
 	ENG_STORE(c->st.pmtu, (uint64_t)ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn));
+	if (c->link)
+		quic_data_publish(c);
 	/* per stream in 0.12, and 0 once the stream is closed: keep the highest seen */
 	if (c->tx_sid >= 0) {
 		uint64_t lost = ngtcp2_conn_get_stream_loss_count(c->conn, c->tx_sid);
@@ -965,6 +995,33 @@ static void handshake_state(struct quic_conn *c)
 	eng_gate_kick(gate(c)); /* the client's start() waits for every handshake */
 }
 
+/*
+ * The peer acknowledges nothing while we have bytes in flight: it went silent
+ * even if its packets still reach us (a path that drops only our way). Only
+ * acknowledgements lower bytes_in_flight (losses are declared from them too),
+ * so a flat or growing figure for the idle timeout ends the connection. The
+ * idle timer alone would not: the peer's own retransmissions restart it.
+ */
+static bool silent(struct quic_conn *c, uint64_t now, uint64_t *next)
+{
+	ngtcp2_conn_stat cs;
+
+	ngtcp2_conn_get_conn_stat(c->conn, &cs);
+	if (!cs.bytes_in_flight || cs.bytes_in_flight < c->inflight || !c->acked_ns)
+		c->acked_ns = now;
+	c->inflight = cs.bytes_in_flight;
+	if (!cs.bytes_in_flight)
+		return false;
+	if (now - c->acked_ns >= QC_TIMEOUT_NS) {
+		qc_fail(c, ETIMEDOUT, "the QUIC peer went silent (nothing acknowledged in %s)",
+			"10 s");
+		return true;
+	}
+	if (c->acked_ns + QC_TIMEOUT_NS < *next)
+		*next = c->acked_ns + QC_TIMEOUT_NS;
+	return false;
+}
+
 /* One turn: read, then write; 1 = ended cleanly, -1 = error (c->err set), 0 = go on. */
 static int turn(struct quic_conn *c, uint64_t *deadline)
 {
@@ -1002,7 +1059,7 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 		}
 	}
 	handshake_state(c);
-	if (open_stream(c) || ctl_turn(c, now, &next))
+	if (open_stream(c) || ctl_turn(c, now, &next) || (c->link && quic_data_turn(c)))
 		return -1;
 	rv = tx(c, now, &next);
 	if (rv) {
@@ -1013,6 +1070,8 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 		return -1;
 	}
 	publish(c);
+	if (c->link && silent(c, now, &next))
+		return -1;
 	if (c->link)
 		ENG_STORE(c->ctl_quiet, c->ctl.app_eof && !c->ctl.len);
 	if (flows_done(c))
@@ -1084,6 +1143,7 @@ void *quic_conn_run(void *arg)
 	if (c->link) { /* what the peer said last reaches the control code, then EOF */
 		quic_ctl_push(&c->ctl);
 		shutdown(c->ctl.fd, SHUT_WR);
+		quic_data_exit(c);
 	}
 	pr_debug(
 		"quic stream %u: %s, sent %llu datagrams (%llu GSO sends), received %llu "

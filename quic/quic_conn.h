@@ -18,7 +18,10 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "engine/engine_rt.h"
+#include <pthread.h>
+
 #include "quic/quic_ctl.h"
+#include "quic/quic_data.h"
 
 /* Figures of the connection, published by its thread for sample(). */
 struct quic_stats {
@@ -67,6 +70,17 @@ struct quic_conn {
 	bool link;
 	struct quic_ctl ctl;
 	bool ctl_quiet; /* published: the control code closed its end, the peer has every byte */
+	/* its data streams (quic_data.c), and the engine of the test that uses them */
+	struct quic_strm *ds; /* XFR_MAX_STREAMS */
+	uint32_t ds_seen;     /* streams the peer opened: highest index + 1 */
+	uint32_t nstreams, rr;
+	pthread_mutex_t att_mu; /* att_req, att_gone; att_cv: att went */
+	pthread_cond_t att_cv;
+	struct quic_eng *att_req, *att; /* asked by the engine; taken by the thread */
+	bool att_over;			/* published: the attached test's flows are over */
+	bool att_gone;			/* the thread ended: nothing is taken any more */
+	/* the peer's acknowledgements: bytes in flight last seen, when they last went down */
+	uint64_t inflight, acked_ns;
 	const uint8_t *first; /* server: the Initial the shared port read, fed first */
 	size_t first_len;
 };
@@ -83,5 +97,8 @@ void *quic_conn_run(void *arg);
  */
 int quic_conn_feed(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t now_ns);
 void quic_conn_reset(struct quic_conn *c);
+
+/* The connection fails with err and a reason (the first one stays). */
+void quic_conn_fail(struct quic_conn *c, int err, const char *fmt, const char *arg);
 
 #endif

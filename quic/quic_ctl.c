@@ -17,7 +17,8 @@ int quic_ctl_init(struct quic_ctl *q, int *app_fd)
 
 	*q = (struct quic_ctl){.fd = -1, .sid = -1};
 	q->ring = malloc(QUIC_CTL_RING);
-	q->in = malloc(QUIC_CTL_WINDOW);
+	q->in_cap = 64u * 1024;
+	q->in = malloc(q->in_cap);
 	if (!q->ring || !q->in) {
 		quic_ctl_free(q);
 		return -ENOMEM;
@@ -79,6 +80,18 @@ int quic_ctl_recv(struct quic_ctl *q, const uint8_t *data, size_t len, bool fin)
 {
 	if (len > QUIC_CTL_WINDOW - q->in_len)
 		return -ENOBUFS; /* the peer ignored our flow control: ngtcp2 stops it first */
+	if (q->in_len + len > q->in_cap) {
+		size_t cap = q->in_cap;
+		uint8_t *p;
+
+		while (cap < q->in_len + len)
+			cap *= 2;
+		p = realloc(q->in, cap);
+		if (!p)
+			return -ENOMEM;
+		q->in = p;
+		q->in_cap = cap;
+	}
 	memcpy(q->in + q->in_len, data, len);
 	q->in_len += len;
 	if (fin)

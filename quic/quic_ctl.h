@@ -19,8 +19,13 @@
 
 #include <ngtcp2/ngtcp2.h>
 
-#define QUIC_CTL_RING	(256u * 1024)  /* our bytes not yet acknowledged, at most */
-#define QUIC_CTL_WINDOW (1024u * 1024) /* the peer's bytes not yet taken, at most */
+#define QUIC_CTL_RING (256u * 1024) /* our bytes not yet acknowledged, at most */
+/*
+ * The peer's bytes not yet taken, at most: what its flow control allows on a
+ * bidirectional stream (the data streams of --bidir share those windows),
+ * with auto-tuning. Allocated as it fills.
+ */
+#define QUIC_CTL_WINDOW (64u * 1024 * 1024)
 
 struct quic_ctl {
 	int fd;	     /* our end of the socketpair; -1 = no control stream */
@@ -33,7 +38,7 @@ struct quic_ctl {
 	bool blocked;  /* stream flow control: wait for extend_max_stream_data */
 	/* from the peer: bytes the socketpair did not take yet */
 	uint8_t *in;
-	size_t in_len;
+	size_t in_len, in_cap;
 	bool peer_fin, shut; /* the peer's FIN; passed on as shutdown(SHUT_WR) */
 	bool closed;	     /* ngtcp2 closed the stream, or the socketpair broke */
 };

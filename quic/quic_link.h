@@ -37,7 +37,26 @@ bool quic_link_over(const struct quic_link *l);
 /* Why the connection ended in error; "" if it did not. */
 const char *quic_link_error(const struct quic_link *l);
 
-/* Close the connection (CONNECTION_CLOSE if it is still open), end its thread, free it. */
+/*
+ * The owner drops the connection; once no engine holds it either, it closes
+ * (CONNECTION_CLOSE if it is still open), its thread ends and it is freed.
+ * An engine drops the reference quic_link_take() gave it the same way.
+ */
 void quic_link_close(struct quic_link *l);
+
+/* The connection whose control channel end fd is, or NULL (fd is no QUIC control channel). */
+struct quic_link *quic_link_of_fd(int fd);
+
+/*
+ * A descriptor standing for one data stream of a test on l, for the run core
+ * to hand to the QUIC engine like a stream's socket. fd or -errno.
+ */
+int quic_link_token(struct quic_link *l);
+
+/* The engine: the connection a token stands for (a reference held), or NULL (fd is a socket). */
+struct quic_link *quic_link_take(int fd);
+
+struct quic_conn;
+struct quic_conn *quic_link_conn(struct quic_link *l);
 
 #endif

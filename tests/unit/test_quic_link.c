@@ -120,7 +120,7 @@ static bool over_within(struct quic_link *l, int ms)
 	return quic_link_over(l);
 }
 
-#define BULK (3u * QUIC_CTL_WINDOW + 12345) /* past the ring and the window, not a multiple */
+#define BULK (12u * QUIC_CTL_RING + 12345) /* past the ring and its wrap, not a multiple */
 
 struct writer {
 	int fd;

@@ -76,6 +76,18 @@ int clnt_quic_connect(struct clnt *c, const struct net_addr *src)
 	return ctrl_init(&c->ctrl, ctl);
 }
 
+int clnt_quic_streams(struct clnt *c, int *fds)
+{
+	for (uint32_t i = 0; i < c->cfg->streams; i++) {
+		fds[i] = quic_link_token(c->qlink);
+		if (fds[i] < 0) {
+			clnt_error(c, "QUIC stream %u: %s", i, strerror(-fds[i]));
+			return fds[i];
+		}
+	}
+	return 0;
+}
+
 void clnt_quic_close(struct clnt *c)
 {
 	quic_link_close(c->qlink);

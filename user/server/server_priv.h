@@ -53,6 +53,7 @@ struct srv_ports {
 	bool tcp;	 /* TCP streams (else UDP) */
 	bool taking;	 /* streams are being collected */
 	bool udp_single; /* single-port UDP: streams say hello with the token */
+	bool quic;	 /* a QUIC test: on the control's QUIC connection when it has one */
 	unsigned char token[16];
 	bool have[XFR_MAX_STREAMS]; /* stream i connected */
 	uint32_t nconnected;
