@@ -1121,7 +1121,10 @@ static void say_error(const struct quic_conn *c)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)r)->sin_addr, addr, sizeof(addr));
 		port = ntohs(((const struct sockaddr_in *)r)->sin_port);
 	}
-	pr_warn("QUIC stream %u with %s port %u: %s", c->idx, addr, port, c->why);
+	if (c->link)
+		pr_warn("QUIC connection with %s port %u: %s", addr, port, c->why);
+	else
+		pr_warn("QUIC stream %u with %s port %u: %s", c->idx, addr, port, c->why);
 }
 
 void *quic_conn_run(void *arg)

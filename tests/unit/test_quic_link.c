@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "quic/quic_ctl.h"
 #include "quic/quic_link.h"
 #include "quic/quic_tls.h"
@@ -224,6 +225,45 @@ static void test_pin_mismatch(void **state)
 	quic_link_close(l.srv);
 }
 
+/*
+ * A client that completes the handshake and opens no stream (an engine of the
+ * per-stream layout that only receives): the server closes the connection within
+ * its 10 s timeout and says why.
+ */
+static void test_no_control_stream(void **state)
+{
+	struct engine_params p = {.proto = XFR_PROTO_QUIC, .streams = 1};
+	struct quic_link *srv;
+	struct engine *cli = engine_new(&engine_quic_ops);
+	char why[256] = "";
+	struct timespec t0, t1;
+	int fds[2], sctl;
+	double s;
+
+	(void)state;
+	assert_non_null(cli);
+	udp_pair(fds);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(quic_link_open(&srv, fds[1], true, &p, NULL, 0, &sctl, why, sizeof(why)),
+			 0);
+	p.done_fd = -1;
+	snprintf(p.quic_pin, sizeof(p.quic_pin), "%s", fpr);
+	assert_int_equal(cli->ops->init(cli, &p), 0);
+	assert_int_equal(cli->ops->add_stream(cli, 0, fds[0], false, true, XFR_FLOW_UP), 0);
+	assert_int_equal(cli->ops->start(cli), 0); /* the handshake went through */
+	assert_true(over_within(srv, 12000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "server closed after %.2f s: %s\n", s, quic_link_error(srv));
+	assert_true(s >= 9.5 && s < 11.5);
+	assert_non_null(strstr(quic_link_error(srv), "opened no control stream within 10 s"));
+	expect_eof(sctl, 1000);
+	close(sctl);
+	cli->ops->stop(cli, true);
+	cli->ops->destroy(cli);
+	quic_link_close(srv);
+}
+
 static int teardown(void **state)
 {
 	char path[64];
@@ -242,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_control_stream),
 		cmocka_unit_test(test_server_close),
 		cmocka_unit_test(test_pin_mismatch),
+		cmocka_unit_test(test_no_control_stream),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

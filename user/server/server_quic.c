@@ -143,9 +143,8 @@ void srv_quic_reap(struct srv *s, bool all)
 			pp = &q->next;
 			continue;
 		}
-		if (quic_link_error(q->l)[0])
-			pr_debug("%s: QUIC connection: %s",
-				 net_addr_str(&q->peer, who, sizeof(who)), quic_link_error(q->l));
+		pr_debug("%s: QUIC connection closed%s%s", net_addr_str(&q->peer, who, sizeof(who)),
+			 quic_link_error(q->l)[0] ? ": " : "", quic_link_error(q->l));
 		*pp = q->next;
 		quic_link_close(q->l);
 		free(q);
