@@ -909,7 +909,7 @@ static const struct cli_opt cli_opts[] = {
 	 set_parallel},
 	{"udp", 'u', NOARG, M_CLIENT, NULL, "UDP test (default -b 1G, not iperf3's 1M; -l 1400)",
 	 NULL, FLAG(udp)},
-	{"quic", 'Q', NOARG, M_CLIENT, NULL, "QUIC test (TLS 1.3, one connection per stream)", NULL,
+	{"quic", 'Q', NOARG, M_CLIENT, NULL, "QUIC test (TLS 1.3, control and streams on one connection)", NULL,
 	 FLAG(quic)},
 	{"quic-verify", 0, REQ, M_CLIENT, "SHA256",
 	 "-Q: the server certificate's SHA-256 fingerprint (from its start-up line)", NULL,
