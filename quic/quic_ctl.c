@@ -92,7 +92,8 @@ int quic_ctl_recv(struct quic_ctl *q, const uint8_t *data, size_t len, bool fin)
 		q->in = p;
 		q->in_cap = cap;
 	}
-	memcpy(q->in + q->in_len, data, len);
+	if (len) /* a FIN alone has no data (NULL) */
+		memcpy(q->in + q->in_len, data, len);
 	q->in_len += len;
 	if (fin)
 		q->peer_fin = true;
