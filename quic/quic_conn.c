@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * One QUIC connection per xfr stream, on its own thread (see quic_conn.h).
+ * One QUIC connection on its own thread (see quic_conn.h); its send path is
+ * quic_tx.c.
  *
  * The loop: read every datagram the socket holds (UDP GRO: one recvmsg can
  * carry many), write until ngtcp2 has nothing more (batched into UDP_SEGMENT
@@ -31,25 +32,19 @@
 #include "quic/quic.h"
 #include "quic/quic_tls.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
 #ifndef UDP_GRO
 #define UDP_GRO 104
 #endif
 
-#define QC_BATCH_MAX	(64u * 1024) /* one GSO send: the kernel's limit */
-#define QC_BATCH_PKTS	64u
-#define QC_BUF		(QC_BATCH_MAX + 2048u)
+#define QC_BUF		(64u * 1024 + 2048u) /* one GSO batch (quic_tx.c) and a packet */
 #define QC_RX_ROUNDS	16 /* recvmsg calls per loop turn, so sending is not starved */
-#define QC_TX_BATCHES	8  /* GSO sends per turn, so ACKs are read while the window is open */
 #define QC_WINDOW	(16u * 1024 * 1024)  /* initial windows: >= BDP of 10 Gbit/s x 10 ms */
 #define QC_MAX_WINDOW	(64u * 1024 * 1024)  /* auto-tuning ceiling */
 #define QC_TIMEOUT_NS	(10ull * 1000000000) /* handshake and idle timeout */
 #define QC_SOCKBUF	(4 * 1024 * 1024)
 #define QC_KEEPALIVE_NS (5ull * 1000000000)
 
-static uint64_t now_ns(void)
+uint64_t quic_now_ns(void)
 {
 	struct timespec ts;
 
@@ -63,6 +58,11 @@ void quic_conn_fail(struct quic_conn *c, int err, const char *fmt, const char *a
 		return;
 	c->err = err;
 	snprintf(c->why, sizeof(c->why), fmt, arg);
+}
+
+static uint64_t now_ns(void)
+{
+	return quic_now_ns();
 }
 
 static void qc_fail(struct quic_conn *c, int err, const char *fmt, const char *arg)
@@ -431,261 +431,6 @@ static void sock_setup(struct quic_conn *c)
 		 !setsockopt(c->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
 }
 
-/* -------------------------------------------------------------------- send */
-
-/* Send len bytes of packets of gso bytes each (the last may be shorter). -EAGAIN: keep them. */
-static int send_batch(struct quic_conn *c, const uint8_t *buf, size_t len, size_t gso)
-{
-	char ctl[CMSG_SPACE(sizeof(uint16_t))] = {0};
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	if (c->gso && len > gso) {
-		msg.msg_control = ctl;
-		msg.msg_controllen = sizeof(ctl);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-		*(uint16_t *)(void *)CMSG_DATA(cm) = (uint16_t)gso;
-	}
-	do
-		n = sendmsg(c->fd, &msg, 0);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0) {
-		ENG_ADD(c->st.tx_dgrams, (len + gso - 1) / gso);
-		if (msg.msg_control)
-			ENG_ADD(c->st.gso_sends, 1);
-		return 0;
-	}
-	if (errno == EAGAIN || errno == ENOBUFS)
-		return -EAGAIN;
-	if (msg.msg_control && (errno == EIO || errno == EINVAL)) {
-		/* no GSO on this path: one datagram per packet from now on */
-		c->gso = false;
-		for (size_t off = 0; off < len; off += gso) {
-			int err = send_batch(c, buf + off, len - off < gso ? len - off : gso, gso);
-
-			if (err)
-				return err; /* a partly sent batch: QUIC recovers the rest */
-		}
-		return 0;
-	}
-	if (errno == ECONNREFUSED)
-		return 0; /* an ICMP error: loss for QUIC, the idle timer decides */
-	return -errno;
-}
-
-/* Pacing credit toward -b (bytes of stream data), refilled per nanosecond. */
-static uint64_t pace_credit(struct quic_conn *c, uint64_t now, uint64_t *next)
-{
-	uint64_t rate = c->eng->rate_per_conn, allowed;
-
-	if (!rate)
-		return UINT64_MAX;
-	if (eng_gate_resumed(gate(c), &c->resume_gen) || !c->pace_t0) {
-		c->pace_t0 = now;
-		c->pace_sent = 0;
-	}
-	/* at least one packet of credit per run, so that slow rates still move */
-	allowed = (uint64_t)((double)(now - c->pace_t0) * (double)rate / 1e9) + 1200;
-	if (allowed > c->pace_sent)
-		return allowed - c->pace_sent;
-	*next = c->pace_t0 +
-		(uint64_t)((double)(c->pace_sent - allowed + 1200) * 1e9 / (double)rate);
-	return 0;
-}
-
-/*
- * What stream data the next packet may carry: 0 bytes and no FIN = none. Claims
- * from the -n budget as it goes; FIN once the budget is spent.
- */
-static size_t data_room(struct quic_conn *c, uint64_t now, uint64_t *next, bool *fin)
-{
-	struct quic_eng *q = c->eng;
-	uint64_t credit, room;
-
-	*fin = false;
-	if (!c->send || c->tx_sid < 0 || c->tx_fin || c->tx_blocked || eng_gate_paused(gate(c)))
-		return 0;
-	if (eng_gate_tx_stopped(gate(c))) {
-		*fin = true;
-		return 0;
-	}
-	if (!ngtcp2_conn_get_max_data_left(c->conn))
-		return 0; /* connection-level blocking is not reported by ngtcp2 0.12 */
-	credit = pace_credit(c, now, next);
-	if (!credit)
-		return 0;
-	if (!c->pending)
-		c->pending = eng_budget_claim(&q->budget, q->paylen);
-	if (!c->pending) {
-		*fin = true;
-		return 0;
-	}
-	room = c->pending < credit ? c->pending : credit;
-	return room < q->paylen ? (size_t)room : q->paylen;
-}
-
-/* Control bytes (or the control stream's FIN) wait to go, and may. */
-static bool ctl_wants(struct quic_conn *c)
-{
-	const struct quic_ctl *q = &c->ctl;
-
-	if (!c->link || q->sid < 0 || q->blocked || q->fin_sent)
-		return false;
-	if (q->len > q->sent)
-		return ngtcp2_conn_get_max_data_left(c->conn) > 0;
-	return q->app_eof;
-}
-
-/*
- * A packet with control bytes, which go before data. Sets *tried = false when
- * the control stream has nothing to send (or cannot), so data goes instead.
- */
-static ngtcp2_ssize write_ctl(struct quic_conn *c, ngtcp2_path *path, uint8_t *buf, size_t max,
-			      uint64_t now, bool *tried)
-{
-	ngtcp2_pkt_info pi;
-	ngtcp2_vec v[2];
-	ngtcp2_ssize n, data = -1;
-	bool fin;
-	size_t len;
-
-	*tried = ctl_wants(c);
-	if (!*tried)
-		return 0;
-	len = quic_ctl_unsent(&c->ctl, v, &fin);
-	n = ngtcp2_conn_writev_stream(c->conn, path, &pi, buf, max, &data,
-				      fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0, c->ctl.sid, v,
-				      v[1].len ? 2 : 1, now);
-	if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED || n == NGTCP2_ERR_STREAM_SHUT_WR) {
-		c->ctl.blocked = n == NGTCP2_ERR_STREAM_DATA_BLOCKED;
-		c->ctl.fin_sent = n == NGTCP2_ERR_STREAM_SHUT_WR;
-		*tried = false;
-		return 0;
-	}
-	if (n >= 0 && data >= 0)
-		quic_ctl_sent(&c->ctl, (size_t)data, fin && (size_t)data == len);
-	return n;
-}
-
-/* One packet into buf; 0 = nothing more to write now, <0 = a fatal ngtcp2 error. */
-static ngtcp2_ssize write_one(struct quic_conn *c, uint8_t *buf, size_t max, uint64_t now,
-			      uint64_t *next)
-{
-	ngtcp2_path_storage ps;
-	ngtcp2_pkt_info pi;
-	ngtcp2_vec v;
-	ngtcp2_ssize n, data = -1;
-	bool fin;
-	size_t room;
-	uint32_t flags;
-	bool tried;
-
-	ngtcp2_path_storage_zero(&ps);
-	n = write_ctl(c, &ps.path, buf, max, now, &tried);
-	if (tried)
-		return n;
-	if (c->link) {
-		n = quic_data_write(c, &ps.path, buf, max, now, next, &tried);
-		if (tried)
-			return n;
-		return ngtcp2_conn_writev_stream(c->conn, &ps.path, &pi, buf, max, NULL, 0, -1,
-						 NULL, 0, now);
-	}
-	for (;;) {
-		room = data_room(c, now, next, &fin);
-		v = (ngtcp2_vec){.base = c->eng->payload, .len = room};
-		flags = fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0;
-		n = ngtcp2_conn_writev_stream(c->conn, &ps.path, &pi, buf, max, &data, flags,
-					      room || fin ? c->tx_sid : -1, &v, 1, now);
-		if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED) {
-			c->tx_blocked = true;
-			continue;
-		}
-		if (n == NGTCP2_ERR_STREAM_SHUT_WR) {
-			c->tx_fin = true;
-			continue;
-		}
-		break;
-	}
-	if (n < 0)
-		return n;
-	if (data > 0) {
-		c->pending -= (uint64_t)data;
-		c->pace_sent += (uint64_t)data;
-		ENG_ADD(c->tx_bytes, (uint64_t)data);
-		ENG_ADD(c->tx_calls, 1);
-	}
-	if (fin && data >= 0)
-		c->tx_fin = true;
-	return n;
-}
-
-/* Write until ngtcp2 has nothing more, in GSO batches. 0, or -errno / ngtcp2 error < 0. */
-static int tx(struct quic_conn *c, uint64_t now, uint64_t *next)
-{
-	size_t maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->conn);
-	size_t pmtu = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn);
-	size_t npk = ngtcp2_conn_get_send_quantum(c->conn) / maxpkt, n = 0, off = 0, gso = 0;
-	unsigned int batches = 0;
-	ngtcp2_ssize w;
-	int err = 0;
-
-	if (c->txlen) { /* the batch EAGAIN left */
-		err = send_batch(c, c->txbuf, c->txlen, c->gso_size);
-		if (err)
-			return err == -EAGAIN ? 0 : err;
-		c->txlen = 0;
-	}
-	npk = !c->gso || npk < 1 ? 1 : npk > QC_BATCH_PKTS ? QC_BATCH_PKTS : npk;
-	for (;;) {
-		w = write_one(c, c->txbuf + off, maxpkt, now, next);
-		if (w < 0)
-			return (int)w;
-		if (w > 0 && n && (size_t)w > gso) {
-			/* larger than the batch's segments (an ACK opened it): the batch goes first */
-			err = send_batch(c, c->txbuf, off, gso);
-			if (err)
-				goto held; /* the new packet is dropped: QUIC declares it lost */
-			memmove(c->txbuf, c->txbuf + off, (size_t)w);
-			off = n = 0;
-		}
-		if (w > 0) {
-			gso = n ? gso : (size_t)w;
-			off += (size_t)w;
-			n++;
-		}
-		/* out it goes: nothing more, a short packet, full, or a PMTU probe */
-		if (!w || (size_t)w < gso || n == npk || gso > pmtu ||
-		    off + maxpkt > QC_BATCH_MAX) {
-			err = off ? send_batch(c, c->txbuf, off, gso) : 0;
-			if (err)
-				goto held;
-			off = n = 0;
-			now = now_ns(); /* packets carry their real send time */
-			if (!w)
-				break;
-			if (++batches == QC_TX_BATCHES) {
-				*next = now; /* more to write: read the ACKs first, then go on */
-				break;
-			}
-		}
-	}
-	ngtcp2_conn_update_pkt_tx_time(c->conn, now);
-	return 0;
-held:
-	if (err != -EAGAIN)
-		return err;
-	c->txlen = off;
-	c->gso_size = gso;
-	ngtcp2_conn_update_pkt_tx_time(c->conn, now);
-	return 0;
-}
-
 /* ----------------------------------------------------------------- receive */
 
 /* Why the connection ended, from what ngtcp2 said (rv) and what the peer sent. */
@@ -855,7 +600,7 @@ static void close_conn(struct quic_conn *c, int liberr)
 	n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, c->txbuf, QC_BUF, &cc,
 					       now_ns());
 	if (n > 0)
-		send_batch(c, c->txbuf, (size_t)n, (size_t)n);
+		quic_send_batch(c, c->txbuf, (size_t)n, (size_t)n);
 }
 
 /* ------------------------------------------------------------------- loop */
@@ -1061,7 +806,7 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 	handshake_state(c);
 	if (open_stream(c) || ctl_turn(c, now, &next) || (c->link && quic_data_turn(c)))
 		return -1;
-	rv = tx(c, now, &next);
+	rv = quic_tx(c, now, &next);
 	if (rv) {
 		if (rv > -4096 && rv < 0 && !c->err)
 			qc_fail(c, -rv, "cannot send on the QUIC socket: %s", strerror(-rv));

@@ -98,6 +98,17 @@ void *quic_conn_run(void *arg);
 int quic_conn_feed(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t now_ns);
 void quic_conn_reset(struct quic_conn *c);
 
+/* CLOCK_MONOTONIC in ns: the one clock of ngtcp2's timestamps. */
+uint64_t quic_now_ns(void);
+
+/*
+ * quic_tx.c: write until ngtcp2 has nothing more, in GSO batches (0, or
+ * -errno / an ngtcp2 error); send len bytes of packets of gso bytes each
+ * (-EAGAIN: kept for POLLOUT by the caller).
+ */
+int quic_tx(struct quic_conn *c, uint64_t now, uint64_t *next);
+int quic_send_batch(struct quic_conn *c, const uint8_t *buf, size_t len, size_t gso);
+
 /* The connection fails with err and a reason (the first one stays). */
 void quic_conn_fail(struct quic_conn *c, int err, const char *fmt, const char *arg);
 
