@@ -76,8 +76,6 @@ int clnt_quic_connect(struct clnt *c, const struct net_addr *src);
 void clnt_quic_close(struct clnt *c);
 /* -Q: fds[i] stands for the connection's data stream i (quic_link_token). 0 or -errno. */
 int clnt_quic_streams(struct clnt *c, int *fds);
-/* --quic-ca checks the certificate is for HOST when HOST is a name (an address: the chain only). */
-const char *clnt_quic_name(const char *host);
 
 /* client.c */
 /* --probe-mtu instead of a throughput test (client_loop.c; owns fds). */

@@ -17,7 +17,8 @@
 #include "client/client_priv.h"
 #include "quic/quic_link.h"
 
-const char *clnt_quic_name(const char *host)
+/* --quic-ca checks the certificate is for HOST when HOST is a name (an address: the chain only). */
+static const char *quic_name(const char *host)
 {
 	unsigned char a[16];
 
@@ -35,7 +36,7 @@ static void link_params(const struct clnt *c, struct engine_params *p)
 	snprintf(p->quic_pin, sizeof(p->quic_pin), "%s", cfg->quic_verify);
 	snprintf(p->quic_cc, sizeof(p->quic_cc), "%s", cfg->quic_cc);
 	p->quic_ca = cfg->quic_ca[0] ? cfg->quic_ca : NULL;
-	p->quic_name = clnt_quic_name(cfg->host);
+	p->quic_name = quic_name(cfg->host);
 }
 
 /* A UDP socket connected to the server's port (from src when --bind gave one). fd or -errno. */

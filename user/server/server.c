@@ -92,6 +92,7 @@ out:
 }
 
 static void on_udp(struct loop_item *it, uint32_t events);
+static void accept_one(struct srv *s, int cfd, const struct net_addr *peer);
 
 static int open_udp(struct srv *s, int i, const struct net_addr *a, bool v6only)
 {
@@ -129,6 +130,7 @@ static void on_udp(struct loop_item *it, uint32_t events)
 	uint16_t idx;
 	ssize_t n;
 	char who[64];
+	int ctl;
 
 	(void)events;
 	for (int budget = 256; budget > 0; budget--) {
@@ -138,8 +140,11 @@ static void on_udp(struct loop_item *it, uint32_t events)
 		if (n < 0)
 			return;
 		if (n <= (ssize_t)sizeof(buf) &&
-		    srv_quic_datagram(s, it->fd, &peer, buf, (size_t)n))
+		    srv_quic_datagram(s, it->fd, &peer, buf, (size_t)n, &ctl)) {
+			if (ctl >= 0) /* its first line (hello) comes over stream 0 */
+				accept_one(s, ctl, &peer);
 			continue;
+		}
 		if (!wire_hello_get(buf, (uint32_t)n, XFR_HELLO_KIND_HELLO, &idx, token)) {
 			pr_debug("%s: stray UDP datagram (%zd bytes) dropped",
 				 net_addr_str(&peer, who, sizeof(who)), n);

@@ -230,12 +230,13 @@ const char *gate_why_not(struct srv *s, const struct net_addr *peer, char *buf, 
 
 /*
  * server_quic.c: QUIC on the shared UDP port. srv_quic_datagram: a datagram of
- * the shared socket shared with the QUIC bit (0x80) set is QUIC's (true), which
- * opens a connection when it is a client's Initial. srv_quic_reap: connections
+ * the shared socket with the QUIC bit (0x80) set is QUIC's (true), which opens
+ * a connection when it is a client's Initial: *ctl is then its control
+ * channel's end, for the first-line path (else -1). srv_quic_reap: connections
  * that are over (all: every one) are closed and freed.
  */
 bool srv_quic_datagram(struct srv *s, int shared, const struct net_addr *peer, const uint8_t *pkt,
-		       size_t n);
+		       size_t n, int *ctl);
 void srv_quic_reap(struct srv *s, bool all);
 
 /* admit.c: the budgets and limits (server/policy.h) applied to the server's state */

@@ -8,7 +8,7 @@
  * its own socket on the port, connected to the client (the kernel routes the
  * 4-tuple there, as for a single-port UDP stream), and a thread fed with that
  * first datagram. Its control stream's socketpair end goes down the same
- * first-line path as an accepted TCP control connection, with the client's
+ * first-line path (server.c) as an accepted TCP control connection, with the client's
  * UDP address as the peer. Connections are reaped on the tick once over.
  */
 #include <errno.h>
@@ -77,8 +77,9 @@ static const char *refused(struct srv *s, const struct net_addr *peer, char *buf
 	return why;
 }
 
-static void open_link(struct srv *s, int shared, const struct net_addr *peer, const uint8_t *pkt,
-		      size_t n)
+/* The connection's control end, or -1. */
+static int open_link(struct srv *s, int shared, const struct net_addr *peer, const uint8_t *pkt,
+		     size_t n)
 {
 	struct engine_params p = {.proto = XFR_PROTO_QUIC};
 	struct srv_qlink *q = calloc(1, sizeof(*q));
@@ -90,12 +91,12 @@ static void open_link(struct srv *s, int shared, const struct net_addr *peer, co
 	if (fd < 0) {
 		pr_warn("%s: cannot take a QUIC connection: %s", who, strerror(-fd));
 		free(q);
-		return;
+		return -1;
 	}
 	if (quic_link_open(&q->l, fd, true, &p, pkt, n, &ctl, why, sizeof(why))) {
 		pr_warn("%s: cannot take a QUIC connection: %s", who, why);
 		free(q);
-		return;
+		return -1;
 	}
 	q->peer = *peer;
 	q->next = s->qlinks;
@@ -103,15 +104,16 @@ static void open_link(struct srv *s, int shared, const struct net_addr *peer, co
 	s->nqlinks++;
 	pr_debug("%s: QUIC connection", who);
 	net_set_nonblock(ctl, true);
-	srv_accept(s, ctl, peer); /* its first line (hello) comes over stream 0 */
+	return ctl;
 }
 
 bool srv_quic_datagram(struct srv *s, int shared, const struct net_addr *peer, const uint8_t *pkt,
-		       size_t n)
+		       size_t n, int *ctl)
 {
 	char buf[PROTO_TEXT_MAX], who[64];
 	const char *why;
 
+	*ctl = -1;
 	if (!n || !(pkt[0] & 0x80))
 		return false;
 	if (!quic_tls_server_ready() || !s->udp_single_port)
@@ -129,7 +131,7 @@ bool srv_quic_datagram(struct srv *s, int shared, const struct net_addr *peer, c
 		pr_debug("%s: QUIC Initial dropped: %s", net_addr_str(peer, who, sizeof(who)), why);
 		return true;
 	}
-	open_link(s, shared, peer, pkt, n);
+	*ctl = open_link(s, shared, peer, pkt, n);
 	return true;
 }
 
