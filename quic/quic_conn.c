@@ -699,6 +699,16 @@ static int ctl_turn(struct quic_conn *c, uint64_t now, uint64_t *next)
 		qc_fail(c, -err, "the control channel broke: %s", strerror(-err));
 		return -1;
 	}
+	if (c->ctl.app_eof && !c->ctl_eof_ns)
+		c->ctl_eof_ns = now;
+	if (c->ctl_eof_ns && now >= c->ctl_eof_ns + QC_TIMEOUT_NS) {
+		/* our end is done; a peer that keeps its own open (and answers PINGs) goes */
+		pr_debug("QUIC: the peer kept the control stream open %s after ours ended", "10 s");
+		c->ctl.closed = true;
+		return 0;
+	}
+	if (c->ctl_eof_ns && c->ctl_eof_ns + QC_TIMEOUT_NS < *next)
+		*next = c->ctl_eof_ns + QC_TIMEOUT_NS;
 	if (c->ctl.sid >= 0)
 		return ctl_flush(c);
 	if (c->server && now >= c->t0_ns + QC_TIMEOUT_NS) {

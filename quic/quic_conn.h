@@ -79,6 +79,7 @@ struct quic_conn {
 	struct quic_eng *att_req, *att; /* asked by the engine; taken by the thread */
 	bool att_over;			/* published: the attached test's flows are over */
 	bool att_gone;			/* the thread ended: nothing is taken any more */
+	uint64_t ctl_eof_ns; /* when the control code closed its end: the peer has 10 s to follow */
 	/* the peer's acknowledgements: bytes in flight last seen, when they last went down */
 	uint64_t inflight, acked_ns;
 	const uint8_t *first; /* server: the Initial the shared port read, fed first */

@@ -208,6 +208,37 @@ static void test_server_close(void **state)
 	quic_link_close(l.cli);
 }
 
+/*
+ * The server's control code closed its end and the client keeps its own open
+ * (answering the keep-alive PINGs): the server closes the connection after
+ * 10 s, cleanly, and the client's control code reads EOF.
+ */
+static void test_peer_keeps_control_open(void **state)
+{
+	struct links l;
+	char why[256] = "";
+	struct timespec t0, t1;
+	double s;
+
+	(void)state;
+	assert_int_equal(links_open(&l, fpr, why, sizeof(why)), 0);
+	assert_int_equal(write(l.cctl, "hi\n", 3), 3); /* stream 0 opens at its first byte */
+	read_all(l.sctl, (uint8_t *)why, 3, 5000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	close(l.sctl);
+	expect_eof(l.cctl, 5000);
+	assert_true(over_within(l.srv, 12000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "server closed after %.2f s\n", s);
+	assert_true(s >= 9.5 && s < 11.5);
+	assert_string_equal(quic_link_error(l.srv), "");
+	assert_true(over_within(l.cli, 5000));
+	close(l.cctl);
+	quic_link_close(l.cli);
+	quic_link_close(l.srv);
+}
+
 /* A wrong pin: the client's open fails with the reason; no control channel. */
 static void test_pin_mismatch(void **state)
 {
@@ -283,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_server_close),
 		cmocka_unit_test(test_pin_mismatch),
 		cmocka_unit_test(test_no_control_stream),
+		cmocka_unit_test(test_peer_keeps_control_open),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
