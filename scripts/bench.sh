@@ -129,10 +129,22 @@ run_iperf3() { # streams -> Gbit/s
 		{ echo "bench: iperf3 -P $1 failed: $(jq -r '.error // empty' "$TMP/ip3.json")" >&2; return 1; }
 	jq '.end.sum_received.bits_per_second / 1e9' "$TMP/ip3.json"
 }
-run_xfr() { # streams -> Gbit/s
-	"$XFR" -t "$T" -P "$1" -p "$XFR_PORT" --json 127.0.0.1 >"$TMP/xfr.json" 2>"$TMP/xfr.err" ||
-		{ echo "bench: xfr -P $1 failed: $(tail -n1 "$TMP/xfr.err")" >&2; return 1; }
+run_xfr() { # streams [xfr options...] -> Gbit/s
+	local p=$1
+	shift
+	"$XFR" -t "$T" -P "$p" -p "$XFR_PORT" --json "$@" 127.0.0.1 >"$TMP/xfr.json" 2>"$TMP/xfr.err" ||
+		{ echo "bench: xfr -P $p $* failed: $(tail -n1 "$TMP/xfr.err")" >&2; return 1; }
 	jq '.receiver.throughput_mbps / 1e3' "$TMP/xfr.json"
+}
+
+# The TCP send paths forced one by one (1 stream), beside the default's choice.
+TCP_PATHS=(send sendfile msg)
+tcp_path_args() { # path -> xfr options
+	case $1 in
+	send) echo --no-zerocopy ;;
+	sendfile) echo --zerocopy=sendfile ;;
+	msg) echo --zerocopy=msg ;;
+	esac
 }
 
 median() {
@@ -141,7 +153,7 @@ median() {
 
 bench_tcp() {
 	echo "bench: TCP over loopback, ${T} s per run, $ROUNDS alternating rounds, medians ($(nproc) CPUs, $(uname -r))"
-	local p r name
+	local p r name path
 	declare -A res
 	for p in 1 4; do
 		: >"$TMP/ip3.$p"
@@ -156,11 +168,23 @@ bench_tcp() {
 				run_xfr $p >>"$TMP/xfr.$p"
 				run_iperf3 $p >>"$TMP/ip3.$p"
 			fi
-			printf '  round %d, %d stream(s): iperf3 %.2f Gbit/s, xfr %.2f Gbit/s\n' $r $p \
-				"$(tail -n1 "$TMP/ip3.$p")" "$(tail -n1 "$TMP/xfr.$p")"
+			printf '  round %d, %d stream(s): iperf3 %.2f Gbit/s, xfr %.2f Gbit/s (%s)' $r $p \
+				"$(tail -n1 "$TMP/ip3.$p")" "$(tail -n1 "$TMP/xfr.$p")" \
+				"$(jq -r '.tcp_info.send_path // .streams[0].tcp_info.send_path // "?"' "$TMP/xfr.json")"
+			if [ $p = 1 ]; then
+				for path in "${TCP_PATHS[@]}"; do
+					# shellcheck disable=SC2046 # the options are words
+					run_xfr 1 $(tcp_path_args $path) >>"$TMP/xfr.path.$path"
+					printf ', %s %.2f' $path "$(tail -n1 "$TMP/xfr.path.$path")"
+				done
+			fi
+			echo
 		done
 		res[ip3.$p]=$(median <"$TMP/ip3.$p")
 		res[xfr.$p]=$(median <"$TMP/xfr.$p")
+	done
+	for path in "${TCP_PATHS[@]}"; do
+		res[path.$path]=$(median <"$TMP/xfr.path.$path")
 	done
 
 	echo
@@ -171,6 +195,11 @@ bench_tcp() {
 		printf '%-16s | %13.2f | %10.2f | %.2f\n' "$name" "${res[ip3.$p]}" "${res[xfr.$p]}" \
 			"$(awk -v x="${res[xfr.$p]}" -v i="${res[ip3.$p]}" 'BEGIN { print (i > 0) ? x / i : 0 }')"
 		record "tcp_p$p" Gbit/s "${res[ip3.$p]}" "${res[xfr.$p]}"
+	done
+	for path in "${TCP_PATHS[@]}"; do
+		printf '%-16s | %13.2f | %10.2f | %.2f\n' "TCP 1, $path" "${res[ip3.1]}" "${res[path.$path]}" \
+			"$(awk -v x="${res[path.$path]}" -v i="${res[ip3.1]}" 'BEGIN { print (i > 0) ? x / i : 0 }')"
+		record "tcp_p1_$path" Gbit/s "${res[ip3.1]}" "${res[path.$path]}"
 	done
 }
 
@@ -195,10 +224,13 @@ udp_iperf3() {
 		"$TMP/ip3u.json"
 }
 
-# udp_xfr NS HOST PORT LEN -> "pps gbps lost_percent" (receiver side)
+# udp_xfr NS HOST PORT LEN [xfr options...] -> "pps gbps lost_percent" (receiver side)
 udp_xfr() {
-	ns_exec "$1" "$XFR" -u -b 0 -l "$4" -t "$T" -p "$3" --json "$2" >"$TMP/xfru.json" 2>"$TMP/xfru.err" ||
-		{ echo "bench: xfr -u -l $4 failed: $(tail -n1 "$TMP/xfru.err")" >&2; return 1; }
+	local ns=$1 host=$2 port=$3 len=$4
+	shift 4
+	ns_exec "$ns" "$XFR" -u -b 0 -l "$len" -t "$T" -p "$port" --json "$@" "$host" >"$TMP/xfru.json" \
+		2>"$TMP/xfru.err" ||
+		{ echo "bench: xfr -u -l $len $* failed: $(tail -n1 "$TMP/xfru.err")" >&2; return 1; }
 	jq -r '"\(.udp_stats.packets_received / (.duration_ms / 1000)) \(.receiver.throughput_mbps / 1e3) \(.udp_stats.lost_percent)"' \
 		"$TMP/xfru.json"
 }
@@ -227,7 +259,7 @@ udp_veth_up() {
 }
 
 bench_udp() {
-	local path len r ns host key a b f
+	local path len r ns host key a b f label
 	declare -A med
 	local paths=(loopback)
 	udp_veth_up && paths+=(veth veth-nouso)
@@ -257,30 +289,43 @@ bench_udp() {
 				fi
 				read -r a _ _ <<<"$(tail -n1 "$TMP/ip3.$key")"
 				read -r b _ _ <<<"$(tail -n1 "$TMP/xfr.$key")"
-				printf '  round %d, %-10s %4d B: iperf3 %.0f pps, xfr %.0f pps\n' $r "$path" $len "$a" "$b"
+				printf '  round %d, %-10s %4d B: iperf3 %.0f pps, xfr %.0f pps' $r "$path" $len "$a" "$b"
+				if [ "$path" = veth-nouso ]; then
+					# the same wire-like path without GSO/GRO (sendmmsg/recvmmsg)
+					udp_xfr "$ns" $host "$XFR_PORT" $len --no-gso >>"$TMP/xfr.$key.nogso"
+					read -r b _ _ <<<"$(tail -n1 "$TMP/xfr.$key.nogso")"
+					printf ', xfr --no-gso %.0f pps' "$b"
+				fi
+				echo
 			done
 			for f in 1 2 3; do
 				med[ip3.$key.$f]=$(cut -d' ' -f$f "$TMP/ip3.$key" | median)
 				med[xfr.$key.$f]=$(cut -d' ' -f$f "$TMP/xfr.$key" | median)
+				if [ "$path" = veth-nouso ]; then
+					med[ip3.$key-nogso.$f]=${med[ip3.$key.$f]}
+					med[xfr.$key-nogso.$f]=$(cut -d' ' -f$f "$TMP/xfr.$key.nogso" | median)
+				fi
 			done
 		done
 	done
 	echo
-	printf '%-18s | %-11s | %-11s | %-8s | %-8s | %-8s | %-8s | %-9s | %s\n' case "iperf3 kpps" "xfr kpps" \
+	printf '%-27s | %-11s | %-11s | %-8s | %-8s | %-8s | %-8s | %-9s | %s\n' case "iperf3 kpps" "xfr kpps" \
 		"pps x" "ip3 Gb/s" "xfr Gb/s" "Gb/s x" "ip3 lost%" "xfr lost%"
-	printf '%s\n' "-------------------+-------------+-------------+----------+----------+----------+----------+-----------+----------"
+	printf '%s\n' "----------------------------+-------------+-------------+----------+----------+----------+----------+-----------+----------"
 	for path in "${paths[@]}"; do
-		for len in 64 1400; do
+		for len in 64 1400 64-nogso 1400-nogso; do
 			key=$path.$len
 			[ -n "${med[ip3.$key.1]:-}" ] || continue
-			printf '%-18s | %11.1f | %11.1f | %8.2f | %8.3f | %8.3f | %8.2f | %9.2f | %.2f\n' "$path $len B" \
+			label="$path ${len%-nogso} B"
+			[ "$len" = "${len%-nogso}" ] || label="$label --no-gso"
+			printf '%-27s | %11.1f | %11.1f | %8.2f | %8.3f | %8.3f | %8.2f | %9.2f | %.2f\n' "$label" \
 				"$(awk -v v="${med[ip3.$key.1]}" 'BEGIN { print v / 1e3 }')" \
 				"$(awk -v v="${med[xfr.$key.1]}" 'BEGIN { print v / 1e3 }')" \
 				"$(awk -v x="${med[xfr.$key.1]}" -v i="${med[ip3.$key.1]}" 'BEGIN { print (i > 0) ? x / i : 0 }')" \
 				"${med[ip3.$key.2]}" "${med[xfr.$key.2]}" \
 				"$(awk -v x="${med[xfr.$key.2]}" -v i="${med[ip3.$key.2]}" 'BEGIN { print (i > 0) ? x / i : 0 }')" \
 				"${med[ip3.$key.3]}" "${med[xfr.$key.3]}"
-			record "udp_${path}_$len" pps "${med[ip3.$key.1]}" "${med[xfr.$key.1]}"
+			record "udp_${path}_${len/-/_}" pps "${med[ip3.$key.1]}" "${med[xfr.$key.1]}"
 		done
 	done
 }

@@ -36,24 +36,26 @@ export XFR=${XFR:-$ROOT/$BUILD/xfr}
 export XT_RUNID=$$
 LOGDIR=$(mktemp -d "/tmp/xfr-tests.$$.XXXXXX")
 TIMEOUT=${XT_TIMEOUT:-120}
-npass=0 nfail=0 nskip=0
+npass=0 nfail=0 nskip=0 t0=0
 
 selected() {
 	[ -z "$PATTERN" ] || [[ $1 =~ $PATTERN ]]
 }
 
+# report NAME RC REASON: one line, with the test's wall time (t0 set by the caller).
 report() { # report NAME RC REASON
+	local took="$((SECONDS - t0)) s"
 	case $2 in
 	0)
-		echo "PASS $1"
+		echo "PASS $1 ($took)"
 		npass=$((npass + 1))
 		;;
 	77)
-		echo "SKIP $1 ($3)"
+		echo "SKIP $1 ($3; $took)"
 		nskip=$((nskip + 1))
 		;;
 	*)
-		echo "FAIL $1 ($3)"
+		echo "FAIL $1 ($3; $took)"
 		nfail=$((nfail + 1))
 		if [ "$VERBOSE" = 1 ]; then
 			sed 's/^/    /' "$LOGDIR/${1//\//_}.log" | tail -n 40
@@ -68,6 +70,7 @@ run_unit() {
 		[ -f "$bin" ] && [ -x "$bin" ] || continue
 		name=unit/$(basename "$bin")
 		selected "$name" || continue
+		t0=$SECONDS
 		timeout -k 5 "$TIMEOUT" "$bin" >"$LOGDIR/${name//\//_}.log" 2>&1
 		rc=$?
 		reason="exit $rc"
@@ -88,6 +91,7 @@ run_unit() {
 run_one() { # run_one FILE FUNC
 	local file=$1 fn=$2 log=$LOGDIR/$2.log reason_f=$LOGDIR/$2.reason rc reason
 	: >"$reason_f"
+	t0=$SECONDS
 	XT_REASON=$reason_f timeout -k 5 "$TIMEOUT" bash -c '
 		source "$XT_ROOT/tests/integration/lib.sh"
 		source "$1"

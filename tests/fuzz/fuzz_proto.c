@@ -5,7 +5,7 @@
  * again to the same encoding (the codec is a fixed point after one pass).
  *
  * clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icommon -Iuser \
- *	tests/fuzz/fuzz_proto.c user/control/proto.c -ljansson -o fuzz_proto
+ *	tests/fuzz/fuzz_proto.c user/control/proto*.c user/base/config.c -ljansson -o fuzz_proto
  */
 #include <errno.h>
 #include <stdint.h>

@@ -481,6 +481,20 @@ xt_proc_rss() {
 	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
+# xt_plain_only: a test whose subject is a rate or a figure checked against the
+# truth (a tbf path, iperf3's numbers) runs on the plain build only: under a
+# sanitizer it would measure the sanitizer's slowdown, and every code path it
+# takes is also taken by tests that do run there. Use as
+#   xt_plain_only || return
+# (returns 77 = skipped, with the reason, on sanitizer builds).
+xt_plain_only() {
+	local san
+	san=$(xt_sanitizer)
+	[ -n "$san" ] || return 0
+	xt_skip "$san build: a rate against the truth is checked on the plain build"
+	return 77
+}
+
 # xt_sanitizer: "asan" or "tsan" when $XFR is a sanitizer build, else nothing.
 xt_sanitizer() {
 	local libs

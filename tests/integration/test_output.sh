@@ -73,6 +73,32 @@ test_csv() {
 	xt_server_stop
 }
 
+# --csv over QUIC: the path MTU and QUIC's own figures (min RTT, bytes in
+# flight, handshake time) fill their columns and equal the -o document's.
+test_csv_quic() {
+	export XDG_CONFIG_HOME=$XT_TMP/config
+	xt_setup || return
+	xt_server_start || return
+	local i
+	for ((i = 0; i < 40; i++)); do
+		grep -q 'QUIC certificate SHA-256' "$SRV_ERR" && break
+		sleep 0.05
+	done
+	xt_csv_ok -Q -t 2 -P 2 || return
+	local row
+	row=$("$XT_PY" -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+s = [r for r in rows if r["type"] == "summary"][0]
+print(" ".join(s[c] or "-" for c in ("pmtu", "min_rtt_us", "bytes_in_flight", "handshake_us")))
+' "$OUT")
+	read -r pm mr bif hs <<<"$row"
+	[ "$pm" != - ] && [ "$mr" != - ] && [ "$bif" != - ] && [ "$hs" != - ] && [ "$hs" -gt 0 ] ||
+		{ xt_fail "QUIC summary row: pmtu min_rtt_us bytes_in_flight handshake_us = $row"; return 1; }
+	xt_log "QUIC CSV summary: pmtu $pm, min rtt $mr us, in flight $bif B, handshake $hs us"
+	xt_server_stop
+}
+
 # The measured rates of a plain output: every "N Mbit/s" / "N Gbit/s" after
 # the header line (which says the requested limit), in Mbit/s, one per line.
 xt_plain_rates() {

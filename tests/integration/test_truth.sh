@@ -18,6 +18,7 @@ xt_iperf3_mbps() { # extra iperf3 client args...
 # +-5 % of iperf3's receiver bits_per_second, both ~190 Mbit/s. The pair runs
 # once more if it misses: the VM's scheduling noise can hit either run.
 test_truth_vs_iperf3() {
+	xt_plain_only || return
 	xt_setup || return
 	command -v iperf3 >/dev/null || { xt_skip "iperf3 not installed"; return 77; }
 	xt_tbf client 200mbit || return
@@ -57,6 +58,7 @@ test_truth_reverse_tbf() {
 # 2 s: 50.31, 50.33, 50.32 Mbit/s (< 1 %), so +-5 % leaves room for the VM.
 # -b is the TOTAL: -P 4 -b 50M is still 50 Mbit/s; -R paces on the server.
 test_bitrate() {
+	xt_plain_only || return
 	xt_setup || return
 	xt_server_start || return
 	local args v

@@ -199,6 +199,7 @@ test_udp_bidir_bytes_slow_download() {
 # -b is the total rate: 20 Mbit/s +- 5 % alone, across 2 streams, and sent
 # by the server with -R.
 test_udp_bitrate() {
+	xt_plain_only || return
 	xt_setup || return
 	xt_server_start || return
 	local args v
@@ -487,6 +488,7 @@ test_udp_ipv6() {
 # interval loses nothing and runs at 100 Mbit/s within 6 % (measured 100.4-101.2
 # over 6 runs each way; before the fix 102-110 with 81 lost).
 test_udp_first_interval() {
+	xt_plain_only || return
 	xt_setup 200mbit || return
 	xt_server_start || return
 	local args lost mbps
@@ -509,6 +511,7 @@ test_udp_first_interval() {
 # Issue 16, item 6: -b with --bidir is per direction (the reference's and
 # iperf3's meaning): -b 40M moves 40 Mbit/s each way, on 1 and 2 streams.
 test_udp_bidir_rate_per_direction() {
+	xt_plain_only || return
 	xt_setup 200mbit || return
 	xt_server_start || return
 	local args up down

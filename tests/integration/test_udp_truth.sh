@@ -95,6 +95,7 @@ xt_iperf3_udp() { # extra iperf3 client args...
 # Mbit/s received, and iperf3 -u -b 90M -l 1400 on the same path agrees within
 # 2 % (measured here: iperf3 89.97 Mbit/s, 0 % lost).
 test_udp_truth_tbf() {
+	xt_plain_only || return
 	xt_setup || return
 	command -v iperf3 >/dev/null || { xt_skip "iperf3 not installed"; return 77; }
 	xt_tbf client 100mbit || return

@@ -170,7 +170,7 @@ static void test_backoff(void **state)
 	uint64_t now = 1000000000000ULL, s = 1000000000ULL;
 
 	(void)state;
-	assert_int_equal(guard_init(&g, 42), 0);
+	assert_int_equal(guard_init(&g, 42, 0), 0);	     /* the default window */
 	assert_int_equal(guard_auth_failed(&g, &a, now), 0); /* two free: typos */
 	assert_int_equal(guard_auth_failed(&g, &a, now), 0);
 	assert_int_equal(guard_blocked(&g, &a, now), 0);
@@ -187,7 +187,11 @@ static void test_backoff(void **state)
 	guard_auth_ok(&g, &a);
 	assert_int_equal(guard_auth_failed(&g, &a, now), 0);
 	assert_int_equal(guard_auth_failed(&g, &a, now), 0);
-	assert_int_equal(guard_auth_failed(&g, &a, now + GUARD_FORGET_NS + 1), 0);
+	assert_int_equal(guard_auth_failed(&g, &a, now + GUARD_DEFAULT_WINDOW_NS - 1), s);
+	guard_auth_ok(&g, &a);
+	assert_int_equal(guard_auth_failed(&g, &a, now), 0);
+	assert_int_equal(guard_auth_failed(&g, &a, now), 0);
+	assert_int_equal(guard_auth_failed(&g, &a, now + GUARD_DEFAULT_WINDOW_NS), 0);
 	/* refusals are logged once a minute per address */
 	assert_true(guard_log_now(&g, &b, now));
 	assert_false(guard_log_now(&g, &b, now + s));
@@ -196,13 +200,48 @@ static void test_backoff(void **state)
 	guard_fini(&g);
 }
 
+/*
+ * --rate-limit-window: the same failures under a 2 s and the default window.
+ * Five failures a second apart earn 1, 2 and 4 s (capped at 2 s by the short
+ * window); 2 s after the last, the short window has forgotten them and lets
+ * the address try, the default one still holds it back for 2 s more.
+ */
+static void test_backoff_window(void **state)
+{
+	uint64_t now = 1000000000000ULL, s = 1000000000ULL, t;
+	struct policy_key a = key(1);
+	struct guard shortw, dflt;
+
+	(void)state;
+	assert_int_equal(guard_init(&shortw, 7, 2 * s), 0);
+	assert_int_equal(guard_init(&dflt, 7, GUARD_DEFAULT_WINDOW_NS), 0);
+	for (int i = 0; i < 4; i++) {
+		t = now + (uint64_t)i * s;
+		guard_auth_failed(&shortw, &a, t);
+		guard_auth_failed(&dflt, &a, t);
+	}
+	t = now + 4 * s;
+	assert_int_equal(guard_auth_failed(&shortw, &a, t), 2 * s); /* 4 s, capped */
+	assert_int_equal(guard_auth_failed(&dflt, &a, t), 4 * s);
+	assert_int_equal(guard_blocked(&shortw, &a, t + 2 * s), 0);
+	assert_int_equal(guard_blocked(&dflt, &a, t + 2 * s), 2 * s);
+	/* a failure after a quiet window is a first one again (free); under the default the sixth */
+	assert_int_equal(guard_auth_failed(&shortw, &a, t + 2 * s), 0);
+	assert_int_equal(guard_auth_failed(&dflt, &a, t + 4 * s), 8 * s);
+	/* failures less than a window apart keep counting */
+	assert_int_equal(guard_auth_failed(&shortw, &a, t + 3 * s), 0);
+	assert_int_equal(guard_auth_failed(&shortw, &a, t + 4 * s), s);
+	guard_fini(&shortw);
+	guard_fini(&dflt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty),	cmocka_unit_test(test_deny_first),
 		cmocka_unit_test(test_mapped),	cmocka_unit_test(test_v6),
 		cmocka_unit_test(test_bits),	cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_backoff), cmocka_unit_test(test_backoff_window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,6 +101,47 @@ static void test_keys_and_proof(void **state)
 		assert_int_equal(((unsigned char *)&k)[i], 0);
 }
 
+/*
+ * udp_auth_v1's sealed single-port hello/ack (PROTOCOL.md §9.4), K_udp from
+ * test_keys_and_proof. Computed independently:
+ *   k = bytes.fromhex("f5c4bca6...afe62371"); tok = bytes(range(0x10, 0x20))
+ *   m = b"\0XFR" + bytes([1, kind]) + (3).to_bytes(2, "big") + tok
+ *   hmac.new(k, m, hashlib.sha256).hexdigest()[:32]
+ *   kind 1 (hello) c0af0760b46f8e6059254fa8c87d8116, kind 2 (ack) ad6f0fd30866de62c9c66d1ba30f2e0a
+ */
+static void test_udp_hello(void **state)
+{
+	unsigned char key[32], tok[16], pkt[AUTH_UDP_HELLO_LEN], other[32];
+	char h[2 * AUTH_UDP_HELLO_LEN + 1];
+	size_t n;
+
+	(void)state;
+	unhex("f5c4bca623943c48168a8b409d5316039cf5b662f58fcfb253c49115afe62371", key, &n);
+	for (int i = 0; i < 16; i++)
+		tok[i] = (unsigned char)(0x10 + i);
+	assert_int_equal(auth_udp_hello(key, 1, 3, tok, pkt), 0);
+	hexof(pkt, sizeof(pkt), h);
+	assert_string_equal(h, "0058465201010003101112131415161718191a1b1c1d1e1f"
+			       "c0af0760b46f8e6059254fa8c87d8116");
+	assert_true(auth_udp_tag_ok(key, pkt, sizeof(pkt)));
+	assert_int_equal(auth_udp_hello(key, 2, 3, tok, pkt), 0);
+	hexof(pkt + 24, 16, h);
+	assert_string_equal(h, "ad6f0fd30866de62c9c66d1ba30f2e0a");
+	assert_true(auth_udp_tag_ok(key, pkt, sizeof(pkt)));
+	/* every flipped bit, in the 24 bytes or the tag, fails; so do another key and lengths */
+	for (size_t i = 0; i < 8 * sizeof(pkt); i++) {
+		pkt[i / 8] ^= (unsigned char)(1 << (i % 8));
+		assert_false(auth_udp_tag_ok(key, pkt, sizeof(pkt)));
+		pkt[i / 8] ^= (unsigned char)(1 << (i % 8));
+	}
+	memcpy(other, key, sizeof(other));
+	other[31] ^= 1;
+	assert_false(auth_udp_tag_ok(other, pkt, sizeof(pkt)));
+	assert_false(auth_udp_tag_ok(key, pkt, sizeof(pkt) - 1));
+	assert_false(auth_udp_tag_ok(key, pkt, 15));
+	assert_true(auth_udp_tag_ok(key, pkt, sizeof(pkt)));
+}
+
 static void test_equal(void **state)
 {
 	(void)state;
@@ -281,15 +322,11 @@ static void test_reference_vectors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hmac_rfc4231),
-		cmocka_unit_test(test_response),
-		cmocka_unit_test(test_keys_and_proof),
-		cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_nonce),
-		cmocka_unit_test(test_seal),
-		cmocka_unit_test(test_open),
-		cmocka_unit_test(test_lengths),
-		cmocka_unit_test(test_reference_vectors),
+		cmocka_unit_test(test_hmac_rfc4231),   cmocka_unit_test(test_response),
+		cmocka_unit_test(test_keys_and_proof), cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_udp_hello),      cmocka_unit_test(test_nonce),
+		cmocka_unit_test(test_seal),	       cmocka_unit_test(test_open),
+		cmocka_unit_test(test_lengths),	       cmocka_unit_test(test_reference_vectors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -577,6 +577,11 @@ static void test_server_limits(void **state)
 	assert_int_equal(c.max_bandwidth, 1500000000ULL);
 	assert_int_equal(c.data_port_lo, 40000);
 	assert_int_equal(c.data_port_hi, 40099);
+	assert_int_equal(c.rate_limit_window_ms, 900000); /* the default: 15 min */
+	PARSE_OK(&c, "serve", "--rate-limit-window", "2s");
+	assert_int_equal(c.rate_limit_window_ms, 2000);
+	PARSE_OK(&c, "serve", "--rate-limit-window", "60");
+	assert_int_equal(c.rate_limit_window_ms, 60000);
 	PARSE_OK(&c, "serve", "--max-pause=2min", "--data-port-range=5000-5000");
 	assert_int_equal(c.max_pause_s, 120);
 	assert_int_equal(c.data_port_lo, 5000);
@@ -605,6 +610,12 @@ static void test_server_limits(void **state)
 		   "serve", "--data-port-range", "0-10");
 	EXPECT_ERR("xfr: --data-port-range 50000-40000: the first port is above the last", "serve",
 		   "--data-port-range", "50000-40000");
+	EXPECT_ERR("xfr: --rate-limit-window 0: must be between 1 s and 24 h", "serve",
+		   "--rate-limit-window", "0");
+	EXPECT_ERR("xfr: --rate-limit-window 500ms: must be between 1 s and 24 h", "serve",
+		   "--rate-limit-window", "500ms");
+	EXPECT_ERR("xfr: --rate-limit-window 25h: must be between 1 s and 24 h", "serve",
+		   "--rate-limit-window", "25h");
 	/* client commands do not take them */
 	EXPECT_ERR("xfr: unknown option --rate-limit", "--rate-limit", "1", "host");
 }

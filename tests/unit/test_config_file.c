@@ -249,7 +249,8 @@ static void test_keys_and_aliases(void **state)
 		     "omit_secs = 1\njson_output = true\naddress_family = \"ipv4\"\n"
 		     "congestion = \"cubic\"\ndscp = \"EF\"\ntimestamp_format = \"unix\"\n"
 		     "zerocopy = \"msg\"\nbitrate = \"100M\"\n"
-		     "[server]\nport = 6001\nmax_tests = 20\none_off = true\n");
+		     "[server]\nport = 6001\nmax_tests = 20\none_off = true\n"
+		     "rate_limit_window = \"30s\"\n");
 	assert_int_equal(PARSE(&c, "h"), CLI_RUN);
 	assert_int_equal(c.duration_s, 3);
 	assert_int_equal(c.streams, 4);
@@ -269,6 +270,7 @@ static void test_keys_and_aliases(void **state)
 	assert_int_equal(c.port, 6001);
 	assert_int_equal(c.max_tests, 20);
 	assert_true(c.one_off);
+	assert_int_equal(c.rate_limit_window_ms, 30000);
 	assert_int_equal(c.streams, 1); /* [client] is not the server's */
 }
 

@@ -67,6 +67,7 @@ static void test_find_none(void **state)
 	(void)state;
 	peer = conn_with(&c, IV);
 	assert_int_equal(ctrl_find(&c, MSG_ERROR, m, err, sizeof(err)), 0);
+	assert_int_equal(c.peeked, strlen(IV)); /* looked through once, not again */
 	assert_int_equal(write(peer, "{\"type\":\"err", 12), 12);
 	ctrl_fill(&c);
 	assert_int_equal(ctrl_find(&c, MSG_ERROR, m, err, sizeof(err)), 0);
@@ -75,6 +76,7 @@ static void test_find_none(void **state)
 	assert_true(ctrl_find(&c, MSG_ERROR, m, err, sizeof(err)) < 0);
 	assert_int_equal(ctrl_next_msg(&c, m, err, sizeof(err)), 1); /* the interval stayed */
 	assert_int_equal(m->type, MSG_INTERVAL);
+	assert_int_equal(c.peeked, 0); /* consuming forgets what was looked through */
 	proto_msg_free(m);
 	ctrl_close(&c);
 	close(peer);

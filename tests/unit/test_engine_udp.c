@@ -395,6 +395,7 @@ static void test_malformed_and_jitter(void **state)
 	send_raw(a, d, XFR_FEEDBACK_LEN);
 	wire_hello_put(d, XFR_HELLO_KIND_HELLO, 0, d + 32); /* a late hello: not data */
 	send_raw(a, d, XFR_HELLO_LEN);
+	send_raw(a, d, XFR_HELLO_LEN + 16); /* udp_auth_v1's sealed hello/ack: not data either */
 	xt_msleep(150);
 	tr = sum(r, &sb);
 	assert_int_equal(tr.packets, 10);

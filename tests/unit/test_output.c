@@ -1078,7 +1078,7 @@ static void check_csv_shape(const char *out, size_t want_rows)
 
 	assert_non_null(nl);
 	cols = csv_cells(out, (size_t)(nl - out));
-	assert_int_equal(cols, 31);
+	assert_int_equal(cols, 35);
 	for (p = nl + 1; *p; p = nl + 1, rows++) {
 		nl = strchr(p, '\n');
 		assert_non_null(nl);
@@ -1113,6 +1113,29 @@ static void test_kernel_csv_columns(void **state)
 	check_csv_shape(out, 3);
 	free(out);
 	r->nintervals = nint;
+	fx_free(r);
+}
+
+/* pmtu for TCP and QUIC; min_rtt_us, bytes_in_flight, handshake_us only for QUIC. */
+static void test_csv_quic_columns(void **state)
+{
+	struct xfr_result *r = fx_result(XFR_DIR_UPLOAD, 1);
+	struct output_opts oo = {.quiet = true};
+	char *out;
+
+	(void)state;
+	out = render(XFR_FMT_CSV, r, &oo);
+	assert_non_null(strstr(out, ",cwnd_bytes,pmtu,min_rtt_us,bytes_in_flight,handshake_us,"));
+	assert_non_null(strstr(out, ",1500,,,,")); /* TCP: the path MTU, no QUIC figures */
+	free(out);
+	r->proto = XFR_PROTO_QUIC;
+	r->flows[0].tcp.min_rtt_us = 900;
+	r->flows[0].tcp.bytes_in_flight = 65536;
+	r->flows[0].tcp.handshake_us = 2500;
+	out = render(XFR_FMT_CSV, r, &oo);
+	assert_non_null(strstr(out, ",1500,900,65536,2500,"));
+	check_csv_shape(out, 1);
+	free(out);
 	fx_free(r);
 }
 
@@ -1406,6 +1429,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_document),
 		cmocka_unit_test(test_kernel_plain_path),
 		cmocka_unit_test(test_kernel_csv_columns),
+		cmocka_unit_test(test_csv_quic_columns),
 		cmocka_unit_test(test_csv_quoted_id),
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_output_new_invalid),

@@ -25,6 +25,7 @@
 /* serve's budgets for a public address (docs/xfr.1, "LIMITS") */
 #define XFR_DEFAULT_RATE_LIMIT	      8		   /* tests at a time per client address */
 #define XFR_DEFAULT_PENDING_PER_IP    8		   /* unidentified connections per client address */
+#define XFR_DEFAULT_RATE_WINDOW_MS    900000	   /* auth failures remembered: 15 min */
 #define XFR_DEFAULT_MAX_PAUSE_S	      60	   /* paused time a test may add to its duration */
 #define XFR_DEFAULT_MAX_STREAMS_TOTAL 1024	   /* streams over all running tests */
 #define XFR_DEFAULT_MAX_MEMORY	      (1ull << 30) /* test buffers, at most (and a quarter of RAM) */
@@ -224,8 +225,11 @@ struct xfr_config {
 	char quic_key[1024];	 /* --quic-key PEM, with --quic-cert */
 
 	/* server: budgets and limits (server/admit.c) */
-	uint32_t rate_limit;	    /* --rate-limit: tests at a time per client address; 0 = none */
-	uint32_t max_pending_ip;    /* --max-pending-per-ip: unidentified connections; 0 = none */
+	uint32_t rate_limit;	 /* --rate-limit: tests at a time per client address; 0 = none */
+	uint32_t max_pending_ip; /* --max-pending-per-ip: unidentified connections; 0 = none */
+	/* --rate-limit-window: how long an address's auth failures are remembered (a window
+	 * without one forgets them) and the longest back-off (server/guard.h) */
+	uint64_t rate_limit_window_ms;
 	uint32_t max_pause_s;	    /* --max-pause: paused time a test may add to its duration */
 	uint32_t max_streams;	    /* --max-streams: per test, 1..128 */
 	uint32_t max_streams_total; /* --max-total-streams: over all running tests */

@@ -768,19 +768,22 @@ static const char *set_max_pending_ip(struct cli_state *st, const char *arg)
 }
 
 /*
- * The reference's --rate-limit-window only sets how often it sweeps idle
- * per-address entries; ours go the moment an address holds nothing, so the
- * value is checked and has nothing to set (docs/SECURITY.md).
+ * The reference's --rate-limit-window ages its idle per-address entries. Ours
+ * ages what the server remembers of an address, its authentication failures:
+ * a window without one forgets them, and no back-off outlasts the window
+ * (server/guard.h, docs/SECURITY.md).
  */
 static const char *set_rate_limit_window(struct cli_state *st, const char *arg)
 {
 	uint64_t ms;
 	const char *why = dur_ms(arg, &ms);
 
-	(void)st;
 	if (why)
 		return why;
-	return ms ? NULL : "must not be 0";
+	if (ms < 1000 || ms > 86400000)
+		return "must be between 1 s and 24 h";
+	st->cfg->rate_limit_window_ms = ms;
+	return NULL;
 }
 
 static const char *set_max_pause(struct cli_state *st, const char *arg)
@@ -1011,7 +1014,7 @@ static const struct cli_opt cli_opts[] = {
 	{"rate-limit", 0, REQ, M_SERVE, "N",
 	 "tests per client address (default 8, at most half of --max-tests)", NULL, set_rate_limit},
 	{"rate-limit-window", 0, REQ, M_SERVE, "DUR",
-	 "accepted for the reference's scripts; per-address entries go when idle", NULL,
+	 "how long an address's failed authentications count (default 15m)", NULL,
 	 set_rate_limit_window},
 	{"max-pending-per-ip", 0, REQ, M_SERVE, "N",
 	 "connections per client address before their first line (default 8)", NULL,
@@ -1942,6 +1945,7 @@ void cli_defaults(struct xfr_config *cfg)
 	cfg->max_tests = XFR_DEFAULT_MAX_TESTS;
 	cfg->rate_limit = XFR_DEFAULT_RATE_LIMIT;
 	cfg->max_pending_ip = XFR_DEFAULT_PENDING_PER_IP;
+	cfg->rate_limit_window_ms = XFR_DEFAULT_RATE_WINDOW_MS;
 	cfg->max_pause_s = XFR_DEFAULT_MAX_PAUSE_S;
 	cfg->max_streams = XFR_MAX_STREAMS;
 	cfg->max_streams_total = XFR_DEFAULT_MAX_STREAMS_TOTAL;

@@ -21,6 +21,7 @@
 #include "client/client.h"
 #include "client/client_priv.h"
 #include "base/log.h"
+#include "control/auth.h"
 #include "control/foreign.h"
 #include "control/report.h"
 #include "metrics/sink.h"
@@ -564,28 +565,29 @@ static int hello_wait(struct clnt *c, int fd, int ms)
 }
 
 /*
- * Single-port UDP: say hello (stream index + the test's token) every 100 ms,
- * up to 50 times, until the server's per-stream socket acks.
+ * Single-port UDP: say hello (stream index + the test's token, sealed with a
+ * tag under udp_auth_v1) every 100 ms, up to 50 times, until the server's
+ * per-stream socket acks (sealed likewise: another ack is not the server's).
  */
 static int udp_hello(struct clnt *c, int fd, uint32_t i)
 {
-	unsigned char token[XFR_TOKEN_LEN], pkt[XFR_HELLO_LEN], in[64], tok2[XFR_TOKEN_LEN];
-	uint16_t idx;
+	unsigned char token[XFR_TOKEN_LEN], pkt[AUTH_UDP_HELLO_LEN], in[64];
 	ssize_t n;
-	int rc;
+	int rc, len;
 
 	if (proto_token_parse(c->ack.udp_token, token))
 		return -EPROTO;
-	wire_hello_put(pkt, XFR_HELLO_KIND_HELLO, (uint16_t)i, token);
+	len = clnt_udp_hello(c, i, token, pkt);
+	if (len < 0)
+		return len;
 	for (int tries = 0; tries < 50; tries++) {
-		if (send(fd, pkt, sizeof(pkt), 0) < 0 && errno != ECONNREFUSED)
+		if (send(fd, pkt, (size_t)len, 0) < 0 && errno != ECONNREFUSED)
 			return -errno;
 		rc = hello_wait(c, fd, 100);
 		if (rc < 0)
 			return rc;
-		while ((n = recv(fd, in, sizeof(in), MSG_DONTWAIT)) >= 0)
-			if (wire_hello_get(in, (uint32_t)n, XFR_HELLO_KIND_ACK, &idx, tok2) &&
-			    idx == i && !memcmp(tok2, token, sizeof(token)))
+		while ((n = recv(fd, in, sizeof(in), MSG_DONTWAIT | MSG_TRUNC)) >= 0)
+			if (clnt_udp_ack_ok(c, i, token, in, (size_t)n))
 				return 0;
 	}
 	return -ETIMEDOUT;

@@ -10,6 +10,7 @@
 #include "client/client_priv.h"
 #include "control/auth.h"
 #include "control/report.h"
+#include "wire.h"
 
 struct clnt_auth {
 	char cn[AUTH_NONCE_HEX + 1];
@@ -194,4 +195,29 @@ int clnt_auth(struct clnt *c, const struct proto_hello *h, const char *raw, size
 	free(m);
 	clnt_auth_free(c);
 	return err;
+}
+
+int clnt_udp_hello(const struct clnt *c, uint32_t i, const unsigned char *token, unsigned char *out)
+{
+	if (!c->udp_auth) {
+		wire_hello_put(out, XFR_HELLO_KIND_HELLO, (uint16_t)i, token);
+		return XFR_HELLO_LEN;
+	}
+	if (auth_udp_hello(c->udp_key, XFR_HELLO_KIND_HELLO, i, token, out))
+		return -EIO;
+	return AUTH_UDP_HELLO_LEN;
+}
+
+/* In a udp_auth_v1 session a 24-byte ack, or one with a wrong tag, is somebody else's. */
+bool clnt_udp_ack_ok(const struct clnt *c, uint32_t i, const unsigned char *token,
+		     const unsigned char *in, size_t n)
+{
+	unsigned char got[XFR_TOKEN_LEN];
+	uint16_t idx;
+
+	if (n != (c->udp_auth ? AUTH_UDP_HELLO_LEN : XFR_HELLO_LEN) ||
+	    !wire_hello_get(in, XFR_HELLO_LEN, XFR_HELLO_KIND_ACK, &idx, got) || idx != i ||
+	    CRYPTO_memcmp(got, token, XFR_TOKEN_LEN))
+		return false;
+	return !c->udp_auth || auth_udp_tag_ok(c->udp_key, in, n);
 }

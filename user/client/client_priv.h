@@ -93,6 +93,15 @@ int clnt_run_test(struct clnt *c, int *fds);
 int clnt_auth_send_hello(struct clnt *c);
 int clnt_auth(struct clnt *c, const struct proto_hello *h, const char *raw, size_t rawlen);
 void clnt_auth_free(struct clnt *c);
+/*
+ * Single-port UDP (PROTOCOL.md §9.4): stream i's hello into out (room for 40
+ * bytes), its length or -EIO; and whether the n bytes at in are its ack. With
+ * udp_auth_v1 both are 40 bytes with a tag under udp_key, else the 24 bytes.
+ */
+int clnt_udp_hello(const struct clnt *c, uint32_t i, const unsigned char *token,
+		   unsigned char *out);
+bool clnt_udp_ack_ok(const struct clnt *c, uint32_t i, const unsigned char *token,
+		     const unsigned char *in, size_t n);
 
 /* client_session.c */
 /* A fatal error: log it, record it in the result (the sinks get it at the end). */

@@ -7,13 +7,15 @@
  * ("lower is better") when they rise by more. A figure is compared only when
  * both files have it.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "cmd/cmdopt.h"
 #include "cmd/diff.h"
 
 #define USAGE "usage: xfr diff BASELINE CURRENT [--threshold PCT]"
@@ -157,44 +159,27 @@ static void print_usage(FILE *out)
 		DIFF_DEFAULT_THRESHOLD);
 }
 
-/* Options into *threshold; -1 after an error line, 1 after --help. */
-static int parse_args(int argc, char **argv, double *threshold, FILE *out, FILE *err)
+static int set_threshold(const char *val, void *ctx, FILE *err)
 {
-	static const struct option longs[] = {
-		{"threshold", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
-		if (c == 'h') {
-			print_usage(out);
-			return 1;
-		}
-		if (c == 't' && parse_threshold(optarg, threshold, err))
-			return -1;
-		if (c == ':' || c == '?') {
-			fprintf(err, "xfr: diff: %s %s (" USAGE ")\n", argv[optind - 1],
-				c == ':' ? "needs a value" : "is not an option");
-			return -1;
-		}
-	}
-	if (argc - optind != 2) {
-		fprintf(err, "xfr: diff: expected BASELINE and CURRENT (" USAGE ")\n");
-		return -1;
-	}
-	return 0;
+	return parse_threshold(val, ctx, err);
 }
+
+static const struct cmd_opts diff_opts = {
+	.cmd = "diff",
+	.usage = USAGE,
+	.opt = "threshold",
+	.set = set_threshold,
+	.help = print_usage,
+	.operands = 2,
+	.operands_are = "BASELINE and CURRENT",
+};
 
 enum diff_exit diff_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	double threshold = DIFF_DEFAULT_THRESHOLD;
 	json_t *base, *cur = NULL;
 	bool regressed;
-	int rc = parse_args(argc, argv, &threshold, out, err);
+	int rc = cmd_opts_parse(&diff_opts, argc, argv, &threshold, out, err);
 
 	if (rc)
 		return rc > 0 ? DIFF_OK : DIFF_BAD_INPUT;

@@ -8,7 +8,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <libmdnsd/mdnsd.h>
 #include <libmdnsd/sdtxt.h>
 #include <poll.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 
 #include "base/mdns.h"
+#include "cmd/cmdopt.h"
 #include "cmd/discover.h"
 #include "timeutil.h"
 #include "units.h"
@@ -213,51 +213,37 @@ static unsigned print_found(struct browse *b, FILE *out)
 	return n;
 }
 
-static int parse_args(int argc, char **argv, uint64_t *ms, FILE *out, FILE *err)
+static void print_usage(FILE *out)
 {
-	static const struct option longs[] = {
-		{"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int c;
-
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longs, NULL)) != -1) {
-		if (c == 'h') {
-			fprintf(out,
-				USAGE "\n\nList the xfr servers that announce themselves by mDNS\n"
-				      "on this host's networks (_xfr._tcp.local.).\n\n"
-				      "  --timeout DUR  how long to listen (default 5 s)\n");
-			return 1;
-		}
-		if (c == 't' &&
-		    (units_parse_duration_ms(optarg, ms) || *ms < 100 || *ms > 3600000)) {
-			fprintf(err,
-				"xfr: discover --timeout %s: must be a duration, 100ms to 1h\n",
-				optarg);
-			return -1;
-		}
-		if (c == ':' || c == '?') {
-			fprintf(err, "xfr: discover: %s %s (" USAGE ")\n", argv[optind - 1],
-				c == ':' ? "needs a value" : "is not an option");
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(err, "xfr: discover: unexpected argument '%s' (" USAGE ")\n", argv[optind]);
-		return -1;
-	}
-	return 0;
+	fprintf(out, USAGE "\n\nList the xfr servers that announce themselves by mDNS\n"
+			   "on this host's networks (_xfr._tcp.local.).\n\n"
+			   "  --timeout DUR  how long to listen (default 5 s)\n");
 }
+
+static int set_timeout(const char *val, void *ctx, FILE *err)
+{
+	uint64_t *ms = ctx;
+
+	if (!units_parse_duration_ms(val, ms) && *ms >= 100 && *ms <= 3600000)
+		return 0;
+	fprintf(err, "xfr: discover --timeout %s: must be a duration, 100ms to 1h\n", val);
+	return -1;
+}
+
+static const struct cmd_opts discover_opts = {
+	.cmd = "discover",
+	.usage = USAGE,
+	.opt = "timeout",
+	.set = set_timeout,
+	.help = print_usage,
+};
 
 int discover_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	uint64_t ms = DISCOVER_DEFAULT_MS;
 	struct browse *b;
 	char why[200], quiet[] = "none";
-	int rc = parse_args(argc, argv, &ms, out, err);
+	int rc = cmd_opts_parse(&discover_opts, argc, argv, &ms, out, err);
 
 	if (rc)
 		return rc > 0 ? 0 : 2;

@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "control/auth.h"
+#include "wire.h"
 
 static void hex(const unsigned char *b, size_t n, char *out)
 {
@@ -133,4 +134,39 @@ int auth_proof(const struct auth_keys *k, const char *client_hello, size_t chlen
 	err = hmac_hex(k->auth, sizeof(k->auth), buf, chlen + shlen, out);
 	free(buf);
 	return err;
+}
+
+int auth_udp_tag(const unsigned char key[AUTH_KEY_LEN], const void *msg, size_t len,
+		 unsigned char tag[AUTH_UDP_TAG_LEN])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+
+	if (!HMAC(EVP_sha256(), key, AUTH_KEY_LEN, msg, len, mac, &maclen) || maclen != 32)
+		return -EIO;
+	memcpy(tag, mac, AUTH_UDP_TAG_LEN);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return 0;
+}
+
+bool auth_udp_tag_ok(const unsigned char key[AUTH_KEY_LEN], const void *msg, size_t len)
+{
+	unsigned char want[AUTH_UDP_TAG_LEN];
+
+	if (len < AUTH_UDP_TAG_LEN || auth_udp_tag(key, msg, len - AUTH_UDP_TAG_LEN, want))
+		return false;
+	return !CRYPTO_memcmp(want, (const unsigned char *)msg + len - AUTH_UDP_TAG_LEN,
+			      AUTH_UDP_TAG_LEN);
+}
+
+/*
+ * The reference's 24 bytes, then their tag: the kind (hello c->s, ack s->c),
+ * the stream index and the token are all under the MAC, so a hello cannot be
+ * reflected as an ack nor moved to another stream.
+ */
+int auth_udp_hello(const unsigned char key[AUTH_KEY_LEN], unsigned char kind, unsigned int stream,
+		   const unsigned char token[16], unsigned char out[AUTH_UDP_HELLO_LEN])
+{
+	wire_hello_put(out, kind, (__u16)stream, token);
+	return auth_udp_tag(key, out, XFR_HELLO_LEN, out + XFR_HELLO_LEN);
 }

@@ -40,7 +40,7 @@ void ctrl_close(struct ctrl_conn *c)
 	free(c->rbuf);
 	free(c->wbuf);
 	c->rbuf = c->wbuf = NULL;
-	c->rlen = c->rstart = c->wlen = c->woff = c->wcap = 0;
+	c->rlen = c->rstart = c->wlen = c->woff = c->wcap = c->peeked = 0;
 }
 
 /* Move unconsumed bytes to the front so a full line always fits. */
@@ -91,6 +91,7 @@ static int ctrl_next_line(struct ctrl_conn *c, char **line, size_t *len)
 	if (*len && start[*len - 1] == '\r') /* tolerate CRLF */
 		start[--*len] = '\0';
 	c->rstart += (size_t)(nl - start) + 1;
+	c->peeked = 0;
 	return 1;
 }
 
@@ -137,6 +138,7 @@ static int next_frame(struct ctrl_conn *c, struct proto_msg *m, char *err, size_
 	rc = pframe_open(c->rx, start + PFRAME_HDR, len, pt, &ptlen, err, errlen);
 	if (!rc) {
 		c->rstart += PFRAME_HDR + (size_t)len;
+		c->peeked = 0;
 		rc = proto_decode((const char *)pt, ptlen, m, err, errlen);
 		OPENSSL_cleanse(pt, ptlen);
 	}
@@ -236,18 +238,23 @@ static int peek_one(const char *start, size_t len, enum proto_type type, struct 
 int ctrl_find(struct ctrl_conn *c, enum proto_type type, struct proto_msg *m, char *err,
 	      size_t errlen)
 {
-	size_t off = c->rstart;
 	const char *nl;
+	size_t off;
 	int rc;
 
 	/* Protected frames cannot be peeked: decrypting one consumes its sequence number. */
 	if (ctrl_protected(c))
 		return 0;
+	if (c->peek_type != type)
+		c->peeked = 0;
+	c->peek_type = type;
+	off = c->rstart + c->peeked;
 	while ((nl = memchr(c->rbuf + off, '\n', c->rlen - off))) {
 		rc = peek_one(c->rbuf + off, (size_t)(nl - (c->rbuf + off)), type, m, err, errlen);
 		if (rc)
 			return rc;
 		off = (size_t)(nl - c->rbuf) + 1;
+		c->peeked = off - c->rstart;
 	}
 	return 0;
 }

@@ -21,6 +21,8 @@ struct ctrl_conn {
 	char *rbuf;
 	size_t rlen;
 	size_t rstart; /* first unconsumed byte */
+	size_t peeked; /* ctrl_find: bytes after rstart already looked through for peek_type */
+	enum proto_type peek_type;
 	char *wbuf;
 	size_t wlen;
 	size_t woff;
@@ -49,7 +51,8 @@ int ctrl_next_msg(struct ctrl_conn *c, struct proto_msg *m, char *err, size_t er
  * Look through the buffered complete lines, consuming none: 1 = one is a
  * message of @type (*m filled; proto_msg_free it), 0 = none is, < 0 = a line
  * that does not decode (err set). The client uses it to see a server's error
- * while it starts its streams, leaving the intervals for the run.
+ * while it starts its streams, leaving the intervals for the run. Lines
+ * already looked through for the same type are not decoded again.
  */
 int ctrl_find(struct ctrl_conn *c, enum proto_type type, struct proto_msg *m, char *err,
 	      size_t errlen);

@@ -22,10 +22,10 @@
 
 #include "output/printers.h"
 
-#define CSV_HEADER                                                                                 \
-	"type,direction,stream,timestamp,start_secs,elapsed_secs,bytes,throughput_mbps,"           \
-	"sender_bytes,receiver_bytes,retransmits,rtt_us,rtt_var_us,cwnd,cwnd_bytes,jitter_ms,"     \
-	"jitter_max_ms,lost,lost_percent,packets_sent,packets_received,out_of_order,duplicates,"   \
+#define CSV_HEADER                                                                                                                                 \
+	"type,direction,stream,timestamp,start_secs,elapsed_secs,bytes,throughput_mbps,"                                                           \
+	"sender_bytes,receiver_bytes,retransmits,rtt_us,rtt_var_us,cwnd,cwnd_bytes,pmtu,"                                                          \
+	"min_rtt_us,bytes_in_flight,handshake_us,jitter_ms,jitter_max_ms,lost,lost_percent,packets_sent,packets_received,out_of_order,duplicates," \
 	"rcvbuf_drops,packet_size,xdp_packets,drops_rx,drops_tx,bpf_rtt_avg_us,engine,test_id"
 #define CSV_LINE_MAX 1024
 
@@ -132,6 +132,20 @@ static void csv_tcp(struct csv_line *l, const struct xfr_result *r, const struct
 }
 
 /*
+ * pmtu (TCP and QUIC), min_rtt_us,bytes_in_flight,handshake_us (QUIC's own
+ * figures): the sender's, at the end of the interval / test.
+ */
+static void csv_path(struct csv_line *l, const struct xfr_result *r, const struct xfr_flow *f)
+{
+	bool tcp = f->has_tcp && !output_is_udp(r), quic = tcp && r->proto == XFR_PROTO_QUIC;
+
+	csv_u64(l, tcp && f->tcp.pmtu, f->tcp.pmtu);
+	csv_u64(l, quic && f->tcp.min_rtt_us, f->tcp.min_rtt_us);
+	csv_u64(l, quic, f->tcp.bytes_in_flight);
+	csv_u64(l, quic && f->tcp.handshake_us, f->tcp.handshake_us);
+}
+
+/*
  * jitter_ms,jitter_max_ms,lost,lost_percent,packets_sent,packets_received,
  * out_of_order,duplicates,rcvbuf_drops,packet_size: UDP only; the receiver's
  * figures need its report.
@@ -190,6 +204,7 @@ static int csv_row(struct output *o, const struct xfr_result *r, const struct cs
 	csv_ident(&l, w);
 	csv_bytes(&l, w);
 	csv_tcp(&l, r, w->f);
+	csv_path(&l, r, w->f);
 	csv_udp(&l, r, w->f);
 	csv_kernel(&l, w->f);
 	csv_cell(&l, "%s", w->summary ? xfr_engine_name(r->engine) : "");

@@ -24,7 +24,7 @@ int gate_init(struct srv *s)
 
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = time_mono_ns();
-	return guard_init(&s->guard, seed);
+	return guard_init(&s->guard, seed, s->cfg->rate_limit_window_ms * 1000000ULL);
 }
 
 void gate_fini(struct srv *s)
@@ -61,7 +61,8 @@ static const char *why_not(struct srv *s, const struct net_addr *peer, char *buf
 	return buf;
 }
 
-static void error_line(int fd, const char *msg)
+/* Best effort: a one-line error to a peer we are about to drop . */
+void gate_error_line(int fd, const char *msg)
 {
 	struct proto_msg m;
 	size_t len;
@@ -81,6 +82,20 @@ const char *gate_why_not(struct srv *s, const struct net_addr *peer, char *buf, 
 	return why_not(s, peer, buf, len);
 }
 
+/* Tell a refused peer why, close it, and emit the refusal; *who gets its address. */
+void gate_drop(struct srv *s, int fd, const struct net_addr *peer, const char *why, char *who,
+	       size_t wholen)
+{
+	gate_error_line(fd, why);
+	close(fd);
+	net_addr_str(peer, who, wholen);
+	sinks_emit(&s->sinks, &(struct xfr_event){.type = XFR_EV_NOTICE,
+						  .role = XFR_ROLE_SERVER,
+						  .notice = XFR_NOTICE_REFUSED,
+						  .text = why,
+						  .peer = who});
+}
+
 bool gate_refuses(struct srv *s, int fd, const struct net_addr *peer)
 {
 	char buf[PROTO_TEXT_MAX], who[64];
@@ -89,14 +104,7 @@ bool gate_refuses(struct srv *s, int fd, const struct net_addr *peer)
 
 	if (!why)
 		return false;
-	error_line(fd, why);
-	close(fd);
-	net_addr_str(peer, who, sizeof(who));
-	sinks_emit(&s->sinks, &(struct xfr_event){.type = XFR_EV_NOTICE,
-						  .role = XFR_ROLE_SERVER,
-						  .notice = XFR_NOTICE_REFUSED,
-						  .text = why,
-						  .peer = who});
+	gate_drop(s, fd, peer, why, who, sizeof(who));
 	if (!policy_key_of((const struct sockaddr *)&peer->ss, &k) ||
 	    guard_log_now(&s->guard, &k, time_mono_ns()))
 		pr_warn("%s: %s (refusals of this address are logged once a minute)", who, why);

@@ -6,8 +6,9 @@
 
 #include "server/guard.h"
 
-int guard_init(struct guard *g, uint64_t seed)
+int guard_init(struct guard *g, uint64_t seed, uint64_t window_ns)
 {
+	g->window_ns = window_ns ? window_ns : GUARD_DEFAULT_WINDOW_NS;
 	g->auth = calloc(GUARD_SLOTS, sizeof(*g->auth));
 	g->log = calloc(GUARD_SLOTS, sizeof(*g->log));
 	g->seed = seed;
@@ -62,13 +63,13 @@ static struct guard_slot *take(struct guard *g, struct guard_slot *tab, const st
 uint64_t guard_auth_failed(struct guard *g, const struct policy_key *k, uint64_t now_ns)
 {
 	struct guard_slot *s;
-	uint64_t wait = 1000000000ULL;
+	uint64_t wait = 1000000000ULL, cap = GUARD_MAX_BACKOFF_NS;
 	uint32_t over;
 
 	if (!g->auth)
 		return 0; /* not set up (a harness): no back-off */
 	s = take(g, g->auth, k);
-	if (s->failures && now_ns - s->last_fail_ns > GUARD_FORGET_NS)
+	if (s->failures && now_ns - s->last_fail_ns >= g->window_ns)
 		s->failures = 0;
 	if (s->failures < UINT32_MAX)
 		s->failures++;
@@ -76,10 +77,12 @@ uint64_t guard_auth_failed(struct guard *g, const struct policy_key *k, uint64_t
 	if (s->failures <= GUARD_FREE_FAILURES)
 		return 0;
 	over = s->failures - GUARD_FREE_FAILURES - 1;
-	while (over-- && wait < GUARD_MAX_BACKOFF_NS)
+	if (cap > g->window_ns)
+		cap = g->window_ns;
+	while (over-- && wait < cap)
 		wait *= 2;
-	if (wait > GUARD_MAX_BACKOFF_NS)
-		wait = GUARD_MAX_BACKOFF_NS;
+	if (wait > cap)
+		wait = cap;
 	s->blocked_until_ns = now_ns + wait;
 	return wait;
 }

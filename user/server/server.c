@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "base/mdns.h"
+#include "control/auth.h"
 #include "control/report.h"
 #include "metrics/sink.h"
 #include "output/output.h"
@@ -118,8 +119,10 @@ static int open_udp(struct srv *s, int i, const struct net_addr *a, bool v6only)
 }
 
 /*
- * Datagrams on the shared UDP port: 24-byte hellos of single-port streams, and
- * QUIC (the first byte's 0x80, reference §2.5: server_quic.c).
+ * Datagrams on the shared UDP port: hellos of single-port streams, 24 bytes or
+ * (udp_auth_v1) 40 with a tag; the token in the first 24 picks the test, whose
+ * ports check the length and the tag (server_ports.c); and QUIC, the first
+ * byte's 0x80 (reference §2.5: server_quic.c).
  */
 static void on_udp(struct loop_item *it, uint32_t events)
 {
@@ -145,7 +148,8 @@ static void on_udp(struct loop_item *it, uint32_t events)
 				accept_one(s, ctl, &peer);
 			continue;
 		}
-		if (!wire_hello_get(buf, (uint32_t)n, XFR_HELLO_KIND_HELLO, &idx, token)) {
+		if ((n != XFR_HELLO_LEN && n != AUTH_UDP_HELLO_LEN) ||
+		    !wire_hello_get(buf, XFR_HELLO_LEN, XFR_HELLO_KIND_HELLO, &idx, token)) {
 			pr_debug("%s: stray UDP datagram (%zd bytes) dropped",
 				 net_addr_str(&peer, who, sizeof(who)), n);
 			continue;
@@ -156,7 +160,7 @@ static void on_udp(struct loop_item *it, uint32_t events)
 				 net_addr_str(&peer, who, sizeof(who)));
 			continue;
 		}
-		ports_udp_hello(&t->ports, idx, &peer, it->fd);
+		ports_udp_hello(&t->ports, buf, (size_t)n, idx, &peer, it->fd);
 	}
 }
 
@@ -248,22 +252,6 @@ static void pending_free(struct srv *s, struct pending *p, bool close_fd)
 	loop_defer(&s->loop, &p->defer);
 }
 
-/* Best effort: a one-line error to a peer we are about to drop. */
-static void send_error_line(int fd, const char *msg)
-{
-	struct proto_msg m;
-	size_t len;
-	char *line;
-
-	proto_msg_init(&m, MSG_ERROR);
-	snprintf(m.text.text, sizeof(m.text.text), "%s", msg);
-	line = proto_encode(&m, &len);
-	if (line && send(fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		pr_debug("error reply not sent: %s", strerror(errno));
-	free(line);
-	proto_msg_free(&m);
-}
-
 static void control_keepalive(int fd)
 {
 	int one = 1, idle = 5, intvl = 1, cnt = 3, user_to = 10000;
@@ -298,7 +286,7 @@ static void route_hello(struct srv *s, struct pending *p, struct proto_msg *m, c
 	pending_free(s, p, false);
 	control_keepalive(fd);
 	if (!srv_test_new(s, fd, &peer, &m->hello, line, len)) {
-		send_error_line(fd, "server error: out of memory");
+		gate_error_line(fd, "server error: out of memory");
 		close(fd);
 	}
 	return;
@@ -309,7 +297,7 @@ reject:
 						  .notice = XFR_NOTICE_REFUSED,
 						  .text = msg,
 						  .peer = who});
-	send_error_line(fd, msg);
+	gate_error_line(fd, msg);
 	pending_free(s, p, true);
 }
 
@@ -342,7 +330,7 @@ static void classify(struct srv *s, struct pending *p, const char *line, size_t 
 	}
 	if (proto_decode(line, len, m, err, sizeof(err))) {
 		pr_warn("%s: %s", who, err);
-		send_error_line(p->item.fd, err);
+		gate_error_line(p->item.fd, err);
 		pending_free(s, p, true);
 	} else if (m->type == MSG_HELLO) {
 		route_hello(s, p, m, who, line, len);
@@ -352,7 +340,7 @@ static void classify(struct srv *s, struct pending *p, const char *line, size_t 
 		snprintf(err, sizeof(err), "unexpected message %s in state new",
 			 proto_type_name(m->type));
 		pr_warn("%s: %s", who, err);
-		send_error_line(p->item.fd, err);
+		gate_error_line(p->item.fd, err);
 		pending_free(s, p, true);
 	}
 	proto_msg_free(m);
@@ -392,7 +380,7 @@ static void too_long(struct srv *s, struct pending *p)
 
 	pr_warn("%s: control line too long (limit %d bytes)",
 		net_addr_str(&p->peer, who, sizeof(who)), PROTO_MAX_LINE);
-	send_error_line(p->item.fd, "control line too long");
+	gate_error_line(p->item.fd, "control line too long");
 	pending_free(s, p, true);
 }
 
@@ -453,14 +441,7 @@ static void refuse(struct srv *s, int cfd, const struct net_addr *peer, const ch
 	uint64_t now = time_mono_ns();
 	char who[64];
 
-	send_error_line(cfd, why);
-	close(cfd);
-	net_addr_str(peer, who, sizeof(who));
-	sinks_emit(&s->sinks, &(struct xfr_event){.type = XFR_EV_NOTICE,
-						  .role = XFR_ROLE_SERVER,
-						  .notice = XFR_NOTICE_REFUSED,
-						  .text = why,
-						  .peer = who});
+	gate_drop(s, cfd, peer, why, who, sizeof(who));
 	if (s->refuse_log_ns && now - s->refuse_log_ns < NSEC_PER_SEC) {
 		s->refuse_quiet++;
 		return;
@@ -566,7 +547,7 @@ static void on_tick(struct loop_item *it, uint32_t events)
 			continue;
 		pr_warn("%s: timeout waiting for the first line (%d s)",
 			net_addr_str(&p->peer, who, sizeof(who)), SRV_FIRST_LINE_MS / 1000);
-		send_error_line(p->item.fd, "timeout waiting for the first message");
+		gate_error_line(p->item.fd, "timeout waiting for the first message");
 		pending_free(s, p, true);
 	}
 	for (t = s->tests; t; t = tn) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "control/auth.h"
 #include "quic/quic_link.h"
 #include "server/server_priv.h"
 #include "wire.h"
@@ -238,21 +239,42 @@ void ports_data_conn(struct srv_ports *p, int fd, uint32_t idx)
 	close_if_all(p);
 }
 
-static void send_udp_ack(int fd, uint32_t idx, const unsigned char *token)
+void ports_udp_ack(const struct srv_ports *p, int fd, uint32_t idx)
 {
-	unsigned char ack[XFR_HELLO_LEN];
+	unsigned char ack[AUTH_UDP_HELLO_LEN];
+	size_t len = XFR_HELLO_LEN;
 
-	wire_hello_put(ack, XFR_HELLO_KIND_ACK, (uint16_t)idx, token);
-	if (send(fd, ack, sizeof(ack), MSG_DONTWAIT) < 0)
-		pr_debug("UDP ack: %s", strerror(errno));
+	if (!p->udp_key)
+		wire_hello_put(ack, XFR_HELLO_KIND_ACK, (uint16_t)idx, p->token);
+	else if (!auth_udp_hello(p->udp_key, XFR_HELLO_KIND_ACK, idx, p->token, ack))
+		len = AUTH_UDP_HELLO_LEN;
+	else
+		return;
+	if (send(fd, ack, len, MSG_DONTWAIT) < 0)
+		pr_debug("%s: UDP ack: %s", p->who, strerror(errno));
+}
+
+/*
+ * udp_auth_v1: a PSK session takes only 40-byte hellos whose tag verifies, a
+ * session without it only the reference's 24 bytes. The token is no secret to
+ * whoever is on the path (it is in every hello); the tag is what only the two
+ * ends can make. A replayed sealed hello at most repeats an ack (below).
+ */
+static bool hello_authentic(const struct srv_ports *p, const unsigned char *pkt, size_t n)
+{
+	if (!p->udp_key)
+		return n == XFR_HELLO_LEN;
+	return n == AUTH_UDP_HELLO_LEN && auth_udp_tag_ok(p->udp_key, pkt, n);
 }
 
 /*
  * A stream's hello on the shared port: give the stream its own socket on the
  * same port, connected to the client, and answer from it. A repeated hello
- * (our ack was lost) is answered again from the same socket.
+ * (our ack was lost) is answered again from the same socket, to the address
+ * the first one came from.
  */
-void ports_udp_hello(struct srv_ports *p, uint32_t idx, const struct net_addr *peer, int u)
+void ports_udp_hello(struct srv_ports *p, const unsigned char *pkt, size_t n, uint32_t idx,
+		     const struct net_addr *peer, int u)
 {
 	struct net_addr local = {.len = sizeof(local.ss)};
 	int fd;
@@ -261,9 +283,14 @@ void ports_udp_hello(struct srv_ports *p, uint32_t idx, const struct net_addr *p
 		pr_debug("%s: late UDP hello for stream %u ignored", p->who, idx);
 		return;
 	}
+	if (!hello_authentic(p, pkt, n)) {
+		pr_debug("%s: UDP hello for stream %u without a valid tag (%zu bytes) dropped",
+			 p->who, idx, n);
+		return;
+	}
 	if (p->have[idx]) {
 		if (p->ack_fd[idx] >= 0)
-			send_udp_ack(p->ack_fd[idx], idx, p->token);
+			ports_udp_ack(p, p->ack_fd[idx], idx);
 		return;
 	}
 	if (getsockname(u, (struct sockaddr *)&local.ss, &local.len))
@@ -284,6 +311,6 @@ void ports_udp_hello(struct srv_ports *p, uint32_t idx, const struct net_addr *p
 	p->ack_fd[idx] = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	take(p, fd, idx);
 	if (p->taking && p->ack_fd[idx] >= 0)
-		send_udp_ack(p->ack_fd[idx], idx, p->token);
+		ports_udp_ack(p, p->ack_fd[idx], idx);
 	close_if_all(p);
 }

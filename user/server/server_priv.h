@@ -25,6 +25,7 @@
 
 #define SRV_FIRST_LINE_MS  5000	 /* whole first line, slow-loris bound */
 #define SRV_HANDSHAKE_MS   30000 /* hello -> test_start */
+#define SRV_GONE_GRACE_MS  250	 /* data streams closed early: time for the control to close too */
 #define SRV_STREAMS_MS	   30000 /* test_ack -> all data connections */
 #define SRV_CLOSING_MS	   5000	 /* result written -> close */
 #define SRV_PENDING_FACTOR 4	 /* unclassified connections <= 4 x max tests */
@@ -55,6 +56,8 @@ struct srv_ports {
 	bool udp_single; /* single-port UDP: streams say hello with the token */
 	bool quic;	 /* a QUIC test: on the control's QUIC connection when it has one */
 	unsigned char token[16];
+	/* udp_auth_v1 in a PSK session: hellos and acks carry a tag under it; NULL = 24 bytes */
+	const unsigned char *udp_key;
 	bool have[XFR_MAX_STREAMS]; /* stream i connected */
 	uint32_t nconnected;
 	int ack_fd
@@ -129,10 +132,11 @@ struct srv_test {
 	struct xfr_result res; /* this side's figures, for the sinks */
 	struct srv_output so;  /* --get-server-output: the intervals kept for the result */
 	bool ended;
-	bool dead;		/* closed; freed after the current batch */
-	bool flows_done;	/* the engine's flows have all ended */
-	bool finish_pending;	/* bidir -n: the client's finish came before our senders ended */
-	enum srv_end drain_end; /* how the test ends once the UDP drain is over */
+	bool dead;		  /* closed; freed after the current batch */
+	bool flows_done;	  /* the engine's flows have all ended */
+	uint64_t streams_gone_ns; /* flows ended early, control open: wait SRV_GONE_GRACE_MS */
+	bool finish_pending;	  /* bidir -n: the client's finish came before our senders ended */
+	enum srv_end drain_end;	  /* how the test ends once the UDP drain is over */
 	/* before the run started (TS_STREAMS: streams or the engine not ready yet) */
 	bool finish_early; /* the client's finish: applied once the run starts */
 	bool pause_early;  /* the client's last pause/resume was a pause */
@@ -225,6 +229,12 @@ int gate_init(struct srv *s);
 void gate_fini(struct srv *s);
 bool gate_allows(const struct srv *s, const struct net_addr *peer);
 bool gate_refuses(struct srv *s, int fd, const struct net_addr *peer);
+/* A best-effort one-line `error` message to a peer about to be dropped. */
+void gate_error_line(int fd, const char *msg);
+/* gate_error_line, close fd, emit the refusal notice; *who gets the peer's address. */
+void gate_drop(struct srv *s, int fd, const struct net_addr *peer, const char *why, char *who,
+	       size_t wholen);
+
 /* Why peer may not connect now (the ACL, the auth back-off), or NULL: QUIC's accept asks first. */
 const char *gate_why_not(struct srv *s, const struct net_addr *peer, char *buf, size_t len);
 
@@ -287,6 +297,8 @@ void wire_output_free(struct srv_test *t);
 enum srv_end srv_end_deadline(const struct srv_test *t);
 /* Every flow ended before the clock did (figures in t->res): why. */
 enum srv_end srv_end_flows(const struct srv_test *t);
+/* The client's control connection is closed or reset (peeked, nothing consumed). */
+bool srv_ctrl_gone(const struct srv_test *t);
 /* The end line's words for e (into buf, or a constant). */
 const char *srv_end_words(const struct srv_test *t, enum srv_end e, char *buf, size_t len);
 bool srv_peer_ipv6(const struct srv_test *t);
@@ -309,8 +321,15 @@ int ports_open(struct srv_ports *p, int ctrl_fd, bool single_port, bool mptcp,
 	       struct proto_test_ack *ack);
 /* A data_hello on the shared TCP port for stream idx: takes fd. */
 void ports_data_conn(struct srv_ports *p, int fd, uint32_t idx);
-/* A single-port UDP hello for stream idx from peer, on the shared socket u. */
-void ports_udp_hello(struct srv_ports *p, uint32_t idx, const struct net_addr *peer, int u);
+/*
+ * A single-port UDP hello (the n bytes at pkt, naming stream idx and this
+ * test's token) from peer, on the shared socket u. 24 bytes, or 40 with a tag
+ * that verifies when udp_key is set; anything else is dropped.
+ */
+void ports_udp_hello(struct srv_ports *p, const unsigned char *pkt, size_t n, uint32_t idx,
+		     const struct net_addr *peer, int u);
+/* Send stream idx's ack (sealed with udp_key if set) on fd. */
+void ports_udp_ack(const struct srv_ports *p, int fd, uint32_t idx);
 /* Stop taking streams; close what is still open. Idempotent. */
 void ports_close(struct srv_ports *p);
 

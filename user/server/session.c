@@ -349,6 +349,7 @@ static int open_ports(struct srv_test *t, struct proto_test_ack *ack)
 				      .streams = t->req.streams,
 				      .tcp = tcp,
 				      .quic = t->req.proto == XFR_PROTO_QUIC,
+				      .udp_key = t->udp_auth ? t->udp_key : NULL,
 				      .range = t->srv->prange.lo ? &t->srv->prange : NULL,
 				      .connected = on_stream,
 				      .owner = t};
@@ -497,6 +498,7 @@ static void finish(struct srv_test *t, enum srv_end e, bool abortive)
 	struct proto_msg *m;
 	char why[160];
 
+	t->streams_gone_ns = 0;
 	if (t->ended || t->dead)
 		return;
 	t->ended = true;
@@ -586,7 +588,18 @@ static void on_done(struct run *r)
 			drain_or_finish(t, SRV_END_COMPLETE);
 		return;
 	}
-	/* Every flow ended: budget sent/received, or the client closed its streams. */
+	/*
+	 * Every flow ended: budget sent/received, or the client closed its
+	 * streams. Without a budget, a client that was killed closes its data
+	 * streams and its control connection at once, and the data's end can be
+	 * seen first: its control connection gets SRV_GONE_GRACE_MS to close
+	 * (on_ctrl then says "disconnected") before the test ends as "the client
+	 * closed its data streams" (srv_test_tick).
+	 */
+	if (!t->req.has_byte_budget && !srv_ctrl_gone(t)) {
+		t->streams_gone_ns = time_mono_ns();
+		return;
+	}
 	finish(t, SRV_END_STREAMS_GONE, !t->req.has_byte_budget);
 }
 
@@ -703,14 +716,10 @@ static void run_cfg(const struct srv_test *t, const struct proto_test_start *q, 
  */
 static void ack_udp_streams(struct srv_test *t)
 {
-	unsigned char ack[XFR_HELLO_LEN];
-
 	for (uint32_t i = 0; i < t->req.streams; i++) {
 		if (t->fds[i] < 0)
 			continue;
-		wire_hello_put(ack, XFR_HELLO_KIND_ACK, (uint16_t)i, t->ports.token);
-		if (send(t->fds[i], ack, sizeof(ack), MSG_DONTWAIT) < 0)
-			pr_debug("%s: UDP ack: %s", t->peer_str, strerror(errno));
+		ports_udp_ack(&t->ports, t->fds[i], i);
 		close(t->fds[i]);
 		t->fds[i] = -1;
 	}
@@ -926,6 +935,12 @@ static void on_ctrl(struct loop_item *it, uint32_t events)
 
 void srv_test_tick(struct srv_test *t, uint64_t now)
 {
+	if (!t->dead && t->streams_gone_ns &&
+	    now - t->streams_gone_ns >= (uint64_t)SRV_GONE_GRACE_MS * NSEC_PER_MSEC) {
+		t->streams_gone_ns = 0;
+		finish(t, SRV_END_STREAMS_GONE, true);
+		return;
+	}
 	/* A paused test's clock stops; the wall clock does not (--max-pause). */
 	if (!t->dead && t->limit_ns && now >= t->limit_ns && t->state == TS_RUNNING) {
 		fail(t, "test ended by the server: %u s plus %u s of pauses is its limit here",

@@ -40,8 +40,7 @@ static bool budget_moved(const struct srv_test *t)
 	return t->req.dir == XFR_DIR_UPLOAD || dir_bytes[XFR_FLOW_DOWN] >= t->req.byte_budget;
 }
 
-/* The client's control connection is closed or reset (peeked, nothing consumed). */
-static bool ctrl_gone(const struct srv_test *t)
+bool srv_ctrl_gone(const struct srv_test *t)
 {
 	char c;
 	ssize_t n;
@@ -61,7 +60,7 @@ enum srv_end srv_end_flows(const struct srv_test *t)
 {
 	if (budget_moved(t))
 		return SRV_END_COMPLETE;
-	return ctrl_gone(t) ? SRV_END_DISCONNECTED : SRV_END_STREAMS_GONE;
+	return srv_ctrl_gone(t) ? SRV_END_DISCONNECTED : SRV_END_STREAMS_GONE;
 }
 
 /* The end line's words for how the test ended (the figures follow them). */

@@ -60,6 +60,7 @@ struct sock_udp_ctr {
 	uint64_t fb_elapsed_ms;
 	uint64_t fb_received;
 	uint64_t fb_lost;
+	uint64_t fb_forged; /* udp_auth_v1: XFRF whose tag did not verify (or had none) */
 	bool has_fb;
 } __attribute__((aligned(64)));
 
@@ -152,6 +153,7 @@ struct sock_eng {
 
 	bool warned_sendfile; /* atomic: explicit -Z fallback said once */
 	bool warned_msgzc;
+	bool warned_zc_copied; /* atomic: MSG_ZEROCOPY completions said "copied" */
 	bool warned_affinity;
 	bool warned_busy_poll;
 	bool logged_trunc; /* atomic: how recv(MSG_TRUNC) behaves, said once (debug) */

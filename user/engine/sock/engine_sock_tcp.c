@@ -14,6 +14,8 @@
  * cost this thread less CPU per byte. The choice and both rates are reported.
  */
 #include <errno.h>
+#include <time.h> /* linux/errqueue.h needs struct timespec */
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -234,12 +236,19 @@ static int tcp_setup_sender(struct sock_flow *f, uint64_t rate_bps)
 	return 0;
 }
 
-/* Completions only bound optmem: the payload never changes, so just drop them. */
-static void zc_drain(int fd)
+/*
+ * Completions only bound optmem: the payload never changes, so drop them,
+ * except to notice SO_EE_CODE_ZEROCOPY_COPIED: the kernel copied the data
+ * after all (a peer on this host, where the data is copied on delivery, or a
+ * device without scatter-gather), so MSG_ZEROCOPY only adds work; say so once.
+ */
+static void zc_drain(struct sock_flow *f)
 {
 	char ctl[256];
 	struct msghdr msg;
-	int i;
+	struct cmsghdr *cm;
+	const struct sock_extended_err *ee;
+	int i, fd = f->st->fd;
 
 	for (i = 0; i < 1024; i++) {
 		memset(&msg, 0, sizeof(msg));
@@ -247,15 +256,28 @@ static void zc_drain(int fd)
 		msg.msg_controllen = sizeof(ctl);
 		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			return;
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			if (!((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+			      (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)))
+				continue;
+			ee = (const struct sock_extended_err *)CMSG_DATA(cm);
+			if (ee->ee_origin == SO_EE_ORIGIN_ZEROCOPY &&
+			    (ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED))
+				eng_warn_once(
+					&f->eng->warned_zc_copied,
+					"--zerocopy=msg: the kernel copies the payload on this "
+					"path anyway (a peer on this host, or a device without "
+					"scatter-gather): MSG_ZEROCOPY only adds work here");
+		}
 	}
 }
 
-static void zc_wait(int fd)
+static void zc_wait(struct sock_flow *f)
 {
-	struct pollfd pfd = {.fd = fd, .events = 0};
+	struct pollfd pfd = {.fd = f->st->fd, .events = 0};
 
 	poll(&pfd, 1, ZC_WAIT_MS); /* POLLERR is reported without being asked for */
-	zc_drain(fd);
+	zc_drain(f);
 }
 
 static ssize_t tx_once(struct sock_flow *f, uint32_t off, size_t n)
@@ -291,7 +313,7 @@ static bool tx_recover(struct sock_flow *f, int err)
 		return true;
 	}
 	if (f->tx == SOCK_TX_MSG_ZC && err == ENOBUFS) {
-		zc_wait(f->st->fd);
+		zc_wait(f);
 		return true;
 	}
 	return err == EINTR;
@@ -316,7 +338,7 @@ static int tx_claim(struct sock_flow *f, uint32_t n)
 			return -errno;
 	}
 	if (f->tx == SOCK_TX_MSG_ZC && ++f->zc_unreaped >= ZC_DRAIN_EVERY) {
-		zc_drain(f->st->fd);
+		zc_drain(f);
 		f->zc_unreaped = 0;
 	}
 	return 0;

@@ -139,9 +139,12 @@ static bool fb_take(struct sock_flow *f, const uint8_t *p, size_t len)
 		return false;
 	if (!f || !f->sending || fb.stream_id != (uint16_t)f->stream)
 		return true;
-	if (!fb_authentic(&f->eng->p, p, len))
-		return true; /* forged, or unauthenticated in a PSK session: dropped */
 	c = &f->udp;
+	if (!fb_authentic(&f->eng->p, p, len)) {
+		if (f->eng->p.udp_auth) /* forged, or unauthenticated in a PSK session: dropped */
+			ENG_ADD(c->fb_forged, 1);
+		return true;
+	}
 	if (fb.packets_received < ENG_LOAD(c->fb_received) ||
 	    fb.elapsed_ms < ENG_LOAD(c->fb_elapsed_ms))
 		return true;
@@ -433,6 +436,17 @@ static void tx_wait_outq(struct sock_flow *f, int fd)
 		usleep(1000);
 }
 
+/* Forged feedback means someone sends in the peer's name: say so once, at the flow's end. */
+static void udp_tell_forged(const struct sock_flow *f)
+{
+	uint64_t n = ENG_LOAD(f->udp.fb_forged);
+
+	if (n)
+		pr_warn("UDP stream %u: %llu feedback datagrams failed authentication (udp_auth_v1) "
+			"and were ignored: somebody sends in the peer's name",
+			f->stream, (unsigned long long)n);
+}
+
 static int udp_send_loop(struct sock_flow *f)
 {
 	struct sock_eng *se = f->eng;
@@ -462,6 +476,7 @@ static int udp_send_loop(struct sock_flow *f)
 	}
 	free(t->buf);
 	free(t);
+	udp_tell_forged(f);
 	return eng_gate_tx_stopped(&se->gate) ? 0 : err;
 }
 
@@ -618,11 +633,12 @@ static uint32_t rx_cmsgs(struct msghdr *m, uint32_t *ovfl, bool *have_ovfl)
 	return seg;
 }
 
-/* A late single-port hello or ack ("\0XFR"): read as data its magic would
- * look like a sequence jump of 2^54. */
+/* A late single-port hello or ack ("\0XFR", 24 bytes or 40 with udp_auth_v1's
+ * tag): read as data its magic would look like a sequence jump of 2^54. */
 static bool rx_is_hello(const uint8_t *p, size_t len)
 {
-	return len == XFR_HELLO_LEN && !p[0] && p[1] == 'X' && p[2] == 'F' && p[3] == 'R';
+	return (len == XFR_HELLO_LEN || len == XFR_HELLO_LEN + FB_TAG_LEN) && !p[0] &&
+	       p[1] == 'X' && p[2] == 'F' && p[3] == 'R';
 }
 
 static void rx_datagram(struct udp_rx *r, const uint8_t *p, size_t len, uint64_t now_us)
