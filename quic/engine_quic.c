@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "quic/engine_quic.h"
+#include "quic/quic_link.h"
 #include "quic/quic_tls.h"
 
 #define QE_PAYLOAD_MAX (64u * 1024) /* stream data handed to ngtcp2 per packet, at most */
@@ -70,15 +71,46 @@ static int qe_init(struct engine *e, const struct engine_params *p)
 	return 0;
 }
 
+/* Stream idx of a test on a QUIC connection (fd: its token): its role only. */
+static int link_stream(struct quic_eng *q, uint32_t idx, struct quic_link *l, bool send, bool recv,
+		       enum xfr_flow_dir dir_send)
+{
+	if (q->link && l != q->link) {
+		quic_link_close(l);
+		return -EINVAL; /* one test, one connection */
+	}
+	if (q->link)
+		quic_link_close(l); /* the engine holds one reference */
+	q->link = l;
+	q->lc = quic_link_conn(l);
+	q->conns[idx] = (struct quic_conn){.eng = q,
+					   .idx = idx,
+					   .fd = -1,
+					   .wake_fd = -1,
+					   .added = true,
+					   .send = send,
+					   .recv = recv,
+					   .dir_send = dir_send};
+	if (idx >= q->nconns)
+		q->nconns = idx + 1;
+	return 0;
+}
+
 static int qe_add_stream(struct engine *e, uint32_t idx, int fd, bool send, bool recv,
 			 enum xfr_flow_dir dir_send)
 {
 	struct quic_eng *q = qe(e);
+	struct quic_link *l;
 	struct quic_conn *c;
 
 	if (idx >= XFR_MAX_STREAMS || q->conns[idx].added) {
 		close(fd);
 		return -EINVAL;
+	}
+	l = quic_link_take(fd);
+	if (l) {
+		close(fd);
+		return link_stream(q, idx, l, send, recv, dir_send);
 	}
 	c = &q->conns[idx];
 	*c = (struct quic_conn){.eng = q,
@@ -107,6 +139,8 @@ static void wake_all(struct quic_eng *q)
 {
 	uint64_t one = 1;
 
+	if (q->lc && write(q->lc->wake_fd, &one, sizeof(one)) < 0)
+		return; /* the counter is full: the thread is woken already */
 	for (uint32_t i = 0; i < q->nconns; i++)
 		if (q->conns[i].added && q->conns[i].wake_fd >= 0 &&
 		    write(q->conns[i].wake_fd, &one, sizeof(one)) < 0)
@@ -158,11 +192,60 @@ static int handshake_result(struct engine *e)
 		eng_gate_stop(&q->gate, true);
 		wake_all(q);
 		join_all(q);
-		snprintf(e->why, sizeof(e->why), "QUIC stream %u: %s", i,
-			 c->why[0] ? c->why : "no handshake with the server");
+		if (c->link)
+			snprintf(e->why, sizeof(e->why), "QUIC: %s",
+				 c->why[0] ? c->why : "no handshake with the server");
+		else
+			snprintf(e->why, sizeof(e->why), "QUIC stream %u: %s", i,
+				 c->why[0] ? c->why : "no handshake with the server");
 		return c->err ? -c->err : -ETIMEDOUT;
 	}
 	return 0;
+}
+
+/*
+ * A test on a QUIC connection: its thread takes this engine at its next turn
+ * (quic_data.c), opens our streams and counts them for sample().
+ */
+static int link_attach(struct engine *e)
+{
+	struct quic_eng *q = qe(e);
+	struct quic_conn *lc = q->lc;
+	bool gone;
+
+	eng_done_init(&q->done, q->p.done_fd, 1);
+	pthread_mutex_lock(&lc->att_mu);
+	gone = lc->att_gone;
+	if (!gone)
+		lc->att_req = q;
+	pthread_mutex_unlock(&lc->att_mu);
+	if (gone) {
+		snprintf(e->why, sizeof(e->why), "QUIC: the connection is over%s%.120s",
+			 lc->err ? ": " : "", lc->err ? lc->why : "");
+		return -ENOTCONN;
+	}
+	q->started = true;
+	wake_all(q);
+	return 0;
+}
+
+/* The connection's thread lets go of this engine (bounded: it answers within a turn). */
+static void link_detach(struct quic_eng *q)
+{
+	struct quic_conn *lc = q->lc;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	pthread_mutex_lock(&lc->att_mu);
+	if (lc->att_req == q) {
+		lc->att_req = NULL;
+		wake_all(q);
+		while (lc->att == q && !lc->att_gone &&
+		       pthread_cond_timedwait(&lc->att_cv, &lc->att_mu, &ts) == 0)
+			;
+	}
+	pthread_mutex_unlock(&lc->att_mu);
 }
 
 static int qe_start(struct engine *e)
@@ -173,8 +256,10 @@ static int qe_start(struct engine *e)
 	uint32_t k = 0;
 
 	for (uint32_t i = 0; i < q->nconns; i++)
-		if (!q->conns[i].added || !q->conns[i].txbuf)
+		if (!q->conns[i].added || (!q->link && !q->conns[i].txbuf))
 			return -EINVAL; /* a stream index never added */
+	if (q->link)
+		return link_attach(e);
 	eng_done_init(&q->done, q->p.done_fd, q->nconns);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -217,6 +302,29 @@ static void quic_as_tcpinfo(const struct quic_stats *s, struct xfr_tcpinfo *t)
 	t->handshake_us = (uint32_t)(ENG_LOAD(s->handshake_ns) / 1000);
 }
 
+/* A flow of a test on a QUIC connection: the stream's counters, the connection's figures. */
+static void link_flow(const struct quic_eng *q, uint32_t i, bool sending,
+		      struct engine_flow_sample *f)
+{
+	const struct quic_strm *s = &q->lc->ds[i];
+	struct quic_stats st = q->lc->st;
+
+	memset(f, 0, sizeof(*f));
+	f->stream = i;
+	f->sending = sending;
+	f->dir = sending ? q->conns[i].dir_send : (enum xfr_flow_dir) !q->conns[i].dir_send;
+	f->bytes = sending ? ENG_LOAD(s->tx_bytes) : ENG_LOAD(s->rx_bytes);
+	f->calls = sending ? ENG_LOAD(s->tx_calls) : ENG_LOAD(s->rx_calls);
+	f->done = ENG_LOAD(q->lc->att_over) ||
+		  (sending ? ENG_LOAD(s->tx_done) : ENG_LOAD(s->rx_done));
+	f->err = ENG_LOAD(q->lc->done) ? q->lc->err : 0;
+	if (sending) {
+		st.lost = ENG_LOAD(s->lost);
+		f->has_tcp = true;
+		quic_as_tcpinfo(&st, &f->tcp);
+	}
+}
+
 static void flow_of(const struct quic_conn *c, bool sending, struct engine_flow_sample *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -242,9 +350,13 @@ static int qe_sample(struct engine *e, struct engine_sample *out)
 	for (uint32_t i = 0; i < q->nconns; i++) {
 		const struct quic_conn *c = &q->conns[i];
 
-		if (c->send)
+		if (c->send && q->link)
+			link_flow(q, i, true, &out->flows[out->nflows++]);
+		else if (c->send)
 			flow_of(c, true, &out->flows[out->nflows++]);
-		if (c->recv)
+		if (c->recv && q->link)
+			link_flow(q, i, false, &out->flows[out->nflows++]);
+		else if (c->recv)
 			flow_of(c, false, &out->flows[out->nflows++]);
 	}
 	return 0;
@@ -285,6 +397,11 @@ static void qe_destroy(struct engine *e)
 		return;
 	}
 	qe_stop(e, true);
+	if (q->link) {
+		link_detach(q);
+		quic_link_close(q->link);
+		q->nconns = 0; /* conns[] held roles only */
+	}
 	for (uint32_t i = 0; i < q->nconns; i++) {
 		struct quic_conn *c = &q->conns[i];
 
@@ -293,6 +410,8 @@ static void qe_destroy(struct engine *e)
 		quic_tls_free(c->tls);
 		if (!c->added)
 			continue;
+		if (c->link)
+			quic_ctl_free(&c->ctl);
 		if (c->wake_fd >= 0)
 			close(c->wake_fd);
 		close(c->fd);

@@ -19,6 +19,9 @@ struct quic_eng {
 	struct quic_conn conns[XFR_MAX_STREAMS];
 	pthread_t th[XFR_MAX_STREAMS];
 	bool th_live[XFR_MAX_STREAMS];
+	/* a test on a QUIC connection's streams (quic_link.c); conns[] only say the roles */
+	struct quic_link *link;
+	struct quic_conn *lc; /* its connection */
 };
 
 /* The thread of conn c ended: wake start() and count it out. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * One QUIC connection per xfr stream, on its own thread (see quic_conn.h).
+ * One QUIC connection on its own thread (see quic_conn.h); its send path is
+ * quic_tx.c.
  *
  * The loop: read every datagram the socket holds (UDP GRO: one recvmsg can
  * carry many), write until ngtcp2 has nothing more (batched into UDP_SEGMENT
@@ -31,24 +32,19 @@
 #include "quic/quic.h"
 #include "quic/quic_tls.h"
 
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
 #ifndef UDP_GRO
 #define UDP_GRO 104
 #endif
 
-#define QC_BATCH_MAX  (64u * 1024) /* one GSO send: the kernel's limit */
-#define QC_BATCH_PKTS 64u
-#define QC_BUF	      (QC_BATCH_MAX + 2048u)
-#define QC_RX_ROUNDS  16 /* recvmsg calls per loop turn, so sending is not starved */
-#define QC_TX_BATCHES 8	 /* GSO sends per turn, so ACKs are read while the window is open */
-#define QC_WINDOW     (16u * 1024 * 1024)  /* initial windows: >= BDP of 10 Gbit/s x 10 ms */
-#define QC_MAX_WINDOW (64u * 1024 * 1024)  /* auto-tuning ceiling */
-#define QC_TIMEOUT_NS (10ull * 1000000000) /* handshake and idle timeout */
-#define QC_SOCKBUF    (4 * 1024 * 1024)
+#define QC_BUF		(64u * 1024 + 2048u) /* one GSO batch (quic_tx.c) and a packet */
+#define QC_RX_ROUNDS	16 /* recvmsg calls per loop turn, so sending is not starved */
+#define QC_WINDOW	(16u * 1024 * 1024)  /* initial windows: >= BDP of 10 Gbit/s x 10 ms */
+#define QC_MAX_WINDOW	(64u * 1024 * 1024)  /* auto-tuning ceiling */
+#define QC_TIMEOUT_NS	(10ull * 1000000000) /* handshake and idle timeout */
+#define QC_SOCKBUF	(4 * 1024 * 1024)
+#define QC_KEEPALIVE_NS (5ull * 1000000000)
 
-static uint64_t now_ns(void)
+uint64_t quic_now_ns(void)
 {
 	struct timespec ts;
 
@@ -56,12 +52,22 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void qc_fail(struct quic_conn *c, int err, const char *fmt, const char *arg)
+void quic_conn_fail(struct quic_conn *c, int err, const char *fmt, const char *arg)
 {
 	if (c->err)
 		return;
 	c->err = err;
 	snprintf(c->why, sizeof(c->why), fmt, arg);
+}
+
+static uint64_t now_ns(void)
+{
+	return quic_now_ns();
+}
+
+static void qc_fail(struct quic_conn *c, int err, const char *fmt, const char *arg)
+{
+	quic_conn_fail(c, err, fmt, arg);
 }
 
 static struct eng_gate *gate(struct quic_conn *c)
@@ -97,12 +103,56 @@ static int cb_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t
 	return 0;
 }
 
+/* The socketpair takes what it can of the control stream; the peer gets that much credit back. */
+static int ctl_flush(struct quic_conn *c)
+{
+	ssize_t n = quic_ctl_push(&c->ctl);
+
+	if (n < 0) {
+		qc_fail(c, (int)-n, "the control channel broke: %s", strerror((int)-n));
+		return -1;
+	}
+	if (n > 0) {
+		ngtcp2_conn_extend_max_stream_offset(c->conn, c->ctl.sid, (uint64_t)n);
+		ngtcp2_conn_extend_max_offset(c->conn, (uint64_t)n);
+	}
+	return 0;
+}
+
+static int ctl_data(struct quic_conn *c, const uint8_t *data, size_t len, bool fin)
+{
+	if (quic_ctl_recv(&c->ctl, data, len, fin)) {
+		qc_fail(c, EPROTO, "the peer overran the control stream's window%s", "");
+		return NGTCP2_ERR_CALLBACK_FAILURE;
+	}
+	return ctl_flush(c) ? NGTCP2_ERR_CALLBACK_FAILURE : 0;
+}
+
+/* The peer acknowledged our control bytes: they leave the ring. */
+static int cb_acked(ngtcp2_conn *conn, int64_t sid, uint64_t off, uint64_t len, void *ud, void *sud)
+{
+	struct quic_conn *c = ud;
+
+	(void)conn;
+	(void)off;
+	(void)sud;
+	if (c->link && sid == c->ctl.sid)
+		quic_ctl_acked(&c->ctl, (size_t)len);
+	return 0;
+}
+
 /* The peer's one stream toward us: anything else is refused. */
 static int cb_stream_open(ngtcp2_conn *conn, int64_t sid, void *ud)
 {
 	struct quic_conn *c = ud;
 
 	(void)conn;
+	if (c->link && c->server && sid == 0 && c->ctl.sid < 0) {
+		c->ctl.sid = sid; /* the control stream (reference §2.1) */
+		return 0;
+	}
+	if (c->link)
+		return quic_data_open_peer(c, sid) ? NGTCP2_ERR_CALLBACK_FAILURE : 0;
 	if (!c->recv || c->rx_sid >= 0 || !(sid & 2)) {
 		qc_fail(c, EPROTO, "the peer opened %s stream this test has no use for",
 			sid & 2 ? "a second" : "a bidirectional");
@@ -120,6 +170,12 @@ static int cb_recv_data(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint64_t
 	(void)off;
 	(void)data;
 	(void)sud;
+	if (c->link && sid == c->ctl.sid)
+		return ctl_data(c, data, len, flags & NGTCP2_STREAM_DATA_FLAG_FIN);
+	if (c->link)
+		return quic_data_recv(c, sid, len, flags & NGTCP2_STREAM_DATA_FLAG_FIN)
+			       ? NGTCP2_ERR_CALLBACK_FAILURE
+			       : 0;
 	if (sid != c->rx_sid) {
 		qc_fail(c, EPROTO, "the peer sent data on a stream it did not open%s", "");
 		return NGTCP2_ERR_CALLBACK_FAILURE;
@@ -143,6 +199,10 @@ static int cb_extend_stream(ngtcp2_conn *conn, int64_t sid, uint64_t max, void *
 	(void)sud;
 	if (sid == c->tx_sid)
 		c->tx_blocked = false;
+	else if (c->link && sid == c->ctl.sid)
+		c->ctl.blocked = false;
+	else if (c->link)
+		quic_data_extend(c, sid);
 	return 0;
 }
 
@@ -159,6 +219,10 @@ static int cb_stream_close(ngtcp2_conn *conn, uint32_t flags, int64_t sid, uint6
 		c->tx_done = true;
 	else if (sid == c->rx_sid)
 		c->rx_done = true;
+	else if (c->link && sid == c->ctl.sid)
+		c->ctl.closed = true;
+	else if (c->link)
+		quic_data_closed(c, sid);
 	return 0;
 }
 
@@ -210,6 +274,7 @@ static void callbacks(ngtcp2_callbacks *cb, bool server)
 	cb->recv_stream_data = cb_recv_data;
 	cb->extend_max_stream_data = cb_extend_stream;
 	cb->stream_close = cb_stream_close;
+	cb->acked_stream_data_offset = cb_acked;
 	cb->handshake_completed = cb_handshake_done;
 	cb->handshake_confirmed = cb_handshake_confirmed;
 }
@@ -265,6 +330,15 @@ static void config(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transport_par
 	tp->initial_max_streams_uni = c->recv ? 1 : 0;
 	tp->initial_max_stream_data_uni = c->recv ? QC_WINDOW : 0;
 	tp->initial_max_data = c->recv ? QC_WINDOW : 0;
+	if (c->link) {
+		/* stream 0 (control) and -P bidirectional streams from the client, -P uni either way */
+		tp->initial_max_streams_bidi = c->server ? 1 + XFR_MAX_STREAMS : 0;
+		tp->initial_max_streams_uni = XFR_MAX_STREAMS;
+		tp->initial_max_stream_data_bidi_remote = c->server ? QC_WINDOW : 0;
+		tp->initial_max_stream_data_bidi_local = c->server ? 0 : QC_WINDOW;
+		tp->initial_max_stream_data_uni = QC_WINDOW;
+		tp->initial_max_data = QC_WINDOW;
+	}
 	tp->max_idle_timeout = QC_TIMEOUT_NS;
 }
 
@@ -334,6 +408,8 @@ static int conn_server(struct quic_conn *c, const uint8_t *pkt, size_t len)
 		qc_fail(c, ENOMEM, "cannot create a QUIC connection: %s", ngtcp2_strerror(rv));
 		return -1;
 	}
+	if (c->link) /* as the reference's server: PINGs keep an idle control channel open */
+		ngtcp2_conn_set_keep_alive_timeout(c->conn, QC_KEEPALIVE_NS);
 	return tls_session(c) ? -1 : 1;
 }
 
@@ -353,207 +429,6 @@ static void sock_setup(struct quic_conn *c)
 	c->gso = !c->eng->p.udp_no_offload;
 	c->gro = !c->eng->p.udp_no_offload &&
 		 !setsockopt(c->fd, IPPROTO_UDP, UDP_GRO, &one, sizeof(one));
-}
-
-/* -------------------------------------------------------------------- send */
-
-/* Send len bytes of packets of gso bytes each (the last may be shorter). -EAGAIN: keep them. */
-static int send_batch(struct quic_conn *c, const uint8_t *buf, size_t len, size_t gso)
-{
-	char ctl[CMSG_SPACE(sizeof(uint16_t))] = {0};
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	if (c->gso && len > gso) {
-		msg.msg_control = ctl;
-		msg.msg_controllen = sizeof(ctl);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_UDP;
-		cm->cmsg_type = UDP_SEGMENT;
-		cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-		*(uint16_t *)(void *)CMSG_DATA(cm) = (uint16_t)gso;
-	}
-	do
-		n = sendmsg(c->fd, &msg, 0);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0) {
-		ENG_ADD(c->st.tx_dgrams, (len + gso - 1) / gso);
-		if (msg.msg_control)
-			ENG_ADD(c->st.gso_sends, 1);
-		return 0;
-	}
-	if (errno == EAGAIN || errno == ENOBUFS)
-		return -EAGAIN;
-	if (msg.msg_control && (errno == EIO || errno == EINVAL)) {
-		/* no GSO on this path: one datagram per packet from now on */
-		c->gso = false;
-		for (size_t off = 0; off < len; off += gso) {
-			int err = send_batch(c, buf + off, len - off < gso ? len - off : gso, gso);
-
-			if (err)
-				return err; /* a partly sent batch: QUIC recovers the rest */
-		}
-		return 0;
-	}
-	if (errno == ECONNREFUSED)
-		return 0; /* an ICMP error: loss for QUIC, the idle timer decides */
-	return -errno;
-}
-
-/* Pacing credit toward -b (bytes of stream data), refilled per nanosecond. */
-static uint64_t pace_credit(struct quic_conn *c, uint64_t now, uint64_t *next)
-{
-	uint64_t rate = c->eng->rate_per_conn, allowed;
-
-	if (!rate)
-		return UINT64_MAX;
-	if (eng_gate_resumed(gate(c), &c->resume_gen) || !c->pace_t0) {
-		c->pace_t0 = now;
-		c->pace_sent = 0;
-	}
-	/* at least one packet of credit per run, so that slow rates still move */
-	allowed = (uint64_t)((double)(now - c->pace_t0) * (double)rate / 1e9) + 1200;
-	if (allowed > c->pace_sent)
-		return allowed - c->pace_sent;
-	*next = c->pace_t0 +
-		(uint64_t)((double)(c->pace_sent - allowed + 1200) * 1e9 / (double)rate);
-	return 0;
-}
-
-/*
- * What stream data the next packet may carry: 0 bytes and no FIN = none. Claims
- * from the -n budget as it goes; FIN once the budget is spent.
- */
-static size_t data_room(struct quic_conn *c, uint64_t now, uint64_t *next, bool *fin)
-{
-	struct quic_eng *q = c->eng;
-	uint64_t credit, room;
-
-	*fin = false;
-	if (!c->send || c->tx_sid < 0 || c->tx_fin || c->tx_blocked || eng_gate_paused(gate(c)))
-		return 0;
-	if (eng_gate_tx_stopped(gate(c))) {
-		*fin = true;
-		return 0;
-	}
-	if (!ngtcp2_conn_get_max_data_left(c->conn))
-		return 0; /* connection-level blocking is not reported by ngtcp2 0.12 */
-	credit = pace_credit(c, now, next);
-	if (!credit)
-		return 0;
-	if (!c->pending)
-		c->pending = eng_budget_claim(&q->budget, q->paylen);
-	if (!c->pending) {
-		*fin = true;
-		return 0;
-	}
-	room = c->pending < credit ? c->pending : credit;
-	return room < q->paylen ? (size_t)room : q->paylen;
-}
-
-/* One packet into buf; 0 = nothing more to write now, <0 = a fatal ngtcp2 error. */
-static ngtcp2_ssize write_one(struct quic_conn *c, uint8_t *buf, size_t max, uint64_t now,
-			      uint64_t *next)
-{
-	ngtcp2_path_storage ps;
-	ngtcp2_pkt_info pi;
-	ngtcp2_vec v;
-	ngtcp2_ssize n, data = -1;
-	bool fin;
-	size_t room;
-	uint32_t flags;
-
-	ngtcp2_path_storage_zero(&ps);
-	for (;;) {
-		room = data_room(c, now, next, &fin);
-		v = (ngtcp2_vec){.base = c->eng->payload, .len = room};
-		flags = fin ? NGTCP2_WRITE_STREAM_FLAG_FIN : 0;
-		n = ngtcp2_conn_writev_stream(c->conn, &ps.path, &pi, buf, max, &data, flags,
-					      room || fin ? c->tx_sid : -1, &v, 1, now);
-		if (n == NGTCP2_ERR_STREAM_DATA_BLOCKED) {
-			c->tx_blocked = true;
-			continue;
-		}
-		if (n == NGTCP2_ERR_STREAM_SHUT_WR) {
-			c->tx_fin = true;
-			continue;
-		}
-		break;
-	}
-	if (n < 0)
-		return n;
-	if (data > 0) {
-		c->pending -= (uint64_t)data;
-		c->pace_sent += (uint64_t)data;
-		ENG_ADD(c->tx_bytes, (uint64_t)data);
-		ENG_ADD(c->tx_calls, 1);
-	}
-	if (fin && data >= 0)
-		c->tx_fin = true;
-	return n;
-}
-
-/* Write until ngtcp2 has nothing more, in GSO batches. 0, or -errno / ngtcp2 error < 0. */
-static int tx(struct quic_conn *c, uint64_t now, uint64_t *next)
-{
-	size_t maxpkt = ngtcp2_conn_get_max_tx_udp_payload_size(c->conn);
-	size_t pmtu = ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn);
-	size_t npk = ngtcp2_conn_get_send_quantum(c->conn) / maxpkt, n = 0, off = 0, gso = 0;
-	unsigned int batches = 0;
-	ngtcp2_ssize w;
-	int err = 0;
-
-	if (c->txlen) { /* the batch EAGAIN left */
-		err = send_batch(c, c->txbuf, c->txlen, c->gso_size);
-		if (err)
-			return err == -EAGAIN ? 0 : err;
-		c->txlen = 0;
-	}
-	npk = !c->gso || npk < 1 ? 1 : npk > QC_BATCH_PKTS ? QC_BATCH_PKTS : npk;
-	for (;;) {
-		w = write_one(c, c->txbuf + off, maxpkt, now, next);
-		if (w < 0)
-			return (int)w;
-		if (w > 0 && n && (size_t)w > gso) {
-			/* larger than the batch's segments (an ACK opened it): the batch goes first */
-			err = send_batch(c, c->txbuf, off, gso);
-			if (err)
-				goto held; /* the new packet is dropped: QUIC declares it lost */
-			memmove(c->txbuf, c->txbuf + off, (size_t)w);
-			off = n = 0;
-		}
-		if (w > 0) {
-			gso = n ? gso : (size_t)w;
-			off += (size_t)w;
-			n++;
-		}
-		/* out it goes: nothing more, a short packet, full, or a PMTU probe */
-		if (!w || (size_t)w < gso || n == npk || gso > pmtu ||
-		    off + maxpkt > QC_BATCH_MAX) {
-			err = off ? send_batch(c, c->txbuf, off, gso) : 0;
-			if (err)
-				goto held;
-			off = n = 0;
-			now = now_ns(); /* packets carry their real send time */
-			if (!w)
-				break;
-			if (++batches == QC_TX_BATCHES) {
-				*next = now; /* more to write: read the ACKs first, then go on */
-				break;
-			}
-		}
-	}
-	ngtcp2_conn_update_pkt_tx_time(c->conn, now);
-	return 0;
-held:
-	if (err != -EAGAIN)
-		return err;
-	c->txlen = off;
-	c->gso_size = gso;
-	ngtcp2_conn_update_pkt_tx_time(c->conn, now);
-	return 0;
 }
 
 /* ----------------------------------------------------------------- receive */
@@ -725,7 +600,7 @@ static void close_conn(struct quic_conn *c, int liberr)
 	n = ngtcp2_conn_write_connection_close(c->conn, &ps.path, &pi, c->txbuf, QC_BUF, &cc,
 					       now_ns());
 	if (n > 0)
-		send_batch(c, c->txbuf, (size_t)n, (size_t)n);
+		quic_send_batch(c, c->txbuf, (size_t)n, (size_t)n);
 }
 
 /* ------------------------------------------------------------------- loop */
@@ -743,6 +618,8 @@ static void publish(struct quic_conn *c)
 	ENG_STORE(c->st.cwnd, cs.cwnd);
 	ENG_STORE(c->st.bytes_in_flight, cs.bytes_in_flight);
 	ENG_STORE(c->st.pmtu, (uint64_t)ngtcp2_conn_get_path_max_tx_udp_payload_size(c->conn));
+	if (c->link)
+		quic_data_publish(c);
 	/* per stream in 0.12, and 0 once the stream is closed: keep the highest seen */
 	if (c->tx_sid >= 0) {
 		uint64_t lost = ngtcp2_conn_get_stream_loss_count(c->conn, c->tx_sid);
@@ -752,16 +629,21 @@ static void publish(struct quic_conn *c)
 	}
 }
 
+/* In a test's one connection the control stream decides: it ends once both ends closed it. */
 static bool flows_done(const struct quic_conn *c)
 {
+	if (c->link && !c->ctl.closed && !(c->ctl.app_eof && c->ctl.sid < 0))
+		return false;
 	return (!c->send || c->tx_done) && (!c->recv || c->rx_done);
 }
 
 /* Sleep until the socket, a wake-up, the pacing credit or ngtcp2's expiry. */
 static void wait_io(struct quic_conn *c, uint64_t deadline)
 {
-	struct pollfd pfd[2] = {{.fd = c->fd, .events = POLLIN | (c->txlen ? POLLOUT : 0)},
-				{.fd = c->wake_fd, .events = POLLIN}};
+	struct pollfd pfd[3] = {
+		{.fd = c->fd, .events = POLLIN | (c->txlen ? POLLOUT : 0)},
+		{.fd = c->wake_fd, .events = POLLIN},
+		{.fd = c->link ? c->ctl.fd : -1, .events = quic_ctl_events(&c->ctl)}};
 	uint64_t now = now_ns(), left;
 	struct timespec ts, *tsp = NULL;
 	uint64_t v;
@@ -774,9 +656,68 @@ static void wait_io(struct quic_conn *c, uint64_t deadline)
 	}
 	if (!tsp || ts.tv_sec || ts.tv_nsec)
 		c->st.sleeps++;
-	if (ppoll(pfd, 2, tsp, NULL) > 0 && (pfd[1].revents & POLLIN))
+	if (!pfd[2].events)
+		pfd[2].fd = -1;
+	if (ppoll(pfd, 3, tsp, NULL) > 0 && (pfd[1].revents & POLLIN))
 		if (read(c->wake_fd, &v, sizeof(v)) < 0)
 			v = 0; /* another thread of this connection took it: nothing to do */
+}
+
+/* The client opens the control stream (id 0) once the handshake is complete. */
+static int open_ctl(struct quic_conn *c)
+{
+	int rv;
+
+	if (!c->link || c->server || c->ctl.sid >= 0 ||
+	    !ngtcp2_conn_get_handshake_completed(c->conn))
+		return 0;
+	rv = ngtcp2_conn_open_bidi_stream(c->conn, &c->ctl.sid, NULL);
+	if (rv == NGTCP2_ERR_STREAM_ID_BLOCKED)
+		return 0; /* the server's MAX_STREAMS is still to come */
+	if (rv) {
+		qc_fail(c, EPROTO, "cannot open the QUIC control stream: %s", ngtcp2_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The control channel's turn: what the control code wrote goes into the ring,
+ * what the peer sent out to it. The server closes a connection whose client
+ * opened no control stream in time.
+ */
+static int ctl_turn(struct quic_conn *c, uint64_t now, uint64_t *next)
+{
+	int err;
+
+	if (!c->link)
+		return 0;
+	if (open_ctl(c))
+		return -1;
+	err = quic_ctl_pull(&c->ctl);
+	if (err) {
+		qc_fail(c, -err, "the control channel broke: %s", strerror(-err));
+		return -1;
+	}
+	if (c->ctl.app_eof && !c->ctl_eof_ns)
+		c->ctl_eof_ns = now;
+	if (c->ctl_eof_ns && now >= c->ctl_eof_ns + QC_TIMEOUT_NS) {
+		/* our end is done; a peer that keeps its own open (and answers PINGs) goes */
+		pr_debug("QUIC: the peer kept the control stream open %s after ours ended", "10 s");
+		c->ctl.closed = true;
+		return 0;
+	}
+	if (c->ctl_eof_ns && c->ctl_eof_ns + QC_TIMEOUT_NS < *next)
+		*next = c->ctl_eof_ns + QC_TIMEOUT_NS;
+	if (c->ctl.sid >= 0)
+		return ctl_flush(c);
+	if (c->server && now >= c->t0_ns + QC_TIMEOUT_NS) {
+		qc_fail(c, ETIMEDOUT, "the client opened no control stream within %s", "10 s");
+		return -1;
+	}
+	if (c->server && c->t0_ns + QC_TIMEOUT_NS < *next)
+		*next = c->t0_ns + QC_TIMEOUT_NS;
+	return 0;
 }
 
 /* The handshake is complete: a sender opens its one stream. */
@@ -807,6 +748,33 @@ static void handshake_state(struct quic_conn *c)
 	if (c->err && !ok)
 		ENG_STORE(c->hs_failed, true);
 	eng_gate_kick(gate(c)); /* the client's start() waits for every handshake */
+}
+
+/*
+ * The peer acknowledges nothing while we have bytes in flight: it went silent
+ * even if its packets still reach us (a path that drops only our way). Only
+ * acknowledgements lower bytes_in_flight (losses are declared from them too),
+ * so a flat or growing figure for the idle timeout ends the connection. The
+ * idle timer alone would not: the peer's own retransmissions restart it.
+ */
+static bool silent(struct quic_conn *c, uint64_t now, uint64_t *next)
+{
+	ngtcp2_conn_stat cs;
+
+	ngtcp2_conn_get_conn_stat(c->conn, &cs);
+	if (!cs.bytes_in_flight || cs.bytes_in_flight < c->inflight || !c->acked_ns)
+		c->acked_ns = now;
+	c->inflight = cs.bytes_in_flight;
+	if (!cs.bytes_in_flight)
+		return false;
+	if (now - c->acked_ns >= QC_TIMEOUT_NS) {
+		qc_fail(c, ETIMEDOUT, "the QUIC peer went silent (nothing acknowledged in %s)",
+			"10 s");
+		return true;
+	}
+	if (c->acked_ns + QC_TIMEOUT_NS < *next)
+		*next = c->acked_ns + QC_TIMEOUT_NS;
+	return false;
 }
 
 /* One turn: read, then write; 1 = ended cleanly, -1 = error (c->err set), 0 = go on. */
@@ -846,9 +814,9 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 		}
 	}
 	handshake_state(c);
-	if (open_stream(c))
+	if (open_stream(c) || ctl_turn(c, now, &next) || (c->link && quic_data_turn(c)))
 		return -1;
-	rv = tx(c, now, &next);
+	rv = quic_tx(c, now, &next);
 	if (rv) {
 		if (rv > -4096 && rv < 0 && !c->err)
 			qc_fail(c, -rv, "cannot send on the QUIC socket: %s", strerror(-rv));
@@ -857,6 +825,10 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 		return -1;
 	}
 	publish(c);
+	if (c->link && silent(c, now, &next))
+		return -1;
+	if (c->link)
+		ENG_STORE(c->ctl_quiet, c->ctl.app_eof && !c->ctl.len);
 	if (flows_done(c))
 		return 1;
 	exp = ngtcp2_conn_get_expiry(c->conn); /* re-read after every write */
@@ -904,7 +876,10 @@ static void say_error(const struct quic_conn *c)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)r)->sin_addr, addr, sizeof(addr));
 		port = ntohs(((const struct sockaddr_in *)r)->sin_port);
 	}
-	pr_warn("QUIC stream %u with %s port %u: %s", c->idx, addr, port, c->why);
+	if (c->link)
+		pr_warn("QUIC connection with %s port %u: %s", addr, port, c->why);
+	else
+		pr_warn("QUIC stream %u with %s port %u: %s", c->idx, addr, port, c->why);
 }
 
 void *quic_conn_run(void *arg)
@@ -914,13 +889,20 @@ void *quic_conn_run(void *arg)
 
 	c->t0_ns = now_ns();
 	sock_setup(c);
-	rv = conn_loop(c);
+	rv = c->first ? rx_one(c, c->first, c->first_len, c->t0_ns) : 0;
+	if (!rv)
+		rv = conn_loop(c);
 	if (rv == 1 && c->conn && ngtcp2_conn_is_in_draining_period(c->conn))
 		c->tx_done = c->rx_done = true; /* the peer ended the test */
 	if (rv != -2)
 		close_conn(c, 0);
 	publish(c);
 	say_error(c);
+	if (c->link) { /* what the peer said last reaches the control code, then EOF */
+		quic_ctl_push(&c->ctl);
+		shutdown(c->ctl.fd, SHUT_WR);
+		quic_data_exit(c);
+	}
 	pr_debug(
 		"quic stream %u: %s, sent %llu datagrams (%llu GSO sends), received %llu "
 		"(%llu discarded, %llu socket drops), lost %llu, handshake %llu us, %llu turns, %llu sleeps",

@@ -18,6 +18,10 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 
 #include "engine/engine_rt.h"
+#include <pthread.h>
+
+#include "quic/quic_ctl.h"
+#include "quic/quic_data.h"
 
 /* Figures of the connection, published by its thread for sample(). */
 struct quic_stats {
@@ -62,6 +66,24 @@ struct quic_conn {
 	bool gso, gro;
 	uint8_t *txbuf, *rxbuf;
 	size_t txlen, txoff, gso_size; /* a batch not yet sent (EAGAIN) */
+	/* a test's one connection (quic_link.c): control on stream 0, ctl.fd >= 0 */
+	bool link;
+	struct quic_ctl ctl;
+	bool ctl_quiet; /* published: the control code closed its end, the peer has every byte */
+	/* its data streams (quic_data.c), and the engine of the test that uses them */
+	struct quic_strm *ds; /* XFR_MAX_STREAMS */
+	uint32_t ds_seen;     /* streams the peer opened: highest index + 1 */
+	uint32_t nstreams, rr;
+	pthread_mutex_t att_mu; /* att_req, att_gone; att_cv: att went */
+	pthread_cond_t att_cv;
+	struct quic_eng *att_req, *att; /* asked by the engine; taken by the thread */
+	bool att_over;			/* published: the attached test's flows are over */
+	bool att_gone;			/* the thread ended: nothing is taken any more */
+	uint64_t ctl_eof_ns; /* when the control code closed its end: the peer has 10 s to follow */
+	/* the peer's acknowledgements: bytes in flight last seen, when they last went down */
+	uint64_t inflight, acked_ns;
+	const uint8_t *first; /* server: the Initial the shared port read, fed first */
+	size_t first_len;
 };
 
 /* The thread of one connection: handshake, data, close. */
@@ -76,5 +98,19 @@ void *quic_conn_run(void *arg);
  */
 int quic_conn_feed(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t now_ns);
 void quic_conn_reset(struct quic_conn *c);
+
+/* CLOCK_MONOTONIC in ns: the one clock of ngtcp2's timestamps. */
+uint64_t quic_now_ns(void);
+
+/*
+ * quic_tx.c: write until ngtcp2 has nothing more, in GSO batches (0, or
+ * -errno / an ngtcp2 error); send len bytes of packets of gso bytes each
+ * (-EAGAIN: kept for POLLOUT by the caller).
+ */
+int quic_tx(struct quic_conn *c, uint64_t now, uint64_t *next);
+int quic_send_batch(struct quic_conn *c, const uint8_t *buf, size_t len, size_t gso);
+
+/* The connection fails with err and a reason (the first one stays). */
+void quic_conn_fail(struct quic_conn *c, int err, const char *fmt, const char *arg);
 
 #endif

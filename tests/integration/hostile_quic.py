@@ -4,7 +4,8 @@
 
     hostile_quic.py SERVER_STDERR HOST PORT CASE...
 
-Each case starts a -Q test on the control channel, opens its stream with the
+Each case starts a -Q test on a TCP control channel (the per-stream layout of
+xfr clients before the reference layout, still served), opens its stream with the
 single-port UDP hello/ack (the socket the server then runs QUIC on), and
 misbehaves there: silence, or datagrams that are not QUIC. The server must
 close the test with an error or a result within its 10 s handshake timeout

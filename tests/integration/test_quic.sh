@@ -153,6 +153,101 @@ test_quic_beside_udp() {
 	xt_server_stop
 }
 
+# The reference's layout on the wire (reference §2.1, §2.5): the client makes
+# no TCP connection to the server's port; one QUIC connection, taken on the
+# server's UDP port, carries the control channel and every stream of -P 4
+# --bidir (the server logs one QUIC connection and one control connection).
+test_quic_wire_layout() {
+	local tcp udp n
+	xt_setup || return
+	xt_quic_server --log-level debug || return
+	xt_nft "$NS_S" in tcp dport "$SRV_PORT" counter comment '"qtcp"' || return
+	xt_nft "$NS_S" in udp dport "$SRV_PORT" counter comment '"qudp"' || return
+	xt_client -Q -P 4 --bidir -t 2 --quic-verify "$FPR" --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" bidir || return
+	xt_assert "$OUT" '[.streams[] | select(.bytes > 0)] | length == 8' \
+		"-P 4 --bidir: flows with bytes $(xt_jq "$OUT" '[.streams[] | [.direction,.bytes]]')" || return
+	tcp=$(xt_nft_count "$NS_S" qtcp)
+	udp=$(xt_nft_count "$NS_S" qudp)
+	xt_log "to the server's port: $tcp TCP packets, $udp UDP datagrams"
+	[ "$tcp" -eq 0 ] || { xt_fail "$tcp TCP packets to port $SRV_PORT during a QUIC test"; return 1; }
+	[ "$udp" -gt 100 ] || { xt_fail "only $udp UDP datagrams to port $SRV_PORT"; return 1; }
+	n=$(grep -c ': QUIC connection$' "$SRV_ERR")
+	[ "$n" -eq 1 ] || { xt_fail "$n QUIC connections for one test: $(grep 'QUIC connection' "$SRV_ERR")"; return 1; }
+	n=$(grep -c ': connected (xfr/' "$SRV_ERR")
+	[ "$n" -eq 1 ] || { xt_fail "$n control connections for one test"; return 1; }
+	xt_server_stop
+}
+
+# Datagrams with the QUIC bit on the shared port that open nothing (short
+# headers, long headers of another version or type, Initials too short) are
+# dropped. Initial-shaped garbage from 20 source ports of one address opens
+# no more connections than the server's per-address limit on connections
+# without a first line (the rest: "server busy"), and those never complete:
+# each is closed (at the first-line or handshake timeout, within 12 s). Then
+# a real -Q test runs and the server is up.
+xq_closed() { [ "$(grep -c ': QUIC connection closed' "$SRV_ERR")" -ge "$1" ]; }
+
+test_quic_shared_port_garbage() {
+	local n per closed
+	xt_setup || return
+	xt_quic_server --log-level debug || return
+	ip netns exec "$NS_C" "$XT_PY" - "$S4" "$SRV_PORT" <<'PY' || { xt_fail "sender failed"; return 1; }
+import os, random, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+one = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(200):
+    first = random.choice([0x40 | random.randrange(64), 0xc0 | 0x10, 0x80 | random.randrange(128)])
+    one.sendto(bytes([first]) + os.urandom(random.randrange(1, 1400)), (host, port))
+for _ in range(50):  # a version 1 Initial in shape, but too short
+    one.sendto(b"\xc0\x00\x00\x00\x01" + os.urandom(600), (host, port))
+for _ in range(20):  # Initial-shaped garbage, each from its own port, twice
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for _ in range(2):
+        s.sendto(b"\xc3\x00\x00\x00\x01\x08" + os.urandom(1194), (host, port))
+PY
+	per=$(grep -o 'unidentified connections ([0-9]* per address)' "$SRV_ERR" | grep -o '[0-9]*')
+	xt_poll 2 grep -q 'QUIC Initial dropped: server busy' "$SRV_ERR" ||
+		{ xt_fail "no Initial refused past the per-address limit"; return 1; }
+	n=$(grep -c ': QUIC connection$' "$SRV_ERR")
+	xt_log "garbage opened $n QUIC connections (limit $per per address)"
+	[ "$n" -ge 1 ] && [ "$n" -le "$per" ] || { xt_fail "$n connections opened, limit $per"; return 1; }
+	xt_poll 12 xq_closed "$n" ||
+		{ xt_fail "$(grep -c ': QUIC connection closed' "$SRV_ERR") of $n garbage connections closed"; return 1; }
+	closed=$(grep -c ': QUIC connection closed' "$SRV_ERR")
+	xt_log "closed: $closed; $(grep ': QUIC connection closed' "$SRV_ERR" | head -n1)"
+	xt_client -Q -t 2 --quic-verify "$FPR" --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
+	xt_server_alive || return
+	xt_server_stop
+}
+
+# PSK over QUIC: the protected framing runs on stream 0. The right key runs a
+# test; a wrong key fails within 1 s with the reason, and the server serves on.
+test_quic_psk() {
+	local key bad t0 ms
+	xt_setup || return
+	key=$XT_TMP/psk bad=$XT_TMP/psk.bad
+	(umask 077 && echo "correct horse battery staple" >"$key" && echo "wrong" >"$bad")
+	xt_quic_server --psk-file "$key" || return
+	xt_client -Q -t 1 --quic-verify "$FPR" --psk-file "$key" --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
+	grep -q "authenticated (PSK), control channel protected" "$SRV_ERR" ||
+		{ xt_fail "server did not log the protected session over QUIC"; return 1; }
+	t0=$(xt_now_ms)
+	xt_client -Q -t 1 --quic-verify "$FPR" --psk-file "$bad"
+	ms=$(($(xt_now_ms) - t0))
+	xt_log "wrong key: exit $RC after $ms ms: $(tail -n1 "$ERR")"
+	[ "$RC" -eq 1 ] || { xt_fail "wrong key: exit $RC: $(tail -n1 "$ERR")"; return 1; }
+	grep -qi "authentication" "$ERR" || { xt_fail "wrong key: no reason: $(tail -n2 "$ERR")"; return 1; }
+	[ "$ms" -lt 1000 ] || { xt_fail "wrong key took $ms ms to fail"; return 1; }
+	xt_server_alive || return
+	xt_server_stop
+}
+
 # xt_quic_refused WANT ARGS...: xfr ARGS exits 2 (usage) before connecting, with one
 # line on stderr that contains WANT.
 xt_quic_refused() {

@@ -94,6 +94,8 @@ static int clnt_connect(struct clnt *c)
 	}
 	if (hb > 0)
 		net_set_port(&src, 0); /* the control connection always uses an ephemeral port */
+	if (cfg->proto == XFR_PROTO_QUIC)
+		return clnt_quic_connect(c, hb > 0 ? &src : NULL);
 	fd = net_connect(&c->server, hb > 0 ? &src : NULL, false, NULL, cfg->connect_timeout_ms,
 			 c->sigfd);
 	if (fd < 0) {
@@ -439,8 +441,9 @@ static int clnt_handshake(struct clnt *c)
 	gso_links(c);
 	say_engines(c);
 	say_limits(c);
-	if (c->req.proto == XFR_PROTO_QUIC && !c->ack.udp_token[0]) {
-		clnt_error(c, "-Q: the server gave no single-port UDP token for QUIC");
+	if (c->req.proto == XFR_PROTO_QUIC && (c->ack.udp_token[0] || c->ack.nports)) {
+		clnt_error(c, "-Q: the server wants the data outside the QUIC connection (a UDP "
+			      "token or data ports in test_ack)");
 		err = -EPROTO;
 	} else if (!single_port(c) && c->ack.nports != c->req.streams) {
 		clnt_error(c, "server sent %u data ports for %u streams", c->ack.nports,
@@ -500,7 +503,9 @@ static bool stream_src(struct clnt *c, uint32_t i, const struct net_addr *dst, s
 
 static bool single_port(const struct clnt *c)
 {
-	if (c->cfg->proto != XFR_PROTO_TCP) /* QUIC rides on single-port UDP */
+	if (c->cfg->proto == XFR_PROTO_QUIC)
+		return true; /* its streams are the QUIC connection's: no data ports */
+	if (c->cfg->proto != XFR_PROTO_TCP)
 		return c->ack.udp_token[0] != '\0';
 	return c->server_caps & CAP_SINGLE_PORT_TCP;
 }
@@ -726,6 +731,8 @@ static int clnt_open_streams(struct clnt *c, int *fds)
 	struct net_opts o = {.window = cfg->window, .tos = cfg->tos, .nodelay = cfg->nodelay};
 
 	snprintf(o.congestion, sizeof(o.congestion), "%s", cfg->congestion);
+	if (cfg->proto == XFR_PROTO_QUIC)
+		return clnt_quic_streams(c, fds);
 	if (cfg->proto == XFR_PROTO_UDP && (c->dp.engine != XFR_ENG_SOCKET || c->dp.drop_reasons))
 		return open_udp_prepared(c, fds, &o);
 	for (uint32_t i = 0; i < cfg->streams; i++) {
@@ -830,6 +837,7 @@ static void finish(struct clnt *c)
 	sinks_free(&c->sinks);
 	loop_fini(&c->loop);
 	ctrl_close(&c->ctrl);
+	clnt_quic_close(c); /* after the control channel's end: its last bytes go first */
 	if (c->res)
 		result_free(c->res);
 	free(c->res);

@@ -65,7 +65,17 @@ struct clnt {
 	struct clnt_auth *auth; /* with a PSK, during the handshake (client_auth.c) */
 	bool udp_auth;		/* udp_auth_v1: XFRF authenticated with udp_key */
 	uint8_t udp_key[32];
+	struct quic_link *qlink; /* -Q: the connection whose stream 0 is c->ctrl (client_quic.c) */
 };
+
+/*
+ * client_quic.c: -Q connects over QUIC, control on stream 0; c->ctrl gets its
+ * end. src: --bind's address, or NULL. 0 or -errno (reported).
+ */
+int clnt_quic_connect(struct clnt *c, const struct net_addr *src);
+void clnt_quic_close(struct clnt *c);
+/* -Q: fds[i] stands for the connection's data stream i (quic_link_token). 0 or -errno. */
+int clnt_quic_streams(struct clnt *c, int *fds);
 
 /* client.c */
 /* --probe-mtu instead of a throughput test (client_loop.c; owns fds). */

@@ -41,6 +41,8 @@ bool gate_allows(const struct srv *s, const struct net_addr *peer)
 	       (!s->cfg->preset_acl || acl_allows(s->cfg->preset_acl, sa));
 }
 
+const char *gate_why_not(struct srv *s, const struct net_addr *peer, char *buf, size_t len);
+
 /* Why peer may not connect now, or NULL. */
 static const char *why_not(struct srv *s, const struct net_addr *peer, char *buf, size_t len)
 {
@@ -73,6 +75,11 @@ void gate_error_line(int fd, const char *msg)
 		pr_debug("error reply not sent: %s", strerror(errno));
 	free(line);
 	proto_msg_free(&m);
+}
+
+const char *gate_why_not(struct srv *s, const struct net_addr *peer, char *buf, size_t len)
+{
+	return why_not(s, peer, buf, len);
 }
 
 /* Tell a refused peer why, close it, and emit the refusal; *who gets its address. */

@@ -93,6 +93,7 @@ out:
 }
 
 static void on_udp(struct loop_item *it, uint32_t events);
+static void accept_one(struct srv *s, int cfd, const struct net_addr *peer);
 
 static int open_udp(struct srv *s, int i, const struct net_addr *a, bool v6only)
 {
@@ -120,17 +121,19 @@ static int open_udp(struct srv *s, int i, const struct net_addr *a, bool v6only)
 /*
  * Datagrams on the shared UDP port: hellos of single-port streams, 24 bytes or
  * (udp_auth_v1) 40 with a tag; the token in the first 24 picks the test, whose
- * ports check the length and the tag (server_ports.c).
+ * ports check the length and the tag (server_ports.c); and QUIC, the first
+ * byte's 0x80 (reference §2.5: server_quic.c).
  */
 static void on_udp(struct loop_item *it, uint32_t events)
 {
 	struct srv *s = it->ctx;
-	unsigned char buf[64], token[XFR_TOKEN_LEN];
+	unsigned char buf[2048], token[XFR_TOKEN_LEN];
 	struct net_addr peer;
 	struct srv_test *t;
 	uint16_t idx;
 	ssize_t n;
 	char who[64];
+	int ctl;
 
 	(void)events;
 	for (int budget = 256; budget > 0; budget--) {
@@ -139,6 +142,12 @@ static void on_udp(struct loop_item *it, uint32_t events)
 			     (struct sockaddr *)&peer.ss, &peer.len);
 		if (n < 0)
 			return;
+		if (n <= (ssize_t)sizeof(buf) &&
+		    srv_quic_datagram(s, it->fd, &peer, buf, (size_t)n, &ctl)) {
+			if (ctl >= 0) /* its first line (hello) comes over stream 0 */
+				accept_one(s, ctl, &peer);
+			continue;
+		}
 		if ((n != XFR_HELLO_LEN && n != AUTH_UDP_HELLO_LEN) ||
 		    !wire_hello_get(buf, XFR_HELLO_LEN, XFR_HELLO_KIND_HELLO, &idx, token)) {
 			pr_debug("%s: stray UDP datagram (%zd bytes) dropped",
@@ -545,6 +554,7 @@ static void on_tick(struct loop_item *it, uint32_t events)
 		tn = t->next;
 		srv_test_tick(t, now);
 	}
+	srv_quic_reap(s, false);
 }
 
 static void on_signal(struct loop_item *it, uint32_t events)
@@ -646,6 +656,7 @@ static void teardown(struct srv *s)
 		srv_test_abort(s->tests, "server shutting down");
 	while (s->pending)
 		pending_free(s, s->pending, true);
+	srv_quic_reap(s, true);
 	for (int i = 0; i < 2; i++) {
 		loop_close(&s->loop, &s->lfd_it[i]);
 		loop_close(&s->loop, &s->ufd_it[i]);

@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "control/auth.h"
+#include "quic/quic_link.h"
 #include "server/server_priv.h"
 #include "wire.h"
 
@@ -181,14 +182,36 @@ static int open_per_stream(struct srv_ports *p, int ctrl_fd, bool mptcp, struct 
 	return 0;
 }
 
+/*
+ * A QUIC test whose control runs on a QUIC connection: its streams are that
+ * connection's (reference §2.1), each a token for the QUIC engine
+ * (quic_link.h); no data port, no UDP token in the ack.
+ */
+static int take_quic(struct srv_ports *p, struct quic_link *l)
+{
+	for (uint32_t i = 0; i < p->streams && p->taking; i++) {
+		int fd = quic_link_token(l);
+
+		if (fd < 0)
+			return fd;
+		take(p, fd, i);
+	}
+	close_if_all(p);
+	return 0;
+}
+
 int ports_open(struct srv_ports *p, int ctrl_fd, bool single_port, bool mptcp,
 	       struct proto_test_ack *ack)
 {
+	struct quic_link *l;
+
 	for (uint32_t i = 0; i < XFR_MAX_STREAMS; i++) {
 		p->it[i] = (struct loop_item){.fd = -1};
 		p->ack_fd[i] = -1;
 	}
 	p->taking = true;
+	if (p->quic && (l = quic_link_of_fd(ctrl_fd)))
+		return take_quic(p, l);
 	if (!single_port)
 		return open_per_stream(p, ctrl_fd, mptcp, ack);
 	if (p->tcp)

@@ -54,6 +54,7 @@ struct srv_ports {
 	bool tcp;	 /* TCP streams (else UDP) */
 	bool taking;	 /* streams are being collected */
 	bool udp_single; /* single-port UDP: streams say hello with the token */
+	bool quic;	 /* a QUIC test: on the control's QUIC connection when it has one */
 	unsigned char token[16];
 	/* udp_auth_v1 in a PSK session: hellos and acks carry a tag under it; NULL = 24 bytes */
 	const unsigned char *udp_key;
@@ -166,6 +167,8 @@ struct srv {
 	uint32_t ntests; /* control handlers in use */
 	struct pending *pending;
 	uint32_t npending;
+	struct srv_qlink *qlinks; /* QUIC connections on the shared port (server_quic.c) */
+	uint32_t nqlinks;
 	uint64_t accept_paused_until; /* EMFILE back-off */
 	uint64_t last_emfile_log;
 	/* admit.c: budgets and limits */
@@ -231,6 +234,20 @@ void gate_error_line(int fd, const char *msg);
 /* gate_error_line, close fd, emit the refusal notice; *who gets the peer's address. */
 void gate_drop(struct srv *s, int fd, const struct net_addr *peer, const char *why, char *who,
 	       size_t wholen);
+
+/* Why peer may not connect now (the ACL, the auth back-off), or NULL: QUIC's accept asks first. */
+const char *gate_why_not(struct srv *s, const struct net_addr *peer, char *buf, size_t len);
+
+/*
+ * server_quic.c: QUIC on the shared UDP port. srv_quic_datagram: a datagram of
+ * the shared socket with the QUIC bit (0x80) set is QUIC's (true), which opens
+ * a connection when it is a client's Initial: *ctl is then its control
+ * channel's end, for the first-line path (else -1). srv_quic_reap: connections
+ * that are over (all: every one) are closed and freed.
+ */
+bool srv_quic_datagram(struct srv *s, int shared, const struct net_addr *peer, const uint8_t *pkt,
+		       size_t n, int *ctl);
+void srv_quic_reap(struct srv *s, bool all);
 
 /* admit.c: the budgets and limits (server/policy.h) applied to the server's state */
 /* Raise the descriptor limit, plan it, make the per-address table. 0 or -errno. */

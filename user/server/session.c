@@ -348,6 +348,7 @@ static int open_ports(struct srv_test *t, struct proto_test_ack *ack)
 				      .who = t->peer_str,
 				      .streams = t->req.streams,
 				      .tcp = tcp,
+				      .quic = t->req.proto == XFR_PROTO_QUIC,
 				      .udp_key = t->udp_auth ? t->udp_key : NULL,
 				      .range = t->srv->prange.lo ? &t->srv->prange : NULL,
 				      .connected = on_stream,

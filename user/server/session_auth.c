@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "control/auth.h"
+#include "quic/quic_tls.h"
 #include "server/server_priv.h"
 #include "timeutil.h"
 
@@ -71,7 +72,9 @@ static int send_challenge(struct srv_test *t, struct srv_auth *a)
 	int err;
 
 	proto_msg_init(&m, MSG_HELLO);
-	proto_hello_fill(&m.hello, true, proto_caps_local(true, t->srv->udp_single_port));
+	proto_hello_fill(&m.hello, true,
+			 proto_caps_local(true, t->srv->udp_single_port) |
+				 (quic_tls_server_ready() ? CAP_QUIC : 0)); /* as without a PSK */
 	memcpy(m.hello.auth_nonce, a->sn, sizeof(a->sn));
 	line = proto_encode(&m, &len);
 	proto_msg_free(&m);

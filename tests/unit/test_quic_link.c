@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A QUIC test's one connection (quic/quic_link.c) without root: a server link
+ * and a client link on two connected UDP sockets over loopback. The control
+ * channel's socketpair ends carry bytes both ways through stream 0, more than
+ * the bridge's ring and window hold (so acknowledgements and flow control
+ * take part), then EOF both ways ends both connections cleanly.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "quic/quic_ctl.h"
+#include "quic/quic_link.h"
+#include "quic/quic_tls.h"
+
+static char fpr[QUIC_FPR_LEN];
+static char dir[] = "/tmp/xfr-qlink-XXXXXX";
+
+static int udp_bound(struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	*a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(fd, (struct sockaddr *)a, sizeof(*a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)a, &len), 0);
+	return fd;
+}
+
+/* Two UDP sockets connected to each other: [0] the client's, [1] the server's. */
+static void udp_pair(int fds[2])
+{
+	struct sockaddr_in a, b;
+
+	fds[0] = udp_bound(&a);
+	fds[1] = udp_bound(&b);
+	assert_int_equal(connect(fds[0], (struct sockaddr *)&b, sizeof(b)), 0);
+	assert_int_equal(connect(fds[1], (struct sockaddr *)&a, sizeof(a)), 0);
+}
+
+static int setup(void **state)
+{
+	char why[200];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	if (quic_tls_server_load(dir, NULL, NULL, fpr, why, sizeof(why))) {
+		fprintf(stderr, "%s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+struct links {
+	struct quic_link *srv, *cli;
+	int sctl, cctl;
+};
+
+static int links_open(struct links *l, const char *pin, char *why, size_t whylen)
+{
+	struct engine_params p = {.proto = XFR_PROTO_QUIC};
+	int fds[2], err;
+
+	udp_pair(fds);
+	assert_int_equal(quic_link_open(&l->srv, fds[1], true, &p, NULL, 0, &l->sctl, why, whylen),
+			 0);
+	snprintf(p.quic_pin, sizeof(p.quic_pin), "%s", pin);
+	err = quic_link_open(&l->cli, fds[0], false, &p, NULL, 0, &l->cctl, why, whylen);
+	if (err)
+		l->cli = NULL;
+	return err;
+}
+
+/* Read exactly len bytes from fd within ms, or fail. */
+static void read_all(int fd, uint8_t *buf, size_t len, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		assert_int_equal(poll(&p, 1, ms), 1);
+		n = read(fd, buf + got, len - got);
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+}
+
+/* The next read on fd says EOF within ms. */
+static void expect_eof(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char b;
+
+	assert_int_equal(poll(&p, 1, ms), 1);
+	assert_int_equal(read(fd, &b, 1), 0);
+}
+
+static bool over_within(struct quic_link *l, int ms)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		if (quic_link_over(l))
+			return true;
+		usleep(10000);
+	}
+	return quic_link_over(l);
+}
+
+#define BULK (12u * QUIC_CTL_RING + 12345) /* past the ring and its wrap, not a multiple */
+
+struct writer {
+	int fd;
+	size_t len;
+};
+
+static void *write_bulk(void *arg)
+{
+	struct writer *w = arg;
+	uint8_t buf[4096];
+	size_t off = 0, n;
+
+	while (off < w->len) {
+		n = w->len - off < sizeof(buf) ? w->len - off : sizeof(buf);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (uint8_t)((off + i) * 7 + 3);
+		if (write(w->fd, buf, n) != (ssize_t)n)
+			break;
+		off += n;
+	}
+	return NULL;
+}
+
+/* Bulk bytes from one control end arrive at the other in order, intact. */
+static void bulk(int from, int to)
+{
+	struct writer w = {.fd = from, .len = BULK};
+	uint8_t *got = malloc(BULK);
+	pthread_t th;
+
+	assert_non_null(got);
+	assert_int_equal(pthread_create(&th, NULL, write_bulk, &w), 0);
+	read_all(to, got, BULK, 10000);
+	pthread_join(th, NULL);
+	for (size_t i = 0; i < BULK; i++)
+		if (got[i] != (uint8_t)(i * 7 + 3))
+			fail_msg("byte %zu differs", i);
+	free(got);
+}
+
+/* Messages both ways, bulk both ways, then EOF both ways: both connections end without error. */
+static void test_control_stream(void **state)
+{
+	struct links l;
+	char why[256] = "", buf[16];
+
+	(void)state;
+	assert_int_equal(links_open(&l, fpr, why, sizeof(why)), 0);
+	assert_int_equal(write(l.cctl, "hello\n", 6), 6);
+	read_all(l.sctl, (uint8_t *)buf, 6, 5000);
+	assert_memory_equal(buf, "hello\n", 6);
+	assert_int_equal(write(l.sctl, "ack\n", 4), 4);
+	read_all(l.cctl, (uint8_t *)buf, 4, 5000);
+	assert_memory_equal(buf, "ack\n", 4);
+	bulk(l.cctl, l.sctl);
+	bulk(l.sctl, l.cctl);
+	close(l.cctl); /* the client's control code is done: FIN on stream 0 */
+	expect_eof(l.sctl, 5000);
+	assert_false(quic_link_over(l.srv));
+	close(l.sctl);
+	assert_true(over_within(l.srv, 5000));
+	assert_true(over_within(l.cli, 5000));
+	assert_string_equal(quic_link_error(l.srv), "");
+	assert_string_equal(quic_link_error(l.cli), "");
+	quic_link_close(l.cli);
+	quic_link_close(l.srv);
+}
+
+/* The server's connection ends: the client's control code reads EOF. */
+static void test_server_close(void **state)
+{
+	struct links l;
+	char why[256] = "", buf[4];
+
+	(void)state;
+	assert_int_equal(links_open(&l, fpr, why, sizeof(why)), 0);
+	assert_int_equal(write(l.cctl, "hi\n", 3), 3);
+	read_all(l.sctl, (uint8_t *)buf, 3, 5000);
+	quic_link_close(l.srv);
+	close(l.sctl);
+	expect_eof(l.cctl, 5000);
+	assert_true(over_within(l.cli, 5000));
+	close(l.cctl);
+	quic_link_close(l.cli);
+}
+
+/*
+ * The server's control code closed its end and the client keeps its own open
+ * (answering the keep-alive PINGs): the server closes the connection after
+ * 10 s, cleanly, and the client's control code reads EOF.
+ */
+static void test_peer_keeps_control_open(void **state)
+{
+	struct links l;
+	char why[256] = "";
+	struct timespec t0, t1;
+	double s;
+
+	(void)state;
+	assert_int_equal(links_open(&l, fpr, why, sizeof(why)), 0);
+	assert_int_equal(write(l.cctl, "hi\n", 3), 3); /* stream 0 opens at its first byte */
+	read_all(l.sctl, (uint8_t *)why, 3, 5000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	close(l.sctl);
+	expect_eof(l.cctl, 5000);
+	assert_true(over_within(l.srv, 12000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "server closed after %.2f s\n", s);
+	assert_true(s >= 9.5 && s < 11.5);
+	assert_string_equal(quic_link_error(l.srv), "");
+	assert_true(over_within(l.cli, 5000));
+	close(l.cctl);
+	quic_link_close(l.cli);
+	quic_link_close(l.srv);
+}
+
+/* A wrong pin: the client's open fails with the reason; no control channel. */
+static void test_pin_mismatch(void **state)
+{
+	struct links l;
+	char why[256] = "", wrong[QUIC_FPR_LEN];
+
+	(void)state;
+	memset(wrong, '0', sizeof(wrong) - 1);
+	wrong[sizeof(wrong) - 1] = '\0';
+	assert_int_equal(links_open(&l, wrong, why, sizeof(why)), -EACCES);
+	assert_non_null(strstr(why, "does not match --quic-verify"));
+	assert_int_equal(l.cctl, -1);
+	assert_true(over_within(l.srv, 5000));
+	close(l.sctl);
+	quic_link_close(l.srv);
+}
+
+/*
+ * A client that completes the handshake and opens no stream (an engine of the
+ * per-stream layout that only receives): the server closes the connection within
+ * its 10 s timeout and says why.
+ */
+static void test_no_control_stream(void **state)
+{
+	struct engine_params p = {.proto = XFR_PROTO_QUIC, .streams = 1};
+	struct quic_link *srv;
+	struct engine *cli = engine_new(&engine_quic_ops);
+	char why[256] = "";
+	struct timespec t0, t1;
+	int fds[2], sctl;
+	double s;
+
+	(void)state;
+	assert_non_null(cli);
+	udp_pair(fds);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(quic_link_open(&srv, fds[1], true, &p, NULL, 0, &sctl, why, sizeof(why)),
+			 0);
+	p.done_fd = -1;
+	snprintf(p.quic_pin, sizeof(p.quic_pin), "%s", fpr);
+	assert_int_equal(cli->ops->init(cli, &p), 0);
+	assert_int_equal(cli->ops->add_stream(cli, 0, fds[0], false, true, XFR_FLOW_UP), 0);
+	assert_int_equal(cli->ops->start(cli), 0); /* the handshake went through */
+	assert_true(over_within(srv, 12000));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "server closed after %.2f s: %s\n", s, quic_link_error(srv));
+	assert_true(s >= 9.5 && s < 11.5);
+	assert_non_null(strstr(quic_link_error(srv), "opened no control stream within 10 s"));
+	expect_eof(sctl, 1000);
+	close(sctl);
+	cli->ops->stop(cli, true);
+	cli->ops->destroy(cli);
+	quic_link_close(srv);
+}
+
+static int teardown(void **state)
+{
+	char path[64];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/quic-cert.pem", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/quic-key.pem", dir);
+	unlink(path);
+	return rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_control_stream),
+		cmocka_unit_test(test_server_close),
+		cmocka_unit_test(test_pin_mismatch),
+		cmocka_unit_test(test_no_control_stream),
+		cmocka_unit_test(test_peer_keeps_control_open),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
