@@ -23,9 +23,10 @@ build_pkgs=(build-essential pkg-config libjansson-dev libssl-dev clang-format)
 quic_pkgs=(libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev)
 # BPF data plane: compiler for bpf/*.bpf.c, skeleton generator, loader libraries.
 bpf_pkgs=(clang llvm libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev)
-# Tests: unit framework, peers we compare against, network tools, schema validator.
+# Tests: unit framework, peers we compare against, network tools, schema validator, strace
+# (counts the server's syscalls in test_limits and test_privileged).
 test_pkgs=(libcmocka-dev iperf3 jq iproute2 nftables bats python3 python3-jsonschema
-	   procps ethtool libcap2-bin util-linux time valgrind
+	   procps ethtool libcap2-bin util-linux time valgrind strace
 	   python3-cryptography) # tests/integration/psk_peer.py: the reference-faithful PSK peer
 # Operations: the metrics endpoint, the push gateway client, mDNS; and the real peers their
 # tests talk to (promtool and a Prometheus server, a push gateway, an independent mDNS browser).
