@@ -109,6 +109,13 @@ mnt /dev --rbind /dev
 mount --make-rslave "$ROOT/dev"
 mnt /run -t tmpfs -o mode=755 tmpfs
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# The host's own trust anchors, as a machine installed on this network would have them (behind
+# a TLS-inspecting proxy npm's registry is signed by its CA); ca-certificates, which make deps
+# installs, adds them to the system store that Debian's node reads.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+	mkdir -p "$ROOT/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+fi
 
 git clone -q --bare "$REPO" "$ROOT/root/xfr.git"
 echo "fresh-root-check: source: $(git -C "$REPO" log -1 --format='%h %s' | cut -c1-80)"

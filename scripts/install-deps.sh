@@ -94,7 +94,7 @@ $sudo apt-get update 2>&1 |
 	     /^(Err|W:|E:)/ { print; fflush() }' ||
 	{ echo "install-deps: apt-get update failed" >&2; exit 1; }
 # apt's own lines, condensed to one per download and one per package set up, so a slow mirror
-# shows as progress and not as a silent wait (a bare machine downloads about 230 MB).
+# shows as progress and not as a silent wait (a bare machine downloads about 250 MB).
 $sudo apt-get install -y --no-install-recommends -o Dpkg::Progress-Fancy=0 "${missing[@]}" 2>&1 |
 	awk '
 	/^Need to get/ { print "install-deps: " $0; fflush(); next }
