@@ -44,8 +44,17 @@ wait_listen() { # NS_PREFIX...
 }
 
 topo=
-if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && topo=$("$HERE/netns.sh" up "$NAME" 2>/dev/null); then
-	NETNS=1
+why="needs root"
+if [ "$(id -u)" -eq 0 ]; then
+	if ! command -v ip >/dev/null; then
+		why="needs ip, from iproute2"
+	elif topo=$("$HERE/netns.sh" up "$NAME" 2>"$LOG"); then
+		NETNS=1
+	else
+		why="scripts/netns.sh: $(tail -n1 "$LOG")"
+	fi
+fi
+if [ $NETNS = 1 ]; then
 	eval "$topo"
 	# shellcheck disable=SC2154 # set by eval
 	echo "demo: namespaces $client_ns ($client4) -> $server_ns ($server4) over veth, port $PORT"
@@ -58,7 +67,7 @@ if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && topo=$("$HERE/netns.sh" u
 	ip netns exec "$client_ns" "$XFR" -t 5 -p "$PORT" "$server4"
 else
 	"$HERE/netns.sh" down "$NAME" 2>/dev/null || true
-	echo "demo: cannot create network namespaces (needs root and ip netns); using loopback instead"
+	echo "demo: cannot create network namespaces ($why); using loopback instead"
 	"$XFR" serve -p "$PORT" -B 127.0.0.1 2>"$LOG" &
 	SRV_PID=$!
 	wait_listen env || {

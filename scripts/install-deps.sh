@@ -23,16 +23,21 @@ build_pkgs=(build-essential pkg-config libjansson-dev libssl-dev clang-format)
 quic_pkgs=(libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev)
 # BPF data plane: compiler for bpf/*.bpf.c, skeleton generator, loader libraries.
 bpf_pkgs=(clang llvm libbpf-dev bpftool libxdp-dev libelf-dev zlib1g-dev)
-# Tests: unit framework, peers we compare against, network tools, schema validator.
+# Tests: unit framework, peers we compare against, network tools, schema validator, strace
+# (counts the server's syscalls in test_limits and test_privileged).
 test_pkgs=(libcmocka-dev iperf3 jq iproute2 nftables bats python3 python3-jsonschema
-	   procps ethtool libcap2-bin util-linux time valgrind
+	   procps ethtool libcap2-bin util-linux time valgrind strace
 	   python3-cryptography) # tests/integration/psk_peer.py: the reference-faithful PSK peer
 # Operations: the metrics endpoint, the push gateway client, mDNS; and the real peers their
 # tests talk to (promtool and a Prometheus server, a push gateway, an independent mDNS browser).
 # man-db renders the man page, systemd-analyze verifies the units, python3-yaml reads the
 # Kubernetes manifest where no cluster can.
 ops_pkgs=(libmicrohttpd-dev libcurl4-openssl-dev libmdnsd-dev curl
-	  prometheus prometheus-pushgateway mdns-scan man-db systemd python3-yaml)
+	  prometheus prometheus-pushgateway mdns-scan man-db systemd python3-yaml nodejs)
+# npm installs the Kubernetes schema check's one package (tests/k8s, pinned by its lock file)
+# into tests/k8s/node_modules. Debian's npm only where no npm is there (NodeSource's nodejs
+# ships its own and conflicts with Debian's).
+command -v npm >/dev/null || ops_pkgs+=(npm)
 # make fuzz: libFuzzer's runtime for clang 14 (only recommended by clang-14, not pulled in).
 fuzz_pkgs=(libclang-rt-14-dev)
 # make vmtest: boots Debian 12's 6.1 kernel under qemu (TCG) with a busybox initramfs.
@@ -50,11 +55,27 @@ for p in "${want[@]}"; do
 		missing+=("$p")
 done
 
+# The Kubernetes schema check's validators (tests/k8s/validate.js): npm ci installs exactly the
+# versions in tests/k8s/package-lock.json, into tests/k8s/node_modules and nowhere else.
+k8s_dir=$(cd "$(dirname "$0")/.." && pwd)/tests/k8s
+npm_deps() {
+	local want have
+	want=$(sed -n 's/.*"kubernetes-models": "\(.*\)".*/\1/p' "$k8s_dir/package.json")
+	have=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$k8s_dir/node_modules/kubernetes-models/package.json" 2>/dev/null || true)
+	if [ -n "$want" ] && [ "$want" = "$have" ]; then
+		echo "install-deps: kubernetes-models $have present in tests/k8s"
+		return 0
+	fi
+	echo "install-deps: npm ci in tests/k8s (kubernetes-models $want)"
+	(cd "$k8s_dir" && npm ci --no-audit --no-fund --loglevel=error) ||
+		{ echo "install-deps: npm ci in tests/k8s failed" >&2; exit 1; }
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all ${#want[@]} packages present"
+	npm_deps
 	exit 0
 fi
-
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null || {
@@ -73,7 +94,7 @@ $sudo apt-get update 2>&1 |
 	     /^(Err|W:|E:)/ { print; fflush() }' ||
 	{ echo "install-deps: apt-get update failed" >&2; exit 1; }
 # apt's own lines, condensed to one per download and one per package set up, so a slow mirror
-# shows as progress and not as a silent wait (a bare machine downloads about 230 MB).
+# shows as progress and not as a silent wait (a bare machine downloads about 250 MB).
 $sudo apt-get install -y --no-install-recommends -o Dpkg::Progress-Fancy=0 "${missing[@]}" 2>&1 |
 	awk '
 	/^Need to get/ { print "install-deps: " $0; fflush(); next }
@@ -82,4 +103,5 @@ $sudo apt-get install -y --no-install-recommends -o Dpkg::Progress-Fancy=0 "${mi
 	/^(E:|W:|dpkg: error)/ { print; fflush() }
 	END { printf "install-deps: %d downloaded, %d set up\n", n, s }' ||
 	{ echo "install-deps: apt-get install failed" >&2; exit 1; }
+npm_deps
 echo "install-deps: done"

@@ -334,6 +334,50 @@ test_deploy_manifest() {
 	xt_server_stop
 }
 
+# ops_k8s_schema YAML EDIT: the manifest's documents as JSON (EDIT, a Python statement on the
+# list `d`, breaks a copy), validated against Kubernetes' OpenAPI schemas (tests/k8s/validate.js).
+# Its output in $XT_TMP/ks; its exit status.
+ops_k8s_schema() {
+	"$XT_PY" -c 'import json, sys, yaml
+d = [x for x in yaml.safe_load_all(open(sys.argv[1])) if x]
+exec(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"))' "$1" "$XT_TMP/k.json" "$2" || return 2
+	node "$XT_ROOT/tests/k8s/validate.js" "$XT_TMP/k.json" >"$XT_TMP/ks" 2>&1
+}
+
+# The manifest against the Kubernetes API's own schemas (v1.27.1, compiled by the npm package
+# kubernetes-models into tests/k8s by make deps; offline): the real one passes, and copies with
+# a wrong type, a missing required field and an unknown apiVersion are each refused by name.
+test_deploy_manifest_schema() {
+	local m=$XT_ROOT/dist/kubernetes/xfr-daemonset.yaml rc
+	command -v node >/dev/null || { xt_skip "node not installed (make deps)"; return 77; }
+	[ -d "$XT_ROOT/tests/k8s/node_modules/kubernetes-models" ] ||
+		{ xt_skip "tests/k8s/node_modules: kubernetes-models not installed (make deps)"; return 77; }
+	"$XT_PY" -c 'import yaml' 2>/dev/null || { xt_skip "python3-yaml not installed"; return 77; }
+	ops_k8s_schema "$m" pass || { xt_fail "manifest schema: $(grep -v ': valid ' "$XT_TMP/ks" | head -n1)"; return 1; }
+	[ "$(grep -c ': valid ' "$XT_TMP/ks")" = 3 ] ||
+		{ xt_fail "manifest schema: expected 3 valid documents: $(tr '\n' ';' <"$XT_TMP/ks")"; return 1; }
+	local -a edits=(
+		"d[2]['spec']['template']['spec']['containers'][0]['ports'][0]['containerPort'] = '5201'"
+		"del d[2]['spec']['selector']"
+		"d[2]['spec']['template']['spec']['hostNetwork'] = 'yes'"
+		"d[2]['apiVersion'] = 'apps/v2'")
+	local -a want=(
+		"DaemonSet xfr: /spec/template/spec/containers/0/ports/0/containerPort: must be integer"
+		"DaemonSet xfr: /spec: must have required property selector"
+		"DaemonSet xfr: /spec/template/spec/hostNetwork: must be boolean"
+		'DaemonSet xfr: no schema for apiVersion "apps/v2" kind "DaemonSet"')
+	local i
+	for i in "${!edits[@]}"; do
+		rc=0
+		ops_k8s_schema "$m" "${edits[i]}" || rc=$?
+		[ "$rc" = 1 ] || { xt_fail "schema check exit $rc (want 1) for: ${edits[i]}: $(head -n1 "$XT_TMP/ks")"; return 1; }
+		grep -qxF "${want[i]}" "$XT_TMP/ks" ||
+			{ xt_fail "for ${edits[i]}: want '${want[i]}', got: $(grep -v ': valid ' "$XT_TMP/ks" | head -n1)"; return 1; }
+	done
+	xt_log "manifest valid against Kubernetes 1.27.1's schemas; ${#edits[@]} broken copies refused"
+}
+
 # The systemd units verify (the binary path as make install writes it).
 test_systemd_units() {
 	command -v systemd-analyze >/dev/null || { xt_skip "systemd-analyze not installed"; return 77; }

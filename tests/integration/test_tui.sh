@@ -244,10 +244,13 @@ test_tui_resize_storm() {
 	s=$(xt_tui_screen)
 	grep -qE 'Loss|Jitter' <<<"$s" || { xt_fail "40x10: no UDP figures: $s"; return 1; }
 	grep -q 'q quit' <<<"$s" || { xt_fail "40x10: no footer: $s"; return 1; }
-	local l
+	# ${#l} counts characters only in a UTF-8 locale (bytes in C, as under a bare env -i):
+	# this shell's own, not just the screen reader's.
+	local l LC_ALL=C.UTF-8
 	while IFS= read -r l; do
 		[ "${#l}" -le 40 ] || { xt_fail "40x10: a row of ${#l} columns: $l"; return 1; }
-	done < <(LC_ALL=C.UTF-8 xt_tui_screen)
+	done < <(xt_tui_screen)
+	unset LC_ALL
 	[ "$(xt_tui_screen | wc -l)" -le 10 ] || { xt_fail "40x10: more than 10 rows"; return 1; }
 	xt_tui resize-window -t t -x 30 -y 6
 	xt_tui_wait 'terminal too small' || return
