@@ -68,6 +68,7 @@ static void run_cfg(const struct clnt *c, struct run_cfg *rc)
 		       .zerocopy = cfg->zerocopy,
 		       .done_fd = -1,
 		       .udp_no_offload = cfg->no_offload,
+		       .rx_spin = !cfg->bitrate, /* the server sends at our -b: 0 floods */
 		       .busy_poll_us = cfg->busy_poll_us,
 		       .cpus = cfg->ncpus ? cfg->cpus : NULL,
 		       .ncpus = cfg->ncpus},

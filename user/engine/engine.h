@@ -37,7 +37,10 @@ struct engine_params {
 	 * EOF received, or error); -1 = none */
 	int done_fd;
 	/* UDP */
-	bool udp_feedback;   /* receiving UDP flows send XFRF progress to the sender at 2 Hz */
+	bool udp_feedback; /* receiving UDP flows send XFRF progress to the sender at 2 Hz */
+	/* receiving UDP flows re-read before they sleep (the peer floods, -b 0); a paced
+	 * peer's receivers sleep at once, which costs far less CPU per GB */
+	bool rx_spin;
 	bool udp_no_offload; /* do not try UDP_SEGMENT (GSO) / UDP_GRO */
 	/* udp_auth_v1 (PSK sessions): XFRF carries a 16-byte HMAC-SHA256 under udp_key; the
 	 * sender of a flow accepts no other */

@@ -67,9 +67,10 @@
  * Empty reads before a receiver sleeps in poll. Each sleep costs the sender
  * a wake-up (sock_def_readable took 20 % of a 64 B no-GSO sender's CPU on
  * veth): a receiver that re-reads a few times first is usually not asleep
- * when the next batch lands. ~0.3 us per empty recvmmsg. Only a dense flow
- * spins (data within the last UDP_SPIN_DENSE_NS): a paced flow of one
- * datagram per wake-up would otherwise spin 64 reads for each.
+ * when the next batch lands. ~0.3 us per empty recvmmsg. Only a flood
+ * spins (p.rx_spin: the peer sends at -b 0; at 2 Gbit/s paced, spinning
+ * doubled the receiver's CPU per GB), and only while its data is dense
+ * (within the last UDP_SPIN_DENSE_NS).
  */
 #define UDP_SPIN_READS	  64
 #define UDP_SPIN_DENSE_NS (50 * NSEC_PER_USEC)
@@ -803,7 +804,7 @@ static int rx_loop(struct udp_rx *r)
 		if (n == -EAGAIN || n == -EWOULDBLOCK) {
 			if (eng_gate_stopped(&se->gate))
 				return 0;
-			if (empty < UDP_SPIN_READS &&
+			if (se->p.rx_spin && empty < UDP_SPIN_READS &&
 			    time_mono_ns() - last_ns < UDP_SPIN_DENSE_NS) {
 				empty++;
 				continue;
