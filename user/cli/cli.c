@@ -37,7 +37,6 @@
 #define MAX_LENGTH    (16U * 1024 * 1024)
 #define MAX_INTERVAL  3600000ULL /* ms */
 #define MAX_TESTS_MAX 10000
-#define USAGE_LINE    "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
 /* units_parse_duration_ms's grammar, as the help and error lines say it */
 #define DUR_UNITS "seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h"
 #define DUR_UNITS_LONG                                                                             \

@@ -26,23 +26,6 @@
 #include "units.h"
 #include "util.h"
 
-#define CC_LIST_PATH  "/proc/sys/net/ipv4/tcp_available_congestion_control"
-#define MPTCP_SYSCTL  "/proc/sys/net/mptcp/enabled"
-#define MAX_LENGTH    (16U * 1024 * 1024)
-#define MAX_INTERVAL  3600000ULL /* ms */
-#define MAX_TESTS_MAX 10000
-#define USAGE_LINE    "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
-/* units_parse_duration_ms's grammar, as the help and error lines say it */
-#define DUR_UNITS "seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h"
-#define DUR_UNITS_LONG                                                                             \
-	"a number of seconds, or a number and a unit: ms, s/sec/secs, m/min/mins,\n"               \
-	"h/hr/hour/hours, d/day/days (500ms, 1.5s, 10mins, 2h; M is not minutes)"
-
-/* serve's limits: the largest values the options take */
-#define MAX_PENDING_MAX	      100000
-#define MAX_PAUSE_MAX	      86400 /* s */
-#define MAX_TOTAL_STREAMS_MAX 1000000
-
 #include "cli/cli_priv.h"
 
 /* ---- the config file: keys are long options; flag > environment > file > default ---- */

@@ -15,6 +15,8 @@
 #include "cli/cli.h"
 #include "cli/target.h"
 
+#define USAGE_LINE "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
+
 /*
  * Which commands take an option. It also decides the --help section: client
  * only, server only, or shared (M_BOTH).
