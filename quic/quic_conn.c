@@ -42,7 +42,18 @@
 #define QC_MAX_WINDOW	(64u * 1024 * 1024)  /* auto-tuning ceiling */
 #define QC_TIMEOUT_NS	(10ull * 1000000000) /* handshake and idle timeout */
 #define QC_SOCKBUF	(4 * 1024 * 1024)
-#define QC_KEEPALIVE_NS (5ull * 1000000000)
+#define QC_KEEPALIVE_NS (QC_TIMEOUT_NS / 2) /* the server's keep-alive PINGs */
+
+/* QC_TIMEOUT_NS, or what a unit test set (quic_conn_set_timeout_ms) */
+static uint64_t qc_timeout_ns = QC_TIMEOUT_NS;
+
+static char qc_timeout_words[24] = "10 s"; /* as the error lines say it */
+
+void quic_conn_set_timeout_ms(uint32_t ms)
+{
+	qc_timeout_ns = ms ? (uint64_t)ms * 1000000 : QC_TIMEOUT_NS;
+	snprintf(qc_timeout_words, sizeof(qc_timeout_words), "%g s", (double)qc_timeout_ns / 1e9);
+}
 
 uint64_t quic_now_ns(void)
 {
@@ -322,7 +333,7 @@ static void config(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transport_par
 	s->cc_algo = cc_algo(c->eng->p.quic_cc);
 	s->max_window = QC_MAX_WINDOW;
 	s->max_stream_window = QC_MAX_WINDOW;
-	s->handshake_timeout = QC_TIMEOUT_NS;
+	s->handshake_timeout = qc_timeout_ns;
 	if (getenv("XFR_QUIC_TRACE")) /* ngtcp2's own trace on stderr: ~10x slower */
 		s->log_printf = trace;
 	ngtcp2_transport_params_default(tp);
@@ -339,7 +350,7 @@ static void config(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transport_par
 		tp->initial_max_stream_data_uni = QC_WINDOW;
 		tp->initial_max_data = QC_WINDOW;
 	}
-	tp->max_idle_timeout = QC_TIMEOUT_NS;
+	tp->max_idle_timeout = qc_timeout_ns;
 }
 
 /* ------------------------------------------------------------------- setup */
@@ -409,7 +420,8 @@ static int conn_server(struct quic_conn *c, const uint8_t *pkt, size_t len)
 		return -1;
 	}
 	if (c->link) /* as the reference's server: PINGs keep an idle control channel open */
-		ngtcp2_conn_set_keep_alive_timeout(c->conn, QC_KEEPALIVE_NS);
+		ngtcp2_conn_set_keep_alive_timeout(
+			c->conn, qc_timeout_ns / 2); /* QC_KEEPALIVE_NS by default */
 	return tls_session(c) ? -1 : 1;
 }
 
@@ -701,22 +713,24 @@ static int ctl_turn(struct quic_conn *c, uint64_t now, uint64_t *next)
 	}
 	if (c->ctl.app_eof && !c->ctl_eof_ns)
 		c->ctl_eof_ns = now;
-	if (c->ctl_eof_ns && now >= c->ctl_eof_ns + QC_TIMEOUT_NS) {
+	if (c->ctl_eof_ns && now >= c->ctl_eof_ns + qc_timeout_ns) {
 		/* our end is done; a peer that keeps its own open (and answers PINGs) goes */
-		pr_debug("QUIC: the peer kept the control stream open %s after ours ended", "10 s");
+		pr_debug("QUIC: the peer kept the control stream open %s after ours ended",
+			 qc_timeout_words);
 		c->ctl.closed = true;
 		return 0;
 	}
-	if (c->ctl_eof_ns && c->ctl_eof_ns + QC_TIMEOUT_NS < *next)
-		*next = c->ctl_eof_ns + QC_TIMEOUT_NS;
+	if (c->ctl_eof_ns && c->ctl_eof_ns + qc_timeout_ns < *next)
+		*next = c->ctl_eof_ns + qc_timeout_ns;
 	if (c->ctl.sid >= 0)
 		return ctl_flush(c);
-	if (c->server && now >= c->t0_ns + QC_TIMEOUT_NS) {
-		qc_fail(c, ETIMEDOUT, "the client opened no control stream within %s", "10 s");
+	if (c->server && now >= c->t0_ns + qc_timeout_ns) {
+		qc_fail(c, ETIMEDOUT, "the client opened no control stream within %s",
+			qc_timeout_words);
 		return -1;
 	}
-	if (c->server && c->t0_ns + QC_TIMEOUT_NS < *next)
-		*next = c->t0_ns + QC_TIMEOUT_NS;
+	if (c->server && c->t0_ns + qc_timeout_ns < *next)
+		*next = c->t0_ns + qc_timeout_ns;
 	return 0;
 }
 
@@ -767,13 +781,13 @@ static bool silent(struct quic_conn *c, uint64_t now, uint64_t *next)
 	c->inflight = cs.bytes_in_flight;
 	if (!cs.bytes_in_flight)
 		return false;
-	if (now - c->acked_ns >= QC_TIMEOUT_NS) {
+	if (now - c->acked_ns >= qc_timeout_ns) {
 		qc_fail(c, ETIMEDOUT, "the QUIC peer went silent (nothing acknowledged in %s)",
-			"10 s");
+			qc_timeout_words);
 		return true;
 	}
-	if (c->acked_ns + QC_TIMEOUT_NS < *next)
-		*next = c->acked_ns + QC_TIMEOUT_NS;
+	if (c->acked_ns + qc_timeout_ns < *next)
+		*next = c->acked_ns + qc_timeout_ns;
 	return false;
 }
 
@@ -787,10 +801,10 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 	if (rv)
 		return rv;
 	if (!c->conn) { /* server, still waiting for the client's Initial */
-		*deadline = c->t0_ns + QC_TIMEOUT_NS;
+		*deadline = c->t0_ns + qc_timeout_ns;
 		if (now >= *deadline) {
 			qc_fail(c, ETIMEDOUT, "no QUIC handshake from the client within %s",
-				"10 s");
+				qc_timeout_words);
 			return -1;
 		}
 		return 0;
@@ -801,11 +815,12 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 		rv = ngtcp2_conn_handle_expiry(c->conn, now);
 		if (rv == NGTCP2_ERR_IDLE_CLOSE) {
 			qc_fail(c, ETIMEDOUT, "the QUIC peer went silent (idle timeout %s)",
-				"10 s");
+				qc_timeout_words);
 			return -2;
 		}
 		if (rv == NGTCP2_ERR_HANDSHAKE_TIMEOUT) {
-			qc_fail(c, ETIMEDOUT, "no QUIC handshake with the peer within %s", "10 s");
+			qc_fail(c, ETIMEDOUT, "no QUIC handshake with the peer within %s",
+				qc_timeout_words);
 			return -2;
 		}
 		if (rv) {

@@ -98,6 +98,12 @@ void *quic_conn_run(void *arg);
  */
 int quic_conn_feed(struct quic_conn *c, const uint8_t *pkt, size_t len, uint64_t now_ns);
 void quic_conn_reset(struct quic_conn *c);
+/*
+ * Handshake, idle and control-stream timeout for every connection of this
+ * process (default 10 s; 0 restores it). For unit tests, which would otherwise
+ * wait 10 s per timeout; call before any connection opens.
+ */
+void quic_conn_set_timeout_ms(uint32_t ms);
 
 /* CLOCK_MONOTONIC in ns: the one clock of ngtcp2's timestamps. */
 uint64_t quic_now_ns(void);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "quic/quic_conn.h"
 #include "quic/quic_ctl.h"
 #include "quic/quic_link.h"
 #include "quic/quic_tls.h"
@@ -58,6 +59,8 @@ static int setup(void **state)
 	char why[200];
 
 	(void)state;
+	/* the 10 s timeouts as 1 s: the rules are the same, the suite 18 s shorter */
+	quic_conn_set_timeout_ms(1000);
 	assert_non_null(mkdtemp(dir));
 	if (quic_tls_server_load(dir, NULL, NULL, fpr, why, sizeof(why))) {
 		fprintf(stderr, "%s\n", why);
@@ -211,7 +214,7 @@ static void test_server_close(void **state)
 /*
  * The server's control code closed its end and the client keeps its own open
  * (answering the keep-alive PINGs): the server closes the connection after
- * 10 s, cleanly, and the client's control code reads EOF.
+ * its timeout (10 s; 1 s here), cleanly, and the client's control code reads EOF.
  */
 static void test_peer_keeps_control_open(void **state)
 {
@@ -231,7 +234,7 @@ static void test_peer_keeps_control_open(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	fprintf(stderr, "server closed after %.2f s\n", s);
-	assert_true(s >= 9.5 && s < 11.5);
+	assert_true(s >= 0.95 && s < 2.5);
 	assert_string_equal(quic_link_error(l.srv), "");
 	assert_true(over_within(l.cli, 5000));
 	close(l.cctl);
@@ -259,7 +262,7 @@ static void test_pin_mismatch(void **state)
 /*
  * A client that completes the handshake and opens no stream (an engine of the
  * per-stream layout that only receives): the server closes the connection within
- * its 10 s timeout and says why.
+ * its timeout (10 s; 1 s here) and says why.
  */
 static void test_no_control_stream(void **state)
 {
@@ -286,8 +289,8 @@ static void test_no_control_stream(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	fprintf(stderr, "server closed after %.2f s: %s\n", s, quic_link_error(srv));
-	assert_true(s >= 9.5 && s < 11.5);
-	assert_non_null(strstr(quic_link_error(srv), "opened no control stream within 10 s"));
+	assert_true(s >= 0.95 && s < 2.5);
+	assert_non_null(strstr(quic_link_error(srv), "opened no control stream within 1 s"));
 	expect_eof(sctl, 1000);
 	close(sctl);
 	cli->ops->stop(cli, true);
