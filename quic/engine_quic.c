@@ -302,7 +302,11 @@ static void quic_as_tcpinfo(const struct quic_stats *s, struct xfr_tcpinfo *t)
 	t->handshake_us = (uint32_t)(ENG_LOAD(s->handshake_ns) / 1000);
 }
 
-/* A flow of a test on a QUIC connection: the stream's counters, the connection's figures. */
+/*
+ * A flow of a test on a QUIC connection: the stream's counters and the
+ * connection's figures; cwnd and bytes in flight, which all streams share,
+ * on the first stream only, so that sums over flows stay true.
+ */
 static void link_flow(const struct quic_eng *q, uint32_t i, bool sending,
 		      struct engine_flow_sample *f)
 {
@@ -320,6 +324,8 @@ static void link_flow(const struct quic_eng *q, uint32_t i, bool sending,
 	f->err = ENG_LOAD(q->lc->done) ? q->lc->err : 0;
 	if (sending) {
 		st.lost = ENG_LOAD(s->lost);
+		if (i) /* the connection's window is the test's: on its first stream only */
+			st.cwnd = st.bytes_in_flight = 0;
 		f->has_tcp = true;
 		quic_as_tcpinfo(&st, &f->tcp);
 	}

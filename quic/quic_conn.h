@@ -64,6 +64,7 @@ struct quic_conn {
 	char why[160];
 	/* I/O */
 	bool gso, gro;
+	size_t local_pkt; /* the peer is this host: packets of this size (quic_conn.c) */
 	uint8_t *txbuf, *rxbuf;
 	size_t txlen, txoff, gso_size; /* a batch not yet sent (EAGAIN) */
 	/* a test's one connection (quic_link.c): control on stream 0, ctl.fd >= 0 */
@@ -113,6 +114,13 @@ uint64_t quic_now_ns(void);
  * -errno / an ngtcp2 error); send len bytes of packets of gso bytes each
  * (-EAGAIN: kept for POLLOUT by the caller).
  */
+/*
+ * Packets are at most ngtcp2's default size (1452) until the handshake is done:
+ * the client's Initial is padded to the size it is written at, and the server's
+ * shared port reads datagrams of up to 2 KiB.
+ */
+#define QC_HANDSHAKE_PKT 1452u
+
 int quic_tx(struct quic_conn *c, uint64_t now, uint64_t *next);
 int quic_send_batch(struct quic_conn *c, const uint8_t *buf, size_t len, size_t gso);
 

@@ -535,36 +535,56 @@ bench_xdp() {
 
 # ---------------------------------------------------------------- QUIC
 
-run_quic() { # -> Gbit/s of one -Q stream (the server's certificate: its config directory)
-	"$XFR" -Q -t "$T" -p "$XFR_PORT" --json 127.0.0.1 >"$TMP/xfrq.json" 2>"$TMP/xfrq.err" ||
-		{ echo "bench: xfr -Q failed: $(tail -n1 "$TMP/xfrq.err")" >&2; return 1; }
+run_quic() { # ns host [-Q] -> Gbit/s of one stream (the server's certificate: its config directory)
+	local ns=$1 host=$2
+	shift 2
+	ns_exec "$ns" "$XFR" "$@" -t "$T" -p "$XFR_PORT" --json "$host" >"$TMP/xfrq.json" \
+		2>"$TMP/xfrq.err" ||
+		{ echo "bench: xfr $* $host failed: $(tail -n1 "$TMP/xfrq.err")" >&2; return 1; }
 	jq '.receiver.throughput_mbps / 1e3' "$TMP/xfrq.json"
 }
 
+# QUIC against xfr's TCP on loopback (the peer is this host: QUIC packets of up
+# to 32752 bytes, quic/README.md) and, as root, across the veth pair (a path
+# like a wire: ngtcp2's packet sizes, at most 1452 bytes).
 bench_quic() {
-	echo "bench: QUIC vs TCP (xfr, 1 stream) over loopback, ${T} s per run, $ROUNDS alternating rounds, medians"
-	local r tcp quic
-	: >"$TMP/q.tcp"
-	: >"$TMP/q.quic"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		if [ $((r % 2)) = 1 ]; then
-			run_xfr 1 >>"$TMP/q.tcp"
-			run_quic >>"$TMP/q.quic"
-		else
-			run_quic >>"$TMP/q.quic"
-			run_xfr 1 >>"$TMP/q.tcp"
-		fi
-		printf '  round %d: TCP %.2f Gbit/s, QUIC %.2f Gbit/s\n' $r \
-			"$(tail -n1 "$TMP/q.tcp")" "$(tail -n1 "$TMP/q.quic")"
+	local r path ns host paths=(loopback)
+	declare -A tcp quic
+	{ [ -n "${NETNS:-}" ] || udp_veth_up; } && paths+=(veth)
+	echo "bench: QUIC vs TCP (xfr, 1 stream), ${T} s per run, $ROUNDS alternating rounds, medians"
+	for path in "${paths[@]}"; do
+		ns= host=127.0.0.1
+		[ "$path" = loopback ] || ns=$VETH_C host=$VETH_HOST
+		: >"$TMP/q.tcp.$path"
+		: >"$TMP/q.quic.$path"
+		for ((r = 1; r <= ROUNDS; r++)); do
+			if [ $((r % 2)) = 1 ]; then
+				run_quic "$ns" $host >>"$TMP/q.tcp.$path"
+				run_quic "$ns" $host -Q >>"$TMP/q.quic.$path"
+				cp "$TMP/xfrq.json" "$TMP/xfrq.quic.json"
+			else
+				run_quic "$ns" $host -Q >>"$TMP/q.quic.$path"
+				cp "$TMP/xfrq.json" "$TMP/xfrq.quic.json"
+				run_quic "$ns" $host >>"$TMP/q.tcp.$path"
+			fi
+			printf '  round %d, %-8s: TCP %.2f Gbit/s, QUIC %.2f Gbit/s (packets up to %s B)\n' $r \
+				$path "$(tail -n1 "$TMP/q.tcp.$path")" "$(tail -n1 "$TMP/q.quic.$path")" \
+				"$(jq -r '.tcp_info.pmtu // "?"' "$TMP/xfrq.quic.json")"
+		done
+		tcp[$path]=$(median <"$TMP/q.tcp.$path")
+		quic[$path]=$(median <"$TMP/q.quic.$path")
 	done
-	tcp=$(median <"$TMP/q.tcp")
-	quic=$(median <"$TMP/q.quic")
 	echo
-	printf '%-16s | %-13s | %-10s | %s\n' case "TCP Gbit/s" "QUIC Gbit/s" "QUIC/TCP"
-	printf '%-16s-+-%-13s-+-%-10s-+-%s\n' ---------------- ------------- ---------- ----------
-	printf '%-16s | %13.2f | %10.2f | %.2f   (targets: QUIC >= 8, ratio >= 0.35)\n' \
-		"QUIC 1 stream" "$tcp" "$quic" "$(awk -v q="$quic" -v t="$tcp" 'BEGIN { print (t > 0) ? q / t : 0 }')"
-	record quic_p1 Gbit/s "$tcp" "$quic"
+	printf '%-24s | %-13s | %-10s | %s\n' case "TCP Gbit/s" "QUIC Gbit/s" "QUIC/TCP"
+	printf '%-24s-+-%-13s-+-%-10s-+-%s\n' ------------------------ ------------- ---------- ----------
+	for path in "${paths[@]}"; do
+		printf '%-24s | %13.2f | %10.2f | %.2f%s\n' "QUIC 1 stream, $path" "${tcp[$path]}" \
+			"${quic[$path]}" \
+			"$(awk -v q="${quic[$path]}" -v t="${tcp[$path]}" 'BEGIN { print (t > 0) ? q / t : 0 }')" \
+			"$([ $path = loopback ] && echo '   (targets: QUIC >= 8, ratio >= 0.35)')"
+	done
+	record quic_p1 Gbit/s "${tcp[loopback]}" "${quic[loopback]}"
+	[ -z "${tcp[veth]:-}" ] || record quic_veth_p1 Gbit/s "${tcp[veth]}" "${quic[veth]}"
 }
 
 case ${BENCH_ONLY:-} in

@@ -153,6 +153,32 @@ test_quic_beside_udp() {
 	xt_server_stop
 }
 
+# Packet size by path (quic/quic_conn.c local_pkt): a peer on this host
+# (loopback) gets packets of up to 32752 bytes once the handshake is done, in
+# both directions and with every byte counted; a peer across the veth keeps
+# ngtcp2's sizes (PMTUD, at most 1452).
+test_quic_local_packets() {
+	xt_setup || return
+	xt_quic_server || return
+	local out=$XT_TMP/lo.json err=$XT_TMP/lo.err d pmtu
+	for d in "" -R; do
+		timeout 30 ip netns exec "$NS_S" "$XFR" 127.0.0.1 -p "$SRV_PORT" -Q -P 2 -n 30M $d \
+			--json >"$out" 2>"$err" || { xt_fail "loopback $d: $(tail -n1 "$err")"; return 1; }
+		xt_json_ok "$out" || return
+		xt_assert "$out" '.bytes_total == 31457280' \
+			"loopback $d bytes_total $(xt_jq "$out" .bytes_total), want 31457280" || return
+		pmtu=$(xt_jq "$out" .tcp_info.pmtu)
+		[ "$pmtu" -gt 1452 ] && [ "$pmtu" -le 32752 ] ||
+			{ xt_fail "loopback $d: pmtu $pmtu, want 1453..32752"; return 1; }
+	done
+	xt_client -Q -n 10M --json
+	xt_client_ok || return
+	pmtu=$(xt_jq "$OUT" .tcp_info.pmtu)
+	[ "$pmtu" -ge 1200 ] && [ "$pmtu" -le 1452 ] ||
+		{ xt_fail "veth: pmtu $pmtu, want 1200..1452"; return 1; }
+	xt_server_stop
+}
+
 # The reference's layout on the wire (reference §2.1, §2.5): the client makes
 # no TCP connection to the server's port; one QUIC connection, taken on the
 # server's UDP port, carries the control channel and every stream of -P 4
