@@ -32,46 +32,19 @@
 #include "units.h"
 #include "util.h"
 
-#define CC_LIST_PATH  "/proc/sys/net/ipv4/tcp_available_congestion_control"
-#define MPTCP_SYSCTL  "/proc/sys/net/mptcp/enabled"
-#define MAX_LENGTH    (16U * 1024 * 1024)
-#define MAX_INTERVAL  3600000ULL /* ms */
-#define MAX_TESTS_MAX 10000
-/* units_parse_duration_ms's grammar, as the help and error lines say it */
-#define DUR_UNITS "seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h"
-#define DUR_UNITS_LONG                                                                             \
-	"a number of seconds, or a number and a unit: ms, s/sec/secs, m/min/mins,\n"               \
-	"h/hr/hour/hours, d/day/days (500ms, 1.5s, 10mins, 2h; M is not minutes)"
-
-/* serve's limits: the largest values the options take */
-#define MAX_PENDING_MAX	      100000
-#define MAX_PAUSE_MAX	      86400 /* s */
-#define MAX_TOTAL_STREAMS_MAX 1000000
+#define CC_LIST_PATH "/proc/sys/net/ipv4/tcp_available_congestion_control"
+#define MPTCP_SYSCTL "/proc/sys/net/mptcp/enabled"
+#define MAX_LENGTH   (16U * 1024 * 1024)
+#define MAX_INTERVAL 3600000ULL /* ms */
 
 #include "cli/cli_priv.h"
 
 /* ---- value parsers shared by flags and environment ---- */
 
-static const char *dur_ms(const char *arg, uint64_t *ms)
-{
-	int err = units_parse_duration_ms(arg, ms);
-
-	size_t n = strlen(arg);
-
-	if (err == -ERANGE)
-		return "too large";
-	if (err && n > 1 && arg[n - 1] == 'M' &&
-	    (isdigit((unsigned char)arg[n - 2]) || arg[n - 2] == '.'))
-		return "M is not a unit of time (use m or min for minutes)";
-	if (err)
-		return "not a duration (" DUR_UNITS ")";
-	return NULL;
-}
-
 static const char *cli_set_time(struct cli_state *st, const char *arg)
 {
 	uint64_t ms;
-	const char *why = dur_ms(arg, &ms);
+	const char *why = cli_dur_ms(arg, &ms);
 
 	if (why)
 		return why;
@@ -101,21 +74,10 @@ static const char *cli_set_bytes(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
-static const char *parse_port(const char *arg, uint16_t *port)
-{
-	int err = net_parse_port(arg, port);
-
-	if (err == -ERANGE)
-		return "must be between 1 and 65535";
-	if (err)
-		return "not a port";
-	return NULL;
-}
-
 static const char *cli_set_port(struct cli_state *st, const char *arg)
 {
 	st->port_set = true;
-	return parse_port(arg, &st->cfg->port);
+	return cli_parse_port(arg, &st->cfg->port);
 }
 
 static const char *cli_set_ts_format(struct cli_state *st, const char *arg)
@@ -355,7 +317,7 @@ static const char *set_server_bind(struct cli_state *st, const char *arg)
 
 static const char *set_cport(struct cli_state *st, const char *arg)
 {
-	return parse_port(arg, &st->cfg->cport);
+	return cli_parse_port(arg, &st->cfg->cport);
 }
 
 static const char *set_mptcp(struct cli_state *st, const char *arg)
@@ -471,7 +433,7 @@ static const char *set_queues(struct cli_state *st, const char *arg)
 static const char *set_connect_timeout(struct cli_state *st, const char *arg)
 {
 	uint64_t ms;
-	const char *why = dur_ms(arg, &ms);
+	const char *why = cli_dur_ms(arg, &ms);
 
 	if (why)
 		return why;
@@ -491,7 +453,7 @@ static const char *set_interval(struct cli_state *st, const char *arg)
 	int err = units_parse_duration_ms(arg, &ms);
 
 	if (err == -EINVAL)
-		return dur_ms(arg, &ms);
+		return cli_dur_ms(arg, &ms);
 	if (err || (ms && (ms < 100 || ms > MAX_INTERVAL)))
 		return "must be 0 or between 0.1 and 3600 s";
 	st->cfg->interval_ms = (uint32_t)ms;
@@ -501,7 +463,7 @@ static const char *set_interval(struct cli_state *st, const char *arg)
 static const char *set_omit(struct cli_state *st, const char *arg)
 {
 	uint64_t ms;
-	const char *why = dur_ms(arg, &ms);
+	const char *why = cli_dur_ms(arg, &ms);
 
 	if (why)
 		return why;
@@ -544,242 +506,6 @@ static const char *set_log_file(struct cli_state *st, const char *arg)
 	return NULL;
 }
 
-/* ---- server options ---- */
-
-static const char *set_prometheus(struct cli_state *st, const char *arg)
-{
-	return parse_port(arg, &st->cfg->prometheus_port);
-}
-
-static const char *set_prometheus_bind(struct cli_state *st, const char *arg)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	if (strlen(arg) >= sizeof(st->cfg->prometheus_bind) ||
-	    (inet_pton(AF_INET, arg, &a4) != 1 && inet_pton(AF_INET6, arg, &a6) != 1))
-		return "not an IP address (127.0.0.1, ::1, 0.0.0.0 for every address)";
-	strcpy(st->cfg->prometheus_bind, arg);
-	return NULL;
-}
-
-static const char *set_no_mdns(struct cli_state *st, const char *arg)
-{
-	(void)arg;
-	st->cfg->no_mdns = true;
-	return NULL;
-}
-
-static const char *cli_set_push_gateway(struct cli_state *st, const char *arg)
-{
-	if (!metrics_push_url_ok(arg))
-		return "not a URL (http://HOST:9091 or https://...)";
-	strcpy(st->cfg->push_gateway, arg);
-	return NULL;
-}
-
-/* --timestamps / --no-timestamps: the last one given wins. */
-static const char *set_log_ts_on(struct cli_state *st, const char *arg)
-{
-	(void)arg;
-	st->cfg->log_ts = XFR_LOG_TS_ON;
-	return NULL;
-}
-
-static const char *set_log_ts_off(struct cli_state *st, const char *arg)
-{
-	(void)arg;
-	st->cfg->log_ts = XFR_LOG_TS_OFF;
-	return NULL;
-}
-
-static const char *set_max_duration(struct cli_state *st, const char *arg)
-{
-	uint64_t ms;
-	const char *why = dur_ms(arg, &ms);
-
-	if (why)
-		return why;
-	if (ms < 1000)
-		return "must be at least 1 s";
-	if ((ms + 500) / 1000 > UINT32_MAX)
-		return "too large";
-	st->cfg->max_duration_s = (uint32_t)((ms + 500) / 1000);
-	return NULL;
-}
-
-/* A count in [min, max]; range is the error when it is outside. */
-static const char *set_count(uint32_t *out, const char *arg, uint64_t min, uint64_t max,
-			     const char *range)
-{
-	uint64_t v;
-	int err = units_parse_uint(arg, min, max, &v);
-
-	if (err == -EINVAL)
-		return "not a number";
-	if (err)
-		return range;
-	*out = (uint32_t)v;
-	return NULL;
-}
-
-/* A count where 0 switches the limit off. */
-static const char *set_limit(uint32_t *out, const char *arg, uint64_t max, const char *range)
-{
-	return set_count(out, arg, 0, max, range);
-}
-
-static const char *set_max_tests(struct cli_state *st, const char *arg)
-{
-	return set_count(&st->cfg->max_tests, arg, 1, MAX_TESTS_MAX, "must be between 1 and 10000");
-}
-
-/* ---- who may test (cli_sec.c) ---- */
-
-static const char *set_psk(struct cli_state *st, const char *arg)
-{
-	st->psk_set = true;
-	return st->psk_file_set ? NULL : clisec_psk(st->cfg, arg);
-}
-
-static const char *set_psk_file(struct cli_state *st, const char *arg)
-{
-	st->psk_file_set = true;
-	return clisec_psk_file(st->cfg, arg, st->why, sizeof(st->why));
-}
-
-static const char *set_allow(struct cli_state *st, const char *arg)
-{
-	return clisec_rule(st->cfg, arg, 1, st->why, sizeof(st->why));
-}
-
-static const char *set_deny(struct cli_state *st, const char *arg)
-{
-	return clisec_rule(st->cfg, arg, 0, st->why, sizeof(st->why));
-}
-
-static const char *set_acl_file(struct cli_state *st, const char *arg)
-{
-	return clisec_acl_file(st->cfg, arg, st->why, sizeof(st->why));
-}
-
-static const char *set_preset(struct cli_state *st, const char *arg)
-{
-	st->preset = arg;
-	return NULL;
-}
-
-static const char *set_preset_file(struct cli_state *st, const char *arg)
-{
-	st->preset_file = arg;
-	return NULL;
-}
-
-static const char *set_rate_limit(struct cli_state *st, const char *arg)
-{
-	st->rate_limit_set = true;
-	return set_limit(&st->cfg->rate_limit, arg, MAX_TESTS_MAX,
-			 "must be between 0 (no limit) and 10000");
-}
-
-static const char *set_max_pending_ip(struct cli_state *st, const char *arg)
-{
-	return set_limit(&st->cfg->max_pending_ip, arg, MAX_PENDING_MAX,
-			 "must be between 0 (no limit) and 100000");
-}
-
-/*
- * The reference's --rate-limit-window ages its idle per-address entries. Ours
- * ages what the server remembers of an address, its authentication failures:
- * a window without one forgets them, and no back-off outlasts the window
- * (server/guard.h, docs/SECURITY.md).
- */
-static const char *set_rate_limit_window(struct cli_state *st, const char *arg)
-{
-	uint64_t ms;
-	const char *why = dur_ms(arg, &ms);
-
-	if (why)
-		return why;
-	if (ms < 1000 || ms > 86400000)
-		return "must be between 1 s and 24 h";
-	st->cfg->rate_limit_window_ms = ms;
-	return NULL;
-}
-
-static const char *set_max_pause(struct cli_state *st, const char *arg)
-{
-	uint64_t ms;
-	const char *why = dur_ms(arg, &ms);
-
-	if (why)
-		return why;
-	if ((ms + 500) / 1000 > MAX_PAUSE_MAX)
-		return "must be at most 24 h";
-	st->cfg->max_pause_s = (uint32_t)((ms + 500) / 1000);
-	return NULL;
-}
-
-static const char *set_max_streams(struct cli_state *st, const char *arg)
-{
-	return set_count(&st->cfg->max_streams, arg, 1, XFR_MAX_STREAMS,
-			 "must be between 1 and 128");
-}
-
-static const char *set_max_total_streams(struct cli_state *st, const char *arg)
-{
-	return set_count(&st->cfg->max_streams_total, arg, 1, MAX_TOTAL_STREAMS_MAX,
-			 "must be between 1 and 1000000");
-}
-
-static const char *set_max_bandwidth(struct cli_state *st, const char *arg)
-{
-	int err = units_parse_rate(arg, &st->cfg->max_bandwidth);
-
-	if (err == -ERANGE)
-		return "too large";
-	if (err)
-		return "not a rate (examples: 100M, 1.5G; 0 = no cap)";
-	return NULL;
-}
-
-static const char *set_max_memory(struct cli_state *st, const char *arg)
-{
-	uint64_t v;
-	int err = units_parse_size(arg, &v);
-
-	if (err == -ERANGE)
-		return "too large";
-	if (err)
-		return "not a size (examples: 512M, 2G)";
-	if (v < (1u << 20))
-		return "must be at least 1M";
-	st->cfg->max_memory = v;
-	return NULL;
-}
-
-/* "LO-HI": the per-stream ports of older clients come from this range. */
-static const char *set_data_port_range(struct cli_state *st, const char *arg)
-{
-	const char *dash = strchr(arg, '-');
-	char lo[8];
-	uint16_t a, b;
-
-	if (!dash || dash == arg || (size_t)(dash - arg) >= sizeof(lo))
-		return "not a range (example: 40000-40999)";
-	memcpy(lo, arg, (size_t)(dash - arg));
-	lo[dash - arg] = '\0';
-	if (net_parse_port(lo, &a) || net_parse_port(dash + 1, &b))
-		return "ports must be between 1 and 65535 (example: 40000-40999)";
-	if (a > b)
-		return "the first port is above the last";
-	st->cfg->data_port_lo = a;
-	st->cfg->data_port_hi = b;
-	return NULL;
-}
-
-/* ---- the config file's own options (load_config reads the file) ---- */
-
 static const char *set_config(struct cli_state *st, const char *arg)
 {
 	if (!*arg)
@@ -797,19 +523,15 @@ static const char *set_no_config(struct cli_state *st, const char *arg)
 
 /* ---- help and version ---- */
 
-static void print_help(struct cli_state *st, unsigned int mode);
-
 static const char *show_help(struct cli_state *st, const char *arg)
 {
 	(void)arg;
-	print_help(st, st->cfg->mode == XFR_MODE_SERVE	  ? M_SERVE
-		       : st->cfg->mode == XFR_MODE_DOCTOR ? M_DOCTOR
-							  : M_CLIENT);
+	cli_print_help(st, st->cfg->mode == XFR_MODE_SERVE    ? M_SERVE
+			   : st->cfg->mode == XFR_MODE_DOCTOR ? M_DOCTOR
+							      : M_CLIENT);
 	st->done = true;
 	return NULL;
 }
-
-static const char *show_completions(struct cli_state *st, const char *arg);
 
 static const char *show_version(struct cli_state *st, const char *arg)
 {
@@ -926,54 +648,56 @@ static const struct cli_opt cli_opts[] = {
 	 FLAG(tui)},
 	{"timestamps", 0, NOARG, M_SERVE, NULL,
 	 "ISO 8601 UTC time on every log line (default: when stderr is not a terminal)", NULL,
-	 set_log_ts_on},
-	{"no-timestamps", 0, NOARG, M_SERVE, NULL, "no time on log lines", NULL, set_log_ts_off},
+	 cli_set_log_ts_on},
+	{"no-timestamps", 0, NOARG, M_SERVE, NULL, "no time on log lines", NULL,
+	 cli_set_log_ts_off},
 	{"max-duration", 0, REQ, M_SERVE, "DUR", "cap on the test length clients may ask for", NULL,
-	 set_max_duration},
+	 cli_set_max_duration},
 	{"max-tests", 0, REQ, M_SERVE, "N", "concurrent tests, 1..10000 (default 100)", NULL,
-	 set_max_tests},
+	 cli_set_max_tests},
 	{"rate-limit", 0, REQ, M_SERVE, "N",
-	 "tests per client address (default 8, at most half of --max-tests)", NULL, set_rate_limit},
+	 "tests per client address (default 8, at most half of --max-tests)", NULL,
+	 cli_set_rate_limit},
 	{"rate-limit-window", 0, REQ, M_SERVE, "DUR",
 	 "how long an address's failed authentications count (default 15m)", NULL,
-	 set_rate_limit_window},
+	 cli_set_rate_limit_window},
 	{"max-pending-per-ip", 0, REQ, M_SERVE, "N",
 	 "connections per client address before their first line (default 8)", NULL,
-	 set_max_pending_ip},
+	 cli_set_max_pending_ip},
 	{"max-pause", 0, REQ, M_SERVE, "DUR",
-	 "paused time a test may add to its length (default 60 s)", NULL, set_max_pause},
+	 "paused time a test may add to its length (default 60 s)", NULL, cli_set_max_pause},
 	{"max-streams", 0, REQ, M_SERVE, "N", "streams per test, 1..128 (default 128)", NULL,
-	 set_max_streams},
+	 cli_set_max_streams},
 	{"max-total-streams", 0, REQ, M_SERVE, "N",
 	 "streams over all running tests, half per address (default 1024)", NULL,
-	 set_max_total_streams},
+	 cli_set_max_total_streams},
 	{"max-memory", 0, REQ, M_SERVE, "SIZE",
 	 "test buffers over all tests, half per address (default 1G, at most a quarter of RAM)",
-	 NULL, set_max_memory},
+	 NULL, cli_set_max_memory},
 	{"max-bandwidth", 0, REQ, M_SERVE, "RATE",
-	 "bits/s per test and direction (K = 1000; default no cap)", NULL, set_max_bandwidth},
+	 "bits/s per test and direction (K = 1000; default no cap)", NULL, cli_set_max_bandwidth},
 	{"data-port-range", 0, REQ, M_SERVE, "LO-HI",
 	 "ports for older clients' per-stream connections (default ephemeral)", NULL,
-	 set_data_port_range},
+	 cli_set_data_port_range},
 	{"engine", 0, REQ, M_SERVE, "E",
 	 "socket (default, loads no BPF) or auto (clients may use XDP and BPF here)", NULL,
 	 set_engine},
 	{"allow", 0, REQ, M_SERVE, "CIDR", "only these clients (repeatable; deny wins)", NULL,
-	 set_allow},
-	{"deny", 0, REQ, M_SERVE, "CIDR", "refuse these clients (repeatable)", NULL, set_deny},
+	 cli_set_allow},
+	{"deny", 0, REQ, M_SERVE, "CIDR", "refuse these clients (repeatable)", NULL, cli_set_deny},
 	{"acl-file", 0, REQ, M_SERVE, "FILE", "rules 'allow CIDR' / 'deny CIDR', # comments", NULL,
-	 set_acl_file},
+	 cli_set_acl_file},
 	{"preset", 0, REQ, M_SERVE, "NAME",
 	 "a [[presets]] entry: allowed_clients, max_duration_secs, bandwidth_limit", NULL,
-	 set_preset},
+	 cli_set_preset},
 	{"preset-file", 0, REQ, M_SERVE, "FILE",
-	 "where --preset looks (default ~/.config/xfr/config.toml)", NULL, set_preset_file},
+	 "where --preset looks (default ~/.config/xfr/config.toml)", NULL, cli_set_preset_file},
 	{"prometheus", 0, REQ, M_SERVE, "PORT", "serve /metrics and /health on PORT", NULL,
-	 set_prometheus},
+	 cli_set_prometheus},
 	{"prometheus-bind", 0, REQ, M_SERVE, "ADDR",
-	 "address of the metrics endpoint (default 127.0.0.1)", NULL, set_prometheus_bind},
+	 "address of the metrics endpoint (default 127.0.0.1)", NULL, cli_set_prometheus_bind},
 	{"no-mdns", 0, NOARG, M_SERVE, NULL, "do not announce the server by mDNS (_xfr._tcp)", NULL,
-	 set_no_mdns},
+	 cli_set_no_mdns},
 	{"push-gateway", 0, REQ, M_SERVE, "URL",
 	 "push the metrics to a Prometheus push gateway after each test (XFR_PUSH_GATEWAY)", NULL,
 	 cli_set_push_gateway},
@@ -994,9 +718,9 @@ static const struct cli_opt cli_opts[] = {
 	 "with --engine auto: AF_XDP queues to use (default: one per stream)", NULL, set_queues},
 	{"psk", 0, REQ, M_BOTH, "KEY",
 	 "pre-shared key: authenticate and encrypt the control channel (visible in ps)", NULL,
-	 set_psk},
+	 cli_set_psk},
 	{"psk-file", 0, REQ, M_BOTH, "FILE", "read the key from FILE (mode 600; wins over --psk)",
-	 NULL, set_psk_file},
+	 NULL, cli_set_psk_file},
 	{"log-level", 0, REQ, M_BOTH | M_DOCTOR, "L", "error, warn, info or debug (default info)",
 	 NULL, set_log_level},
 	{"log-file", 0, REQ, M_BOTH, "PATH",
@@ -1007,107 +731,12 @@ static const struct cli_opt cli_opts[] = {
 	{"help", 'h', NOARG, M_BOTH | M_DOCTOR, NULL, "print this help", NULL, show_help},
 	{"version", 'V', NOARG, M_BOTH, NULL, "print the version", NULL, show_version},
 	{"completions", 0, REQ, M_CLIENT, "SHELL", "print a completion script: bash, zsh or fish",
-	 NULL, show_completions},
+	 NULL, cli_show_completions},
 };
 
 #define N_OPTS ARRAY_SIZE(cli_opts)
 _Static_assert(N_OPTS <= CLI_MAX_OPTS, "raise CLI_MAX_OPTS");
 #define VAL_BASE 256 /* getopt val of long-only options: VAL_BASE + table index */
-
-static void help_line(FILE *out, const struct cli_opt *o)
-{
-	char lhs[64];
-	int n;
-
-	if (o->short_name)
-		n = snprintf(lhs, sizeof(lhs), "-%c, --%s", o->short_name, o->name);
-	else
-		n = snprintf(lhs, sizeof(lhs), "    --%s", o->name);
-	if (o->has_arg == required_argument)
-		snprintf(lhs + n, sizeof(lhs) - (size_t)n, " %s", o->metavar);
-	else if (o->has_arg == optional_argument)
-		snprintf(lhs + n, sizeof(lhs) - (size_t)n, "[=%s]", o->metavar);
-	if (strlen(lhs) > 26)
-		fprintf(out, "  %s\n  %-26s  %s\n", lhs, "", o->help);
-	else
-		fprintf(out, "  %-26s  %s\n", lhs, o->help);
-}
-
-/* One --help section: the options whose commands (M_CLIENT/M_SERVE bits) are exactly mask. */
-static void help_section(FILE *out, const char *title, unsigned int mask)
-{
-	fprintf(out, "\n%s:\n", title);
-	for (size_t i = 0; i < N_OPTS; i++) {
-		if (cli_opts[i].help && (cli_opts[i].mode & M_BOTH) == mask)
-			help_line(out, &cli_opts[i]);
-	}
-}
-
-static void print_help(struct cli_state *st, unsigned int mode)
-{
-	FILE *out = st->out;
-
-	if (mode == M_DOCTOR) {
-		fprintf(out, "Usage: xfr doctor [--iface NAME] [--json]\n\n"
-			     "Print what this host supports for the kernel data plane: kernel and\n"
-			     "BTF, capabilities, XDP and AF_XDP per interface, and the engine\n"
-			     "--engine auto would pick.\n\nOptions:\n");
-		for (size_t i = 0; i < N_OPTS; i++) {
-			if (cli_opts[i].help && cli_in_mode(&cli_opts[i], M_DOCTOR))
-				help_line(out, &cli_opts[i]);
-		}
-		return;
-	}
-	if (mode == M_SERVE) {
-		fprintf(out,
-			"Usage: xfr serve [OPTIONS]\n\nRun the xfr server (control protocol %s).\n",
-			PROTO_VERSION);
-	} else {
-		fprintf(out,
-			"Usage: xfr [OPTIONS] HOST\n"
-			"       xfr serve [OPTIONS]\n"
-			"       xfr doctor [--iface NAME] [--json]\n"
-			"       xfr diff BASELINE CURRENT [--threshold PCT]\n"
-			"       xfr discover [--timeout DUR]\n\n"
-			"Measure TCP or UDP throughput between this host and an xfr server on HOST,\n"
-			"on sockets or on the kernel's XDP and AF_XDP data planes (--engine).\n");
-		help_section(out, "Client options", M_CLIENT);
-	}
-	help_section(out, "Server options", M_SERVE);
-	help_section(out, "Shared options", M_BOTH);
-	fprintf(out, "\nDUR: " DUR_UNITS_LONG ".\n");
-	if (mode == M_SERVE)
-		fprintf(out, "\nEnvironment: XFR_PORT applies when -p is not given.\n");
-	else
-		fprintf(out,
-			"\nEnvironment: XFR_PORT, XFR_DURATION, XFR_BYTES and XFR_TIMESTAMP_FORMAT\n"
-			"apply when the matching option is not given.\n");
-	fprintf(out, "XFR_LOG_LEVEL and XFR_LOG_FILE as well; all of them over the config file\n"
-		     "(--config, XFR_CONFIG, ~/.config/xfr/config.toml: docs/CONFIG.md).\n");
-}
-
-/* The option table as completions.c wants it; the script goes to out. */
-static const char *show_completions(struct cli_state *st, const char *arg)
-{
-	struct compl_opt opts[CLI_MAX_OPTS];
-	size_t n = 0;
-
-	for (size_t i = 0; i < N_OPTS; i++) {
-		const struct cli_opt *o = &cli_opts[i];
-
-		if (!o->help)
-			continue;
-		opts[n++] = (struct compl_opt){o->name, o->short_name, o->help,
-					       o->has_arg == required_argument,
-					       (o->mode & M_CLIENT ? COMPL_CLIENT : 0) |
-						       (o->mode & M_SERVE ? COMPL_SERVE : 0) |
-						       (o->mode & M_DOCTOR ? COMPL_DOCTOR : 0)};
-	}
-	if (completions_print(st->out, arg, opts, n))
-		return "unknown shell (use bash, zsh or fish)";
-	st->done = true;
-	return NULL;
-}
 
 /* ---- getopt plumbing ---- */
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The command line's own parts (cli.c: the option table, its setters, help
- * and getopt; cli_rules.c: environment and cross-option rules, the finish
- * of each command; cli_file.c: the config file's keys as options). Layer: cli.
+ * The command line's own parts (cli.c: the option table, the client's setters
+ * and getopt; cli_serve.c: the server's setters; cli_value.c: value parsers
+ * they share; cli_help.c: --help and --completions from the table;
+ * cli_rules.c: environment and cross-option rules, the finish of each
+ * command; cli_file.c: the config file's keys as options). Layer: cli.
  */
 #ifndef XFR_CLI_CLI_PRIV_H
 #define XFR_CLI_CLI_PRIV_H
@@ -14,6 +16,9 @@
 
 #include "cli/cli.h"
 #include "cli/target.h"
+
+/* units_parse_duration_ms's grammar, as the help and error lines say it */
+#define DUR_UNITS "seconds, or a number with ms, s, m/min, h or d: 500ms, 30s, 10mins, 2h"
 
 #define USAGE_LINE "usage: xfr [OPTIONS] HOST, xfr serve [OPTIONS]"
 
@@ -73,6 +78,40 @@ static inline bool cli_in_mode(const struct cli_opt *o, unsigned int mode)
 {
 	return (o->mode & mode) != 0;
 }
+
+/* cli_value.c: value parsers the setters share (NULL or the reason) */
+const char *cli_dur_ms(const char *arg, uint64_t *ms);
+const char *cli_parse_port(const char *arg, uint16_t *port);
+
+/* cli_serve.c: the server's option setters, named by cli.c's table */
+const char *cli_set_prometheus(struct cli_state *st, const char *arg);
+const char *cli_set_prometheus_bind(struct cli_state *st, const char *arg);
+const char *cli_set_no_mdns(struct cli_state *st, const char *arg);
+const char *cli_set_push_gateway(struct cli_state *st, const char *arg);
+const char *cli_set_log_ts_on(struct cli_state *st, const char *arg);
+const char *cli_set_log_ts_off(struct cli_state *st, const char *arg);
+const char *cli_set_max_duration(struct cli_state *st, const char *arg);
+const char *cli_set_max_tests(struct cli_state *st, const char *arg);
+const char *cli_set_psk(struct cli_state *st, const char *arg);
+const char *cli_set_psk_file(struct cli_state *st, const char *arg);
+const char *cli_set_allow(struct cli_state *st, const char *arg);
+const char *cli_set_deny(struct cli_state *st, const char *arg);
+const char *cli_set_acl_file(struct cli_state *st, const char *arg);
+const char *cli_set_preset(struct cli_state *st, const char *arg);
+const char *cli_set_preset_file(struct cli_state *st, const char *arg);
+const char *cli_set_rate_limit(struct cli_state *st, const char *arg);
+const char *cli_set_max_pending_ip(struct cli_state *st, const char *arg);
+const char *cli_set_rate_limit_window(struct cli_state *st, const char *arg);
+const char *cli_set_max_pause(struct cli_state *st, const char *arg);
+const char *cli_set_max_streams(struct cli_state *st, const char *arg);
+const char *cli_set_max_total_streams(struct cli_state *st, const char *arg);
+const char *cli_set_max_bandwidth(struct cli_state *st, const char *arg);
+const char *cli_set_max_memory(struct cli_state *st, const char *arg);
+const char *cli_set_data_port_range(struct cli_state *st, const char *arg);
+
+/* cli_help.c: --help for mode (M_CLIENT, M_SERVE, M_DOCTOR); --completions SHELL */
+void cli_print_help(struct cli_state *st, unsigned int mode);
+const char *cli_show_completions(struct cli_state *st, const char *arg);
 
 /* cli_rules.c */
 /* ngtcp2 0.12's congestion controllers (-Q --congestion). */
