@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Client internals: client.c (set-up: resolve, connect, hello, test_start,
- * streams), client_loop.c (the run: the loop, the server's messages, the
- * result) and client_session.c (what belongs to the session itself: errors,
- * the run core's construction, release).
+ * Client internals: client.c (set-up: resolve, connect, hello, test_start),
+ * client_streams.c (the data streams), client_loop.c (the run: the loop, the
+ * server's messages, the result) and client_session.c (what belongs to the
+ * session itself: errors, the control connection's reads and writes, the run
+ * core's construction, release).
  */
 #ifndef XFR_CLIENT_CLIENT_PRIV_H
 #define XFR_CLIENT_CLIENT_PRIV_H
@@ -104,6 +105,12 @@ bool clnt_udp_ack_ok(const struct clnt *c, uint32_t i, const unsigned char *toke
 		     const unsigned char *in, size_t n);
 
 /* client_session.c */
+/* "interrupted" for -EINTR, else strerror(-err): how a failed connect is said. */
+const char *clnt_conn_error(int err);
+/* --bind's address into src (its port into *port): 1, 0 = no --bind, -EINVAL. */
+int clnt_bind_addr(const struct clnt *c, struct net_addr *src, uint16_t *port);
+/* A received message must be want; the server's error or anything else fails (said). */
+int clnt_expect_type(struct clnt *c, struct proto_msg *m, enum proto_type want);
 /* A fatal error: log it, record it in the result (the sinks get it at the end). */
 void clnt_error(struct clnt *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The run core for this test (made once; c->run). 0 or -ENOMEM. */
@@ -122,6 +129,12 @@ void clnt_release(struct clnt *c);
 bool clnt_peer_is_reference(const struct clnt *c);
 /* Our senders stop now: at our deadline or on cancel, for a reference server. */
 void clnt_senders_stop(struct clnt *c, struct run *r);
+
+/* client_streams.c */
+/* The streams share the control port (data_hello / single-port UDP / QUIC): no data ports. */
+bool clnt_single_port(const struct clnt *c);
+/* Connect the test's data streams into fds[0..streams-1]. 0 or -errno (reported). */
+int clnt_open_streams(struct clnt *c, int *fds);
 
 /* client_tui.c */
 /* Block SIGUSR1/SIGUSR2 for their signalfd (before any thread starts). 0 or -errno. */

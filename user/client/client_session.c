@@ -186,3 +186,40 @@ void clnt_release(struct clnt *c)
 		c->result_msg = NULL;
 	}
 }
+
+const char *clnt_conn_error(int err)
+{
+	return err == -EINTR ? "interrupted" : strerror(-err);
+}
+
+/* Local address for our sockets from --bind (port handled by the caller). */
+int clnt_bind_addr(const struct clnt *c, struct net_addr *src, uint16_t *port)
+{
+	if (!c->cfg->bind[0]) {
+		*port = 0;
+		return 0;
+	}
+	if (net_parse_bind(c->cfg->bind, src, port))
+		return -EINVAL;
+	return 1;
+}
+
+/* A received message must be @want; an error message or anything else fails. */
+int clnt_expect_type(struct clnt *c, struct proto_msg *m, enum proto_type want)
+{
+	char text[PROTO_TEXT_MAX];
+
+	if (m->type == MSG_ERROR) {
+		report_sanitize(text, sizeof(text), m->text.text);
+		clnt_error(c, "server error: %s", report_server_error(text));
+		proto_msg_free(m);
+		return -EPROTO;
+	}
+	if (m->type != want) {
+		clnt_error(c, "server sent %s, expected %s", proto_type_name(m->type),
+			   proto_type_name(want));
+		proto_msg_free(m);
+		return -EPROTO;
+	}
+	return 0;
+}
