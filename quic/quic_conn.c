@@ -55,6 +55,11 @@ void quic_conn_set_timeout_ms(uint32_t ms)
 	snprintf(qc_timeout_words, sizeof(qc_timeout_words), "%g s", (double)qc_timeout_ns / 1e9);
 }
 
+uint64_t quic_conn_timeout_ns(void)
+{
+	return qc_timeout_ns;
+}
+
 uint64_t quic_now_ns(void)
 {
 	struct timespec ts;
@@ -466,7 +471,7 @@ static void read_error(struct quic_conn *c, int rv)
 static int peer_closed(struct quic_conn *c)
 {
 	ngtcp2_connection_close_error cc;
-	char buf[80];
+	char buf[112];
 
 	ngtcp2_conn_get_connection_close_error(c->conn, &cc);
 	if (!cc.error_code)
@@ -482,7 +487,7 @@ static int peer_closed(struct quic_conn *c)
 		 cc.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION ? "application"
 										: "transport",
 		 (unsigned long long)cc.error_code, cc.reasonlen ? ": " : "",
-		 (int)(cc.reasonlen > 40 ? 40 : cc.reasonlen), (const char *)cc.reason);
+		 (int)(cc.reasonlen > 64 ? 64 : cc.reasonlen), (const char *)cc.reason);
 	qc_fail(c, ECONNRESET, "the peer closed the QUIC connection (%s)", buf);
 	return -1;
 }
@@ -829,7 +834,7 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 		}
 	}
 	handshake_state(c);
-	if (open_stream(c) || ctl_turn(c, now, &next) || (c->link && quic_data_turn(c)))
+	if (open_stream(c) || ctl_turn(c, now, &next) || (c->link && quic_data_turn(c, now, &next)))
 		return -1;
 	rv = quic_tx(c, now, &next);
 	if (rv) {

@@ -73,6 +73,9 @@ struct quic_conn {
 	/* its data streams (quic_data.c), and the engine of the test that uses them */
 	struct quic_strm *ds; /* XFR_MAX_STREAMS */
 	uint32_t ds_seen;     /* streams the peer opened: highest index + 1 */
+	/* quic_data.c: the attached test's streams the peer has yet to open, awaited (not paused) */
+	uint64_t open_t, open_waited;
+	bool open_paused;
 	uint32_t nstreams, rr;
 	pthread_mutex_t att_mu; /* att_req, att_gone; att_cv: att went */
 	pthread_cond_t att_cv;
@@ -104,6 +107,8 @@ void quic_conn_reset(struct quic_conn *c);
  * wait 10 s per timeout; call before any connection opens.
  */
 void quic_conn_set_timeout_ms(uint32_t ms);
+/* That timeout, in ns. */
+uint64_t quic_conn_timeout_ns(void);
 
 /* CLOCK_MONOTONIC in ns: the one clock of ngtcp2's timestamps. */
 uint64_t quic_now_ns(void);
