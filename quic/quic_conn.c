@@ -902,16 +902,20 @@ static void say_error(const struct quic_conn *c)
 		pr_warn("QUIC stream %u with %s port %u: %s", c->idx, addr, port, c->why);
 }
 
-void *quic_conn_run(void *arg)
+int quic_conn_begin(struct quic_conn *c)
 {
-	struct quic_conn *c = arg;
-	int rv;
-
 	c->t0_ns = now_ns();
 	sock_setup(c);
-	rv = c->first ? rx_one(c, c->first, c->first_len, c->t0_ns) : 0;
-	if (!rv)
-		rv = conn_loop(c);
+	return c->first ? rx_one(c, c->first, c->first_len, c->t0_ns) : 0;
+}
+
+int quic_conn_turn(struct quic_conn *c, uint64_t *deadline)
+{
+	return turn(c, deadline);
+}
+
+void quic_conn_end(struct quic_conn *c, int rv)
+{
 	if (rv == 1 && c->conn && ngtcp2_conn_is_in_draining_period(c->conn))
 		c->tx_done = c->rx_done = true; /* the peer ended the test */
 	if (rv != -2)
@@ -935,6 +939,16 @@ void *quic_conn_run(void *arg)
 		ENG_STORE(c->hs_failed, !c->handshaken);
 	handshake_state(c);
 	quic_eng_conn_exit(c->eng, c);
+}
+
+void *quic_conn_run(void *arg)
+{
+	struct quic_conn *c = arg;
+	int rv = quic_conn_begin(c);
+
+	if (!rv)
+		rv = conn_loop(c);
+	quic_conn_end(c, rv);
 	return NULL;
 }
 

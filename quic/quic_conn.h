@@ -93,6 +93,17 @@ struct quic_conn {
 void *quic_conn_run(void *arg);
 
 /*
+ * The thread's three steps, for a caller that drives a connection without
+ * its thread (tests/fuzz/fuzz_quic_link.c, with its own clock and datagrams):
+ * begin (the server's first datagram), turns until one returns non-zero
+ * (deadline: when the next is due), then end with that value (CONNECTION_CLOSE,
+ * the control channel's EOF, an attached engine told). As quic_conn_run.
+ */
+int quic_conn_begin(struct quic_conn *c);
+int quic_conn_turn(struct quic_conn *c, uint64_t *deadline);
+void quic_conn_end(struct quic_conn *c, int rv);
+
+/*
  * For tests/fuzz/fuzz_quic.c: hand one datagram to the connection as its
  * thread does (a server's first Initial creates the ngtcp2 connection), at
  * time now_ns. 0 = go on, 1 = the peer closed cleanly, < 0 = the connection
