@@ -108,6 +108,16 @@ test_quic_parallel_bytes() {
 	xt_client -Q -R -P 2 -n 8M --json
 	xt_client_ok || return
 	xt_assert "$OUT" '.bytes_total == 8388608' "-R bytes_total $(xt_jq "$OUT" .bytes_total), want 8388608" || return
+	# -n smaller than the streams: the streams with no share still open (FIN
+	# only), so neither end takes them for missing streams; both ways
+	local d
+	for d in "" -R; do
+		# shellcheck disable=SC2086 # no -R: no word at all
+		xt_client -Q $d -P 4 -n 2 --json
+		xt_client_ok || return
+		xt_assert "$OUT" '.bytes_total == 2 and (.streams | length) == 4' \
+			"-n 2 $d: bytes_total $(xt_jq "$OUT" .bytes_total), streams $(xt_jq "$OUT" '.streams | length')" || return
+	done
 	xt_server_stop
 }
 
