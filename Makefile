@@ -109,7 +109,15 @@ deps:
 deps-vmtest:
 	@scripts/install-deps.sh --vmtest
 
-unit: $(UNIT_BINS)
+# test_quic.sh's peer that opens fewer QUIC streams than its test asked for: an
+# LD_PRELOAD shim, built plain (no sanitizer) so that it loads into any build.
+XT_SHIM := $(BUILD)/tests/quic_streams_shim.so
+$(XT_SHIM): tests/integration/quic_streams_shim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -shared -fPIC \
+		$(shell pkg-config --cflags libngtcp2) -o $@ $< -ldl
+
+unit: $(UNIT_BINS) $(XT_SHIM)
 
 # The suite: installs, builds, runs unit and integration tests, prints
 # "N passed, N failed, N skipped" last.
@@ -141,13 +149,18 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/%)
 
 # The prober's harness answers each datagram inside the prober's own send(); the
-# server's catches calls on closed file descriptors.
+# server's catches calls on closed file descriptors; the QUIC link's exchanges its
+# connection's datagrams in memory, on its own clock.
 FUZZ_LDFLAGS_mtu_prober := -Wl,--wrap=send
 FUZZ_LDFLAGS_server     := -Wl,--wrap=close,--wrap=read,--wrap=write,--wrap=send,--wrap=recv
+FUZZ_LDFLAGS_quic_link  := -Wl,--wrap=clock_gettime,--wrap=sendmsg,--wrap=recvmsg
+
+FUZZ_EXTRA_quic_link    := tests/fuzz/quic_peer.c
+$(BUILD)/fuzz_quic_link: tests/fuzz/quic_peer.c tests/fuzz/quic_peer.h
 
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIBXT) $(LIBXFR)
-	$(CC) $(TEST_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBXT) $(LIBXFR) $(LDFLAGS) \
-		$(FUZZ_LDFLAGS_$*) $(LDLIBS)
+	$(CC) $(TEST_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_EXTRA_$*) $(LIBXT) $(LIBXFR) \
+		$(LDFLAGS) $(FUZZ_LDFLAGS_$*) $(LDLIBS)
 
 fuzz-bins: $(FUZZ_BINS)
 

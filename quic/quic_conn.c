@@ -58,6 +58,11 @@ void quic_conn_set_timeout_ms(uint32_t ms)
 	snprintf(qc_timeout_words, sizeof(qc_timeout_words), "%g s", (double)qc_timeout_ns / 1e9);
 }
 
+uint64_t quic_conn_timeout_ns(void)
+{
+	return qc_timeout_ns;
+}
+
 uint64_t quic_now_ns(void)
 {
 	struct timespec ts;
@@ -503,7 +508,7 @@ static void read_error(struct quic_conn *c, int rv)
 static int peer_closed(struct quic_conn *c)
 {
 	ngtcp2_connection_close_error cc;
-	char buf[80];
+	char buf[112];
 
 	ngtcp2_conn_get_connection_close_error(c->conn, &cc);
 	if (!cc.error_code)
@@ -519,7 +524,7 @@ static int peer_closed(struct quic_conn *c)
 		 cc.type == NGTCP2_CONNECTION_CLOSE_ERROR_CODE_TYPE_APPLICATION ? "application"
 										: "transport",
 		 (unsigned long long)cc.error_code, cc.reasonlen ? ": " : "",
-		 (int)(cc.reasonlen > 40 ? 40 : cc.reasonlen), (const char *)cc.reason);
+		 (int)(cc.reasonlen > 64 ? 64 : cc.reasonlen), (const char *)cc.reason);
 	qc_fail(c, ECONNRESET, "the peer closed the QUIC connection (%s)", buf);
 	return -1;
 }
@@ -866,7 +871,7 @@ static int turn(struct quic_conn *c, uint64_t *deadline)
 		}
 	}
 	handshake_state(c);
-	if (open_stream(c) || ctl_turn(c, now, &next) || (c->link && quic_data_turn(c)))
+	if (open_stream(c) || ctl_turn(c, now, &next) || (c->link && quic_data_turn(c, now, &next)))
 		return -1;
 	rv = quic_tx(c, now, &next);
 	if (rv) {
@@ -934,16 +939,20 @@ static void say_error(const struct quic_conn *c)
 		pr_warn("QUIC stream %u with %s port %u: %s", c->idx, addr, port, c->why);
 }
 
-void *quic_conn_run(void *arg)
+int quic_conn_begin(struct quic_conn *c)
 {
-	struct quic_conn *c = arg;
-	int rv;
-
 	c->t0_ns = now_ns();
 	sock_setup(c);
-	rv = c->first ? rx_one(c, c->first, c->first_len, c->t0_ns) : 0;
-	if (!rv)
-		rv = conn_loop(c);
+	return c->first ? rx_one(c, c->first, c->first_len, c->t0_ns) : 0;
+}
+
+int quic_conn_turn(struct quic_conn *c, uint64_t *deadline)
+{
+	return turn(c, deadline);
+}
+
+void quic_conn_end(struct quic_conn *c, int rv)
+{
 	if (rv == 1 && c->conn && ngtcp2_conn_is_in_draining_period(c->conn))
 		c->tx_done = c->rx_done = true; /* the peer ended the test */
 	if (rv != -2)
@@ -967,6 +976,16 @@ void *quic_conn_run(void *arg)
 		ENG_STORE(c->hs_failed, !c->handshaken);
 	handshake_state(c);
 	quic_eng_conn_exit(c->eng, c);
+}
+
+void *quic_conn_run(void *arg)
+{
+	struct quic_conn *c = arg;
+	int rv = quic_conn_begin(c);
+
+	if (!rv)
+		rv = conn_loop(c);
+	quic_conn_end(c, rv);
 	return NULL;
 }
 

@@ -74,6 +74,9 @@ struct quic_conn {
 	/* its data streams (quic_data.c), and the engine of the test that uses them */
 	struct quic_strm *ds; /* XFR_MAX_STREAMS */
 	uint32_t ds_seen;     /* streams the peer opened: highest index + 1 */
+	/* quic_data.c: the attached test's streams the peer has yet to open, awaited (not paused) */
+	uint64_t open_t, open_waited;
+	bool open_paused;
 	uint32_t nstreams, rr;
 	pthread_mutex_t att_mu; /* att_req, att_gone; att_cv: att went */
 	pthread_cond_t att_cv;
@@ -91,6 +94,17 @@ struct quic_conn {
 void *quic_conn_run(void *arg);
 
 /*
+ * The thread's three steps, for a caller that drives a connection without
+ * its thread (tests/fuzz/fuzz_quic_link.c, with its own clock and datagrams):
+ * begin (the server's first datagram), turns until one returns non-zero
+ * (deadline: when the next is due), then end with that value (CONNECTION_CLOSE,
+ * the control channel's EOF, an attached engine told). As quic_conn_run.
+ */
+int quic_conn_begin(struct quic_conn *c);
+int quic_conn_turn(struct quic_conn *c, uint64_t *deadline);
+void quic_conn_end(struct quic_conn *c, int rv);
+
+/*
  * For tests/fuzz/fuzz_quic.c: hand one datagram to the connection as its
  * thread does (a server's first Initial creates the ngtcp2 connection), at
  * time now_ns. 0 = go on, 1 = the peer closed cleanly, < 0 = the connection
@@ -105,6 +119,8 @@ void quic_conn_reset(struct quic_conn *c);
  * wait 10 s per timeout; call before any connection opens.
  */
 void quic_conn_set_timeout_ms(uint32_t ms);
+/* That timeout, in ns. */
+uint64_t quic_conn_timeout_ns(void);
 
 /* CLOCK_MONOTONIC in ns: the one clock of ngtcp2's timestamps. */
 uint64_t quic_now_ns(void);

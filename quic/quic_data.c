@@ -125,6 +125,7 @@ static int sync_att(struct quic_conn *c)
 	if (q != c->att && q) {
 		c->att = q;
 		c->att_over = false;
+		c->open_t = c->open_waited = 0;
 		c->nstreams = q->nconns;
 		for (uint32_t i = 0; i < q->nconns; i++) {
 			c->ds[i].send = q->conns[i].send;
@@ -174,7 +175,62 @@ static int open_ours(struct quic_conn *c)
 	return 0;
 }
 
-int quic_data_turn(struct quic_conn *c)
+/*
+ * The streams of the attached test that the peer opens (upload: the client's
+ * uni streams at the server; download: the server's at the client; --bidir:
+ * the client's bidi streams at the server), and how many of them it opened.
+ * ngtcp2 calls stream_open only for a stream with a frame of its own (a
+ * higher id opens the lower ones implicitly, without the callback), so a
+ * stream counts once something, at least a FIN, arrived on it.
+ */
+static void peer_streams(const struct quic_conn *c, uint32_t *want, uint32_t *got)
+{
+	*want = *got = 0;
+	for (uint32_t i = 0; i < c->nstreams; i++) {
+		const struct quic_strm *s = &c->ds[i];
+
+		if (!s->recv || (s->send && !c->server))
+			continue; /* the client opens its --bidir streams itself */
+		(*want)++;
+		if (s->rx_sid >= 0)
+			(*got)++;
+	}
+}
+
+/*
+ * A peer that opens fewer streams than the test asked for leaves the others
+ * at 0 bytes: it has the timeout from our attach, time paused not counted (a
+ * paused sender sends nothing, not even the frame that opens a stream), then
+ * the connection closes with the count. Turns come at least at *next while
+ * running and at every pause and resume (the engine wakes the thread), so the
+ * time between two turns counts when the earlier one was not paused.
+ */
+static int check_opened(struct quic_conn *c, uint64_t now, uint64_t *next)
+{
+	uint64_t limit = quic_conn_timeout_ns();
+	bool paused = eng_gate_paused(&c->att->gate);
+	uint32_t want, got;
+	char buf[96];
+
+	peer_streams(c, &want, &got);
+	if (got >= want)
+		return 0;
+	if (c->open_t && !c->open_paused && now > c->open_t)
+		c->open_waited += now - c->open_t;
+	c->open_t = now;
+	c->open_paused = paused;
+	if (c->open_waited >= limit) {
+		snprintf(buf, sizeof(buf), "the %s opened %u of the %u streams this test asked for",
+			 c->server ? "client" : "server", got, want);
+		quic_conn_fail(c, ETIMEDOUT, "%s", buf);
+		return -1;
+	}
+	if (!paused && now + (limit - c->open_waited) < *next)
+		*next = now + (limit - c->open_waited);
+	return 0;
+}
+
+int quic_data_turn(struct quic_conn *c, uint64_t now, uint64_t *next)
 {
 	if (sync_att(c))
 		return -1;
@@ -183,9 +239,11 @@ int quic_data_turn(struct quic_conn *c)
 	if (ngtcp2_conn_get_handshake_completed(c->conn) && (c->server || c->confirmed) &&
 	    open_ours(c))
 		return -1;
-	if (flows_over(c))
+	if (flows_over(c)) {
 		say_over(c);
-	return 0;
+		return 0;
+	}
+	return check_opened(c, now, next);
 }
 
 /* Pacing credit toward -b (bytes of stream data) for one stream; 0 with *next set: wait. */

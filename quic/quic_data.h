@@ -40,8 +40,13 @@ int quic_data_recv(struct quic_conn *c, int64_t sid, size_t len, bool fin);
 void quic_data_extend(struct quic_conn *c, int64_t sid);
 void quic_data_closed(struct quic_conn *c, int64_t sid);
 
-/* The thread's turn: take an engine's attach or detach, open our streams. 0, or -1 (c says why). */
-int quic_data_turn(struct quic_conn *c);
+/*
+ * The thread's turn: take an engine's attach or detach, open our streams, and
+ * close a connection whose peer did not open every stream the test asked for
+ * within the timeout (quic_conn_timeout_ns(), counted from the attach, time
+ * paused not counted; *next: when that is due). 0, or -1 (c says why).
+ */
+int quic_data_turn(struct quic_conn *c, uint64_t now, uint64_t *next);
 /* A packet with data of the next stream that may send; *tried false: none may. As write_one. */
 ngtcp2_ssize quic_data_write(struct quic_conn *c, ngtcp2_path *path, uint8_t *buf, size_t max,
 			     uint64_t now, uint64_t *next, bool *tried);

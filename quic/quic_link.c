@@ -139,8 +139,21 @@ static void link_free(struct quic_link *l)
 	free(l);
 }
 
-int quic_link_open(struct quic_link **out, int udp_fd, bool server, const struct engine_params *p,
-		   const uint8_t *first, size_t first_len, int *ctl_fd, char *why, size_t whylen)
+/* Start the connection's thread, or (driven) only count it as the link engine's one flow. */
+static int link_start(struct quic_link *l, bool driven)
+{
+	struct quic_eng *q = l->e->priv;
+
+	if (!driven)
+		return l->e->ops->start(l->e);
+	eng_done_init(&q->done, -1, 1); /* quic_conn_end() counts it out */
+	q->started = true;
+	return 0;
+}
+
+static int link_open(struct quic_link **out, int udp_fd, bool server, const struct engine_params *p,
+		     const uint8_t *first, size_t first_len, int *ctl_fd, char *why, size_t whylen,
+		     bool driven)
 {
 	struct engine_params lp = *p;
 	struct quic_link *l = calloc(1, sizeof(*l));
@@ -178,7 +191,7 @@ int quic_link_open(struct quic_link **out, int udp_fd, bool server, const struct
 		}
 	}
 	if (!err)
-		err = l->e->ops->start(l->e);
+		err = link_start(l, driven);
 	if (err) {
 		snprintf(why, whylen, "%s", l->e->why[0] ? l->e->why : strerror(-err));
 		if (*ctl_fd >= 0)
@@ -189,6 +202,19 @@ int quic_link_open(struct quic_link **out, int udp_fd, bool server, const struct
 	}
 	*out = l;
 	return 0;
+}
+
+int quic_link_open(struct quic_link **out, int udp_fd, bool server, const struct engine_params *p,
+		   const uint8_t *first, size_t first_len, int *ctl_fd, char *why, size_t whylen)
+{
+	return link_open(out, udp_fd, server, p, first, first_len, ctl_fd, why, whylen, false);
+}
+
+int quic_link_open_driven(struct quic_link **out, int udp_fd, bool server,
+			  const struct engine_params *p, const uint8_t *first, size_t first_len,
+			  int *ctl_fd, char *why, size_t whylen)
+{
+	return link_open(out, udp_fd, server, p, first, first_len, ctl_fd, why, whylen, true);
 }
 
 bool quic_link_over(const struct quic_link *l)

@@ -31,6 +31,17 @@ struct quic_link;
 int quic_link_open(struct quic_link **out, int udp_fd, bool server, const struct engine_params *p,
 		   const uint8_t *first, size_t first_len, int *ctl_fd, char *why, size_t whylen);
 
+/*
+ * As quic_link_open(), without the thread and without waiting for the
+ * handshake: the caller drives quic_link_conn(l) with quic_conn_begin(),
+ * quic_conn_turn() and quic_conn_end() (quic_conn.h), on its own clock
+ * (tests/fuzz/fuzz_quic_link.c). quic_link_close() as for any link, after
+ * quic_conn_end().
+ */
+int quic_link_open_driven(struct quic_link **out, int udp_fd, bool server,
+			  const struct engine_params *p, const uint8_t *first, size_t first_len,
+			  int *ctl_fd, char *why, size_t whylen);
+
 /* The connection has ended (both ends closed the control stream, or it failed). */
 bool quic_link_over(const struct quic_link *l);
 

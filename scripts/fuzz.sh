@@ -32,6 +32,7 @@ opts_for() {
 	pframe) echo "-max_len=8192 -timeout=5" ;;        # frames where one is due
 	client) echo "-max_len=65536 -timeout=5 -dict=tests/fuzz/proto.dict" ;;
 	toml) echo "-max_len=4096 -timeout=5 -dict=tests/fuzz/toml.dict" ;; # a config file
+	quic_link) echo "-max_len=2048 -timeout=10" ;; # a handshake, then the client's ops
 	*) echo "-max_len=4096 -timeout=5" ;;
 	esac
 }

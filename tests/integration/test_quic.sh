@@ -108,6 +108,16 @@ test_quic_parallel_bytes() {
 	xt_client -Q -R -P 2 -n 8M --json
 	xt_client_ok || return
 	xt_assert "$OUT" '.bytes_total == 8388608' "-R bytes_total $(xt_jq "$OUT" .bytes_total), want 8388608" || return
+	# -n smaller than the streams: the streams with no share still open (FIN
+	# only), so neither end takes them for missing streams; both ways
+	local d
+	for d in "" -R; do
+		# shellcheck disable=SC2086 # no -R: no word at all
+		xt_client -Q $d -P 4 -n 2 --json
+		xt_client_ok || return
+		xt_assert "$OUT" '.bytes_total == 2 and (.streams | length) == 4' \
+			"-n 2 $d: bytes_total $(xt_jq "$OUT" .bytes_total), streams $(xt_jq "$OUT" '.streams | length')" || return
+	done
 	xt_server_stop
 }
 
@@ -330,6 +340,48 @@ test_quic_peer_silent() {
 	grep -q "went silent" "$err" "$SRV_ERR" || { xt_fail "no 'went silent' line: $(tail -n2 "$err")"; return 1; }
 	xt_check_san "$err" || return
 	xt_server_alive || return
+	xt_server_stop
+}
+
+# Fewer streams than the test asked for. The peer is xfr with an LD_PRELOAD
+# shim (quic_streams_shim.so, built by make unit: xfr has no such option) that
+# lets it open only 2 unidirectional streams. A download from a server that
+# opens 2 of 4: the client closes the connection 10 s after its test started,
+# prints why and exits 1. An upload whose client opens 2 of 4, at the same
+# time: the server closes it, logs the count with the client's address, and
+# then serves the next client.
+test_quic_fewer_streams() {
+	xt_setup || return
+	local shim=$XT_ROOT/${BUILD:-build}/tests/quic_streams_shim.so
+	local asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+	local dout=$XT_TMP/down.out derr=$XT_TMP/down.err uout=$XT_TMP/up.out uerr=$XT_TMP/up.err
+	local t0 dpid ms
+	[ -f "$shim" ] || { xt_fail "$shim not built (make unit)"; return 1; }
+	LD_PRELOAD=$shim XT_QUIC_STREAMS=2 ASAN_OPTIONS=$asan xt_quic_server || return
+	t0=$(xt_now_ms)
+	xt_client_bg "$dout" "$derr" -Q -R -P 4 -t 30 --quic-verify "$FPR" -p "$SRV_PORT" "$S4"
+	dpid=$CLI_PID
+	LD_PRELOAD=$shim XT_QUIC_STREAMS=2 ASAN_OPTIONS=$asan \
+		xt_client_bg "$uout" "$uerr" -Q -P 4 -t 30 --quic-verify "$FPR" -p "$SRV_PORT" "$S4"
+	xt_wait_exit "$dpid" 20 || { xt_fail "download client still running after 20 s"; return 1; }
+	ms=$(($(xt_now_ms) - t0))
+	xt_log "download: exit $XT_EXIT after $ms ms: $(grep -v '^$' "$derr" | tail -n2 | tr '\n' ';')"
+	[ "$XT_EXIT" -eq 1 ] || { xt_fail "download client: exit $XT_EXIT, want 1"; return 1; }
+	grep -q "the server opened 2 of the 4 streams this test asked for" "$derr" ||
+		{ xt_fail "download client did not say why: $(tail -n2 "$derr")"; return 1; }
+	[ "$ms" -ge 9500 ] || { xt_fail "download closed after $ms ms, before the 10 s"; return 1; }
+	xt_wait_exit "$CLI_PID" 10 || { xt_fail "upload client still running"; return 1; }
+	xt_log "upload: exit $XT_EXIT: $(grep -v '^$' "$uerr" | tail -n2 | tr '\n' ';')"
+	[ "$XT_EXIT" -eq 1 ] || { xt_fail "upload client: exit $XT_EXIT, want 1"; return 1; }
+	grep -q "the client opened 2 of the 4 streams this test asked for" "$uerr" ||
+		{ xt_fail "upload client did not say why: $(tail -n2 "$uerr")"; return 1; }
+	grep -q "QUIC connection with .*: the client opened 2 of the 4 streams" "$SRV_ERR" ||
+		{ xt_fail "no server log line: $(grep -m2 QUIC "$SRV_ERR")"; return 1; }
+	xt_check_san "$derr" "$uerr" || return
+	xt_server_alive || return
+	xt_client -Q -t 1 -P 2 --quic-verify "$FPR" --json
+	xt_client_ok || return
+	xt_quic_ok "$OUT" upload || return
 	xt_server_stop
 }
 

@@ -298,6 +298,187 @@ static void test_no_control_stream(void **state)
 	quic_link_close(srv);
 }
 
+/* ------------------------------------------------ a test's streams on a link */
+
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * The engine of one side of a test on link l, started: n streams that all
+ * send (budget bytes in all, 0 = no limit) or all receive, as the run core
+ * sets it up with the link's tokens.
+ */
+static struct engine *test_engine(struct quic_link *l, uint32_t n, bool send, uint64_t budget)
+{
+	struct engine_params p = {.proto = XFR_PROTO_QUIC,
+				  .streams = n,
+				  .length = 1200,
+				  .byte_budget = budget,
+				  .done_fd = -1};
+	struct engine *e = engine_new(&engine_quic_ops);
+
+	assert_non_null(e);
+	assert_int_equal(e->ops->init(e, &p), 0);
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(e->ops->add_stream(e, i, quic_link_token(l), send, !send,
+						    send ? XFR_FLOW_UP : XFR_FLOW_DOWN),
+				 0);
+	assert_int_equal(e->ops->start(e), 0);
+	return e;
+}
+
+static void engine_free(struct engine *e)
+{
+	e->ops->stop(e, true);
+	e->ops->destroy(e);
+}
+
+/* Links with the control stream open (its first bytes went through). */
+static void links_ready(struct links *l)
+{
+	char why[256] = "", buf[3];
+
+	assert_int_equal(links_open(l, fpr, why, sizeof(why)), 0);
+	assert_int_equal(write(l->cctl, "hi\n", 3), 3);
+	read_all(l->sctl, (uint8_t *)buf, 3, 5000);
+}
+
+static void links_free(struct links *l)
+{
+	close(l->cctl);
+	close(l->sctl);
+	quic_link_close(l->cli);
+	quic_link_close(l->srv);
+}
+
+/*
+ * Upload -P 4, the client opens 2: the server closes the connection after its
+ * timeout (10 s; 1 s here) with the count, and the client hears why.
+ */
+static void test_fewer_streams_upload(void **state)
+{
+	struct links l;
+	struct engine *srv, *cli;
+	struct timespec t0;
+	double s;
+
+	(void)state;
+	links_ready(&l);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	srv = test_engine(l.srv, 4, false, 0);
+	cli = test_engine(l.cli, 2, true, 0);
+	assert_true(over_within(l.srv, 5000));
+	s = secs_since(&t0);
+	fprintf(stderr, "server closed after %.2f s: %s\n", s, quic_link_error(l.srv));
+	assert_true(s >= 0.95 && s < 2.5);
+	assert_string_equal(quic_link_error(l.srv),
+			    "the client opened 2 of the 4 streams this test asked for");
+	assert_true(over_within(l.cli, 5000));
+	assert_non_null(strstr(quic_link_error(l.cli), "the client opened 2 of the 4"));
+	engine_free(cli);
+	engine_free(srv);
+	links_free(&l);
+}
+
+/* Download -P 3, the server opens 1: the client closes the connection and says so. */
+static void test_fewer_streams_download(void **state)
+{
+	struct links l;
+	struct engine *srv, *cli;
+	struct timespec t0;
+	double s;
+
+	(void)state;
+	links_ready(&l);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cli = test_engine(l.cli, 3, false, 0);
+	srv = test_engine(l.srv, 1, true, 0);
+	assert_true(over_within(l.cli, 5000));
+	s = secs_since(&t0);
+	fprintf(stderr, "client closed after %.2f s: %s\n", s, quic_link_error(l.cli));
+	assert_true(s >= 0.95 && s < 2.5);
+	assert_string_equal(quic_link_error(l.cli),
+			    "the server opened 1 of the 3 streams this test asked for");
+	assert_true(over_within(l.srv, 5000));
+	engine_free(srv);
+	engine_free(cli);
+	links_free(&l);
+}
+
+/*
+ * Time paused does not count: the waiting side paused for twice the timeout
+ * keeps the connection; after the resume the timeout runs in full.
+ */
+static void test_fewer_streams_paused(void **state)
+{
+	struct links l;
+	struct engine *srv, *cli;
+	struct timespec t0;
+	double s;
+
+	(void)state;
+	links_ready(&l);
+	srv = test_engine(l.srv, 4, false, 0);
+	assert_int_equal(srv->ops->pause(srv), 0);
+	cli = test_engine(l.cli, 2, true, 0);
+	usleep(2000000);
+	assert_false(quic_link_over(l.srv));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(srv->ops->resume(srv), 0);
+	assert_true(over_within(l.srv, 5000));
+	s = secs_since(&t0);
+	fprintf(stderr, "server closed %.2f s after the resume: %s\n", s, quic_link_error(l.srv));
+	assert_true(s >= 0.9 && s < 2.5);
+	assert_string_equal(quic_link_error(l.srv),
+			    "the client opened 2 of the 4 streams this test asked for");
+	engine_free(cli);
+	engine_free(srv);
+	links_free(&l);
+}
+
+/*
+ * -n smaller than the streams (2 bytes, 4 streams): the streams with no byte
+ * of the budget still open (a STREAM frame with only FIN), every one ends at
+ * the server, and nothing closes the connection.
+ */
+static void test_budget_opens_every_stream(void **state)
+{
+	struct engine_sample *smp = calloc(1, sizeof(*smp));
+	struct links l;
+	struct engine *srv, *cli;
+	uint64_t bytes = 0;
+	uint32_t done = 0;
+
+	(void)state;
+	assert_non_null(smp);
+	links_ready(&l);
+	srv = test_engine(l.srv, 4, false, 0);
+	cli = test_engine(l.cli, 4, true, 2);
+	for (int i = 0; i < 300 && done < 4; i++) {
+		usleep(10000);
+		assert_int_equal(srv->ops->sample(srv, smp), 0);
+		assert_int_equal(smp->nflows, 4);
+		done = bytes = 0;
+		for (uint32_t k = 0; k < smp->nflows; k++) {
+			done += smp->flows[k].done;
+			bytes += smp->flows[k].bytes;
+		}
+	}
+	assert_int_equal(done, 4);
+	assert_int_equal(bytes, 2);
+	usleep(1500000); /* past the timeout */
+	assert_false(quic_link_over(l.srv));
+	engine_free(cli);
+	engine_free(srv);
+	links_free(&l);
+	free(smp);
+}
+
 static int teardown(void **state)
 {
 	char path[64];
@@ -318,6 +499,10 @@ int main(void)
 		cmocka_unit_test(test_pin_mismatch),
 		cmocka_unit_test(test_no_control_stream),
 		cmocka_unit_test(test_peer_keeps_control_open),
+		cmocka_unit_test(test_fewer_streams_upload),
+		cmocka_unit_test(test_fewer_streams_download),
+		cmocka_unit_test(test_fewer_streams_paused),
+		cmocka_unit_test(test_budget_opens_every_stream),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

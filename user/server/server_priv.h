@@ -248,6 +248,15 @@ const char *gate_why_not(struct srv *s, const struct net_addr *peer, char *buf, 
 bool srv_quic_datagram(struct srv *s, int shared, const struct net_addr *peer, const uint8_t *pkt,
 		       size_t n, int *ctl);
 void srv_quic_reap(struct srv *s, bool all);
+/*
+ * The shared port's verdict on one datagram (pure; tests/fuzz/fuzz_quic_link.c
+ * calls it): not QUIC's (no 0x80 bit: single-port UDP), the datagram of a
+ * 4-tuple that has its connection (dropped: its connected socket takes the
+ * rest), one that opens nothing (not a version 1 Initial of 1200 bytes), or
+ * one that opens a connection (after the ACL and the limits).
+ */
+enum srv_quic_class { SRV_QUIC_NOT_QUIC, SRV_QUIC_KNOWN, SRV_QUIC_DROP, SRV_QUIC_OPEN };
+enum srv_quic_class srv_quic_classify(const uint8_t *pkt, size_t n, bool tuple_known);
 
 /* admit.c: the budgets and limits (server/policy.h) applied to the server's state */
 /* Raise the descriptor limit, plan it, make the per-address table. 0 or -errno. */

@@ -38,9 +38,26 @@ static bool quic_initial(const uint8_t *b, size_t n)
 	       b[3] == 0 && b[4] == 1;
 }
 
+enum srv_quic_class srv_quic_classify(const uint8_t *pkt, size_t n, bool tuple_known)
+{
+	if (!n || !(pkt[0] & 0x80))
+		return SRV_QUIC_NOT_QUIC;
+	if (tuple_known)
+		return SRV_QUIC_KNOWN; /* sent before the connected socket took the 4-tuple */
+	return quic_initial(pkt, n) ? SRV_QUIC_OPEN : SRV_QUIC_DROP;
+}
+
 static bool same_tuple(const struct net_addr *a, const struct net_addr *b)
 {
 	return net_same_host(a, b) && net_port(a) == net_port(b);
+}
+
+static bool tuple_known(const struct srv *s, const struct net_addr *peer)
+{
+	for (const struct srv_qlink *q = s->qlinks; q; q = q->next)
+		if (same_tuple(&q->peer, peer))
+			return true;
+	return false;
 }
 
 /* A socket on the shared port's address, connected to peer. fd or -errno. */
@@ -113,15 +130,14 @@ bool srv_quic_datagram(struct srv *s, int shared, const struct net_addr *peer, c
 	char buf[PROTO_TEXT_MAX], who[64];
 	const char *why;
 
+	enum srv_quic_class k = srv_quic_classify(pkt, n, tuple_known(s, peer));
+
 	*ctl = -1;
-	if (!n || !(pkt[0] & 0x80))
+	if (k == SRV_QUIC_NOT_QUIC)
 		return false;
-	if (!quic_tls_server_ready() || !s->udp_single_port)
-		return true; /* QUIC is off (said at start) */
-	for (struct srv_qlink *q = s->qlinks; q; q = q->next)
-		if (same_tuple(&q->peer, peer))
-			return true; /* sent before the connected socket took the 4-tuple */
-	if (!quic_initial(pkt, n)) {
+	if (!quic_tls_server_ready() || !s->udp_single_port || k == SRV_QUIC_KNOWN)
+		return true; /* QUIC is off (said at start), or the connection's own */
+	if (k == SRV_QUIC_DROP) {
 		pr_debug("%s: QUIC packet that opens nothing dropped",
 			 net_addr_str(peer, who, sizeof(who)));
 		return true;
