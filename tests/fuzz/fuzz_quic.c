@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fuzz/fuzz.h"
+#include "fuzz/fuzz_quic_cert.h"
 #include "quic/engine_quic.h"
 #include "quic/quic_tls.h"
 
@@ -37,20 +38,9 @@ static void addr(struct sockaddr_storage *ss, socklen_t *len, uint16_t port)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/xfr-fuzz-quic-XXXXXX", fpr[QUIC_FPR_LEN], why[200];
-
 	(void)argc;
 	(void)argv;
-	char path[64];
-
-	if (!mkdtemp(dir) || quic_tls_server_load(dir, NULL, NULL, fpr, why, sizeof(why)))
-		fuzz_fail("cannot make the server's certificate");
-	/* the credentials are in memory now: leave nothing in /tmp */
-	snprintf(path, sizeof(path), "%s/quic-cert.pem", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/quic-key.pem", dir);
-	unlink(path);
-	rmdir(dir);
+	fuzz_quic_cert();
 	q = calloc(1, sizeof(*q));
 	fuzz_assert(q != NULL, "out of memory");
 	q->p.proto = XFR_PROTO_QUIC;

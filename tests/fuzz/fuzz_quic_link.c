@@ -52,6 +52,7 @@
 #include "base/log.h"
 #include "engine/engine.h"
 #include "fuzz/fuzz.h"
+#include "fuzz/fuzz_quic_cert.h"
 #include "fuzz/quic_peer.h"
 #include "quic/engine_quic.h"
 #include "quic/quic_link.h"
@@ -521,19 +522,10 @@ static void epilogue(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/xfr-fuzz-qlink-XXXXXX", fpr[QUIC_FPR_LEN], why[200], path[64];
-
 	(void)argc;
 	(void)argv;
 	log_set_level(getenv("XFR_FUZZ_LOG") ? XFR_LOG_DEBUG : XFR_LOG_ERROR);
-	if (!mkdtemp(dir) || quic_tls_server_load(dir, NULL, NULL, fpr, why, sizeof(why)))
-		fuzz_fail("cannot make the server's certificate");
-	/* the credentials are in memory now: leave nothing in /tmp */
-	snprintf(path, sizeof(path), "%s/quic-cert.pem", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/quic-key.pem", dir);
-	unlink(path);
-	rmdir(dir);
+	fuzz_quic_cert();
 	return 0;
 }
 
