@@ -238,6 +238,7 @@ udp_xfr() {
 # The veth path: client namespace -> server namespace, servers started there.
 udp_veth_up() {
 	local out
+	[ -z "${NETNS:-}" ] || return 0 # up already (bench_quic, then bench_udp)
 	[ "$(id -u)" -eq 0 ] || { echo "bench: not root: UDP across veth skipped" >&2; return 1; }
 	NETNS=xfrbench$$
 	out=$("$(dirname "$0")/netns.sh" up "$NETNS") || { NETNS=; return 1; }
