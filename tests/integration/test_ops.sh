@@ -378,6 +378,32 @@ test_deploy_manifest_schema() {
 	xt_log "manifest valid against Kubernetes 1.27.1's schemas; ${#edits[@]} broken copies refused"
 }
 
+# make install with PREFIX and DESTDIR: the binary, the man page (man -l renders it), the units
+# with ExecStart at PREFIX's binary, bash and fish completions; nothing outside DESTDIR. The
+# binary under test is installed as it is (make -o: not rebuilt with other flags).
+test_make_install() {
+	command -v make >/dev/null || { xt_skip "make not installed"; return 77; }
+	local d=$XT_TMP/root f
+	make -s -C "$XT_ROOT" -o "$XFR" XFR="$XFR" install DESTDIR="$d" PREFIX=/usr UNITDIR=/lib/systemd/system \
+		>"$XT_TMP/mi" 2>&1 || { xt_fail "make install: $(tail -n1 "$XT_TMP/mi")"; return 1; }
+	for f in usr/bin/xfr usr/share/man/man1/xfr.1 lib/systemd/system/xfr.service lib/systemd/system/xfr@.service \
+		usr/share/bash-completion/completions/xfr usr/share/fish/vendor_completions.d/xfr.fish; do
+		[ -s "$d/$f" ] || { xt_fail "make install did not write $f"; return 1; }
+	done
+	[ -x "$d/usr/bin/xfr" ] && cmp -s "$XFR" "$d/usr/bin/xfr" || { xt_fail "usr/bin/xfr is not the binary"; return 1; }
+	"$d/usr/bin/xfr" --version >/dev/null || { xt_fail "the installed xfr does not run"; return 1; }
+	grep -qx 'ExecStart=/usr/bin/xfr serve.*' "$d/lib/systemd/system/xfr.service" ||
+		{ xt_fail "xfr.service: $(grep ExecStart "$d/lib/systemd/system/xfr.service")"; return 1; }
+	! grep -q '@BINDIR@' "$d"/lib/systemd/system/* || { xt_fail "@BINDIR@ left in a unit"; return 1; }
+	f=$(cd "$d" && find . -type f | sort | tr '\n' ' ')
+	[ "$(cd "$d" && find . -type f | wc -l)" = 6 ] || { xt_fail "make install wrote: $f"; return 1; }
+	if command -v man >/dev/null; then
+		MANWIDTH=80 man -l "$d/usr/share/man/man1/xfr.1" 2>/dev/null | grep -q 'CONFIG FILE' ||
+			{ xt_fail "man -l on the installed page does not render CONFIG FILE"; return 1; }
+	fi
+	xt_log "installed: $f"
+}
+
 # The systemd units verify (the binary path as make install writes it).
 test_systemd_units() {
 	command -v systemd-analyze >/dev/null || { xt_skip "systemd-analyze not installed"; return 77; }
