@@ -79,6 +79,54 @@ test_udp_truth_rcvbuf() {
 	xt_server_stop
 }
 
+# A -b 0 flood whose datagrams cross the veth one by one (xt_wire_datagrams: a
+# plain veth has no NAPI, so nothing coalesces them) makes a GRO receiver read
+# one datagram per system call: 557 kpps of 1.56 M sent at 64 B, 64 % dropped in
+# its full buffer. After 256 such reads in a row it turns UDP_GRO off and reads
+# with recvmmsg (945 kpps, 1.7 % dropped), and says so in the debug log. The
+# counts stay exact across the switch: -n ends the run after the last datagram,
+# sent = received + lost, lost >= rcvbuf_drops, and rcvbuf_drops is the
+# receiving namespace's UdpRcvbufErrors delta within 1 %. Upload (the server
+# switches) and -R (the client does). On the default veth, where a GSO batch
+# crosses whole and is read coalesced, a flood never switches.
+test_udp_truth_nocoalesce() {
+	xt_setup || return
+	xt_server_start --log-level debug || return
+	xt_client -u -b 0 -l 1400 -t 1 --json
+	xt_client_ok || return
+	! grep -q 'does not coalesce' "$SRV_ERR" ||
+		{ xt_fail "switched to recvmmsg on a coalescing path: $(grep 'does not coalesce' "$SRV_ERR")"; return 1; }
+	xt_wire_datagrams || return
+	local args ns before delta sent rx lost drops log n=0
+	for args in "-l 64 -n 40M" "-l 1400 -n 400M" "-l 1400 -n 400M -R"; do
+		ns=$NS_S log=$SRV_ERR
+		[[ $args == *-R* ]] && ns=$NS_C
+		before=$(xt_nstat0 "$ns" UdpRcvbufErrors)
+		# shellcheck disable=SC2086
+		xt_client -u -b 0 $args --json --log-level debug
+		xt_client_ok || return
+		xt_json_ok "$OUT" || return
+		delta=$(($(xt_nstat0 "$ns" UdpRcvbufErrors) - before))
+		[[ $args == *-R* ]] && log=$ERR
+		sent=$(xt_udp_stat "$OUT" packets_sent)
+		rx=$(xt_udp_stat "$OUT" packets_received)
+		lost=$(xt_udp_stat "$OUT" lost)
+		drops=$(xt_udp_stat "$OUT" rcvbuf_drops)
+		xt_log "$args: sent $sent, received $rx, lost $lost, rcvbuf_drops $drops, nstat +$delta;" \
+			"$(grep -c 'does not coalesce' "$log") switch(es) logged in all"
+		# the server's log holds every upload's line; the client's only its own
+		[ "$(grep -c 'does not coalesce' "$log")" -gt "$([[ $args == *-R* ]] && echo 0 || echo "$n")" ] ||
+			{ xt_fail "$args: the receiver did not switch to recvmmsg"; return 1; }
+		[[ $args == *-R* ]] || n=$(grep -c 'does not coalesce' "$log")
+		[ "$sent" -gt 0 ] && [ $((rx + lost)) -eq "$sent" ] ||
+			{ xt_fail "$args: sent $sent != received $rx + lost $lost"; return 1; }
+		[ "$lost" -ge "$drops" ] || { xt_fail "$args: lost $lost < rcvbuf_drops $drops"; return 1; }
+		xt_within "$drops" "$(awk -v d="$delta" 'BEGIN { print d * 0.99 - 2 }')" "$(awk -v d="$delta" 'BEGIN { print d * 1.01 + 2 }')" ||
+			{ xt_fail "$args: rcvbuf_drops $drops, nstat UdpRcvbufErrors delta $delta (want within 1 %)"; return 1; }
+	done
+	xt_server_stop
+}
+
 # iperf3 -u through the same path; prints "receiver_Mbit/s lost_percent".
 xt_iperf3_udp() { # extra iperf3 client args...
 	local port
