@@ -5,7 +5,11 @@
 # written by scripts/bench.sh) with the checked-in baseline of this machine
 # kind (bench/baseline.json). Fails when a ratio is more than BENCH_TOLERANCE
 # (15 %) below its baseline (for a cost such as CPU per GB, "better": "lower",
-# more than 15 % worse the other way), and says which. Cases the run did not measure
+# more than 15 % worse the other way), and says which. A case whose baseline
+# records its own "noise" (scripts/bench-baseline.sh: how far the worst of the
+# baseline's runs fell from their median) is allowed twice that where it is
+# more than the tolerance: on this VM the same code's xdp_live ratio ran
+# 44-56 in three runs, because iperf3's own rate, the denominator, swings. Cases the run did not measure
 # are listed, not failed (a run without root has no veth cases). Not part of
 # CI (the machine's speed swings by 25 %): run it before a release.
 #
@@ -24,12 +28,14 @@ echo "bench-check: baseline $(jq -r '"\(.date), \(.machine.cpus) CPUs, \(.machin
 jq -r --slurpfile run "$RUN" --argjson tol "$TOL" '
 	($run[0].cases | map({(.name): .}) | add // {}) as $r
 	| .cases[] | select(.ratio != null) | . as $b | $r[$b.name] as $c
+	| ([$tol, 200 * ($b.noise // 0)] | max | if . > 90 then 90 else . end) as $t
+	| (if $t > $tol then ", tolerance \($t * 10 | round / 10) % (noise)" else "" end) as $ts
 	| if $c == null or $c.ratio == null then "MISSING \($b.name): not measured in this run"
-	  elif ($b.better // "higher") == "lower" and $c.ratio > $b.ratio / (1 - $tol / 100)
-	  then "REGRESSION \($b.name) (\($b.unit), lower is better): xfr/iperf3 \($c.ratio), baseline \($b.ratio) (+\((($c.ratio / $b.ratio - 1) * 1000 | round) / 10) %)"
-	  elif ($b.better // "higher") != "lower" and $c.ratio < $b.ratio * (1 - $tol / 100)
-	  then "REGRESSION \($b.name): xfr/iperf3 \($c.ratio), baseline \($b.ratio) (\((($c.ratio / $b.ratio - 1) * 1000 | round) / 10) %)"
-	  else "ok \($b.name): xfr/iperf3 \($c.ratio), baseline \($b.ratio)" end' "$BASE" | tee "${TMPDIR:-/tmp}/bench-check.$$"
+	  elif ($b.better // "higher") == "lower" and $c.ratio > $b.ratio / (1 - $t / 100)
+	  then "REGRESSION \($b.name) (\($b.unit), lower is better): xfr/iperf3 \($c.ratio), baseline \($b.ratio) (+\((($c.ratio / $b.ratio - 1) * 1000 | round) / 10) %\($ts))"
+	  elif ($b.better // "higher") != "lower" and $c.ratio < $b.ratio * (1 - $t / 100)
+	  then "REGRESSION \($b.name): xfr/iperf3 \($c.ratio), baseline \($b.ratio) (\((($c.ratio / $b.ratio - 1) * 1000 | round) / 10) %\($ts))"
+	  else "ok \($b.name): xfr/iperf3 \($c.ratio), baseline \($b.ratio)\($ts)" end' "$BASE" | tee "${TMPDIR:-/tmp}/bench-check.$$"
 n=$(grep -c '^REGRESSION' "${TMPDIR:-/tmp}/bench-check.$$" || true)
 rm -f "${TMPDIR:-/tmp}/bench-check.$$"
 if [ "$n" -gt 0 ]; then
