@@ -17,6 +17,7 @@
 
 #include "engine/pacing.h"
 #include "engine/engine.h"
+#include "engine/sock/engine_sock_priv.h"
 #include "lib/xt.h"
 #include "timeutil.h"
 
@@ -382,6 +383,72 @@ static void test_pause_resume(void **state)
 	r->ops->destroy(r);
 }
 
+/* The receive low-water mark for a rate: 1 below one step, steps, a cap. */
+static void test_rx_lowat_rate(void **state)
+{
+	const uint64_t ms20 = 20 * NSEC_PER_MSEC;
+
+	(void)state;
+	assert_int_equal(sock_rx_lowat(0, 0), 1);
+	assert_int_equal(sock_rx_lowat(123456, 0), 1);
+	assert_int_equal(sock_rx_lowat(0, ms20), 1);
+	assert_int_equal(sock_rx_lowat(2500000, ms20), 1);		    /* 1 Gbit/s */
+	assert_int_equal(sock_rx_lowat(25000000, ms20), RX_LOWAT_STEP);	    /* 10 Gbit/s */
+	assert_int_equal(sock_rx_lowat(50000000, ms20), 3 * RX_LOWAT_STEP); /* 20 Gbit/s: 250 KB */
+	assert_int_equal(sock_rx_lowat(100000000, ms20), RX_LOWAT_MAX);	    /* 40 Gbit/s */
+	assert_int_equal(sock_rx_lowat(UINT64_MAX, 1), RX_LOWAT_MAX);
+	assert_int_equal(sock_rx_lowat(UINT64_MAX / 2, ms20), RX_LOWAT_MAX);
+}
+
+/*
+ * A fast flow raises the receiver's low-water mark; a tail smaller than the
+ * mark, with no more data and no EOF behind it, is still counted (the receive
+ * timeout), promptly.
+ */
+static void test_rx_lowat_tail(void **state)
+{
+	struct engine_params pr = params(1, -1);
+	static uint8_t chunk[1 << 20];
+	uint64_t sent = 0, t0, got = 0;
+	struct engine *r;
+	int a, b, lw = 0;
+	socklen_t len = sizeof(lw);
+	ssize_t n;
+
+	(void)state;
+	r = eng(&pr);
+	assert_int_equal(xt_tcp_pair(&a, &b), 0);
+	assert_int_equal(r->ops->add_stream(r, 0, b, false, true, XFR_FLOW_DOWN), 0);
+	assert_int_equal(r->ops->start(r), 0);
+	t0 = time_mono_ns();
+	while (time_mono_ns() - t0 < 3000 * NSEC_PER_MSEC) {
+		n = send(a, chunk, sizeof(chunk), 0);
+		assert_true(n > 0);
+		sent += (uint64_t)n;
+		assert_int_equal(getsockopt(b, SOL_SOCKET, SO_RCVLOWAT, &lw, &len), 0);
+		if (lw > 1)
+			break;
+	}
+	if (lw <= 1) { /* this host never moved 5 Gbit/s over loopback */
+		r->ops->stop(r, true);
+		r->ops->destroy(r);
+		close(a);
+		skip();
+	}
+	assert_int_equal(send(a, chunk, 1000, 0), 1000);
+	sent += 1000;
+	t0 = time_mono_ns();
+	while (time_mono_ns() - t0 < 2000 * NSEC_PER_MSEC && (got = total(r, &sb)) < sent)
+		xt_msleep(5);
+	assert_int_equal(got, sent);
+	/* counted by the timeout, not by an EOF: the connection is still open */
+	assert_false(sb.flows[0].done);
+	assert_true(time_mono_ns() - t0 < 1000 * NSEC_PER_MSEC);
+	assert_int_equal(r->ops->stop(r, true), 0);
+	r->ops->destroy(r);
+	close(a);
+}
+
 /* A sender stuck on a peer that never reads: abortive stop still returns at once. */
 static void test_abortive_stop_unblocks(void **state)
 {
@@ -505,6 +572,8 @@ int main(void)
 		cmocka_unit_test(test_pacing_full_at_boot),
 		cmocka_unit_test(test_send_path_auto),
 		cmocka_unit_test(test_pause_resume),
+		cmocka_unit_test(test_rx_lowat_rate),
+		cmocka_unit_test(test_rx_lowat_tail),
 		cmocka_unit_test(test_abortive_stop_unblocks),
 		cmocka_unit_test(test_bidir),
 		cmocka_unit_test(test_bad_params),

@@ -171,6 +171,38 @@ static inline void sock_count(struct sock_flow *f, uint64_t n)
 }
 
 /*
+ * TCP receivers: the receive low-water mark (SO_RCVLOWAT) for a flow that
+ * moved `bytes` in the last `ns`. Every wake-up of a receiver costs the
+ * sender's CPU an inter-processor interrupt (on loopback the sender's CPU
+ * runs the receive path and wakes the reader per segment): at tens of Gbit/s
+ * that, not the copy, was the limit. So a fast flow wakes its reader once per
+ * RX_LOWAT_WAKE_NS of data, in steps of RX_LOWAT_STEP up to RX_LOWAT_MAX;
+ * below one step (about 5 Gbit/s) it stays at 1, the kernel's default. A
+ * receive timeout of RX_LOWAT_TIMEO_MS bounds how long a slowed flow's bytes
+ * wait uncounted.
+ */
+#define RX_LOWAT_WAKE_NS  100000ULL
+#define RX_LOWAT_STEP	  (64U * 1024)
+#define RX_LOWAT_MAX	  (256U * 1024)
+#define RX_LOWAT_EPOCH_NS (20ULL * 1000 * 1000)
+#define RX_LOWAT_TIMEO_MS 10
+
+static inline uint32_t sock_rx_lowat(uint64_t bytes, uint64_t ns)
+{
+	uint64_t want;
+
+	if (!ns)
+		return 1;
+	/* bytes * WAKE / ns without overflow: bytes < 2^64 / 10^5 up to 1.8e14 */
+	want = bytes > UINT64_MAX / RX_LOWAT_WAKE_NS ? UINT64_MAX : bytes * RX_LOWAT_WAKE_NS / ns;
+	if (want < RX_LOWAT_STEP)
+		return 1;
+	if (want > RX_LOWAT_MAX)
+		return RX_LOWAT_MAX;
+	return (uint32_t)(want - want % RX_LOWAT_STEP);
+}
+
+/*
  * sock_flow.c. Senders, before each write of `bytes`: wait while paused, reset
  * the bucket after a resume (no catch-up), wait for pacing credit. true =
  * something was waited for: re-check state.

@@ -3,7 +3,8 @@
  * TCP flow loops of the socket engine: a sender that writes the constant
  * payload (send, sendfile or MSG_ZEROCOPY), paced by the kernel or by a token
  * bucket, honouring the shared byte budget; and a receiver that discards what
- * it reads (MSG_TRUNC: TCP drops the data without copying it out).
+ * it reads (MSG_TRUNC: TCP drops the data without copying it out), woken once
+ * per receive low-water mark sized to its rate (engine_sock_priv.h).
  *
  * Which write path is fastest depends on the CPU and the path: sendfile was
  * 1.4x iperf3 on one machine and 0.63x on a newer one where send() was 1.2x.
@@ -387,10 +388,54 @@ static void rx_check_trunc(struct sock_eng *se, const uint8_t *buf, ssize_t r)
 	pr_debug("recv(MSG_TRUNC) discards without copying");
 }
 
+/* The receive low-water mark, re-chosen every epoch (engine_sock_priv.h). */
+struct rx_lowat {
+	uint64_t t0, bytes;
+	uint32_t cur;
+	bool timeo_set, said;
+};
+
+static void rx_lowat_step(struct sock_flow *f, struct rx_lowat *lw, uint64_t n)
+{
+	uint64_t now, ns;
+	uint32_t want;
+	double gbps;
+	int v;
+
+	lw->bytes += n;
+	now = time_mono_ns();
+	ns = now - lw->t0;
+	if (ns < RX_LOWAT_EPOCH_NS)
+		return;
+	want = sock_rx_lowat(lw->bytes, ns);
+	gbps = (double)lw->bytes * 8 / (double)ns;
+	lw->t0 = now;
+	lw->bytes = 0;
+	if (want == lw->cur)
+		return;
+	if (!lw->timeo_set) {
+		struct timeval tv = {.tv_usec = RX_LOWAT_TIMEO_MS * 1000};
+
+		if (setsockopt(f->st->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+			return; /* without the bound, never raise the mark */
+		lw->timeo_set = true;
+	}
+	v = (int)want;
+	if (setsockopt(f->st->fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)) < 0)
+		return;
+	lw->cur = want;
+	if (want > 1 && !lw->said) {
+		lw->said = true;
+		pr_debug("stream %u: receiving %.1f Gbit/s: reader woken per %u KiB (SO_RCVLOWAT)",
+			 f->stream, gbps, want / 1024);
+	}
+}
+
 static int tcp_recv_loop(struct sock_flow *f)
 {
 	struct sock_eng *se = f->eng;
 	uint8_t *buf = malloc(se->rlen);
+	struct rx_lowat lw = {.t0 = time_mono_ns(), .cur = 1};
 	int err = 0;
 	ssize_t r;
 
@@ -405,12 +450,21 @@ static int tcp_recv_loop(struct sock_flow *f)
 			sock_count(f, (uint64_t)r);
 			if (eng_gate_stopped(&se->gate))
 				break;
+			if (f->st->is_tcp)
+				rx_lowat_step(f, &lw, (uint64_t)r);
 			continue;
 		}
 		if (r == 0)
 			break;
 		if (errno == EINTR)
 			continue;
+		if ((errno == EAGAIN || errno == EWOULDBLOCK) && lw.timeo_set) {
+			/* the receive timeout with nothing queued: a slow or paused flow */
+			if (eng_gate_stopped(&se->gate))
+				break;
+			rx_lowat_step(f, &lw, 0);
+			continue;
+		}
 		err = eng_gate_stopped(&se->gate) ? 0 : -errno;
 		break;
 	}
