@@ -12,7 +12,15 @@
 #     -v          print the log of failed tests
 #
 # Env: BUILD (default build), XT_TIMEOUT (per test, default 120 s),
-#      XT_KEEP=1 keeps all logs (default: only failed ones).
+#      XT_KEEP=1 keeps all logs (default: only failed ones),
+#      XT_JOBS (integration tests run at once, default 3; 1 = one by one).
+#
+# The integration tests mostly wait (test durations, timeouts, tbf-limited
+# rates), so XT_JOBS of them run at once, each in its own namespaces with its
+# own ports. The files in SERIAL run afterwards one test at a time: the load
+# tests, the rate- and deadline-sensitive ones, and the XDP tests (which
+# count the BPF programs loaded on the whole host). Unit tests run first, one
+# at a time. Lines come in the order tests finish.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -36,6 +44,13 @@ export XFR=${XFR:-$ROOT/$BUILD/xfr}
 export XT_RUNID=$$
 LOGDIR=$(mktemp -d "/tmp/xfr-tests.$$.XXXXXX")
 TIMEOUT=${XT_TIMEOUT:-120}
+JOBS=${XT_JOBS:-3}
+[[ $JOBS =~ ^[1-9][0-9]?$ ]] || {
+	echo "tests/run.sh: XT_JOBS must be 1..99, not '$JOBS'" >&2
+	exit 2
+}
+SERIAL=" test_load.sh test_xdp.sh test_hostile.sh test_hostile_server.sh test_truth.sh test_udp_truth.sh
+	test_privileged.sh test_quic.sh "
 npass=0 nfail=0 nskip=0 t0=0
 
 selected() {
@@ -112,14 +127,49 @@ run_one() { # run_one FILE FUNC
 	[ $rc -ne 0 ] || [ -n "${XT_KEEP:-}" ] || rm -f "$log" "$reason_f"
 }
 
+# collect: the next finished background test's line(s), counted here.
+collect() {
+	local id f first
+	wait -n 2>/dev/null
+	for id in "${!running[@]}"; do
+		kill -0 "${running[$id]}" 2>/dev/null && continue
+		wait "${running[$id]}" 2>/dev/null
+		f=$LOGDIR/$id.line
+		cat "$f"
+		read -r first _ <"$f"
+		case $first in
+		PASS) npass=$((npass + 1)) ;;
+		SKIP) nskip=$((nskip + 1)) ;;
+		*) nfail=$((nfail + 1)) ;;
+		esac
+		rm -f "$f"
+		unset "running[$id]"
+	done
+}
+
 run_integration() {
-	local file fn
+	local file fn base
+	local -a serial=()
+	local -A running=()
 	for file in tests/integration/test_*.sh tests/interop/test_*.sh; do
 		[ -f "$file" ] || continue
+		base=$(basename "$file")
 		for fn in $(bash -c 'source "$1"; declare -F' _ "$ROOT/$file" | awk '$3 ~ /^test_/ { print $3 }'); do
 			selected "$fn" || continue
-			run_one "$ROOT/$file" "$fn"
+			if [ "$JOBS" = 1 ] || [[ $SERIAL == *" $base "* ]]; then
+				serial+=("$ROOT/$file" "$fn")
+				continue
+			fi
+			while [ ${#running[@]} -ge "$JOBS" ]; do collect; done
+			run_one "$ROOT/$file" "$fn" >"$LOGDIR/$fn.line" 2>&1 &
+			running[$fn]=$!
 		done
+	done
+	while [ ${#running[@]} -gt 0 ]; do collect; done
+	set -- "${serial[@]}"
+	while [ $# -ge 2 ]; do
+		run_one "$1" "$2"
+		shift 2
 	done
 }
 

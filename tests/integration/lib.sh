@@ -128,8 +128,14 @@ xt_hosts() {
 		>"/etc/netns/$NS_C/hosts"
 }
 
+# xt_port: a random port nothing here listens on (tests run side by side).
 xt_port() {
-	echo $((20000 + RANDOM % 20000))
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		[ -z "$(ss -Hltnu "sport = :$p" 2>/dev/null)" ] && break
+	done
+	echo "$p"
 }
 
 # ---------------------------------------------------------------- server

@@ -524,8 +524,12 @@ test_rows_add_up_udp() {
 		# shellcheck disable=SC2086
 		XT_ROWS_FMT=$([ $((n % 2)) = 1 ] && echo plain || echo stream) xt_rows_check -u $args || return
 	done
+	# -n counts what is sent: received + lost is exactly 10 MiB in 1400-byte datagrams (a
+	# starved receiver, as under a sanitizer with tests side by side, may lose a few, < 1 %).
 	xt_client -u -n 10M -b 50M --json
-	xt_assert "$OUT" '.bytes_total == 10485760 and .udp_stats.lost == 0' \
-		"-u -n 10M: bytes_total $(xt_jq "$OUT" .bytes_total), lost $(xt_jq "$OUT" .udp_stats.lost)" || return
+	xt_assert "$OUT" '.udp_stats as $u | .bytes_total <= 10485760 and
+		.bytes_total + $u.lost * 1400 >= 10485760 and .bytes_total + $u.lost * 1400 < 10485760 + 1400 and
+		$u.packets_sent == $u.packets_received + $u.lost and $u.lost * 100 <= $u.packets_sent' \
+		"-u -n 10M: bytes_total $(xt_jq "$OUT" .bytes_total), $(xt_jq "$OUT" .udp_stats)" || return
 	xt_server_stop
 }

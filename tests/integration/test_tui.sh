@@ -229,7 +229,7 @@ test_tui_resize_storm() {
 	xt_tui_require || return
 	xt_setup || return
 	xt_server_start || return
-	xt_tui_start 120 40 -- -t 6 -u -b 50M -p "$SRV_PORT" "$S4" || return
+	xt_tui_start 120 40 -- -t 12 -u -b 50M -p "$SRV_PORT" "$S4" || return
 	xt_tui_wait 'Jitter' || return
 	local i w h
 	for ((i = 0; i < 80; i++)); do
@@ -257,7 +257,7 @@ test_tui_resize_storm() {
 	xt_tui resize-window -t t -x 100 -y 30
 	xt_tui_wait 'Real-time Stats' || return
 	kill -0 "$SRV_PID" || { xt_fail "server died"; return 1; }
-	xt_tui_wait '\[DONE\]' 15 || return
+	xt_tui_wait '\[DONE\]' 25 || return
 	xt_tui send-keys -t t q
 	xt_tui_exit || return
 	[ "$XT_EXIT" -eq 0 ] || { xt_fail "exit $XT_EXIT"; return 1; }
