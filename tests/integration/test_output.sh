@@ -317,9 +317,11 @@ test_slow_reader() {
 	# 8 s at -i 0.1, and until the server's result (later under a sanitizer)
 	xt_within "$kept" 78 100 || { xt_fail "$kept intervals kept for 8 s at -i 0.1"; return 1; }
 	[ "$n" -lt "$kept" ] || { xt_fail "$n rows printed of $kept: none dropped"; return 1; }
-	# sampled on time while stdout was stuck: no interval longer than 2.5 of them
+	# sampled on time while stdout was stuck for 10 s: a sampler blocked by the
+	# printer would leave a gap of seconds; 1 s allows a loaded CI host's jitter
+	# (0.254 s seen with three test files at once) and still catches that
 	gap=$(jq '[range(1; .intervals | length) as $i | .intervals[$i].end - .intervals[$i - 1].end] |
 		max' "$doc")
-	awk -v g="$gap" 'BEGIN { exit !(g < 0.25) }' || { xt_fail "an interval of $gap s while stdout was stuck"; return 1; }
+	awk -v g="$gap" 'BEGIN { exit !(g < 1.0) }' || { xt_fail "an interval of $gap s while stdout was stuck"; return 1; }
 	xt_server_stop
 }
