@@ -261,6 +261,8 @@ static int qe_start(struct engine *e)
 	if (q->link)
 		return link_attach(e);
 	eng_done_init(&q->done, q->p.done_fd, q->nconns);
+	/* each connection sends once its handshake is over, before start() returns */
+	e->started_ns = mono_ns();
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (uint32_t i = 0; i < q->nconns && !err; i++) {

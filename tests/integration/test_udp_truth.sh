@@ -114,9 +114,15 @@ test_udp_truth_nocoalesce() {
 		drops=$(xt_udp_stat "$OUT" rcvbuf_drops)
 		xt_log "$args: sent $sent, received $rx, lost $lost, rcvbuf_drops $drops, nstat +$delta;" \
 			"$(grep -c 'does not coalesce' "$log") switch(es) logged in all"
-		# the server's log holds every upload's line; the client's only its own
-		[ "$(grep -c 'does not coalesce' "$log")" -gt "$([[ $args == *-R* ]] && echo 0 || echo "$n")" ] ||
-			{ xt_fail "$args: the receiver did not switch to recvmmsg"; return 1; }
+		# the server's log holds every upload's line; the client's only its own.
+		# A receiver that kept up (the socket emptied at least every 256 reads,
+		# under 0.5 % dropped) has no reason to switch: seen once in a full suite
+		# for -R, where the client reads; the uploads before must have switched.
+		if [ "$(grep -c 'does not coalesce' "$log")" -le "$([[ $args == *-R* ]] && echo 0 || echo "$n")" ]; then
+			[[ $args == *-R* ]] && [ "$n" -ge 2 ] && [ "$((drops * 200))" -le "$sent" ] ||
+				{ xt_fail "$args: the receiver did not switch to recvmmsg (rcvbuf_drops $drops of $sent)"; return 1; }
+			xt_log "$args: the receiver kept up ($drops of $sent dropped): no switch needed"
+		fi
 		[[ $args == *-R* ]] || n=$(grep -c 'does not coalesce' "$log")
 		[ "$sent" -gt 0 ] && [ $((rx + lost)) -eq "$sent" ] ||
 			{ xt_fail "$args: sent $sent != received $rx + lost $lost"; return 1; }

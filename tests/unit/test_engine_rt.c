@@ -145,6 +145,68 @@ static void test_gate_pause_resume(void **state)
 	eng_gate_destroy(&g);
 }
 
+struct starter {
+	struct eng_gate *g;
+	bool back; /* atomic: eng_gate_wait_start returned */
+	pthread_t th;
+};
+
+static void *starter_main(void *arg)
+{
+	struct starter *w = arg;
+
+	eng_gate_wait_start(w->g);
+	ENG_STORE(w->back, true);
+	return NULL;
+}
+
+/* Held: no flow goes until the release, then all go; a stop also lets them go. */
+static void test_gate_hold(void **state)
+{
+	struct starter w[3];
+	struct eng_gate g;
+	uint64_t t0;
+	int i;
+
+	(void)state;
+	assert_int_equal(eng_gate_init(&g), 0);
+	eng_gate_wait_start(&g); /* never held: returns at once */
+	eng_gate_hold(&g);
+	for (i = 0; i < 3; i++) {
+		w[i] = (struct starter){.g = &g};
+		assert_int_equal(pthread_create(&w[i].th, NULL, starter_main, &w[i]), 0);
+	}
+	time_sleep_ns(SETTLE_NS);
+	for (i = 0; i < 3; i++)
+		assert_false(ENG_LOAD(w[i].back));
+	eng_gate_pause(&g); /* neither a pause nor a resume starts them */
+	eng_gate_resume(&g);
+	time_sleep_ns(SETTLE_NS);
+	for (i = 0; i < 3; i++)
+		assert_false(ENG_LOAD(w[i].back));
+	t0 = time_mono_ns();
+	eng_gate_release(&g);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(w[i].th, NULL), 0);
+		assert_true(w[i].back);
+	}
+	assert_true(time_mono_ns() - t0 < WAKE_MAX_NS);
+	eng_gate_destroy(&g);
+
+	assert_int_equal(eng_gate_init(&g), 0);
+	eng_gate_hold(&g);
+	w[0] = (struct starter){.g = &g};
+	assert_int_equal(pthread_create(&w[0].th, NULL, starter_main, &w[0]), 0);
+	time_sleep_ns(SETTLE_NS);
+	assert_false(ENG_LOAD(w[0].back));
+	t0 = time_mono_ns();
+	eng_gate_stop(&g, true); /* a failed start: the threads that exist must end */
+	assert_int_equal(pthread_join(w[0].th, NULL), 0);
+	assert_true(w[0].back);
+	assert_true(time_mono_ns() - t0 < WAKE_MAX_NS);
+	eng_gate_destroy(&g);
+}
+
 static void test_gate_stop(void **state)
 {
 	struct waiter w;
@@ -308,10 +370,15 @@ static void test_pin(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_budget_exact),	  cmocka_unit_test(test_budget_unlimited),
-		cmocka_unit_test(test_gate_pause_resume), cmocka_unit_test(test_gate_stop),
-		cmocka_unit_test(test_gate_deadline),	  cmocka_unit_test(test_gate_wait_for),
-		cmocka_unit_test(test_done_once),	  cmocka_unit_test(test_pin),
+		cmocka_unit_test(test_budget_exact),
+		cmocka_unit_test(test_budget_unlimited),
+		cmocka_unit_test(test_gate_pause_resume),
+		cmocka_unit_test(test_gate_stop),
+		cmocka_unit_test(test_gate_hold),
+		cmocka_unit_test(test_gate_deadline),
+		cmocka_unit_test(test_gate_wait_for),
+		cmocka_unit_test(test_done_once),
+		cmocka_unit_test(test_pin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

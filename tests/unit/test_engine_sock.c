@@ -66,7 +66,7 @@ static void counts_match(int (*mk)(int *, int *), uint32_t n, enum xfr_zerocopy 
 	int rdone = eventfd(0, EFD_CLOEXEC);
 	struct engine_params ps = params(n, -1), pr = params(n, rdone);
 	struct engine *s, *r;
-	uint64_t sent, got;
+	uint64_t sent, got, t0, t1;
 	uint32_t i;
 
 	ps.zerocopy = zc;
@@ -74,7 +74,11 @@ static void counts_match(int (*mk)(int *, int *), uint32_t n, enum xfr_zerocopy 
 	r = eng(&pr);
 	assert_int_equal(xt_connect_pairs(s, r, n, mk, 0), 0);
 	assert_int_equal(r->ops->start(r), 0);
+	t0 = time_mono_ns();
 	assert_int_equal(s->ops->start(s), 0);
+	t1 = time_mono_ns();
+	/* the test clock's zero: when the flows were let go, all threads created */
+	assert_true(s->started_ns >= t0 && s->started_ns <= t1);
 	xt_msleep(150);
 	assert_int_equal(s->ops->stop(s, false), 0);
 	assert_int_equal(xt_wait_fd(rdone, 3000), 1);

@@ -112,6 +112,11 @@ struct engine {
 	void *priv;
 	/* why the last failing init/add_stream/start failed, one line; "" = only its -errno */
 	char why[ENGINE_WHY_MAX];
+	/*
+	 * Set by start(): CLOCK_MONOTONIC when its flows were let go, the test
+	 * clock's zero. 0: the run takes the instant it called start().
+	 */
+	uint64_t started_ns;
 };
 
 /*

@@ -71,6 +71,32 @@ void eng_gate_stop(struct eng_gate *g, bool all)
 	pthread_mutex_unlock(&g->lock);
 }
 
+void eng_gate_hold(struct eng_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	ENG_STORE(g->held, true);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void eng_gate_release(struct eng_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	__atomic_store_n(&g->held, false,
+			 __ATOMIC_RELEASE); /* what start() set before, seen after */
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void eng_gate_wait_start(struct eng_gate *g)
+{
+	if (!__atomic_load_n(&g->held, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&g->lock);
+	while (ENG_LOAD(g->held) && !ENG_LOAD(g->stop_send) && !ENG_LOAD(g->stop_all))
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
 void eng_gate_kick(struct eng_gate *g)
 {
 	pthread_mutex_lock(&g->lock);

@@ -226,6 +226,9 @@ static void *flow_main(void *arg)
 	struct sock_flow *f = arg;
 	const struct sock_transport *tp = f->eng->tp;
 
+	eng_gate_wait_start(&f->eng->gate); /* every flow starts when the last one exists */
+	if (f->sending && f->upace)	    /* the start credit from now, not from set-up */
+		pacing_reset(&f->pace, time_mono_ns());
 	flow_finished(f, f->sending ? tp->send_loop(f) : tp->recv_loop(f));
 	return NULL;
 }
@@ -274,7 +277,7 @@ static void join_flows(struct sock_eng *se, bool senders_only)
 }
 
 /* Threads take no asynchronous signals: the control loop handles them. */
-static int spawn_flows(struct sock_eng *se)
+static int spawn_flows(struct engine *e, struct sock_eng *se)
 {
 	sigset_t all, old;
 	uint32_t i;
@@ -284,7 +287,7 @@ static int spawn_flows(struct sock_eng *se)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	eng_done_init(&se->done, se->p.done_fd, se->nflows);
 	se->live_send = se->nsend;
-	se->start_ns = time_mono_ns();
+	eng_gate_hold(&se->gate);
 	for (i = 0; i < se->nflows && !err; i++) {
 		err = -pthread_create(&se->flows[i].thread, NULL, flow_main, &se->flows[i]);
 		se->flows[i].started = !err;
@@ -292,10 +295,15 @@ static int spawn_flows(struct sock_eng *se)
 			eng_pin_flow(se->flows[i].thread, &se->p, i, &se->warned_affinity);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!err)
+	se->start_ns = time_mono_ns();
+	if (!err) {
+		e->started_ns = se->start_ns;
+		eng_gate_release(&se->gate);
 		return 0;
+	}
 	eng_done_cancel(&se->done, se->nflows - (i - 1)); /* the ones never created */
 	eng_gate_stop(&se->gate, true);
+	eng_gate_release(&se->gate);
 	shutdown_all(se, true);
 	join_flows(se, false);
 	return err;
@@ -314,7 +322,7 @@ static int sock_start(struct engine *e)
 	if (err)
 		return err;
 	se->started = true;
-	err = spawn_flows(se);
+	err = spawn_flows(e, se);
 	if (err)
 		se->stopped = true;
 	return err;

@@ -355,6 +355,7 @@ static int xe_start(struct engine *e)
 			return err;
 	}
 	xe->started = true;
+	e->started_ns = time_mono_ns(); /* the generators go from here; their set-up is not timed */
 	return xtx_spawn(xe);
 }
 
