@@ -510,7 +510,9 @@ struct udp_rx {
 	bool gro;	 /* UDP_GRO was turned on at the start */
 	bool mmsg_never; /* a coalesced buffer met recvmmsg: stay with GRO */
 	enum udp_rx_mode mode;
-	uint32_t single_run;   /* GRO reads in a row of one uncoalesced datagram */
+	uint32_t single_run; /* GRO reads in a row of one uncoalesced datagram */
+	uint64_t
+		run_drops; /* drops when the run began: an empty read ends a run without new ones */
 	uint32_t dgram_len;    /* the flow's datagram size (p.length); 0 = unknown */
 	uint32_t settle_reads; /* RX_SETTLE: reads still to go ... */
 	uint64_t settle_ns;    /* ... and not before this */
@@ -884,10 +886,17 @@ static int rx_read(struct udp_rx *r)
 		n = rx_read_gro(r, now / NSEC_PER_USEC);
 	}
 	if (r->mode == RX_GRO && !r->mmsg_never) {
+		/*
+		 * A coalesced buffer ends the run. So does an empty socket, unless it
+		 * dropped meanwhile: a starved receiver that drains a full buffer one
+		 * datagram per call between preemptions is what recvmmsg is for.
+		 */
 		if (n == 1 && r->last_segs == 1) {
-			if (++r->single_run >= UDP_MMSG_AFTER)
+			if (!r->single_run++)
+				r->run_drops = r->drops;
+			if (r->single_run >= UDP_MMSG_AFTER)
 				rx_to_mmsg(r, now);
-		} else {
+		} else if (n > 0 || r->drops == r->run_drops) {
 			r->single_run = 0;
 		}
 	} else if (r->mode == RX_SETTLE) {
