@@ -81,9 +81,12 @@ test_foreign_other() {
 }
 
 # xt_counted_all OUT: the receiver of a clean 10 Mbit/s UDP test counted every
-# datagram the sender sent (none lost on a path with no loss).
+# datagram the sender sent (none lost on a path with no loss). A second at
+# 10 Mbit/s is 893 datagrams; the floor only says a test ran: the clock starts
+# with the flows, so a sender woken late under CI's three files at once sends
+# less (757 seen), and a late pacer does not catch up beyond one burst.
 xt_counted_all() {
-	xt_assert "$1" '.udp_stats.packets_sent > 800 and .udp_stats.lost == 0 and
+	xt_assert "$1" '.udp_stats.packets_sent > 600 and .udp_stats.lost == 0 and
 		.udp_stats.packets_received == .udp_stats.packets_sent' \
 		"sent/received/lost $(xt_jq "$1" '[.udp_stats.packets_sent, .udp_stats.packets_received, .udp_stats.lost]')"
 }
