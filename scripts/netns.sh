@@ -25,10 +25,14 @@ usage() {
 # Namespace names are limited only by the file system; veth names live inside
 # the namespaces, so fixed short names never collide between pairs.
 up() {
-	local name=$1 rate=${2:-} sum x y cns sns q=${XFR_NET_QUEUES:-1} mq=()
+	local name=$1 rate=${2:-} sum x y p6 cns sns q=${XFR_NET_QUEUES:-1} mq=()
 	sum=$(printf '%s' "$name" | cksum | cut -d' ' -f1)
 	x=${XFR_NET_X:-$((sum % 200 + 20))}
 	y=${XFR_NET_Y:-$(((sum / 200) % 256))}
+	# the /64 as inet_ntop writes it (fd00:X::1 when Y is 0), so addresses
+	# printed by the tools match these strings
+	p6=fd00:$x:$y::
+	[ "$y" -eq 0 ] && p6=fd00:$x::
 	cns=$name-c
 	sns=$name-s
 
@@ -47,8 +51,8 @@ up() {
 	ip -n "$sns" link set lo up
 	ip -n "$cns" addr add "10.$x.$y.1/24" dev xc
 	ip -n "$sns" addr add "10.$x.$y.2/24" dev xs
-	ip -n "$cns" -6 addr add "fd00:$x:$y::1/64" dev xc nodad
-	ip -n "$sns" -6 addr add "fd00:$x:$y::2/64" dev xs nodad
+	ip -n "$cns" -6 addr add "${p6}1/64" dev xc nodad
+	ip -n "$sns" -6 addr add "${p6}2/64" dev xs nodad
 	ip -n "$cns" link set xc up
 	ip -n "$sns" link set xs up
 	if [ -n "$rate" ]; then
@@ -56,7 +60,7 @@ up() {
 		tc -n "$sns" qdisc add dev xs root tbf rate "$rate" burst 256kb latency 50ms
 	fi
 	echo "client_ns=$cns server_ns=$sns client_if=xc server_if=xs"
-	echo "client4=10.$x.$y.1 server4=10.$x.$y.2 client6=fd00:$x:$y::1 server6=fd00:$x:$y::2"
+	echo "client4=10.$x.$y.1 server4=10.$x.$y.2 client6=${p6}1 server6=${p6}2"
 }
 
 # Deleting a namespace also destroys the veth pair (both ends die together).
