@@ -19,7 +19,8 @@
 # rates), so XT_JOBS of them run at once, each in its own namespaces with its
 # own ports. The files in SERIAL run afterwards one test at a time: the load
 # tests, the rate- and deadline-sensitive ones, and the XDP tests (which
-# count the BPF programs loaded on the whole host). Unit tests run first, one
+# count the BPF programs loaded on the whole host); so do the tests a file
+# names in its XT_SERIAL variable. Unit tests run first, one
 # at a time. Lines come in the order tests finish.
 set -uo pipefail
 
@@ -148,15 +149,17 @@ collect() {
 }
 
 run_integration() {
-	local file fn base
+	local file fn base xser
 	local -a serial=()
 	local -A running=()
 	for file in tests/integration/test_*.sh tests/interop/test_*.sh; do
 		[ -f "$file" ] || continue
 		base=$(basename "$file")
+		# a file names its own deadline-sensitive tests in XT_SERIAL
+		xser=" $(bash -c 'source "$1"; echo "${XT_SERIAL:-}"' _ "$ROOT/$file") "
 		for fn in $(bash -c 'source "$1"; declare -F' _ "$ROOT/$file" | awk '$3 ~ /^test_/ { print $3 }'); do
 			selected "$fn" || continue
-			if [ "$JOBS" = 1 ] || [[ $SERIAL == *" $base "* ]]; then
+			if [ "$JOBS" = 1 ] || [[ $SERIAL == *" $base "* ]] || [[ $xser == *" $fn "* ]]; then
 				serial+=("$ROOT/$file" "$fn")
 				continue
 			fi

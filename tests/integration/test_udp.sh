@@ -7,6 +7,9 @@
 # nft counts datagrams, UDP segmentation offload is off on the veth
 # (xt_wire_datagrams): otherwise a GSO batch crosses the veth as one skb.
 
+# tests/run.sh runs these alone: the first interval's rate and loss need the CPU
+XT_SERIAL="test_udp_first_interval"
+
 XT_UDP_KEYS='["packets_sent","packets_received","lost","lost_percent","out_of_order","duplicates",
 	"jitter_ms","jitter_max_ms","rcvbuf_drops","packet_size"]'
 
@@ -491,15 +494,21 @@ test_udp_first_interval() {
 	xt_plain_only || return
 	xt_setup 200mbit || return
 	xt_server_start || return
-	local args lost mbps
+	local args lost drops mbps
 	for args in "-R" ""; do
 		# shellcheck disable=SC2086
 		xt_client -u $args -b 100M -i 0.1 -t 1 --json
 		xt_client_ok || return
 		lost=$(xt_jq "$OUT" '.intervals[0].udp.lost')
+		drops=$(xt_jq "$OUT" '.udp_stats.rcvbuf_drops')
 		mbps=$(xt_jq "$OUT" '.intervals[0].throughput_mbps')
-		xt_log "-u $args: first 0.1 s: $mbps Mbit/s, lost $lost"
-		[ "$lost" = 0 ] || { xt_fail "-u $args: $lost datagrams lost in the first 0.1 s"; return 1; }
+		xt_log "-u $args: first 0.1 s: $mbps Mbit/s, lost $lost; whole test: $drops dropped by a full receive buffer"
+		# A receiver starved of CPU by the tests beside this one overflows its
+		# buffer, and the kernel says so (SO_RXQ_OVFL); a datagram lost any
+		# other way at the start (sent before the receiver was ready) is the
+		# defect this test is for.
+		[ "$lost" -le "$drops" ] ||
+			{ xt_fail "-u $args: $lost datagrams lost in the first 0.1 s, $drops of the test's dropped by a full receive buffer"; return 1; }
 		xt_within "$mbps" 94 106 || {
 			xt_fail "-u $args: first 0.1 s at $mbps Mbit/s, paced to 100"
 			return 1
