@@ -174,7 +174,9 @@ xt_server_start() {
 	for ((i = 0; i < 60; i++)); do
 		xt_listening "$NS_S" "$SRV_PORT" && return 0
 		if ! kill -0 "$SRV_PID" 2>/dev/null; then
-			xt_fail "server exited at start: $(head -n1 "$SRV_ERR")"
+			wait "$SRV_PID"
+			i=$?
+			xt_fail "server exited at start (status $i): $(tail -n1 "$SRV_ERR" | cut -c1-200)"
 			return 1
 		fi
 		sleep 0.05
