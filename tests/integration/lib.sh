@@ -128,13 +128,18 @@ xt_hosts() {
 		>"/etc/netns/$NS_C/hosts"
 }
 
-# xt_port: a random port nothing here listens on (tests run side by side).
+# xt_port: a random port nothing here listens on (tests run side by side) and
+# not handed out before in this test (a server's port and its metrics port
+# must differ; both are chosen before either listens).
 xt_port() {
-	local p
+	local p f=${XT_TMP:-}/ports
+	[ -n "${XT_TMP:-}" ] || f=/dev/null
 	while :; do
 		p=$((20000 + RANDOM % 20000))
+		grep -qx "$p" "$f" 2>/dev/null && continue
 		[ -z "$(ss -Hltnu "sport = :$p" 2>/dev/null)" ] && break
 	done
+	echo "$p" >>"$f"
 	echo "$p"
 }
 
