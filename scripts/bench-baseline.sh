@@ -10,10 +10,11 @@
 # tolerance where that is more than 15 %. The machine and settings are the first
 # run's; "runs" lists the dates of all.
 #
-#   scripts/bench-baseline.sh run1.json run2.json run3.json > bench/baseline.json
+#   scripts/bench-baseline.sh run1.json run2.json run3.json > bench/baseline-NAME.json
+# (one per CPU model: scripts/bench-check.sh picks the run's)
 set -euo pipefail
 
-[ $# -ge 1 ] || { echo "usage: $0 RUN.json... > bench/baseline.json" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 RUN.json... > bench/baseline-NAME.json" >&2; exit 2; }
 for f in "$@"; do
 	jq -e '.cases | type == "array"' "$f" >/dev/null 2>&1 || { echo "bench-baseline: $f: no cases array" >&2; exit 2; }
 done

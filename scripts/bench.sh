@@ -24,7 +24,8 @@
 # Not a test: it never fails on a ratio (only when a tool cannot run).
 # Every table row is also written to BENCH_JSON (default build/bench.json):
 # the machine, and per case the unit, iperf3's and xfr's medians and the
-# ratio; scripts/bench-check.sh compares the ratios with bench/baseline.json.
+# ratio; scripts/bench-check.sh compares the ratios with the bench/baseline*.json
+# of this CPU model.
 #
 #   scripts/bench.sh [path/to/xfr]
 #   env: BENCH_TIME (5 s per run), BENCH_ROUNDS (3), BENCH_ONLY (tcp|udp|quic|scale|xdp),

@@ -119,6 +119,31 @@ ops_get() {
 	ip netns exec "$1" curl -sS --max-time 5 "$2"
 }
 
+# make bench-check's comparison: the baseline of the run's CPU model, none
+# for an unknown one (exit 2), and a ratio 40 % below its baseline named
+# (exit 1). The run documents are the checked-in baselines, edited.
+test_bench_check() {
+	local b out rc
+	for b in "$XT_ROOT"/bench/baseline*.json; do
+		out=$("$XT_ROOT/scripts/bench-check.sh" "$b" 2>&1)
+		rc=$?
+		[ "$rc" = 0 ] || { xt_fail "$(basename "$b") against itself: exit $rc: $(tail -n1 <<<"$out")"; return 1; }
+		grep -q "^bench-check: baseline .*/$(basename "$b"):" <<<"$out" ||
+			{ xt_fail "a run of $(jq -r .machine.cpu "$b") did not pick $(basename "$b"): $(sed -n 2p <<<"$out")"; return 1; }
+	done
+	jq '.machine.cpu = "Some Other CPU"' "$XT_ROOT/bench/baseline.json" >"$XT_TMP/other.json"
+	out=$("$XT_ROOT/scripts/bench-check.sh" "$XT_TMP/other.json" 2>&1)
+	rc=$?
+	[ "$rc" = 2 ] && grep -q "no baseline in bench/ for this machine kind (2 CPUs, Some Other CPU)" <<<"$out" ||
+		{ xt_fail "unknown CPU: exit $rc: $out"; return 1; }
+	jq '(.cases[] | select(.name == "tcp_p4") | .ratio) |= . * 0.6' "$XT_ROOT/bench/baseline.json" >"$XT_TMP/slow.json"
+	out=$("$XT_ROOT/scripts/bench-check.sh" "$XT_TMP/slow.json" 2>&1)
+	rc=$?
+	xt_log "$(grep -E '^REGRESSION|ratio\(s\)' <<<"$out")"
+	[ "$rc" = 1 ] && [ "$(grep -c '^REGRESSION' <<<"$out")" = 1 ] && grep -q '^REGRESSION tcp_p4: ' <<<"$out" ||
+		{ xt_fail "tcp_p4 at 0.6 of its baseline: exit $rc, $(grep -c '^REGRESSION' <<<"$out") regressions"; return 1; }
+}
+
 test_metrics_promtool() {
 	command -v promtool >/dev/null || { xt_skip "promtool not installed (apt-get install prometheus)"; return 77; }
 	command -v curl >/dev/null || { xt_skip "curl not installed"; return 77; }
