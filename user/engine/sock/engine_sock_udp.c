@@ -510,9 +510,9 @@ struct udp_rx {
 	bool gro;	 /* UDP_GRO was turned on at the start */
 	bool mmsg_never; /* a coalesced buffer met recvmmsg: stay with GRO */
 	enum udp_rx_mode mode;
-	uint32_t single_run; /* GRO reads in a row of one uncoalesced datagram */
-	uint64_t
-		run_drops; /* drops when the run began: an empty read ends a run without new ones */
+	uint32_t single_run;   /* GRO reads of one datagram, no coalesced one between */
+	bool run_emptied;      /* ... and the socket emptied at least once meanwhile */
+	uint64_t run_drops;    /* drops when the run began */
 	uint32_t dgram_len;    /* the flow's datagram size (p.length); 0 = unknown */
 	uint32_t settle_reads; /* RX_SETTLE: reads still to go ... */
 	uint64_t settle_ns;    /* ... and not before this */
@@ -873,9 +873,40 @@ static void rx_idle(struct udp_rx *r)
 	rx_publish(r);
 }
 
+/*
+ * One more GRO read of a single uncoalesced datagram (a coalesced buffer ends
+ * the run). A run of UDP_MMSG_AFTER such reads switches to recvmmsg if the
+ * socket never emptied meanwhile (a backlog read one datagram per call), or
+ * if it dropped meanwhile: a starved receiver that drains a full buffer
+ * between preemptions is what recvmmsg is for. On one CPU, or two shared
+ * with more, the sender fills the buffer while the receiver waits and the
+ * receiver drains a GSO batch (64) at a time, emptying the socket after each:
+ * drops show in some of those drains, not all, so they are counted over the
+ * whole run, from before the read that began it; at its end the kernel's
+ * own count (SO_MEMINFO) tells of drops no read's cmsg has shown yet (the
+ * buffers read were queued before them). A run that kept up starts again.
+ */
+static void rx_single(struct udp_rx *r, uint64_t drops_before, uint64_t now_ns)
+{
+	uint32_t v;
+
+	if (!r->single_run++) {
+		r->run_drops = drops_before;
+		r->run_emptied = false;
+	}
+	if (r->single_run < UDP_MMSG_AFTER)
+		return;
+	if (r->run_emptied && r->drops == r->run_drops && rx_meminfo_drops(r->fd, &v))
+		rx_drops_at(r, v);
+	if (!r->run_emptied || r->drops != r->run_drops)
+		rx_to_mmsg(r, now_ns);
+	else
+		r->single_run = 0;
+}
+
 static int rx_read(struct udp_rx *r)
 {
-	uint64_t now = time_mono_ns();
+	uint64_t now = time_mono_ns(), drops_before = r->drops;
 	int n;
 
 	if (r->mode == RX_MMSG) {
@@ -886,19 +917,12 @@ static int rx_read(struct udp_rx *r)
 		n = rx_read_gro(r, now / NSEC_PER_USEC);
 	}
 	if (r->mode == RX_GRO && !r->mmsg_never) {
-		/*
-		 * A coalesced buffer ends the run. So does an empty socket, unless it
-		 * dropped meanwhile: a starved receiver that drains a full buffer one
-		 * datagram per call between preemptions is what recvmmsg is for.
-		 */
-		if (n == 1 && r->last_segs == 1) {
-			if (!r->single_run++)
-				r->run_drops = r->drops;
-			if (r->single_run >= UDP_MMSG_AFTER)
-				rx_to_mmsg(r, now);
-		} else if (n > 0 || r->drops == r->run_drops) {
+		if (n == 1 && r->last_segs == 1)
+			rx_single(r, drops_before, now);
+		else if (n > 0)
 			r->single_run = 0;
-		}
+		else if (r->single_run)
+			r->run_emptied = true;
 	} else if (r->mode == RX_SETTLE) {
 		if (r->settle_reads)
 			r->settle_reads--;
