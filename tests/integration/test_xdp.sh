@@ -57,16 +57,36 @@ test_xdp_flood_exact() {
 # one-queue veth runs one generator for both flows (two generators fought
 # over the peer's one ring and lost 29 % there), so 200 000 datagrams are
 # counted exactly; on a two-queue veth each flow gets its own generator and
-# queue, also exactly.
+# queue, also exactly. The peer's NAPI drains its ring on the CPU that
+# scheduled it, and any packet sent to the peer schedules it (the test's own
+# TCP control traffic from the other CPU): in about 1 flood of 20 (1 in 40
+# to 60 with a generator pinned to its CPU, so that is not the cause) that
+# CPU was busy and the ring overflowed, losing 1-50 % at the sender's veth
+# (ethtool's xdp_xmit_errors; ENGINES.md, Limits). Such a run must account
+# for every frame (lost = the veth's xmit errors exactly, sent = received +
+# lost, XDP counted = received) and is run again; one run in three must be
+# exact.
 test_xdp_more_cores_exact() {
-	local q
+	local q try x0 x1 s r l x
 	for q in 1 2; do
 		XFR_NET_QUEUES=$q xt_setup || return
 		SRV_PORT=
 		xt_server_start --engine auto || return
-		xt_client -u --engine xdp -P 2 -l 64 -b 0 -n 12800000 --json --log-level debug
-		xt_client_ok && xt_json_ok "$OUT" || return
-		xt_xdp_exact "$OUT" 200000 || return
+		for ((try = 1; ; try++)); do
+			x0=$(xt_xmit_errors "$NS_C" "$IF_C")
+			xt_client -u --engine xdp -P 2 -l 64 -b 0 -n 12800000 --json --log-level debug
+			xt_client_ok && xt_json_ok "$OUT" || return
+			x1=$(xt_xmit_errors "$NS_C" "$IF_C")
+			s=$(xt_udp_stat "$OUT" packets_sent)
+			r=$(xt_udp_stat "$OUT" packets_received)
+			l=$(xt_udp_stat "$OUT" lost)
+			x=$(xt_jq "$OUT" '[.streams[] | .xdp.packets // 0] | add')
+			xt_log "$q queue(s), try $try: sent $s received $r lost $l xdp $x, veth xmit errors +$((x1 - x0))"
+			[ "$s" = 200000 ] && [ "$r" = "$x" ] && [ $((r + l)) = "$s" ] && [ "$l" = $((x1 - x0)) ] ||
+				{ xt_fail "$q queue(s): sent $s received $r lost $l xdp $x, veth xmit errors +$((x1 - x0))"; return 1; }
+			[ "$l" = 0 ] && break
+			[ "$try" -lt 3 ] || { xt_fail "$q queue(s): the peer's ring overflowed in 3 floods of 3"; return 1; }
+		done
 		if [ "$q" = 1 ]; then
 			grep -q "2 sending flows on 1 live-frame generator" "$ERR" ||
 				{ xt_fail "one queue: not one generator: $(grep -m1 generator "$ERR")"; return 1; }
