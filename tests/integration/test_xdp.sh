@@ -59,8 +59,8 @@ test_xdp_flood_exact() {
 # counted exactly; on a two-queue veth each flow gets its own generator and
 # queue, also exactly. The peer's NAPI drains its ring on the CPU that
 # scheduled it, and any packet sent to the peer schedules it (the test's own
-# TCP control traffic from the other CPU): in about 1 flood of 20 (1 in 40
-# to 60 with a generator pinned to its CPU, so that is not the cause) that
+# TCP control traffic from the other CPU): in about 1 flood of 20 (2 in 60
+# with a generator pinned to its CPU, so that is not the cause) that
 # CPU was busy and the ring overflowed, losing 1-50 % at the sender's veth
 # (ethtool's xdp_xmit_errors; ENGINES.md, Limits). Such a run must account
 # for every frame (lost = the veth's xmit errors exactly, sent = received +
